@@ -1,0 +1,59 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+namespace looplive::core {
+
+// Plain aggregates: the default member initializers are the single source of
+// defaults, and conf/looplive.yaml documents each key.
+struct ServerConfig {
+  unsigned io_threads = 0;        // 0: one per core
+  unsigned blocking_threads = 2;  // database queries, file writes, webhooks
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn, error, critical, off
+  std::string pattern = "%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v";
+  std::map<std::string, std::string> loggers;  // per logger name: level
+};
+
+struct RtmpConfig {
+  std::string host = "0.0.0.0";
+  uint16_t port = 1935;
+  std::string app = "live";
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{30'000};  // a publisher that sends nothing this long is dropped
+  std::chrono::milliseconds stats_interval{5'000};  // how often ingest figures are logged per publisher
+  uint32_t max_connections = 10'000;
+  uint32_t max_message_size = 8 * 1024 * 1024;  // bytes; one video frame must fit
+  uint32_t out_chunk_size = 4096;               // our Set Chunk Size towards the client
+  uint32_t window_ack_size = 2'500'000;
+};
+
+struct DatabaseConfig {
+  // libpq connection string; the environment variable LOOPLIVE_DATABASE_URL overrides it.
+  std::string url = "host=127.0.0.1 port=5432 dbname=looplive user=postgres";
+  std::chrono::milliseconds connect_timeout{2'000};
+};
+
+struct Config {
+  ServerConfig server;
+  LogConfig log;
+  RtmpConfig rtmp;
+  DatabaseConfig database;
+};
+
+// Thrown at start-up only; the message reads "FILE: KEY: REASON".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+Config load_config(const std::string& path);
+Config parse_config(const std::string& yaml_text, const std::string& source_name);
+
+}  // namespace looplive::core

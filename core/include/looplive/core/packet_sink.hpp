@@ -1,0 +1,34 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "looplive/core/media_types.hpp"
+
+namespace looplive::core {
+
+enum class EndReason { publisher_closed, publisher_timeout, protocol_error, kicked, shutdown };
+std::string_view end_reason_name(EndReason reason);
+
+// Where an admitted publisher's media goes (the packager). Calls for one
+// publish come from one strand, in order; implementations must not block.
+class PacketSink {
+ public:
+  virtual ~PacketSink() = default;
+  virtual void on_track(const TrackInfo& track) = 0;  // new track or new codec configuration
+  virtual void on_packet(const MediaPacket& packet) = 0;
+  virtual void finish(EndReason reason) = 0;
+};
+
+struct PublishGrant {
+  std::string stream_id;
+  bool record = false;
+};
+
+class SinkFactory {
+ public:
+  virtual ~SinkFactory() = default;
+  virtual std::shared_ptr<PacketSink> open(const PublishGrant& grant) = 0;
+};
+
+}  // namespace looplive::core

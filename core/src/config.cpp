@@ -1,0 +1,170 @@
+#include "looplive/core/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include <spdlog/common.h>
+
+namespace looplive::core {
+
+namespace {
+
+// Reads one YAML mapping; every key must be read exactly once by name, and
+// any key left over is reported as unknown.
+class Section {
+ public:
+  Section(const YAML::Node& node, std::string path, const std::string& source)
+      : node_(node), path_(std::move(path)), source_(source) {
+    if (node_ && !node_.IsNull() && !node_.IsMap()) fail(path_, "must be a mapping");
+  }
+
+  [[noreturn]] void fail(const std::string& key, const std::string& reason) const {
+    throw ConfigError(source_ + ": " + key + ": " + reason);
+  }
+
+  std::string key_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+  const YAML::Node child(const std::string& key) {
+    seen_.insert(key);
+    if (!node_ || node_.IsNull()) return YAML::Node();
+    return node_[key];
+  }
+
+  Section section(const std::string& key) { return Section(child(key), key_path(key), source_); }
+
+  void read(const std::string& key, std::string& out) {
+    auto value = child(key);
+    if (!value) return;
+    if (!value.IsScalar()) fail(key_path(key), "must be a string");
+    out = value.as<std::string>();
+  }
+
+  template <class Int>
+  void read_int(const std::string& key, Int& out, long long min, long long max) {
+    auto value = child(key);
+    if (!value) return;
+    long long parsed = 0;
+    if (!value.IsScalar() || !YAML::convert<long long>::decode(value, parsed))
+      fail(key_path(key), "must be an integer");
+    if (parsed < min || parsed > max)
+      fail(key_path(key), "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                              ", got " + std::to_string(parsed));
+    out = static_cast<Int>(parsed);
+  }
+
+  void read_ms(const std::string& key, std::chrono::milliseconds& out, long long min_ms,
+               long long max_ms) {
+    long long ms = out.count();
+    read_int(key, ms, min_ms, max_ms);
+    out = std::chrono::milliseconds(ms);
+  }
+
+  void read_level(const std::string& key, std::string& out) {
+    read(key, out);
+    check_level(key_path(key), out);
+  }
+
+  void check_level(const std::string& key, const std::string& level) const {
+    static const std::set<std::string> kLevels{"trace", "debug", "info",    "warn",
+                                               "error", "critical", "off"};
+    if (!kLevels.contains(level)) fail(key, "unknown log level '" + level + "'");
+  }
+
+  // Call after reading every known key.
+  void finish() const {
+    if (!node_ || node_.IsNull()) return;
+    for (const auto& entry : node_) {
+      auto key = entry.first.as<std::string>();
+      if (!seen_.contains(key)) fail(key_path(key), "unknown key");
+    }
+  }
+
+  const YAML::Node& node() const { return node_; }
+
+ private:
+  YAML::Node node_;
+  std::string path_;
+  const std::string& source_;
+  std::set<std::string> seen_;
+};
+
+void read_server(Section s, ServerConfig& c) {
+  s.read_int("io_threads", c.io_threads, 0, 64);
+  s.read_int("blocking_threads", c.blocking_threads, 1, 64);
+  s.finish();
+}
+
+void read_log(Section s, LogConfig& c) {
+  s.read_level("level", c.level);
+  s.read("pattern", c.pattern);
+  Section loggers = s.section("loggers");
+  if (loggers.node()) {
+    for (const auto& entry : loggers.node()) {
+      auto name = entry.first.as<std::string>();
+      if (!entry.second.IsScalar()) loggers.fail(loggers.key_path(name), "must be a log level");
+      auto level = entry.second.as<std::string>();
+      loggers.check_level(loggers.key_path(name), level);
+      c.loggers[name] = level;
+    }
+  }
+  s.finish();
+}
+
+void read_rtmp(Section s, RtmpConfig& c) {
+  s.read("host", c.host);
+  s.read_int("port", c.port, 1, 65535);
+  s.read("app", c.app);
+  if (c.app.empty() || c.app.find('/') != std::string::npos)
+    s.fail(s.key_path("app"), "must be a non-empty name without '/'");
+  s.read_ms("handshake_timeout_ms", c.handshake_timeout, 100, 600'000);
+  s.read_ms("idle_timeout_ms", c.idle_timeout, 1'000, 3'600'000);
+  s.read_ms("stats_interval_ms", c.stats_interval, 500, 3'600'000);
+  s.read_int("max_connections", c.max_connections, 1, 1'000'000);
+  s.read_int("max_message_size", c.max_message_size, 64 * 1024, 64 * 1024 * 1024);
+  s.read_int("out_chunk_size", c.out_chunk_size, 128, 65536);
+  s.read_int("window_ack_size", c.window_ack_size, 4096, std::numeric_limits<int32_t>::max());
+  s.finish();
+}
+
+void read_database(Section s, DatabaseConfig& c) {
+  s.read("url", c.url);
+  s.read_ms("connect_timeout_ms", c.connect_timeout, 100, 60'000);
+  s.finish();
+}
+
+}  // namespace
+
+Config parse_config(const std::string& yaml_text, const std::string& source_name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(source_name + ": " + e.what());
+  }
+  Config config;
+  try {
+    Section top(root, "", source_name);
+    read_server(top.section("server"), config.server);
+    read_log(top.section("log"), config.log);
+    read_rtmp(top.section("rtmp"), config.rtmp);
+    read_database(top.section("database"), config.database);
+    top.finish();
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(source_name + ": " + e.what());
+  }
+  return config;
+}
+
+Config load_config(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw ConfigError(path + ": cannot be read");
+  std::stringstream text;
+  text << file.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+}  // namespace looplive::core

@@ -1,0 +1,13 @@
+# Writes migrations.cpp: every migrations/NNNN_name.sql as {version, name, sql}, in order.
+file(GLOB files ${DIR}/*.sql)
+list(SORT files)
+set(body "#include \"migration_list.hpp\"\nnamespace looplive::db {\nconst std::vector<Migration>& migrations() {\n  static const std::vector<Migration> list{\n")
+foreach(file ${files})
+  get_filename_component(name ${file} NAME_WE)
+  string(REGEX MATCH "^[0-9]+" version ${name})
+  math(EXPR version "${version} + 0")
+  file(READ ${file} sql)
+  set(body "${body}    {${version}, \"${name}\", R\"looplive_sql(${sql})looplive_sql\"},\n")
+endforeach()
+set(body "${body}  };\n  return list;\n}\n}  // namespace looplive::db\n")
+file(WRITE ${OUT} "${body}")

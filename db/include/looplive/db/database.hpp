@@ -1,0 +1,42 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "looplive/core/config.hpp"
+
+namespace looplive::db {
+
+// The database could not be reached (connection refused, lost, timed out).
+class Unavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class ConnectionPool;
+
+// PostgreSQL through libpqxx. libpqxx connections are not thread-safe, so each
+// call borrows a connection of its own from a small pool for its duration;
+// broken connections are dropped and re-opened on the next call, so the
+// database coming back needs no restart. All calls block: run them on the
+// blocking thread pool, never on an I/O thread.
+class Database {
+ public:
+  explicit Database(const core::DatabaseConfig& config);
+  ~Database();
+
+  // Applies the versioned migrations that are not applied yet, each in its
+  // own transaction, under an advisory lock so two processes cannot race.
+  void migrate();
+  int schema_version();
+  bool ping();  // true when a trivial query succeeds
+
+  ConnectionPool& pool() { return *pool_; }
+
+ private:
+  std::unique_ptr<ConnectionPool> pool_;
+};
+
+}  // namespace looplive::db

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "looplive/core/result.hpp"
+#include "looplive/core/shared_bytes.hpp"
+
+namespace looplive::ingest {
+
+// RTMP message type ids.
+namespace msg {
+constexpr uint8_t kSetChunkSize = 1;
+constexpr uint8_t kAbort = 2;
+constexpr uint8_t kAcknowledgement = 3;
+constexpr uint8_t kUserControl = 4;
+constexpr uint8_t kWindowAckSize = 5;
+constexpr uint8_t kSetPeerBandwidth = 6;
+constexpr uint8_t kAudio = 8;
+constexpr uint8_t kVideo = 9;
+constexpr uint8_t kDataAmf3 = 15;
+constexpr uint8_t kCommandAmf3 = 17;
+constexpr uint8_t kDataAmf0 = 18;
+constexpr uint8_t kCommandAmf0 = 20;
+constexpr uint8_t kAggregate = 22;
+}  // namespace msg
+
+struct RtmpMessage {
+  uint32_t chunk_stream_id = 0;
+  uint8_t type_id = 0;
+  uint32_t timestamp = 0;  // absolute, milliseconds, 32-bit as on the wire (wraps)
+  uint32_t stream_id = 0;
+  core::SharedBytes payload;  // the one copy of the bytes off the socket
+};
+
+// Reassembles RTMP messages from chunks (all four header formats, extended
+// timestamps including on type-3 chunks, many chunk streams interleaved).
+// Set Chunk Size and Abort are applied here, as they change how the very next
+// chunk is read, and are not returned. Any violation is an Error: the caller
+// closes that one connection.
+class ChunkReader {
+ public:
+  explicit ChunkReader(uint32_t max_message_size);
+
+  // Parses as many whole chunks as `data` holds and appends finished messages
+  // to `out`. Returns how many bytes were consumed; the caller keeps the rest
+  // and calls again with more bytes appended.
+  core::Result<size_t> feed(std::span<const uint8_t> data, std::vector<RtmpMessage>& out);
+
+  uint32_t chunk_size() const { return chunk_size_; }
+
+ private:
+  struct ChunkStream {
+    uint32_t timestamp = 0;        // absolute timestamp of the current/last message
+    uint32_t timestamp_field = 0;  // last header's timestamp or delta (extended value if used)
+    bool extended = false;         // last header used an extended timestamp
+    uint32_t length = 0;
+    uint8_t type_id = 0;
+    uint32_t stream_id = 0;
+    bool has_header = false;       // a type-0 header was seen on this chunk stream
+    std::vector<uint8_t> partial;  // payload gathered so far for the message in progress
+  };
+
+  uint32_t max_message_size_;
+  uint32_t chunk_size_ = 128;
+  std::unordered_map<uint32_t, ChunkStream> streams_;
+};
+
+}  // namespace looplive::ingest
