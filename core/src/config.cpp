@@ -43,6 +43,13 @@ class Section {
     out = value.as<std::string>();
   }
 
+  void read_bool(const std::string& key, bool& out) {
+    auto value = child(key);
+    if (!value) return;
+    if (!value.IsScalar() || !YAML::convert<bool>::decode(value, out))
+      fail(key_path(key), "must be true or false");
+  }
+
   template <class Int>
   void read_int(const std::string& key, Int& out, long long min, long long max) {
     auto value = child(key);
@@ -136,6 +143,20 @@ void read_database(Section s, DatabaseConfig& c) {
   s.finish();
 }
 
+void read_packager(Section s, PackagerConfig& c) {
+  s.read("media_root", c.media_root);
+  if (c.media_root.empty()) s.fail(s.key_path("media_root"), "must not be empty");
+  s.read_ms("segment_duration_ms", c.segment_duration, 1'000, 10'000);
+  s.read_ms("fragment_duration_ms", c.fragment_duration, 100, 10'000);
+  if (c.fragment_duration > c.segment_duration)
+    s.fail(s.key_path("fragment_duration_ms"), "must not exceed segment_duration_ms");
+  s.read_int("live_window", c.live_window, 3, 100);
+  bool write = c.write_live_to_disk;
+  s.read_bool("write_live_to_disk", write);
+  c.write_live_to_disk = write;
+  s.finish();
+}
+
 }  // namespace
 
 Config parse_config(const std::string& yaml_text, const std::string& source_name) {
@@ -152,6 +173,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     read_log(top.section("log"), config.log);
     read_rtmp(top.section("rtmp"), config.rtmp);
     read_database(top.section("database"), config.database);
+    read_packager(top.section("packager"), config.packager);
     top.finish();
   } catch (const YAML::Exception& e) {
     throw ConfigError(source_name + ": " + e.what());

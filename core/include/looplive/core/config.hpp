@@ -40,11 +40,20 @@ struct DatabaseConfig {
   std::chrono::milliseconds connect_timeout{2'000};
 };
 
+struct PackagerConfig {
+  std::string media_root = "var/media";  // live/{id}/... and vods/{id}... below it
+  std::chrono::milliseconds segment_duration{2'000};  // target; cuts happen on keyframes
+  std::chrono::milliseconds fragment_duration{500};   // CMAF chunk inside a segment
+  uint32_t live_window = 6;                            // segments listed in a live playlist
+  bool write_live_to_disk = true;  // also keep the live window on disk (recorded streams always are)
+};
+
 struct Config {
   ServerConfig server;
   LogConfig log;
   RtmpConfig rtmp;
   DatabaseConfig database;
+  PackagerConfig packager;
 };
 
 // Thrown at start-up only; the message reads "FILE: KEY: REASON".
