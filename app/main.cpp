@@ -1,1 +1,92 @@
-int main() { return 0; }
+// looplive: RTMP ingest, HLS/DASH packaging and a control API for live shopping.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "looplive/core/config.hpp"
+#include "looplive/core/log.hpp"
+#include "looplive/db/database.hpp"
+#include "looplive/db/stream_repository.hpp"
+#include "server.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: looplive [--config FILE]            run the server (default conf/looplive.yaml)
+       looplive --check-config FILE       validate a configuration file and exit
+       looplive --config FILE --create-stream [--record]
+                                          create a stream, print its id and key as JSON, exit
+       looplive --help
+)";
+
+int check_config(const std::string& path) {
+  try {
+    looplive::core::load_config(path);
+    std::cout << path << ": ok\n";
+    return 0;
+  } catch (const looplive::core::ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+}
+
+// For the demo set-up: the key is printed once, to the operator's terminal,
+// and only its hash is stored.
+int create_stream(const looplive::core::Config& config, bool record) {
+  looplive::db::Database database(config.database);
+  database.migrate();
+  looplive::db::StreamRepository streams(database);
+  auto created = streams.create(std::nullopt, record);
+  nlohmann::json out{{"streamId", created.stream.id}, {"streamKey", created.key}, {"record", record}};
+  std::cout << out.dump() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path = "conf/looplive.yaml";
+  bool want_stream = false;
+  bool record = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else if (arg == "--check-config" && i + 1 < argc) {
+      return check_config(argv[++i]);
+    } else if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg == "--create-stream") {
+      want_stream = true;
+    } else if (arg == "--record") {
+      record = true;
+    } else {
+      std::cerr << "looplive: unknown argument '" << arg << "'\n" << kUsage;
+      return 2;
+    }
+  }
+
+  looplive::core::Config config;
+  try {
+    config = looplive::core::load_config(config_path);
+  } catch (const looplive::core::ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+  looplive::core::init_logging(config.log);
+
+  try {
+    if (want_stream) return create_stream(config, record);
+    looplive::app::Server server(config);
+    server.start();
+    server.wait();
+    server.stop();
+    return 0;
+  } catch (const std::exception& e) {
+    looplive::core::logger("app")->critical("{}", e.what());
+    return 1;
+  }
+}

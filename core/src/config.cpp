@@ -28,10 +28,14 @@ class Section {
 
   std::string key_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
 
-  const YAML::Node child(const std::string& key) {
+  // An undefined node when the key is absent or null (a const lookup never inserts).
+  YAML::Node child(const std::string& key) {
     seen_.insert(key);
-    if (!node_ || node_.IsNull()) return YAML::Node();
-    return node_[key];
+    if (!node_ || !node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    const YAML::Node& map = node_;
+    YAML::Node value = map[key];
+    if (!value || value.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
+    return value;
   }
 
   Section section(const std::string& key) { return Section(child(key), key_path(key), source_); }
@@ -109,7 +113,7 @@ void read_log(Section s, LogConfig& c) {
   s.read_level("level", c.level);
   s.read("pattern", c.pattern);
   Section loggers = s.section("loggers");
-  if (loggers.node()) {
+  if (loggers.node() && loggers.node().IsMap()) {
     for (const auto& entry : loggers.node()) {
       auto name = entry.first.as<std::string>();
       if (!entry.second.IsScalar()) loggers.fail(loggers.key_path(name), "must be a log level");

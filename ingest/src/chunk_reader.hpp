@@ -64,9 +64,16 @@ class ChunkReader {
     std::vector<uint8_t> partial;  // payload gathered so far for the message in progress
   };
 
+  // Reads one whole chunk from the front of `data`; 0 when it is not all there yet.
+  core::Result<size_t> read_chunk(std::span<const uint8_t> data, std::vector<RtmpMessage>& out);
+  core::Status apply_control(const RtmpMessage& message);
+
   uint32_t max_message_size_;
   uint32_t chunk_size_ = 128;
   std::unordered_map<uint32_t, ChunkStream> streams_;
+  // Declared lengths of the unfinished messages: each one's buffer is reserved
+  // up front, so this bounds what a peer can make us allocate.
+  uint64_t pending_bytes_ = 0;
 };
 
 }  // namespace looplive::ingest

@@ -17,9 +17,10 @@ namespace looplive::ingest {
 class FlvDemuxer {
  public:
   struct Output {
-    std::optional<core::TrackInfo> track;    // a new or changed codec configuration
-    std::optional<core::MediaPacket> packet; // a coded frame
-    std::string ignored;  // non-empty when the tag carried nothing usable and why (unsupported codec, end of sequence...)
+    std::optional<core::TrackInfo> track;     // a new or changed codec configuration
+    std::optional<core::MediaPacket> packet;  // a coded frame
+    // Non-empty when the tag carried nothing usable, and why (unsupported codec, end of stream...).
+    std::string ignored;
   };
 
   // `timestamp_ms` is the message's timestamp, already unwrapped to 64 bits.
@@ -31,7 +32,14 @@ class FlvDemuxer {
   void metadata(const amf0::Value& values);
 
  private:
+  core::Result<Output> legacy_video(int64_t timestamp_ms, const core::SharedBytes& payload);
+  core::Result<Output> enhanced_video(int64_t timestamp_ms, const core::SharedBytes& payload);
+  core::Result<Output> video_sequence_start(core::Codec codec, const core::SharedBytes& record);
+  core::Result<Output> video_frame(core::Codec codec, int64_t timestamp_ms, int32_t composition_ms,
+                                   bool keyframe, const core::SharedBytes& data);
+
   std::optional<core::TrackInfo> video_track_;
+  uint8_t nal_length_size_ = 4;
   std::optional<core::TrackInfo> audio_track_;
   double meta_width_ = 0;
   double meta_height_ = 0;

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "looplive/core/admission.hpp"
+#include "looplive/core/config.hpp"
+#include "looplive/core/packet_sink.hpp"
+#include "looplive/core/publisher_registry.hpp"
+
+namespace looplive::ingest {
+
+class RtmpSession;
+
+// Accepts RTMP publishers. Each connection runs on its own strand of the
+// shared io_context; admission runs elsewhere and posts its verdict back.
+class RtmpServer {
+ public:
+  RtmpServer(boost::asio::io_context& io, const core::RtmpConfig& config, core::Admission& admission,
+             core::PublisherRegistry& registry, core::SinkFactory& sinks);
+  ~RtmpServer();
+  RtmpServer(const RtmpServer&) = delete;
+  RtmpServer& operator=(const RtmpServer&) = delete;
+
+  // Binds and starts accepting; throws boost::system::system_error when the address is taken.
+  void start();
+  // Stops accepting and closes every connection (publishers see their stream end).
+  void stop();
+  uint16_t port() const;  // the bound port, useful when configured with port 0
+  size_t connection_count() const;
+
+ private:
+  friend class RtmpSession;
+  void accept_next();
+  void forget(uint64_t id);
+
+  boost::asio::io_context& io_;
+  const core::RtmpConfig config_;
+  core::Admission& admission_;
+  core::PublisherRegistry& registry_;
+  core::SinkFactory& sinks_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::atomic<uint64_t> next_id_{1};
+  mutable std::mutex sessions_mutex_;
+  std::unordered_map<uint64_t, std::weak_ptr<RtmpSession>> sessions_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace looplive::ingest

@@ -1,0 +1,94 @@
+#include "looplive/ingest/rtmp_server.hpp"
+
+#include <boost/asio/strand.hpp>
+
+#include "looplive/core/log.hpp"
+#include "rtmp_session.hpp"
+
+namespace looplive::ingest {
+
+namespace net = boost::asio;
+using boost::system::error_code;
+
+RtmpServer::RtmpServer(net::io_context& io, const core::RtmpConfig& config, core::Admission& admission,
+                       core::PublisherRegistry& registry, core::SinkFactory& sinks)
+    : io_(io),
+      config_(config),
+      admission_(admission),
+      registry_(registry),
+      sinks_(sinks),
+      acceptor_(net::make_strand(io)) {}
+
+RtmpServer::~RtmpServer() { stop(); }
+
+void RtmpServer::start() {
+  net::ip::tcp::endpoint endpoint(net::ip::make_address(config_.host), config_.port);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(net::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(net::socket_base::max_listen_connections);
+  core::logger("ingest")->info("RTMP listening on {}:{} (app '{}')", config_.host, port(), config_.app);
+  accept_next();
+}
+
+uint16_t RtmpServer::port() const {
+  error_code ec;
+  auto endpoint = acceptor_.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+void RtmpServer::accept_next() {
+  acceptor_.async_accept(net::make_strand(io_), [this](error_code ec, net::ip::tcp::socket socket) {
+    if (stopping_) return;
+    if (ec) {
+      // Running out of descriptors must not stop the listener for good.
+      core::logger("ingest")->warn("accept failed: {}", ec.message());
+      if (ec == net::error::operation_aborted) return;
+      return accept_next();
+    }
+    if (connection_count() >= config_.max_connections) {
+      static std::atomic<uint64_t> refused{0};
+      if (refused++ % 1000 == 0)
+        core::logger("ingest")->warn("refusing connection: {} connections open (rtmp.max_connections)",
+                                     config_.max_connections);
+      error_code ignored;
+      socket.close(ignored);
+      return accept_next();
+    }
+    uint64_t id = next_id_++;
+    auto session = std::make_shared<RtmpSession>(*this, std::move(socket), id);
+    {
+      std::lock_guard lock(sessions_mutex_);
+      sessions_.emplace(id, session);
+    }
+    session->start();
+    accept_next();
+  });
+}
+
+void RtmpServer::forget(uint64_t id) {
+  std::lock_guard lock(sessions_mutex_);
+  sessions_.erase(id);
+}
+
+size_t RtmpServer::connection_count() const {
+  std::lock_guard lock(sessions_mutex_);
+  return sessions_.size();
+}
+
+void RtmpServer::stop() {
+  if (stopping_.exchange(true)) return;
+  net::post(acceptor_.get_executor(), [this] {
+    error_code ignored;
+    acceptor_.close(ignored);
+  });
+  std::vector<std::shared_ptr<RtmpSession>> sessions;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    for (auto& [id, weak] : sessions_)
+      if (auto session = weak.lock()) sessions.push_back(session);
+  }
+  for (auto& session : sessions) session->close_from_outside(core::EndReason::shutdown);
+}
+
+}  // namespace looplive::ingest

@@ -1,0 +1,198 @@
+// Bad input and limits: each offender loses only its own connection, with a
+// log line that says why, while a real publisher keeps streaming.
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include "ingest_harness.hpp"
+#include "media_fixture.hpp"
+
+using namespace looplive;
+using namespace looplive::test;
+using namespace std::chrono_literals;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// A raw TCP client for feeding the server bytes no encoder would send.
+class RawClient {
+ public:
+  explicit RawClient(uint16_t port) : socket_(io_) {
+    socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    timeval timeout{0, 200'000};
+    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  }
+
+  void send(const std::vector<uint8_t>& bytes) {
+    boost::system::error_code ec;
+    net::write(socket_, net::buffer(bytes), ec);
+  }
+
+  void handshake() {
+    std::vector<uint8_t> c0c1(1537, 0x5a);
+    c0c1[0] = 3;
+    std::fill(c0c1.begin() + 1, c0c1.begin() + 9, 0);
+    send(c0c1);
+    std::vector<uint8_t> s0s1s2(3073);
+    boost::system::error_code ec;
+    net::read(socket_, net::buffer(s0s1s2), ec);
+    REQUIRE(!ec);
+    REQUIRE(s0s1s2[0] == 3);
+    send(std::vector<uint8_t>(s0s1s2.begin() + 1, s0s1s2.begin() + 1537));  // C2 echoes S1
+  }
+
+  // True when the server closes the connection within `timeout` (reads and drops anything sent).
+  bool closed_within(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    uint8_t buffer[4096];
+    while (std::chrono::steady_clock::now() < deadline) {
+      ssize_t n = ::recv(socket_.native_handle(), buffer, sizeof buffer, 0);
+      if (n == 0) return true;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return true;
+    }
+    return false;
+  }
+
+ private:
+  net::io_context io_;
+  tcp::socket socket_;
+};
+
+// A type-0 chunk header on chunk stream 3 for a command message of `length` bytes.
+std::vector<uint8_t> command_header(uint32_t length) {
+  return {0x03, 0, 0, 0, uint8_t(length >> 16), uint8_t(length >> 8), uint8_t(length), 20, 0, 0, 0, 0};
+}
+
+core::Config robustness_config() {
+  core::Config config = test_config(PgCluster::shared());
+  config.rtmp.handshake_timeout = 500ms;
+  config.rtmp.idle_timeout = 1500ms;
+  config.rtmp.max_message_size = 1024 * 1024;
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("malformed input closes only the offending connection", "[integration][ingest]") {
+  const auto& fixture = long_h264_aac_fixture();
+  TestServer server(robustness_config());
+  LogCapture logs;
+  auto stream = server.create_stream();
+  std::string dir = make_scratch_dir("robust");
+  Process publisher(ffmpeg_publish(fixture.path, server.url(stream.key)), dir + "/publisher.log");
+  REQUIRE(server.wait_live(stream.stream.id, true));
+  uint16_t port = server.server.rtmp_port();
+
+  SECTION("an unsupported handshake version") {
+    RawClient client(port);
+    std::vector<uint8_t> c0c1(1537, 0);
+    c0c1[0] = 6;  // RTMPE
+    client.send(c0c1);
+    CHECK(client.closed_within(2s));
+    CHECK(logs.text().find("handshake") != std::string::npos);
+  }
+  SECTION("a handshake that stalls") {
+    RawClient client(port);
+    client.send(std::vector<uint8_t>(100, 3));
+    auto started = std::chrono::steady_clock::now();
+    CHECK(client.closed_within(3s));
+    CHECK(std::chrono::steady_clock::now() - started >= 300ms);
+    CHECK(logs.text().find("handshake not completed in time") != std::string::npos);
+  }
+  SECTION("a message longer than the limit") {
+    RawClient client(port);
+    client.handshake();
+    client.send(command_header(4 * 1024 * 1024));
+    CHECK(client.closed_within(2s));
+    CHECK(logs.text().find("chunk stream:") != std::string::npos);
+  }
+  SECTION("a continuation chunk with no message before it") {
+    RawClient client(port);
+    client.handshake();
+    client.send({0xC5, 1, 2, 3, 4});
+    CHECK(client.closed_within(2s));
+    CHECK(logs.text().find("chunk stream:") != std::string::npos);
+  }
+  SECTION("a command with invalid AMF0") {
+    RawClient client(port);
+    client.handshake();
+    std::vector<uint8_t> bytes = command_header(4);
+    bytes.insert(bytes.end(), {0x02, 0x00, 0x40, 0xFF});  // a string longer than the message
+    client.send(bytes);
+    CHECK(client.closed_within(2s));
+    CHECK(logs.text().find("command:") != std::string::npos);
+  }
+  SECTION("random bytes after the handshake") {
+    RawClient client(port);
+    client.handshake();
+    std::vector<uint8_t> noise(64 * 1024);
+    uint32_t x = 12345;
+    for (auto& b : noise) b = static_cast<uint8_t>((x = x * 1103515245 + 12345) >> 16);
+    client.send(noise);
+    CHECK(client.closed_within(3s));
+  }
+  SECTION("a client that goes silent") {
+    RawClient client(port);
+    client.handshake();
+    auto started = std::chrono::steady_clock::now();
+    CHECK(client.closed_within(4s));
+    CHECK(std::chrono::steady_clock::now() - started >= 1s);
+    CHECK(logs.text().find("nothing received for") != std::string::npos);
+  }
+
+  // The real publisher never noticed.
+  CHECK(server.server.registry().is_live(stream.stream.id));
+  auto status = publisher.wait(60s);
+  INFO(publisher.output());
+  REQUIRE(status == 0);
+  auto publishes = server.sinks.publishes(stream.stream.id);
+  REQUIRE(publishes.size() == 1);
+  CHECK(publishes[0].count(core::kVideoTrack) >= fixture.video_frames * 99 / 100);
+}
+
+TEST_CASE("thousands of idle connections do not stop a publisher", "[integration][ingest]") {
+  const auto& fixture = h264_aac_fixture();
+  core::Config config = test_config(PgCluster::shared());
+  config.rtmp.max_connections = 2500;
+  TestServer server(config);
+  auto stream = server.create_stream();
+  uint16_t port = server.server.rtmp_port();
+
+  net::io_context io;
+  std::vector<tcp::socket> idle;
+  for (int i = 0; i < 2000; ++i) {
+    idle.emplace_back(io);
+    idle.back().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  }
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (server.server.rtmp_connections() < 2000 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  REQUIRE(server.server.rtmp_connections() == 2000);
+
+  std::string out;
+  int status = run_command(ffmpeg_publish(fixture.path, server.url(stream.key)), &out, 60s);
+  INFO(out);
+  REQUIRE(status == 0);
+  auto publishes = server.sinks.publishes(stream.stream.id);
+  REQUIRE(publishes.size() == 1);
+  CHECK(publishes[0].count(core::kVideoTrack) >= fixture.video_frames * 99 / 100);
+}
+
+TEST_CASE("connections beyond max_connections are closed at once", "[integration][ingest]") {
+  core::Config config = test_config(PgCluster::shared());
+  config.rtmp.max_connections = 20;
+  TestServer server(config);
+  uint16_t port = server.server.rtmp_port();
+
+  std::vector<std::unique_ptr<RawClient>> allowed;
+  for (int i = 0; i < 20; ++i) allowed.push_back(std::make_unique<RawClient>(port));
+  std::this_thread::sleep_for(300ms);  // let the server accept them all
+  RawClient extra(port);
+  CHECK(extra.closed_within(2s));
+  CHECK_FALSE(allowed.front()->closed_within(300ms));
+}

@@ -1,0 +1,49 @@
+#include "media_fixture.hpp"
+
+#include <stdexcept>
+
+#include "process.hpp"
+
+namespace looplive::test {
+
+namespace {
+
+long count_packets(const std::string& path, const std::string& stream) {
+  std::string out;
+  run_command({"ffprobe", "-v", "error", "-select_streams", stream, "-count_packets", "-show_entries",
+               "stream=nb_read_packets", "-of", "csv=p=0", path},
+              &out);
+  return std::stol(out);
+}
+
+MediaFixture make(int seconds) {
+  MediaFixture fixture;
+  fixture.seconds = seconds;
+  fixture.path = make_scratch_dir("fixture") + "/h264_aac_" + std::to_string(seconds) + "s.flv";
+  std::string out;
+  int status = run_command(
+      {"ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+       "testsrc2=size=640x360:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+       "-t", std::to_string(seconds), "-c:v", "libx264", "-profile:v", "high", "-preset", "veryfast",
+       "-bf", "2", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-pix_fmt", "yuv420p",
+       "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-f", "flv", fixture.path},
+      &out);
+  if (status != 0) throw std::runtime_error("ffmpeg could not make the fixture: " + out);
+  fixture.video_frames = count_packets(fixture.path, "v:0");
+  fixture.audio_frames = count_packets(fixture.path, "a:0");
+  return fixture;
+}
+
+}  // namespace
+
+const MediaFixture& h264_aac_fixture() {
+  static const MediaFixture fixture = make(4);
+  return fixture;
+}
+
+const MediaFixture& long_h264_aac_fixture() {
+  static const MediaFixture fixture = make(12);
+  return fixture;
+}
+
+}  // namespace looplive::test

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace looplive::test {
+
+// A child process a test starts. Its stdout and stderr go to one log file the
+// test can read. The destructor kills the whole process group if it is still
+// running, so a failing test never leaves an encoder behind.
+class Process {
+ public:
+  Process(std::vector<std::string> argv, std::string log_path);
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  // The exit status (128 + signal if killed), or nothing if still running after `timeout`.
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+  void terminate();  // SIGTERM, then SIGKILL after 3 s
+  bool running();
+  std::string output() const;  // what the process wrote so far
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+  std::string log_path_;
+};
+
+// Runs a command to completion; returns its exit status and fills `output`.
+int run_command(const std::vector<std::string>& argv, std::string* output = nullptr,
+                std::chrono::milliseconds timeout = std::chrono::minutes(5));
+
+// A TCP port on 127.0.0.1 that was free when asked.
+uint16_t free_port();
+// A fresh directory under $LOOPLIVE_TEST_SCRATCH (or /tmp), removed by the caller.
+std::string make_scratch_dir(const std::string& prefix);
+std::string read_file(const std::string& path);
+
+}  // namespace looplive::test
