@@ -4,7 +4,7 @@ CREATE TABLE streams (
   status      text NOT NULL DEFAULT 'ready'
               CHECK (status IN ('ready', 'live', 'reconnecting', 'ended')),
   record      boolean NOT NULL DEFAULT false,
-  metadata    jsonb NOT NULL DEFAULT '{}'::jsonb,
+  metadata    jsonb NOT NULL DEFAULT '{}'::jsonb CHECK (jsonb_typeof(metadata) = 'object'),
   created_at  timestamptz NOT NULL DEFAULT now(),
   updated_at  timestamptz NOT NULL DEFAULT now(),
   started_at  timestamptz,

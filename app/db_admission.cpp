@@ -1,0 +1,85 @@
+#include "db_admission.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <exception>
+#include <utility>
+
+#include "looplive/core/log.hpp"
+#include "looplive/core/stream_key.hpp"
+
+namespace looplive::app {
+
+namespace {
+
+const char* verdict_name(core::AdmissionVerdict verdict) {
+  switch (verdict) {
+    case core::AdmissionVerdict::accepted:
+      return "accepted";
+    case core::AdmissionVerdict::unknown_key:
+      return "unknown key";
+    case core::AdmissionVerdict::not_armed:
+      return "not armed";
+    case core::AdmissionVerdict::unavailable:
+      return "unavailable";
+  }
+  return "unknown verdict";
+}
+
+}  // namespace
+
+DbAdmission::DbAdmission(db::StreamRepository& streams, boost::asio::thread_pool& pool)
+    : streams_(streams), pool_(pool), log_(core::logger("db")) {}
+
+void DbAdmission::check(core::PublishRequest request,
+                        std::function<void(core::AdmissionResult)> done) {
+  // The lookup blocks for as long as connect_timeout, so it never runs on the caller's (I/O)
+  // thread.
+  boost::asio::post(pool_, [this, request = std::move(request), done = std::move(done)] {
+    done(decide(request));
+  });
+}
+
+core::AdmissionResult DbAdmission::decide(const core::PublishRequest& request) {
+  using core::AdmissionVerdict;
+  const std::string shown_key = core::redact_key(request.key);
+  core::AdmissionResult result;
+  try {
+    const auto match = streams_.find_by_key(request.key);
+    if (!match) {
+      result.verdict = AdmissionVerdict::unknown_key;
+      result.detail = "no stream has this key";
+    } else if (match->revoked) {
+      result.verdict = AdmissionVerdict::not_armed;
+      result.detail = "key of stream " + match->stream_id + " was revoked";
+    } else if (match->status == db::StreamStatus::ended) {
+      result.verdict = AdmissionVerdict::not_armed;
+      result.detail = "stream " + match->stream_id + " has ended";
+    } else {
+      result.verdict = AdmissionVerdict::accepted;
+      result.stream_id = match->stream_id;
+      result.record = match->record;
+      result.detail =
+          "stream " + match->stream_id + " is " + std::string(db::status_name(match->status));
+    }
+  } catch (const db::Unavailable& error) {
+    result = core::AdmissionResult{AdmissionVerdict::unavailable, {}, false, error.what()};
+  } catch (const std::exception& error) {
+    result = core::AdmissionResult{AdmissionVerdict::unavailable,
+                                   {},
+                                   false,
+                                   std::string("key lookup failed: ") + error.what()};
+  } catch (...) {
+    result = core::AdmissionResult{
+        AdmissionVerdict::unavailable, {}, false, "key lookup failed: unknown error"};
+  }
+  if (result.verdict == AdmissionVerdict::unavailable)
+    log_->warn("admission of key {} from {}: unavailable ({})", shown_key, request.remote_address,
+               result.detail);
+  else
+    log_->debug("admission of key {} from {}: {} ({})", shown_key, request.remote_address,
+                verdict_name(result.verdict), result.detail);
+  return result;
+}
+
+}  // namespace looplive::app

@@ -1,0 +1,241 @@
+#include <catch2/catch.hpp>
+#include <pqxx/pqxx>
+
+#include <memory>
+#include <regex>
+#include <stdexcept>
+#include <string>
+
+#include "looplive/core/stream_key.hpp"
+#include "looplive/db/database.hpp"
+#include "looplive/db/stream_repository.hpp"
+#include "pg_cluster.hpp"
+
+using looplive::db::AlreadyExists;
+using looplive::db::Database;
+using looplive::db::InvalidTransition;
+using looplive::db::NotFound;
+using looplive::db::StreamRepository;
+using looplive::db::StreamStatus;
+using looplive::test::PgCluster;
+
+namespace {
+
+const std::regex kUuid("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
+const std::regex kKey("^sk_[A-Za-z0-9_-]{43}$");
+const std::regex kTimestamp(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$)");
+
+// A migrated database in the shared cluster, plus a direct connection to check rows.
+struct Fixture {
+  PgCluster& cluster = PgCluster::shared();
+  Database database{cluster.config()};
+  StreamRepository streams{database};
+  pqxx::connection direct{cluster.url()};
+
+  Fixture() { database.migrate(); }
+
+  pqxx::result query(const std::string& sql, const std::string& parameter) {
+    pqxx::work txn(direct);
+    auto rows = txn.exec_params(sql, parameter);
+    txn.commit();
+    return rows;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("status names round-trip") {
+  for (auto status :
+       {StreamStatus::ready, StreamStatus::live, StreamStatus::reconnecting, StreamStatus::ended}) {
+    CHECK(looplive::db::parse_status(looplive::db::status_name(status)) == status);
+  }
+  CHECK_FALSE(looplive::db::parse_status("paused"));
+}
+
+TEST_CASE("create returns a UUID and a fresh key") {
+  Fixture f;
+  const auto created = f.streams.create(std::nullopt, true, R"({"title": "morning show"})");
+  CHECK(std::regex_match(created.stream.id, kUuid));
+  CHECK(std::regex_match(created.key, kKey));
+  CHECK(created.stream.status == StreamStatus::ready);
+  CHECK(created.stream.record);
+  CHECK(created.stream.metadata_json == R"({"title": "morning show"})");
+  CHECK(std::regex_match(created.stream.created_at, kTimestamp));
+  CHECK_FALSE(created.stream.started_at);
+  CHECK_FALSE(created.stream.ended_at);
+
+  const auto found = f.streams.find(created.stream.id);
+  REQUIRE(found);
+  CHECK(found->id == created.stream.id);
+  CHECK(found->record);
+  CHECK(found->created_at == created.stream.created_at);
+  CHECK(found->metadata_json == created.stream.metadata_json);
+
+  const auto other = f.streams.create(std::string(), false);
+  CHECK(other.stream.id != created.stream.id);
+  CHECK(other.key != created.key);
+  CHECK_FALSE(other.stream.record);
+  CHECK(other.stream.metadata_json == "{}");
+}
+
+TEST_CASE("the key is stored only as a hash and a short prefix") {
+  Fixture f;
+  const auto created = f.streams.create(std::nullopt, false);
+  const auto keys = f.query(
+      "SELECT key_hash, key_prefix, row_to_json(k)::text FROM stream_keys k"
+      " WHERE stream_id = $1::uuid",
+      created.stream.id);
+  REQUIRE(keys.size() == 1);
+  CHECK(keys[0][0].as<std::string>() == looplive::core::hash_stream_key(created.key));
+  CHECK(keys[0][1].as<std::string>() == created.key.substr(0, 6));
+  CHECK(keys[0][2].as<std::string>().find(created.key) == std::string::npos);
+  // Not even a longer piece of it anywhere in the stream's rows.
+  const std::string fragment = created.key.substr(6, 12);
+  for (const char* sql :
+       {"SELECT row_to_json(k)::text FROM stream_keys k WHERE stream_id = $1::uuid",
+        "SELECT row_to_json(s)::text FROM streams s WHERE id = $1::uuid",
+        "SELECT row_to_json(e)::text FROM stream_events e WHERE stream_id = $1::uuid"}) {
+    for (const auto& row : f.query(sql, created.stream.id)) {
+      INFO(sql);
+      CHECK(row[0].as<std::string>().find(fragment) == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("find_by_key finds by the key and by nothing else") {
+  Fixture f;
+  const auto created = f.streams.create(std::nullopt, true);
+  const auto match = f.streams.find_by_key(created.key);
+  REQUIRE(match);
+  CHECK(match->stream_id == created.stream.id);
+  CHECK(match->status == StreamStatus::ready);
+  CHECK(match->record);
+  CHECK_FALSE(match->revoked);
+
+  std::string wrong = created.key;
+  wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
+  CHECK_FALSE(f.streams.find_by_key(wrong));
+  CHECK_FALSE(f.streams.find_by_key(looplive::core::generate_stream_key()));
+  CHECK_FALSE(f.streams.find_by_key(""));
+  CHECK_FALSE(f.streams.find_by_key(looplive::core::hash_stream_key(created.key)));
+}
+
+TEST_CASE("revoke_keys makes the key report revoked") {
+  Fixture f;
+  const auto created = f.streams.create(std::nullopt, false);
+  const auto other = f.streams.create(std::nullopt, false);
+  f.streams.revoke_keys(created.stream.id);
+  const auto match = f.streams.find_by_key(created.key);
+  REQUIRE(match);
+  CHECK(match->revoked);
+  CHECK(match->stream_id == created.stream.id);
+  CHECK_FALSE(f.streams.find_by_key(other.key)->revoked);
+
+  f.streams.revoke_keys(created.stream.id);  // again: nothing to do, no error
+  CHECK(f.streams.find_by_key(created.key)->revoked);
+  CHECK_THROWS_AS(f.streams.revoke_keys("00000000-0000-4000-8000-000000000000"), NotFound);
+  CHECK_THROWS_AS(f.streams.revoke_keys("not-a-uuid"), std::invalid_argument);
+}
+
+TEST_CASE("set_status records transitions and their timestamps") {
+  Fixture f;
+  const auto created = f.streams.create(std::nullopt, false);
+  const std::string& id = created.stream.id;
+
+  f.streams.set_status(id, StreamStatus::live, "publisher connected");
+  auto stream = f.streams.find(id);
+  REQUIRE(stream);
+  CHECK(stream->status == StreamStatus::live);
+  REQUIRE(stream->started_at);
+  CHECK(std::regex_match(*stream->started_at, kTimestamp));
+  CHECK(*stream->started_at >= stream->created_at);
+  CHECK_FALSE(stream->ended_at);
+  const std::string first_start = *stream->started_at;
+
+  f.streams.set_status(id, StreamStatus::live, "duplicate");  // no transition
+  f.streams.set_status(id, StreamStatus::reconnecting, "publisher lost");
+  f.streams.set_status(id, StreamStatus::live, "publisher back");
+  stream = f.streams.find(id);
+  CHECK(stream->status == StreamStatus::live);
+  CHECK(stream->started_at == first_start);  // the first start counts
+
+  f.streams.set_status(id, StreamStatus::ended, "publisher closed");
+  stream = f.streams.find(id);
+  CHECK(stream->status == StreamStatus::ended);
+  REQUIRE(stream->ended_at);
+  CHECK(std::regex_match(*stream->ended_at, kTimestamp));
+  CHECK(*stream->ended_at >= first_start);
+  CHECK(f.streams.find_by_key(created.key)->status == StreamStatus::ended);
+
+  const auto events = f.query(
+      "SELECT coalesce(from_status, '-'), to_status, reason FROM stream_events"
+      " WHERE stream_id = $1::uuid ORDER BY id",
+      id);
+  const std::vector<std::vector<std::string>> expected{
+      {"-", "ready", "created"},
+      {"ready", "live", "publisher connected"},
+      {"live", "reconnecting", "publisher lost"},
+      {"reconnecting", "live", "publisher back"},
+      {"live", "ended", "publisher closed"},
+  };
+  REQUIRE(events.size() == expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    for (size_t column = 0; column < 3; ++column)
+      CHECK(events[static_cast<int>(i)][static_cast<int>(column)].as<std::string>() ==
+            expected[i][column]);
+  }
+  const auto at = f.query(
+      "SELECT bool_and(e.at >= s.created_at) FROM stream_events e JOIN streams s"
+      " ON s.id = e.stream_id WHERE s.id = $1::uuid",
+      id);
+  CHECK(at[0][0].as<bool>());
+
+  CHECK_THROWS_AS(f.streams.set_status(id, StreamStatus::live, "again"), InvalidTransition);
+  CHECK_NOTHROW(f.streams.set_status(id, StreamStatus::ended, "twice"));
+  CHECK_THROWS_AS(
+      f.streams.set_status("00000000-0000-4000-8000-000000000000", StreamStatus::live, "x"),
+      NotFound);
+  CHECK_THROWS_AS(f.streams.set_status("42", StreamStatus::live, "x"), std::invalid_argument);
+}
+
+TEST_CASE("create accepts an explicit id and refuses a taken one") {
+  Fixture f;
+  const std::string id = "6f1c2f1e-8a1b-4c55-9d2e-3b7a0c9e5d41";
+  {
+    pqxx::work cleanup(f.direct);
+    cleanup.exec_params("DELETE FROM streams WHERE id = $1::uuid", id);
+    cleanup.exec("DELETE FROM streams WHERE id = '6f1c2f1e-8a1b-4c55-9d2e-3b7a0c9e5d4a'");
+    cleanup.commit();
+  }
+  const auto created = f.streams.create(id, true);
+  CHECK(created.stream.id == id);
+  CHECK(f.streams.find_by_key(created.key)->stream_id == id);
+
+  try {
+    f.streams.create(id, false);
+    FAIL("a duplicate id was accepted");
+  } catch (const AlreadyExists& error) {
+    CHECK(std::string(error.what()) == "a stream with id " + id + " already exists");
+  }
+  // The refused attempt left no key behind.
+  CHECK(
+      f.query("SELECT count(*) FROM stream_keys WHERE stream_id = $1::uuid", id)[0][0].as<int>() ==
+      1);
+
+  CHECK(f.streams.create("6F1C2F1E-8A1B-4C55-9D2E-3B7A0C9E5D4A", false).stream.id ==
+        "6f1c2f1e-8a1b-4c55-9d2e-3b7a0c9e5d4a");
+  CHECK_THROWS_AS(f.streams.create("not-a-uuid", false), std::invalid_argument);
+  CHECK_THROWS_AS(f.streams.create("6f1c2f1e8a1b4c559d2e3b7a0c9e5d41", false),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(f.streams.create("6f1c2f1e-8a1b-4c55-9d2e-3b7a0c9e5d4z", false),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(f.streams.create(std::nullopt, false, "{not json"), std::invalid_argument);
+  CHECK_THROWS_AS(f.streams.create(std::nullopt, false, "[1, 2]"), std::invalid_argument);
+}
+
+TEST_CASE("find reports nothing for unknown and malformed ids") {
+  Fixture f;
+  CHECK_FALSE(f.streams.find("00000000-0000-4000-8000-000000000000"));
+  CHECK_FALSE(f.streams.find("nope"));
+  CHECK_FALSE(f.streams.find(""));
+}
