@@ -403,9 +403,12 @@ void RtmpSession::handle_media(const RtmpMessage& message) {
   }
   if (out->track) {
     const core::TrackInfo& track = *out->track;
-    log()->info("{} {} track: {} {} {}x{} {} Hz {} ch", tag(), video ? "video" : "audio",
-                core::codec_name(track.codec), track.codec_string, track.width, track.height,
-                track.sample_rate, track.channels);
+    if (video)
+      log()->info("{} video track: {} ({}) {}x{}", tag(), core::codec_name(track.codec), track.codec_string,
+                  track.width, track.height);
+    else
+      log()->info("{} audio track: {} ({}) {} Hz {} ch", tag(), core::codec_name(track.codec),
+                  track.codec_string, track.sample_rate, track.channels);
     stats_.on_track(track);
     sink_->on_track(track);
   }
@@ -489,8 +492,10 @@ void RtmpSession::write_next() {
 
 void RtmpSession::close(core::EndReason reason, const std::string& why) {
   if (phase_ == Phase::closed) return;
-  bool routine = reason == core::EndReason::publisher_closed || phase_ == Phase::closing;
-  if (routine)
+  if (reason == core::EndReason::shutdown && phase_ != Phase::publishing)
+    log()->debug("{} connection from {} closed: {}", tag(), remote_, why);
+  else if (reason == core::EndReason::publisher_closed || reason == core::EndReason::shutdown ||
+           phase_ == Phase::closing)
     log()->info("{} connection from {} closed: {}", tag(), remote_, why);
   else
     log()->warn("{} connection from {} closed: {}", tag(), remote_, why);

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
@@ -152,7 +153,7 @@ TEST_CASE("malformed input closes only the offending connection", "[integration]
   REQUIRE(status == 0);
   auto publishes = server.sinks.publishes(stream.stream.id);
   REQUIRE(publishes.size() == 1);
-  CHECK(publishes[0].count(core::kVideoTrack) >= fixture.video_frames * 99 / 100);
+  CHECK(static_cast<long>(publishes[0].count(core::kVideoTrack)) >= fixture.video_frames * 99 / 100);
 }
 
 TEST_CASE("thousands of idle connections do not stop a publisher", "[integration][ingest]") {
@@ -180,7 +181,7 @@ TEST_CASE("thousands of idle connections do not stop a publisher", "[integration
   REQUIRE(status == 0);
   auto publishes = server.sinks.publishes(stream.stream.id);
   REQUIRE(publishes.size() == 1);
-  CHECK(publishes[0].count(core::kVideoTrack) >= fixture.video_frames * 99 / 100);
+  CHECK(static_cast<long>(publishes[0].count(core::kVideoTrack)) >= fixture.video_frames * 99 / 100);
 }
 
 TEST_CASE("connections beyond max_connections are closed at once", "[integration][ingest]") {
