@@ -224,34 +224,32 @@ core::Result<Output> FlvDemuxer::video_sequence_start(core::Codec codec,
   track.timescale = 1000;
   track.codec_config = record;
   uint8_t nal_length_size = 0;
+  // Every parsed configuration carries the same picture fields.
+  auto fill = [&](const auto& config) {
+    track.codec_string = config->codec_string;
+    track.width = config->width;
+    track.height = config->height;
+    track.frame_rate = config->frame_rate;
+  };
   switch (codec) {
     case core::Codec::h264: {
       auto config = codec::parse_avcc(record.span());
       if (!config) return config.error().wrap("flv");
-      track.codec_string = config->codec_string;
-      track.width = config->width;
-      track.height = config->height;
-      track.frame_rate = config->frame_rate;
+      fill(config);
       nal_length_size = config->nal_length_size;
       break;
     }
     case core::Codec::hevc: {
       auto config = codec::parse_hvcc(record.span());
       if (!config) return config.error().wrap("flv");
-      track.codec_string = config->codec_string;
-      track.width = config->width;
-      track.height = config->height;
-      track.frame_rate = config->frame_rate;
+      fill(config);
       nal_length_size = config->nal_length_size;
       break;
     }
     case core::Codec::av1: {
       auto config = codec::parse_av1c(record.span());
       if (!config) return config.error().wrap("flv");
-      track.codec_string = config->codec_string;
-      track.width = config->width;
-      track.height = config->height;
-      track.frame_rate = config->frame_rate;
+      fill(config);
       break;
     }
     default:
