@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "looplive/core/media_types.hpp"
+#include "looplive/core/shared_bytes.hpp"
+
+namespace looplive::packager {
+
+// One finished media segment as the playlists and the MPD describe it.
+// Times are milliseconds on the stream's repaired timeline.
+struct SegmentInfo {
+  uint64_t number = 0;        // per track, from 1: v_<number>.m4s, a_<number>.m4s
+  std::string uri;            // relative to the playlist
+  std::string init_uri;       // the init segment it must be decoded with
+  int64_t start_ms = 0;       // DTS of the first sample
+  int64_t duration_ms = 0;    // up to the next segment's start
+  int64_t wall_clock_ms = 0;  // Unix time of the start, for EXT-X-PROGRAM-DATE-TIME
+  uint64_t bytes = 0;
+  bool discontinuity = false;        // first segment after a timeline break or a codec change
+  uint64_t discontinuity_index = 0;  // breaks up to and including this segment
+};
+
+struct LiveTrackView {
+  core::TrackInfo track;
+  std::vector<SegmentInfo> segments;  // the live window, oldest first
+  std::string playlist;               // video.m3u8 or audio.m3u8
+};
+
+// An immutable picture of one stream's output, replaced as a whole after
+// every segment, so an HTTP origin can serve it without touching the disk or
+// locking the packager. File names match the files under live/<stream_id>/.
+struct LiveView {
+  std::string stream_id;
+  uint64_t version = 0;  // grows with every replacement
+  bool ended = false;
+  std::optional<LiveTrackView> video;
+  std::optional<LiveTrackView> audio;
+  std::string multivariant;  // index.m3u8
+  std::string mpd;           // manifest.mpd
+  // Init segments still referenced and the window's segments, plus the few
+  // that just left it (players may still be fetching them).
+  std::map<std::string, core::SharedBytes, std::less<>> media;
+
+  // The playlist or MPD text for a file name; nullptr for anything else.
+  const std::string* text(std::string_view name) const {
+    if (name == "index.m3u8") return &multivariant;
+    if (name == "manifest.mpd") return &mpd;
+    if (name == "video.m3u8" && video) return &video->playlist;
+    if (name == "audio.m3u8" && audio) return &audio->playlist;
+    return nullptr;
+  }
+  const core::SharedBytes* file(std::string_view name) const {
+    const auto found = media.find(name);
+    return found == media.end() ? nullptr : &found->second;
+  }
+};
+
+}  // namespace looplive::packager

@@ -1,0 +1,56 @@
+#include "atomic_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace looplive::packager {
+namespace {
+
+core::Error system_error(const std::string& step, const std::filesystem::path& path, int code) {
+  return core::Error{step + " " + path.string() + ": " + std::strerror(code)};
+}
+
+}  // namespace
+
+core::Status write_atomically(const std::filesystem::path& path, std::span<const uint8_t> bytes) {
+  const std::filesystem::path temporary =
+      path.parent_path() / ("." + path.filename().string() + ".tmp");
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return system_error("open", temporary, errno);
+  size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int code = errno;
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      return system_error("write", temporary, code);
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const int code = errno;
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    return system_error("fsync", temporary, code);
+  }
+  ::close(fd);
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int code = errno;
+    ::unlink(temporary.c_str());
+    return system_error("rename", path, code);
+  }
+  return core::Ok{};
+}
+
+core::Status write_atomically(const std::filesystem::path& path, std::string_view text) {
+  return write_atomically(
+      path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
+}  // namespace looplive::packager

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string_view>
+
+#include "looplive/core/result.hpp"
+
+namespace looplive::packager {
+
+// Writes to a hidden temporary name beside the target, fsyncs it and renames
+// it over the target, so a reader sees either the old file or the whole new one.
+core::Status write_atomically(const std::filesystem::path& path, std::span<const uint8_t> bytes);
+core::Status write_atomically(const std::filesystem::path& path, std::string_view text);
+
+}  // namespace looplive::packager

@@ -1,0 +1,146 @@
+#include "dash_manifest.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <vector>
+
+#include "text_format.hpp"
+
+namespace looplive::packager {
+namespace {
+
+// Frame rates must be an integer or a fraction in the MPD.
+std::string frame_rate_text(double rate) {
+  const double rounded = std::round(rate);
+  if (std::abs(rate - rounded) < 0.001) return std::to_string(static_cast<int64_t>(rounded));
+  const double ntsc = std::round(rate * 1001 / 1000);
+  if (std::abs(rate - ntsc * 1000 / 1001) < 0.001) {
+    return std::to_string(static_cast<int64_t>(ntsc) * 1000) + "/1001";
+  }
+  return std::to_string(std::llround(rate * 1000)) + "/1000";
+}
+
+std::span<const SegmentInfo> in_period(std::span<const SegmentInfo> segments, uint64_t period) {
+  auto begin = std::find_if(segments.begin(), segments.end(),
+                            [&](const SegmentInfo& s) { return s.discontinuity_index == period; });
+  auto end = std::find_if(begin, segments.end(),
+                          [&](const SegmentInfo& s) { return s.discontinuity_index != period; });
+  return {begin, end};
+}
+
+std::string timeline(std::span<const SegmentInfo> segments) {
+  std::string out = "        <SegmentTimeline>\n";
+  size_t i = 0;
+  int64_t expected_start = std::numeric_limits<int64_t>::min();
+  while (i < segments.size()) {
+    const SegmentInfo& s = segments[i];
+    size_t repeat = 0;
+    while (i + repeat + 1 < segments.size() &&
+           segments[i + repeat + 1].duration_ms == s.duration_ms &&
+           segments[i + repeat + 1].start_ms == segments[i + repeat].start_ms + s.duration_ms) {
+      ++repeat;
+    }
+    out += "          <S";
+    if (s.start_ms != expected_start) out += " t=\"" + std::to_string(s.start_ms) + "\"";
+    out += " d=\"" + std::to_string(s.duration_ms) + "\"";
+    if (repeat > 0) out += " r=\"" + std::to_string(repeat) + "\"";
+    out += "/>\n";
+    i += repeat + 1;
+    expected_start = segments[i - 1].start_ms + segments[i - 1].duration_ms;
+  }
+  return out + "        </SegmentTimeline>\n";
+}
+
+std::string adaptation_set(const DashTrack& track, std::span<const SegmentInfo> segments,
+                           int64_t period_start_ms, size_t id) {
+  const core::TrackInfo& info = *track.info;
+  const bool video = info.kind == core::MediaKind::video;
+  std::string out = "    <AdaptationSet id=\"" + std::to_string(id) + "\" contentType=\"" +
+                    (video ? "video" : "audio") + "\" mimeType=\"" +
+                    (video ? "video/mp4" : "audio/mp4") +
+                    "\" segmentAlignment=\"true\" startWithSAP=\"1\">\n";
+  out += "      <SegmentTemplate timescale=\"1000\" presentationTimeOffset=\"" +
+         std::to_string(period_start_ms) + "\" startNumber=\"" +
+         std::to_string(segments.front().number) + "\" initialization=\"" +
+         segments.front().init_uri + "\" media=\"" + track.media_template + "\">\n";
+  out += timeline(segments);
+  out += "      </SegmentTemplate>\n";
+  out += "      <Representation id=\"" + std::string(video ? "video" : "audio") + "\" codecs=\"" +
+         info.codec_string + "\" bandwidth=\"" + std::to_string(track.bandwidth) + "\"";
+  if (video) {
+    if (info.width > 0 && info.height > 0) {
+      out += " width=\"" + std::to_string(info.width) + "\" height=\"" +
+             std::to_string(info.height) + "\"";
+    }
+    if (info.frame_rate > 0) out += " frameRate=\"" + frame_rate_text(info.frame_rate) + "\"";
+    out += "/>\n";
+  } else {
+    out += " audioSamplingRate=\"" + std::to_string(info.sample_rate) + "\">\n";
+    out +=
+        "        <AudioChannelConfiguration "
+        "schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"" +
+        std::to_string(info.channels) + "\"/>\n";
+    out += "      </Representation>\n";
+  }
+  return out + "    </AdaptationSet>\n";
+}
+
+}  // namespace
+
+std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& options) {
+  std::set<uint64_t> periods;
+  int64_t first_start = std::numeric_limits<int64_t>::max();
+  int64_t last_end = std::numeric_limits<int64_t>::min();
+  for (const auto& t : tracks) {
+    for (const auto& s : t.segments) {
+      periods.insert(s.discontinuity_index);
+      first_start = std::min(first_start, s.start_ms);
+      last_end = std::max(last_end, s.start_ms + s.duration_ms);
+    }
+  }
+  if (periods.empty()) return {};
+  // Dynamic periods are placed against availabilityStartTime (media time 0);
+  // a static presentation starts at its first segment.
+  const int64_t origin = options.dynamic ? 0 : first_start;
+
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out +=
+      "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" "
+      "profiles=\"urn:mpeg:dash:profile:isoff-live:2011\"";
+  if (options.dynamic) {
+    out += " type=\"dynamic\" availabilityStartTime=\"" +
+           utc_timestamp(options.availability_start_ms) + "\" publishTime=\"" +
+           utc_timestamp(options.publish_ms) + "\" minimumUpdatePeriod=\"" +
+           iso_duration(options.segment_ms) + "\" timeShiftBufferDepth=\"" +
+           iso_duration(options.time_shift_ms) + "\" suggestedPresentationDelay=\"" +
+           iso_duration(options.presentation_delay_ms) + "\"";
+  } else {
+    out += " type=\"static\" mediaPresentationDuration=\"" + iso_duration(last_end - first_start) +
+           "\"";
+  }
+  out += " minBufferTime=\"" + iso_duration(options.segment_ms) + "\">\n";
+  if (!options.base_url.empty()) out += "  <BaseURL>" + options.base_url + "</BaseURL>\n";
+  for (uint64_t period : periods) {
+    int64_t start = std::numeric_limits<int64_t>::max();
+    for (const auto& t : tracks) {
+      const auto segments = in_period(t.segments, period);
+      if (!segments.empty()) start = std::min(start, segments.front().start_ms);
+    }
+    out += "  <Period id=\"" + std::to_string(period) + "\" start=\"" +
+           iso_duration(start - origin) + "\">\n";
+    size_t id = 0;
+    for (const auto& t : tracks) {
+      const auto segments = in_period(t.segments, period);
+      if (!segments.empty()) out += adaptation_set(t, segments, start, id);
+      ++id;
+    }
+    out += "  </Period>\n";
+  }
+  out += "  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-iso:2014\" value=\"" +
+         options.utc_timing_url + "\"/>\n";
+  return out + "</MPD>\n";
+}
+
+}  // namespace looplive::packager

@@ -1,0 +1,99 @@
+#include "hls_playlist.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "text_format.hpp"
+
+namespace looplive::packager {
+namespace {
+
+// EXT-X-MAP outside an I-frame playlist is what requires version 6 (RFC 8216
+// section 7); nothing used here needs 7, which only adds INSTREAM-ID SERVICE
+// values. The multivariant playlist uses no versioned feature at all.
+constexpr int kMediaPlaylistVersion = 6;
+
+uint64_t bits_per_second(uint64_t bytes, int64_t duration_ms) {
+  return duration_ms > 0 ? bytes * 8 * 1000 / static_cast<uint64_t>(duration_ms) : 0;
+}
+
+}  // namespace
+
+std::string render_media_playlist(std::span<const SegmentInfo> segments,
+                                  const MediaPlaylistOptions& options) {
+  if (segments.empty()) return {};
+  int64_t longest = options.longest_segment_ms;
+  for (const auto& s : segments) longest = std::max(longest, s.duration_ms);
+  // Ceil: EXTINF rounded to the nearest integer must not exceed the target.
+  const int64_t target = std::max<int64_t>(1, (longest + 999) / 1000);
+  const SegmentInfo& first = segments.front();
+  const uint64_t discontinuity_sequence =
+      first.discontinuity_index - (first.discontinuity && first.discontinuity_index > 0 ? 1 : 0);
+
+  std::string out = "#EXTM3U\n";
+  out += "#EXT-X-VERSION:" + std::to_string(kMediaPlaylistVersion) + "\n";
+  out += "#EXT-X-TARGETDURATION:" + std::to_string(target) + "\n";
+  out += "#EXT-X-MEDIA-SEQUENCE:" + std::to_string(first.number) + "\n";
+  if (discontinuity_sequence > 0) {
+    out += "#EXT-X-DISCONTINUITY-SEQUENCE:" + std::to_string(discontinuity_sequence) + "\n";
+  }
+  if (options.vod) out += "#EXT-X-PLAYLIST-TYPE:VOD\n";
+  out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
+  const std::string* map = nullptr;
+  for (const auto& s : segments) {
+    if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
+    if (map == nullptr || *map != s.init_uri) {
+      out += "#EXT-X-MAP:URI=\"" + options.uri_prefix + s.init_uri + "\"\n";
+      map = &s.init_uri;
+    }
+    out += "#EXT-X-PROGRAM-DATE-TIME:" + utc_timestamp(s.wall_clock_ms) + "\n";
+    out += "#EXTINF:" + seconds_text(s.duration_ms) + ",\n";
+    out += options.uri_prefix + s.uri + "\n";
+  }
+  if (options.ended || options.vod) out += "#EXT-X-ENDLIST\n";
+  return out;
+}
+
+std::string render_multivariant_playlist(const VariantOptions& options) {
+  std::string out = "#EXTM3U\n#EXT-X-INDEPENDENT-SEGMENTS\n";
+  std::string codecs;
+  if (options.video != nullptr) codecs = options.video->codec_string;
+  if (options.audio != nullptr) {
+    codecs += (codecs.empty() ? "" : ",") + options.audio->codec_string;
+  }
+  const bool grouped = options.video != nullptr && options.audio != nullptr;
+  if (grouped) {
+    out += "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES";
+    if (options.audio->channels > 0) {
+      out += ",CHANNELS=\"" + std::to_string(options.audio->channels) + "\"";
+    }
+    out += ",URI=\"" + options.audio_uri + "\"\n";
+  }
+  out += "#EXT-X-STREAM-INF:BANDWIDTH=" + std::to_string(options.peak_bandwidth);
+  out += ",AVERAGE-BANDWIDTH=" + std::to_string(options.average_bandwidth);
+  out += ",CODECS=\"" + codecs + "\"";
+  if (options.video != nullptr) {
+    const core::TrackInfo& video = *options.video;
+    if (video.width > 0 && video.height > 0) {
+      out += ",RESOLUTION=" + std::to_string(video.width) + "x" + std::to_string(video.height);
+    }
+    if (video.frame_rate > 0) out += ",FRAME-RATE=" + fixed3(video.frame_rate);
+  }
+  if (grouped) out += ",AUDIO=\"audio\"";
+  out += "\n";
+  out += (options.video != nullptr ? options.video_uri : options.audio_uri) + "\n";
+  return out;
+}
+
+void BitrateMeter::add(uint64_t bytes, int64_t duration_ms) {
+  if (duration_ms <= 0) return;
+  peak_ = std::max(peak_, bits_per_second(bytes, duration_ms));
+  bytes_ += bytes;
+  duration_ms_ += duration_ms;
+}
+
+uint64_t BitrateMeter::average() const {
+  return bits_per_second(bytes_, duration_ms_);
+}
+
+}  // namespace looplive::packager

@@ -1,0 +1,85 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+
+namespace looplive::packager {
+
+struct SegmenterConfig {
+  int64_t segment_ms = 2000;  // target: video cuts on the first keyframe at or past it
+  int64_t fragment_ms = 500;  // CMAF chunk length inside a segment
+  int64_t jump_ms = 10'000;   // a DTS step larger than this, either way, breaks the timeline
+  bool has_video = true;
+  bool has_audio = true;
+};
+
+// What to do with one packet. Timestamps are the repaired output ones.
+struct Placement {
+  bool drop = false;           // not muxed: video before a keyframe, audio before video started
+  bool new_segment = false;    // the track's open segment ends; this packet starts the next
+  bool new_fragment = false;   // flush a fragment before this packet (always with new_segment)
+  bool discontinuity = false;  // the new segment follows a timeline break or a codec change
+  int64_t dts = 0;
+  int64_t pts = 0;
+};
+
+struct RepairCounts {
+  uint64_t non_monotonic = 0;         // DTS not above the track's previous one: bumped by 1 ms
+  uint64_t jumps = 0;                 // timeline breaks rebased onto a continuous timeline
+  uint64_t negative_composition = 0;  // PTS below DTS, raised to the DTS
+  uint64_t dropped = 0;               // packets the caller must not mux
+};
+
+// Cut policy for one stream, with no knowledge of containers. Video leads when
+// present: it cuts on a keyframe once the target is reached, and audio cuts at
+// the first packet at or past each video cut so segment N of both tracks covers
+// the same time. Without video, audio cuts on time alone.
+class Segmenter {
+ public:
+  explicit Segmenter(SegmenterConfig config);
+
+  Placement place(uint8_t track, int64_t dts, int64_t pts, bool keyframe);
+  // The caller closed the track's segment for a new codec configuration: its
+  // next segment starts from scratch (video on a keyframe) and every track
+  // flags a discontinuity at its next cut.
+  void restart(uint8_t track);
+
+  const RepairCounts& counts() const { return counts_; }
+  // Last positive DTS step seen on the track: an estimate for the duration of its last sample.
+  int64_t last_step(uint8_t track) const;
+
+ private:
+  struct Track {
+    bool seen = false;
+    bool started = false;   // has an open segment
+    bool cut_asap = false;  // cut at the next packet (audio after restart)
+    int64_t last_in = 0;
+    int64_t last_out = 0;
+    int64_t last_step = 0;
+    int64_t offset = 0;       // output = input + offset
+    uint64_t generation = 0;  // which rebase of the stream this track follows
+    uint64_t applied = 0;     // discontinuity events already flagged on this track
+    int64_t segment_start = 0;
+    int64_t fragment_start = 0;
+  };
+  struct Boundary {
+    int64_t dts;
+    uint64_t epoch;  // the video track's discontinuity count at this cut
+  };
+
+  void repair(Track& t, int64_t& dts, int64_t& pts);
+  void place_video(Track& t, Placement& p, bool keyframe);
+  void place_audio(Track& t, Placement& p);
+  void open_segment(Track& t, Placement& p, bool discontinuity);
+
+  SegmenterConfig config_;
+  Track tracks_[2];
+  std::deque<Boundary> boundaries_;  // video cuts audio has not reached yet
+  uint64_t events_ = 0;              // discontinuity events so far (breaks, restarts)
+  uint64_t generation_ = 0;
+  int64_t stream_offset_ = 0;
+  bool video_started_ = false;
+  RepairCounts counts_;
+};
+
+}  // namespace looplive::packager

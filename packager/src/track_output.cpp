@@ -1,0 +1,78 @@
+#include "track_output.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace looplive::packager {
+
+core::Status TrackOutput::configure(const core::TrackInfo& track) {
+  auto muxer = CmafTrackMuxer::open(track);
+  if (!muxer) return muxer.error();
+  muxer_ = std::move(muxer.value());
+  track_ = track;
+  init_uri_ = "init_" + prefix_ +
+              (configurations_ == 0 ? std::string() : "_" + std::to_string(configurations_)) +
+              ".mp4";
+  ++configurations_;
+  return core::Ok{};
+}
+
+core::Status TrackOutput::push(const core::MediaPacket& packet, const Placement& placement,
+                               std::vector<FinishedSegment>& done) {
+  if (!open_ && !placement.new_segment) return core::Ok{};
+  if (held_) {
+    if (core::Status s = write_held(std::max<int64_t>(1, packet.dts - held_->dts)); !s) return s;
+  }
+  if (placement.new_fragment && open_) {
+    if (core::Status s = flush(); !s) return s;
+  }
+  if (placement.new_segment) {
+    if (open_) finish_segment(packet.dts, done);
+    if (placement.discontinuity) ++discontinuities_;
+    current_ = SegmentInfo{};
+    current_.number = next_number_++;
+    current_.uri = prefix_ + "_" + std::to_string(current_.number) + ".m4s";
+    current_.init_uri = init_uri_;
+    current_.start_ms = packet.dts;
+    current_.discontinuity = placement.discontinuity;
+    current_.discontinuity_index = discontinuities_;
+    open_ = true;
+  }
+  held_ = packet;
+  return core::Ok{};
+}
+
+core::Status TrackOutput::close(int64_t last_duration_ms, std::vector<FinishedSegment>& done) {
+  if (!open_) return core::Ok{};
+  int64_t end = current_.start_ms;
+  if (held_) {
+    end = held_->dts + std::max<int64_t>(1, last_duration_ms);
+    if (core::Status s = write_held(end - held_->dts); !s) return s;
+  }
+  if (core::Status s = flush(); !s) return s;
+  finish_segment(end, done);
+  return core::Ok{};
+}
+
+core::Status TrackOutput::write_held(int64_t duration_ms) {
+  const core::Status status = muxer_->write(*held_, duration_ms);
+  held_.reset();
+  return status;
+}
+
+core::Status TrackOutput::flush() {
+  auto fragment = muxer_->flush_fragment();
+  if (!fragment) return fragment.error();
+  const auto bytes = fragment.value().span();
+  bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
+  return core::Ok{};
+}
+
+void TrackOutput::finish_segment(int64_t end_ms, std::vector<FinishedSegment>& done) {
+  current_.duration_ms = end_ms - current_.start_ms;
+  current_.bytes = bytes_.size();
+  done.push_back({current_, core::SharedBytes(std::exchange(bytes_, {}))});
+  open_ = false;
+}
+
+}  // namespace looplive::packager

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cmaf_muxer.hpp"
+#include "looplive/core/media_types.hpp"
+#include "looplive/core/result.hpp"
+#include "looplive/packager/live_view.hpp"
+#include "segmenter.hpp"
+
+namespace looplive::packager {
+
+struct FinishedSegment {
+  SegmentInfo info;  // wall_clock_ms is left to the publisher
+  core::SharedBytes bytes;
+};
+
+// One track's muxer and the segment being assembled from its fragments. Each
+// packet is held back until the next one arrives, because a fragment's last
+// sample needs a duration and only the next DTS gives it exactly.
+class TrackOutput {
+ public:
+  explicit TrackOutput(std::string prefix) : prefix_(std::move(prefix)) {}
+
+  // A muxer for this (new) configuration and a new init segment name; the
+  // open segment, if any, must have been closed first.
+  core::Status configure(const core::TrackInfo& track);
+  const core::TrackInfo& track() const { return track_; }
+  const std::string& init_uri() const { return init_uri_; }
+  const core::SharedBytes& init() const { return muxer_->init_segment(); }
+
+  // A placed packet with repaired timestamps; a segment it closes goes to `done`.
+  core::Status push(const core::MediaPacket& packet, const Placement& placement,
+                    std::vector<FinishedSegment>& done);
+  // Ends the open segment; the held packet lasts `last_duration_ms`.
+  core::Status close(int64_t last_duration_ms, std::vector<FinishedSegment>& done);
+
+ private:
+  core::Status write_held(int64_t duration_ms);
+  core::Status flush();
+  void finish_segment(int64_t end_ms, std::vector<FinishedSegment>& done);
+
+  std::string prefix_;  // "v" or "a"
+  core::TrackInfo track_;
+  std::unique_ptr<CmafTrackMuxer> muxer_;
+  uint64_t configurations_ = 0;
+  std::string init_uri_;
+  std::optional<core::MediaPacket> held_;
+  bool open_ = false;
+  SegmentInfo current_;
+  std::vector<uint8_t> bytes_;  // fragments of the open segment
+  uint64_t next_number_ = 1;
+  uint64_t discontinuities_ = 0;
+};
+
+}  // namespace looplive::packager

@@ -1,0 +1,187 @@
+#pragma once
+
+// Real media for the packager tests: clips made with the ffmpeg CLI, demuxed
+// with libavformat into the core types the RTMP ingest produces, and a way to
+// run ffprobe/ffmpeg on the output.
+
+#include <sys/wait.h>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include <libavformat/avformat.h>
+}
+
+#include "looplive/core/media_types.hpp"
+
+namespace looplive::packager::testing {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "looplive-packager-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+struct CommandResult {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+};
+
+inline CommandResult run_command(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> chunk{};
+  size_t n = 0;
+  while ((n = fread(chunk.data(), 1, chunk.size(), pipe)) > 0)
+    result.output.append(chunk.data(), n);
+  const int raw = pclose(pipe);
+  result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return result;
+}
+
+inline std::string quoted(const fs::path& path) {
+  return "'" + path.string() + "'";
+}
+
+inline std::vector<uint8_t> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+inline void write_file(const fs::path& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+}
+
+struct Demuxed {
+  std::vector<core::TrackInfo> tracks;
+  std::vector<core::MediaPacket> packets;  // in file order
+  int64_t duration_ms = 0;
+};
+
+inline std::string avc_codec_string(const std::vector<uint8_t>& avcc) {
+  char text[16] = "avc1";
+  if (avcc.size() >= 4)
+    std::snprintf(text, sizeof text, "avc1.%02x%02x%02x", avcc[1], avcc[2], avcc[3]);
+  return text;
+}
+
+inline std::string aac_codec_string(const std::vector<uint8_t>& asc) {
+  const int object_type = asc.empty() ? 2 : asc[0] >> 3;
+  return "mp4a.40." + std::to_string(object_type);
+}
+
+// FLV as the RTMP ingest sees it: AVCC H.264 with an avcC, raw AAC with an
+// AudioSpecificConfig, millisecond timestamps; video is track 0, audio track 1.
+inline Demuxed demux_flv(const fs::path& path) {
+  Demuxed out;
+  AVFormatContext* context = nullptr;
+  if (avformat_open_input(&context, path.c_str(), nullptr, nullptr) < 0) {
+    throw std::runtime_error("cannot open " + path.string());
+  }
+  if (avformat_find_stream_info(context, nullptr) < 0) {
+    avformat_close_input(&context);
+    throw std::runtime_error("no stream info in " + path.string());
+  }
+  std::map<int, uint8_t> track_of;
+  for (unsigned i = 0; i < context->nb_streams; ++i) {
+    const AVStream* stream = context->streams[i];
+    const AVCodecParameters* par = stream->codecpar;
+    std::vector<uint8_t> config(par->extradata, par->extradata + par->extradata_size);
+    core::TrackInfo track;
+    if (par->codec_id == AV_CODEC_ID_H264) {
+      track.index = core::kVideoTrack;
+      track.kind = core::MediaKind::video;
+      track.codec = core::Codec::h264;
+      track.codec_string = avc_codec_string(config);
+      track.width = static_cast<uint16_t>(par->width);
+      track.height = static_cast<uint16_t>(par->height);
+      track.frame_rate = av_q2d(stream->avg_frame_rate);
+    } else if (par->codec_id == AV_CODEC_ID_AAC) {
+      track.index = core::kAudioTrack;
+      track.kind = core::MediaKind::audio;
+      track.codec = core::Codec::aac;
+      track.codec_string = aac_codec_string(config);
+      track.sample_rate = static_cast<uint32_t>(par->sample_rate);
+      track.channels = static_cast<uint8_t>(par->ch_layout.nb_channels);
+    } else {
+      continue;
+    }
+    track.codec_config = core::SharedBytes(std::move(config));
+    track_of[static_cast<int>(i)] = track.index;
+    out.tracks.push_back(track);
+  }
+  AVPacket* packet = av_packet_alloc();
+  while (av_read_frame(context, packet) >= 0) {
+    const auto found = track_of.find(packet->stream_index);
+    if (found != track_of.end()) {
+      const AVRational base = context->streams[packet->stream_index]->time_base;
+      core::MediaPacket media;
+      media.track = found->second;
+      media.dts = av_rescale_q(packet->dts, base, AVRational{1, 1000});
+      media.pts = av_rescale_q(packet->pts, base, AVRational{1, 1000});
+      media.keyframe = (packet->flags & AV_PKT_FLAG_KEY) != 0;
+      media.payload = core::SharedBytes::copy_of({packet->data, static_cast<size_t>(packet->size)});
+      out.packets.push_back(std::move(media));
+    }
+    av_packet_unref(packet);
+  }
+  av_packet_free(&packet);
+  out.duration_ms = context->duration > 0 ? context->duration / 1000 : 0;
+  avformat_close_input(&context);
+  return out;
+}
+
+// Makes an FLV clip once per process: "av", "video" or "audio", 6 seconds,
+// 30 fps H.264 High with B-frames and 2 s GOPs, 48 kHz stereo AAC; "small" is
+// "av" at 320x180, for a change of codec configuration.
+inline const fs::path& fixture(const std::string& kind) {
+  static TempDir dir;
+  static std::map<std::string, fs::path> made;
+  const auto found = made.find(kind);
+  if (found != made.end()) return found->second;
+  const fs::path path = dir.path() / (kind + ".flv");
+  const bool video = kind != "audio";
+  const bool audio = kind != "video";
+  const std::string size = kind == "small" ? "320x180" : "640x360";
+  std::string command = "ffmpeg -nostdin -v error -y";
+  if (video) command += " -f lavfi -i testsrc2=size=" + size + ":rate=30";
+  if (audio) command += " -f lavfi -i sine=frequency=440:sample_rate=48000";
+  command += " -t 6";
+  if (video) {
+    command += " -c:v libx264 -preset veryfast -profile:v high -bf 2 -g 60 -sc_threshold 0";
+    command += " -pix_fmt yuv420p";
+  }
+  if (audio) command += " -c:a aac -ac 2";
+  command += " -f flv " + quoted(path);
+  const CommandResult result = run_command(command);
+  if (result.status != 0) throw std::runtime_error("ffmpeg failed: " + result.output);
+  return made[kind] = path;
+}
+
+}  // namespace looplive::packager::testing

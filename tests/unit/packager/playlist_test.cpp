@@ -1,0 +1,307 @@
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "dash_manifest.hpp"
+#include "hls_playlist.hpp"
+#include "text_format.hpp"
+
+using looplive::core::Codec;
+using looplive::core::MediaKind;
+using looplive::core::TrackInfo;
+using namespace looplive::packager;
+
+namespace {
+
+constexpr int64_t kNoon = 1714564800000;  // 2024-05-01T12:00:00Z
+
+SegmentInfo segment(uint64_t number, int64_t start, int64_t duration, bool discontinuity = false,
+                    uint64_t index = 0, std::string init = "init_v.mp4") {
+  SegmentInfo s;
+  s.number = number;
+  s.uri = "v_" + std::to_string(number) + ".m4s";
+  s.init_uri = std::move(init);
+  s.start_ms = start;
+  s.duration_ms = duration;
+  s.wall_clock_ms = kNoon + start;
+  s.bytes = 250'000;
+  s.discontinuity = discontinuity;
+  s.discontinuity_index = index;
+  return s;
+}
+
+TrackInfo video_track() {
+  TrackInfo t;
+  t.kind = MediaKind::video;
+  t.codec = Codec::h264;
+  t.codec_string = "avc1.64001e";
+  t.width = 640;
+  t.height = 360;
+  t.frame_rate = 30;
+  return t;
+}
+
+TrackInfo audio_track() {
+  TrackInfo t;
+  t.index = 1;
+  t.kind = MediaKind::audio;
+  t.codec = Codec::aac;
+  t.codec_string = "mp4a.40.2";
+  t.sample_rate = 48000;
+  t.channels = 2;
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("text formats", "[packager]") {
+  CHECK(utc_timestamp(kNoon + 123) == "2024-05-01T12:00:00.123Z");
+  CHECK(utc_timestamp(0) == "1970-01-01T00:00:00.000Z");
+  CHECK(seconds_text(2002) == "2.002");
+  CHECK(seconds_text(40) == "0.040");
+  CHECK(iso_duration(12000) == "PT12S");
+  CHECK(iso_duration(2500) == "PT2.5S");
+  CHECK(iso_duration(0) == "PT0S");
+  CHECK(fixed3(29.97002997) == "29.970");
+}
+
+TEST_CASE("live media playlist for a small window", "[packager]") {
+  const std::vector<SegmentInfo> window{segment(5, 8000, 2000), segment(6, 10000, 2002),
+                                        segment(7, 12002, 1998)};
+  CHECK(render_media_playlist(window, {}) ==
+        "#EXTM3U\n"
+        "#EXT-X-VERSION:6\n"
+        "#EXT-X-TARGETDURATION:3\n"
+        "#EXT-X-MEDIA-SEQUENCE:5\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n"
+        "#EXT-X-MAP:URI=\"init_v.mp4\"\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:08.000Z\n"
+        "#EXTINF:2.000,\n"
+        "v_5.m4s\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:10.000Z\n"
+        "#EXTINF:2.002,\n"
+        "v_6.m4s\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:12.002Z\n"
+        "#EXTINF:1.998,\n"
+        "v_7.m4s\n");
+}
+
+TEST_CASE("target duration never shrinks below the longest segment so far", "[packager]") {
+  const std::vector<SegmentInfo> window{segment(9, 16000, 2000)};
+  MediaPlaylistOptions options;
+  options.longest_segment_ms = 3100;
+  CHECK(render_media_playlist(window, options).find("#EXT-X-TARGETDURATION:4\n") !=
+        std::string::npos);
+  CHECK(render_media_playlist(window, {}).find("#EXT-X-TARGETDURATION:2\n") != std::string::npos);
+  CHECK(render_media_playlist({}, {}).empty());
+}
+
+TEST_CASE("media playlist with discontinuities and an ended stream", "[packager]") {
+  // One break already left the window; the next one changed the codec configuration.
+  const std::vector<SegmentInfo> window{segment(5, 8000, 2000, false, 1),
+                                        segment(6, 10000, 1500, true, 2, "init_v_1.mp4"),
+                                        segment(7, 11500, 2000, false, 2, "init_v_1.mp4")};
+  MediaPlaylistOptions options;
+  options.ended = true;
+  CHECK(render_media_playlist(window, options) ==
+        "#EXTM3U\n"
+        "#EXT-X-VERSION:6\n"
+        "#EXT-X-TARGETDURATION:2\n"
+        "#EXT-X-MEDIA-SEQUENCE:5\n"
+        "#EXT-X-DISCONTINUITY-SEQUENCE:1\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n"
+        "#EXT-X-MAP:URI=\"init_v.mp4\"\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:08.000Z\n"
+        "#EXTINF:2.000,\n"
+        "v_5.m4s\n"
+        "#EXT-X-DISCONTINUITY\n"
+        "#EXT-X-MAP:URI=\"init_v_1.mp4\"\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:10.000Z\n"
+        "#EXTINF:1.500,\n"
+        "v_6.m4s\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:11.500Z\n"
+        "#EXTINF:2.000,\n"
+        "v_7.m4s\n"
+        "#EXT-X-ENDLIST\n");
+}
+
+TEST_CASE("a discontinuity at the head of the window is still tagged", "[packager]") {
+  const std::vector<SegmentInfo> window{segment(6, 10000, 2000, true, 1)};
+  const std::string text = render_media_playlist(window, {});
+  CHECK(text.find("#EXT-X-DISCONTINUITY-SEQUENCE") == std::string::npos);
+  CHECK(text.find("#EXT-X-DISCONTINUITY\n") != std::string::npos);
+}
+
+TEST_CASE("VOD media playlist", "[packager]") {
+  const std::vector<SegmentInfo> all{segment(1, 0, 2000), segment(2, 2000, 1000)};
+  MediaPlaylistOptions options;
+  options.vod = true;
+  options.uri_prefix = "../live/abc/";
+  CHECK(render_media_playlist(all, options) ==
+        "#EXTM3U\n"
+        "#EXT-X-VERSION:6\n"
+        "#EXT-X-TARGETDURATION:2\n"
+        "#EXT-X-MEDIA-SEQUENCE:1\n"
+        "#EXT-X-PLAYLIST-TYPE:VOD\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n"
+        "#EXT-X-MAP:URI=\"../live/abc/init_v.mp4\"\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:00.000Z\n"
+        "#EXTINF:2.000,\n"
+        "../live/abc/v_1.m4s\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:02.000Z\n"
+        "#EXTINF:1.000,\n"
+        "../live/abc/v_2.m4s\n"
+        "#EXT-X-ENDLIST\n");
+}
+
+TEST_CASE("multivariant playlists", "[packager]") {
+  const TrackInfo video = video_track();
+  const TrackInfo audio = audio_track();
+  VariantOptions options;
+  options.video = &video;
+  options.audio = &audio;
+  options.peak_bandwidth = 1'300'000;
+  options.average_bandwidth = 1'100'000;
+  CHECK(render_multivariant_playlist(options) ==
+        "#EXTM3U\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n"
+        "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,"
+        "CHANNELS=\"2\",URI=\"audio.m3u8\"\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=1300000,AVERAGE-BANDWIDTH=1100000,"
+        "CODECS=\"avc1.64001e,mp4a.40.2\",RESOLUTION=640x360,FRAME-RATE=30.000,AUDIO=\"audio\"\n"
+        "video.m3u8\n");
+
+  options.video = nullptr;
+  CHECK(render_multivariant_playlist(options) ==
+        "#EXTM3U\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=1300000,AVERAGE-BANDWIDTH=1100000,CODECS=\"mp4a.40.2\"\n"
+        "audio.m3u8\n");
+
+  options.video = &video;
+  options.audio = nullptr;
+  CHECK(render_multivariant_playlist(options) ==
+        "#EXTM3U\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=1300000,AVERAGE-BANDWIDTH=1100000,"
+        "CODECS=\"avc1.64001e\",RESOLUTION=640x360,FRAME-RATE=30.000\n"
+        "video.m3u8\n");
+}
+
+TEST_CASE("bit rates are measured per segment", "[packager]") {
+  BitrateMeter meter;
+  meter.add(250'000, 2000);  // 1 Mbit/s
+  meter.add(450'000, 2000);  // 1.8 Mbit/s
+  meter.add(1, 0);           // ignored: no duration
+  CHECK(meter.peak() == 1'800'000);
+  CHECK(meter.average() == 1'400'000);
+}
+
+TEST_CASE("dynamic MPD for one period", "[packager]") {
+  const TrackInfo video = video_track();
+  const TrackInfo audio = audio_track();
+  const std::vector<SegmentInfo> v{segment(5, 8000, 2000), segment(6, 10000, 2000),
+                                   segment(7, 12000, 2500)};
+  std::vector<SegmentInfo> a{segment(5, 8021, 2005), segment(6, 10026, 1995)};
+  for (auto& s : a) s.init_uri = "init_a.mp4";
+  const std::vector<DashTrack> tracks{{&video, v, 1'000'000, "v_$Number$.m4s"},
+                                      {&audio, a, 128'000, "a_$Number$.m4s"}};
+  MpdOptions options;
+  options.availability_start_ms = kNoon;
+  options.publish_ms = kNoon + 14'600;
+  CHECK(render_mpd(tracks, options) ==
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" "
+        "profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" type=\"dynamic\" "
+        "availabilityStartTime=\"2024-05-01T12:00:00.000Z\" "
+        "publishTime=\"2024-05-01T12:00:14.600Z\" minimumUpdatePeriod=\"PT2S\" "
+        "timeShiftBufferDepth=\"PT12S\" suggestedPresentationDelay=\"PT6S\" "
+        "minBufferTime=\"PT2S\">\n"
+        "  <Period id=\"0\" start=\"PT8S\">\n"
+        "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\" "
+        "segmentAlignment=\"true\" startWithSAP=\"1\">\n"
+        "      <SegmentTemplate timescale=\"1000\" presentationTimeOffset=\"8000\" "
+        "startNumber=\"5\" initialization=\"init_v.mp4\" media=\"v_$Number$.m4s\">\n"
+        "        <SegmentTimeline>\n"
+        "          <S t=\"8000\" d=\"2000\" r=\"1\"/>\n"
+        "          <S d=\"2500\"/>\n"
+        "        </SegmentTimeline>\n"
+        "      </SegmentTemplate>\n"
+        "      <Representation id=\"video\" codecs=\"avc1.64001e\" bandwidth=\"1000000\" "
+        "width=\"640\" height=\"360\" frameRate=\"30\"/>\n"
+        "    </AdaptationSet>\n"
+        "    <AdaptationSet id=\"1\" contentType=\"audio\" mimeType=\"audio/mp4\" "
+        "segmentAlignment=\"true\" startWithSAP=\"1\">\n"
+        "      <SegmentTemplate timescale=\"1000\" presentationTimeOffset=\"8000\" "
+        "startNumber=\"5\" initialization=\"init_a.mp4\" media=\"a_$Number$.m4s\">\n"
+        "        <SegmentTimeline>\n"
+        "          <S t=\"8021\" d=\"2005\"/>\n"
+        "          <S d=\"1995\"/>\n"
+        "        </SegmentTimeline>\n"
+        "      </SegmentTemplate>\n"
+        "      <Representation id=\"audio\" codecs=\"mp4a.40.2\" bandwidth=\"128000\" "
+        "audioSamplingRate=\"48000\">\n"
+        "        <AudioChannelConfiguration "
+        "schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"2\"/>\n"
+        "      </Representation>\n"
+        "    </AdaptationSet>\n"
+        "  </Period>\n"
+        "  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-iso:2014\" value=\"/time\"/>\n"
+        "</MPD>\n");
+}
+
+TEST_CASE("a discontinuity opens a new period; an ended stream gets a static MPD", "[packager]") {
+  const TrackInfo video = video_track();
+  const std::vector<SegmentInfo> v{segment(1, 0, 2000), segment(2, 2000, 1000),
+                                   segment(3, 3000, 2000, true, 1, "init_v_1.mp4")};
+  const std::vector<DashTrack> tracks{{&video, v, 1'000'000, "v_$Number$.m4s"}};
+  MpdOptions options;
+  options.dynamic = false;
+  options.base_url = "../live/abc/";
+  CHECK(render_mpd(tracks, options) ==
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" "
+        "profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" type=\"static\" "
+        "mediaPresentationDuration=\"PT5S\" minBufferTime=\"PT2S\">\n"
+        "  <BaseURL>../live/abc/</BaseURL>\n"
+        "  <Period id=\"0\" start=\"PT0S\">\n"
+        "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\" "
+        "segmentAlignment=\"true\" startWithSAP=\"1\">\n"
+        "      <SegmentTemplate timescale=\"1000\" presentationTimeOffset=\"0\" "
+        "startNumber=\"1\" initialization=\"init_v.mp4\" media=\"v_$Number$.m4s\">\n"
+        "        <SegmentTimeline>\n"
+        "          <S t=\"0\" d=\"2000\"/>\n"
+        "          <S d=\"1000\"/>\n"
+        "        </SegmentTimeline>\n"
+        "      </SegmentTemplate>\n"
+        "      <Representation id=\"video\" codecs=\"avc1.64001e\" bandwidth=\"1000000\" "
+        "width=\"640\" height=\"360\" frameRate=\"30\"/>\n"
+        "    </AdaptationSet>\n"
+        "  </Period>\n"
+        "  <Period id=\"1\" start=\"PT3S\">\n"
+        "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\" "
+        "segmentAlignment=\"true\" startWithSAP=\"1\">\n"
+        "      <SegmentTemplate timescale=\"1000\" presentationTimeOffset=\"3000\" "
+        "startNumber=\"3\" initialization=\"init_v_1.mp4\" media=\"v_$Number$.m4s\">\n"
+        "        <SegmentTimeline>\n"
+        "          <S t=\"3000\" d=\"2000\"/>\n"
+        "        </SegmentTimeline>\n"
+        "      </SegmentTemplate>\n"
+        "      <Representation id=\"video\" codecs=\"avc1.64001e\" bandwidth=\"1000000\" "
+        "width=\"640\" height=\"360\" frameRate=\"30\"/>\n"
+        "    </AdaptationSet>\n"
+        "  </Period>\n"
+        "  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-iso:2014\" value=\"/time\"/>\n"
+        "</MPD>\n");
+}
+
+TEST_CASE("fractional frame rates stay exact in the MPD", "[packager]") {
+  TrackInfo video = video_track();
+  video.frame_rate = 30000.0 / 1001;
+  const std::vector<SegmentInfo> v{segment(1, 0, 2002)};
+  const std::vector<DashTrack> tracks{{&video, v, 1, "v_$Number$.m4s"}};
+  CHECK(render_mpd(tracks, {}).find("frameRate=\"30000/1001\"") != std::string::npos);
+  video.frame_rate = 12.5;
+  CHECK(render_mpd(tracks, {}).find("frameRate=\"12500/1000\"") != std::string::npos);
+  CHECK(render_mpd(std::vector<DashTrack>{}, {}).empty());
+}

@@ -1,0 +1,325 @@
+#include "stream_packager.hpp"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "looplive/packager/packager.hpp"
+#include "media_fixture.hpp"
+
+using looplive::core::EndReason;
+using looplive::core::MediaPacket;
+using looplive::core::PackagerConfig;
+using looplive::core::PacketSink;
+using looplive::core::PublishGrant;
+using looplive::packager::Packager;
+using looplive::packager::PackagerOptions;
+using looplive::packager::StreamPackager;
+namespace lt = looplive::packager::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int64_t kNoon = 1714564800000;
+
+struct Listed {
+  double seconds = 0;
+  std::string uri;
+};
+
+std::string text_of(const fs::path& path) {
+  const auto bytes = lt::read_file(path);
+  return {bytes.begin(), bytes.end()};
+}
+
+std::vector<Listed> segments_of(const fs::path& playlist) {
+  std::vector<Listed> out;
+  std::istringstream lines(text_of(playlist));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("#EXTINF:", 0) == 0) {
+      Listed entry;
+      entry.seconds = std::stod(line.substr(8));
+      std::getline(lines, entry.uri);
+      out.push_back(entry);
+    }
+  }
+  return out;
+}
+
+double total_seconds(const std::vector<Listed>& segments) {
+  double total = 0;
+  for (const auto& s : segments) total += s.seconds;
+  return total;
+}
+
+// Span of one track in the source: first DTS to last DTS plus one sample.
+double source_seconds(const lt::Demuxed& media, uint8_t track) {
+  int64_t first = -1;
+  int64_t last = 0;
+  int64_t step = 0;
+  for (const auto& p : media.packets) {
+    if (p.track != track) continue;
+    if (first < 0) first = p.dts;
+    step = p.dts - last;
+    last = p.dts;
+  }
+  return static_cast<double>(last + step - first) / 1000;
+}
+
+// ffprobe on init + segment: no complaints, and the flags of the first sample.
+std::string probe_first_flags(const fs::path& dir, const std::string& init,
+                              const std::string& uri) {
+  lt::TempDir scratch;
+  std::vector<uint8_t> joined = lt::read_file(dir / init);
+  const auto segment = lt::read_file(dir / uri);
+  joined.insert(joined.end(), segment.begin(), segment.end());
+  const auto file = scratch.path() / "joined.mp4";
+  lt::write_file(file, joined);
+  const auto probe = lt::run_command("ffprobe -v error -show_entries packet=flags -of csv=p=0 " +
+                                     lt::quoted(file));
+  INFO(uri << ": " << probe.output);
+  CHECK(probe.status == 0);
+  CHECK(probe.output.find_first_not_of("K_\n") == std::string::npos);  // flags only, no errors
+  return probe.output.substr(0, probe.output.find('\n'));
+}
+
+lt::CommandResult decode(const fs::path& entry) {
+  return lt::run_command("ffmpeg -nostdin -v error -i " + lt::quoted(entry) + " -f null -");
+}
+
+struct Run {
+  lt::TempDir root;
+  PackagerConfig config;
+  PackagerOptions options;
+  Run() {
+    config.media_root = root.path().string();
+    options.clock = [] { return kNoon; };
+  }
+  fs::path live(const std::string& id) const { return root.path() / "live" / id; }
+};
+
+void feed(PacketSink& sink, const lt::Demuxed& media) {
+  for (const auto& track : media.tracks) sink.on_track(track);
+  for (const auto& packet : media.packets) sink.on_packet(packet);
+}
+
+void check_track(const fs::path& dir, const std::string& playlist, const std::string& init,
+                 double expected_seconds, bool video, size_t expected_segments = 3) {
+  const auto segments = segments_of(dir / playlist);
+  REQUIRE(segments.size() == expected_segments);
+  for (const auto& s : segments) {
+    const std::string flags = probe_first_flags(dir, init, s.uri);
+    if (video) CHECK(flags == "K_");
+  }
+  // Within one video frame of the source.
+  CHECK(total_seconds(segments) == Approx(expected_seconds).margin(0.034));
+}
+
+}  // namespace
+
+TEST_CASE("audio and video are packaged into playable CMAF, HLS and DASH", "[packager]") {
+  const lt::Demuxed media = lt::demux_flv(lt::fixture("av"));
+  Run run;
+  Packager packager(run.config, run.options);
+  auto sink = packager.open(PublishGrant{"s1", false});
+  CHECK(packager.view("s1") == nullptr);  // nothing packaged yet
+  feed(*sink, media);
+  const auto live_view = packager.view("s1");
+  REQUIRE(live_view != nullptr);
+  CHECK_FALSE(live_view->ended);
+  sink->finish(EndReason::publisher_closed);
+
+  const fs::path dir = run.live("s1");
+  INFO(text_of(dir / "video.m3u8"));
+  check_track(dir, "video.m3u8", "init_v.mp4", source_seconds(media, 0), true);
+  check_track(dir, "audio.m3u8", "init_a.mp4", source_seconds(media, 1), false);
+  const auto video_segments = segments_of(dir / "video.m3u8");
+  CHECK(video_segments[0].seconds == Approx(2.0).margin(0.001));
+  CHECK(text_of(dir / "video.m3u8").find("#EXT-X-ENDLIST") != std::string::npos);
+  CHECK(text_of(dir / "video.m3u8").find("#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:00.000Z") !=
+        std::string::npos);
+
+  const std::string index = text_of(dir / "index.m3u8");
+  CHECK(index.find("CODECS=\"avc1.64001e,mp4a.40.2\",RESOLUTION=640x360,FRAME-RATE=30.000") !=
+        std::string::npos);
+  const auto hls = decode(dir / "index.m3u8");
+  INFO(hls.output);
+  CHECK(hls.status == 0);
+  CHECK(hls.output.empty());
+  const std::string mpd = text_of(dir / "manifest.mpd");
+  CHECK(mpd.find("type=\"static\"") != std::string::npos);
+  const auto dash = decode(dir / "manifest.mpd");
+  INFO(dash.output);
+  CHECK(dash.status == 0);
+  CHECK(dash.output.empty());
+
+  const auto final_view = packager.view("s1");
+  REQUIRE(final_view != nullptr);
+  CHECK(final_view->ended);
+  CHECK(final_view->version > live_view->version);
+  REQUIRE(final_view->text("index.m3u8") != nullptr);
+  CHECK(*final_view->text("index.m3u8") == index);
+  REQUIRE(final_view->file("v_2.m4s") != nullptr);
+  CHECK(lt::read_file(dir / "v_2.m4s") ==
+        std::vector<uint8_t>(final_view->file("v_2.m4s")->span().begin(),
+                             final_view->file("v_2.m4s")->span().end()));
+  CHECK(final_view->file("v_9.m4s") == nullptr);
+  REQUIRE(final_view->video.has_value());
+  CHECK(final_view->video->segments.size() == 3);
+  CHECK(fs::exists(run.root.path() / "vods" / "s1.m3u8") == false);  // not recorded
+
+  sink.reset();
+  CHECK(packager.view("s1") == nullptr);
+}
+
+TEST_CASE("video-only and audio-only streams", "[packager]") {
+  for (const std::string kind : {"video", "audio"}) {
+    DYNAMIC_SECTION(kind) {
+      const lt::Demuxed media = lt::demux_flv(lt::fixture(kind));
+      Run run;
+      Packager packager(run.config, run.options);
+      auto sink = packager.open(PublishGrant{"solo", false});
+      feed(*sink, media);
+      sink->finish(EndReason::publisher_closed);
+      const fs::path dir = run.live("solo");
+      const bool video = kind == "video";
+      // Audio alone is cut on time: 6.08 s of AAC makes three 2 s segments and a short one.
+      check_track(dir, video ? "video.m3u8" : "audio.m3u8", video ? "init_v.mp4" : "init_a.mp4",
+                  source_seconds(media, video ? 0 : 1), video, video ? 3 : 4);
+      CHECK(fs::exists(dir / (video ? "audio.m3u8" : "video.m3u8")) == false);
+      const std::string index = text_of(dir / "index.m3u8");
+      CHECK(index.find("EXT-X-MEDIA") == std::string::npos);
+      CHECK(index.find(video ? "video.m3u8" : "audio.m3u8") != std::string::npos);
+      const auto hls = decode(dir / "index.m3u8");
+      INFO(hls.output);
+      CHECK(hls.status == 0);
+      CHECK(hls.output.empty());
+    }
+  }
+}
+
+TEST_CASE("the live window drops old segments unless the stream is recorded", "[packager]") {
+  const lt::Demuxed media = lt::demux_flv(lt::fixture("av"));
+  for (const bool record : {false, true}) {
+    DYNAMIC_SECTION("record " << record) {
+      Run run;
+      run.config.live_window = 1;
+      Packager packager(run.config, run.options);
+      auto sink = packager.open(PublishGrant{"w", record});
+      feed(*sink, media);
+      sink->finish(EndReason::publisher_closed);
+      const fs::path dir = run.live("w");
+      const auto listed = segments_of(dir / "video.m3u8");
+      REQUIRE(listed.size() == 1);
+      CHECK(listed[0].uri == "v_3.m4s");
+      CHECK(text_of(dir / "video.m3u8").find("#EXT-X-MEDIA-SEQUENCE:3") != std::string::npos);
+      // One window of grace after leaving the playlist: v_2 stays, v_1 goes.
+      CHECK(fs::exists(dir / "v_1.m4s") == record);
+      CHECK(fs::exists(dir / "v_2.m4s"));
+      CHECK(fs::exists(dir / "a_1.m4s") == record);
+      const fs::path vod = run.root.path() / "vods" / "w.m3u8";
+      CHECK(fs::exists(vod) == record);
+      if (record) {
+        CHECK(segments_of(run.root.path() / "vods" / "w_video.m3u8").size() == 3);
+        CHECK(text_of(run.root.path() / "vods" / "w_video.m3u8").find("../live/w/v_1.m4s") !=
+              std::string::npos);
+        const auto hls = decode(vod);
+        INFO(hls.output);
+        CHECK(hls.status == 0);
+        CHECK(hls.output.empty());
+        const auto dash = decode(run.root.path() / "vods" / "w.mpd");
+        INFO(dash.output);
+        CHECK(dash.status == 0);
+        CHECK(dash.output.empty());
+      }
+    }
+  }
+}
+
+TEST_CASE("a new codec configuration starts a new init segment after a discontinuity",
+          "[packager]") {
+  const lt::Demuxed first = lt::demux_flv(lt::fixture("av"));
+  lt::Demuxed second = lt::demux_flv(lt::fixture("small"));
+  Run run;
+  Packager packager(run.config, run.options);
+  auto sink = packager.open(PublishGrant{"c", false});
+  feed(*sink, first);
+  // The encoder switches to 320x180 without resetting its clock.
+  for (auto& p : second.packets) {
+    p.dts += 6100;
+    p.pts += 6100;
+  }
+  feed(*sink, second);
+  sink->finish(EndReason::publisher_closed);
+  auto* packager_sink = dynamic_cast<StreamPackager*>(sink.get());
+  REQUIRE(packager_sink != nullptr);
+  CHECK_FALSE(packager_sink->failed());
+  CHECK(packager_sink->counts().jumps == 0);
+
+  const fs::path dir = run.live("c");
+  CHECK(fs::exists(dir / "init_v_1.mp4"));
+  CHECK(fs::exists(dir / "init_a.mp4"));
+  CHECK_FALSE(fs::exists(dir / "init_a_1.mp4"));  // same audio configuration
+  const std::string video = text_of(dir / "video.m3u8");
+  INFO(video);
+  CHECK(video.find("#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"init_v_1.mp4\"") != std::string::npos);
+  CHECK(text_of(dir / "audio.m3u8").find("#EXT-X-DISCONTINUITY\n") != std::string::npos);
+  CHECK(text_of(dir / "manifest.mpd").find("<Period id=\"1\"") != std::string::npos);
+  for (const auto& s : segments_of(dir / "video.m3u8")) {
+    const bool after = std::stoi(s.uri.substr(2)) >= 4;
+    CHECK(probe_first_flags(dir, after ? "init_v_1.mp4" : "init_v.mp4", s.uri) == "K_");
+  }
+  const auto hls = decode(dir / "index.m3u8");
+  INFO(hls.output);
+  CHECK(hls.status == 0);
+}
+
+TEST_CASE("a lone track waits a second for the other one, which is then ignored", "[packager]") {
+  const lt::Demuxed media = lt::demux_flv(lt::fixture("av"));
+  Run run;
+  Packager packager(run.config, run.options);
+  auto sink = packager.open(PublishGrant{"late", false});
+  sink->on_track(media.tracks[0].index == 0 ? media.tracks[0] : media.tracks[1]);
+  const fs::path init = run.live("late") / "init_v.mp4";
+  size_t i = 0;
+  for (; i < media.packets.size() && media.packets[i].dts < 900; ++i) {
+    sink->on_packet(media.packets[i]);
+  }
+  CHECK_FALSE(fs::exists(init));  // still waiting for audio
+  for (; i < media.packets.size() && media.packets[i].dts < 1100; ++i) {
+    sink->on_packet(media.packets[i]);
+  }
+  CHECK(fs::exists(init));  // a second of video without audio: video only
+  for (const auto& track : media.tracks) sink->on_track(track);
+  for (; i < media.packets.size(); ++i) sink->on_packet(media.packets[i]);
+  sink->finish(EndReason::publisher_closed);
+  const fs::path dir = run.live("late");
+  CHECK_FALSE(fs::exists(dir / "audio.m3u8"));
+  CHECK(total_seconds(segments_of(dir / "video.m3u8")) ==
+        Approx(source_seconds(media, 0)).margin(0.034));
+  auto* packager_sink = dynamic_cast<StreamPackager*>(sink.get());
+  REQUIRE(packager_sink != nullptr);
+  CHECK(packager_sink->counts().dropped > 0);  // the audio before its track was known
+}
+
+TEST_CASE("without disk output the view alone carries the stream", "[packager]") {
+  const lt::Demuxed media = lt::demux_flv(lt::fixture("av"));
+  Run run;
+  run.config.write_live_to_disk = false;
+  Packager packager(run.config, run.options);
+  auto sink = packager.open(PublishGrant{"mem", false});
+  feed(*sink, media);
+  sink->finish(EndReason::publisher_closed);
+  CHECK_FALSE(fs::exists(run.live("mem")));
+  const auto view = packager.view("mem");
+  REQUIRE(view != nullptr);
+  CHECK(view->stream_id == "mem");
+  REQUIRE(view->file("init_v.mp4") != nullptr);
+  REQUIRE(view->file("a_3.m4s") != nullptr);
+  REQUIRE(view->text("audio.m3u8") != nullptr);
+  CHECK(view->text("audio.m3u8")->find("a_3.m4s") != std::string::npos);
+  CHECK(view->mpd.find("<MPD") != std::string::npos);
+  CHECK(view->text("nothing.m3u8") == nullptr);
+}
