@@ -1,20 +1,31 @@
 #include "server.hpp"
 
 #include "db_admission.hpp"
-#include "discard_sink.hpp"
+#include "strand_sink_factory.hpp"
 #include "looplive/core/log.hpp"
 #include "looplive/db/database.hpp"
 #include "looplive/db/stream_repository.hpp"
 #include "looplive/ingest/rtmp_server.hpp"
+#include "looplive/packager/packager.hpp"
 
 namespace looplive::app {
 
 namespace net = boost::asio;
 
+namespace {
+unsigned io_thread_count(const core::ServerConfig& config) {
+  return config.io_threads ? config.io_threads : std::max(1u, std::thread::hardware_concurrency());
+}
+}  // namespace
+
 Server::Server(const core::Config& config, core::SinkFactory* sinks)
-    : config_(config), blocking_(config.server.blocking_threads), sinks_(sinks) {
+    : config_(config),
+      blocking_(config.server.blocking_threads),
+      media_(io_thread_count(config.server)),
+      sinks_(sinks) {
   if (!sinks_) {
-    own_sinks_ = std::make_unique<DiscardSinkFactory>();
+    packager_ = std::make_unique<packager::Packager>(config_.packager);
+    own_sinks_ = std::make_unique<StrandSinkFactory>(*packager_, media_);
     sinks_ = own_sinks_.get();
   }
 }
@@ -51,8 +62,7 @@ void Server::start(std::chrono::milliseconds database_wait) {
     stopped_cv_.notify_all();
   });
 
-  unsigned threads = config_.server.io_threads ? config_.server.io_threads
-                                               : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads = io_thread_count(config_.server);
   for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
   log->info("looplive started: {} I/O threads, {} blocking threads", threads,
             config_.server.blocking_threads);
@@ -83,6 +93,7 @@ void Server::stop() {
   while (rtmp_ && rtmp_->connection_count() > 0 && std::chrono::steady_clock::now() < deadline &&
          !threads_.empty())
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  media_.join();  // every finished publish has written its last segment and playlists
   blocking_.join();
   io_.stop();
   for (auto& thread : threads_) thread.join();

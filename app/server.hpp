@@ -21,6 +21,9 @@ class StreamRepository;
 namespace looplive::ingest {
 class RtmpServer;
 }
+namespace looplive::packager {
+class Packager;
+}
 
 namespace looplive::app {
 
@@ -30,7 +33,8 @@ class DbAdmission;
 // stops them in order.
 class Server {
  public:
-  // `sinks` replaces the default packet sink (tests observe what ingest produced).
+  // `sinks` replaces the packager as the destination of published media
+  // (tests observe exactly what ingest produced).
   explicit Server(const core::Config& config, core::SinkFactory* sinks = nullptr);
   ~Server();
 
@@ -46,12 +50,15 @@ class Server {
   size_t rtmp_connections() const;
   core::PublisherRegistry& registry() { return registry_; }
   db::StreamRepository& streams() { return *streams_; }
+  packager::Packager* packager() { return packager_.get(); }
 
  private:
   core::Config config_;
   boost::asio::io_context io_;
   boost::asio::thread_pool blocking_;
+  boost::asio::thread_pool media_;  // per-stream strands: muxing and segment writes
   core::PublisherRegistry registry_;
+  std::unique_ptr<packager::Packager> packager_;
   std::unique_ptr<core::SinkFactory> own_sinks_;
   core::SinkFactory* sinks_;
   std::unique_ptr<db::Database> database_;
