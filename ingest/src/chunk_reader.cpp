@@ -1,0 +1,206 @@
+#include "chunk_reader.hpp"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+namespace looplive::ingest {
+namespace {
+
+constexpr uint32_t kExtendedTimestamp = 0xFFFFFF;
+constexpr uint32_t kMaxChunkSize = 16 * 1024 * 1024;
+constexpr uint32_t kChunkSizeTopBit = 0x80000000;
+// Real clients have at most a video, an audio and a command message unfinished
+// at a time; this leaves room for that at the largest message size.
+constexpr uint64_t kMaxPendingMessages = 4;
+// Message header size by chunk format 0..3.
+constexpr size_t kMessageHeaderSize[] = {11, 7, 3, 0};
+
+uint32_t read_u24be(const uint8_t* p) {
+  return (uint32_t{p[0]} << 16) | (uint32_t{p[1]} << 8) | uint32_t{p[2]};
+}
+
+uint32_t read_u32be(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | read_u24be(p + 1);
+}
+
+// The message stream id is the one little-endian field of the chunk header.
+uint32_t read_u32le(const uint8_t* p) {
+  return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
+}
+
+core::Error chunk_error(uint32_t csid, const std::string& what) {
+  return core::Error{"rtmp chunk stream " + std::to_string(csid) + ": " + what};
+}
+
+}  // namespace
+
+ChunkReader::ChunkReader(uint32_t max_message_size) : max_message_size_(max_message_size) {}
+
+core::Result<size_t> ChunkReader::feed(std::span<const uint8_t> data,
+                                       std::vector<RtmpMessage>& out) {
+  size_t consumed = 0;
+  while (consumed < data.size()) {
+    auto chunk = read_chunk(data.subspan(consumed), out);
+    if (!chunk) return chunk.error();
+    if (*chunk == 0) break;
+    consumed += *chunk;
+  }
+  return consumed;
+}
+
+core::Result<size_t> ChunkReader::read_chunk(std::span<const uint8_t> data,
+                                             std::vector<RtmpMessage>& out) {
+  // Nothing below changes state until the whole chunk is known to be in
+  // `data`, so a chunk cut short is simply read again on the next call.
+  size_t pos = 1;
+  const uint8_t fmt = data[0] >> 6;
+  uint32_t csid = data[0] & 0x3F;
+  if (csid == 0) {
+    if (data.size() < 2) return size_t{0};
+    csid = 64 + uint32_t{data[1]};
+    pos = 2;
+  } else if (csid == 1) {
+    if (data.size() < 3) return size_t{0};
+    csid = 64 + uint32_t{data[1]} + (uint32_t{data[2]} << 8);
+    pos = 3;
+  }
+  if (data.size() < pos + kMessageHeaderSize[fmt]) return size_t{0};
+
+  auto found = streams_.find(csid);
+  ChunkStream* stream = found == streams_.end() ? nullptr : &found->second;
+  if (fmt != 0 && (stream == nullptr || !stream->has_header)) {
+    return chunk_error(
+        csid, "header of format " + std::to_string(fmt) + " without an earlier format 0 header");
+  }
+
+  const uint8_t* header = data.data() + pos;
+  pos += kMessageHeaderSize[fmt];
+  uint32_t timestamp_field = 0;
+  bool extended = false;
+  if (fmt <= 2) {
+    timestamp_field = read_u24be(header);
+    extended = timestamp_field == kExtendedTimestamp;
+  } else {
+    extended = stream->extended;
+  }
+  const uint32_t length = fmt <= 1 ? read_u24be(header + 3) : stream->length;
+  const uint8_t type_id = fmt <= 1 ? header[6] : stream->type_id;
+  const uint32_t stream_id = fmt == 0 ? read_u32le(header + 7) : stream->stream_id;
+  if (extended) {
+    if (data.size() < pos + 4) return size_t{0};
+    // On a format 3 header this repeats the value of the last full field,
+    // which is already stored, so it is only skipped.
+    if (fmt <= 2) timestamp_field = read_u32be(data.data() + pos);
+    pos += 4;
+  }
+
+  const bool in_progress = stream != nullptr && !stream->partial.empty();
+  if (in_progress && fmt != 3) {
+    if (fmt <= 1 && length != stream->length) {
+      return chunk_error(csid, "message length changed from " + std::to_string(stream->length) +
+                                   " to " + std::to_string(length) + " in the middle of a message");
+    }
+    // An unfinished message can only be dropped with an Abort message.
+    return chunk_error(csid, "header of format " + std::to_string(fmt) + " after " +
+                                 std::to_string(stream->partial.size()) + " of " +
+                                 std::to_string(stream->length) + " bytes of a message");
+  }
+  if (length > max_message_size_) {
+    return chunk_error(csid, "message of " + std::to_string(length) +
+                                 " bytes exceeds the limit of " +
+                                 std::to_string(max_message_size_));
+  }
+
+  const size_t received = in_progress ? stream->partial.size() : 0;
+  const size_t payload_size = std::min<size_t>(length - received, chunk_size_);
+  if (data.size() - pos < payload_size) return size_t{0};
+  const bool completes = received + payload_size == length;
+
+  if (!in_progress) {
+    if (!completes) {
+      const uint64_t limit = kMaxPendingMessages * max_message_size_;
+      if (pending_bytes_ + length > limit) {
+        return chunk_error(
+            csid, "unfinished messages would hold more than " + std::to_string(limit) + " bytes");
+      }
+      pending_bytes_ += length;
+    }
+    if (stream == nullptr) stream = &streams_[csid];
+    switch (fmt) {
+      case 0:
+        stream->timestamp = timestamp_field;
+        stream->stream_id = stream_id;
+        stream->has_header = true;
+        break;
+      case 1:
+      case 2:
+        stream->timestamp += timestamp_field;  // wraps like the 32-bit wire value
+        break;
+      default:
+        // A format 3 header starting a message repeats the previous delta (or,
+        // after a format 0 header, its timestamp, as the spec's example does).
+        stream->timestamp += stream->timestamp_field;
+        break;
+    }
+    if (fmt <= 2) {
+      stream->timestamp_field = timestamp_field;
+      stream->extended = extended;
+    }
+    stream->length = length;
+    stream->type_id = type_id;
+    stream->partial.reserve(length);
+  }
+
+  const auto payload = data.subspan(pos, payload_size);
+  stream->partial.insert(stream->partial.end(), payload.begin(), payload.end());
+  pos += payload_size;
+  if (!completes) return pos;
+
+  if (in_progress) pending_bytes_ -= stream->length;
+  RtmpMessage message;
+  message.chunk_stream_id = csid;
+  message.type_id = stream->type_id;
+  message.timestamp = stream->timestamp;
+  message.stream_id = stream->stream_id;
+  message.payload = core::SharedBytes(std::move(stream->partial));
+  // A moved-from vector is only promised to be valid, not empty.
+  stream->partial = std::vector<uint8_t>();
+
+  if (message.type_id == msg::kSetChunkSize || message.type_id == msg::kAbort) {
+    if (auto applied = apply_control(message); !applied) return applied.error();
+  } else {
+    out.push_back(std::move(message));
+  }
+  return pos;
+}
+
+core::Status ChunkReader::apply_control(const RtmpMessage& message) {
+  const auto& payload = message.payload;
+  const char* name = message.type_id == msg::kSetChunkSize ? "Set Chunk Size" : "Abort";
+  if (payload.size() < 4) {
+    return chunk_error(message.chunk_stream_id, std::string(name) + " message of " +
+                                                    std::to_string(payload.size()) + " bytes");
+  }
+  const uint32_t value = read_u32be(payload.data());
+
+  if (message.type_id == msg::kSetChunkSize) {
+    const uint32_t limit = std::min(max_message_size_, kMaxChunkSize);
+    if (value == 0 || (value & kChunkSizeTopBit) != 0 || value > limit) {
+      return chunk_error(message.chunk_stream_id, "Set Chunk Size " + std::to_string(value) +
+                                                      " is outside 1.." + std::to_string(limit));
+    }
+    chunk_size_ = value;
+    return core::Ok{};
+  }
+
+  auto found = streams_.find(value);
+  if (found != streams_.end() && !found->second.partial.empty()) {
+    pending_bytes_ -= found->second.length;
+    // Swapping, not clearing, gives back the memory reserved for the message.
+    std::vector<uint8_t>().swap(found->second.partial);
+  }
+  return core::Ok{};
+}
+
+}  // namespace looplive::ingest
