@@ -154,7 +154,7 @@ void RtmpSession::on_read(size_t bytes) {
 
   std::vector<RtmpMessage> messages;
   auto consumed = reader_.feed(std::span<const uint8_t>(in_.data(), in_used_), messages);
-  if (!consumed) return close(core::EndReason::protocol_error, "chunk stream: " + consumed.error().message);
+  if (!consumed) return close(core::EndReason::protocol_error, consumed.error().message);
   std::memmove(in_.data(), in_.data() + *consumed, in_used_ - *consumed);
   in_used_ -= *consumed;
   for (auto& message : messages) pending_.push_back(std::move(message));

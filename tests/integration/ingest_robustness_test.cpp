@@ -110,14 +110,14 @@ TEST_CASE("malformed input closes only the offending connection", "[integration]
     client.handshake();
     client.send(command_header(4 * 1024 * 1024));
     CHECK(client.closed_within(2s));
-    CHECK(logs.text().find("chunk stream:") != std::string::npos);
+    CHECK(logs.text().find("rtmp chunk stream") != std::string::npos);
   }
   SECTION("a continuation chunk with no message before it") {
     RawClient client(port);
     client.handshake();
     client.send({0xC5, 1, 2, 3, 4});
     CHECK(client.closed_within(2s));
-    CHECK(logs.text().find("chunk stream:") != std::string::npos);
+    CHECK(logs.text().find("rtmp chunk stream") != std::string::npos);
   }
   SECTION("a command with invalid AMF0") {
     RawClient client(port);
