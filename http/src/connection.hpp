@@ -1,0 +1,124 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/span_body.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "looplive/http/request.hpp"
+#include "looplive/http/response.hpp"
+#include "unique_fd.hpp"
+
+namespace looplive::http::detail {
+
+class Listener;
+
+// One client connection. Everything but deliver() and close_from_outside()
+// runs on the connection's strand, so no member needs a lock. Requests are
+// read, handled and answered one at a time.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using Socket = boost::asio::ip::tcp::socket;
+
+  Connection(std::shared_ptr<Listener> listener, Socket socket, uint64_t id, std::string peer);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void start();   // once admitted
+  void refuse();  // instead of start(), when a limit turned it away
+  void close_from_outside();
+  // The handler's answer, from any thread. Taking the reference by value lets
+  // the posted work own it, so the last release happens on the strand and not
+  // on whichever thread the handler used.
+  static void deliver(std::shared_ptr<Connection> connection, Response response);
+  // Every Respond copy died uncalled.
+  static void handler_dropped(std::shared_ptr<Connection> connection);
+
+ private:
+  enum class Phase { reading_head, reading_body, idle, handling, writing, lingering, closed };
+  using Clock = std::chrono::steady_clock;
+  using error_code = boost::system::error_code;
+  using HeadBody = boost::beast::http::empty_body;
+  using MemoryBody = boost::beast::http::span_body<const uint8_t>;
+  template <class Body>
+  using Message = boost::beast::http::response<Body>;
+  template <class Body>
+  using Serializer = boost::beast::http::response_serializer<Body>;
+
+  // connection.cpp: reading requests, timeouts, closing
+  void read_head();
+  void on_head(error_code ec);
+  void read_body();
+  void on_read_error(error_code ec);
+  void dispatch();
+  void wait_for_next_request();
+  void set_deadline(Clock::duration timeout);
+  void clear_deadline();
+  void on_deadline();
+  void linger_close();
+  void drain();
+  // A response still being written is logged and counted with `unfinished` as its error.
+  void close(std::string_view unfinished = "shutdown");
+
+  // connection_write.cpp: writing responses
+  void on_response(Response response);
+  void reject(boost::beast::http::status status);
+  void send(Response response, bool keep_alive);
+  std::optional<Response> open_file(const FileBody& body);
+  template <class Body>
+  void prepare_header(Message<Body>& message, uint64_t content_length, bool with_length);
+  template <class Body>
+  void write_some(Serializer<Body>& serializer, void (Connection::*then)());
+  void send_file();
+  void wait_writable();
+  void finish_response();
+  void record(std::string_view error);
+  void reset_response();
+
+  const std::shared_ptr<Listener> listener_;
+  Socket socket_;
+  const uint64_t id_;
+  const std::string peer_;
+  Phase phase_ = Phase::reading_head;
+  boost::asio::steady_timer deadline_;
+  uint64_t deadline_generation_ = 0;  // a wait whose generation is stale has been superseded
+
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  Request request_;
+  size_t drained_ = 0;
+
+  // The exchange under way
+  bool keep_alive_ = false;
+  bool head_request_ = false;
+  unsigned version_ = 11;
+  unsigned status_ = 0;
+  std::string log_method_;
+  std::string log_path_;
+  Clock::time_point request_read_at_;
+  uint64_t bytes_written_ = 0;
+  Response response_;  // owns the memory the serializers point into
+  std::optional<Message<HeadBody>> head_message_;
+  std::optional<Serializer<HeadBody>> head_serializer_;
+  std::optional<Message<MemoryBody>> memory_message_;
+  std::optional<Serializer<MemoryBody>> memory_serializer_;
+  UniqueFd file_;
+  uint64_t file_offset_ = 0;
+  uint64_t file_remaining_ = 0;
+  bool corked_ = false;
+};
+
+}  // namespace looplive::http::detail

@@ -1,0 +1,230 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/rfc7230.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <cerrno>
+#include <cstring>
+
+#include "connection.hpp"
+#include "date_cache.hpp"
+#include "listener.hpp"
+#include "looplive/http/util.hpp"
+#include "socket_io.hpp"
+
+namespace looplive::http::detail {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+constexpr size_t kSendfileChunk = 1 << 20;
+// A fast reader could otherwise keep one thread in sendfile for a whole large file.
+constexpr size_t kSendfileTurn = 8 << 20;
+
+Response plain(bhttp::status status) {
+  return Response(status, std::string(bhttp::obsolete_reason(status)) + "\n",
+                  "text/plain; charset=utf-8");
+}
+
+bool asks_to_close(std::string_view connection_field) {
+  for (auto token : bhttp::token_list(connection_field))
+    if (beast::iequals(token, "close")) return true;
+  return false;
+}
+
+}  // namespace
+
+void Connection::on_response(Response response) {
+  if (phase_ != Phase::handling) return;  // closed while the handler ran
+  send(std::move(response), keep_alive_ && !listener_->stopping());
+}
+
+void Connection::reject(bhttp::status status) {
+  if (parser_ && parser_->is_header_done()) {
+    log_method_ = std::string(parser_->get().method_string());
+    log_path_ = std::string(split_path_and_query(parser_->get().target()).path);
+  } else {
+    log_method_ = "-";
+    log_path_ = "-";
+  }
+  parser_.reset();
+  request_read_at_ = Clock::now();
+  version_ = 11;
+  head_request_ = false;
+  send(plain(status), false);
+}
+
+void Connection::send(Response response, bool keep_alive) {
+  phase_ = Phase::writing;
+  keep_alive_ = keep_alive;
+  bytes_written_ = 0;
+  response_ = std::move(response);
+  if (const auto* file = std::get_if<FileBody>(&response_.body)) {
+    if (auto failure = open_file(*file)) response_ = std::move(*failure);
+  }
+  status_ = static_cast<unsigned>(response_.status);
+
+  bool bodiless = status_ < 200 || status_ == 204 || status_ == 304;
+  uint64_t length = 0;
+  MemoryBody::value_type memory;
+  if (const auto* text = std::get_if<std::string>(&response_.body)) {
+    length = text->size();
+    memory = {reinterpret_cast<const uint8_t*>(text->data()), text->size()};
+  } else if (const auto* bytes = std::get_if<core::SharedBytes>(&response_.body)) {
+    length = bytes->size();
+    memory = {bytes->data(), bytes->size()};
+  } else {
+    length = file_remaining_;
+  }
+  bool with_body = !bodiless && !head_request_ && length > 0;
+
+  auto& fields = response_.headers;
+  fields.erase(bhttp::field::transfer_encoding);
+  if (status_ != 304) fields.erase(bhttp::field::content_length);
+
+  if (with_body && !file_) {
+    memory_message_.emplace(response_.status, version_, memory, std::move(fields));
+    prepare_header(*memory_message_, length, !bodiless);
+    memory_serializer_.emplace(*memory_message_);
+    return write_some(*memory_serializer_, &Connection::finish_response);
+  }
+  head_message_.emplace(response_.status, version_, HeadBody::value_type{}, std::move(fields));
+  prepare_header(*head_message_, length, !bodiless);
+  head_serializer_.emplace(*head_message_);
+  if (!with_body) {
+    file_.reset();
+    return write_some(*head_serializer_, &Connection::finish_response);
+  }
+  corked_ = true;
+  set_cork(socket_.native_handle(), true);
+  write_some(*head_serializer_, &Connection::send_file);
+}
+
+std::optional<Response> Connection::open_file(const FileBody& body) {
+  UniqueFd file(::open(body.path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file) {
+    int error = errno;
+    if (error == ENOENT || error == ENOTDIR) return plain(bhttp::status::not_found);
+    listener_->log().warn("conn={} cannot open {}: {}", id_, body.path, std::strerror(error));
+    return plain(bhttp::status::internal_server_error);
+  }
+  struct stat info {};
+  if (::fstat(file.get(), &info) != 0 || !S_ISREG(info.st_mode))
+    return plain(bhttp::status::not_found);
+  uint64_t size = uint64_t(info.st_size);
+  uint64_t length = body.length.value_or(body.offset <= size ? size - body.offset : 0);
+  if (body.offset > size || length > size - body.offset) {
+    // The handler measured the file before it shrank, or asked for too much.
+    listener_->log().warn("conn={} {}: bytes {}+{} are not within its {} bytes", id_, body.path,
+                          body.offset, length, size);
+    return plain(bhttp::status::internal_server_error);
+  }
+  file_ = std::move(file);
+  file_offset_ = body.offset;
+  file_remaining_ = length;
+  return std::nullopt;
+}
+
+template <class Body>
+void Connection::prepare_header(Message<Body>& message, uint64_t content_length, bool with_length) {
+  if (with_length) message.content_length(content_length);
+  message.set(bhttp::field::date, current_http_date());
+  message.set(bhttp::field::server, "looplive");
+  keep_alive_ = keep_alive_ && !asks_to_close(message[bhttp::field::connection]);
+  message.keep_alive(keep_alive_);
+}
+
+template <class Body>
+void Connection::write_some(Serializer<Body>& serializer, void (Connection::*then)()) {
+  set_deadline(listener_->limits().write_timeout);
+  bhttp::async_write_some(
+      socket_, serializer,
+      [self = shared_from_this(), &serializer, then](error_code ec, size_t bytes) {
+        if (self->phase_ != Phase::writing) return;
+        self->bytes_written_ += bytes;
+        if (ec) return self->close("client_gone");
+        if (!serializer.is_done()) return self->write_some(serializer, then);
+        (self.get()->*then)();
+      });
+}
+
+void Connection::send_file() {
+  size_t this_turn = 0;
+  while (file_remaining_ > 0) {
+    size_t chunk = size_t(std::min<uint64_t>(file_remaining_, kSendfileChunk));
+    ssize_t sent = send_file_chunk(socket_.native_handle(), file_.get(), file_offset_, chunk);
+    if (sent > 0) {
+      file_remaining_ -= uint64_t(sent);
+      bytes_written_ += uint64_t(sent);
+      this_turn += size_t(sent);
+      if (this_turn >= kSendfileTurn && file_remaining_ > 0) {
+        set_deadline(listener_->limits().write_timeout);
+        net::post(socket_.get_executor(), [self = shared_from_this()] {
+          if (self->phase_ == Phase::writing) self->send_file();
+        });
+        return;
+      }
+      continue;
+    }
+    if (sent == 0) {
+      listener_->log().warn("conn={} file ended {} bytes early", id_, file_remaining_);
+      return close("file_truncated");
+    }
+    int error = errno;
+    if (error == EINTR) continue;
+    if (error == EAGAIN || error == EWOULDBLOCK) return wait_writable();
+    if (error == EPIPE || error == ECONNRESET) return close("client_gone");
+    listener_->log().warn("conn={} sendfile failed: {}", id_, std::strerror(error));
+    return close("sendfile_failed");
+  }
+  finish_response();
+}
+
+void Connection::wait_writable() {
+  set_deadline(listener_->limits().write_timeout);
+  socket_.async_wait(Socket::wait_write, [self = shared_from_this()](error_code ec) {
+    if (self->phase_ != Phase::writing) return;
+    if (ec) return self->close("client_gone");
+    self->send_file();
+  });
+}
+
+void Connection::finish_response() {
+  record({});
+  reset_response();
+  if (!keep_alive_) return linger_close();
+  wait_for_next_request();
+}
+
+void Connection::record(std::string_view error) {
+  double ms = std::chrono::duration<double, std::milli>(Clock::now() - request_read_at_).count();
+  listener_->counters().on_response(status_, ms, bytes_written_);
+  if (error.empty())
+    listener_->log().info("method={} path={} status={} bytes={} ms={:.2f} peer={} conn={}",
+                          log_method_, log_path_, status_, bytes_written_, ms, peer_, id_);
+  else
+    listener_->log().info("method={} path={} status={} bytes={} ms={:.2f} peer={} conn={} error={}",
+                          log_method_, log_path_, status_, bytes_written_, ms, peer_, id_, error);
+}
+
+void Connection::reset_response() {
+  if (corked_) {
+    set_cork(socket_.native_handle(), false);
+    corked_ = false;
+  }
+  head_serializer_.reset();
+  head_message_.reset();
+  memory_serializer_.reset();
+  memory_message_.reset();
+  response_ = Response();
+  file_.reset();
+  file_remaining_ = 0;
+}
+
+}  // namespace looplive::http::detail

@@ -1,0 +1,32 @@
+#include "looplive/http/server.hpp"
+
+#include "listener.hpp"
+
+namespace looplive::http {
+
+Server::Server(boost::asio::io_context& io, std::string name, std::string host, uint16_t port,
+               ServerLimits limits, Handler handler)
+    : listener_(std::make_shared<detail::Listener>(io, std::move(name), std::move(host), port,
+                                                   limits, std::move(handler))) {}
+
+Server::~Server() {
+  stop();
+}
+
+void Server::start() {
+  listener_->start();
+}
+void Server::stop() {
+  listener_->stop();
+}
+uint16_t Server::port() const {
+  return listener_->port();
+}
+size_t Server::connection_count() const {
+  return listener_->connection_count();
+}
+Stats Server::stats() const {
+  return listener_->stats();
+}
+
+}  // namespace looplive::http
