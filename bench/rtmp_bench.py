@@ -1,0 +1,461 @@
+#!/usr/bin/env python3
+"""looplive against nginx-rtmp on the same machine, doing the same job.
+
+Both servers ingest RTMP, write HLS with 2 s fragments and DASH, record every
+stream, and check the stream key on publish (looplive against its PostgreSQL;
+nginx-rtmp through an on_publish hook answered by looplive's control API when it
+is there, so both ask the same key store). Load comes from tools/rtmp_loadgen
+(N publishers in one process, paced in real time). Prints a Markdown table and
+writes it to bench/RESULTS.md.
+
+Run through bench/run, which installs and builds first.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build" / "release"
+LOOPLIVE = BUILD / "app" / "looplive"
+LOADGEN = BUILD / "tools" / "rtmp_loadgen"
+PUBLISH = BUILD / "tools" / "rtmp_publish"
+ACCEPT = BUILD / "tools" / "rtmp_accept_latency"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+def make_fixture(path, size, rate, bitrate, seconds):
+    if path.exists():
+        return
+    run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+         "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}",
+         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+         "-t", str(seconds), "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high",
+         "-bf", "2", "-g", str(rate * 2), "-keyint_min", str(rate * 2), "-sc_threshold", "0",
+         "-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate, "-pix_fmt", "yuv420p",
+         "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-f", "flv", str(path)])
+
+
+def process_tree(pid):
+    """pid and all its descendants (nginx master and workers)."""
+    pids, frontier = [pid], [pid]
+    while frontier:
+        parent = frontier.pop()
+        try:
+            children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        except OSError:
+            children = []
+        for child in map(int, children):
+            pids.append(child)
+            frontier.append(child)
+    return pids
+
+
+def cpu_seconds(pid):
+    total = 0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except OSError:
+            pass
+    return total / CLK_TCK
+
+
+def rss_bytes(pid):
+    total = 0
+    for p in process_tree(pid):
+        try:
+            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE
+        except OSError:
+            pass
+    return total
+
+
+class Looplive:
+    name = "looplive"
+
+    def __init__(self, work):
+        self.work = work
+        self.pg_dir = work / "pg"
+        self.pg_port = free_port()
+        self.rtmp_port = free_port()
+        self.api_port = free_port()
+        self.origin_port = free_port()
+        self.media = work / "media"
+        subprocess.run([str(ROOT / "scripts" / "pg-cluster"), "start", str(self.pg_dir), str(self.pg_port)],
+                       check=True)
+        self.env = dict(os.environ, LOOPLIVE_DATABASE_URL=
+                        f"host=127.0.0.1 port={self.pg_port} dbname=looplive user=postgres",
+                        LOOPLIVE_API_TOKENS="bench-token")
+        self.config = work / "looplive.yaml"
+        self.config.write_text(self.render_config())
+        self.proc = None
+        self.keys = {}
+
+    def render_config(self):
+        text = f"""
+log: {{level: warn}}
+rtmp: {{host: 127.0.0.1, port: {self.rtmp_port}}}
+packager: {{media_root: {self.media}, segment_duration_ms: 2000}}
+"""
+        # Sections that exist only once the control API and origin are wired in.
+        probe = subprocess.run([str(LOOPLIVE), "--check-config", "/dev/stdin"], input=
+                               f"api: {{host: 127.0.0.1, port: {self.api_port}}}\n", text=True,
+                               capture_output=True)
+        if probe.returncode == 0:
+            text += f"api: {{host: 127.0.0.1, port: {self.api_port}}}\n"
+            self.has_api = True
+        else:
+            self.has_api = False
+        probe = subprocess.run([str(LOOPLIVE), "--check-config", "/dev/stdin"], input=
+                               f"origin: {{host: 127.0.0.1, port: {self.origin_port}}}\n", text=True,
+                               capture_output=True)
+        if probe.returncode == 0:
+            text += f"origin: {{host: 127.0.0.1, port: {self.origin_port}}}\n"
+        return text
+
+    def create_streams(self, count):
+        out = []
+        for _ in range(count):
+            created = json.loads(run([str(LOOPLIVE), "--config", str(self.config), "--create-stream", "--record"],
+                                     env=self.env).stdout)
+            self.keys[created["streamKey"]] = created["streamId"]
+            out.append(created["streamKey"])
+        return out
+
+    def start(self):
+        self.log = open(self.work / "looplive.log", "w")
+        self.proc = subprocess.Popen([str(LOOPLIVE), "--config", str(self.config)], env=self.env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        wait_port(self.rtmp_port)
+
+    def url(self, key):
+        return f"rtmp://127.0.0.1:{self.rtmp_port}/live/{key}"
+
+    def playlist(self, key):
+        return self.media / "live" / self.keys[key] / "video.m3u8"
+
+    def stop(self):
+        if self.proc:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.proc = None
+
+    def close(self):
+        self.stop()
+        subprocess.run([str(ROOT / "scripts" / "pg-cluster"), "stop", str(self.pg_dir)])
+
+
+class NginxRtmp:
+    name = "nginx-rtmp"
+
+    def __init__(self, work, hook_url, key_source):
+        self.work = work
+        self.key_source = key_source if hook_url else None
+        self.created = 0
+        self.rtmp_port = free_port()
+        self.http_port = free_port()
+        for d in ("hls", "dash", "rec", "logs"):
+            (work / d).mkdir(parents=True, exist_ok=True)
+        hook = f"on_publish {hook_url};" if hook_url else ""
+        (work / "nginx.conf").write_text(f"""
+load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
+user root;
+worker_processes 1;
+daemon off;
+pid {work}/nginx.pid;
+error_log {work}/logs/error.log warn;
+events {{ worker_connections 20000; }}
+rtmp {{
+  server {{
+    listen 127.0.0.1:{self.rtmp_port};
+    chunk_size 4096;
+    application live {{
+      live on;
+      {hook}
+      hls on; hls_path {work}/hls; hls_fragment 2s; hls_playlist_length 12s;
+      dash on; dash_path {work}/dash; dash_fragment 2s; dash_playlist_length 12s;
+      record all; record_path {work}/rec; record_unique on;
+    }}
+  }}
+}}
+http {{
+  access_log off;
+  server {{ listen 127.0.0.1:{self.http_port}; location / {{ root {work}; }} }}
+}}
+""")
+        self.proc = None
+
+    def create_streams(self, count):
+        # With the hook, nginx-rtmp admits only keys that looplive's key store knows.
+        if self.key_source is not None:
+            return self.key_source.create_streams(count)
+        self.created += count
+        return [f"sk_bench{i:05d}" for i in range(self.created - count, self.created)]
+
+    def start(self):
+        self.log = open(self.work / "logs" / "stdout.log", "w")
+        self.proc = subprocess.Popen(["nginx", "-p", str(self.work), "-c", str(self.work / "nginx.conf")],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        wait_port(self.rtmp_port)
+
+    def url(self, key):
+        return f"rtmp://127.0.0.1:{self.rtmp_port}/live/{key}"
+
+    def playlist(self, key):
+        return self.work / "hls" / f"{key}.m3u8"
+
+    def stop(self):
+        if self.proc:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.proc = None
+
+    def close(self):
+        self.stop()
+
+
+def port_open(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_port(port, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on port {port}")
+
+
+def segments(playlist_path):
+    try:
+        text = playlist_path.read_text()
+    except OSError:
+        return []
+    return [float(d) for d in re.findall(r"#EXTINF:([0-9.]+)", text)]
+
+
+def load_step(server, fixture, publishers, seconds, work):
+    """CPU and memory while `publishers` stream for `seconds`; True if all kept up."""
+    keys = server.create_streams(publishers)
+    keyfile = work / f"keys-{server.name}-{publishers}.txt"
+    keyfile.write_text("\n".join(keys) + "\n")
+    rss_idle = rss_bytes(server.proc.pid)
+    loadgen = subprocess.Popen([str(LOADGEN), "--publishers", str(publishers), "--seconds", str(seconds),
+                                "--url-template", server.url("{key}"), "--keys", str(keyfile),
+                                "--stagger-ms", "20", str(fixture)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    warmup = 6 + publishers * 0.02
+    time.sleep(warmup)
+    cpu_start, t_start = cpu_seconds(server.proc.pid), time.monotonic()
+    time.sleep(max(1.0, seconds - warmup - 3))
+    cpu_end, t_end = cpu_seconds(server.proc.pid), time.monotonic()
+    rss_loaded = rss_bytes(server.proc.pid)
+    # Real time: every stream's playlist changed in the last two segment durations.
+    now = time.time()
+    fresh = 0
+    for key in keys:
+        try:
+            fresh += now - server.playlist(key).stat().st_mtime < 5.0
+        except OSError:
+            pass
+    out, _ = loadgen.communicate(timeout=seconds + 120)
+    stalls = sum(int(m) for m in re.findall(r"stalls=(\d+)", out))
+    minutes = (t_end - t_start) / 60 * publishers
+    return {
+        "cpu_per_stream_minute": (cpu_end - cpu_start) / minutes,
+        "rss_per_stream_mb": max(0, rss_loaded - rss_idle) / publishers / 2**20,
+        "rss_total_mb": rss_loaded / 2**20,
+        "fresh": fresh,
+        "ok": fresh >= publishers * 0.95 and loadgen.returncode == 0,
+        "loadgen_exit": loadgen.returncode,
+        "stalls": stalls,
+    }
+
+
+def first_playlist_and_edge(server, fixture, runs, work):
+    """Seconds from publish start to a playlist listing a segment (median of
+    `runs`), and how long after its media end each segment gets listed."""
+    firsts, delays = [], []
+    for _ in range(runs):
+        key = server.create_streams(1)[0]
+        playlist = server.playlist(key)
+        started = time.time()
+        pub = subprocess.Popen([str(PUBLISH), server.url(key), str(fixture)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        seen = 0
+        first = None
+        while pub.poll() is None and time.time() - started < 30:
+            durations = segments(playlist)
+            now = time.time()
+            if len(durations) > seen:
+                if first is None:
+                    first = now - started
+                for i in range(seen, len(durations)):
+                    media_end = started + sum(durations[: i + 1])
+                    delays.append(now - media_end)
+                seen = len(durations)
+            time.sleep(0.01)
+        pub.wait(30)
+        if first is not None:
+            firsts.append(first)
+    return firsts, delays
+
+
+def accept_latency(server, count):
+    key = server.create_streams(1)[0]
+    out = subprocess.run([str(ACCEPT), "--count", str(count), server.url(key)], capture_output=True,
+                         text=True, timeout=600).stdout
+    match = re.search(r"p50=([0-9.]+) p90=([0-9.]+) p99=([0-9.]+)", out)
+    return (float(match.group(1)), float(match.group(3))) if match else (None, None)
+
+
+def pct(values, p):
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p * (len(values) - 1) + 0.5))]
+
+
+def fmt(value, unit="", digits=2):
+    return "n/a" if value is None else f"{value:.{digits}f}{unit}"
+
+
+def ratio(a, b):
+    return "n/a" if a is None or b in (None, 0) else f"{a / b:.2f}"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", default="1,10,50,100")
+    parser.add_argument("--seconds", type=int, default=40)
+    parser.add_argument("--first-runs", type=int, default=10)
+    parser.add_argument("--accepts", type=int, default=1000)
+    parser.add_argument("--max-search", default="150,200")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, media)")
+    args = parser.parse_args()
+    steps = [int(s) for s in args.steps.split(",")]
+
+    work = Path(tempfile.mkdtemp(prefix="looplive-bench-"))
+    os.chmod(work, 0o755)
+    fixtures = work / "fixtures"
+    fixtures.mkdir()
+    f720 = fixtures / "720p30.flv"
+    f1080 = fixtures / "1080p60.flv"
+    print("making fixtures ...", flush=True)
+    make_fixture(f720, "1280x720", 30, "2500k", 20)
+    make_fixture(f1080, "1920x1080", 60, "6000k", 10)
+
+    results = {}
+    looplive = Looplive(work / "looplive")
+    try:
+        looplive.start()
+        hook = (f"http://127.0.0.1:{looplive.api_port}/v1/hooks/validate-key"
+                if looplive.has_api and port_open(looplive.api_port) else None)
+        servers = [looplive, NginxRtmp(work / "nginx", hook, looplive)]
+        for server in servers:
+            r = results[server.name] = {}
+            if server is not looplive:
+                server.start()
+            print(f"[{server.name}] first playlist and live edge ...", flush=True)
+            firsts, delays = first_playlist_and_edge(server, f720, args.first_runs, work)
+            r["first_playlist"] = statistics.median(firsts) if firsts else None
+            r["edge_p50"], r["edge_p95"] = pct(delays, 0.5), pct(delays, 0.95)
+            print(f"[{server.name}] accept latency over {args.accepts} publishes ...", flush=True)
+            r["accept_p50"], r["accept_p99"] = accept_latency(server, args.accepts)
+            max_ok = 0
+            for n in steps + [int(s) for s in args.max_search.split(",") if s]:
+                if n not in steps and max_ok < steps[-1]:
+                    break
+                print(f"[{server.name}] {n} publishers x {args.seconds} s ...", flush=True)
+                step = load_step(server, f720, n, args.seconds, work)
+                r[f"load_{n}"] = step
+                print(f"    {step}", flush=True)
+                if step["ok"]:
+                    max_ok = n
+                elif n not in steps:
+                    break
+            r["max_ok"] = max_ok
+            r["load_1080"] = load_step(server, f1080, 1, 20, work)
+            if server is not looplive:  # looplive keeps answering nginx-rtmp's on_publish hook
+                server.stop()
+    finally:
+        looplive.close()
+        for server in locals().get("servers", [])[1:]:
+            server.close()
+
+    write_results(results, steps, args)
+    if args.keep:
+        print(f"work directory kept: {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def write_results(results, steps, args):
+    a, b = results.get("looplive", {}), results.get("nginx-rtmp", {})
+    rows = [("time to first playable playlist (median of %d)" % args.first_runs, "first_playlist", " s"),
+            ("live-edge delay p50", "edge_p50", " s"), ("live-edge delay p95", "edge_p95", " s"),
+            ("publish accepted, p50 (key check included)", "accept_p50", " ms"),
+            ("publish accepted, p99", "accept_p99", " ms")]
+    lines = ["| measure | looplive | nginx-rtmp | looplive / nginx-rtmp |", "| --- | --- | --- | --- |"]
+    for label, key, unit in rows:
+        lines.append(f"| {label} | {fmt(a.get(key), unit)} | {fmt(b.get(key), unit)} | "
+                     f"{ratio(a.get(key), b.get(key))} |")
+    for n in steps:
+        la, lb = a.get(f"load_{n}", {}), b.get(f"load_{n}", {})
+        lines.append(f"| CPU s per stream-minute, {n} x 720p30 | {fmt(la.get('cpu_per_stream_minute'), '', 3)} | "
+                     f"{fmt(lb.get('cpu_per_stream_minute'), '', 3)} | "
+                     f"{ratio(la.get('cpu_per_stream_minute'), lb.get('cpu_per_stream_minute'))} |")
+        lines.append(f"| RSS per stream, {n} x 720p30 | {fmt(la.get('rss_per_stream_mb'), ' MiB')} | "
+                     f"{fmt(lb.get('rss_per_stream_mb'), ' MiB')} | "
+                     f"{ratio(la.get('rss_per_stream_mb'), lb.get('rss_per_stream_mb'))} |")
+        lines.append(f"| streams in real time, {n} x 720p30 | {la.get('fresh', 'n/a')}/{n} | "
+                     f"{lb.get('fresh', 'n/a')}/{n} | |")
+    la, lb = a.get("load_1080", {}), b.get("load_1080", {})
+    lines.append(f"| CPU s per stream-minute, 1 x 1080p60 | {fmt(la.get('cpu_per_stream_minute'), '', 3)} | "
+                 f"{fmt(lb.get('cpu_per_stream_minute'), '', 3)} | "
+                 f"{ratio(la.get('cpu_per_stream_minute'), lb.get('cpu_per_stream_minute'))} |")
+    lines.append(f"| most publishers kept in real time (tried {args.steps},{args.max_search}) | "
+                 f"{a.get('max_ok', 'n/a')} | {b.get('max_ok', 'n/a')} | |")
+    table = "\n".join(lines)
+    print(table)
+    machine = f"{os.cpu_count()} cores, {round(os.sysconf('SC_PHYS_PAGES') * PAGE / 2**30)} GiB"
+    header = (f"# Benchmark results\n\nMachine: {machine}, {os.uname().sysname} {os.uname().release}. "
+              f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n\n"
+              f"Command: `bench/run {' '.join(sys.argv[1:])}`\n\n")
+    (ROOT / "bench" / "RESULTS.md").write_text(header + table + "\n")
+
+
+if __name__ == "__main__":
+    main()
