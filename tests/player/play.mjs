@@ -1,0 +1,78 @@
+// Plays a looplive stream in headless Chromium with a real web player and
+// reports whether playback advanced.
+//
+//   node play.mjs hls|dash URL [SECONDS]
+//
+// Loads hls.js (hls) or dash.js (dash) into a blank page, attaches it to a
+// muted <video>, and watches currentTime for up to SECONDS (default 20). Prints
+// one JSON line {ok, player, startTime, currentTime, advanced, errors} and exits
+// 0 when playback advanced by at least 2 s with no fatal player error, else 1.
+import { chromium } from 'playwright-core';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const [kind, url, secondsArg] = process.argv.slice(2);
+if (!['hls', 'dash'].includes(kind) || !url) {
+  console.error('usage: node play.mjs hls|dash URL [SECONDS]');
+  process.exit(2);
+}
+const seconds = Number(secondsArg || 20);
+const script = kind === 'hls'
+  ? path.join(here, 'node_modules/hls.js/dist/hls.min.js')
+  : path.join(here, 'node_modules/dashjs/dist/modern/umd/dash.all.min.js');
+
+// The flags keep Chromium off the network it cannot reach here.
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync',
+         '--autoplay-policy=no-user-gesture-required'],
+});
+let result = { ok: false, player: kind, errors: [] };
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => result.errors.push(`page: ${e.message}`));
+  await page.setContent('<video id="v" muted autoplay playsinline></video>');
+  await page.addScriptTag({ path: script });
+  await page.evaluate(({ kind, url }) => {
+    window.playerErrors = [];
+    const video = document.getElementById('v');
+    if (kind === 'hls') {
+      const hls = new Hls({ lowLatencyMode: false });
+      hls.on(Hls.Events.ERROR, (_, data) => {
+        if (data.fatal) window.playerErrors.push(`${data.type}: ${data.details}`);
+      });
+      hls.loadSource(url);
+      hls.attachMedia(video);
+    } else {
+      const player = dashjs.MediaPlayer().create();
+      player.on(dashjs.MediaPlayer.events.ERROR, (e) =>
+        window.playerErrors.push(`dash: ${JSON.stringify(e.error || e).slice(0, 200)}`));
+      player.initialize(video, url, true);
+    }
+    video.play().catch(() => {});
+  }, { kind, url });
+
+  const deadline = Date.now() + seconds * 1000;
+  let start = null;
+  let current = 0;
+  while (Date.now() < deadline) {
+    current = await page.evaluate(() => document.getElementById('v').currentTime);
+    if (start === null && current > 0) start = current;
+    const errors = await page.evaluate(() => window.playerErrors);
+    if (errors.length) { result.errors.push(...errors); break; }
+    if (start !== null && current - start >= 2) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  result.startTime = start;
+  result.currentTime = current;
+  result.advanced = start === null ? 0 : current - start;
+  result.ok = result.advanced >= 2 && result.errors.length === 0;
+} catch (e) {
+  result.errors.push(String(e));
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));
+process.exit(result.ok ? 0 : 1);
