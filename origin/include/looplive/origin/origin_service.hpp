@@ -1,0 +1,100 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "looplive/core/shared_bytes.hpp"
+#include "looplive/http/server.hpp"
+#include "looplive/http/stats.hpp"
+
+namespace looplive::origin {
+
+struct OriginConfig {
+  std::string host = "0.0.0.0";
+  uint16_t port = 8080;
+  std::string media_root = "var/media";  // live/<id>/... and vods/<id>... below it
+  // "*" answers any Origin with "*"; otherwise an Origin on the list is echoed back.
+  std::vector<std::string> cors_allowed_origins = {"*"};
+  // Peers whose X-Forwarded-For is believed: addresses ("10.0.0.1") or CIDR
+  // blocks ("173.245.48.0/20"). Empty: every client is its TCP peer.
+  std::vector<std::string> trusted_proxies;
+  std::string session_param = "session";  // query parameter players add to name a viewer session
+  // The packager's segment duration: live playlists are cached for half of
+  // it, and a viewer counts as current for two of them after a request.
+  std::chrono::milliseconds target_duration{2000};
+  http::ServerLimits limits;
+  uint32_t vod_max_age_s = 86400;  // Cache-Control max-age of recorded streams' files
+  // Viewer figures of a stream nobody requested for this long are dropped;
+  // read them (or forget them) before that.
+  std::chrono::seconds viewer_retention{3600};
+};
+
+// One file of a live stream, held in memory.
+struct LiveFile {
+  core::SharedBytes bytes;
+  std::string etag;  // quoted, e.g. "\"v42\""; derived from the bytes when empty
+  std::time_t last_modified = 0;
+};
+
+// How the origin reads live streams without knowing the packager. Called
+// from any I/O thread, concurrently; it must not block.
+class LiveSource {
+ public:
+  virtual ~LiveSource() = default;
+  // A playlist, the MPD, an init or a media segment held in memory, or
+  // nullopt when the stream or the file is not there; the origin then falls
+  // back to <media_root>/live/<stream_id>/<file> on disk. A stream whose
+  // files come from here is live: only those requests count as viewing.
+  virtual std::optional<LiveFile> find(const std::string& stream_id,
+                                       const std::string& file) const = 0;
+};
+
+struct ViewerFigures {
+  uint64_t current = 0;  // sessions active within the last two target durations
+  uint64_t peak = 0;     // the most current ever observed
+  uint64_t unique = 0;   // distinct sessions ever
+  std::optional<double> average_watch_seconds;  // nullopt before the first session
+};
+
+// Serves /live/<id>/..., /vods/..., /healthz and /time over http::Server,
+// and measures viewer sessions and per-route request figures.
+class OriginService {
+ public:
+  // Times viewer activity; tests pass a fake one. steady_clock when empty.
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+
+  // `source` must outlive every handler the io_context may still run.
+  OriginService(boost::asio::io_context& io, OriginConfig config, const LiveSource& source,
+                Clock clock = {});
+  ~OriginService();  // stops
+  OriginService(const OriginService&) = delete;
+  OriginService& operator=(const OriginService&) = delete;
+
+  // Binds and listens; throws boost::system::system_error.
+  void start();
+  void stop();  // thread-safe
+  uint16_t port() const;
+  http::Stats stats() const;
+
+  ViewerFigures viewers(const std::string& stream_id) const;  // thread-safe
+  // Drops a stream's figures, e.g. once they are stored after the stream ended.
+  void forget_viewers(const std::string& stream_id);
+  // Prometheus text exposition: requests by route and status class, latency
+  // histogram per route, viewers per stream, connection figures.
+  std::string metrics_text() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+  std::unique_ptr<http::Server> server_;
+};
+
+}  // namespace looplive::origin

@@ -1,0 +1,137 @@
+#include "looplive/origin/origin_service.hpp"
+
+#include <spdlog/fmt/fmt.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+
+#include "request_handler.hpp"
+#include "route_metrics.hpp"
+#include "viewer_registry.hpp"
+
+namespace looplive::origin {
+
+namespace net = boost::asio;
+
+// Whatever a request handler may still touch after the OriginService is
+// gone: connections keep the handler, and with it this, alive.
+struct OriginService::State {
+  State(net::io_context& io, const OriginConfig& config, const LiveSource& source, Clock clock)
+      : clock(std::move(clock)),
+        sweep_interval(std::max(config.target_duration, std::chrono::milliseconds(100))),
+        viewers(config.target_duration, config.viewer_retention),
+        handler(config, source, viewers, metrics, this->clock),
+        sweep_timer(net::make_strand(io)) {}
+
+  void schedule_sweep(const std::shared_ptr<State>& self) {
+    sweep_timer.expires_after(sweep_interval);
+    sweep_timer.async_wait([weak = std::weak_ptr<State>(self)](boost::system::error_code ec) {
+      auto state = weak.lock();
+      if (ec || !state || state->stopped) return;
+      state->viewers.sweep(state->clock());
+      state->schedule_sweep(state);
+    });
+  }
+
+  const Clock clock;
+  const std::chrono::milliseconds sweep_interval;
+  RouteMetrics metrics;
+  ViewerRegistry viewers;
+  RequestHandler handler;
+  net::steady_timer sweep_timer;  // used on its strand only
+  std::atomic<bool> stopped{false};
+};
+
+namespace {
+
+// Under load, a client hanging up in the middle of a sendfile(2) has killed
+// the process with SIGPIPE (http::Server blocks the signal around each call
+// but can still leave it pending). A server has no use for SIGPIPE: unless the
+// application chose a disposition itself, ignore it.
+void ignore_sigpipe_unless_handled() {
+  struct sigaction current {};
+  if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL)
+    ::signal(SIGPIPE, SIG_IGN);
+}
+
+std::string stat_lines(const http::Stats& stats) {
+  return fmt::format(
+      "# TYPE looplive_origin_connections_open gauge\n"
+      "looplive_origin_connections_open {}\n"
+      "# TYPE looplive_origin_connections_refused_total counter\n"
+      "looplive_origin_connections_refused_total {}\n"
+      "# TYPE looplive_origin_timeouts_total counter\n"
+      "looplive_origin_timeouts_total {}\n"
+      "# TYPE looplive_origin_sent_bytes_total counter\n"
+      "looplive_origin_sent_bytes_total {}\n",
+      stats.connections_open, stats.connections_refused, stats.timeouts, stats.bytes_sent);
+}
+
+}  // namespace
+
+OriginService::OriginService(net::io_context& io, OriginConfig config, const LiveSource& source,
+                             Clock clock) {
+  if (!clock) clock = [] { return std::chrono::steady_clock::now(); };
+  state_ = std::make_shared<State>(io, config, source, std::move(clock));
+  server_ = std::make_unique<http::Server>(
+      io, "origin", config.host, config.port, config.limits,
+      [state = state_](const http::Request& request, http::Respond respond) {
+        state->handler(request, respond);
+      });
+}
+
+OriginService::~OriginService() {
+  stop();
+}
+
+void OriginService::start() {
+  ignore_sigpipe_unless_handled();
+  server_->start();
+  net::post(state_->sweep_timer.get_executor(), [state = state_] { state->schedule_sweep(state); });
+}
+
+void OriginService::stop() {
+  server_->stop();
+  if (state_->stopped.exchange(true)) return;
+  net::post(state_->sweep_timer.get_executor(), [state = state_] { state->sweep_timer.cancel(); });
+}
+
+uint16_t OriginService::port() const {
+  return server_->port();
+}
+
+http::Stats OriginService::stats() const {
+  return server_->stats();
+}
+
+ViewerFigures OriginService::viewers(const std::string& stream_id) const {
+  return state_->viewers.figures(stream_id, state_->clock());
+}
+
+void OriginService::forget_viewers(const std::string& stream_id) {
+  state_->viewers.forget(stream_id);
+}
+
+std::string OriginService::metrics_text() const {
+  std::string out = state_->metrics.text();
+  auto figures = state_->viewers.all_figures(state_->clock());
+  out +=
+      "# HELP looplive_viewers_current Viewer sessions active in the last two target durations.\n";
+  out += "# TYPE looplive_viewers_current gauge\n";
+  for (const auto& [id, f] : figures)
+    out += fmt::format("looplive_viewers_current{{stream=\"{}\"}} {}\n", id, f.current);
+  out += "# TYPE looplive_viewers_peak gauge\n";
+  for (const auto& [id, f] : figures)
+    out += fmt::format("looplive_viewers_peak{{stream=\"{}\"}} {}\n", id, f.peak);
+  out += "# TYPE looplive_viewers_unique gauge\n";
+  for (const auto& [id, f] : figures)
+    out += fmt::format("looplive_viewers_unique{{stream=\"{}\"}} {}\n", id, f.unique);
+  return out + stat_lines(stats());
+}
+
+}  // namespace looplive::origin

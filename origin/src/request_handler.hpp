@@ -1,0 +1,51 @@
+#pragma once
+
+#include <string>
+
+#include "client_identity.hpp"
+#include "cors.hpp"
+#include "file_kind.hpp"
+#include "looplive/http/handler.hpp"
+#include "looplive/origin/origin_service.hpp"
+#include "route_metrics.hpp"
+#include "target.hpp"
+#include "viewer_registry.hpp"
+
+namespace looplive::origin {
+
+// Answers one request: routing, the file from memory or disk, CORS, and the
+// bookkeeping (viewer activity, route metrics). Stateless between requests,
+// so any number of I/O threads may call it at once.
+class RequestHandler {
+ public:
+  RequestHandler(const OriginConfig& config, const LiveSource& source, ViewerRegistry& viewers,
+                 RouteMetrics& metrics, OriginService::Clock clock);
+
+  void operator()(const http::Request& request, const http::Respond& respond) const;
+
+ private:
+  struct Answer {
+    http::Response response;
+    Route route = Route::other;
+    const std::string* viewed_stream = nullptr;  // set when the request is viewing a live stream
+  };
+  Answer answer(const http::Request& request, const Target& target) const;
+  Answer live_file(const http::Request& request, const Target& target) const;
+  Answer vod_file(const http::Request& request, const Target& target) const;
+
+  const std::string live_dir_;
+  const std::string vods_dir_;
+  const std::string session_param_;
+  const LiveSource& source_;
+  ViewerRegistry& viewers_;
+  RouteMetrics& metrics_;
+  const OriginService::Clock clock_;
+  const CachePolicy cache_;
+  const CorsPolicy cors_;
+  const TrustedProxies proxies_;
+};
+
+// "2025-10-18T06:59:43.871Z": what DASH players' http-iso clock sync expects.
+std::string iso8601_utc(std::chrono::system_clock::time_point time);
+
+}  // namespace looplive::origin

@@ -1,0 +1,146 @@
+#include "viewer_registry.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <mutex>
+
+namespace looplive::origin {
+
+using Duration = std::chrono::steady_clock::duration;
+
+// Keeps the number of current sessions up to date in O(1) per request: every
+// request is queued with the session's generation, and when it falls out of
+// the window it ends the session's currency only if nothing newer came since.
+class ViewerRegistry::Stream {
+ public:
+  explicit Stream(Duration target) : target_(target), window_(2 * target) {}
+
+  void touch(uint64_t key, TimePoint now) {
+    std::lock_guard lock(mutex_);
+    now = std::max(now, last_activity_);  // an injected clock may not be monotonic
+    expire(now);
+    auto [session, inserted] = sessions_.try_emplace(key, Session{now, 0});
+    if (inserted) {
+      ++current_;
+    } else {
+      if (session->second.last + window_ < now) ++current_;  // back after a pause
+      watched_ += now - session->second.last;
+      session->second.last = now;
+    }
+    recent_.push_back({now, key, ++session->second.generation});
+    peak_ = std::max(peak_, current_);
+    last_activity_ = now;
+  }
+
+  ViewerFigures figures(TimePoint now) {
+    std::lock_guard lock(mutex_);
+    expire(std::max(now, last_activity_));
+    ViewerFigures figures{current_, peak_, sessions_.size(), std::nullopt};
+    if (!sessions_.empty()) {
+      auto total = watched_ + target_ * int64_t(sessions_.size());
+      figures.average_watch_seconds =
+          std::chrono::duration<double>(total).count() / double(sessions_.size());
+    }
+    return figures;
+  }
+
+  bool idle_since(TimePoint cutoff) {
+    std::lock_guard lock(mutex_);
+    return last_activity_ < cutoff;
+  }
+
+ private:
+  struct Session {
+    TimePoint last;
+    uint64_t generation;
+  };
+  struct Request {
+    TimePoint at;
+    uint64_t session;
+    uint64_t generation;
+  };
+
+  void expire(TimePoint now) {
+    while (!recent_.empty() && recent_.front().at + window_ < now) {
+      const auto& request = recent_.front();
+      auto session = sessions_.find(request.session);
+      if (session != sessions_.end() && session->second.generation == request.generation)
+        --current_;
+      recent_.pop_front();
+    }
+  }
+
+  const Duration target_;
+  const Duration window_;
+  std::mutex mutex_;
+  std::unordered_map<uint64_t, Session> sessions_;
+  std::deque<Request> recent_;  // within the window, oldest first
+  uint64_t current_ = 0;
+  uint64_t peak_ = 0;
+  Duration watched_{0};  // the sum over sessions of last - first
+  TimePoint last_activity_{};
+};
+
+ViewerRegistry::ViewerRegistry(std::chrono::milliseconds target_duration,
+                               std::chrono::seconds retention)
+    : target_(target_duration), retention_(retention) {}
+
+ViewerRegistry::~ViewerRegistry() = default;
+
+std::shared_ptr<ViewerRegistry::Stream> ViewerRegistry::find(const std::string& stream_id) const {
+  std::shared_lock lock(mutex_);
+  auto found = streams_.find(stream_id);
+  return found == streams_.end() ? nullptr : found->second;
+}
+
+void ViewerRegistry::touch(const std::string& stream_id, uint64_t session, TimePoint now) {
+  auto stream = find(stream_id);
+  if (!stream) {
+    std::unique_lock lock(mutex_);
+    auto& slot = streams_[stream_id];
+    if (!slot) slot = std::make_shared<Stream>(target_);
+    stream = slot;
+  }
+  stream->touch(session, now);
+}
+
+ViewerFigures ViewerRegistry::figures(const std::string& stream_id, TimePoint now) const {
+  auto stream = find(stream_id);
+  return stream ? stream->figures(now) : ViewerFigures{};
+}
+
+std::vector<std::pair<std::string, ViewerFigures>> ViewerRegistry::all_figures(
+    TimePoint now) const {
+  std::vector<std::pair<std::string, std::shared_ptr<Stream>>> streams;
+  {
+    std::shared_lock lock(mutex_);
+    streams.assign(streams_.begin(), streams_.end());
+  }
+  std::vector<std::pair<std::string, ViewerFigures>> out;
+  out.reserve(streams.size());
+  for (auto& [id, stream] : streams) out.emplace_back(id, stream->figures(now));
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  return out;
+}
+
+void ViewerRegistry::sweep(TimePoint now) {
+  std::vector<std::string> idle;
+  for (auto& [id, figures] : all_figures(now)) {
+    auto stream = find(id);
+    if (stream && stream->idle_since(now - retention_)) idle.push_back(id);
+  }
+  if (idle.empty()) return;
+  auto cutoff = now - retention_;
+  std::unique_lock lock(mutex_);
+  for (const auto& id : idle) {
+    auto found = streams_.find(id);  // it may have been requested since
+    if (found != streams_.end() && found->second->idle_since(cutoff)) streams_.erase(found);
+  }
+}
+
+void ViewerRegistry::forget(const std::string& stream_id) {
+  std::unique_lock lock(mutex_);
+  streams_.erase(stream_id);
+}
+
+}  // namespace looplive::origin

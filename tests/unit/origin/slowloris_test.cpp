@@ -1,0 +1,122 @@
+#include <catch2/catch.hpp>
+
+#include <sys/resource.h>
+
+#include "origin_harness.hpp"
+
+using namespace looplive::origin;
+using namespace looplive::origin::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Sockets that connect and send a request head that never ends.
+class SlowClients {
+ public:
+  explicit SlowClients(uint16_t port, size_t count) {
+    for (size_t i = 0; i < count; ++i) {
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      REQUIRE(fd >= 0);
+      fds_.push_back(fd);
+      sockaddr_in server{};
+      server.sin_family = AF_INET;
+      server.sin_port = htons(port);
+      ::inet_pton(AF_INET, "127.0.0.1", &server.sin_addr);
+      REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) == 0);
+      std::string start = "GET " + live("index.m3u8") + " HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+      ::send(fd, start.data(), start.size(), MSG_NOSIGNAL);
+    }
+  }
+  ~SlowClients() {
+    for (int fd : fds_) ::close(fd);
+  }
+  void dribble() {
+    for (int fd : fds_) ::send(fd, "a", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
+  // How many the server has closed: a read returns end of stream or a reset.
+  size_t closed() {
+    size_t count = 0;
+    for (int fd : fds_) {
+      char byte;
+      ssize_t n = ::recv(fd, &byte, 1, MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) ++count;
+    }
+    return count;
+  }
+
+ private:
+  std::vector<int> fds_;
+};
+
+void raise_descriptor_limit() {
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = limit.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+template <class Predicate>
+bool eventually(Predicate predicate, std::chrono::milliseconds within) {
+  auto deadline = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return predicate();
+}
+
+}  // namespace
+
+TEST_CASE("500 slowloris connections do not keep a player from its playlist",
+          "[origin][slowloris]") {
+  raise_descriptor_limit();
+  MediaRoot root;
+  MapSource source;
+  source.put(kStreamId, "index.m3u8", "#EXTM3U\n#live\n");
+  auto config = test_config(root);
+  config.limits.header_timeout = 2000ms;
+  config.limits.max_connections_per_ip = 1000;  // all from 127.0.0.1, like clients behind one NAT
+  RunningOrigin origin(config, source);
+
+  SlowClients slow(origin.port(), 500);
+  REQUIRE(eventually([&] { return origin.service().stats().connections_open == 500; }, 3s));
+  slow.dribble();
+
+  auto started = std::chrono::steady_clock::now();
+  auto reply = fetch(origin.port(), live("index.m3u8"));
+  auto took = std::chrono::steady_clock::now() - started;
+  CHECK(reply.status == 200);
+  CHECK(reply.body == "#EXTM3U\n#live\n");
+  CHECK(took < 1s);
+  CHECK(slow.closed() == 0);
+
+  // Dribbling does not buy time: every slow head is cut off at the header timeout.
+  for (int i = 0; i < 5; ++i) {
+    std::this_thread::sleep_for(200ms);
+    slow.dribble();
+  }
+  CHECK(eventually([&] { return slow.closed() == 500; }, 4s));
+  CHECK(origin.service().stats().timeouts >= 500);
+  CHECK(eventually([&] { return origin.service().stats().connections_open == 0; }, 2s));
+}
+
+TEST_CASE("slow clients from one address use up only that address's share", "[origin][slowloris]") {
+  raise_descriptor_limit();
+  MediaRoot root;
+  MapSource source;
+  source.put(kStreamId, "index.m3u8", "#EXTM3U\n#live\n");
+  auto config = test_config(root);
+  config.limits.header_timeout = 2000ms;
+  REQUIRE(config.limits.max_connections_per_ip == 256);
+  RunningOrigin origin(config, source);
+
+  SlowClients slow(origin.port(), 500);
+  REQUIRE(eventually([&] { return origin.service().stats().connections_refused >= 244; }, 3s));
+  CHECK(origin.service().stats().connections_open == 256);
+
+  auto started = std::chrono::steady_clock::now();
+  Client other_address(origin.port(), "127.0.0.2");
+  auto reply = other_address.request("GET", live("index.m3u8"));
+  CHECK(reply.status == 200);
+  CHECK(std::chrono::steady_clock::now() - started < 1s);
+}
