@@ -23,8 +23,11 @@ ssize_t send_file_chunk(int socket, int file, uint64_t& offset, size_t count) {
   ssize_t sent = ::sendfile(socket, file, &position, count);
   int error = errno;
   if (sent > 0) offset = uint64_t(position);
-  if (sent < 0 && error == EPIPE) {
-    // Consume the SIGPIPE this call raised, so unblocking does not deliver it.
+  // Consume any SIGPIPE this call raised, so unblocking does not deliver it. A
+  // peer that hangs up mid-transfer can raise it even when part was sent.
+  sigset_t pending;
+  sigemptyset(&pending);
+  if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
     timespec no_wait{0, 0};
     while (sigtimedwait(&pipe_only, nullptr, &no_wait) == -1 && errno == EINTR) {
     }
