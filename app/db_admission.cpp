@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <chrono>
 #include <exception>
 #include <utility>
 
@@ -36,8 +37,23 @@ void DbAdmission::check(core::PublishRequest request,
   // The lookup blocks for as long as connect_timeout, so it never runs on the caller's (I/O)
   // thread.
   boost::asio::post(pool_, [this, request = std::move(request), done = std::move(done)] {
-    done(decide(request));
+    const auto started = std::chrono::steady_clock::now();
+    auto result = decide(request);
+    if (key_checks_)
+      key_checks_->observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    done(std::move(result));
   });
+}
+
+void DbAdmission::notify_refused(const db::KeyMatch& match, const core::PublishRequest& request) {
+  if (!on_refused_) return;
+  try {
+    on_refused_(match, request);
+  } catch (const std::exception& error) {
+    // The verdict stands whatever happens to the news of it.
+    log_->warn("refusal of stream {} not reported: {}", match.stream_id, error.what());
+  }
 }
 
 core::AdmissionResult DbAdmission::decide(const core::PublishRequest& request) {
@@ -49,12 +65,11 @@ core::AdmissionResult DbAdmission::decide(const core::PublishRequest& request) {
     if (!match) {
       result.verdict = AdmissionVerdict::unknown_key;
       result.detail = "no stream has this key";
-    } else if (match->revoked) {
+    } else if (match->revoked || match->status == db::StreamStatus::ended) {
       result.verdict = AdmissionVerdict::not_armed;
-      result.detail = "key of stream " + match->stream_id + " was revoked";
-    } else if (match->status == db::StreamStatus::ended) {
-      result.verdict = AdmissionVerdict::not_armed;
-      result.detail = "stream " + match->stream_id + " has ended";
+      result.detail = match->revoked ? "key of stream " + match->stream_id + " was revoked"
+                                     : "stream " + match->stream_id + " has ended";
+      notify_refused(*match, request);
     } else {
       result.verdict = AdmissionVerdict::accepted;
       result.stream_id = match->stream_id;

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "looplive/core/admission.hpp"
+#include "looplive/core/latency_histogram.hpp"
 #include "looplive/db/stream_repository.hpp"
 
 namespace looplive::app {
@@ -19,17 +20,29 @@ namespace looplive::app {
 // Both the repository and the pool must outlive every pending check.
 class DbAdmission : public core::Admission {
  public:
+  // Told of a refused key that belongs to a stream (revoked, or the stream
+  // ended), on the pool thread; unknown keys are not reported.
+  using RefusalObserver =
+      std::function<void(const db::KeyMatch& match, const core::PublishRequest& request)>;
+
   DbAdmission(db::StreamRepository& streams, boost::asio::thread_pool& pool);
+
+  // Both are set before the first check.
+  void measure_into(core::LatencyHistogram* key_checks) { key_checks_ = key_checks; }
+  void on_refused(RefusalObserver observer) { on_refused_ = std::move(observer); }
 
   void check(core::PublishRequest request,
              std::function<void(core::AdmissionResult)> done) override;
 
  private:
   core::AdmissionResult decide(const core::PublishRequest& request);
+  void notify_refused(const db::KeyMatch& match, const core::PublishRequest& request);
 
   db::StreamRepository& streams_;
   boost::asio::thread_pool& pool_;
   std::shared_ptr<spdlog::logger> log_;
+  core::LatencyHistogram* key_checks_ = nullptr;
+  RefusalObserver on_refused_;
 };
 
 }  // namespace looplive::app

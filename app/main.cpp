@@ -1,4 +1,5 @@
 // looplive: RTMP ingest, HLS/DASH packaging and a control API for live shopping.
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -77,6 +78,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   looplive::core::init_logging(config.log);
+  // A viewer or encoder hanging up mid-write must cost one connection, never the process.
+  std::signal(SIGPIPE, SIG_IGN);
 
   try {
     if (want_stream) return create_stream(config, record);

@@ -1,12 +1,19 @@
 #include "server.hpp"
 
 #include "db_admission.hpp"
-#include "strand_sink_factory.hpp"
+#include "live_sources.hpp"
+#include "looplive/control_api/control_api.hpp"
+#include "looplive/control_api/webhooks.hpp"
 #include "looplive/core/log.hpp"
 #include "looplive/db/database.hpp"
 #include "looplive/db/stream_repository.hpp"
+#include "looplive/db/webhook_queue.hpp"
 #include "looplive/ingest/rtmp_server.hpp"
 #include "looplive/packager/packager.hpp"
+#include "rejection_notifier.hpp"
+#include "strand_sink_factory.hpp"
+#include "stream_lifecycle.hpp"
+#include "vod_finalizer.hpp"
 
 namespace looplive::app {
 
@@ -22,15 +29,13 @@ Server::Server(const core::Config& config, core::SinkFactory* sinks)
     : config_(config),
       blocking_(config.server.blocking_threads),
       media_(io_thread_count(config.server)),
-      sinks_(sinks) {
-  if (!sinks_) {
-    packager_ = std::make_unique<packager::Packager>(config_.packager);
-    own_sinks_ = std::make_unique<StrandSinkFactory>(*packager_, media_);
-    sinks_ = own_sinks_.get();
-  }
+      replacement_sinks_(sinks) {
+  if (!replacement_sinks_) packager_ = std::make_unique<packager::Packager>(config_.packager);
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 void Server::start(std::chrono::milliseconds database_wait) {
   auto log = core::logger("app");
@@ -48,10 +53,35 @@ void Server::start(std::chrono::milliseconds database_wait) {
   }
   log->info("database schema at version {}", database_->schema_version());
   streams_ = std::make_unique<db::StreamRepository>(*database_);
-  admission_ = std::make_unique<DbAdmission>(*streams_, blocking_);
+  webhook_queue_ = std::make_unique<db::WebhookQueue>(*database_);
+  webhooks_ = std::make_unique<control_api::WebhookDispatcher>(*webhook_queue_, config_.webhooks);
 
-  rtmp_ = std::make_unique<ingest::RtmpServer>(io_, config_.rtmp, *admission_, registry_, *sinks_);
+  // The origin counts viewers, so it starts before the parts that report them.
+  start_origin();
+
+  // Ingest -> per-stream strand -> lifecycle -> packager: the lifecycle hears
+  // that a publish finished only once the packager has taken its last packet.
+  finalizer_ = std::make_unique<VodFinalizer>(packager_.get());
+  lifecycle_ = std::make_unique<StreamLifecycle>(StreamLifecycle::Dependencies{
+      io_, blocking_, replacement_sinks_ ? *replacement_sinks_ : *packager_, *streams_, registry_,
+      *finalizer_, *webhooks_, control_api::PublicUrls::from(config_.api), viewers_, &figures_,
+      config_.lifecycle.reconnect_window});
+  core::SinkFactory* ingest_sinks = lifecycle_.get();
+  if (!replacement_sinks_) {
+    strand_sinks_ = std::make_unique<StrandSinkFactory>(*lifecycle_, media_);
+    ingest_sinks = strand_sinks_.get();
+  }
+  lifecycle_->recover();
+  webhooks_->start();
+
+  admission_ = std::make_unique<DbAdmission>(*streams_, blocking_);
+  admission_->measure_into(&key_checks_);
+  admission_->on_refused(RejectionNotifier(*webhook_queue_, *webhooks_));
+  rtmp_ = std::make_unique<ingest::RtmpServer>(io_, config_.rtmp, *admission_, registry_,
+                                               *ingest_sinks);
+  rtmp_->set_figures(&figures_);
   rtmp_->start();
+  start_control_api();
 
   signals_ = std::make_unique<net::signal_set>(io_, SIGINT, SIGTERM);
   signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
@@ -68,14 +98,69 @@ void Server::start(std::chrono::milliseconds database_wait) {
             config_.server.blocking_threads);
 }
 
+void Server::start_origin() {
+  if (!packager_) return;  // media goes to a caller's sink: nothing to serve
+  origin::OriginConfig settings;
+  settings.host = config_.origin.host;
+  settings.port = config_.origin.port;
+  settings.media_root = config_.packager.media_root;
+  settings.cors_allowed_origins = config_.origin.cors_allowed_origins;
+  settings.trusted_proxies = config_.origin.trusted_proxies;
+  settings.session_param = config_.origin.session_param;
+  settings.target_duration = config_.packager.segment_duration;
+  settings.limits.max_connections = config_.origin.max_connections;
+  settings.limits.max_connections_per_ip = config_.origin.max_connections_per_ip;
+  settings.limits.header_timeout = config_.origin.header_timeout;
+  settings.limits.idle_timeout = config_.origin.idle_timeout;
+  settings.vod_max_age_s = config_.origin.vod_max_age_s;
+  live_source_ = std::make_unique<PackagerLiveSource>(*packager_);
+  origin_ = std::make_unique<origin::OriginService>(io_, std::move(settings), *live_source_);
+  origin_->start();
+  origin_viewers_ = std::make_unique<OriginViewerSource>(*origin_);
+  if (!viewers_) viewers_ = origin_viewers_.get();
+  if (!extra_metrics_) extra_metrics_ = [this] { return origin_->metrics_text(); };
+}
+
+void Server::start_control_api() {
+  control_api::ApiSettings settings;
+  settings.api = config_.api;
+  settings.rtmp_app = config_.rtmp.app;
+  settings.media_root = config_.packager.media_root;
+  settings.segment_duration = config_.packager.segment_duration;
+  control_api::ApiDependencies dependencies{*database_, *streams_,   *webhook_queue_, registry_,
+                                            figures_,   *lifecycle_, blocking_};
+  dependencies.viewers = viewers_;
+  dependencies.webhooks = webhooks_.get();
+  dependencies.key_checks = &key_checks_;
+  dependencies.extra_metrics = extra_metrics_;
+  dependencies.listeners_up = [this] {
+    return rtmp_ && rtmp_->port() != 0 && api_ && api_->port() != 0;
+  };
+  api_ =
+      std::make_unique<control_api::ControlApi>(io_, std::move(settings), std::move(dependencies));
+  api_->start();
+}
+
 void Server::wait() {
   std::unique_lock lock(stop_mutex_);
   stopped_cv_.wait(lock, [this] { return stop_requested_; });
 }
 
-uint16_t Server::rtmp_port() const { return rtmp_ ? rtmp_->port() : 0; }
+uint16_t Server::rtmp_port() const {
+  return rtmp_ ? rtmp_->port() : 0;
+}
 
-size_t Server::rtmp_connections() const { return rtmp_ ? rtmp_->connection_count() : 0; }
+uint16_t Server::origin_port() const {
+  return origin_ ? origin_->port() : 0;
+}
+
+uint16_t Server::api_port() const {
+  return api_ ? api_->port() : 0;
+}
+
+size_t Server::rtmp_connections() const {
+  return rtmp_ ? rtmp_->connection_count() : 0;
+}
 
 void Server::stop() {
   {
@@ -85,9 +170,12 @@ void Server::stop() {
     stop_requested_ = true;
     stopped_cv_.notify_all();
   }
-  // Order: stop accepting and end every publish (sinks finish their work),
-  // let queued blocking jobs finish, then stop the I/O threads.
+  // Order: stop answering and deciding, end every publish (sinks finish their
+  // work), let queued blocking jobs finish, then stop webhooks and the I/O threads.
   if (signals_) signals_->cancel();
+  if (api_) api_->stop();
+  if (origin_) origin_->stop();
+  if (lifecycle_) lifecycle_->stop();
   if (rtmp_) rtmp_->stop();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (rtmp_ && rtmp_->connection_count() > 0 && std::chrono::steady_clock::now() < deadline &&
@@ -95,6 +183,7 @@ void Server::stop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   media_.join();  // every finished publish has written its last segment and playlists
   blocking_.join();
+  if (webhooks_) webhooks_->stop();
   io_.stop();
   for (auto& thread : threads_) thread.join();
   threads_.clear();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -11,23 +12,38 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "looplive/core/config.hpp"
+#include "looplive/core/ingest_figures.hpp"
+#include "looplive/core/latency_histogram.hpp"
 #include "looplive/core/packet_sink.hpp"
 #include "looplive/core/publisher_registry.hpp"
+#include "looplive/core/viewer_source.hpp"
 
 namespace looplive::db {
 class Database;
 class StreamRepository;
+class WebhookQueue;
 }  // namespace looplive::db
+namespace looplive::control_api {
+class ControlApi;
+class WebhookDispatcher;
+}  // namespace looplive::control_api
 namespace looplive::ingest {
 class RtmpServer;
 }
 namespace looplive::packager {
 class Packager;
 }
+namespace looplive::origin {
+class OriginService;
+}
 
 namespace looplive::app {
 
 class DbAdmission;
+class PackagerLiveSource;
+class OriginViewerSource;
+class StreamLifecycle;
+class VodFinalizer;
 
 // The only place that knows every component: builds them, starts them and
 // stops them in order.
@@ -38,8 +54,16 @@ class Server {
   explicit Server(const core::Config& config, core::SinkFactory* sinks = nullptr);
   ~Server();
 
+  // Where viewer figures come from (the origin); none gives zeros. Before start().
+  void set_viewer_source(const core::ViewerSource* viewers) { viewers_ = viewers; }
+  // Text appended to the control API's /metrics (the origin's). Before start().
+  void set_extra_metrics(std::function<std::string()> metrics) {
+    extra_metrics_ = std::move(metrics);
+  }
+
   // Connects to the database (waiting up to `database_wait` for it), applies
-  // migrations, binds the listeners and starts the I/O threads.
+  // migrations, gives streams a previous run left live a reconnect window,
+  // binds the listeners and starts the I/O threads.
   void start(std::chrono::milliseconds database_wait = std::chrono::seconds(30));
   // Blocks until SIGINT/SIGTERM or stop().
   void wait();
@@ -47,24 +71,46 @@ class Server {
   void stop();
 
   uint16_t rtmp_port() const;
+  uint16_t api_port() const;
+  uint16_t origin_port() const;
+  core::ViewerFigures viewer_figures(const std::string& stream_id) const {
+    return viewers_ ? viewers_->viewers(stream_id) : core::ViewerFigures{};
+  }
   size_t rtmp_connections() const;
   core::PublisherRegistry& registry() { return registry_; }
   db::StreamRepository& streams() { return *streams_; }
+  core::IngestFiguresRegistry& figures() { return figures_; }
   packager::Packager* packager() { return packager_.get(); }
 
  private:
+  void start_control_api();
+  void start_origin();
+
+  // Declared in dependency order: destroyed in reverse, users before what they use.
   core::Config config_;
   boost::asio::io_context io_;
   boost::asio::thread_pool blocking_;
   boost::asio::thread_pool media_;  // per-stream strands: muxing and segment writes
   core::PublisherRegistry registry_;
+  core::IngestFiguresRegistry figures_;
+  core::LatencyHistogram key_checks_;
+  const core::ViewerSource* viewers_ = nullptr;
+  std::function<std::string()> extra_metrics_;
   std::unique_ptr<packager::Packager> packager_;
-  std::unique_ptr<core::SinkFactory> own_sinks_;
-  core::SinkFactory* sinks_;
+  core::SinkFactory* replacement_sinks_;
   std::unique_ptr<db::Database> database_;
   std::unique_ptr<db::StreamRepository> streams_;
+  std::unique_ptr<db::WebhookQueue> webhook_queue_;
+  std::unique_ptr<control_api::WebhookDispatcher> webhooks_;
+  std::unique_ptr<VodFinalizer> finalizer_;
+  std::unique_ptr<StreamLifecycle> lifecycle_;
+  std::unique_ptr<core::SinkFactory> strand_sinks_;
   std::unique_ptr<DbAdmission> admission_;
   std::unique_ptr<ingest::RtmpServer> rtmp_;
+  std::unique_ptr<PackagerLiveSource> live_source_;
+  std::unique_ptr<origin::OriginService> origin_;
+  std::unique_ptr<OriginViewerSource> origin_viewers_;
+  std::unique_ptr<control_api::ControlApi> api_;
   std::unique_ptr<boost::asio::signal_set> signals_;
   std::vector<std::thread> threads_;
   std::mutex stop_mutex_;

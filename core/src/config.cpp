@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <spdlog/common.h>
+#include <boost/asio/ip/address.hpp>
 
 namespace looplive::core {
 
@@ -72,6 +73,19 @@ class Section {
     long long ms = out.count();
     read_int(key, ms, min_ms, max_ms);
     out = std::chrono::milliseconds(ms);
+  }
+
+  // A sequence of strings; a single string is not taken for a list of one.
+  void read_list(const std::string& key, std::vector<std::string>& out) {
+    auto value = child(key);
+    if (!value) return;
+    if (!value.IsSequence()) fail(key_path(key), "must be a list of strings");
+    std::vector<std::string> items;
+    for (const auto& item : value) {
+      if (!item.IsScalar()) fail(key_path(key), "must be a list of strings");
+      items.push_back(item.as<std::string>());
+    }
+    out = std::move(items);
   }
 
   void read_level(const std::string& key, std::string& out) {
@@ -161,6 +175,86 @@ void read_packager(Section s, PackagerConfig& c) {
   s.finish();
 }
 
+bool has_scheme(const std::string& url, std::initializer_list<std::string_view> schemes) {
+  for (auto scheme : schemes)
+    if (url.starts_with(scheme) && url.size() > scheme.size()) return true;
+  return false;
+}
+
+// Base URLs are joined with "/path", so a trailing slash would double up.
+void read_base_url(Section& s, const std::string& key, std::string& out,
+                   std::initializer_list<std::string_view> schemes, const std::string& expected) {
+  s.read(key, out);
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  if (!has_scheme(out, schemes)) s.fail(s.key_path(key), "must start with " + expected);
+}
+
+void read_origin(Section s, OriginConfig& c) {
+  s.read("host", c.host);
+  s.read_int("port", c.port, 0, 65535);
+  s.read_list("cors_allowed_origins", c.cors_allowed_origins);
+  s.read_list("trusted_proxies", c.trusted_proxies);
+  s.read("session_param", c.session_param);
+  if (c.session_param.empty()) s.fail(s.key_path("session_param"), "must not be empty");
+  s.read_int("max_connections", c.max_connections, 1, 1'000'000);
+  s.read_int("max_connections_per_ip", c.max_connections_per_ip, 1, 1'000'000);
+  s.read_ms("header_timeout_ms", c.header_timeout, 100, 600'000);
+  s.read_ms("idle_timeout_ms", c.idle_timeout, 1'000, 3'600'000);
+  s.read_int("vod_max_age_s", c.vod_max_age_s, 0, 31'536'000);
+  s.finish();
+}
+
+void read_api(Section s, ApiConfig& c) {
+  s.read("host", c.host);
+  if (c.host.empty()) s.fail(s.key_path("host"), "must not be empty");
+  s.read_int("port", c.port, 1, 65535);
+  s.read_list("tokens", c.tokens);
+  for (const auto& token : c.tokens) {
+    // Short tokens can be guessed; separators would not survive LOOPLIVE_API_TOKENS.
+    if (token.size() < 16)
+      s.fail(s.key_path("tokens"), "every token must have at least 16 characters");
+    if (token.find_first_of(", \t\r\n") != std::string::npos)
+      s.fail(s.key_path("tokens"), "tokens must not contain spaces or commas");
+  }
+  read_base_url(s, "public_rtmp_url", c.public_rtmp_url, {"rtmp://", "rtmps://"},
+                "rtmp:// or rtmps://");
+  read_base_url(s, "public_playback_url", c.public_playback_url, {"http://", "https://"},
+                "http:// or https://");
+  s.read_list("hook_allowed_addresses", c.hook_allowed_addresses);
+  for (const auto& address : c.hook_allowed_addresses) {
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(address, ec);
+    if (ec) s.fail(s.key_path("hook_allowed_addresses"), "'" + address + "' is not an IP address");
+  }
+  s.read_bool("metrics_require_auth", c.metrics_require_auth);
+  s.finish();
+}
+
+void read_lifecycle(Section s, LifecycleConfig& c) {
+  s.read_ms("reconnect_window_ms", c.reconnect_window, 0, 3'600'000);
+  s.finish();
+}
+
+void read_webhooks(Section s, WebhookConfig& c) {
+  s.read_list("urls", c.urls);
+  for (const auto& url : c.urls) {
+    if (url.starts_with("https://"))
+      s.fail(s.key_path("urls"),
+             "'" + url + "': https is not supported, use http:// (a local TLS proxy can forward)");
+    if (!has_scheme(url, {"http://"}))
+      s.fail(s.key_path("urls"), "'" + url + "' must start with http://");
+  }
+  s.read("secret", c.secret);
+  s.read_ms("connect_timeout_ms", c.connect_timeout, 100, 60'000);
+  s.read_ms("timeout_ms", c.timeout, 100, 120'000);
+  s.read_ms("initial_backoff_ms", c.initial_backoff, 10, 3'600'000);
+  s.read_ms("max_backoff_ms", c.max_backoff, 10, 86'400'000);
+  if (c.max_backoff < c.initial_backoff)
+    s.fail(s.key_path("max_backoff_ms"), "must not be less than initial_backoff_ms");
+  s.read_int("max_attempts", c.max_attempts, 1, 100);
+  s.finish();
+}
+
 }  // namespace
 
 Config parse_config(const std::string& yaml_text, const std::string& source_name) {
@@ -178,6 +272,10 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     read_rtmp(top.section("rtmp"), config.rtmp);
     read_database(top.section("database"), config.database);
     read_packager(top.section("packager"), config.packager);
+    read_origin(top.section("origin"), config.origin);
+    read_api(top.section("api"), config.api);
+    read_lifecycle(top.section("lifecycle"), config.lifecycle);
+    read_webhooks(top.section("webhooks"), config.webhooks);
     top.finish();
   } catch (const YAML::Exception& e) {
     throw ConfigError(source_name + ": " + e.what());

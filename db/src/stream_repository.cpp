@@ -5,6 +5,7 @@
 
 #include "connection_pool.hpp"
 #include "looplive/core/stream_key.hpp"
+#include "stream_rows.hpp"
 
 namespace looplive::db {
 
@@ -17,11 +18,30 @@ std::string iso_utc(std::string_view column) {
          " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 }
 
-// The columns read_stream() expects, in its order.
+StreamStatus status_from_column(const pqxx::field& field) {
+  const auto name = field.as<std::string>();
+  if (auto status = parse_status(name)) return *status;
+  throw std::runtime_error("database holds an unknown stream status \"" + name + "\"");
+}
+
+std::optional<std::string> optional_text(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return field.as<std::string>();
+}
+
+std::optional<double> optional_number(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return field.as<double>();
+}
+
+}  // namespace
+
 const std::string& stream_columns() {
-  static const std::string columns = "id::text, status, record, metadata::text, " +
-                                     iso_utc("created_at") + ", " + iso_utc("started_at") + ", " +
-                                     iso_utc("ended_at");
+  static const std::string columns =
+      "id::text, status, record, metadata::text, " + iso_utc("created_at") + ", " +
+      iso_utc("started_at") + ", " + iso_utc("ended_at") +
+      ", finalized_at IS NOT NULL, duration_seconds, peak_viewers, unique_viewers,"
+      " average_watch_seconds, vod_path";
   return columns;
 }
 
@@ -39,17 +59,6 @@ void require_uuid(const std::string& id) {
   if (!is_uuid(id)) throw std::invalid_argument("stream id is not a UUID: \"" + id + "\"");
 }
 
-StreamStatus status_from_column(const pqxx::field& field) {
-  const auto name = field.as<std::string>();
-  if (auto status = parse_status(name)) return *status;
-  throw std::runtime_error("database holds an unknown stream status \"" + name + "\"");
-}
-
-std::optional<std::string> optional_text(const pqxx::field& field) {
-  if (field.is_null()) return std::nullopt;
-  return field.as<std::string>();
-}
-
 StreamRecord read_stream(const pqxx::row& row) {
   StreamRecord stream;
   stream.id = row[0].as<std::string>();
@@ -59,10 +68,47 @@ StreamRecord read_stream(const pqxx::row& row) {
   stream.created_at = row[4].as<std::string>();
   stream.started_at = optional_text(row[5]);
   stream.ended_at = optional_text(row[6]);
+  if (row[7].as<bool>()) {
+    EndSummary summary;
+    summary.duration_seconds = optional_number(row[8]);
+    summary.peak_viewers = row[9].is_null() ? 0 : row[9].as<uint64_t>();
+    summary.unique_viewers = row[10].is_null() ? 0 : row[10].as<uint64_t>();
+    summary.average_watch_seconds = optional_number(row[11]);
+    summary.vod_path = optional_text(row[12]);
+    stream.summary = std::move(summary);
+  }
   return stream;
 }
 
-}  // namespace
+void insert_key(pqxx::work& txn, const std::string& stream_id, const std::string& key) {
+  txn.exec_params(
+      "INSERT INTO stream_keys (key_hash, stream_id, key_prefix) VALUES ($1, $2::uuid, $3)",
+      core::hash_stream_key(key), stream_id, key.substr(0, kKeyPrefixLength));
+}
+
+bool apply_transition(pqxx::work& txn, const std::string& id, StreamStatus status,
+                      const std::string& reason) {
+  const std::string to(status_name(status));
+  // The row lock orders concurrent transitions, so each event's from_status is true.
+  const auto rows =
+      txn.exec_params("SELECT status FROM streams WHERE id = $1::uuid FOR UPDATE", id);
+  if (rows.empty()) throw NotFound("no stream with id " + id);
+  const auto from = rows[0][0].as<std::string>();
+  if (from == to) return false;
+  if (from == status_name(StreamStatus::ended))
+    throw InvalidTransition("stream " + id + " has ended and cannot become " + to);
+  txn.exec_params(
+      "UPDATE streams SET status = $2, updated_at = now(),"
+      " started_at = CASE WHEN $2 = 'live' THEN coalesce(started_at, now()) ELSE started_at END,"
+      " ended_at = CASE WHEN $2 = 'ended' THEN now() ELSE ended_at END"
+      " WHERE id = $1::uuid",
+      id, to);
+  txn.exec_params(
+      "INSERT INTO stream_events (stream_id, from_status, to_status, reason)"
+      " VALUES ($1::uuid, $2, $3, $4)",
+      id, from, to, reason);
+  return true;
+}
 
 std::string_view status_name(StreamStatus status) {
   switch (status) {
@@ -111,10 +157,7 @@ CreatedStream StreamRepository::create(const std::optional<std::string>& id, boo
       throw std::invalid_argument("stream metadata is not valid JSON: " +
                                   std::string(error.what()));
     }
-    txn.exec_params(
-        "INSERT INTO stream_keys (key_hash, stream_id, key_prefix) VALUES ($1, $2::uuid, $3)",
-        core::hash_stream_key(created.key), created.stream.id,
-        created.key.substr(0, kKeyPrefixLength));
+    insert_key(txn, created.stream.id, created.key);
     txn.exec_params(
         "INSERT INTO stream_events (stream_id, from_status, to_status, reason)"
         " VALUES ($1::uuid, NULL, $2, 'created')",
@@ -157,28 +200,9 @@ std::optional<KeyMatch> StreamRepository::find_by_key(std::string_view key) {
 void StreamRepository::set_status(const std::string& id, StreamStatus status,
                                   const std::string& reason) {
   require_uuid(id);
-  const std::string to(status_name(status));
   database_.pool().run([&](pqxx::connection& connection) {
     pqxx::work txn(connection);
-    // The row lock orders concurrent transitions, so each event's from_status is true.
-    const auto rows =
-        txn.exec_params("SELECT status FROM streams WHERE id = $1::uuid FOR UPDATE", id);
-    if (rows.empty()) throw NotFound("no stream with id " + id);
-    const auto from = rows[0][0].as<std::string>();
-    if (from == to) return;
-    if (from == status_name(StreamStatus::ended))
-      throw InvalidTransition("stream " + id + " has ended and cannot become " + to);
-    txn.exec_params(
-        "UPDATE streams SET status = $2, updated_at = now(),"
-        " started_at = CASE WHEN $2 = 'live' THEN coalesce(started_at, now()) ELSE started_at END,"
-        " ended_at = CASE WHEN $2 = 'ended' THEN now() ELSE ended_at END"
-        " WHERE id = $1::uuid",
-        id, to);
-    txn.exec_params(
-        "INSERT INTO stream_events (stream_id, from_status, to_status, reason)"
-        " VALUES ($1::uuid, $2, $3, $4)",
-        id, from, to, reason);
-    txn.commit();
+    if (apply_transition(txn, id, status, reason)) txn.commit();
   });
 }
 

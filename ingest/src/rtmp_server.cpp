@@ -55,6 +55,10 @@ void RtmpServer::accept_next() {
       socket.close(ignored);
       return accept_next();
     }
+    // Replies are small messages sent back to back (window size, bandwidth, chunk
+    // size, _result): without this, Nagle and delayed ACKs add ~40 ms per exchange.
+    error_code ignored;
+    socket.set_option(net::ip::tcp::no_delay(true), ignored);
     uint64_t id = next_id_++;
     auto session = std::make_shared<RtmpSession>(*this, std::move(socket), id);
     {

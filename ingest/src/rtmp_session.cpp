@@ -340,6 +340,8 @@ void RtmpSession::on_admission(core::AdmissionResult result) {
   stream_id_ = result.stream_id;
   sink_ = server_.sinks_.open(core::PublishGrant{result.stream_id, result.record});
   phase_ = Phase::publishing;
+  stats_.on_publish_start();
+  publish_figures(true);
   log()->info("{} publishing from {} with key {} (record={})", tag(), remote_, key_hint_, result.record);
   send(kControlChunkStream, msg::kUserControl, 0,
        user_control_payload(user_control::kStreamBegin, publish_stream_));
@@ -351,6 +353,7 @@ void RtmpSession::on_admission(core::AdmissionResult result) {
 
 void RtmpSession::end_publish(core::EndReason reason) {
   if (sink_) {
+    publish_figures(false);
     sink_->finish(reason);
     sink_.reset();
     log()->info("{} publish ended ({}): {}", tag(), core::end_reason_name(reason), stats_.total_summary());
@@ -381,6 +384,7 @@ void RtmpSession::handle_data(const RtmpMessage& message, size_t amf_offset) {
   if (!name || name->type() != amf0::Type::string || name->as_string() != "onMetaData" || !body) return;
   demuxer_.metadata(*body);
   const amf0::Value* encoder = body->get("encoder");
+  if (encoder && encoder->type() == amf0::Type::string) stats_.on_encoder(encoder->as_string());
   log()->info("{} metadata from encoder '{}'", tag(),
               encoder && encoder->type() == amf0::Type::string ? encoder->as_string() : "unknown");
 }
@@ -544,8 +548,13 @@ void RtmpSession::log_stats() {
   stats_timer_.async_wait([self = shared_from_this()](error_code ec) {
     if (ec || self->phase_ != Phase::publishing) return;
     log()->info("{} ingest: {}", self->tag(), self->stats_.interval_summary());
+    self->publish_figures(true);
     self->log_stats();
   });
+}
+
+void RtmpSession::publish_figures(bool connected) {
+  if (server_.figures_) server_.figures_->publish(stats_.figures(stream_id_, remote_, connected));
 }
 
 }  // namespace looplive::ingest

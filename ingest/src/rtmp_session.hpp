@@ -72,6 +72,7 @@ class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
   void close_after_flush(core::EndReason reason, const std::string& why);
   void arm_idle_timer();
   void log_stats();
+  void publish_figures(bool connected);  // into the server's figures registry, if it has one
 
   std::string tag() const;
 

@@ -48,6 +48,20 @@ core::Status write_atomically(const std::filesystem::path& path, std::span<const
   return core::Ok{};
 }
 
+core::Status sync_directory(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return system_error("open", dir, errno);
+  const int rc = ::fsync(fd);
+  const int code = errno;
+  ::close(fd);
+  if (rc != 0) return system_error("fsync", dir, code);
+  return core::Ok{};
+}
+
+bool is_temporary_name(std::string_view file_name) {
+  return file_name.size() > 5 && file_name.front() == '.' && file_name.ends_with(".tmp");
+}
+
 core::Status write_atomically(const std::filesystem::path& path, std::string_view text) {
   return write_atomically(
       path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));

@@ -13,5 +13,10 @@ namespace looplive::packager {
 // it over the target, so a reader sees either the old file or the whole new one.
 core::Status write_atomically(const std::filesystem::path& path, std::span<const uint8_t> bytes);
 core::Status write_atomically(const std::filesystem::path& path, std::string_view text);
+// Makes the renames done in a directory durable; recorded streams call it
+// before an index may name a file and after replacing the index.
+core::Status sync_directory(const std::filesystem::path& dir);
+// The temporary name write_atomically uses, so recovery can recognize leftovers.
+bool is_temporary_name(std::string_view file_name);
 
 }  // namespace looplive::packager

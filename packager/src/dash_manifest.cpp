@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <set>
+#include <map>
 #include <vector>
 
 #include "text_format.hpp"
@@ -90,20 +90,24 @@ std::string adaptation_set(const DashTrack& track, std::span<const SegmentInfo> 
 }  // namespace
 
 std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& options) {
-  std::set<uint64_t> periods;
-  int64_t first_start = std::numeric_limits<int64_t>::max();
-  int64_t last_end = std::numeric_limits<int64_t>::min();
+  struct Span {
+    int64_t start = std::numeric_limits<int64_t>::max();
+    int64_t end = std::numeric_limits<int64_t>::min();
+  };
+  std::map<uint64_t, Span> periods;
   for (const auto& t : tracks) {
     for (const auto& s : t.segments) {
-      periods.insert(s.discontinuity_index);
-      first_start = std::min(first_start, s.start_ms);
-      last_end = std::max(last_end, s.start_ms + s.duration_ms);
+      Span& span = periods[s.discontinuity_index];
+      span.start = std::min(span.start, s.start_ms);
+      span.end = std::max(span.end, s.start_ms + s.duration_ms);
     }
   }
   if (periods.empty()) return {};
-  // Dynamic periods are placed against availabilityStartTime (media time 0);
-  // a static presentation starts at its first segment.
-  const int64_t origin = options.dynamic ? 0 : first_start;
+  // Dynamic periods are placed against availabilityStartTime (media time 0),
+  // gaps from reconnects included, so the live edge follows the wall clock. A
+  // static presentation plays its periods back to back from zero.
+  int64_t total = 0;
+  for (const auto& entry : periods) total += entry.second.end - entry.second.start;
 
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out +=
@@ -117,23 +121,20 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
            iso_duration(options.time_shift_ms) + "\" suggestedPresentationDelay=\"" +
            iso_duration(options.presentation_delay_ms) + "\"";
   } else {
-    out += " type=\"static\" mediaPresentationDuration=\"" + iso_duration(last_end - first_start) +
-           "\"";
+    out += " type=\"static\" mediaPresentationDuration=\"" + iso_duration(total) + "\"";
   }
   out += " minBufferTime=\"" + iso_duration(options.segment_ms) + "\">\n";
   if (!options.base_url.empty()) out += "  <BaseURL>" + options.base_url + "</BaseURL>\n";
-  for (uint64_t period : periods) {
-    int64_t start = std::numeric_limits<int64_t>::max();
-    for (const auto& t : tracks) {
-      const auto segments = in_period(t.segments, period);
-      if (!segments.empty()) start = std::min(start, segments.front().start_ms);
-    }
-    out += "  <Period id=\"" + std::to_string(period) + "\" start=\"" +
-           iso_duration(start - origin) + "\">\n";
+  int64_t played = 0;
+  for (const auto& [period, span] : periods) {
+    const int64_t start = options.dynamic ? span.start : played;
+    played += span.end - span.start;
+    out +=
+        "  <Period id=\"" + std::to_string(period) + "\" start=\"" + iso_duration(start) + "\">\n";
     size_t id = 0;
     for (const auto& t : tracks) {
       const auto segments = in_period(t.segments, period);
-      if (!segments.empty()) out += adaptation_set(t, segments, start, id);
+      if (!segments.empty()) out += adaptation_set(t, segments, span.start, id);
       ++id;
     }
     out += "  </Period>\n";

@@ -1,43 +1,117 @@
 #include "looplive/packager/packager.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <unordered_map>
 
+#include "ffmpeg_log.hpp"
+#include "looplive/core/log.hpp"
 #include "stream_packager.hpp"
-#include "view_slot.hpp"
+#include "stream_recovery.hpp"
+#include "stream_state.hpp"
 
 namespace looplive::packager {
+namespace {
 
-// Views are owned by their sinks; a sink that is gone leaves an expired entry,
-// pruned on the next open.
+PackagerOptions with_clock(PackagerOptions options) {
+  if (!options.clock) {
+    options.clock = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+  return options;
+}
+
+PublisherSettings publisher_settings(const core::PackagerConfig& config,
+                                     const PackagerOptions& options, const std::string& stream_id,
+                                     bool record) {
+  PublisherSettings settings;
+  settings.media_root = config.media_root;
+  settings.stream_id = stream_id;
+  settings.record = record;
+  settings.write_to_disk = config.write_live_to_disk || record;
+  settings.live_window = std::max<uint32_t>(1, config.live_window);
+  settings.segment_ms = config.segment_duration.count();
+  settings.utc_timing_url = options.utc_timing_url;
+  settings.clock = options.clock;
+  return settings;
+}
+
+}  // namespace
+
+// Streams from their first open() to end_stream().
 struct Packager::Registry {
   mutable std::mutex mutex;
-  std::unordered_map<std::string, std::weak_ptr<ViewSlot>> slots;
+  std::unordered_map<std::string, std::shared_ptr<StreamState>> streams;
 };
 
 Packager::Packager(const core::PackagerConfig& config, PackagerOptions options)
-    : config_(config), options_(std::move(options)), registry_(std::make_unique<Registry>()) {}
+    : config_(config),
+      options_(with_clock(std::move(options))),
+      registry_(std::make_unique<Registry>()) {
+  route_ffmpeg_logs();
+}
 
 Packager::~Packager() = default;
 
 std::shared_ptr<core::PacketSink> Packager::open(const core::PublishGrant& grant) {
-  auto slot = std::make_shared<ViewSlot>();
+  std::shared_ptr<StreamState> stream;
   {
     std::lock_guard lock(registry_->mutex);
-    std::erase_if(registry_->slots, [](const auto& entry) { return entry.second.expired(); });
-    registry_->slots[grant.stream_id] = slot;
+    auto& entry = registry_->streams[grant.stream_id];
+    if (!entry) {
+      entry = std::make_shared<StreamState>(
+          publisher_settings(config_, options_, grant.stream_id, grant.record));
+    }
+    stream = entry;
   }
-  return std::make_shared<StreamPackager>(config_, options_, grant, std::move(slot));
+  return std::make_shared<StreamPackager>(config_, options_, grant, std::move(stream));
 }
 
 std::shared_ptr<const LiveView> Packager::view(const std::string& stream_id) const {
-  std::shared_ptr<ViewSlot> slot;
+  std::lock_guard lock(registry_->mutex);
+  const auto found = registry_->streams.find(stream_id);
+  return found == registry_->streams.end() ? nullptr : found->second->slot->view.load();
+}
+
+EndResult Packager::end_stream(const std::string& stream_id) {
+  std::shared_ptr<StreamState> stream;
   {
     std::lock_guard lock(registry_->mutex);
-    const auto found = registry_->slots.find(stream_id);
-    if (found != registry_->slots.end()) slot = found->second.lock();
+    const auto found = registry_->streams.find(stream_id);
+    if (found == registry_->streams.end()) return {};
+    stream = found->second;
   }
-  return slot ? slot->view.load() : nullptr;
+  EndResult result;
+  {
+    std::lock_guard lock(stream->mutex);
+    if (stream->ended) return {};
+    if (stream->publishing) {
+      core::logger("packager")->error("{}: ended while a publish is still open", stream_id);
+    }
+    result = stream->publisher.end();
+    stream->ended = true;
+  }
+  core::logger("packager")
+      ->info("{}: ended: {:.3f} s{}", stream_id, result.duration_seconds,
+             result.recorded ? ", recorded" : "");
+  // The view stayed up while the VOD was written; only now does it go.
+  std::lock_guard lock(registry_->mutex);
+  const auto found = registry_->streams.find(stream_id);
+  if (found != registry_->streams.end() && found->second == stream) registry_->streams.erase(found);
+  return result;
+}
+
+EndResult Packager::recover_stream(const std::string& stream_id, bool recorded) {
+  bool held = false;
+  {
+    std::lock_guard lock(registry_->mutex);
+    held = registry_->streams.contains(stream_id);
+  }
+  if (held) return end_stream(stream_id);
+  return recover_from_disk(publisher_settings(config_, options_, stream_id, recorded));
 }
 
 }  // namespace looplive::packager

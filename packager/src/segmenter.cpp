@@ -54,6 +54,8 @@ Placement Segmenter::place(uint8_t track, int64_t dts, int64_t pts, bool keyfram
 void Segmenter::repair(Track& t, int64_t& dts, int64_t& pts) {
   const int64_t composition = pts - dts;
   if (!t.seen) {
+    const bool first = !tracks_[0].seen && !tracks_[1].seen;
+    if (first && config_.start_at_ms) stream_offset_ = *config_.start_at_ms - dts;
     t.offset = stream_offset_;
     t.generation = generation_;
   } else if (std::abs(dts - t.last_in) > config_.jump_ms) {
@@ -75,6 +77,11 @@ void Segmenter::repair(Track& t, int64_t& dts, int64_t& pts) {
   int64_t out = dts + t.offset;
   if (t.seen && out <= t.last_out) {
     out = t.last_out + 1;
+    ++counts_.non_monotonic;
+  } else if (!t.seen && config_.start_at_ms && out < *config_.start_at_ms) {
+    // The other track came first with a later DTS; nothing may land on the
+    // timeline the stream already has.
+    out = *config_.start_at_ms;
     ++counts_.non_monotonic;
   } else if (t.seen) {
     t.last_step = out - t.last_out;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 
 namespace looplive::packager {
 
@@ -11,6 +12,9 @@ struct SegmenterConfig {
   int64_t jump_ms = 10'000;   // a DTS step larger than this, either way, breaks the timeline
   bool has_video = true;
   bool has_audio = true;
+  // Continues a stream's earlier timeline: the first packet lands here and
+  // the rest follow it, whatever the publisher's clock says.
+  std::optional<int64_t> start_at_ms;
 };
 
 // What to do with one packet. Timestamps are the repaired output ones.

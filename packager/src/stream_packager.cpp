@@ -13,32 +13,6 @@ bool same_configuration(const core::TrackInfo& a, const core::TrackInfo& b) {
          a.height == b.height && a.sample_rate == b.sample_rate && a.channels == b.channels;
 }
 
-PackagerOptions with_clock(PackagerOptions options) {
-  if (!options.clock) {
-    options.clock = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
-  }
-  return options;
-}
-
-PublisherSettings publisher_settings(const core::PackagerConfig& config,
-                                     const PackagerOptions& options,
-                                     const core::PublishGrant& grant) {
-  PublisherSettings settings;
-  settings.media_root = config.media_root;
-  settings.stream_id = grant.stream_id;
-  settings.record = grant.record;
-  settings.write_to_disk = config.write_live_to_disk || grant.record;
-  settings.live_window = std::max<uint32_t>(1, config.live_window);
-  settings.segment_ms = config.segment_duration.count();
-  settings.utc_timing_url = options.utc_timing_url;
-  settings.clock = options.clock;
-  return settings;
-}
-
 core::MediaKind kind_of(uint8_t track) {
   return track == core::kVideoTrack ? core::MediaKind::video : core::MediaKind::audio;
 }
@@ -46,11 +20,39 @@ core::MediaKind kind_of(uint8_t track) {
 }  // namespace
 
 StreamPackager::StreamPackager(const core::PackagerConfig& config, const PackagerOptions& options,
-                               const core::PublishGrant& grant, std::shared_ptr<ViewSlot> slot)
-    : config_(config),
-      options_(with_clock(options)),
-      grant_(grant),
-      publisher_(publisher_settings(config_, options_, grant_), std::move(slot)) {}
+                               const core::PublishGrant& grant, std::shared_ptr<StreamState> stream)
+    : config_(config), options_(options), grant_(grant), stream_(std::move(stream)) {
+  std::lock_guard lock(stream_->mutex);
+  if (stream_->publishing) {
+    core::logger("packager")
+        ->error("{}: a new publish while the previous one is still open", grant_.stream_id);
+  }
+  stream_->publishing = true;
+  uint64_t made = 0;
+  uint64_t periods = 0;
+  for (auto& output : stream_->outputs) {
+    if (!output) continue;
+    resumed_ = true;
+    output->discard();  // left open by a publish that never finished
+    made += output->segments_made();
+    periods = std::max(periods, output->discontinuities());
+  }
+  if (made == 0) return;
+  next_period_ = periods + 1;
+  // Continue after the last segment, or later if the publisher was away
+  // longer than the stream had run ahead of the wall clock.
+  const StreamPublisher& publisher = stream_->publisher;
+  int64_t start = publisher.timeline_end();
+  if (publisher.wall_origin()) start = std::max(start, options_.clock() - *publisher.wall_origin());
+  start_at_ms_ = start;
+}
+
+StreamPackager::~StreamPackager() {
+  if (finished_) return;
+  // Gone without finish(): what it held is lost, but the stream stays usable.
+  std::lock_guard lock(stream_->mutex);
+  stream_->publishing = false;
+}
 
 RepairCounts StreamPackager::counts() const {
   RepairCounts counts = segmenter_ ? segmenter_->counts() : RepairCounts{};
@@ -61,14 +63,21 @@ RepairCounts StreamPackager::counts() const {
 void StreamPackager::on_track(const core::TrackInfo& track) {
   if (track.index > 1 || kind_of(track.index) != track.kind) return;
   if (state_ == State::waiting) {
+    if (!wanted(track.index)) {
+      core::logger("packager")
+          ->warn("{}: {} track is new to the stream after a reconnect; ignored", grant_.stream_id,
+                 core::codec_name(track.codec));
+      return;
+    }
     known_[track.index] = track;
     if (ready()) start();
   } else if (state_ == State::running) {
-    if (!outputs_[track.index]) {
+    TrackOutput* out = output(track.index);
+    if (out == nullptr) {
       core::logger("packager")
           ->warn("{}: {} track announced after packaging started; ignored", grant_.stream_id,
                  core::codec_name(track.codec));
-    } else if (!same_configuration(outputs_[track.index]->track(), track)) {
+    } else if (!same_configuration(out->track(), track)) {
       restart(track);
     }
   }
@@ -77,8 +86,10 @@ void StreamPackager::on_track(const core::TrackInfo& track) {
 void StreamPackager::on_packet(const core::MediaPacket& packet) {
   if (packet.track > 1) return;
   if (!origin_set_) {
-    // Wall clock of media time 0, from the first packet's arrival.
-    publisher_.set_wall_origin(options_.clock() - packet.dts);
+    // Wall clock of media time 0, from the first packet's arrival of the stream's first publish.
+    if (!stream_->publisher.wall_origin()) {
+      stream_->publisher.set_wall_origin(options_.clock() - packet.dts);
+    }
     origin_set_ = true;
   }
   if (state_ == State::waiting) {
@@ -101,13 +112,17 @@ void StreamPackager::hold(const core::MediaPacket& packet) {
   if (ready()) start();
 }
 
+bool StreamPackager::wanted(uint8_t track) const {
+  return !resumed_ || stream_->outputs[track] != nullptr;
+}
+
 bool StreamPackager::ready() const {
   const bool video = known_[core::kVideoTrack].has_value();
   const bool audio = known_[core::kAudioTrack].has_value();
-  if (video && audio) return true;
+  if (!video && !audio) return false;
+  if ((video || !wanted(core::kVideoTrack)) && (audio || !wanted(core::kAudioTrack))) return true;
   const uint8_t only = video ? core::kVideoTrack : core::kAudioTrack;
-  return (video || audio) && first_dts_[only] &&
-         last_dts_[only] - *first_dts_[only] >= options_.track_wait.count();
+  return first_dts_[only] && last_dts_[only] - *first_dts_[only] >= options_.track_wait.count();
 }
 
 void StreamPackager::start() {
@@ -117,22 +132,24 @@ void StreamPackager::start() {
   config.jump_ms = options_.jump_threshold.count();
   config.has_video = known_[core::kVideoTrack].has_value();
   config.has_audio = known_[core::kAudioTrack].has_value();
+  config.start_at_ms = start_at_ms_;
   segmenter_.emplace(config);
   for (uint8_t t = 0; t < 2; ++t) {
     if (!known_[t]) continue;
-    outputs_[t] = std::make_unique<TrackOutput>(t == core::kVideoTrack ? "v" : "a");
-    if (core::Status status = outputs_[t]->configure(*known_[t]); !status)
-      return fail(status.error());
+    auto& out = stream_->outputs[t];
+    if (!out) out = std::make_unique<TrackOutput>(t == core::kVideoTrack ? "v" : "a");
+    if (core::Status status = out->configure(*known_[t]); !status) return fail(status.error());
+    if (next_period_) out->start_period(*next_period_);
+    active_[t] = true;
+    stream_->publisher.add_init(out->track(), out->init_uri(), out->init());
   }
-  publisher_.start(outputs_[core::kVideoTrack].get(), outputs_[core::kAudioTrack].get());
-  for (uint8_t t = 0; t < 2; ++t) {
-    if (outputs_[t]) publisher_.add_init(kind_of(t));
-  }
+  if (known_[core::kVideoTrack]) open_thumbnailer(*known_[core::kVideoTrack]);
   state_ = State::running;
   core::logger("packager")
-      ->info("{}: packaging{}{}", grant_.stream_id,
+      ->info("{}: packaging{}{}{}", grant_.stream_id,
              config.has_video ? " " + known_[0]->codec_string : "",
-             config.has_audio ? " " + known_[1]->codec_string : "");
+             config.has_audio ? " " + known_[1]->codec_string : "",
+             start_at_ms_ ? " (reconnected)" : "");
   // Held packets arrive in arrival order; the segmenter wants decode order,
   // video first on ties so audio at the first keyframe's time is kept.
   std::stable_sort(backlog_.begin(), backlog_.end(), [](const auto& a, const auto& b) {
@@ -154,37 +171,64 @@ void StreamPackager::route(const core::MediaPacket& packet) {
   repaired.dts = placement.dts;
   repaired.pts = placement.pts;
   std::vector<FinishedSegment> done;
-  if (core::Status status = outputs_[packet.track]->push(repaired, placement, done); !status) {
+  if (core::Status status = output(packet.track)->push(repaired, placement, done); !status) {
     return fail(status.error());
   }
   publish(kind_of(packet.track), done);
+  if (placement.new_segment && packet.track == core::kVideoTrack) thumbnail(repaired);
+}
+
+void StreamPackager::open_thumbnailer(const core::TrackInfo& track) {
+  thumbnailer_.reset();
+  if (!options_.thumbnails) return;
+  auto opened = Thumbnailer::open(track, options_.thumbnail_width);
+  if (!opened) {
+    core::logger("packager")
+        ->warn("{}: no thumbnails: {}", grant_.stream_id, opened.error().message);
+    return;
+  }
+  thumbnailer_ = std::move(opened.value());
+}
+
+void StreamPackager::thumbnail(const core::MediaPacket& keyframe) {
+  if (!thumbnailer_) return;
+  auto jpeg = thumbnailer_->encode(keyframe);
+  if (!jpeg) {
+    // One bad picture should not flood the log every segment.
+    core::logger("packager")
+        ->warn("{}: thumbnails stopped: {}", grant_.stream_id, jpeg.error().message);
+    thumbnailer_.reset();
+    return;
+  }
+  stream_->publisher.set_thumbnail(std::move(jpeg.value()));
 }
 
 void StreamPackager::restart(const core::TrackInfo& track) {
-  TrackOutput& output = *outputs_[track.index];
+  TrackOutput& out = *output(track.index);
   std::vector<FinishedSegment> done;
-  if (core::Status status = output.close(last_duration(track.index), done); !status) {
+  if (core::Status status = out.close(last_duration(track.index), done); !status) {
     return fail(status.error());
   }
   publish(track.kind, done);
-  if (core::Status status = output.configure(track); !status) return fail(status.error());
-  publisher_.add_init(track.kind);
+  if (core::Status status = out.configure(track); !status) return fail(status.error());
+  stream_->publisher.add_init(out.track(), out.init_uri(), out.init());
+  if (track.kind == core::MediaKind::video) open_thumbnailer(track);
   segmenter_->restart(track.index);
   core::logger("packager")
       ->info("{}: new {} configuration, now {}", grant_.stream_id, core::codec_name(track.codec),
-             output.init_uri());
+             out.init_uri());
 }
 
 void StreamPackager::publish(core::MediaKind kind, std::vector<FinishedSegment>& done) {
   for (auto& segment : done) {
-    publisher_.add_segment(kind, std::move(segment));
+    stream_->publisher.add_segment(kind, std::move(segment));
     ++segments_;
   }
 }
 
 int64_t StreamPackager::last_duration(uint8_t track) const {
   if (const int64_t step = segmenter_->last_step(track); step > 0) return step;
-  const core::TrackInfo& info = outputs_[track]->track();
+  const core::TrackInfo& info = stream_->outputs[track]->track();
   if (info.kind == core::MediaKind::video) {
     return info.frame_rate > 0 ? static_cast<int64_t>(1000 / info.frame_rate + 0.5) : 33;
   }
@@ -193,26 +237,31 @@ int64_t StreamPackager::last_duration(uint8_t track) const {
 }
 
 void StreamPackager::finish(core::EndReason reason) {
+  if (finished_) return;
+  finished_ = true;
+  std::lock_guard lock(stream_->mutex);
   if (state_ == State::waiting && !backlog_.empty()) start();
-  if (state_ == State::running) {
-    for (uint8_t t = 0; t < 2; ++t) {
-      if (!outputs_[t]) continue;
-      std::vector<FinishedSegment> done;
-      if (core::Status status = outputs_[t]->close(last_duration(t), done); !status) {
-        fail(status.error());
-        break;
-      }
+  for (uint8_t t = 0; t < 2; ++t) {
+    TrackOutput* out = output(t);
+    if (out == nullptr) continue;
+    std::vector<FinishedSegment> done;
+    core::Status status =
+        state_ == State::running ? out->close(last_duration(t), done) : core::Status(core::Ok{});
+    if (!status) fail(status.error());
+    if (state_ == State::running) {
       publish(kind_of(t), done);
+    } else {
+      out->discard();
     }
-    if (state_ == State::running) publisher_.finish();
   }
   const RepairCounts c = counts();
   core::logger("packager")
       ->info(
-          "{}: ended ({}): {} segments, {} DTS bumped, {} jumps, {} PTS raised, {} dropped, "
-          "{} write errors",
+          "{}: publish ended ({}): {} segments, {} DTS bumped, {} jumps, {} PTS raised, "
+          "{} dropped, {} write errors",
           grant_.stream_id, core::end_reason_name(reason), segments_, c.non_monotonic, c.jumps,
-          c.negative_composition, c.dropped, publisher_.write_errors());
+          c.negative_composition, c.dropped, stream_->publisher.write_errors());
+  stream_->publishing = false;
   if (state_ != State::failed) state_ = State::ended;
 }
 

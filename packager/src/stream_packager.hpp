@@ -9,29 +9,37 @@
 #include "looplive/core/packet_sink.hpp"
 #include "looplive/packager/packager.hpp"
 #include "segmenter.hpp"
-#include "stream_publisher.hpp"
-#include "track_output.hpp"
-#include "view_slot.hpp"
+#include "stream_state.hpp"
+#include "thumbnailer.hpp"
 
 namespace looplive::packager {
 
-// Packages one publish. Calls arrive one at a time, in order (the caller
-// serializes them); nothing here is thread-safe except the view slot.
+// Packages one publish into its stream's state. Calls arrive one at a time,
+// in order (the caller serializes them); the stream state is borrowed from
+// construction to finish() and touched by no one else meanwhile.
 //
-// Muxing starts once the tracks are known: both announced, or video alone
-// with `track_wait` of video since its first keyframe and no audio, or audio
-// alone after `track_wait` of audio and no video. Packets before that are
-// held; a track announced after the start is ignored. Video before its first
-// keyframe is dropped. A new codec configuration closes the track's segment,
-// starts a new muxer and init segment (init_v_1.mp4, ...) and flags a
-// discontinuity.
+// Muxing starts once the tracks are known: every track the stream expects
+// (both for a new stream, the ones it already has for a reconnect), or one
+// track alone after `track_wait` of it since its first usable packet. Packets
+// before that are held; a track announced after the start, or one a
+// reconnecting stream never had, is ignored. Video before its first keyframe
+// is dropped. A new codec configuration closes the track's segment, starts a
+// new muxer and init segment (init_v_1.mp4, ...) and flags a discontinuity.
+// A reconnect continues the stream's numbering after a discontinuity, with
+// timestamps moved past the end of the stream so far (and past the wall-clock
+// time it was away, so the live edge of a dynamic MPD stays true).
 class StreamPackager : public core::PacketSink {
  public:
   StreamPackager(const core::PackagerConfig& config, const PackagerOptions& options,
-                 const core::PublishGrant& grant, std::shared_ptr<ViewSlot> slot);
+                 const core::PublishGrant& grant, std::shared_ptr<StreamState> stream);
+  ~StreamPackager() override;
+  StreamPackager(const StreamPackager&) = delete;
+  StreamPackager& operator=(const StreamPackager&) = delete;
 
   void on_track(const core::TrackInfo& track) override;
   void on_packet(const core::MediaPacket& packet) override;
+  // Publishes the partial segments and gives the stream state back, ready
+  // for the next publish or for end_stream(); ENDLIST waits for the latter.
   void finish(core::EndReason reason) override;
 
   // What the timestamp repair changed and what was dropped, including before muxing started.
@@ -41,11 +49,17 @@ class StreamPackager : public core::PacketSink {
  private:
   enum class State { waiting, running, ended, failed };
 
+  TrackOutput* output(uint8_t track) {
+    return active_[track] ? stream_->outputs[track].get() : nullptr;
+  }
+  bool wanted(uint8_t track) const;
   bool ready() const;
   void hold(const core::MediaPacket& packet);
   void start();
   void route(const core::MediaPacket& packet);
   void restart(const core::TrackInfo& track);
+  void open_thumbnailer(const core::TrackInfo& track);
+  void thumbnail(const core::MediaPacket& keyframe);
   void publish(core::MediaKind kind, std::vector<FinishedSegment>& done);
   int64_t last_duration(uint8_t track) const;
   void fail(const core::Error& error);
@@ -53,16 +67,21 @@ class StreamPackager : public core::PacketSink {
   core::PackagerConfig config_;
   PackagerOptions options_;
   core::PublishGrant grant_;
+  std::shared_ptr<StreamState> stream_;
   State state_ = State::waiting;
+  bool resumed_ = false;                 // an earlier publish fixed the stream's tracks
+  std::optional<int64_t> start_at_ms_;   // where this publish continues the timeline
+  std::optional<uint64_t> next_period_;  // the discontinuity index this publish opens
   std::optional<core::TrackInfo> known_[2];
+  bool active_[2] = {false, false};
   std::vector<core::MediaPacket> backlog_;
   std::optional<int64_t> first_dts_[2];  // held packets' span per track, for the wait
   int64_t last_dts_[2] = {0, 0};
   bool origin_set_ = false;
+  bool finished_ = false;
   uint64_t dropped_waiting_ = 0;
   std::optional<Segmenter> segmenter_;
-  std::unique_ptr<TrackOutput> outputs_[2];
-  StreamPublisher publisher_;
+  std::unique_ptr<Thumbnailer> thumbnailer_;
   uint64_t segments_ = 0;
 };
 

@@ -7,6 +7,8 @@
 #include "atomic_file.hpp"
 #include "dash_manifest.hpp"
 #include "looplive/core/log.hpp"
+#include "recording_index.hpp"
+#include "vod_mp4.hpp"
 
 namespace looplive::packager {
 
@@ -18,24 +20,10 @@ StreamPublisher::StreamPublisher(PublisherSettings settings, std::shared_ptr<Vie
   audio_.playlist_name = "audio.m3u8";
 }
 
-void StreamPublisher::start(const TrackOutput* video, const TrackOutput* audio) {
-  video_.output = video;
-  audio_.output = audio;
-  if (!settings_.write_to_disk) return;
-  std::error_code error;
-  std::filesystem::create_directories(live_dir_, error);
-  if (error) {
-    ++write_errors_;
-    core::logger("packager")
-        ->error("{}: cannot create {}: {}", settings_.stream_id, live_dir_.string(),
-                error.message());
-  }
-}
-
 std::vector<StreamPublisher::Track*> StreamPublisher::active() {
   std::vector<Track*> tracks;
-  if (video_.output != nullptr) tracks.push_back(&video_);
-  if (audio_.output != nullptr) tracks.push_back(&audio_);
+  if (video_.info) tracks.push_back(&video_);
+  if (audio_.info) tracks.push_back(&audio_);
   return tracks;
 }
 
@@ -47,21 +35,35 @@ bool StreamPublisher::complete() {
          std::all_of(tracks.begin(), tracks.end(), [](Track* t) { return !t->listed.empty(); });
 }
 
-void StreamPublisher::add_init(core::MediaKind kind) {
-  Track& t = *track(kind);
-  t.media[t.output->init_uri()] = t.output->init();
-  write(t.output->init_uri(), t.output->init().span());
+int64_t StreamPublisher::timeline_end() const {
+  int64_t end = 0;
+  for (const Track* t : {&video_, &audio_}) {
+    if (!t->listed.empty())
+      end = std::max(end, t->listed.back().start_ms + t->listed.back().duration_ms);
+  }
+  return end;
+}
+
+void StreamPublisher::add_init(const core::TrackInfo& info, const std::string& init_uri,
+                               const core::SharedBytes& init) {
+  Track& t = *track(info.kind);
+  t.info = info;
+  t.media[init_uri] = init;
+  write(init_uri, init.span());
 }
 
 void StreamPublisher::add_segment(core::MediaKind kind, FinishedSegment segment) {
   Track& t = *track(kind);
   SegmentInfo& info = segment.info;
-  info.wall_clock_ms = wall_origin_ms_ + info.start_ms;
-  write(info.uri, segment.bytes.span());
+  info.wall_clock_ms = wall_origin_ms_.value_or(0) + info.start_ms;
+  const bool stored = write(info.uri, segment.bytes.span());
   t.media[info.uri] = segment.bytes;
   t.meter.add(info.bytes, info.duration_ms);
   t.longest_ms = std::max(t.longest_ms, info.duration_ms);
-  if (settings_.record) t.recorded.push_back(info);
+  spans_.add(info);
+  // A segment that did not reach the disk stays out of the recording, which
+  // must never name a missing file.
+  if (settings_.record && stored) record(t, info);
   t.listed.push_back(std::move(info));
   if (t.listed.size() > settings_.live_window) {
     t.retired.push_back(std::move(t.listed.front()));
@@ -72,10 +74,53 @@ void StreamPublisher::add_segment(core::MediaKind kind, FinishedSegment segment)
   publish(false);
 }
 
-void StreamPublisher::finish() {
+void StreamPublisher::set_thumbnail(core::SharedBytes jpeg) {
+  write("thumbnail.jpg", jpeg.span());
+  thumbnail_ = std::move(jpeg);
+}
+
+// The segment's rename is made durable before the index names it, and the
+// index's right after, so a crash loses at most the segment being written.
+void StreamPublisher::record(Track& t, const SegmentInfo& info) {
+  t.recorded.push_back(info);
+  sync_live_dir();
+  write(live_dir_ / recording_index_name(t.info->kind),
+        render_recording_index(*t.info, t.recorded));
+  sync_live_dir();
+}
+
+void StreamPublisher::restore(const core::TrackInfo& info, std::vector<SegmentInfo> recorded) {
+  Track& t = *track(info.kind);
+  t.info = info;
+  for (const auto& s : recorded) {
+    t.meter.add(s.bytes, s.duration_ms);
+    t.longest_ms = std::max(t.longest_ms, s.duration_ms);
+    spans_.add(s);
+  }
+  const size_t window = std::min<size_t>(settings_.live_window, recorded.size());
+  t.listed.assign(recorded.end() - static_cast<std::ptrdiff_t>(window), recorded.end());
+  t.recorded = std::move(recorded);
+}
+
+EndResult StreamPublisher::end() {
+  EndResult result;
   render(true);
-  if (settings_.record) write_vod();
+  result.duration_seconds = static_cast<double>(spans_.total_ms()) / 1000;
+  const std::string& id = settings_.stream_id;
+  if (settings_.record && write_vod()) {
+    result.recorded = true;
+    result.vod_playlist = "vods/" + id + ".m3u8";
+    auto mp4 = write_vod_mp4(live_dir_, video_.recorded, audio_.recorded,
+                             settings_.media_root / "vods" / (id + ".mp4"));
+    if (mp4) {
+      result.vod_mp4 = "vods/" + id + ".mp4";
+    } else {
+      ++write_errors_;
+      core::logger("packager")->error("{}: no MP4 of the recording: {}", id, mp4.error().message);
+    }
+  }
   publish(true);
+  return result;
 }
 
 void StreamPublisher::retire(Track& t) {
@@ -106,7 +151,7 @@ void StreamPublisher::render(bool ended) {
   VariantOptions variant;
   std::vector<DashTrack> dash;
   for (Track* t : active()) {
-    const core::TrackInfo& info = t->output->track();
+    const core::TrackInfo& info = *t->info;
     (info.kind == core::MediaKind::video ? variant.video : variant.audio) = &info;
     variant.peak_bandwidth += t->meter.peak();
     variant.average_bandwidth += t->meter.average();
@@ -118,7 +163,7 @@ void StreamPublisher::render(bool ended) {
 
   MpdOptions mpd;
   mpd.dynamic = !ended;
-  mpd.availability_start_ms = wall_origin_ms_;
+  mpd.availability_start_ms = wall_origin_ms_.value_or(0);
   mpd.publish_ms = settings_.clock();
   mpd.segment_ms = settings_.segment_ms;
   mpd.time_shift_ms = settings_.segment_ms * settings_.live_window;
@@ -128,7 +173,12 @@ void StreamPublisher::render(bool ended) {
   write(live_dir_ / "manifest.mpd", mpd_);
 }
 
-void StreamPublisher::write_vod() {
+// Tracks without a recorded segment are left out; false when none has one.
+bool StreamPublisher::write_vod() {
+  const auto tracks = active();
+  if (std::all_of(tracks.begin(), tracks.end(), [](Track* t) { return t->recorded.empty(); })) {
+    return false;
+  }
   const std::filesystem::path dir = settings_.media_root / "vods";
   std::error_code error;
   std::filesystem::create_directories(dir, error);
@@ -138,9 +188,9 @@ void StreamPublisher::write_vod() {
   variant.video_uri = id + "_video.m3u8";
   variant.audio_uri = id + "_audio.m3u8";
   std::vector<DashTrack> dash;
-  for (Track* t : active()) {
-    if (t->recorded.empty()) return;
-    const core::TrackInfo& info = t->output->track();
+  for (Track* t : tracks) {
+    if (t->recorded.empty()) continue;
+    const core::TrackInfo& info = *t->info;
     const bool video = info.kind == core::MediaKind::video;
     (video ? variant.video : variant.audio) = &info;
     variant.peak_bandwidth += t->meter.peak();
@@ -160,6 +210,11 @@ void StreamPublisher::write_vod() {
   mpd.utc_timing_url = settings_.utc_timing_url;
   mpd.base_url = prefix;
   write(dir / (id + ".mpd"), render_mpd(dash, mpd));
+  if (core::Status status = sync_directory(dir); !status) {
+    ++write_errors_;
+    core::logger("packager")->error("{}: {}", id, status.error().message);
+  }
+  return true;
 }
 
 void StreamPublisher::publish(bool ended) {
@@ -168,29 +223,51 @@ void StreamPublisher::publish(bool ended) {
   view->version = ++version_;
   view->ended = ended;
   for (Track* t : active()) {
-    LiveTrackView track{t->output->track(), t->listed, t->playlist};
+    LiveTrackView track{*t->info, t->listed, t->playlist};
     (t == &video_ ? view->video : view->audio) = std::move(track);
     view->media.insert(t->media.begin(), t->media.end());
   }
+  if (!thumbnail_.empty()) view->media["thumbnail.jpg"] = thumbnail_;
   view->multivariant = multivariant_;
   view->mpd = mpd_;
   slot_->view.store(std::move(view));
 }
 
-void StreamPublisher::write(const std::string& name, std::span<const uint8_t> bytes) {
-  if (!settings_.write_to_disk) return;
-  if (core::Status status = write_atomically(live_dir_ / name, bytes); !status) {
+void StreamPublisher::sync_live_dir() {
+  if (core::Status status = sync_directory(live_dir_); !status) {
     ++write_errors_;
     core::logger("packager")->error("{}: {}", settings_.stream_id, status.error().message);
   }
 }
 
-void StreamPublisher::write(const std::filesystem::path& path, std::string_view text) {
-  if (!settings_.write_to_disk) return;
-  if (core::Status status = write_atomically(path, text); !status) {
+bool StreamPublisher::write(const std::string& name, std::span<const uint8_t> bytes) {
+  return write_file(live_dir_ / name, bytes);
+}
+
+bool StreamPublisher::write(const std::filesystem::path& path, std::string_view text) {
+  return write_file(
+      path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
+bool StreamPublisher::write_file(const std::filesystem::path& path,
+                                 std::span<const uint8_t> bytes) {
+  if (!settings_.write_to_disk) return false;
+  if (!dir_made_) {
+    std::error_code error;
+    std::filesystem::create_directories(live_dir_, error);
+    if (error) {
+      core::logger("packager")
+          ->error("{}: cannot create {}: {}", settings_.stream_id, live_dir_.string(),
+                  error.message());
+    }
+    dir_made_ = !error;
+  }
+  if (core::Status status = write_atomically(path, bytes); !status) {
     ++write_errors_;
     core::logger("packager")->error("{}: {}", settings_.stream_id, status.error().message);
+    return false;
   }
+  return true;
 }
 
 }  // namespace looplive::packager

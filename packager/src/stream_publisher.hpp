@@ -5,11 +5,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "hls_playlist.hpp"
 #include "looplive/packager/live_view.hpp"
+#include "looplive/packager/packager.hpp"
+#include "period_spans.hpp"
 #include "track_output.hpp"
 #include "view_slot.hpp"
 
@@ -26,13 +29,14 @@ struct PublisherSettings {
   std::function<int64_t()> clock;  // Unix milliseconds
 };
 
-// Turns finished segments into files, playlists, an MPD and LiveViews.
-// Layout under the media root:
+// Turns finished segments into files, playlists, an MPD and LiveViews, for a
+// stream's whole life across publishes. Layout under the media root:
 //   live/<id>/init_v.mp4, init_v_1.mp4 (after a codec change), v_<n>.m4s, the
-//   same with "a" for audio, video.m3u8, audio.m3u8, index.m3u8, manifest.mpd;
-//   vods/<id>.m3u8 (multivariant), vods/<id>_video.m3u8, vods/<id>_audio.m3u8
-//   and vods/<id>.mpd for recorded streams, all pointing into ../live/<id>/
-//   so recorded segments are stored once.
+//   same with "a" for audio, video.m3u8, audio.m3u8, index.m3u8, manifest.mpd,
+//   and for recorded streams recording_video.m3u8, recording_audio.m3u8 (see
+//   recording_index.hpp); vods/<id>.m3u8 (multivariant), vods/<id>_video.m3u8,
+//   vods/<id>_audio.m3u8, vods/<id>.mpd and vods/<id>.mp4 for recorded
+//   streams, the playlists pointing into ../live/<id>/ so segments are stored once.
 // A segment file is written before any playlist lists it, and stays on disk
 // and in the view for one more window after it leaves the playlists, since
 // players may still fetch it (RFC 8216 section 6.2.2); recorded streams keep all.
@@ -40,20 +44,28 @@ class StreamPublisher {
  public:
   StreamPublisher(PublisherSettings settings, std::shared_ptr<ViewSlot> slot);
 
-  // The tracks are fixed from here on.
-  void start(const TrackOutput* video, const TrackOutput* audio);
   // Media time 0 in Unix milliseconds, for PROGRAM-DATE-TIME and availabilityStartTime.
   void set_wall_origin(int64_t wall_origin_ms) { wall_origin_ms_ = wall_origin_ms; }
-  // The track's current init segment, after start or a new configuration.
-  void add_init(core::MediaKind kind);
+  const std::optional<int64_t>& wall_origin() const { return wall_origin_ms_; }
+  // A track's configuration and init segment: when it first appears, at each
+  // publish and after a new codec configuration. The set of tracks never shrinks.
+  void add_init(const core::TrackInfo& track, const std::string& init_uri,
+                const core::SharedBytes& init);
   void add_segment(core::MediaKind kind, FinishedSegment segment);
-  void finish();
+  // The latest preview still, in the view from the next segment on.
+  void set_thumbnail(core::SharedBytes jpeg);
+  // A recorded track as read back from disk after a crash, bytes filled in.
+  void restore(const core::TrackInfo& track, std::vector<SegmentInfo> recorded);
+  // Final playlists with ENDLIST, a static MPD and, when recorded, the VOD.
+  EndResult end();
 
+  // Where the latest segment of any track ends on the timeline; 0 before any.
+  int64_t timeline_end() const;
   uint64_t write_errors() const { return write_errors_; }
 
  private:
   struct Track {
-    const TrackOutput* output = nullptr;
+    std::optional<core::TrackInfo> info;
     std::string playlist_name;
     std::vector<SegmentInfo> listed;   // the live window
     std::vector<SegmentInfo> retired;  // left the window, still served
@@ -67,19 +79,25 @@ class StreamPublisher {
   Track* track(core::MediaKind kind) { return kind == core::MediaKind::video ? &video_ : &audio_; }
   std::vector<Track*> active();
   bool complete();
-  void write(const std::string& name, std::span<const uint8_t> bytes);
-  void write(const std::filesystem::path& path, std::string_view text);
+  bool write(const std::string& name, std::span<const uint8_t> bytes);
+  bool write(const std::filesystem::path& path, std::string_view text);
+  bool write_file(const std::filesystem::path& path, std::span<const uint8_t> bytes);
+  void sync_live_dir();
+  void record(Track& t, const SegmentInfo& info);
   void retire(Track& t);
   void render(bool ended);
-  void write_vod();
+  bool write_vod();
   void publish(bool ended);
 
   PublisherSettings settings_;
   std::shared_ptr<ViewSlot> slot_;
   std::filesystem::path live_dir_;
+  bool dir_made_ = false;
   Track video_;
   Track audio_;
-  int64_t wall_origin_ms_ = 0;
+  PeriodSpans spans_;
+  core::SharedBytes thumbnail_;
+  std::optional<int64_t> wall_origin_ms_;
   std::string multivariant_;
   std::string mpd_;
   uint64_t version_ = 0;

@@ -8,13 +8,21 @@ namespace looplive::packager {
 core::Status TrackOutput::configure(const core::TrackInfo& track) {
   auto muxer = CmafTrackMuxer::open(track);
   if (!muxer) return muxer.error();
+  const bool same_init = muxer_ && muxer_->init_segment() == muxer.value()->init_segment();
   muxer_ = std::move(muxer.value());
   track_ = track;
+  if (same_init) return core::Ok{};
   init_uri_ = "init_" + prefix_ +
               (configurations_ == 0 ? std::string() : "_" + std::to_string(configurations_)) +
               ".mp4";
   ++configurations_;
   return core::Ok{};
+}
+
+void TrackOutput::discard() {
+  held_.reset();
+  bytes_.clear();
+  open_ = false;
 }
 
 core::Status TrackOutput::push(const core::MediaPacket& packet, const Placement& placement,
@@ -28,13 +36,19 @@ core::Status TrackOutput::push(const core::MediaPacket& packet, const Placement&
   }
   if (placement.new_segment) {
     if (open_) finish_segment(packet.dts, done);
-    if (placement.discontinuity) ++discontinuities_;
+    bool discontinuity = placement.discontinuity;
+    if (next_period_) {
+      discontinuities_ = *std::exchange(next_period_, std::nullopt);
+      discontinuity = true;
+    } else if (discontinuity) {
+      ++discontinuities_;
+    }
     current_ = SegmentInfo{};
     current_.number = next_number_++;
     current_.uri = prefix_ + "_" + std::to_string(current_.number) + ".m4s";
     current_.init_uri = init_uri_;
     current_.start_ms = packet.dts;
-    current_.discontinuity = placement.discontinuity;
+    current_.discontinuity = discontinuity;
     current_.discontinuity_index = discontinuities_;
     open_ = true;
   }

@@ -21,14 +21,22 @@ struct FinishedSegment {
 
 // One track's muxer and the segment being assembled from its fragments. Each
 // packet is held back until the next one arrives, because a fragment's last
-// sample needs a duration and only the next DTS gives it exactly.
+// sample needs a duration and only the next DTS gives it exactly. Numbering
+// and init names outlive a publish: the next one continues them.
 class TrackOutput {
  public:
   explicit TrackOutput(std::string prefix) : prefix_(std::move(prefix)) {}
 
-  // A muxer for this (new) configuration and a new init segment name; the
-  // open segment, if any, must have been closed first.
+  // A fresh muxer for this configuration. The init segment keeps its name
+  // when its bytes are unchanged and gets a new one (init_v_1.mp4, ...)
+  // otherwise. The open segment, if any, must have been closed first.
   core::Status configure(const core::TrackInfo& track);
+  // The next segment starts a new period (discontinuity) with this index.
+  void start_period(uint64_t index) { next_period_ = index; }
+  // Forgets an open segment that will never be closed (its publish vanished).
+  void discard();
+  uint64_t discontinuities() const { return discontinuities_; }
+  uint64_t segments_made() const { return next_number_ - 1; }
   const core::TrackInfo& track() const { return track_; }
   const std::string& init_uri() const { return init_uri_; }
   const core::SharedBytes& init() const { return muxer_->init_segment(); }
@@ -55,6 +63,7 @@ class TrackOutput {
   std::vector<uint8_t> bytes_;  // fragments of the open segment
   uint64_t next_number_ = 1;
   uint64_t discontinuities_ = 0;
+  std::optional<uint64_t> next_period_;
 };
 
 }  // namespace looplive::packager

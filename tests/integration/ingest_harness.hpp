@@ -23,7 +23,9 @@ inline core::Config test_config(PgCluster& pg) {
   core::Config config;
   config.server.io_threads = 2;
   config.rtmp.host = "127.0.0.1";
-  config.rtmp.port = 0;  // the kernel picks; read back with rtmp_port()
+  config.rtmp.port = 0;  // the kernel picks every port; read back with rtmp_port() etc.
+  config.api.port = 0;
+  config.origin.port = 0;
   config.rtmp.stats_interval = std::chrono::milliseconds(1000);
   config.database = pg.config();
   config.log.level = "info";
@@ -31,6 +33,8 @@ inline core::Config test_config(PgCluster& pg) {
 }
 
 // Collects what the named loggers write, so tests can check log lines.
+// Create it before any server and destroy it after: spdlog's sink lists are
+// not safe to change while other threads log.
 class LogCapture {
  public:
   LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_)) {

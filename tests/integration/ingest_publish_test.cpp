@@ -114,8 +114,8 @@ TEST_CASE("the librtmp publisher tool (RTMP_Write) publishes", "[integration][in
 
 TEST_CASE("a wrong or revoked key is refused with a status the encoder shows", "[integration][ingest]") {
   const auto& fixture = h264_aac_fixture();
+  LogCapture logs;  // first: it must outlive the server threads that log into it
   TestServer server(test_config(PgCluster::shared()));
-  LogCapture logs;
   auto stream = server.create_stream();
   std::string wrong_key = "sk_" + std::string(43, 'A');
 
@@ -179,8 +179,8 @@ TEST_CASE("publishing is refused while the database is down and works once it is
           "[integration][ingest]") {
   const auto& fixture = h264_aac_fixture();
   PgCluster& pg = PgCluster::shared();
+  LogCapture logs;  // first: it must outlive the server threads that log into it
   TestServer server(test_config(pg));
-  LogCapture logs;
   auto stream = server.create_stream();
 
   pg.stop();

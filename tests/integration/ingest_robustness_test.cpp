@@ -81,8 +81,8 @@ core::Config robustness_config() {
 
 TEST_CASE("malformed input closes only the offending connection", "[integration][ingest]") {
   const auto& fixture = long_h264_aac_fixture();
+  LogCapture logs;  // first: it must outlive the server threads that log into it
   TestServer server(robustness_config());
-  LogCapture logs;
   auto stream = server.create_stream();
   std::string dir = make_scratch_dir("robust");
   Process publisher(ffmpeg_publish(fixture.path, server.url(stream.key)), dir + "/publisher.log");

@@ -30,6 +30,18 @@ TEST_CASE("an empty file gives the documented defaults", "[core][config]") {
   CHECK(config.packager.segment_duration == std::chrono::seconds(2));
   CHECK(config.packager.live_window == 6);
   CHECK(config.log.level == "info");
+  CHECK(config.api.host == "127.0.0.1");
+  CHECK(config.api.port == 8081);
+  CHECK(config.api.tokens.empty());
+  CHECK(config.api.public_rtmp_url == "rtmp://localhost:1935/live");
+  CHECK(config.api.public_playback_url == "http://localhost:8080");
+  CHECK(config.api.hook_allowed_addresses == std::vector<std::string>{"127.0.0.1"});
+  CHECK_FALSE(config.api.metrics_require_auth);
+  CHECK(config.lifecycle.reconnect_window == std::chrono::seconds(10));
+  CHECK(config.webhooks.urls.empty());
+  CHECK(config.webhooks.initial_backoff == std::chrono::seconds(1));
+  CHECK(config.webhooks.max_backoff == std::chrono::minutes(10));
+  CHECK(config.webhooks.max_attempts == 16);
 }
 
 TEST_CASE("values are read from every section", "[core][config]") {
@@ -54,6 +66,79 @@ packager: {segment_duration_ms: 4000, live_window: 10, write_live_to_disk: false
   CHECK(config.packager.segment_duration == std::chrono::seconds(4));
   CHECK(config.packager.live_window == 10);
   CHECK_FALSE(config.packager.write_live_to_disk);
+}
+
+TEST_CASE("control API, lifecycle and webhook sections are read", "[core][config]") {
+  auto config = parse_config(R"(
+api:
+  host: 0.0.0.0
+  port: 9090
+  tokens: [0123456789abcdef0123, fedcba9876543210fedc]
+  public_rtmp_url: rtmps://live.example.com/live/
+  public_playback_url: https://video.example.com/
+  hook_allowed_addresses: [10.0.0.5, "::1"]
+  metrics_require_auth: true
+lifecycle: {reconnect_window_ms: 0}
+webhooks:
+  urls: [http://backend.internal:8000/hooks/looplive]
+  secret: s3cret
+  connect_timeout_ms: 500
+  timeout_ms: 1500
+  initial_backoff_ms: 100
+  max_backoff_ms: 400
+  max_attempts: 3
+)",
+                             "t.yaml");
+  CHECK(config.api.host == "0.0.0.0");
+  CHECK(config.api.port == 9090);
+  CHECK(config.api.tokens.size() == 2);
+  CHECK(config.api.public_rtmp_url == "rtmps://live.example.com/live");  // trailing slash dropped
+  CHECK(config.api.public_playback_url == "https://video.example.com");
+  CHECK(config.api.hook_allowed_addresses == std::vector<std::string>{"10.0.0.5", "::1"});
+  CHECK(config.api.metrics_require_auth);
+  CHECK(config.lifecycle.reconnect_window == std::chrono::milliseconds(0));
+  CHECK(config.webhooks.urls ==
+        std::vector<std::string>{"http://backend.internal:8000/hooks/looplive"});
+  CHECK(config.webhooks.secret == "s3cret");
+  CHECK(config.webhooks.connect_timeout == std::chrono::milliseconds(500));
+  CHECK(config.webhooks.timeout == std::chrono::milliseconds(1500));
+  CHECK(config.webhooks.initial_backoff == std::chrono::milliseconds(100));
+  CHECK(config.webhooks.max_backoff == std::chrono::milliseconds(400));
+  CHECK(config.webhooks.max_attempts == 3);
+}
+
+TEST_CASE("bad control API, lifecycle and webhook settings are refused", "[core][config]") {
+  CHECK(error_of("api: {tokens: short}") == "test.yaml: api.tokens: must be a list of strings");
+  CHECK(error_of("api: {tokens: [short]}") ==
+        "test.yaml: api.tokens: every token must have at least 16 characters");
+  CHECK(error_of("api: {tokens: ['0123456789abcdef,x']}") ==
+        "test.yaml: api.tokens: tokens must not contain spaces or commas");
+  CHECK(error_of("api: {port: 0}") == "test.yaml: api.port: must be between 1 and 65535, got 0");
+  CHECK(error_of("api: {public_rtmp_url: http://x/live}") ==
+        "test.yaml: api.public_rtmp_url: must start with rtmp:// or rtmps://");
+  CHECK(error_of("api: {public_playback_url: video.example.com}") ==
+        "test.yaml: api.public_playback_url: must start with http:// or https://");
+  CHECK(error_of("api: {hook_allowed_addresses: [localhost]}") ==
+        "test.yaml: api.hook_allowed_addresses: 'localhost' is not an IP address");
+  CHECK(error_of("api: {metrics_require_auth: sometimes}") ==
+        "test.yaml: api.metrics_require_auth: must be true or false");
+  CHECK(error_of("api: {prot: 1}") == "test.yaml: api.prot: unknown key");
+  CHECK(error_of("lifecycle: {reconnect_window_ms: 3600001}") ==
+        "test.yaml: lifecycle.reconnect_window_ms: must be between 0 and 3600000, got 3600001");
+  CHECK(error_of("lifecycle: {window: 1}") == "test.yaml: lifecycle.window: unknown key");
+  CHECK(error_of("webhooks: {urls: [https://x/hook]}") ==
+        "test.yaml: webhooks.urls: 'https://x/hook': https is not supported, use http:// (a "
+        "local TLS proxy can forward)");
+  CHECK(error_of("webhooks: {urls: [ftp://x]}") ==
+        "test.yaml: webhooks.urls: 'ftp://x' must start with http://");
+  CHECK(error_of("webhooks: {initial_backoff_ms: 5}") ==
+        "test.yaml: webhooks.initial_backoff_ms: must be between 10 and 3600000, got 5");
+  CHECK(error_of("webhooks: {initial_backoff_ms: 2000, max_backoff_ms: 1000}") ==
+        "test.yaml: webhooks.max_backoff_ms: must not be less than initial_backoff_ms");
+  CHECK(error_of("webhooks: {max_attempts: 0}") ==
+        "test.yaml: webhooks.max_attempts: must be between 1 and 100, got 0");
+  CHECK(error_of("webhooks: {timeout_ms: 50}") ==
+        "test.yaml: webhooks.timeout_ms: must be between 100 and 120000, got 50");
 }
 
 TEST_CASE("bad configuration names the file, the key and the reason", "[core][config]") {
@@ -85,6 +170,21 @@ TEST_CASE("the sample configuration is valid and documents every default", "[cor
   CHECK(sample.packager.segment_duration == defaults.packager.segment_duration);
   CHECK(sample.packager.media_root == defaults.packager.media_root);
   CHECK(sample.database.url == defaults.database.url);
+  CHECK(sample.api.host == defaults.api.host);
+  CHECK(sample.api.port == defaults.api.port);
+  CHECK(sample.api.tokens == defaults.api.tokens);
+  CHECK(sample.api.public_rtmp_url == defaults.api.public_rtmp_url);
+  CHECK(sample.api.public_playback_url == defaults.api.public_playback_url);
+  CHECK(sample.api.hook_allowed_addresses == defaults.api.hook_allowed_addresses);
+  CHECK(sample.api.metrics_require_auth == defaults.api.metrics_require_auth);
+  CHECK(sample.lifecycle.reconnect_window == defaults.lifecycle.reconnect_window);
+  CHECK(sample.webhooks.urls == defaults.webhooks.urls);
+  CHECK(sample.webhooks.secret == defaults.webhooks.secret);
+  CHECK(sample.webhooks.connect_timeout == defaults.webhooks.connect_timeout);
+  CHECK(sample.webhooks.timeout == defaults.webhooks.timeout);
+  CHECK(sample.webhooks.initial_backoff == defaults.webhooks.initial_backoff);
+  CHECK(sample.webhooks.max_backoff == defaults.webhooks.max_backoff);
+  CHECK(sample.webhooks.max_attempts == defaults.webhooks.max_attempts);
 }
 
 TEST_CASE("a missing file is reported", "[core][config]") {

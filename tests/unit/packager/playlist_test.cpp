@@ -305,3 +305,19 @@ TEST_CASE("fractional frame rates stay exact in the MPD", "[packager]") {
   CHECK(render_mpd(tracks, {}).find("frameRate=\"12500/1000\"") != std::string::npos);
   CHECK(render_mpd(std::vector<DashTrack>{}, {}).empty());
 }
+
+TEST_CASE("a static MPD plays periods back to back; a dynamic one keeps the gap", "[packager]") {
+  const TrackInfo video = video_track();
+  const std::vector<SegmentInfo> v{segment(1, 0, 2000), segment(2, 2000, 2000),
+                                   segment(3, 30000, 2000, true, 1)};
+  const std::vector<DashTrack> tracks{{&video, v, 1'000'000, "v_$Number$.m4s"}};
+  MpdOptions options;
+  options.dynamic = false;
+  const std::string vod = render_mpd(tracks, options);
+  CHECK(vod.find("mediaPresentationDuration=\"PT6S\"") != std::string::npos);
+  CHECK(vod.find("<Period id=\"1\" start=\"PT4S\">") != std::string::npos);
+  CHECK(vod.find("presentationTimeOffset=\"30000\"") != std::string::npos);
+  options.dynamic = true;
+  const std::string live = render_mpd(tracks, options);
+  CHECK(live.find("<Period id=\"1\" start=\"PT30S\">") != std::string::npos);
+}

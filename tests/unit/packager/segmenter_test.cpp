@@ -280,3 +280,23 @@ TEST_CASE("a break seen on both tracks is rebased once and keeps them aligned", 
   CHECK(first_audio_after >= first_video_after - 34);
   CHECK(first_audio_after <= first_video_after + 34);
 }
+
+TEST_CASE("a continued timeline places the first packet where it was asked to", "[packager]") {
+  SegmenterConfig config;
+  config.start_at_ms = 30'000;
+  Segmenter segmenter(config);
+  // Audio first, then video: both move by the first packet's offset, keeping their alignment.
+  const Placement audio = segmenter.place(kAudioTrack, 10, 10, true);
+  CHECK(audio.dts == 30'000);
+  CHECK(audio.drop);  // audio before the first video keyframe
+  // Video 10 ms earlier than that would overlap the stream's earlier timeline: it is raised.
+  const Placement video = segmenter.place(kVideoTrack, 0, 67, true);
+  CHECK(video.dts == 30'000);
+  CHECK(video.pts == 30'067);
+  CHECK(video.new_segment);
+  CHECK_FALSE(video.discontinuity);
+  CHECK(segmenter.place(kVideoTrack, 33, 100, false).dts == 30'023);
+  CHECK(segmenter.place(kAudioTrack, 31, 31, true).dts == 30'021);
+  CHECK(segmenter.counts().non_monotonic == 1);
+  CHECK(segmenter.counts().jumps == 0);
+}

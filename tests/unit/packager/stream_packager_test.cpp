@@ -2,71 +2,30 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "looplive/packager/packager.hpp"
 #include "media_fixture.hpp"
+#include "packaging_run.hpp"
 
 using looplive::core::EndReason;
 using looplive::core::MediaPacket;
-using looplive::core::PackagerConfig;
 using looplive::core::PacketSink;
 using looplive::core::PublishGrant;
 using looplive::packager::Packager;
-using looplive::packager::PackagerOptions;
 using looplive::packager::StreamPackager;
 namespace lt = looplive::packager::testing;
 namespace fs = std::filesystem;
+using lt::decode;
+using lt::feed;
+using lt::Run;
+using lt::segments_of;
+using lt::source_seconds;
+using lt::text_of;
+using lt::total_seconds;
 
 namespace {
-
-constexpr int64_t kNoon = 1714564800000;
-
-struct Listed {
-  double seconds = 0;
-  std::string uri;
-};
-
-std::string text_of(const fs::path& path) {
-  const auto bytes = lt::read_file(path);
-  return {bytes.begin(), bytes.end()};
-}
-
-std::vector<Listed> segments_of(const fs::path& playlist) {
-  std::vector<Listed> out;
-  std::istringstream lines(text_of(playlist));
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("#EXTINF:", 0) == 0) {
-      Listed entry;
-      entry.seconds = std::stod(line.substr(8));
-      std::getline(lines, entry.uri);
-      out.push_back(entry);
-    }
-  }
-  return out;
-}
-
-double total_seconds(const std::vector<Listed>& segments) {
-  double total = 0;
-  for (const auto& s : segments) total += s.seconds;
-  return total;
-}
-
-// Span of one track in the source: first DTS to last DTS plus one sample.
-double source_seconds(const lt::Demuxed& media, uint8_t track) {
-  int64_t first = -1;
-  int64_t last = 0;
-  int64_t step = 0;
-  for (const auto& p : media.packets) {
-    if (p.track != track) continue;
-    if (first < 0) first = p.dts;
-    step = p.dts - last;
-    last = p.dts;
-  }
-  return static_cast<double>(last + step - first) / 1000;
-}
 
 // ffprobe on init + segment: no complaints, and the flags of the first sample.
 std::string probe_first_flags(const fs::path& dir, const std::string& init,
@@ -83,26 +42,6 @@ std::string probe_first_flags(const fs::path& dir, const std::string& init,
   CHECK(probe.status == 0);
   CHECK(probe.output.find_first_not_of("K_\n") == std::string::npos);  // flags only, no errors
   return probe.output.substr(0, probe.output.find('\n'));
-}
-
-lt::CommandResult decode(const fs::path& entry) {
-  return lt::run_command("ffmpeg -nostdin -v error -i " + lt::quoted(entry) + " -f null -");
-}
-
-struct Run {
-  lt::TempDir root;
-  PackagerConfig config;
-  PackagerOptions options;
-  Run() {
-    config.media_root = root.path().string();
-    options.clock = [] { return kNoon; };
-  }
-  fs::path live(const std::string& id) const { return root.path() / "live" / id; }
-};
-
-void feed(PacketSink& sink, const lt::Demuxed& media) {
-  for (const auto& track : media.tracks) sink.on_track(track);
-  for (const auto& packet : media.packets) sink.on_packet(packet);
 }
 
 void check_track(const fs::path& dir, const std::string& playlist, const std::string& init,
@@ -131,19 +70,45 @@ TEST_CASE("audio and video are packaged into playable CMAF, HLS and DASH", "[pac
   CHECK_FALSE(live_view->ended);
   sink->finish(EndReason::publisher_closed);
 
+  // The publisher is gone but the stream is not over: a reconnect may continue it.
   const fs::path dir = run.live("s1");
   INFO(text_of(dir / "video.m3u8"));
   check_track(dir, "video.m3u8", "init_v.mp4", source_seconds(media, 0), true);
   check_track(dir, "audio.m3u8", "init_a.mp4", source_seconds(media, 1), false);
   const auto video_segments = segments_of(dir / "video.m3u8");
   CHECK(video_segments[0].seconds == Approx(2.0).margin(0.001));
-  CHECK(text_of(dir / "video.m3u8").find("#EXT-X-ENDLIST") != std::string::npos);
+  CHECK(text_of(dir / "video.m3u8").find("#EXT-X-ENDLIST") == std::string::npos);
   CHECK(text_of(dir / "video.m3u8").find("#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:00.000Z") !=
         std::string::npos);
-
+  CHECK(text_of(dir / "manifest.mpd").find("type=\"dynamic\"") != std::string::npos);
   const std::string index = text_of(dir / "index.m3u8");
   CHECK(index.find("CODECS=\"avc1.64001e,mp4a.40.2\",RESOLUTION=640x360,FRAME-RATE=30.000") !=
         std::string::npos);
+
+  const auto paused_view = packager.view("s1");
+  REQUIRE(paused_view != nullptr);
+  CHECK_FALSE(paused_view->ended);
+  CHECK(paused_view->version > live_view->version);
+  REQUIRE(paused_view->text("index.m3u8") != nullptr);
+  CHECK(*paused_view->text("index.m3u8") == index);
+  REQUIRE(paused_view->file("v_2.m4s") != nullptr);
+  CHECK(lt::read_file(dir / "v_2.m4s") ==
+        std::vector<uint8_t>(paused_view->file("v_2.m4s")->span().begin(),
+                             paused_view->file("v_2.m4s")->span().end()));
+  CHECK(paused_view->file("v_9.m4s") == nullptr);
+  REQUIRE(paused_view->video.has_value());
+  CHECK(paused_view->video->segments.size() == 3);
+  sink.reset();
+  CHECK(packager.view("s1") == paused_view);  // outlives the sink
+
+  const auto ended = packager.end_stream("s1");
+  CHECK_FALSE(ended.recorded);
+  CHECK_FALSE(ended.vod_playlist.has_value());
+  CHECK_FALSE(ended.vod_mp4.has_value());
+  // Both tracks: audio runs a few milliseconds past the last video frame.
+  CHECK(ended.duration_seconds == Approx(lt::timeline_seconds(media)).margin(0.001));
+  CHECK(text_of(dir / "video.m3u8").find("#EXT-X-ENDLIST") != std::string::npos);
+  CHECK(text_of(dir / "audio.m3u8").find("#EXT-X-ENDLIST") != std::string::npos);
   const auto hls = decode(dir / "index.m3u8");
   INFO(hls.output);
   CHECK(hls.status == 0);
@@ -154,23 +119,7 @@ TEST_CASE("audio and video are packaged into playable CMAF, HLS and DASH", "[pac
   INFO(dash.output);
   CHECK(dash.status == 0);
   CHECK(dash.output.empty());
-
-  const auto final_view = packager.view("s1");
-  REQUIRE(final_view != nullptr);
-  CHECK(final_view->ended);
-  CHECK(final_view->version > live_view->version);
-  REQUIRE(final_view->text("index.m3u8") != nullptr);
-  CHECK(*final_view->text("index.m3u8") == index);
-  REQUIRE(final_view->file("v_2.m4s") != nullptr);
-  CHECK(lt::read_file(dir / "v_2.m4s") ==
-        std::vector<uint8_t>(final_view->file("v_2.m4s")->span().begin(),
-                             final_view->file("v_2.m4s")->span().end()));
-  CHECK(final_view->file("v_9.m4s") == nullptr);
-  REQUIRE(final_view->video.has_value());
-  CHECK(final_view->video->segments.size() == 3);
-  CHECK(fs::exists(run.root.path() / "vods" / "s1.m3u8") == false);  // not recorded
-
-  sink.reset();
+  CHECK(fs::exists(run.vods()) == false);  // not recorded
   CHECK(packager.view("s1") == nullptr);
 }
 
@@ -183,6 +132,7 @@ TEST_CASE("video-only and audio-only streams", "[packager]") {
       auto sink = packager.open(PublishGrant{"solo", false});
       feed(*sink, media);
       sink->finish(EndReason::publisher_closed);
+      packager.end_stream("solo");
       const fs::path dir = run.live("solo");
       const bool video = kind == "video";
       // Audio alone is cut on time: 6.08 s of AAC makes three 2 s segments and a short one.
@@ -210,6 +160,10 @@ TEST_CASE("the live window drops old segments unless the stream is recorded", "[
       auto sink = packager.open(PublishGrant{"w", record});
       feed(*sink, media);
       sink->finish(EndReason::publisher_closed);
+      const auto ended = packager.end_stream("w");
+      CHECK(ended.recorded == record);
+      CHECK(ended.vod_playlist.has_value() == record);
+      CHECK(ended.vod_mp4.has_value() == record);
       const fs::path dir = run.live("w");
       const auto listed = segments_of(dir / "video.m3u8");
       REQUIRE(listed.size() == 1);
@@ -222,6 +176,8 @@ TEST_CASE("the live window drops old segments unless the stream is recorded", "[
       const fs::path vod = run.root.path() / "vods" / "w.m3u8";
       CHECK(fs::exists(vod) == record);
       if (record) {
+        CHECK(ended.vod_playlist == "vods/w.m3u8");
+        CHECK(ended.vod_mp4 == "vods/w.mp4");
         CHECK(segments_of(run.root.path() / "vods" / "w_video.m3u8").size() == 3);
         CHECK(text_of(run.root.path() / "vods" / "w_video.m3u8").find("../live/w/v_1.m4s") !=
               std::string::npos);
@@ -253,6 +209,7 @@ TEST_CASE("a new codec configuration starts a new init segment after a discontin
   }
   feed(*sink, second);
   sink->finish(EndReason::publisher_closed);
+  packager.end_stream("c");
   auto* packager_sink = dynamic_cast<StreamPackager*>(sink.get());
   REQUIRE(packager_sink != nullptr);
   CHECK_FALSE(packager_sink->failed());

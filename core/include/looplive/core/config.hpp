@@ -5,6 +5,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace looplive::core {
 
@@ -48,12 +49,63 @@ struct PackagerConfig {
   bool write_live_to_disk = true;  // also keep the live window on disk (recorded streams always are)
 };
 
+// The HTTP origin players and CDNs pull HLS and DASH from.
+struct OriginConfig {
+  std::string host = "0.0.0.0";
+  uint16_t port = 8080;
+  // "*" answers any Origin with "*"; otherwise an Origin on the list is echoed back.
+  std::vector<std::string> cors_allowed_origins{"*"};
+  // Peers whose X-Forwarded-For is believed (CDN edges): addresses or CIDR blocks.
+  std::vector<std::string> trusted_proxies;
+  std::string session_param = "session";  // query parameter players add to name a viewer session
+  uint32_t max_connections = 20'000;
+  uint32_t max_connections_per_ip = 1'000;  // CDN edges and large NATs open many
+  std::chrono::milliseconds header_timeout{5'000};
+  std::chrono::milliseconds idle_timeout{30'000};
+  uint32_t vod_max_age_s = 86'400;
+};
+
+struct ApiConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8081;
+  // Bearer tokens the backend authenticates with; LOOPLIVE_API_TOKENS
+  // (comma-separated) replaces the list when set.
+  std::vector<std::string> tokens;
+  // The addresses publishers and players are told to use.
+  std::string public_rtmp_url = "rtmp://localhost:1935/live";
+  std::string public_playback_url = "http://localhost:8080";
+  // Peers that may call the key-validation hook without a token (nginx-rtmp cannot send one).
+  std::vector<std::string> hook_allowed_addresses{"127.0.0.1"};
+  bool metrics_require_auth = false;
+};
+
+struct LifecycleConfig {
+  // How long a dropped publisher may take to come back to the same stream.
+  std::chrono::milliseconds reconnect_window{10'000};
+};
+
+struct WebhookConfig {
+  std::vector<std::string> urls;  // http:// only
+  // HMAC-SHA256 key; LOOPLIVE_WEBHOOK_SECRET replaces it when set.
+  std::string secret;
+  std::chrono::milliseconds connect_timeout{2'000};
+  std::chrono::milliseconds timeout{5'000};  // for the whole request and response
+  // Retry n waits initial_backoff * 2^(n-1), capped at max_backoff.
+  std::chrono::milliseconds initial_backoff{1'000};
+  std::chrono::milliseconds max_backoff{600'000};
+  uint32_t max_attempts = 16;
+};
+
 struct Config {
   ServerConfig server;
   LogConfig log;
   RtmpConfig rtmp;
   DatabaseConfig database;
   PackagerConfig packager;
+  OriginConfig origin;
+  ApiConfig api;
+  LifecycleConfig lifecycle;
+  WebhookConfig webhooks;
 };
 
 // Thrown at start-up only; the message reads "FILE: KEY: REASON".

@@ -1,11 +1,16 @@
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "looplive/db/database.hpp"
+#include "looplive/db/webhook_queue.hpp"
 
 namespace looplive::db {
 
@@ -32,6 +37,16 @@ class InvalidTransition : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What ending a stream produced, stored with it.
+struct EndSummary {
+  // Media duration; nothing lets the database take the time from going live to ending.
+  std::optional<double> duration_seconds;
+  uint64_t peak_viewers = 0;
+  uint64_t unique_viewers = 0;
+  std::optional<double> average_watch_seconds;
+  std::optional<std::string> vod_path;  // relative to the media root, e.g. "vods/<id>.m3u8"
+};
+
 struct StreamRecord {
   std::string id;  // UUID
   StreamStatus status = StreamStatus::ready;
@@ -40,6 +55,7 @@ struct StreamRecord {
   std::string created_at;  // ISO 8601, UTC
   std::optional<std::string> started_at;
   std::optional<std::string> ended_at;
+  std::optional<EndSummary> summary;  // once the stream has ended and its recording is final
 };
 
 struct CreatedStream {
@@ -54,6 +70,19 @@ struct KeyMatch {
   bool record = false;
   bool revoked = false;
 };
+
+// A page of the stream list: newest first, after the (created_at, id) of
+// the previous page's last stream.
+struct ListQuery {
+  std::optional<StreamStatus> status;
+  size_t limit = 20;
+  std::optional<std::string> after_created_at;  // as StreamRecord::created_at gives it
+  std::optional<std::string> after_id;
+};
+
+// Builds the webhook deliveries that announce a change, from the stream as the
+// change left it; called inside the change's transaction, so it must not block.
+using EventBuilder = std::function<std::vector<NewDelivery>(const StreamRecord& changed)>;
 
 // Streams and their keys. Every method blocks; every method throws
 // Unavailable when the database cannot be reached. Stream ids are UUIDs in
@@ -75,8 +104,28 @@ class StreamRepository {
   // status again changes nothing. Throws NotFound, or InvalidTransition when
   // the stream has ended.
   void set_status(const std::string& id, StreamStatus status, const std::string& reason);
+  // set_status that also stores the deliveries `events` builds, in the same
+  // transaction. Returns whether the status changed (no events when it did not).
+  bool transition(const std::string& id, StreamStatus status, const std::string& reason,
+                  const EventBuilder& events);
   // Every key of the stream stops admitting publishers. Throws NotFound.
   void revoke_keys(const std::string& stream_id);
+
+  // Revokes every key and issues a fresh one (returned in clear, once).
+  // Throws NotFound, or InvalidTransition when the stream has ended.
+  std::string rotate_key(const std::string& stream_id);
+  // In one transaction: revokes the keys, sets status ended (once), stores
+  // the summary and the deliveries `events` builds. A stream whose summary is
+  // already stored is returned as it is, with no new events. Throws NotFound.
+  StreamRecord end(const std::string& id, const std::string& reason, const EndSummary& summary,
+                   const EventBuilder& events);
+  // Deletes the stream, its keys and its events; false when there was none.
+  bool remove(const std::string& id);
+  std::vector<StreamRecord> list(const ListQuery& query);
+  // Streams a crash may have left behind: live or reconnecting, or ended
+  // without a final recording.
+  std::vector<StreamRecord> unfinished();
+  std::map<StreamStatus, uint64_t> count_by_status();
 
  private:
   Database& database_;

@@ -11,6 +11,7 @@
 
 #include "looplive/core/admission.hpp"
 #include "looplive/core/config.hpp"
+#include "looplive/core/ingest_figures.hpp"
 #include "looplive/core/packet_sink.hpp"
 #include "looplive/core/publisher_registry.hpp"
 
@@ -27,6 +28,10 @@ class RtmpServer {
   ~RtmpServer();
   RtmpServer(const RtmpServer&) = delete;
   RtmpServer& operator=(const RtmpServer&) = delete;
+
+  // Where each publisher's figures go, every stats interval and when it ends.
+  // Set before start(); the registry must outlive the server.
+  void set_figures(core::IngestFiguresRegistry* figures) { figures_ = figures; }
 
   // Binds and starts accepting; throws boost::system::system_error when the address is taken.
   void start();
@@ -45,6 +50,7 @@ class RtmpServer {
   core::Admission& admission_;
   core::PublisherRegistry& registry_;
   core::SinkFactory& sinks_;
+  core::IngestFiguresRegistry* figures_ = nullptr;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::atomic<uint64_t> next_id_{1};
   mutable std::mutex sessions_mutex_;

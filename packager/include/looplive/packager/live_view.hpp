@@ -44,7 +44,8 @@ struct LiveView {
   std::string multivariant;  // index.m3u8
   std::string mpd;           // manifest.mpd
   // Init segments still referenced and the window's segments, plus the few
-  // that just left it (players may still be fetching them).
+  // that just left it (players may still be fetching them), and
+  // thumbnail.jpg when thumbnails are on.
   std::map<std::string, core::SharedBytes, std::less<>> media;
 
   // The playlist or MPD text for a file name; nullptr for anything else.

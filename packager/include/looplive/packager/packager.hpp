@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "looplive/core/config.hpp"
@@ -23,27 +24,48 @@ struct PackagerOptions {
   std::chrono::milliseconds jump_threshold{10'000};
   // Unix time in milliseconds for PROGRAM-DATE-TIME and the MPD; the system clock when empty.
   std::function<int64_t()> clock;
+  // A JPEG of the first keyframe of each video segment, as live/<id>/thumbnail.jpg
+  // and in the view; it costs a decode and an encode per segment.
+  bool thumbnails = false;
+  int thumbnail_width = 320;  // at most, in pixels; the height keeps the aspect ratio
+};
+
+// What ending a stream left behind. Paths are relative to the media root.
+struct EndResult {
+  bool recorded = false;                    // a VOD was written
+  std::optional<std::string> vod_playlist;  // "vods/<id>.m3u8"
+  std::optional<std::string> vod_mp4;       // "vods/<id>.mp4"; absent if remuxing failed
+  double duration_seconds = 0;              // media packaged, reconnect gaps left out
 };
 
 // Turns each admitted publish into CMAF (video and audio in separate files),
-// HLS playlists and a DASH MPD, and keeps an in-memory LiveView of each open
-// stream for an HTTP origin. Files under the media root:
+// HLS playlists and a DASH MPD, and keeps an in-memory LiveView of each
+// stream for an HTTP origin. A stream lives from its first open() to
+// end_stream(): a publish that finishes leaves it waiting for a reconnect, and
+// the next open() of the same id continues its playlists after a
+// discontinuity (a new DASH Period), numbering and timeline carried on.
+// Files under the media root:
 //
 //   live/<id>/init_v.mp4, init_a.mp4   init segments; init_v_1.mp4 ... after a
 //                                      codec change (with a discontinuity)
 //   live/<id>/v_<n>.m4s, a_<n>.m4s     media segments, n from 1
 //   live/<id>/video.m3u8, audio.m3u8   media playlists over the live window
 //   live/<id>/index.m3u8               multivariant playlist
+//   live/<id>/thumbnail.jpg            latest preview still, with thumbnails on
 //   live/<id>/manifest.mpd             dynamic MPD; static once the stream ended
+//   live/<id>/recording_video.m3u8,    recorded streams: every completed segment,
+//             recording_audio.m3u8     replaced atomically, for crash recovery
 //   vods/<id>.m3u8                     recorded streams: multivariant playlist
 //   vods/<id>_video.m3u8, _audio.m3u8  recorded streams: VOD media playlists
 //   vods/<id>.mpd                      recorded streams: static MPD
+//   vods/<id>.mp4                      recorded streams: the whole show, faststart
 //
-// The VOD files reference the recorded segments where they already are,
-// through relative URIs ("../live/<id>/v_1.m4s", or a BaseURL in the MPD), so
-// nothing is stored twice; a recorded stream keeps every segment in live/<id>/.
-// Unrecorded streams lose segments one live window after they leave the
-// playlists. With write_live_to_disk off, unrecorded streams exist only in the view.
+// The VOD playlists and MPD reference the recorded segments where they
+// already are, through relative URIs ("../live/<id>/v_1.m4s", or a BaseURL in
+// the MPD), so nothing is stored twice; a recorded stream keeps every segment
+// in live/<id>/. Unrecorded streams lose segments one live window after they
+// leave the playlists. With write_live_to_disk off, unrecorded streams exist
+// only in the view. Whether a stream is recorded is decided by its first publish.
 class Packager : public core::SinkFactory {
  public:
   explicit Packager(const core::PackagerConfig& config, PackagerOptions options = {});
@@ -51,10 +73,24 @@ class Packager : public core::SinkFactory {
   Packager(const Packager&) = delete;
   Packager& operator=(const Packager&) = delete;
 
-  // A StreamPackager; its calls must be serialized (one strand per publish).
+  // A StreamPackager; its calls must be serialized (one strand per publish),
+  // and publishes of one stream must not overlap. Its finish() publishes the
+  // partial segment and keeps the stream for the next publish, whatever the reason.
   std::shared_ptr<core::PacketSink> open(const core::PublishGrant& grant) override;
-  // The stream's latest view, from any thread; nullptr when no sink for it is open.
+  // The stream's latest view, from any thread: from its first segment until
+  // end_stream(), reconnects included; nullptr otherwise.
   std::shared_ptr<const LiveView> view(const std::string& stream_id) const;
+  // Finalizes a stream whose publisher has finished: playlists with
+  // EXT-X-ENDLIST, a static MPD, and for recorded streams the VOD playlists,
+  // MPD and MP4; then forgets it. Blocks for the remux (run it off the media
+  // threads). Thread-safe; an unknown or already ended stream gives an empty result.
+  EndResult end_stream(const std::string& stream_id);
+  // After a crash: finalizes a stream that was live when the process died,
+  // from what is on disk alone (the recording index), so at most the segment
+  // being written is lost. Also removes leftover temporary files. For a
+  // stream this Packager still holds, the same as end_stream(). Call it before
+  // the stream is published again: a fresh publish starts its numbering anew.
+  EndResult recover_stream(const std::string& stream_id, bool recorded);
 
  private:
   struct Registry;

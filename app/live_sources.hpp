@@ -1,0 +1,60 @@
+#pragma once
+
+#include <string>
+
+#include "looplive/core/viewer_source.hpp"
+#include "looplive/origin/origin_service.hpp"
+#include "looplive/packager/packager.hpp"
+
+namespace looplive::app {
+
+// The origin reads live streams from the packager's in-memory views; it never
+// sees the packager's types, only this adapter.
+class PackagerLiveSource : public origin::LiveSource {
+ public:
+  explicit PackagerLiveSource(const packager::Packager& packager) : packager_(packager) {}
+
+  std::optional<origin::LiveFile> find(const std::string& stream_id, const std::string& file) const override {
+    auto view = packager_.view(stream_id);
+    if (!view) return std::nullopt;
+    std::time_t modified = newest_segment_end(*view);
+    if (const std::string* text = view->text(file)) {
+      // Playlists change with every segment: the view version is their identity.
+      return origin::LiveFile{core::SharedBytes::copy_of({reinterpret_cast<const uint8_t*>(text->data()),
+                                                          text->size()}),
+                              "\"v" + std::to_string(view->version) + "\"", modified};
+    }
+    if (const core::SharedBytes* bytes = view->file(file))
+      return origin::LiveFile{*bytes, "\"" + file + "-" + std::to_string(bytes->size()) + "\"", modified};
+    return std::nullopt;
+  }
+
+ private:
+  static std::time_t newest_segment_end(const packager::LiveView& view) {
+    int64_t newest = 0;
+    for (const auto* track : {&view.video, &view.audio})
+      if (*track && !(*track)->segments.empty()) {
+        const auto& last = (*track)->segments.back();
+        newest = std::max(newest, last.wall_clock_ms + last.duration_ms);
+      }
+    return static_cast<std::time_t>(newest / 1000);
+  }
+
+  const packager::Packager& packager_;
+};
+
+// Viewer figures for the control API, from the origin that counts them.
+class OriginViewerSource : public core::ViewerSource {
+ public:
+  explicit OriginViewerSource(const origin::OriginService& origin) : origin_(origin) {}
+
+  core::ViewerFigures viewers(const std::string& stream_id) const override {
+    origin::ViewerFigures figures = origin_.viewers(stream_id);
+    return core::ViewerFigures{figures.current, figures.peak, figures.unique, figures.average_watch_seconds};
+  }
+
+ private:
+  const origin::OriginService& origin_;
+};
+
+}  // namespace looplive::app

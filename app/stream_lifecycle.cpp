@@ -1,0 +1,170 @@
+#include "stream_lifecycle.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "looplive/control_api/events.hpp"
+#include "looplive/core/log.hpp"
+
+namespace looplive::app {
+
+namespace net = boost::asio;
+namespace events = control_api::events;
+
+// Passes media through; tells the lifecycle when its publish finishes, after
+// the inner sink has (so the packager has taken the last packet by then).
+class StreamLifecycle::Sink : public core::PacketSink {
+ public:
+  Sink(StreamLifecycle& owner, std::shared_ptr<core::PacketSink> inner, std::string id,
+       uint64_t generation)
+      : owner_(owner), inner_(std::move(inner)), id_(std::move(id)), generation_(generation) {}
+
+  void on_track(const core::TrackInfo& track) override { inner_->on_track(track); }
+  void on_packet(const core::MediaPacket& packet) override { inner_->on_packet(packet); }
+  void finish(core::EndReason reason) override {
+    inner_->finish(reason);
+    net::post(owner_.strand_, [owner = &owner_, id = id_, generation = generation_, reason] {
+      owner->on_finish(id, generation, reason);
+    });
+  }
+
+ private:
+  StreamLifecycle& owner_;
+  std::shared_ptr<core::PacketSink> inner_;
+  std::string id_;
+  uint64_t generation_;
+};
+
+StreamLifecycle::StreamLifecycle(Dependencies dependencies)
+    : deps_(std::move(dependencies)),
+      strand_(net::make_strand(deps_.io)),
+      writes_(net::make_strand(deps_.blocking)),
+      log_(core::logger("lifecycle")) {}
+
+StreamLifecycle::~StreamLifecycle() = default;
+
+void StreamLifecycle::stop() {
+  stopping_ = true;
+  net::post(strand_, [this] {
+    for (auto& [id, entry] : entries_) entry.timer.reset();
+  });
+}
+
+std::shared_ptr<core::PacketSink> StreamLifecycle::open(const core::PublishGrant& grant) {
+  const uint64_t generation = next_generation_++;
+  auto inner = deps_.inner.open(grant);
+  net::post(strand_, [this, id = grant.stream_id, record = grant.record, generation] {
+    on_open(id, record, generation);
+  });
+  return std::make_shared<Sink>(*this, std::move(inner), grant.stream_id, generation);
+}
+
+void StreamLifecycle::on_open(const std::string& id, bool record, uint64_t generation) {
+  if (stopping_) return;
+  if (ended_.contains(id)) {
+    // Admitted just before its stream ended: the key is revoked now.
+    deps_.registry.kick(id);
+    return;
+  }
+  Entry& entry = entries_[id];
+  entry.generation = generation;
+  entry.publishing = true;
+  entry.record = record;
+  entry.packaged_here = true;
+  if (entry.ending) {
+    deps_.registry.kick(id);
+    return;
+  }
+  entry.timer.reset();
+  write([this, id] {
+    if (deps_.streams.transition(id, db::StreamStatus::live, "publisher connected",
+                                 events(events::kStreamLive)))
+      log_->info("stream {} is live", id);
+  });
+}
+
+void StreamLifecycle::on_finish(const std::string& id, uint64_t generation,
+                                core::EndReason reason) {
+  auto found = entries_.find(id);
+  if (found == entries_.end() || found->second.generation != generation) return;
+  Entry& entry = found->second;
+  entry.publishing = false;
+  // On shutdown the stream stays live in the database; the next start gives it a window.
+  if (stopping_ || reason == core::EndReason::shutdown) return;
+  if (entry.ending) {
+    if (entry.revoked) finalize(id);  // otherwise after_revoke() finds no publisher and does
+    return;
+  }
+  const std::string why = "publisher gone (" + std::string(core::end_reason_name(reason)) + ")";
+  write([this, id, why] {
+    if (deps_.streams.transition(id, db::StreamStatus::reconnecting, why,
+                                 events(events::kStreamReconnecting, why)))
+      log_->info("stream {} is reconnecting: {}; ends in {} ms unless the publisher returns", id,
+                 why, deps_.reconnect_window.count());
+  });
+  arm_timer(id, deps_.reconnect_window,
+            [this, id] { start_end(id, "reconnect window expired", nullptr, true); });
+}
+
+void StreamLifecycle::arm_timer(const std::string& id, std::chrono::milliseconds after,
+                                std::function<void()> fire) {
+  Entry& entry = entries_[id];
+  entry.timer = std::make_unique<Timer>(strand_, after);
+  entry.timer->async_wait([this, fire = std::move(fire)](boost::system::error_code ec) {
+    if (!ec && !stopping_) fire();
+  });
+}
+
+void StreamLifecycle::recover() {
+  const auto left = deps_.streams.unfinished();
+  for (const auto& stream : left) {
+    if (stream.status == db::StreamStatus::live)
+      deps_.streams.transition(stream.id, db::StreamStatus::reconnecting, "server restarted",
+                               events(events::kStreamReconnecting, "server restarted"));
+    net::post(strand_, [this, id = stream.id, record = stream.record] {
+      if (stopping_) return;
+      Entry& entry = entries_[id];
+      entry.record = record;
+      arm_timer(id, deps_.reconnect_window,
+                [this, id] { start_end(id, "reconnect window expired", nullptr, true); });
+    });
+  }
+  if (!left.empty()) {
+    log_->info("{} stream(s) left live or reconnecting by the previous run: {} ms to come back",
+               left.size(), deps_.reconnect_window.count());
+    deps_.webhooks.wake();
+  }
+}
+
+void StreamLifecycle::write(std::function<void()> fn) {
+  net::post(writes_, [this, fn = std::move(fn)] {
+    try {
+      fn();
+      deps_.webhooks.wake();
+    } catch (const db::InvalidTransition& error) {
+      log_->debug("{}", error.what());  // ended meanwhile: the later news is moot
+    } catch (const std::exception& error) {
+      log_->error("stream status not stored: {}", error.what());
+    }
+  });
+}
+
+db::EventBuilder StreamLifecycle::events(std::string_view type, std::string_view reason) const {
+  return [this, type = std::string(type), reason = std::string(reason)](const db::StreamRecord& s) {
+    nlohmann::json data;
+    if (type == events::kStreamLive)
+      data = events::live(s, deps_.urls);
+    else if (type == events::kStreamReconnecting)
+      data = events::reconnecting(s, deps_.reconnect_window, reason);
+    else
+      data = events::ended(s, deps_.urls, reason);
+    auto rows = deps_.webhooks.deliveries(type, data, s.id);
+    if (type == events::kStreamEnded && s.record && s.summary && s.summary->vod_path) {
+      auto ready = deps_.webhooks.deliveries(events::kRecordingReady,
+                                             events::recording_ready(s, deps_.urls), s.id);
+      rows.insert(rows.end(), ready.begin(), ready.end());
+    }
+    return rows;
+  };
+}
+
+}  // namespace looplive::app

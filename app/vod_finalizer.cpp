@@ -1,0 +1,25 @@
+#include "vod_finalizer.hpp"
+
+#include "looplive/packager/packager.hpp"
+
+namespace looplive::app {
+
+namespace {
+
+VodResult from(const packager::EndResult& result) {
+  return VodResult{result.recorded, result.vod_playlist, result.duration_seconds};
+}
+
+}  // namespace
+
+VodResult VodFinalizer::end(const std::string& stream_id) {
+  if (!packager_) return {};
+  return from(packager_->end_stream(stream_id));
+}
+
+VodResult VodFinalizer::recover(const std::string& stream_id, bool recorded) {
+  if (!packager_) return {};
+  return from(packager_->recover_stream(stream_id, recorded));
+}
+
+}  // namespace looplive::app

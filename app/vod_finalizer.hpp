@@ -1,0 +1,34 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace looplive::packager {
+class Packager;
+}
+
+namespace looplive::app {
+
+struct VodResult {
+  bool recorded = false;
+  std::optional<std::string> vod_playlist;  // relative to the media root: "vods/<id>.m3u8"
+  double duration_seconds = 0;              // 0 when unknown
+};
+
+// Finalizes a stream's playlists and recording through the packager. Without
+// one (tests that replace it with their own sink) there is nothing to finalize.
+// Both calls block on file writes and the MP4 remux: blocking pool only.
+class VodFinalizer {
+ public:
+  explicit VodFinalizer(packager::Packager* packager) : packager_(packager) {}
+
+  // A stream this process packaged.
+  VodResult end(const std::string& stream_id);
+  // A stream a previous run left behind, from what is on disk.
+  VodResult recover(const std::string& stream_id, bool recorded);
+
+ private:
+  packager::Packager* packager_;
+};
+
+}  // namespace looplive::app

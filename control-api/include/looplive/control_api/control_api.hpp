@@ -1,0 +1,76 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "looplive/control_api/stream_ender.hpp"
+#include "looplive/control_api/webhooks.hpp"
+#include "looplive/core/config.hpp"
+#include "looplive/core/ingest_figures.hpp"
+#include "looplive/core/latency_histogram.hpp"
+#include "looplive/core/publisher_registry.hpp"
+#include "looplive/core/viewer_source.hpp"
+#include "looplive/db/database.hpp"
+#include "looplive/db/stream_repository.hpp"
+#include "looplive/db/webhook_queue.hpp"
+#include "looplive/http/handler.hpp"
+#include "looplive/http/stats.hpp"
+
+namespace looplive::control_api {
+
+// What the API reads and acts on; everything is owned by the application and
+// must outlive the ControlApi.
+struct ApiDependencies {
+  db::Database& database;
+  db::StreamRepository& streams;
+  db::WebhookQueue& webhook_queue;
+  core::PublisherRegistry& registry;
+  core::IngestFiguresRegistry& figures;  // read, and cleared when a stream is deleted
+  StreamEnder& ender;
+  boost::asio::thread_pool& blocking;                  // every database call runs here
+  const core::ViewerSource* viewers = nullptr;         // none: zeros
+  const WebhookDispatcher* webhooks = nullptr;         // for /metrics
+  const core::LatencyHistogram* key_checks = nullptr;  // for /metrics
+  std::function<bool()> listeners_up;                  // for /readyz; none: true
+  std::function<std::string()> extra_metrics;          // appended to /metrics
+};
+
+struct ApiSettings {
+  core::ApiConfig api;
+  std::string rtmp_app = "live";
+  std::string media_root;
+  std::chrono::milliseconds segment_duration{2'000};
+};
+
+// api.tokens, unless LOOPLIVE_API_TOKENS (comma-separated) is set and not empty.
+std::vector<std::string> resolve_tokens(const core::ApiConfig& config);
+
+// The REST API on its own listener. docs/api.md describes every endpoint.
+class ControlApi {
+ public:
+  ControlApi(boost::asio::io_context& io, ApiSettings settings, ApiDependencies dependencies);
+  ~ControlApi();
+  ControlApi(const ControlApi&) = delete;
+  ControlApi& operator=(const ControlApi&) = delete;
+
+  // Binds and listens; throws boost::system::system_error when the address is taken.
+  void start();
+  void stop();  // idempotent
+  uint16_t port() const;
+  http::Stats stats() const;
+  // Answers one request as the listener would (tests call it without a socket).
+  void handle(const http::Request& request, http::Respond respond);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace looplive::control_api

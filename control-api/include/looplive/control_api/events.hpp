@@ -1,0 +1,29 @@
+#pragma once
+
+#include <chrono>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "looplive/control_api/public_urls.hpp"
+#include "looplive/db/stream_repository.hpp"
+
+// The `data` of each webhook event type; every one carries streamId and status.
+namespace looplive::control_api::events {
+
+inline constexpr std::string_view kStreamLive = "stream.live";
+inline constexpr std::string_view kStreamReconnecting = "stream.reconnecting";
+inline constexpr std::string_view kStreamEnded = "stream.ended";
+inline constexpr std::string_view kRecordingReady = "recording.ready";
+inline constexpr std::string_view kPublishRejected = "publish.rejected";
+
+nlohmann::json live(const db::StreamRecord& stream, const PublicUrls& urls);
+nlohmann::json reconnecting(const db::StreamRecord& stream, std::chrono::milliseconds window,
+                            std::string_view reason);
+nlohmann::json ended(const db::StreamRecord& stream, const PublicUrls& urls,
+                     std::string_view reason);
+nlohmann::json recording_ready(const db::StreamRecord& stream, const PublicUrls& urls);
+nlohmann::json publish_rejected(const std::string& stream_id, std::string_view status,
+                                std::string_view reason, const std::string& remote_address);
+
+}  // namespace looplive::control_api::events

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "looplive/db/stream_repository.hpp"
+
+namespace looplive::control_api {
+
+struct EndOutcome {
+  enum class Kind { ended, not_found, unavailable, failed };
+  Kind kind = Kind::failed;
+  db::StreamRecord stream;  // as stored, when ended
+  std::string message;      // why, when not ended
+};
+
+// Ends streams on the API's behalf: disconnects the publisher, revokes the
+// key, finalizes the recording and stores the outcome. Implemented by the
+// application's stream lifecycle.
+class StreamEnder {
+ public:
+  virtual ~StreamEnder() = default;
+  // `done` is called exactly once, from any thread. Ending an ended stream
+  // answers what was stored the first time.
+  virtual void end(const std::string& stream_id, std::function<void(EndOutcome)> done) = 0;
+};
+
+}  // namespace looplive::control_api

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "looplive/core/config.hpp"
+#include "looplive/db/webhook_queue.hpp"
+
+namespace looplive::control_api {
+
+// "sha256=" and the hex HMAC-SHA256 of "<timestamp>.<body>" under `secret`:
+// the X-Looplive-Signature header.
+std::string webhook_signature(std::string_view secret, std::string_view timestamp,
+                              std::string_view body);
+// The delay before retry `attempts` (1 after the first failure):
+// initial_backoff * 2^(attempts-1), capped at max_backoff.
+std::chrono::milliseconds webhook_backoff(const core::WebhookConfig& config, int attempts);
+// webhooks.secret, unless LOOPLIVE_WEBHOOK_SECRET is set and not empty.
+std::string resolve_webhook_secret(const core::WebhookConfig& config);
+
+struct WebhookCounters {
+  uint64_t delivered = 0;
+  uint64_t failed_attempts = 0;  // attempts that will be retried
+  uint64_t abandoned = 0;        // deliveries given up after max_attempts
+};
+
+// Sends queued webhooks from one thread of its own, one delivery at a time,
+// so a slow or dead receiver delays other webhooks only, never ingest or the
+// API. Events are stored first (in the transaction of the change they
+// announce), then wake() asks for prompt delivery; deliveries left over by a
+// previous run are sent when it starts. Delivery is at least once: receivers
+// deduplicate by the event id.
+class WebhookDispatcher {
+ public:
+  // Throws std::invalid_argument when URLs are configured without a secret.
+  WebhookDispatcher(db::WebhookQueue& queue, const core::WebhookConfig& config);
+  ~WebhookDispatcher();
+  WebhookDispatcher(const WebhookDispatcher&) = delete;
+  WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
+
+  // One row per configured URL for an event {id, type, createdAt, data}; none
+  // when no URL is configured. Store them, then call wake().
+  std::vector<db::NewDelivery> deliveries(std::string_view type, const nlohmann::json& data,
+                                          const std::optional<std::string>& stream_id) const;
+  // Does nothing when no URL is configured: deliveries queued by an earlier
+  // configuration then wait until one is.
+  void start();
+  void wake();
+  // Interrupts a delivery in flight within a fraction of a second; idempotent.
+  void stop();
+  WebhookCounters counters() const;
+
+ private:
+  void run();
+  void attempt(const db::Delivery& delivery);
+  void idle(std::chrono::milliseconds longest);
+
+  db::WebhookQueue& queue_;
+  core::WebhookConfig config_;
+  std::string secret_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool woken_ = false;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> delivered_{0};
+  std::atomic<uint64_t> failed_attempts_{0};
+  std::atomic<uint64_t> abandoned_{0};
+};
+
+}  // namespace looplive::control_api

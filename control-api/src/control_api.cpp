@@ -1,0 +1,153 @@
+#include "looplive/control_api/control_api.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/field.hpp>
+
+#include "context.hpp"
+#include "looplive/http/server.hpp"
+#include "router.hpp"
+
+namespace looplive::control_api {
+
+std::vector<std::string> resolve_tokens(const core::ApiConfig& config) {
+  const char* from_environment = std::getenv("LOOPLIVE_API_TOKENS");
+  if (from_environment == nullptr || *from_environment == '\0') return config.tokens;
+  std::vector<std::string> tokens;
+  std::string_view rest(from_environment);
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string_view token = rest.substr(0, comma);
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+    if (!token.empty()) tokens.emplace_back(token);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return tokens;
+}
+
+void Context::blocking(http::Respond respond, std::function<http::Response()> fn) {
+  boost::asio::post(deps.blocking,
+                    [respond = std::move(respond), fn = std::move(fn)] { respond(guarded(fn)); });
+}
+
+core::ViewerFigures Context::viewers(const std::string& stream_id) const {
+  return deps.viewers ? deps.viewers->viewers(stream_id) : core::ViewerFigures{};
+}
+
+struct ControlApi::Impl {
+  Impl(ApiSettings settings, ApiDependencies dependencies)
+      : context(std::move(settings), std::move(dependencies)) {
+    add_stream_routes(router);
+    add_action_routes(router);
+    add_hook_routes(router);
+    add_ops_routes(router);
+  }
+
+  bool has_token(const http::Request& request) const {
+    auto token = bearer_token(request.header(bhttp::field::authorization));
+    return token && context.tokens.contains(*token);
+  }
+
+  bool allowed(Access access, const http::Request& request) const {
+    switch (access) {
+      case Access::open:
+        return true;
+      case Access::token:
+        return has_token(request);
+      case Access::metrics:
+        return !context.settings.api.metrics_require_auth || has_token(request);
+      case Access::hook: {
+        const auto& addresses = context.settings.api.hook_allowed_addresses;
+        return std::find(addresses.begin(), addresses.end(), request.peer) != addresses.end() ||
+               has_token(request);
+      }
+    }
+    return false;
+  }
+
+  void handle(const http::Request& request, http::Respond respond) {
+    const auto method = request.method() == bhttp::verb::head ? bhttp::verb::get : request.method();
+    auto match = router.match(method, request.path());
+    if (!match.route) {
+      if (match.allowed.empty())
+        return respond(error_response(bhttp::status::not_found, "not_found", "No such endpoint."));
+      auto response = error_response(bhttp::status::method_not_allowed, "method_not_allowed",
+                                     "This endpoint does not accept this method.");
+      std::string allow;
+      for (auto verb : match.allowed)
+        allow += (allow.empty() ? "" : ", ") + std::string(bhttp::to_string(verb));
+      response.headers.set(bhttp::field::allow, allow);
+      return respond(std::move(response));
+    }
+    if (!allowed(match.route->access, request)) {
+      const bool presented = !request.header(bhttp::field::authorization).empty();
+      auto response = error_response(
+          bhttp::status::unauthorized, "unauthorized",
+          presented ? "The bearer token is not valid." : "A bearer token is required.");
+      response.headers.set(bhttp::field::www_authenticate, "Bearer realm=\"looplive\"");
+      return respond(std::move(response));
+    }
+    // Validation errors are thrown before any work is queued.
+    try {
+      match.route->handler(context, request, match.params, respond);
+    } catch (...) {
+      respond(guarded([]() -> http::Response { throw; }));
+    }
+  }
+
+  Context context;
+  Router router;
+  std::unique_ptr<http::Server> server;
+};
+
+ControlApi::ControlApi(boost::asio::io_context& io, ApiSettings settings,
+                       ApiDependencies dependencies)
+    : impl_(std::make_unique<Impl>(std::move(settings), std::move(dependencies))) {
+  const auto& api = impl_->context.settings.api;
+  http::ServerLimits limits;
+  limits.max_connections = 1024;
+  limits.max_connections_per_ip = 256;
+  limits.max_body_bytes = 64 * 1024;  // stream metadata is small
+  impl_->server = std::make_unique<http::Server>(
+      io, "api", api.host, api.port, limits,
+      [impl = impl_.get()](const http::Request& request, http::Respond respond) {
+        impl->handle(request, std::move(respond));
+      });
+  impl_->context.http_stats = [impl = impl_.get()] { return impl->server->stats(); };
+  if (impl_->context.tokens.empty())
+    impl_->context.log->warn(
+        "no API token is configured (api.tokens or LOOPLIVE_API_TOKENS): every authenticated "
+        "request will be refused");
+}
+
+ControlApi::~ControlApi() {
+  stop();
+}
+
+void ControlApi::start() {
+  impl_->server->start();
+  impl_->context.log->info("control API listening on {}:{}", impl_->context.settings.api.host,
+                           port());
+}
+
+void ControlApi::stop() {
+  impl_->server->stop();
+}
+
+uint16_t ControlApi::port() const {
+  return impl_->server->port();
+}
+
+http::Stats ControlApi::stats() const {
+  return impl_->server->stats();
+}
+
+void ControlApi::handle(const http::Request& request, http::Respond respond) {
+  impl_->handle(request, std::move(respond));
+}
+
+}  // namespace looplive::control_api

@@ -1,0 +1,73 @@
+#include "request_body.hpp"
+
+#include <cctype>
+
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/field.hpp>
+
+#include "api_error.hpp"
+
+namespace looplive::control_api {
+
+nlohmann::json json_body(const http::Request& request) {
+  const std::string& text = request.message.body();
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
+  auto body = nlohmann::json::parse(text, nullptr, false);
+  if (body.is_discarded())
+    throw ApiError(bhttp::status::bad_request, "bad_request", "The body is not valid JSON.");
+  if (!body.is_object())
+    throw ApiError(bhttp::status::unprocessable_entity, "invalid",
+                   "The body must be a JSON object.");
+  return body;
+}
+
+void reject_unknown_fields(const nlohmann::json& body,
+                           std::initializer_list<std::string_view> known) {
+  for (const auto& [name, value] : body.items()) {
+    bool found = false;
+    for (auto field : known) found |= field == name;
+    if (!found)
+      throw ApiError(bhttp::status::unprocessable_entity, "invalid",
+                     "Unknown field \"" + name + "\".");
+  }
+}
+
+std::optional<bool> optional_bool(const nlohmann::json& body, const std::string& field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_boolean())
+    throw ApiError(bhttp::status::unprocessable_entity, "invalid",
+                   "\"" + field + "\" must be true or false.");
+  return it->get<bool>();
+}
+
+std::optional<std::string> optional_string(const nlohmann::json& body, const std::string& field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string())
+    throw ApiError(bhttp::status::unprocessable_entity, "invalid",
+                   "\"" + field + "\" must be a string.");
+  return it->get<std::string>();
+}
+
+bool is_uuid(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i]))) return false;
+  }
+  return true;
+}
+
+void require_stream_id(const std::string& id) {
+  if (!is_uuid(id)) throw ApiError(bhttp::status::not_found, "not_found", "No stream has this id.");
+}
+
+bool is_form(const http::Request& request) {
+  std::string_view type = request.header(bhttp::field::content_type);
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return boost::beast::iequals(type, "application/x-www-form-urlencoded");
+}
+
+}  // namespace looplive::control_api

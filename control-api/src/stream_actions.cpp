@@ -1,0 +1,108 @@
+// POST /v1/streams/{id}/end, POST /v1/streams/{id}/key/rotate, DELETE /v1/streams/{id}.
+#include <filesystem>
+#include <system_error>
+
+#include "context.hpp"
+#include "looplive/control_api/stream_json.hpp"
+#include "request_body.hpp"
+#include "router.hpp"
+
+namespace looplive::control_api {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+void end_stream(Context& context, const http::Request&, const Params& params,
+                http::Respond respond) {
+  require_stream_id(params.id);
+  context.deps.ender.end(params.id, [&context, respond](EndOutcome outcome) {
+    switch (outcome.kind) {
+      case EndOutcome::Kind::ended:
+        return respond(json_response(bhttp::status::ok, end_json(outcome.stream, context.urls)));
+      case EndOutcome::Kind::not_found:
+        return respond(
+            error_response(bhttp::status::not_found, "not_found", "No stream has this id."));
+      case EndOutcome::Kind::unavailable:
+        return respond(
+            error_response(bhttp::status::service_unavailable, "unavailable",
+                           "The database cannot be reached right now; try again in a moment."));
+      case EndOutcome::Kind::failed:
+        context.log->error("ending stream failed: {}", outcome.message);
+        return respond(error_response(bhttp::status::internal_server_error, "internal",
+                                      "Ending the stream failed; it has been logged."));
+    }
+  });
+}
+
+void rotate_key(Context& context, const http::Request& request, const Params& params,
+                http::Respond respond) {
+  require_stream_id(params.id);
+  const auto body = json_body(request);
+  reject_unknown_fields(body, {"force"});
+  const bool force = optional_bool(body, "force").value_or(false);
+  context.blocking(std::move(respond), [&context, id = params.id, force] {
+    auto stream = context.deps.streams.find(id);
+    if (!stream) throw db::NotFound(id);
+    if (stream->status == db::StreamStatus::ended)
+      throw ApiError(bhttp::status::conflict, "stream_ended",
+                     "The stream has ended; create a new one.");
+    const bool live = stream->status == db::StreamStatus::live || context.deps.registry.is_live(id);
+    if (live && !force)
+      throw ApiError(bhttp::status::conflict, "stream_live",
+                     "The stream is live. Send {\"force\": true} to rotate anyway; the "
+                     "publisher is then disconnected and must reconnect with the new key.");
+    const std::string key = context.deps.streams.rotate_key(id);
+    // Revoked first, so the kicked encoder's automatic reconnect with the old key is refused.
+    if (force) context.deps.registry.kick(id);
+    context.log->info("stream {}: key rotated{}", id, force ? " (publisher disconnected)" : "");
+    return json_response(bhttp::status::ok, {{"streamId", id},
+                                             {"streamKey", key},
+                                             {"rtmpUrl", context.urls.rtmp},
+                                             {"rotatedAt", iso_now()}});
+  });
+}
+
+// live/<id>/ and every vods/<id>* file. Ids are fixed-length UUIDs, so the
+// prefix cannot match another stream's files.
+void remove_media(const std::string& media_root, const std::string& id) {
+  std::error_code ec;
+  fs::remove_all(fs::path(media_root) / "live" / id, ec);
+  if (ec) throw std::runtime_error("removing live/" + id + ": " + ec.message());
+  const fs::path vods = fs::path(media_root) / "vods";
+  if (!fs::exists(vods)) return;
+  for (const auto& entry : fs::directory_iterator(vods)) {
+    if (!entry.path().filename().string().starts_with(id)) continue;
+    fs::remove_all(entry.path(), ec);
+    if (ec) throw std::runtime_error("removing " + entry.path().string() + ": " + ec.message());
+  }
+}
+
+void delete_stream(Context& context, const http::Request&, const Params& params,
+                   http::Respond respond) {
+  require_stream_id(params.id);
+  context.blocking(std::move(respond), [&context, id = params.id] {
+    auto stream = context.deps.streams.find(id);
+    if (!stream) throw db::NotFound(id);
+    if (stream->status != db::StreamStatus::ended || !stream->summary)
+      throw ApiError(bhttp::status::conflict, "stream_not_ended",
+                     "Only an ended stream can be deleted; end it first with POST "
+                     "/v1/streams/" +
+                         id + "/end.");
+    remove_media(context.settings.media_root, id);
+    context.deps.streams.remove(id);
+    context.deps.figures.erase(id);
+    context.log->info("stream {} deleted with its media", id);
+    return http::Response(bhttp::status::no_content);
+  });
+}
+
+}  // namespace
+
+void add_action_routes(Router& router) {
+  router.add(bhttp::verb::post, "/v1/streams/{id}/end", Access::token, end_stream);
+  router.add(bhttp::verb::post, "/v1/streams/{id}/key/rotate", Access::token, rotate_key);
+  router.add(bhttp::verb::delete_, "/v1/streams/{id}", Access::token, delete_stream);
+}
+
+}  // namespace looplive::control_api

@@ -1,0 +1,131 @@
+// POST /v1/streams, GET /v1/streams, GET /v1/streams/{id}, GET /v1/streams/{id}/health.
+#include <boost/beast/http/field.hpp>
+
+#include "context.hpp"
+#include "cursor.hpp"
+#include "health_report.hpp"
+#include "looplive/control_api/stream_json.hpp"
+#include "looplive/http/util.hpp"
+#include "request_body.hpp"
+#include "router.hpp"
+
+namespace looplive::control_api {
+
+namespace {
+
+constexpr size_t kDefaultPageSize = 20;
+constexpr size_t kMaxPageSize = 100;
+
+void create_stream(Context& context, const http::Request& request, const Params&,
+                   http::Respond respond) {
+  const auto body = json_body(request);
+  reject_unknown_fields(body, {"id", "record", "metadata"});
+  auto id = optional_string(body, "id");
+  if (id && !is_uuid(*id))
+    throw ApiError(bhttp::status::unprocessable_entity, "invalid", "\"id\" must be a UUID.");
+  const auto record = optional_bool(body, "record");
+  if (!record)
+    throw ApiError(bhttp::status::unprocessable_entity, "invalid",
+                   "\"record\" is required: true to keep a replay, false not to.");
+  std::string metadata = "{}";
+  if (auto it = body.find("metadata"); it != body.end() && !it->is_null()) {
+    if (!it->is_object())
+      throw ApiError(bhttp::status::unprocessable_entity, "invalid",
+                     "\"metadata\" must be a JSON object.");
+    metadata = it->dump();
+  }
+  context.blocking(std::move(respond), [&context, id, record = *record, metadata] {
+    db::CreatedStream created;
+    try {
+      created = context.deps.streams.create(id, record, metadata);
+    } catch (const db::AlreadyExists&) {
+      throw ApiError(bhttp::status::conflict, "conflict", "A stream with this id already exists.");
+    }
+    context.log->info("stream {} created (record={})", created.stream.id, record);
+    auto response = json_response(bhttp::status::created, created_json(created, context.urls));
+    response.headers.set(bhttp::field::location, "/v1/streams/" + created.stream.id);
+    return response;
+  });
+}
+
+void get_stream(Context& context, const http::Request&, const Params& params,
+                http::Respond respond) {
+  require_stream_id(params.id);
+  context.blocking(std::move(respond), [&context, id = params.id] {
+    auto stream = context.deps.streams.find(id);
+    if (!stream) throw db::NotFound(id);
+    return json_response(
+        bhttp::status::ok,
+        stream_json(*stream, context.urls, context.deps.figures.get(id), context.viewers(id)));
+  });
+}
+
+db::ListQuery list_query(const http::Request& request) {
+  db::ListQuery query;
+  query.limit = kDefaultPageSize;
+  const auto fail = [](const std::string& message) {
+    throw ApiError(bhttp::status::unprocessable_entity, "invalid", message);
+  };
+  if (auto status = http::query_param(request.query(), "status")) {
+    query.status = db::parse_status(*status);
+    if (!query.status) fail("\"status\" must be one of ready, live, reconnecting, ended.");
+  }
+  if (auto limit = http::query_param(request.query(), "limit")) {
+    size_t parsed = 0;
+    const bool digits = !limit->empty() && limit->size() <= 4 &&
+                        limit->find_first_not_of("0123456789") == std::string::npos;
+    if (digits) parsed = std::stoul(*limit);
+    if (!digits || parsed < 1 || parsed > kMaxPageSize)
+      fail("\"limit\" must be a whole number from 1 to " + std::to_string(kMaxPageSize) + ".");
+    query.limit = parsed;
+  }
+  if (auto text = http::query_param(request.query(), "cursor"); text && !text->empty()) {
+    auto cursor = decode_cursor(*text);
+    if (!cursor) fail("\"cursor\" is not a cursor this API returned.");
+    query.after_created_at = cursor->created_at;
+    query.after_id = cursor->id;
+  }
+  return query;
+}
+
+void list_streams(Context& context, const http::Request& request, const Params&,
+                  http::Respond respond) {
+  auto query = list_query(request);
+  context.blocking(std::move(respond), [&context, query]() mutable {
+    const size_t page = query.limit;
+    ++query.limit;  // one more tells whether another page follows
+    auto streams = context.deps.streams.list(query);
+    nlohmann::json next = nullptr;
+    if (streams.size() > page) {
+      streams.resize(page);
+      next = encode_cursor(Cursor{streams.back().created_at, streams.back().id});
+    }
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& stream : streams)
+      items.push_back(stream_json(stream, context.urls, context.deps.figures.get(stream.id),
+                                  context.viewers(stream.id)));
+    return json_response(bhttp::status::ok, {{"streams", items}, {"nextCursor", next}});
+  });
+}
+
+void stream_health(Context& context, const http::Request&, const Params& params,
+                   http::Respond respond) {
+  require_stream_id(params.id);
+  context.blocking(std::move(respond), [&context, id = params.id] {
+    auto stream = context.deps.streams.find(id);
+    if (!stream) throw db::NotFound(id);
+    return json_response(bhttp::status::ok, health_report(*stream, context.deps.figures.get(id),
+                                                          context.settings.segment_duration));
+  });
+}
+
+}  // namespace
+
+void add_stream_routes(Router& router) {
+  router.add(bhttp::verb::post, "/v1/streams", Access::token, create_stream);
+  router.add(bhttp::verb::get, "/v1/streams", Access::token, list_streams);
+  router.add(bhttp::verb::get, "/v1/streams/{id}", Access::token, get_stream);
+  router.add(bhttp::verb::get, "/v1/streams/{id}/health", Access::token, stream_health);
+}
+
+}  // namespace looplive::control_api

@@ -1,0 +1,167 @@
+#include <openssl/rand.h>
+
+#include <array>
+
+#include <stdexcept>
+
+#include <spdlog/fmt/fmt.h>
+
+#include "looplive/control_api/stream_json.hpp"
+#include "looplive/control_api/webhooks.hpp"
+#include "looplive/core/log.hpp"
+#include "webhook_client.hpp"
+
+namespace looplive::control_api {
+
+namespace {
+
+constexpr size_t kBatch = 16;
+// With nothing pending, the queue is still looked at this often, in case
+// another process sharing the database queued something.
+constexpr auto kIdleCheck = std::chrono::seconds(30);
+constexpr auto kDatabaseRetry = std::chrono::seconds(1);
+
+std::string uuid_v4() {
+  std::array<unsigned char, 16> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
+    throw std::runtime_error("no random bytes for an event id");
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
+  std::string out;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += fmt::format("{:02x}", bytes[i]);
+  }
+  return out;
+}
+
+const std::shared_ptr<spdlog::logger>& log() {
+  static const auto logger = core::logger("webhooks");
+  return logger;
+}
+
+}  // namespace
+
+WebhookDispatcher::WebhookDispatcher(db::WebhookQueue& queue, const core::WebhookConfig& config)
+    : queue_(queue), config_(config), secret_(resolve_webhook_secret(config)) {
+  if (!config_.urls.empty() && secret_.empty())
+    throw std::invalid_argument(
+        "webhooks.urls is set but there is no secret to sign with: set webhooks.secret or "
+        "LOOPLIVE_WEBHOOK_SECRET");
+}
+
+WebhookDispatcher::~WebhookDispatcher() {
+  stop();
+}
+
+std::vector<db::NewDelivery> WebhookDispatcher::deliveries(
+    std::string_view type, const nlohmann::json& data,
+    const std::optional<std::string>& stream_id) const {
+  std::vector<db::NewDelivery> out;
+  if (config_.urls.empty()) return out;
+  const std::string id = uuid_v4();
+  const std::string body =
+      nlohmann::json{{"id", id}, {"type", type}, {"createdAt", iso_now()}, {"data", data}}.dump();
+  for (const auto& url : config_.urls)
+    out.push_back(db::NewDelivery{id, std::string(type), stream_id, url, body});
+  return out;
+}
+
+void WebhookDispatcher::start() {
+  // With no receiver configured there is nothing to send, and no reason to poll the database.
+  if (thread_.joinable() || config_.urls.empty()) return;
+  thread_ = std::thread([this] { run(); });
+}
+
+void WebhookDispatcher::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+void WebhookDispatcher::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+WebhookCounters WebhookDispatcher::counters() const {
+  return WebhookCounters{delivered_.load(), failed_attempts_.load(), abandoned_.load()};
+}
+
+void WebhookDispatcher::idle(std::chrono::milliseconds longest) {
+  std::unique_lock lock(mutex_);
+  cv_.wait_for(lock, longest, [this] { return woken_ || stopping_.load(); });
+}
+
+void WebhookDispatcher::run() {
+  while (!stopping_) {
+    {
+      std::lock_guard lock(mutex_);
+      woken_ = false;  // whatever woke us is in the database by now
+    }
+    try {
+      const auto due = queue_.due(kBatch);
+      for (const auto& delivery : due) {
+        if (stopping_) return;
+        attempt(delivery);
+      }
+      if (due.size() == kBatch) continue;
+      const auto next = queue_.next_due();
+      const auto wait = std::min<std::chrono::milliseconds>(next.value_or(kIdleCheck), kIdleCheck);
+      if (wait.count() > 0) idle(wait);
+    } catch (const std::exception& error) {
+      log()->warn("webhook queue unavailable: {}", error.what());
+      idle(kDatabaseRetry);
+    }
+  }
+}
+
+void WebhookDispatcher::attempt(const db::Delivery& delivery) {
+  const auto url = parse_http_url(delivery.url);
+  const std::string timestamp =
+      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count());
+  PostResult result;
+  if (!url) {
+    result.error = "not an http:// URL";
+  } else {
+    result =
+        http_post(*url, delivery.body,
+                  {{"Content-Type", "application/json"},
+                   {"User-Agent", "looplive-webhooks"},
+                   {"X-Looplive-Event", delivery.event_type},
+                   {"X-Looplive-Event-Id", delivery.event_id},
+                   {"X-Looplive-Timestamp", timestamp},
+                   {"X-Looplive-Signature", webhook_signature(secret_, timestamp, delivery.body)}},
+                  config_.connect_timeout, config_.timeout, stopping_);
+  }
+  if (stopping_ && result.error == "stopped") return;  // not an attempt; the next run makes it
+  const int attempts = delivery.attempts + 1;
+  if (result.error.empty()) {
+    queue_.delivered(delivery.id, result.status);
+    ++delivered_;
+    log()->info("{} {} delivered to {} (attempt {})", delivery.event_type, delivery.event_id,
+                delivery.url, attempts);
+  } else if (attempts >= static_cast<int>(config_.max_attempts)) {
+    queue_.give_up(delivery.id, result.status, result.error);
+    ++abandoned_;
+    log()->error("{} {} to {}: {}; gave up after {} attempts", delivery.event_type,
+                 delivery.event_id, delivery.url, result.error, attempts);
+  } else {
+    const auto delay = webhook_backoff(config_, attempts);
+    queue_.retry_later(delivery.id, result.status, result.error, delay);
+    ++failed_attempts_;
+    log()->warn("{} {} to {}: {}; attempt {} of {}, next in {} ms", delivery.event_type,
+                delivery.event_id, delivery.url, result.error, attempts, config_.max_attempts,
+                delay.count());
+  }
+}
+
+}  // namespace looplive::control_api

@@ -1,0 +1,141 @@
+// The stream repository's calls for the control API and the stream lifecycle.
+#include "connection_pool.hpp"
+#include "looplive/core/stream_key.hpp"
+#include "looplive/db/stream_repository.hpp"
+#include "outbox.hpp"
+#include "stream_rows.hpp"
+
+namespace looplive::db {
+
+namespace {
+
+StreamRecord select_stream(pqxx::work& txn, const std::string& id) {
+  return read_stream(
+      txn.exec_params1("SELECT " + stream_columns() + " FROM streams WHERE id = $1::uuid", id));
+}
+
+void revoke_in(pqxx::work& txn, const std::string& id) {
+  txn.exec_params(
+      "UPDATE stream_keys SET revoked_at = now() WHERE stream_id = $1::uuid AND revoked_at IS NULL",
+      id);
+}
+
+}  // namespace
+
+bool StreamRepository::transition(const std::string& id, StreamStatus status,
+                                  const std::string& reason, const EventBuilder& events) {
+  require_uuid(id);
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    if (!apply_transition(txn, id, status, reason)) return false;
+    if (events) insert_deliveries(txn, events(select_stream(txn, id)));
+    txn.commit();
+    return true;
+  });
+}
+
+std::string StreamRepository::rotate_key(const std::string& stream_id) {
+  require_uuid(stream_id);
+  return database_.pool().run([&](pqxx::connection& connection) {
+    std::string key = core::generate_stream_key();
+    pqxx::work txn(connection);
+    const auto rows =
+        txn.exec_params("SELECT status FROM streams WHERE id = $1::uuid FOR UPDATE", stream_id);
+    if (rows.empty()) throw NotFound("no stream with id " + stream_id);
+    if (rows[0][0].as<std::string>() == status_name(StreamStatus::ended))
+      throw InvalidTransition("stream " + stream_id + " has ended; its key cannot be rotated");
+    revoke_in(txn, stream_id);
+    insert_key(txn, stream_id, key);
+    txn.commit();
+    return key;
+  });
+}
+
+StreamRecord StreamRepository::end(const std::string& id, const std::string& reason,
+                                   const EndSummary& summary, const EventBuilder& events) {
+  require_uuid(id);
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    const auto rows = txn.exec_params(
+        "SELECT finalized_at IS NOT NULL FROM streams WHERE id = $1::uuid FOR UPDATE", id);
+    if (rows.empty()) throw NotFound("no stream with id " + id);
+    if (rows[0][0].as<bool>()) return select_stream(txn, id);
+    revoke_in(txn, id);
+    apply_transition(txn, id, StreamStatus::ended, reason);
+    // Without a media duration, the time between going live and ending stands in.
+    txn.exec_params(
+        "UPDATE streams SET finalized_at = now(), updated_at = now(),"
+        " duration_seconds = coalesce($2, extract(epoch FROM coalesce(ended_at, now())"
+        "   - coalesce(started_at, ended_at, now()))::double precision),"
+        " peak_viewers = $3, unique_viewers = $4, average_watch_seconds = $5, vod_path = $6"
+        " WHERE id = $1::uuid",
+        id, summary.duration_seconds, static_cast<int64_t>(summary.peak_viewers),
+        static_cast<int64_t>(summary.unique_viewers), summary.average_watch_seconds,
+        summary.vod_path);
+    StreamRecord ended = select_stream(txn, id);
+    if (events) insert_deliveries(txn, events(ended));
+    txn.commit();
+    return ended;
+  });
+}
+
+bool StreamRepository::remove(const std::string& id) {
+  if (!is_uuid(id)) return false;
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    const auto result = txn.exec_params("DELETE FROM streams WHERE id = $1::uuid", id);
+    txn.commit();
+    return result.affected_rows() > 0;
+  });
+}
+
+std::vector<StreamRecord> StreamRepository::list(const ListQuery& query) {
+  const bool after = query.after_created_at && query.after_id;
+  if (after) require_uuid(*query.after_id);
+  std::optional<std::string> status;
+  if (query.status) status = std::string(status_name(*query.status));
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    // Unnamed statements are planned with their parameters' values, so the
+    // NULL tests fold away and each shape still uses its index.
+    const auto rows = txn.exec_params(
+        "SELECT " + stream_columns() +
+            " FROM streams WHERE ($1::text IS NULL OR status = $1::text)"
+            " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))"
+            " ORDER BY created_at DESC, id DESC LIMIT $4",
+        status, after ? query.after_created_at : std::nullopt,
+        after ? query.after_id : std::nullopt, static_cast<int64_t>(query.limit));
+    std::vector<StreamRecord> out;
+    for (const auto& row : rows) out.push_back(read_stream(row));
+    return out;
+  });
+}
+
+std::vector<StreamRecord> StreamRepository::unfinished() {
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    const auto rows = txn.exec("SELECT " + stream_columns() +
+                               " FROM streams WHERE status IN ('live', 'reconnecting')"
+                               " ORDER BY created_at");
+    std::vector<StreamRecord> out;
+    for (const auto& row : rows) out.push_back(read_stream(row));
+    return out;
+  });
+}
+
+std::map<StreamStatus, uint64_t> StreamRepository::count_by_status() {
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    std::map<StreamStatus, uint64_t> out;
+    for (auto status :
+         {StreamStatus::ready, StreamStatus::live, StreamStatus::reconnecting, StreamStatus::ended})
+      out[status] = 0;
+    for (const auto& row : txn.exec("SELECT status, count(*) FROM streams GROUP BY status")) {
+      if (auto status = parse_status(row[0].as<std::string>()))
+        out[*status] = row[1].as<uint64_t>();
+    }
+    return out;
+  });
+}
+
+}  // namespace looplive::db

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <pqxx/pqxx>
+
+#include <string>
+#include <string_view>
+
+#include "looplive/db/stream_repository.hpp"
+
+namespace looplive::db {
+
+// Shared by the stream repository's translation units.
+
+bool is_uuid(std::string_view text);
+void require_uuid(const std::string& id);  // std::invalid_argument when not a UUID
+// The select list read_stream() expects, in its order.
+const std::string& stream_columns();
+StreamRecord read_stream(const pqxx::row& row);
+// Stores a key by its hash and a short prefix, never in clear.
+void insert_key(pqxx::work& txn, const std::string& stream_id, const std::string& key);
+// Moves the stream (row-locked) to `to` and records the event; false when it
+// already was there. Throws NotFound, or InvalidTransition from ended.
+bool apply_transition(pqxx::work& txn, const std::string& id, StreamStatus to,
+                      const std::string& reason);
+
+}  // namespace looplive::db

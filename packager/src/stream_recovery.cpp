@@ -1,0 +1,110 @@
+#include "stream_recovery.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "atomic_file.hpp"
+#include "looplive/core/log.hpp"
+#include "recording_index.hpp"
+
+namespace looplive::packager {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Temporary files of write_atomically and of the MP4 remux, in the stream's
+// live directory and among the VOD files; the process died before renaming them.
+void remove_leftovers(const PublisherSettings& settings) {
+  const std::string vod_prefix = "." + settings.stream_id + ".";
+  const std::string vod_track = "." + settings.stream_id + "_";
+  for (const fs::path& dir :
+       {settings.media_root / "live" / settings.stream_id, settings.media_root / "vods"}) {
+    const bool live = dir.filename() != "vods";
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(dir, error)) {
+      const std::string name = entry.path().filename().string();
+      if (!is_temporary_name(name)) continue;
+      if (!live && !name.starts_with(vod_prefix) && !name.starts_with(vod_track)) continue;
+      fs::remove(entry.path(), error);
+    }
+  }
+}
+
+void close_live_playlists(const PublisherSettings& settings) {
+  const fs::path dir = settings.media_root / "live" / settings.stream_id;
+  for (const char* name : {"video.m3u8", "audio.m3u8"}) {
+    std::error_code error;
+    if (!fs::exists(dir / name, error)) continue;
+    std::string text = read_text(dir / name);
+    if (text.find("#EXT-X-ENDLIST") != std::string::npos) continue;
+    text += "#EXT-X-ENDLIST\n";
+    if (core::Status status = write_atomically(dir / name, text); !status) {
+      core::logger("packager")->error("{}: {}", settings.stream_id, status.error().message);
+    }
+  }
+}
+
+// The index's segments that are on disk, with their sizes.
+std::vector<SegmentInfo> present(const fs::path& dir, std::vector<SegmentInfo> segments,
+                                 const std::string& stream_id) {
+  std::vector<SegmentInfo> out;
+  for (auto& s : segments) {
+    std::error_code error;
+    const auto size = fs::file_size(dir / s.uri, error);
+    if (error || !fs::exists(dir / s.init_uri, error)) {
+      core::logger("packager")->error("{}: recorded {} is missing; left out", stream_id, s.uri);
+      continue;
+    }
+    s.bytes = size;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace
+
+EndResult recover_from_disk(const PublisherSettings& settings) {
+  const fs::path dir = settings.media_root / "live" / settings.stream_id;
+  remove_leftovers(settings);
+  if (!settings.record) {
+    close_live_playlists(settings);
+    return {};
+  }
+  StreamPublisher publisher(settings, std::make_shared<ViewSlot>());
+  bool any = false;
+  for (const auto kind : {core::MediaKind::video, core::MediaKind::audio}) {
+    const fs::path index = dir / recording_index_name(kind);
+    std::error_code error;
+    if (!fs::exists(index, error)) continue;
+    auto recorded = parse_recording_index(read_text(index));
+    if (!recorded) {
+      core::logger("packager")
+          ->error("{}: {}: {}", settings.stream_id, index.string(), recorded.error().message);
+      continue;
+    }
+    auto segments = present(dir, std::move(recorded->segments), settings.stream_id);
+    if (segments.empty()) continue;
+    publisher.restore(recorded->track, std::move(segments));
+    any = true;
+  }
+  if (!any) {
+    close_live_playlists(settings);
+    return {};
+  }
+  EndResult result = publisher.end();
+  core::logger("packager")
+      ->info("{}: recovered {:.3f} s of recording{}", settings.stream_id, result.duration_seconds,
+             result.vod_mp4 ? "" : " (no MP4)");
+  return result;
+}
+
+}  // namespace looplive::packager

@@ -1,0 +1,163 @@
+#include "thumbnailer.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavutil/frame.h>
+#include <libswscale/swscale.h>
+}
+
+namespace looplive::packager {
+namespace {
+
+// A JPEG quantizer scale: 2 is near lossless, 31 the coarsest.
+constexpr int kJpegQuality = 5;
+
+AVCodecID decoder_id(core::Codec codec) {
+  switch (codec) {
+    case core::Codec::h264:
+      return AV_CODEC_ID_H264;
+    case core::Codec::hevc:
+      return AV_CODEC_ID_HEVC;
+    case core::Codec::av1:
+      return AV_CODEC_ID_AV1;
+    default:
+      return AV_CODEC_ID_NONE;
+  }
+}
+
+bool full_range(const AVFrame& frame) {
+  const auto format = static_cast<AVPixelFormat>(frame.format);
+  return frame.color_range == AVCOL_RANGE_JPEG || format == AV_PIX_FMT_YUVJ420P ||
+         format == AV_PIX_FMT_YUVJ422P || format == AV_PIX_FMT_YUVJ444P;
+}
+
+}  // namespace
+
+Thumbnailer::~Thumbnailer() {
+  avcodec_free_context(&decoder_);
+  sws_freeContext(scaler_);
+  av_frame_free(&decoded_);
+  av_frame_free(&scaled_);
+}
+
+core::Result<std::unique_ptr<Thumbnailer>> Thumbnailer::open(const core::TrackInfo& track,
+                                                             int max_width) {
+  const AVCodec* codec = avcodec_find_decoder(decoder_id(track.codec));
+  if (codec == nullptr)
+    return core::Error{"no decoder for " + std::string(core::codec_name(track.codec))};
+  std::unique_ptr<Thumbnailer> out(new Thumbnailer());
+  out->max_width_ = std::max(16, max_width);
+  out->decoder_ = avcodec_alloc_context3(codec);
+  out->decoded_ = av_frame_alloc();
+  out->scaled_ = av_frame_alloc();
+  out->packet_.reset(av_packet_alloc());
+  if (out->decoder_ == nullptr || out->decoded_ == nullptr || out->scaled_ == nullptr ||
+      !out->packet_) {
+    return core::Error{"out of memory"};
+  }
+  if (!track.codec_config.empty()) {
+    const size_t size = track.codec_config.size();
+    out->decoder_->extradata =
+        static_cast<uint8_t*>(av_mallocz(size + AV_INPUT_BUFFER_PADDING_SIZE));
+    if (out->decoder_->extradata == nullptr) return core::Error{"out of memory"};
+    std::memcpy(out->decoder_->extradata, track.codec_config.data(), size);
+    out->decoder_->extradata_size = static_cast<int>(size);
+  }
+  // One still per segment does not need the decoder's own threads on the media pool.
+  out->decoder_->thread_count = 1;
+  if (int rc = avcodec_open2(out->decoder_, codec, nullptr); rc < 0) {
+    return av_error("open decoder", rc);
+  }
+  return out;
+}
+
+core::Result<core::SharedBytes> Thumbnailer::encode(const core::MediaPacket& keyframe) {
+  if (core::Status status = decode(keyframe); !status) return status.error();
+  if (core::Status status = scale(); !status) return status.error();
+  return compress();
+}
+
+// The keyframe alone, then a drain, then a reset so the next one starts clean.
+core::Status Thumbnailer::decode(const core::MediaPacket& keyframe) {
+  av_frame_unref(decoded_);
+  // The decoder wants padding after the payload, so it gets a copy.
+  std::vector<uint8_t> padded(keyframe.payload.size() + AV_INPUT_BUFFER_PADDING_SIZE);
+  std::copy(keyframe.payload.data(), keyframe.payload.data() + keyframe.payload.size(),
+            padded.begin());
+  AVPacket* packet = packet_.get();
+  packet->data = padded.data();
+  packet->size = static_cast<int>(keyframe.payload.size());
+  packet->pts = keyframe.pts;
+  packet->dts = keyframe.dts;
+  packet->flags = AV_PKT_FLAG_KEY;
+  int rc = avcodec_send_packet(decoder_, packet);
+  av_packet_unref(packet);
+  // Draining right away gets the picture out of a decoder that would wait for reordering.
+  if (rc >= 0) rc = avcodec_send_packet(decoder_, nullptr);
+  const bool got = rc >= 0 && avcodec_receive_frame(decoder_, decoded_) >= 0;
+  avcodec_flush_buffers(decoder_);
+  if (!got) return core::Error{"the keyframe decoded to no picture"};
+  return core::Ok{};
+}
+
+core::Status Thumbnailer::scale() {
+  const int width = std::min(max_width_, decoded_->width) & ~1;
+  const int height =
+      std::max(2, static_cast<int>(int64_t{decoded_->height} * width / decoded_->width) & ~1);
+  scaler_ = sws_getCachedContext(scaler_, decoded_->width, decoded_->height,
+                                 static_cast<AVPixelFormat>(decoded_->format), width, height,
+                                 AV_PIX_FMT_YUV420P, SWS_BICUBIC, nullptr, nullptr, nullptr);
+  if (scaler_ == nullptr) return core::Error{"no scaler for this picture"};
+  // JPEG wants full-range YUV; video is usually limited range.
+  const int* coefficients = sws_getCoefficients(SWS_CS_DEFAULT);
+  sws_setColorspaceDetails(scaler_, coefficients, full_range(*decoded_) ? 1 : 0, coefficients, 1, 0,
+                           1 << 16, 1 << 16);
+  av_frame_unref(scaled_);
+  scaled_->format = AV_PIX_FMT_YUV420P;
+  scaled_->width = width;
+  scaled_->height = height;
+  if (int rc = av_frame_get_buffer(scaled_, 0); rc < 0) return av_error("frame buffer", rc);
+  if (int rc = sws_scale(scaler_, decoded_->data, decoded_->linesize, 0, decoded_->height,
+                         scaled_->data, scaled_->linesize);
+      rc < 0) {
+    return av_error("scale", rc);
+  }
+  scaled_->color_range = AVCOL_RANGE_JPEG;
+  return core::Ok{};
+}
+
+core::Result<core::SharedBytes> Thumbnailer::compress() {
+  const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
+  if (codec == nullptr) return core::Error{"no JPEG encoder"};
+  AVCodecContext* encoder = avcodec_alloc_context3(codec);
+  if (encoder == nullptr) return core::Error{"out of memory"};
+  encoder->width = scaled_->width;
+  encoder->height = scaled_->height;
+  encoder->pix_fmt = AV_PIX_FMT_YUV420P;
+  encoder->color_range = AVCOL_RANGE_JPEG;
+  encoder->time_base = AVRational{1, 1};
+  encoder->flags |= AV_CODEC_FLAG_QSCALE;
+  encoder->global_quality = FF_QP2LAMBDA * kJpegQuality;
+  scaled_->quality = encoder->global_quality;
+  scaled_->pts = 0;
+  core::Result<core::SharedBytes> out = core::Error{"the encoder gave nothing"};
+  int rc = avcodec_open2(encoder, codec, nullptr);
+  if (rc >= 0) rc = avcodec_send_frame(encoder, scaled_);
+  if (rc >= 0) rc = avcodec_send_frame(encoder, nullptr);
+  AVPacket* packet = packet_.get();
+  if (rc >= 0) rc = avcodec_receive_packet(encoder, packet);
+  if (rc >= 0) {
+    out = core::SharedBytes::copy_of({packet->data, static_cast<size_t>(packet->size)});
+    av_packet_unref(packet);
+  } else {
+    out = av_error("encode JPEG", rc);
+  }
+  avcodec_free_context(&encoder);
+  return out;
+}
+
+}  // namespace looplive::packager

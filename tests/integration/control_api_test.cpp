@@ -1,0 +1,249 @@
+// The control API against the real server: real PostgreSQL, real ffmpeg
+// publishers, a real webhook receiver.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "control_api_harness.hpp"
+#include "media_fixture.hpp"
+
+using namespace looplive;
+using namespace looplive::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string create_body(bool record) {
+  return nlohmann::json{{"record", record}, {"metadata", {{"title", "Spring sale"}}}}.dump();
+}
+
+double ms_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+}  // namespace
+
+TEST_CASE("a recorded show from creation to deletion", "[integration][control_api]") {
+  WebhookReceiver hooks;
+  const std::string media = make_scratch_dir("media");
+  ApiServer api(api_test_config(fresh_database("api_show"), media, &hooks));
+
+  auto created = api.call(bhttp::verb::post, "/v1/streams", create_body(true));
+  REQUIRE(created.status == 201);
+  const auto stream = created.json();
+  const std::string id = stream["streamId"];
+  const std::string key = stream["streamKey"];
+  CHECK(stream["status"] == "ready");
+  CHECK(stream["rtmpUrl"] == "rtmp://live.example.com/live");
+  CHECK(stream["hlsUrl"] == "https://video.example.com/live/" + id + "/index.m3u8");
+  CHECK(stream["dashUrl"] == "https://video.example.com/live/" + id + "/manifest.mpd");
+  CHECK(created.headers[bhttp::field::location] == "/v1/streams/" + id);
+
+  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, api.publish_url(key)),
+                    make_scratch_dir("ffmpeg") + "/out.log");
+  REQUIRE(api.wait_live(id, true, 20s));
+  const auto published = Clock::now();
+  REQUIRE(hooks.wait_for(id, "stream.live", 5s));
+  const auto live_hook = hooks.delivered(id, "stream.live").front();
+  const double hook_ms = ms_between(published, live_hook.at);
+  std::printf("publish admitted -> stream.live webhook received: %.1f ms\n", hook_ms);
+  CHECK(hook_ms < 1000);
+  CHECK(live_hook.signature_valid());
+  CHECK(std::abs(std::stol(live_hook.timestamp) - std::time(nullptr)) < 60);
+  CHECK(live_hook.json()["data"]["status"] == "live");
+  CHECK(live_hook.json()["data"]["hlsUrl"] == stream["hlsUrl"]);
+
+  std::this_thread::sleep_for(4500ms);  // a few stats intervals and two GOPs
+  auto shown = api.call(bhttp::verb::get, "/v1/streams/" + id);
+  REQUIRE(shown.status == 200);
+  auto live = shown.json();
+  INFO(live.dump(2));
+  CHECK(live["status"] == "live");
+  CHECK_FALSE(live["startedAt"].is_null());
+  CHECK_FALSE(live.contains("streamKey"));
+  CHECK(live["ingest"]["connected"] == true);
+  CHECK(live["ingest"]["video"]["codec"] == "h264");
+  CHECK(live["ingest"]["video"]["width"] == 640);
+  CHECK(live["ingest"]["video"]["height"] == 360);
+  CHECK(live["ingest"]["video"]["frameRate"].get<double>() == Approx(30).margin(3));
+  CHECK(live["ingest"]["audio"]["codec"] == "aac");
+  CHECK(live["ingest"]["bitrateKbps"].get<double>() > 100);
+  CHECK(live["ingest"]["bytes"].get<uint64_t>() > 100'000);
+  CHECK(live["viewers"]["current"] == 0);
+  CHECK(live["recording"]["state"] == "recording");
+
+  auto health = api.call(bhttp::verb::get, "/v1/streams/" + id + "/health").json();
+  INFO(health.dump(2));
+  CHECK(health["connected"] == true);
+  CHECK(health["measured"]["keyframeIntervalMs"].get<double>() == Approx(2000).margin(100));
+  CHECK(health["measured"]["bFrames"] == true);  // the fixture has B-frames
+  for (const auto& check : health["checks"]) {
+    if (check["id"] == "keyframe_interval") CHECK(check["level"] == "ok");
+    if (check["id"] == "b_frames") CHECK(check["level"] == "info");
+    if (check["id"] == "av_sync") CHECK(check["level"] == "ok");
+  }
+  auto listed = api.call(bhttp::verb::get, "/v1/streams?status=live").json();
+  REQUIRE(listed["streams"].size() == 1);
+  CHECK(listed["streams"][0]["streamId"] == id);
+
+  const auto asked = Clock::now();
+  auto ended = api.call(bhttp::verb::post, "/v1/streams/" + id + "/end");
+  REQUIRE(ended.status == 200);
+  CHECK(api.wait_live(id, false, 1s));
+  const auto exited = publisher.wait(5s);
+  std::printf("end asked -> ffmpeg exited: %.1f ms\n", ms_between(asked, Clock::now()));
+  CHECK(exited.has_value());
+  auto answer = ended.json();
+  INFO(answer.dump(2));
+  CHECK(answer["status"] == "ended");
+  CHECK(answer["duration"].get<int>() >= 4);
+  CHECK(answer["vodUrl"] == "https://video.example.com/vods/" + id + ".m3u8");
+  CHECK(answer["stats"] ==
+        nlohmann::json{{"peakViewers", 0}, {"uniqueViewers", 0}, {"averageWatchTime", nullptr}});
+  CHECK_FALSE(answer["endedAt"].is_null());
+
+  // Idempotent: the stored answer again.
+  auto again = api.call(bhttp::verb::post, "/v1/streams/" + id + "/end");
+  CHECK(again.status == 200);
+  CHECK(again.json() == answer);
+
+  // The key is dead: the hook and the RTMP server refuse it.
+  CHECK(api.call(bhttp::verb::post, "/v1/hooks/validate-key", nlohmann::json{{"key", key}}.dump())
+            .status == 403);
+  std::string out;
+  CHECK(run_command(ffmpeg_publish(h264_aac_fixture().path, api.publish_url(key)), &out, 30s) != 0);
+
+  // The recording decodes without one error.
+  const fs::path vod = fs::path(media) / "vods" / (id + ".m3u8");
+  REQUIRE(fs::exists(vod));
+  int status = -1;
+  const std::string errors = decode_errors(vod.string(), &status);
+  INFO(errors);
+  CHECK(status == 0);
+  CHECK(errors.empty());
+
+  REQUIRE(hooks.wait_for(id, "stream.ended", 5s));
+  REQUIRE(hooks.wait_for(id, "recording.ready", 5s));
+  const auto ended_hook = hooks.delivered(id, "stream.ended").front();
+  CHECK(ended_hook.signature_valid());
+  CHECK(ended_hook.json()["data"]["vodUrl"] == answer["vodUrl"]);
+  CHECK(hooks.delivered(id, "recording.ready").front().json()["data"]["vodUrl"] ==
+        answer["vodUrl"]);
+  CHECK(hooks.delivered(id, "stream.ended").size() == 1);  // the second end sent nothing
+
+  auto after = api.call(bhttp::verb::get, "/v1/streams/" + id).json();
+  CHECK(after["status"] == "ended");
+  CHECK(after["recording"]["state"] == "ready");
+  CHECK(after["vodUrl"] == answer["vodUrl"]);
+
+  CHECK(api.call(bhttp::verb::delete_, "/v1/streams/" + id).status == 204);
+  CHECK_FALSE(fs::exists(vod));
+  CHECK_FALSE(fs::exists(fs::path(media) / "live" / id));
+  CHECK(api.call(bhttp::verb::get, "/v1/streams/" + id).status == 404);
+  fs::remove_all(media);
+}
+
+TEST_CASE("tokens, the key hook in both forms and key rotation", "[integration][control_api]") {
+  const std::string media = make_scratch_dir("media");
+  ApiServer api(api_test_config(fresh_database("api_keys"), media, nullptr));
+  auto created = api.call(bhttp::verb::post, "/v1/streams", create_body(false)).json();
+  const std::string id = created["streamId"];
+  const std::string key = created["streamKey"];
+
+  SECTION("every endpoint but the probes wants a token") {
+    for (auto [method, target] : std::vector<std::pair<bhttp::verb, std::string>>{
+             {bhttp::verb::post, "/v1/streams"},
+             {bhttp::verb::get, "/v1/streams"},
+             {bhttp::verb::get, "/v1/streams/" + id},
+             {bhttp::verb::get, "/v1/streams/" + id + "/health"},
+             {bhttp::verb::post, "/v1/streams/" + id + "/end"},
+             {bhttp::verb::post, "/v1/streams/" + id + "/key/rotate"},
+             {bhttp::verb::delete_, "/v1/streams/" + id}}) {
+      INFO(target);
+      for (const std::string token : {"", "wrong-token-0123456789"}) {
+        auto answer = api.call(method, target, "", token);
+        CHECK(answer.status == 401);
+        CHECK(answer.json()["error"]["code"] == "unauthorized");
+      }
+    }
+    CHECK(api.call(bhttp::verb::get, "/healthz", "", "").status == 200);
+    CHECK(api.call(bhttp::verb::get, "/readyz", "", "").status == 200);
+    CHECK(api.call(bhttp::verb::get, "/metrics", "", "").status == 200);
+    CHECK(api.status_of(id) == "ready");  // nothing happened
+  }
+
+  SECTION("validate-key takes JSON with a token and nginx-rtmp's form from 127.0.0.1") {
+    auto json =
+        api.call(bhttp::verb::post, "/v1/hooks/validate-key", nlohmann::json{{"key", key}}.dump());
+    CHECK(json.status == 200);
+    CHECK(json.json()["streamId"] == id);
+    const auto form = [&](const std::string& name) {
+      return http_request(api.server.api_port(), bhttp::verb::post, "/v1/hooks/validate-key",
+                          "call=publish&app=live&name=" + name + "&addr=203.0.113.7", "",
+                          "application/x-www-form-urlencoded");
+    };
+    CHECK(form(key).status == 200);
+    CHECK(form("sk_unknown").status == 403);
+    CHECK(api.call(bhttp::verb::post, "/v1/hooks/validate-key", R"({"key": "sk_nope"})").status ==
+          403);
+  }
+
+  SECTION("rotation is refused while live unless forced, which disconnects the publisher") {
+    Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, api.publish_url(key)),
+                      make_scratch_dir("ffmpeg") + "/out.log");
+    REQUIRE(api.wait_live(id, true, 20s));
+    auto refused = api.call(bhttp::verb::post, "/v1/streams/" + id + "/key/rotate");
+    CHECK(refused.status == 409);
+    CHECK(refused.json()["error"]["code"] == "stream_live");
+    auto rotated =
+        api.call(bhttp::verb::post, "/v1/streams/" + id + "/key/rotate", R"({"force": true})");
+    REQUIRE(rotated.status == 200);
+    const std::string fresh = rotated.json()["streamKey"];
+    CHECK(fresh != key);
+    CHECK(api.wait_live(id, false, 1s));
+    CHECK(publisher.wait(5s).has_value());
+    CHECK(api.call(bhttp::verb::post, "/v1/hooks/validate-key", nlohmann::json{{"key", key}}.dump())
+              .status == 403);
+    CHECK(
+        api.call(bhttp::verb::post, "/v1/hooks/validate-key", nlohmann::json{{"key", fresh}}.dump())
+            .status == 200);
+    CHECK(api.wait_status(id, "reconnecting", 5s));
+    CHECK(api.call(bhttp::verb::delete_, "/v1/streams/" + id).status == 409);
+  }
+  fs::remove_all(media);
+}
+
+TEST_CASE("a receiver that answers 500 twice gets the event on the third try",
+          "[integration][control_api][webhooks]") {
+  WebhookReceiver hooks;
+  const std::string media = make_scratch_dir("media");
+  ApiServer api(api_test_config(fresh_database("api_retry"), media, &hooks));
+  hooks.fail_next(2);
+  const std::string id =
+      api.call(bhttp::verb::post, "/v1/streams", create_body(false)).json()["streamId"];
+  REQUIRE(api.call(bhttp::verb::post, "/v1/streams/" + id + "/end").status == 200);
+  REQUIRE(hooks.wait_for(id, "stream.ended", 10s));
+  std::vector<ReceivedHook> attempts;
+  for (const auto& hook : hooks.received())
+    if (hook.type == "stream.ended") attempts.push_back(hook);
+  REQUIRE(attempts.size() == 3);
+  CHECK(attempts[0].answered == 500);
+  CHECK(attempts[1].answered == 500);
+  CHECK(attempts[2].answered == 200);
+  CHECK(attempts[0].body == attempts[2].body);  // the same event, signed anew each time
+  for (const auto& attempt : attempts) CHECK(attempt.signature_valid());
+  // Backoff 100 ms, then 200 ms.
+  CHECK(ms_between(attempts[0].at, attempts[1].at) >= 90);
+  CHECK(ms_between(attempts[1].at, attempts[2].at) >= 190);
+
+  auto metrics = api.call(bhttp::verb::get, "/metrics", "", "").body;
+  INFO(metrics);
+  CHECK(metrics.find("looplive_webhook_deliveries_total{result=\"delivered\"} 1\n") !=
+        std::string::npos);
+  CHECK(metrics.find("looplive_webhook_deliveries_total{result=\"failed\"} 2\n") !=
+        std::string::npos);
+  CHECK(metrics.find("looplive_streams{status=\"ended\"} 1\n") != std::string::npos);
+  CHECK(metrics.find("looplive_database_up 1\n") != std::string::npos);
+  fs::remove_all(media);
+}

@@ -1,0 +1,126 @@
+// A live show as viewers get it: ffmpeg publishes, the origin serves, and
+// ffmpeg, hls.js and dash.js (in headless Chromium) play it over HTTP.
+#include <catch2/catch.hpp>
+
+#include "ingest_harness.hpp"
+#include "looplive/packager/packager.hpp"
+#include "media_fixture.hpp"
+
+using namespace looplive;
+using namespace looplive::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct LiveServer {
+  LiveServer() : media_root(make_scratch_dir("media")) {
+    core::Config config = test_config(PgCluster::shared());
+    config.packager.media_root = media_root;
+    server = std::make_unique<app::Server>(config);
+    server->start();
+  }
+  ~LiveServer() { server->stop(); }
+
+  std::string rtmp(const std::string& key) const {
+    return "rtmp://127.0.0.1:" + std::to_string(server->rtmp_port()) + "/live/" + key;
+  }
+  std::string http(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(server->origin_port()) + path;
+  }
+  // Waits until the live multivariant playlist is served.
+  bool wait_playable(const std::string& id) {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto view = server->packager()->view(id);
+      if (view && !view->multivariant.empty()) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  }
+
+  std::string media_root;
+  std::unique_ptr<app::Server> server;
+};
+
+// An FLV made with ffmpeg for this test: video only or audio only.
+std::string single_track_fixture(bool video) {
+  std::string path = make_scratch_dir("fixture") + (video ? "/video_only.flv" : "/audio_only.flv");
+  std::vector<std::string> args{"ffmpeg", "-hide_banner", "-loglevel", "error", "-y"};
+  if (video) {
+    for (const char* a : {"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", "20", "-c:v", "libx264",
+                          "-preset", "veryfast", "-bf", "2", "-g", "60", "-pix_fmt", "yuv420p"})
+      args.emplace_back(a);
+  } else {
+    for (const char* a : {"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "20", "-c:a", "aac",
+                          "-ac", "2"})
+      args.emplace_back(a);
+  }
+  args.insert(args.end(), {"-f", "flv", path});
+  std::string out;
+  REQUIRE(run_command(args, &out) == 0);
+  return path;
+}
+
+std::string player(const std::string& kind, const std::string& url) {
+  std::string out;
+  int status = run_command({"node", std::string(LOOPLIVE_SOURCE_DIR) + "/tests/player/play.mjs", kind, url, "25"},
+                           &out, 90s);
+  INFO(kind << " " << url << ": " << out);
+  CHECK(status == 0);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("viewers play a live show over HTTP with ffmpeg, hls.js and dash.js",
+          "[integration][origin][player]") {
+  LiveServer live;
+  auto stream = live.server->streams().create(std::nullopt, false);
+  std::string dir = make_scratch_dir("play");
+  std::string fixture = long_h264_aac_fixture().path;
+  // Loop the fixture so the stream stays live while every player runs.
+  Process publisher({"ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-stream_loop", "3",
+                     "-i", fixture, "-c", "copy", "-f", "flv", live.rtmp(stream.key)},
+                    dir + "/publisher.log");
+  REQUIRE(live.wait_playable(stream.stream.id));
+  std::string id = stream.stream.id;
+
+  for (const std::string& path : {"/live/" + id + "/index.m3u8", "/live/" + id + "/manifest.mpd"}) {
+    std::string errors;
+    int status = run_command({"ffmpeg", "-v", "error", "-nostdin", "-i", live.http(path), "-t", "6", "-f", "null",
+                              "-"},
+                             &errors, 60s);
+    INFO(path << ": " << errors);
+    CHECK(status == 0);
+    CHECK(errors.empty());
+  }
+  player("hls", live.http("/live/" + id + "/index.m3u8?session=hls-viewer"));
+  player("dash", live.http("/live/" + id + "/manifest.mpd?session=dash-viewer"));
+
+  // The players and ffmpeg were counted as viewers by the origin.
+  auto figures = live.server->viewer_figures(id);
+  CHECK(figures.unique >= 2);
+  CHECK(figures.peak >= 1);
+  publisher.terminate();
+}
+
+TEST_CASE("audio-only and video-only shows play", "[integration][origin][player]") {
+  LiveServer live;
+  for (bool video : {true, false}) {
+    auto stream = live.server->streams().create(std::nullopt, false);
+    std::string dir = make_scratch_dir("single");
+    Process publisher({"ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-i",
+                       single_track_fixture(video), "-c", "copy", "-f", "flv", live.rtmp(stream.key)},
+                      dir + "/publisher.log");
+    REQUIRE(live.wait_playable(stream.stream.id));
+    std::string url = live.http("/live/" + stream.stream.id + "/index.m3u8");
+    std::string errors;
+    int status = run_command({"ffmpeg", "-v", "error", "-nostdin", "-i", url, "-t", "4", "-f", "null", "-"}, &errors,
+                             60s);
+    INFO((video ? "video only: " : "audio only: ") << errors);
+    CHECK(status == 0);
+    CHECK(errors.empty());
+    if (video) player("hls", url);
+    publisher.terminate();
+  }
+}

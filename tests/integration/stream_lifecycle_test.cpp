@@ -1,0 +1,142 @@
+// A stream's life through publisher drops, reconnect windows and a restart of
+// looplive, as the backend sees it: statuses, webhooks, the recording.
+#include <catch2/catch.hpp>
+
+#include "control_api_harness.hpp"
+#include "media_fixture.hpp"
+
+using namespace looplive;
+using namespace looplive::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Created {
+  std::string id;
+  std::string key;
+};
+
+Created create(ApiServer& api, bool record) {
+  auto created =
+      api.call(bhttp::verb::post, "/v1/streams", nlohmann::json{{"record", record}}.dump());
+  REQUIRE(created.status == 201);
+  return Created{created.json()["streamId"], created.json()["streamKey"]};
+}
+
+void publish_to_end(ApiServer& api, const std::string& key) {
+  std::string out;
+  const int status =
+      run_command(ffmpeg_publish(h264_aac_fixture().path, api.publish_url(key)), &out, 60s);
+  INFO(out);
+  REQUIRE(status == 0);
+}
+
+void check_decodes(const fs::path& playlist) {
+  REQUIRE(fs::exists(playlist));
+  int status = -1;
+  const std::string errors = decode_errors(playlist.string(), &status);
+  INFO(playlist << ": " << errors);
+  CHECK(status == 0);
+  CHECK(errors.empty());
+}
+
+}  // namespace
+
+TEST_CASE("a publisher back within the window continues the stream; then the window ends it",
+          "[integration][lifecycle]") {
+  WebhookReceiver hooks;
+  const std::string media = make_scratch_dir("media");
+  auto config = api_test_config(fresh_database("lifecycle_reconnect"), media, &hooks);
+  config.lifecycle.reconnect_window = 5s;
+  ApiServer api(config);
+  const auto stream = create(api, true);
+
+  publish_to_end(api, stream.key);
+  CHECK(api.wait_status(stream.id, "reconnecting", 5s));
+  REQUIRE(hooks.wait_for(stream.id, "stream.reconnecting", 5s));
+  CHECK(hooks.delivered(stream.id, "stream.reconnecting")[0]
+            .json()["data"]["reconnectWindowSeconds"] == 5.0);
+
+  publish_to_end(api, stream.key);  // back well within 5 s
+  CHECK(hooks.wait_for(stream.id, "stream.live", 5s, 2));
+  CHECK(hooks.delivered(stream.id, "stream.ended").empty());
+  CHECK(api.wait_status(stream.id, "reconnecting", 5s));
+
+  // Nobody returns: the stream ends by itself, with its recording.
+  const auto left = Clock::now();
+  REQUIRE(hooks.wait_for(stream.id, "stream.ended", 15s));
+  REQUIRE(hooks.wait_for(stream.id, "recording.ready", 5s));
+  const double after =
+      std::chrono::duration<double>(hooks.delivered(stream.id, "stream.ended")[0].at - left)
+          .count();
+  std::printf("window 5 s: stream.ended %.2f s after the publisher left\n", after);
+  CHECK(after >= 4.5);
+  auto ended = hooks.delivered(stream.id, "stream.ended")[0].json()["data"];
+  CHECK(ended["status"] == "ended");
+  CHECK(ended["reason"] == "reconnect window expired");
+  CHECK(ended["vodUrl"] == "https://video.example.com/vods/" + stream.id + ".m3u8");
+  CHECK(ended["duration"].get<int>() >= 7);  // both publishes
+  CHECK(api.status_of(stream.id) == "ended");
+
+  // One playlist for both publishes, with one discontinuity where the publisher came back.
+  const std::string vod_video =
+      read_file((fs::path(media) / "vods" / (stream.id + "_video.m3u8")).string());
+  INFO(vod_video);
+  CHECK(count_of(vod_video, "#EXT-X-DISCONTINUITY\n") == 1);
+  CHECK(vod_video.find("#EXT-X-ENDLIST") != std::string::npos);
+  check_decodes(fs::path(media) / "vods" / (stream.id + ".m3u8"));
+
+  // The key died with the stream.
+  std::string out;
+  CHECK(run_command(ffmpeg_publish(h264_aac_fixture().path, api.publish_url(stream.key)), &out,
+                    30s) != 0);
+  fs::remove_all(media);
+}
+
+TEST_CASE("a restart keeps live streams and pending webhooks", "[integration][lifecycle]") {
+  WebhookReceiver hooks;
+  const std::string media = make_scratch_dir("media");
+  auto config = api_test_config(fresh_database("lifecycle_restart"), media, &hooks);
+  config.lifecycle.reconnect_window = 4s;
+  hooks.fail_all(true);  // nothing gets through before the restart
+
+  auto first = std::make_unique<ApiServer>(config);
+  const auto stream = create(*first, true);
+  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, first->publish_url(stream.key)),
+                    make_scratch_dir("ffmpeg") + "/out.log");
+  REQUIRE(first->wait_live(stream.id, true, 20s));
+  std::this_thread::sleep_for(5s);  // a couple of recorded segments
+  REQUIRE(first->status_of(stream.id) == "live");
+  first.reset();  // stopped mid-stream, as a crash or a deploy would
+  CHECK(publisher.wait(10s).has_value());
+  const auto failed_live = [&] {
+    for (const auto& hook : hooks.received())
+      if (hook.type == "stream.live") return hook.json()["id"].get<std::string>();
+    return std::string();
+  }();
+  CHECK_FALSE(failed_live.empty());
+  CHECK(hooks.delivered(stream.id, "stream.live").empty());
+
+  hooks.fail_all(false);
+  ApiServer second(config);
+  CHECK(second.status_of(stream.id) == "reconnecting");
+  // The event that failed before the restart arrives, the same event.
+  REQUIRE(hooks.wait_for(stream.id, "stream.live", 10s));
+  CHECK(hooks.delivered(stream.id, "stream.live")[0].json()["id"] == failed_live);
+  REQUIRE(hooks.wait_for(stream.id, "stream.reconnecting", 10s));
+  CHECK(hooks.delivered(stream.id, "stream.reconnecting")[0].json()["data"]["reason"] ==
+        "server restarted");
+
+  // Nobody came back: ended, and the recording finalized from what is on disk.
+  REQUIRE(hooks.wait_for(stream.id, "stream.ended", 20s));
+  REQUIRE(hooks.wait_for(stream.id, "recording.ready", 5s));
+  auto shown = second.call(bhttp::verb::get, "/v1/streams/" + stream.id).json();
+  INFO(shown.dump(2));
+  CHECK(shown["status"] == "ended");
+  CHECK(shown["recording"]["state"] == "ready");
+  CHECK(shown["duration"].get<int>() >= 3);
+  check_decodes(fs::path(media) / "vods" / (stream.id + ".m3u8"));
+  for (const auto& hook : hooks.received()) CHECK(hook.signature_valid());
+  fs::remove_all(media);
+}

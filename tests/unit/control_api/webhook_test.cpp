@@ -1,0 +1,93 @@
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+#include "looplive/control_api/webhooks.hpp"
+#include "webhook_client.hpp"
+
+using namespace looplive::control_api;
+using namespace std::chrono_literals;
+
+TEST_CASE("signatures are HMAC-SHA256 over timestamp, dot and body", "[control_api][webhooks]") {
+  // Python: hmac.new(b"whsec_test", b'1700000000.{"id":"e1","type":"stream.live"}',
+  //                  hashlib.sha256).hexdigest()
+  CHECK(webhook_signature("whsec_test", "1700000000", R"({"id":"e1","type":"stream.live"})") ==
+        "sha256=de0c0125c7fe781443f3a1d37a8fe5057e28115c73a44b04add808e5188294a2");
+  CHECK(webhook_signature("other", "1700000000", "{}") !=
+        webhook_signature("whsec_test", "1700000000", "{}"));
+}
+
+TEST_CASE("retries back off exponentially up to the cap", "[control_api][webhooks]") {
+  looplive::core::WebhookConfig config;  // 1 s doubling, capped at 10 min
+  CHECK(webhook_backoff(config, 1) == 1s);
+  CHECK(webhook_backoff(config, 2) == 2s);
+  CHECK(webhook_backoff(config, 10) == 512s);
+  CHECK(webhook_backoff(config, 11) == 600s);
+  CHECK(webhook_backoff(config, 15) == 600s);
+  CHECK(webhook_backoff(config, 1000) == 600s);
+  // The documented schedule: the last (16th) attempt comes 4023 s after the first.
+  std::chrono::milliseconds total{0};
+  for (int attempt = 1; attempt < static_cast<int>(config.max_attempts); ++attempt)
+    total += webhook_backoff(config, attempt);
+  CHECK(total == 4023s);
+}
+
+TEST_CASE("only http URLs are parsed for delivery", "[control_api][webhooks]") {
+  auto url = parse_http_url("http://backend.internal:8000/hooks/looplive?x=1");
+  REQUIRE(url);
+  CHECK(url->host == "backend.internal");
+  CHECK(url->port == "8000");
+  CHECK(url->target == "/hooks/looplive?x=1");
+  url = parse_http_url("http://127.0.0.1");
+  REQUIRE(url);
+  CHECK(url->port == "80");
+  CHECK(url->target == "/");
+  url = parse_http_url("http://[::1]:9000/h");
+  REQUIRE(url);
+  CHECK(url->host == "::1");
+  CHECK(url->port == "9000");
+  CHECK_FALSE(parse_http_url("https://x/h"));
+  CHECK_FALSE(parse_http_url("http://user@x/h"));
+  CHECK_FALSE(parse_http_url("http://:80/h"));
+  CHECK_FALSE(parse_http_url("http://x:port/h"));
+}
+
+TEST_CASE("a webhook event is one row per receiver, sharing id and body",
+          "[control_api][webhooks]") {
+  ::unsetenv("LOOPLIVE_WEBHOOK_SECRET");
+  looplive::core::WebhookConfig config;
+  config.urls = {"http://a/hook", "http://b/hook"};
+  config.secret = "s";
+  // The dispatcher is never started: building rows needs no database.
+  looplive::db::Database database(looplive::core::DatabaseConfig{});
+  looplive::db::WebhookQueue queue(database);
+  WebhookDispatcher dispatcher(queue, config);
+  auto rows = dispatcher.deliveries("stream.live", {{"streamId", "s1"}, {"status", "live"}},
+                                    std::string("ab546c68-9163-421e-95a3-69e091d505ee"));
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].event_id == rows[1].event_id);
+  CHECK(rows[0].body == rows[1].body);
+  CHECK(rows[0].url == "http://a/hook");
+  CHECK(rows[1].url == "http://b/hook");
+  auto body = nlohmann::json::parse(rows[0].body);
+  CHECK(body["id"] == rows[0].event_id);
+  CHECK(body["type"] == "stream.live");
+  CHECK(body["createdAt"].get<std::string>().ends_with("+00:00"));
+  CHECK(body["data"]["streamId"] == "s1");
+
+  config.secret.clear();
+  CHECK_THROWS_AS(WebhookDispatcher(queue, config), std::invalid_argument);
+  ::setenv("LOOPLIVE_WEBHOOK_SECRET", "from-env", 1);
+  CHECK(resolve_webhook_secret(config) == "from-env");
+  CHECK_NOTHROW(WebhookDispatcher(queue, config));
+  ::unsetenv("LOOPLIVE_WEBHOOK_SECRET");
+}
+
+TEST_CASE("a receiver that does not answer fails the attempt, not the caller",
+          "[control_api][webhooks]") {
+  std::atomic<bool> stop{false};
+  // Nothing listens on port 9 of the loopback: refused at once.
+  auto result = http_post(*parse_http_url("http://127.0.0.1:9/h"), "{}", {}, 500ms, 500ms, stop);
+  CHECK(result.status == 0);
+  CHECK(result.error.starts_with("connect: "));
+}

@@ -1,0 +1,125 @@
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "looplive/packager/packager.hpp"
+#include "media_fixture.hpp"
+#include "mp4_checks.hpp"
+#include "packaging_run.hpp"
+
+using looplive::core::PublishGrant;
+using looplive::packager::Packager;
+namespace lt = looplive::packager::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Packages the media up to `until_ms` in a child process that then dies by
+// SIGKILL, as a crashed server would: no finish(), no destructor, nothing
+// flushed that was not already on disk.
+void package_and_die(const lt::Run& run, const std::string& id, bool record,
+                     const lt::Demuxed& media, int64_t until_ms) {
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    Packager packager(run.config, run.options);
+    auto sink = packager.open(PublishGrant{id, record});
+    for (const auto& track : media.tracks) sink->on_track(track);
+    for (const auto& packet : media.packets) {
+      if (packet.dts < until_ms) sink->on_packet(packet);
+    }
+    kill(getpid(), SIGKILL);
+    _exit(1);  // not reached
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFSIGNALED(status));
+  REQUIRE(WTERMSIG(status) == SIGKILL);
+}
+
+}  // namespace
+
+TEST_CASE("a recorded stream is finalized from disk after a crash", "[packager]") {
+  const lt::Demuxed media = lt::demux_flv(lt::fixture("av"));
+  lt::Run run;
+  // Segments 1 and 2 of each track are complete at 5 s; the third is still open, in memory.
+  package_and_die(run, "k", true, media, 5000);
+  const fs::path dir = run.live("k");
+  REQUIRE(fs::exists(dir / "recording_video.m3u8"));
+  CHECK(lt::text_of(dir / "recording_video.m3u8").find("#EXT-X-PLAYLIST-TYPE:EVENT") !=
+        std::string::npos);
+  CHECK(lt::text_of(dir / "video.m3u8").find("#EXT-X-ENDLIST") == std::string::npos);
+  // What dying while writing leaves: a half-written temporary file, and a
+  // finished segment the index does not list yet.
+  lt::write_file(dir / ".v_3.m4s.tmp", {1, 2, 3});
+  lt::write_file(dir / ".recording_video.m3u8.tmp", {'#'});
+  lt::write_file(dir / "v_3.m4s", std::vector<uint8_t>(4096, 0xee));
+
+  Packager packager(run.config, run.options);
+  CHECK(packager.view("k") == nullptr);
+  const auto result = packager.recover_stream("k", true);
+  CHECK(result.recorded);
+  CHECK(result.vod_playlist == "vods/k.m3u8");
+  CHECK(result.vod_mp4 == "vods/k.mp4");
+  CHECK(result.duration_seconds == Approx(4.0).margin(0.05));
+  CHECK_FALSE(fs::exists(dir / ".v_3.m4s.tmp"));
+  CHECK_FALSE(fs::exists(dir / ".recording_video.m3u8.tmp"));
+
+  const auto video = lt::segments_of(run.vods() / "k_video.m3u8");
+  REQUIRE(video.size() == 2);
+  CHECK(video.back().uri == "../live/k/v_2.m4s");
+  CHECK(lt::segments_of(run.vods() / "k_audio.m3u8").size() == 2);
+  CHECK(lt::text_of(dir / "video.m3u8").find("#EXT-X-ENDLIST") != std::string::npos);
+  CHECK(lt::text_of(dir / "manifest.mpd").find("type=\"static\"") != std::string::npos);
+  for (const char* entry : {"k.m3u8", "k.mpd", "k.mp4"}) {
+    const auto decoded = lt::decode(run.vods() / entry);
+    INFO(entry << ": " << decoded.output);
+    CHECK(decoded.status == 0);
+    CHECK(decoded.output.empty());
+  }
+  const fs::path mp4 = run.vods() / "k.mp4";
+  CHECK(lt::packet_count(mp4, "v:0") == 120);  // 4 s at 30 fps
+  CHECK(lt::mp4_duration(mp4) == Approx(4.0).margin(0.1));
+  CHECK(lt::faststart(mp4));
+}
+
+TEST_CASE("an unrecorded stream's playlists are closed after a crash", "[packager]") {
+  const lt::Demuxed media = lt::demux_flv(lt::fixture("av"));
+  lt::Run run;
+  package_and_die(run, "u", false, media, 5000);
+  const fs::path dir = run.live("u");
+  REQUIRE(fs::exists(dir / "video.m3u8"));
+  CHECK_FALSE(fs::exists(dir / "recording_video.m3u8"));
+  lt::write_file(dir / ".v_3.m4s.tmp", {1, 2, 3});
+
+  Packager packager(run.config, run.options);
+  const auto result = packager.recover_stream("u", false);
+  CHECK_FALSE(result.recorded);
+  CHECK_FALSE(result.vod_mp4.has_value());
+  CHECK_FALSE(fs::exists(run.vods()));
+  CHECK_FALSE(fs::exists(dir / ".v_3.m4s.tmp"));
+  CHECK(lt::count_of(lt::text_of(dir / "video.m3u8"), "#EXT-X-ENDLIST") == 1);
+  CHECK(lt::count_of(lt::text_of(dir / "audio.m3u8"), "#EXT-X-ENDLIST") == 1);
+  const auto hls = lt::decode(dir / "index.m3u8");
+  INFO(hls.output);
+  CHECK(hls.status == 0);
+  CHECK(hls.output.empty());
+}
+
+TEST_CASE("recovering a stream still held in memory ends it", "[packager]") {
+  const lt::Demuxed media = lt::demux_flv(lt::fixture("av"));
+  lt::Run run;
+  Packager packager(run.config, run.options);
+  auto sink = packager.open(PublishGrant{"m", true});
+  lt::feed(*sink, media);
+  sink->finish(looplive::core::EndReason::shutdown);
+  const auto result = packager.recover_stream("m", true);
+  CHECK(result.recorded);
+  CHECK(lt::segments_of(run.vods() / "m_video.m3u8").size() == 3);
+  CHECK(packager.view("m") == nullptr);
+}
