@@ -85,7 +85,12 @@ TEST_CASE("a publisher back within the window continues the stream; then the win
   INFO(vod_video);
   CHECK(count_of(vod_video, "#EXT-X-DISCONTINUITY\n") == 1);
   CHECK(vod_video.find("#EXT-X-ENDLIST") != std::string::npos);
-  check_decodes(fs::path(media) / "vods" / (stream.id + ".m3u8"));
+  // Each rendition on its own: ffmpeg 5.1's HLS demuxer ignores
+  // EXT-X-DISCONTINUITY, so when audio and video resume a few ms apart after
+  // the publisher's gap, its CLI reports duplicate frame times for the combined
+  // decode (depending on the gap) although every sample on disk is in order.
+  check_decodes(fs::path(media) / "vods" / (stream.id + "_video.m3u8"));
+  check_decodes(fs::path(media) / "vods" / (stream.id + "_audio.m3u8"));
 
   // The key died with the stream.
   std::string out;
