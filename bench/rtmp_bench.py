@@ -108,7 +108,7 @@ class Looplive:
                        check=True)
         self.env = dict(os.environ, LOOPLIVE_DATABASE_URL=
                         f"host=127.0.0.1 port={self.pg_port} dbname=looplive user=postgres",
-                        LOOPLIVE_API_TOKENS="bench-token")
+                        LOOPLIVE_API_TOKENS="bench-token-0123456789")
         self.config = work / "looplive.yaml"
         self.config.write_text(self.render_config())
         self.proc = None
@@ -326,7 +326,10 @@ def first_playlist_and_edge(server, fixture, runs, work):
                     media_end = started + sum(durations[: i + 1])
                     delays.append(now - media_end)
                 seen = len(durations)
+                if seen >= 4:  # enough for both figures; no need to publish the whole file
+                    break
             time.sleep(0.01)
+        pub.terminate()
         pub.wait(30)
         if first is not None:
             firsts.append(first)
@@ -339,6 +342,41 @@ def accept_latency(server, count):
                          text=True, timeout=600).stdout
     match = re.search(r"p50=([0-9.]+) p90=([0-9.]+) p99=([0-9.]+)", out)
     return (float(match.group(1)), float(match.group(3))) if match else (None, None)
+
+
+def api_latency(server, rate=200, seconds=10):
+    """p50/p95 of GET /v1/streams/{id} sent at a steady `rate` per second over
+    keep-alive connections (one per sender thread), as the backend would."""
+    import http.client
+    import threading
+    key = server.create_streams(1)[0]
+    path = f"/v1/streams/{server.keys[key]}"
+    headers = {"Authorization": "Bearer bench-token-0123456789"}
+    latencies, lock = [], threading.Lock()
+    senders, total = 8, rate * seconds
+    start = time.monotonic()
+
+    def sender(index):
+        conn = http.client.HTTPConnection("127.0.0.1", server.api_port, timeout=10)
+        for n in range(index, total, senders):
+            due = start + n / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            t0 = time.monotonic()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            with lock:
+                latencies.append((time.monotonic() - t0) * 1000 if response.status == 200 else None)
+
+    threads = [threading.Thread(target=sender, args=(i,)) for i in range(senders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ok = [v for v in latencies if v is not None]
+    return pct(ok, 0.5), pct(ok, 0.95), len(latencies) - len(ok)
 
 
 def pct(values, p):
@@ -394,6 +432,9 @@ def main():
             r["edge_p50"], r["edge_p95"] = pct(delays, 0.5), pct(delays, 0.95)
             print(f"[{server.name}] accept latency over {args.accepts} publishes ...", flush=True)
             r["accept_p50"], r["accept_p99"] = accept_latency(server, args.accepts)
+            if server is looplive and hook:
+                print("[looplive] control API latency at 200 requests/s ...", flush=True)
+                r["api_p50"], r["api_p95"], r["api_failed"] = api_latency(server)
             max_ok = 0
             for n in steps + [int(s) for s in args.max_search.split(",") if s]:
                 if n not in steps and max_ok < steps[-1]:
@@ -427,7 +468,9 @@ def write_results(results, steps, args):
     rows = [("time to first playable playlist (median of %d)" % args.first_runs, "first_playlist", " s"),
             ("live-edge delay p50", "edge_p50", " s"), ("live-edge delay p95", "edge_p95", " s"),
             ("publish accepted, p50 (key check included)", "accept_p50", " ms"),
-            ("publish accepted, p99", "accept_p99", " ms")]
+            ("publish accepted, p99", "accept_p99", " ms"),
+            ("control API GET /v1/streams/{id} at 200 req/s, p50", "api_p50", " ms"),
+            ("control API GET /v1/streams/{id} at 200 req/s, p95", "api_p95", " ms")]
     lines = ["| measure | looplive | nginx-rtmp | looplive / nginx-rtmp |", "| --- | --- | --- | --- |"]
     for label, key, unit in rows:
         lines.append(f"| {label} | {fmt(a.get(key), unit)} | {fmt(b.get(key), unit)} | "
