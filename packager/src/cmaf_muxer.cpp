@@ -1,5 +1,7 @@
 #include "cmaf_muxer.hpp"
 
+#include "ffmpeg_codec.hpp"
+
 #include <cstring>
 #include <utility>
 
@@ -22,21 +24,6 @@ constexpr AVRational kMilliseconds{1, 1000};
 // offset (measured with ffprobe), while we need the input timeline unchanged.
 constexpr const char* kMovFlags = "+frag_custom+empty_moov+default_base_moof+frag_discont";
 
-AVCodecID codec_id(core::Codec codec) {
-  switch (codec) {
-    case core::Codec::h264:
-      return AV_CODEC_ID_H264;
-    case core::Codec::hevc:
-      return AV_CODEC_ID_HEVC;
-    case core::Codec::av1:
-      return AV_CODEC_ID_AV1;
-    case core::Codec::aac:
-      return AV_CODEC_ID_AAC;
-    case core::Codec::opus:
-      return AV_CODEC_ID_OPUS;
-  }
-  return AV_CODEC_ID_NONE;
-}
 
 void release_payload(void* opaque, uint8_t*) {
   delete static_cast<core::SharedBytes*>(opaque);
@@ -44,7 +31,7 @@ void release_payload(void* opaque, uint8_t*) {
 
 core::Status describe(AVStream* stream, const core::TrackInfo& track) {
   AVCodecParameters* par = stream->codecpar;
-  par->codec_id = codec_id(track.codec);
+  par->codec_id = ffmpeg_codec_id(track.codec);
   if (!track.codec_config.empty()) {
     const size_t size = track.codec_config.size();
     par->extradata = static_cast<uint8_t*>(av_mallocz(size + AV_INPUT_BUFFER_PADDING_SIZE));

@@ -1,5 +1,7 @@
 #include "thumbnailer.hpp"
 
+#include "ffmpeg_codec.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -15,19 +17,6 @@ namespace {
 
 // A JPEG quantizer scale: 2 is near lossless, 31 the coarsest.
 constexpr int kJpegQuality = 5;
-
-AVCodecID decoder_id(core::Codec codec) {
-  switch (codec) {
-    case core::Codec::h264:
-      return AV_CODEC_ID_H264;
-    case core::Codec::hevc:
-      return AV_CODEC_ID_HEVC;
-    case core::Codec::av1:
-      return AV_CODEC_ID_AV1;
-    default:
-      return AV_CODEC_ID_NONE;
-  }
-}
 
 bool full_range(const AVFrame& frame) {
   const auto format = static_cast<AVPixelFormat>(frame.format);
@@ -46,7 +35,7 @@ Thumbnailer::~Thumbnailer() {
 
 core::Result<std::unique_ptr<Thumbnailer>> Thumbnailer::open(const core::TrackInfo& track,
                                                              int max_width) {
-  const AVCodec* codec = avcodec_find_decoder(decoder_id(track.codec));
+  const AVCodec* codec = avcodec_find_decoder(ffmpeg_codec_id(track.codec));
   if (codec == nullptr)
     return core::Error{"no decoder for " + std::string(core::codec_name(track.codec))};
   std::unique_ptr<Thumbnailer> out(new Thumbnailer());
