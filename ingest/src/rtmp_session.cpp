@@ -152,12 +152,12 @@ void RtmpSession::on_read(size_t bytes) {
          acknowledgement_payload(static_cast<uint32_t>(bytes_in_)));
   }
 
-  std::vector<RtmpMessage> messages;
-  auto consumed = reader_.feed(std::span<const uint8_t>(in_.data(), in_used_), messages);
+  parsed_.clear();  // reused: no allocation per read
+  auto consumed = reader_.feed(std::span<const uint8_t>(in_.data(), in_used_), parsed_);
   if (!consumed) return close(core::EndReason::protocol_error, consumed.error().message);
   std::memmove(in_.data(), in_.data() + *consumed, in_used_ - *consumed);
   in_used_ -= *consumed;
-  for (auto& message : messages) pending_.push_back(std::move(message));
+  for (auto& message : parsed_) pending_.push_back(std::move(message));
   process_pending();
   read_chunks();
 }

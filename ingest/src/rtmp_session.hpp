@@ -91,6 +91,7 @@ class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
   bool reading_ = false;
   ChunkReader reader_;
   ChunkWriter writer_;
+  std::vector<RtmpMessage> parsed_;  // the last read's messages
   std::deque<RtmpMessage> pending_;  // parsed, not handled yet (held while admission runs)
   uint64_t bytes_in_ = 0;
   uint64_t last_ack_ = 0;
