@@ -5,7 +5,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include <signal.h>
 
 #include <algorithm>
 #include <atomic>
@@ -49,16 +48,6 @@ struct OriginService::State {
 
 namespace {
 
-// Under load, a client hanging up in the middle of a sendfile(2) has killed
-// the process with SIGPIPE (http::Server blocks the signal around each call
-// but can still leave it pending). A server has no use for SIGPIPE: unless the
-// application chose a disposition itself, ignore it.
-void ignore_sigpipe_unless_handled() {
-  struct sigaction current {};
-  if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL)
-    ::signal(SIGPIPE, SIG_IGN);
-}
-
 std::string stat_lines(const http::Stats& stats) {
   return fmt::format(
       "# TYPE looplive_origin_connections_open gauge\n"
@@ -90,7 +79,6 @@ OriginService::~OriginService() {
 }
 
 void OriginService::start() {
-  ignore_sigpipe_unless_handled();
   server_->start();
   net::post(state_->sweep_timer.get_executor(), [state = state_] { state->schedule_sweep(state); });
 }
