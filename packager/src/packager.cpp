@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <shared_mutex>
 #include <unordered_map>
 
 #include "ffmpeg_log.hpp"
@@ -42,8 +43,10 @@ PublisherSettings publisher_settings(const core::PackagerConfig& config,
 }  // namespace
 
 // Streams from their first open() to end_stream().
+// Read by every origin request (view()), changed only when a stream opens or
+// ends: readers share the lock and never wait for one another.
 struct Packager::Registry {
-  mutable std::mutex mutex;
+  mutable std::shared_mutex mutex;
   std::unordered_map<std::string, std::shared_ptr<StreamState>> streams;
 };
 
@@ -71,7 +74,7 @@ std::shared_ptr<core::PacketSink> Packager::open(const core::PublishGrant& grant
 }
 
 std::shared_ptr<const LiveView> Packager::view(const std::string& stream_id) const {
-  std::lock_guard lock(registry_->mutex);
+  std::shared_lock lock(registry_->mutex);
   const auto found = registry_->streams.find(stream_id);
   return found == registry_->streams.end() ? nullptr : found->second->slot->view.load();
 }
