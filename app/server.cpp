@@ -30,7 +30,11 @@ Server::Server(const core::Config& config, core::SinkFactory* sinks)
       blocking_(config.server.blocking_threads),
       media_(io_thread_count(config.server)),
       replacement_sinks_(sinks) {
-  if (!replacement_sinks_) packager_ = std::make_unique<packager::Packager>(config_.packager);
+  if (!replacement_sinks_) {
+    packager::PackagerOptions options;
+    options.thumbnails = config_.packager.thumbnails;
+    packager_ = std::make_unique<packager::Packager>(config_.packager, std::move(options));
+  }
 }
 
 Server::~Server() {

@@ -172,6 +172,7 @@ void read_packager(Section s, PackagerConfig& c) {
   bool write = c.write_live_to_disk;
   s.read_bool("write_live_to_disk", write);
   c.write_live_to_disk = write;
+  s.read_bool("thumbnails", c.thumbnails);
   s.finish();
 }
 

@@ -13,9 +13,10 @@ using namespace std::chrono_literals;
 namespace {
 
 struct LiveServer {
-  LiveServer() : media_root(make_scratch_dir("media")) {
+  explicit LiveServer(bool thumbnails = false) : media_root(make_scratch_dir("media")) {
     core::Config config = test_config(PgCluster::shared());
     config.packager.media_root = media_root;
+    config.packager.thumbnails = thumbnails;
     server = std::make_unique<app::Server>(config);
     server->start();
   }
@@ -74,7 +75,7 @@ std::string player(const std::string& kind, const std::string& url) {
 
 TEST_CASE("viewers play a live show over HTTP with ffmpeg, hls.js and dash.js",
           "[integration][origin][player]") {
-  LiveServer live;
+  LiveServer live(/*thumbnails=*/true);
   auto stream = live.server->streams().create(std::nullopt, false);
   std::string dir = make_scratch_dir("play");
   std::string fixture = long_h264_aac_fixture().path;
@@ -94,6 +95,13 @@ TEST_CASE("viewers play a live show over HTTP with ffmpeg, hls.js and dash.js",
     CHECK(status == 0);
     CHECK(errors.empty());
   }
+  // packager.thumbnails: the poster of the latest segment, served as a JPEG.
+  std::string poster;
+  CHECK(run_command({"ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width", "-of", "csv=p=0",
+                     live.http("/live/" + id + "/thumbnail.jpg")},
+                    &poster, 30s) == 0);
+  CHECK(poster.rfind("mjpeg,320", 0) == 0);
+
   player("hls", live.http("/live/" + id + "/index.m3u8?session=hls-viewer"));
   player("dash", live.http("/live/" + id + "/manifest.mpd?session=dash-viewer"));
 

@@ -50,7 +50,7 @@ server: {io_threads: 3, blocking_threads: 4}
 log: {level: debug, loggers: {ingest: trace}}
 rtmp: {host: 127.0.0.1, port: 19350, app: shop, idle_timeout_ms: 5000, max_connections: 7}
 database: {url: "host=/tmp dbname=x", connect_timeout_ms: 500}
-packager: {segment_duration_ms: 4000, live_window: 10, write_live_to_disk: false}
+packager: {segment_duration_ms: 4000, live_window: 10, write_live_to_disk: false, thumbnails: true}
 )",
                              "t.yaml");
   CHECK(config.server.io_threads == 3);
@@ -66,6 +66,7 @@ packager: {segment_duration_ms: 4000, live_window: 10, write_live_to_disk: false
   CHECK(config.packager.segment_duration == std::chrono::seconds(4));
   CHECK(config.packager.live_window == 10);
   CHECK_FALSE(config.packager.write_live_to_disk);
+  CHECK(config.packager.thumbnails);
 }
 
 TEST_CASE("control API, lifecycle and webhook sections are read", "[core][config]") {

@@ -47,6 +47,7 @@ struct PackagerConfig {
   std::chrono::milliseconds fragment_duration{500};   // CMAF chunk inside a segment
   uint32_t live_window = 6;                            // segments listed in a live playlist
   bool write_live_to_disk = true;  // also keep the live window on disk (recorded streams always are)
+  bool thumbnails = false;  // a JPEG of each segment's first keyframe as live/{id}/thumbnail.jpg
 };
 
 // The HTTP origin players and CDNs pull HLS and DASH from.
