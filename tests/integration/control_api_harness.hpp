@@ -180,19 +180,7 @@ class WebhookReceiver {
 // A database of its own in the shared cluster, so no other case's streams
 // are recovered or listed.
 inline core::DatabaseConfig fresh_database(const std::string& name) {
-  PgCluster& cluster = PgCluster::shared();
-  std::string output;
-  const std::string port = std::to_string(cluster.port());
-  run_command({"psql", "-q", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", "postgres",
-               "-c", "DROP DATABASE IF EXISTS " + name},
-              &output);
-  if (run_command({"psql", "-q", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", "postgres",
-                   "-c", "CREATE DATABASE " + name},
-                  &output) != 0)
-    throw std::runtime_error("cannot create database " + name + ": " + output);
-  core::DatabaseConfig config = cluster.config();
-  config.url = cluster.url() + " dbname=" + name;
-  return config;
+  return PgCluster::shared().fresh_database(name);
 }
 
 inline core::Config api_test_config(const core::DatabaseConfig& database,

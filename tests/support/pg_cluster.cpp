@@ -1,5 +1,9 @@
 #include "pg_cluster.hpp"
 
+#include <catch2/catch.hpp>
+
+#include "process.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -131,6 +135,28 @@ void PgCluster::run_script(const std::string& command, bool with_port) {
 
 std::string PgCluster::url() const {
   return "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=looplive user=postgres";
+}
+
+core::DatabaseConfig PgCluster::fresh_database(const std::string& name) const {
+  const std::string port = std::to_string(port_);
+  for (const char* statement : {"DROP DATABASE IF EXISTS ", "CREATE DATABASE "}) {
+    std::string output;
+    if (run_command({"psql", "-q", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", "postgres",
+                     "-c", statement + name},
+                    &output) != 0)
+      throw std::runtime_error("cannot create database " + name + ": " + output);
+  }
+  core::DatabaseConfig database = config();
+  database.url = "host=127.0.0.1 port=" + port + " dbname=" + name + " user=postgres";
+  return database;
+}
+
+PgCluster::StartOnExit::~StartOnExit() {
+  try {
+    cluster.start();
+  } catch (const std::exception& error) {
+    WARN("could not restart the cluster: " << error.what());
+  }
 }
 
 core::DatabaseConfig PgCluster::config() const {

@@ -24,6 +24,16 @@ class PgCluster {
   bool running() const { return running_; }
 
   core::DatabaseConfig config() const;
+  // A database of its own in this cluster, dropped and created anew, so a
+  // test sees no other test's rows.
+  core::DatabaseConfig fresh_database(const std::string& name) const;
+
+  // Starts the cluster again when it leaves scope, even if the test that
+  // stopped it failed on the way.
+  struct StartOnExit {
+    PgCluster& cluster;
+    ~StartOnExit();
+  };
   std::string url() const;
   uint16_t port() const { return port_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }

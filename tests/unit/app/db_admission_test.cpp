@@ -138,16 +138,7 @@ TEST_CASE("DbAdmission reports unavailable while the database is down, and recov
   const auto created = f.streams.create(std::nullopt, false);
   CapturedLog log;
   {
-    struct RestartOnExit {
-      PgCluster& cluster;
-      ~RestartOnExit() {
-        try {
-          cluster.start();
-        } catch (const std::exception& error) {
-          WARN("could not restart the cluster: " << error.what());
-        }
-      }
-    } restart{f.cluster};
+    PgCluster::StartOnExit restart{f.cluster};
     f.cluster.stop();
     const auto outcome = f.check(created.key);
     CHECK(outcome.result.verdict == AdmissionVerdict::unavailable);

@@ -21,30 +21,6 @@ using looplive::test::PgCluster;
 
 namespace {
 
-// Brings the shared cluster back even when a test stops it and then fails.
-struct RestartOnExit {
-  PgCluster& cluster;
-  ~RestartOnExit() {
-    try {
-      cluster.start();
-    } catch (const std::exception& error) {
-      WARN("could not restart the cluster: " << error.what());
-    }
-  }
-};
-
-// A database of its own in the shared cluster, for tests that need an empty schema.
-looplive::core::DatabaseConfig fresh_database(PgCluster& cluster, const std::string& name) {
-  pqxx::connection admin(cluster.url());
-  pqxx::nontransaction txn(admin);
-  txn.exec("DROP DATABASE IF EXISTS " + txn.quote_name(name));
-  txn.exec("CREATE DATABASE " + txn.quote_name(name));
-  auto config = cluster.config();
-  config.url = "host=127.0.0.1 port=" + std::to_string(cluster.port()) + " dbname=" + name +
-               " user=postgres";
-  return config;
-}
-
 int latest_version() {
   return looplive::db::migrations().back().version;
 }
@@ -61,7 +37,7 @@ TEST_CASE("migrations are embedded in version order") {
 
 TEST_CASE("migrate applies every migration once and is idempotent") {
   auto& cluster = PgCluster::shared();
-  Database database(fresh_database(cluster, "migrate_once"));
+  Database database(cluster.fresh_database("migrate_once"));
   CHECK(database.schema_version() == 0);
 
   database.migrate();
@@ -80,7 +56,7 @@ TEST_CASE("migrate applies every migration once and is idempotent") {
 
 TEST_CASE("concurrent migrations from two Database objects both succeed") {
   auto& cluster = PgCluster::shared();
-  const auto config = fresh_database(cluster, "migrate_race");
+  const auto config = cluster.fresh_database("migrate_race");
   for (int round = 0; round < 3; ++round) {
     Database first(config);
     Database second(config);
@@ -114,7 +90,7 @@ TEST_CASE("ping and calls fail with Unavailable while the server is down, then r
   REQUIRE(database.pool().idle_count() >= 1);
 
   {
-    RestartOnExit restart{cluster};
+    PgCluster::StartOnExit restart{cluster};
     cluster.stop();
     CHECK_FALSE(database.ping());
     try {
@@ -146,7 +122,7 @@ TEST_CASE("idle connections killed by a restart are replaced without an error") 
   const auto created = streams.create(std::nullopt, true);
   REQUIRE(database.pool().idle_count() >= 1);
   {
-    RestartOnExit restart{cluster};
+    PgCluster::StartOnExit restart{cluster};
     cluster.stop();
   }
   // The idle connection died with the old server; the caller must not notice.
@@ -160,7 +136,7 @@ TEST_CASE("Unavailable messages leave the connection string out") {
   auto config = cluster.config();
   config.url += " password=hunter2-secret";
   Database database(config);
-  RestartOnExit restart{cluster};
+  PgCluster::StartOnExit restart{cluster};
   cluster.stop();
   try {
     database.schema_version();
