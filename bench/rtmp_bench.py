@@ -93,7 +93,26 @@ def rss_bytes(pid):
     return total
 
 
-class Looplive:
+class BenchServer:
+    """What both servers share: an RTMP port, a child process, a way to stop it."""
+    stop_signal = signal.SIGTERM
+    proc = None
+    rtmp_port = 0
+
+    def url(self, key):
+        return f"rtmp://127.0.0.1:{self.rtmp_port}/live/{key}"
+
+    def stop(self):
+        if self.proc:
+            self.proc.send_signal(self.stop_signal)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.proc = None
+
+
+class Looplive(BenchServer):
     name = "looplive"
 
     def __init__(self, work):
@@ -151,28 +170,17 @@ packager: {{media_root: {self.media}, segment_duration_ms: 2000}}
                                      stdout=self.log, stderr=subprocess.STDOUT)
         wait_port(self.rtmp_port)
 
-    def url(self, key):
-        return f"rtmp://127.0.0.1:{self.rtmp_port}/live/{key}"
-
     def playlist(self, key):
         return self.media / "live" / self.keys[key] / "video.m3u8"
-
-    def stop(self):
-        if self.proc:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            self.proc = None
 
     def close(self):
         self.stop()
         subprocess.run([str(ROOT / "scripts" / "pg-cluster"), "stop", str(self.pg_dir)])
 
 
-class NginxRtmp:
+class NginxRtmp(BenchServer):
     name = "nginx-rtmp"
+    stop_signal = signal.SIGQUIT  # graceful: nginx-rtmp finishes its recordings
 
     def __init__(self, work, hook_url, key_source):
         self.work = work
@@ -224,20 +232,8 @@ http {{
                                      stdout=self.log, stderr=subprocess.STDOUT)
         wait_port(self.rtmp_port)
 
-    def url(self, key):
-        return f"rtmp://127.0.0.1:{self.rtmp_port}/live/{key}"
-
     def playlist(self, key):
         return self.work / "hls" / f"{key}.m3u8"
-
-    def stop(self):
-        if self.proc:
-            self.proc.send_signal(signal.SIGQUIT)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            self.proc = None
 
     def close(self):
         self.stop()
@@ -419,6 +415,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, media)")
     args = parser.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
+    # Killed or interrupted, still stop the servers and the database (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     work = Path(tempfile.mkdtemp(prefix="looplive-bench-"))
     os.chmod(work, 0o755)
