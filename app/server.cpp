@@ -11,7 +11,6 @@
 #include "looplive/ingest/rtmp_server.hpp"
 #include "looplive/packager/packager.hpp"
 #include "rejection_notifier.hpp"
-#include "strand_sink_factory.hpp"
 #include "stream_lifecycle.hpp"
 #include "vod_finalizer.hpp"
 
@@ -27,12 +26,14 @@ unsigned io_thread_count(const core::ServerConfig& config) {
 
 Server::Server(const core::Config& config, core::SinkFactory* sinks)
     : config_(config),
+      io_(io_thread_count(config.server)),
       blocking_(config.server.blocking_threads),
-      media_(io_thread_count(config.server)),
+      disk_(io_thread_count(config.server)),
       replacement_sinks_(sinks) {
   if (!replacement_sinks_) {
     packager::PackagerOptions options;
     options.thumbnails = config_.packager.thumbnails;
+    options.disk_executor = [this](std::function<void()> job) { net::post(disk_, std::move(job)); };
     packager_ = std::make_unique<packager::Packager>(config_.packager, std::move(options));
   }
 }
@@ -63,31 +64,27 @@ void Server::start(std::chrono::milliseconds database_wait) {
   // The origin counts viewers, so it starts before the parts that report them.
   start_origin();
 
-  // Ingest -> per-stream strand -> lifecycle -> packager: the lifecycle hears
-  // that a publish finished only once the packager has taken its last packet.
+  // Ingest -> lifecycle -> packager, on the publisher's I/O thread: the
+  // lifecycle hears that a publish finished only once the packager has taken
+  // its last packet. The packager hands its file writes to the disk pool.
   finalizer_ = std::make_unique<VodFinalizer>(packager_.get());
   lifecycle_ = std::make_unique<StreamLifecycle>(StreamLifecycle::Dependencies{
-      io_, blocking_, replacement_sinks_ ? *replacement_sinks_ : *packager_, *streams_, registry_,
-      *finalizer_, *webhooks_, control_api::PublicUrls::from(config_.api), viewers_, &figures_,
-      config_.lifecycle.reconnect_window});
-  core::SinkFactory* ingest_sinks = lifecycle_.get();
-  if (!replacement_sinks_) {
-    strand_sinks_ = std::make_unique<StrandSinkFactory>(*lifecycle_, media_);
-    ingest_sinks = strand_sinks_.get();
-  }
+      io_.main(), blocking_, replacement_sinks_ ? *replacement_sinks_ : *packager_, *streams_,
+      registry_, *finalizer_, *webhooks_, control_api::PublicUrls::from(config_.api), viewers_,
+      &figures_, config_.lifecycle.reconnect_window});
   lifecycle_->recover();
   webhooks_->start();
 
   admission_ = std::make_unique<DbAdmission>(*streams_, blocking_);
   admission_->measure_into(&key_checks_);
   admission_->on_refused(RejectionNotifier(*webhook_queue_, *webhooks_));
-  rtmp_ = std::make_unique<ingest::RtmpServer>(io_, config_.rtmp, *admission_, registry_,
-                                               *ingest_sinks);
+  rtmp_ =
+      std::make_unique<ingest::RtmpServer>(io_, config_.rtmp, *admission_, registry_, *lifecycle_);
   rtmp_->set_figures(&figures_);
   rtmp_->start();
   start_control_api();
 
-  signals_ = std::make_unique<net::signal_set>(io_, SIGINT, SIGTERM);
+  signals_ = std::make_unique<net::signal_set>(io_.main(), SIGINT, SIGTERM);
   signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     core::logger("app")->info("signal {} received, shutting down", signal);
@@ -96,9 +93,9 @@ void Server::start(std::chrono::milliseconds database_wait) {
     stopped_cv_.notify_all();
   });
 
-  unsigned threads = io_thread_count(config_.server);
-  for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
-  log->info("looplive started: {} I/O threads, {} blocking threads", threads,
+  io_.start();
+  started_ = true;
+  log->info("looplive started: {} I/O threads, {} blocking threads", io_.size(),
             config_.server.blocking_threads);
 }
 
@@ -140,8 +137,8 @@ void Server::start_control_api() {
   dependencies.listeners_up = [this] {
     return rtmp_ && rtmp_->port() != 0 && api_ && api_->port() != 0;
   };
-  api_ =
-      std::make_unique<control_api::ControlApi>(io_, std::move(settings), std::move(dependencies));
+  api_ = std::make_unique<control_api::ControlApi>(io_.main(), std::move(settings),
+                                                   std::move(dependencies));
   api_->start();
 }
 
@@ -183,14 +180,13 @@ void Server::stop() {
   if (rtmp_) rtmp_->stop();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (rtmp_ && rtmp_->connection_count() > 0 && std::chrono::steady_clock::now() < deadline &&
-         !threads_.empty())
+         started_)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  media_.join();  // every finished publish has written its last segment and playlists
-  blocking_.join();
+  blocking_.join();  // streams ended by now have their VODs
+  disk_.join();      // every finished publish has written its last segment and playlists
   if (webhooks_) webhooks_->stop();
   io_.stop();
-  for (auto& thread : threads_) thread.join();
-  threads_.clear();
+  io_.join();
   core::logger("app")->info("looplive stopped");
 }
 

@@ -8,8 +8,10 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include "looplive/core/io_threads.hpp"
 
 #include "looplive/core/config.hpp"
 #include "looplive/core/ingest_figures.hpp"
@@ -88,9 +90,9 @@ class Server {
 
   // Declared in dependency order: destroyed in reverse, users before what they use.
   core::Config config_;
-  boost::asio::io_context io_;
-  boost::asio::thread_pool blocking_;
-  boost::asio::thread_pool media_;  // per-stream strands: muxing and segment writes
+  core::IoThreads io_;                 // connections, and the packaging of what they receive
+  boost::asio::thread_pool blocking_;  // database, VOD finalisation
+  boost::asio::thread_pool disk_;      // the packager's file writes, each stream's in order
   core::PublisherRegistry registry_;
   core::IngestFiguresRegistry figures_;
   core::LatencyHistogram key_checks_;
@@ -104,7 +106,6 @@ class Server {
   std::unique_ptr<control_api::WebhookDispatcher> webhooks_;
   std::unique_ptr<VodFinalizer> finalizer_;
   std::unique_ptr<StreamLifecycle> lifecycle_;
-  std::unique_ptr<core::SinkFactory> strand_sinks_;
   std::unique_ptr<DbAdmission> admission_;
   std::unique_ptr<ingest::RtmpServer> rtmp_;
   std::unique_ptr<PackagerLiveSource> live_source_;
@@ -112,11 +113,11 @@ class Server {
   std::unique_ptr<OriginViewerSource> origin_viewers_;
   std::unique_ptr<control_api::ControlApi> api_;
   std::unique_ptr<boost::asio::signal_set> signals_;
-  std::vector<std::thread> threads_;
   std::mutex stop_mutex_;
   std::condition_variable stopped_cv_;
   bool stop_requested_ = false;
   bool stopped_ = false;
+  bool started_ = false;  // the I/O threads run
 };
 
 }  // namespace looplive::app

@@ -29,7 +29,7 @@ std::string peer_address(const tcp::endpoint& endpoint) {
 
 }  // namespace
 
-Listener::Listener(net::io_context& io, std::string name, std::string host, uint16_t port,
+Listener::Listener(core::IoContexts io, std::string name, std::string host, uint16_t port,
                    ServerLimits limits, Handler handler)
     : io_(io),
       host_(std::move(host)),
@@ -37,7 +37,7 @@ Listener::Listener(net::io_context& io, std::string name, std::string host, uint
       limits_(limits),
       handler_(std::move(handler)),
       log_(core::logger(name)),
-      acceptor_(net::make_strand(io)),
+      acceptor_(net::make_strand(io.main())),
       retry_timer_(acceptor_.get_executor()) {}
 
 void Listener::start() {
@@ -53,7 +53,7 @@ void Listener::start() {
 
 void Listener::accept_next() {
   if (stopping()) return;
-  acceptor_.async_accept(net::make_strand(io_),
+  acceptor_.async_accept(net::make_strand(io_.next()),
                          [self = shared_from_this()](error_code ec, tcp::socket socket) {
                            if (self->stopping() || ec == net::error::operation_aborted) return;
                            if (ec) {

@@ -9,8 +9,10 @@
 
 #include <spdlog/logger.h>
 #include <boost/asio/io_context.hpp>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include "looplive/core/io_threads.hpp"
 
 #include "looplive/http/server.hpp"
 #include "stats_counters.hpp"
@@ -24,7 +26,7 @@ class Connection;
 // outlives the Server object for as long as any of them still runs.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(boost::asio::io_context& io, std::string name, std::string host, uint16_t port,
+  Listener(core::IoContexts io, std::string name, std::string host, uint16_t port,
            ServerLimits limits, Handler handler);
 
   void start();
@@ -48,7 +50,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   const char* admit(const std::shared_ptr<Connection>& connection, const std::string& peer,
                     uint64_t id);
 
-  boost::asio::io_context& io_;
+  core::IoContexts io_;
   const std::string host_;
   const uint16_t requested_port_;
   const ServerLimits limits_;

@@ -4,7 +4,7 @@
 
 namespace looplive::http {
 
-Server::Server(boost::asio::io_context& io, std::string name, std::string host, uint16_t port,
+Server::Server(core::IoContexts io, std::string name, std::string host, uint16_t port,
                ServerLimits limits, Handler handler)
     : listener_(std::make_shared<detail::Listener>(io, std::move(name), std::move(host), port,
                                                    limits, std::move(handler))) {}

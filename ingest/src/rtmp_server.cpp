@@ -10,16 +10,19 @@ namespace looplive::ingest {
 namespace net = boost::asio;
 using boost::system::error_code;
 
-RtmpServer::RtmpServer(net::io_context& io, const core::RtmpConfig& config, core::Admission& admission,
-                       core::PublisherRegistry& registry, core::SinkFactory& sinks)
+RtmpServer::RtmpServer(core::IoContexts io, const core::RtmpConfig& config,
+                       core::Admission& admission, core::PublisherRegistry& registry,
+                       core::SinkFactory& sinks)
     : io_(io),
       config_(config),
       admission_(admission),
       registry_(registry),
       sinks_(sinks),
-      acceptor_(net::make_strand(io)) {}
+      acceptor_(net::make_strand(io.main())) {}
 
-RtmpServer::~RtmpServer() { stop(); }
+RtmpServer::~RtmpServer() {
+  stop();
+}
 
 void RtmpServer::start() {
   net::ip::tcp::endpoint endpoint(net::ip::make_address(config_.host), config_.port);
@@ -27,7 +30,8 @@ void RtmpServer::start() {
   acceptor_.set_option(net::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
   acceptor_.listen(net::socket_base::max_listen_connections);
-  core::logger("ingest")->info("RTMP listening on {}:{} (app '{}')", config_.host, port(), config_.app);
+  core::logger("ingest")->info("RTMP listening on {}:{} (app '{}')", config_.host, port(),
+                               config_.app);
   accept_next();
 }
 
@@ -38,36 +42,38 @@ uint16_t RtmpServer::port() const {
 }
 
 void RtmpServer::accept_next() {
-  acceptor_.async_accept(net::make_strand(io_), [this](error_code ec, net::ip::tcp::socket socket) {
-    if (stopping_) return;
-    if (ec) {
-      // Running out of descriptors must not stop the listener for good.
-      core::logger("ingest")->warn("accept failed: {}", ec.message());
-      if (ec == net::error::operation_aborted) return;
-      return accept_next();
-    }
-    if (connection_count() >= config_.max_connections) {
-      static std::atomic<uint64_t> refused{0};
-      if (refused++ % 1000 == 0)
-        core::logger("ingest")->warn("refusing connection: {} connections open (rtmp.max_connections)",
-                                     config_.max_connections);
-      error_code ignored;
-      socket.close(ignored);
-      return accept_next();
-    }
-    // Replies are small messages sent back to back (window size, bandwidth, chunk
-    // size, _result): without this, Nagle and delayed ACKs add ~40 ms per exchange.
-    error_code ignored;
-    socket.set_option(net::ip::tcp::no_delay(true), ignored);
-    uint64_t id = next_id_++;
-    auto session = std::make_shared<RtmpSession>(*this, std::move(socket), id);
-    {
-      std::lock_guard lock(sessions_mutex_);
-      sessions_.emplace(id, session);
-    }
-    session->start();
-    accept_next();
-  });
+  acceptor_.async_accept(
+      net::make_strand(io_.next()), [this](error_code ec, net::ip::tcp::socket socket) {
+        if (stopping_) return;
+        if (ec) {
+          // Running out of descriptors must not stop the listener for good.
+          core::logger("ingest")->warn("accept failed: {}", ec.message());
+          if (ec == net::error::operation_aborted) return;
+          return accept_next();
+        }
+        if (connection_count() >= config_.max_connections) {
+          static std::atomic<uint64_t> refused{0};
+          if (refused++ % 1000 == 0)
+            core::logger("ingest")->warn(
+                "refusing connection: {} connections open (rtmp.max_connections)",
+                config_.max_connections);
+          error_code ignored;
+          socket.close(ignored);
+          return accept_next();
+        }
+        // Replies are small messages sent back to back (window size, bandwidth, chunk
+        // size, _result): without this, Nagle and delayed ACKs add ~40 ms per exchange.
+        error_code ignored;
+        socket.set_option(net::ip::tcp::no_delay(true), ignored);
+        uint64_t id = next_id_++;
+        auto session = std::make_shared<RtmpSession>(*this, std::move(socket), id);
+        {
+          std::lock_guard lock(sessions_mutex_);
+          sessions_.emplace(id, session);
+        }
+        session->start();
+        accept_next();
+      });
 }
 
 void RtmpServer::forget(uint64_t id) {

@@ -5,7 +5,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-
 #include <algorithm>
 #include <atomic>
 
@@ -63,10 +62,10 @@ std::string stat_lines(const http::Stats& stats) {
 
 }  // namespace
 
-OriginService::OriginService(net::io_context& io, OriginConfig config, const LiveSource& source,
+OriginService::OriginService(core::IoContexts io, OriginConfig config, const LiveSource& source,
                              Clock clock) {
   if (!clock) clock = [] { return std::chrono::steady_clock::now(); };
-  state_ = std::make_shared<State>(io, config, source, std::move(clock));
+  state_ = std::make_shared<State>(io.main(), config, source, std::move(clock));
   server_ = std::make_unique<http::Server>(
       io, "origin", config.host, config.port, config.limits,
       [state = state_](const http::Request& request, http::Respond respond) {

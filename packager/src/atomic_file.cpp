@@ -16,7 +16,8 @@ core::Error system_error(const std::string& step, const std::filesystem::path& p
 
 }  // namespace
 
-core::Status write_atomically(const std::filesystem::path& path, std::span<const uint8_t> bytes) {
+core::Status write_atomically(const std::filesystem::path& path, std::span<const uint8_t> bytes,
+                              Sync sync) {
   const std::filesystem::path temporary =
       path.parent_path() / ("." + path.filename().string() + ".tmp");
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -33,7 +34,7 @@ core::Status write_atomically(const std::filesystem::path& path, std::span<const
     }
     written += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
+  if (sync == Sync::durable && ::fsync(fd) != 0) {
     const int code = errno;
     ::close(fd);
     ::unlink(temporary.c_str());
@@ -62,9 +63,10 @@ bool is_temporary_name(std::string_view file_name) {
   return file_name.size() > 5 && file_name.front() == '.' && file_name.ends_with(".tmp");
 }
 
-core::Status write_atomically(const std::filesystem::path& path, std::string_view text) {
+core::Status write_atomically(const std::filesystem::path& path, std::string_view text, Sync sync) {
   return write_atomically(
-      path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+      path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()),
+      sync);
 }
 
 }  // namespace looplive::packager

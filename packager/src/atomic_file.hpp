@@ -9,10 +9,17 @@
 
 namespace looplive::packager {
 
-// Writes to a hidden temporary name beside the target, fsyncs it and renames
-// it over the target, so a reader sees either the old file or the whole new one.
-core::Status write_atomically(const std::filesystem::path& path, std::span<const uint8_t> bytes);
-core::Status write_atomically(const std::filesystem::path& path, std::string_view text);
+// Whether a file must survive a crash (recordings, VODs) or is rewritten
+// every segment and rebuilt by recovery anyway (live playlists, manifests).
+enum class Sync { durable, replace_only };
+
+// Writes to a hidden temporary name beside the target, fsyncs it when
+// durable, and renames it over the target, so a reader sees either the old
+// file or the whole new one.
+core::Status write_atomically(const std::filesystem::path& path, std::span<const uint8_t> bytes,
+                              Sync sync = Sync::durable);
+core::Status write_atomically(const std::filesystem::path& path, std::string_view text,
+                              Sync sync = Sync::durable);
 // Makes the renames done in a directory durable; recorded streams call it
 // before an index may name a file and after replacing the index.
 core::Status sync_directory(const std::filesystem::path& dir);

@@ -37,6 +37,7 @@ PublisherSettings publisher_settings(const core::PackagerConfig& config,
   settings.segment_ms = config.segment_duration.count();
   settings.utc_timing_url = options.utc_timing_url;
   settings.clock = options.clock;
+  settings.disk_executor = options.disk_executor;
   return settings;
 }
 

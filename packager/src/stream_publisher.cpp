@@ -15,7 +15,8 @@ namespace looplive::packager {
 StreamPublisher::StreamPublisher(PublisherSettings settings, std::shared_ptr<ViewSlot> slot)
     : settings_(std::move(settings)),
       slot_(std::move(slot)),
-      live_dir_(settings_.media_root / "live" / settings_.stream_id) {
+      live_dir_(settings_.media_root / "live" / settings_.stream_id),
+      jobs_(settings_.disk_executor) {
   video_.playlist_name = "video.m3u8";
   audio_.playlist_name = "audio.m3u8";
 }
@@ -49,21 +50,25 @@ void StreamPublisher::add_init(const core::TrackInfo& info, const std::string& i
   Track& t = *track(info.kind);
   t.info = info;
   t.media[init_uri] = init;
-  write(init_uri, init.span());
+  write(live_dir_ / init_uri, init, segment_sync());
 }
 
 void StreamPublisher::add_segment(core::MediaKind kind, FinishedSegment segment) {
   Track& t = *track(kind);
   SegmentInfo& info = segment.info;
   info.wall_clock_ms = wall_origin_ms_.value_or(0) + info.start_ms;
-  const bool stored = write(info.uri, segment.bytes.span());
+  if (settings_.write_to_disk) {
+    jobs_.push([this, info, bytes = segment.bytes, track = *t.info] {
+      // A segment that did not reach the disk stays out of the recording,
+      // which must never name a missing file.
+      const bool stored = store(live_dir_ / info.uri, bytes.span(), segment_sync());
+      if (settings_.record && stored) record(track, info);
+    });
+  }
   t.media[info.uri] = segment.bytes;
   t.meter.add(info.bytes, info.duration_ms);
   t.longest_ms = std::max(t.longest_ms, info.duration_ms);
   spans_.add(info);
-  // A segment that did not reach the disk stays out of the recording, which
-  // must never name a missing file.
-  if (settings_.record && stored) record(t, info);
   t.listed.push_back(std::move(info));
   if (t.listed.size() > settings_.live_window) {
     t.retired.push_back(std::move(t.listed.front()));
@@ -75,17 +80,19 @@ void StreamPublisher::add_segment(core::MediaKind kind, FinishedSegment segment)
 }
 
 void StreamPublisher::set_thumbnail(core::SharedBytes jpeg) {
-  write("thumbnail.jpg", jpeg.span());
+  write(live_dir_ / "thumbnail.jpg", jpeg, Sync::replace_only);
   thumbnail_ = std::move(jpeg);
 }
 
 // The segment's rename is made durable before the index names it, and the
 // index's right after, so a crash loses at most the segment being written.
-void StreamPublisher::record(Track& t, const SegmentInfo& info) {
-  t.recorded.push_back(info);
+void StreamPublisher::record(const core::TrackInfo& info, const SegmentInfo& segment) {
+  std::vector<SegmentInfo>& list = disk_.recorded[info.kind == core::MediaKind::video ? 0 : 1];
+  list.push_back(segment);
   sync_live_dir();
-  write(live_dir_ / recording_index_name(t.info->kind),
-        render_recording_index(*t.info, t.recorded));
+  const std::string index = render_recording_index(info, list);
+  store(live_dir_ / recording_index_name(info.kind),
+        std::span(reinterpret_cast<const uint8_t*>(index.data()), index.size()), Sync::durable);
   sync_live_dir();
 }
 
@@ -99,23 +106,26 @@ void StreamPublisher::restore(const core::TrackInfo& info, std::vector<SegmentIn
   }
   const size_t window = std::min<size_t>(settings_.live_window, recorded.size());
   t.listed.assign(recorded.end() - static_cast<std::ptrdiff_t>(window), recorded.end());
-  t.recorded = std::move(recorded);
+  jobs_.drain();
+  this->recorded(t) = std::move(recorded);
 }
 
 EndResult StreamPublisher::end() {
   EndResult result;
   render(true);
   result.duration_seconds = static_cast<double>(spans_.total_ms()) / 1000;
+  // The VOD is made from what reached the disk, once every write before it has.
+  jobs_.drain();
   const std::string& id = settings_.stream_id;
   if (settings_.record && write_vod()) {
     result.recorded = true;
     result.vod_playlist = "vods/" + id + ".m3u8";
-    auto mp4 = write_vod_mp4(live_dir_, video_.recorded, audio_.recorded,
+    auto mp4 = write_vod_mp4(live_dir_, disk_.recorded[0], disk_.recorded[1],
                              settings_.media_root / "vods" / (id + ".mp4"));
     if (mp4) {
       result.vod_mp4 = "vods/" + id + ".mp4";
     } else {
-      ++write_errors_;
+      disk_.errors.fetch_add(1, std::memory_order_relaxed);
       core::logger("packager")->error("{}: no MP4 of the recording: {}", id, mp4.error().message);
     }
   }
@@ -129,8 +139,10 @@ void StreamPublisher::retire(Track& t) {
     t.retired.erase(t.retired.begin());
     t.media.erase(uri);
     if (settings_.write_to_disk && !settings_.record) {
-      std::error_code ignored;  // a missing file is what we wanted anyway
-      std::filesystem::remove(live_dir_ / uri, ignored);
+      jobs_.push([path = live_dir_ / uri] {
+        std::error_code ignored;  // a missing file is what we wanted anyway
+        std::filesystem::remove(path, ignored);
+      });
     }
   }
 }
@@ -143,8 +155,12 @@ void StreamPublisher::render(bool ended) {
     MediaPlaylistOptions options;
     options.longest_segment_ms = longest;
     options.ended = ended;
-    t->playlist = render_media_playlist(t->listed, options);
-    if (!t->playlist.empty()) write(live_dir_ / t->playlist_name, t->playlist);
+    std::string playlist = render_media_playlist(t->listed, options);
+    // The other track's playlist rarely changes with this one's segment: a
+    // rewrite would cost a rename and the freeing of the old file's blocks.
+    if (playlist == t->playlist) continue;
+    t->playlist = std::move(playlist);
+    if (!t->playlist.empty()) write(live_dir_ / t->playlist_name, t->playlist, Sync::replace_only);
   }
   if (!complete()) return;
 
@@ -158,8 +174,11 @@ void StreamPublisher::render(bool ended) {
     const char* prefix = info.kind == core::MediaKind::video ? "v" : "a";
     dash.push_back({&info, t->listed, t->meter.peak(), std::string(prefix) + "_$Number$.m4s"});
   }
-  multivariant_ = render_multivariant_playlist(variant);
-  write(live_dir_ / "index.m3u8", multivariant_);
+  if (std::string multivariant = render_multivariant_playlist(variant);
+      multivariant != multivariant_) {
+    multivariant_ = std::move(multivariant);
+    write(live_dir_ / "index.m3u8", multivariant_, Sync::replace_only);
+  }
 
   MpdOptions mpd;
   mpd.dynamic = !ended;
@@ -170,13 +189,15 @@ void StreamPublisher::render(bool ended) {
   mpd.presentation_delay_ms = settings_.segment_ms * 3;
   mpd.utc_timing_url = settings_.utc_timing_url;
   mpd_ = render_mpd(dash, mpd);
-  write(live_dir_ / "manifest.mpd", mpd_);
+  write(live_dir_ / "manifest.mpd", mpd_, Sync::replace_only);
 }
 
 // Tracks without a recorded segment are left out; false when none has one.
+// Runs once no job is pending, on end()'s thread.
 bool StreamPublisher::write_vod() {
   const auto tracks = active();
-  if (std::all_of(tracks.begin(), tracks.end(), [](Track* t) { return t->recorded.empty(); })) {
+  if (std::all_of(tracks.begin(), tracks.end(),
+                  [this](Track* t) { return recorded(*t).empty(); })) {
     return false;
   }
   const std::filesystem::path dir = settings_.media_root / "vods";
@@ -184,12 +205,17 @@ bool StreamPublisher::write_vod() {
   std::filesystem::create_directories(dir, error);
   const std::string& id = settings_.stream_id;
   const std::string prefix = "../live/" + id + "/";
+  const auto store_text = [this](const std::filesystem::path& path, const std::string& text) {
+    store(path, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()),
+          Sync::durable);
+  };
   VariantOptions variant;
   variant.video_uri = id + "_video.m3u8";
   variant.audio_uri = id + "_audio.m3u8";
   std::vector<DashTrack> dash;
   for (Track* t : tracks) {
-    if (t->recorded.empty()) continue;
+    const std::vector<SegmentInfo>& segments = recorded(*t);
+    if (segments.empty()) continue;
     const core::TrackInfo& info = *t->info;
     const bool video = info.kind == core::MediaKind::video;
     (video ? variant.video : variant.audio) = &info;
@@ -198,20 +224,20 @@ bool StreamPublisher::write_vod() {
     MediaPlaylistOptions options;
     options.vod = true;
     options.uri_prefix = prefix;
-    write(dir / (video ? variant.video_uri : variant.audio_uri),
-          render_media_playlist(t->recorded, options));
+    store_text(dir / (video ? variant.video_uri : variant.audio_uri),
+               render_media_playlist(segments, options));
     dash.push_back(
-        {&info, t->recorded, t->meter.peak(), std::string(video ? "v" : "a") + "_$Number$.m4s"});
+        {&info, segments, t->meter.peak(), std::string(video ? "v" : "a") + "_$Number$.m4s"});
   }
-  write(dir / (id + ".m3u8"), render_multivariant_playlist(variant));
+  store_text(dir / (id + ".m3u8"), render_multivariant_playlist(variant));
   MpdOptions mpd;
   mpd.dynamic = false;
   mpd.segment_ms = settings_.segment_ms;
   mpd.utc_timing_url = settings_.utc_timing_url;
   mpd.base_url = prefix;
-  write(dir / (id + ".mpd"), render_mpd(dash, mpd));
+  store_text(dir / (id + ".mpd"), render_mpd(dash, mpd));
   if (core::Status status = sync_directory(dir); !status) {
-    ++write_errors_;
+    disk_.errors.fetch_add(1, std::memory_order_relaxed);
     core::logger("packager")->error("{}: {}", id, status.error().message);
   }
   return true;
@@ -235,24 +261,29 @@ void StreamPublisher::publish(bool ended) {
 
 void StreamPublisher::sync_live_dir() {
   if (core::Status status = sync_directory(live_dir_); !status) {
-    ++write_errors_;
+    disk_.errors.fetch_add(1, std::memory_order_relaxed);
     core::logger("packager")->error("{}: {}", settings_.stream_id, status.error().message);
   }
 }
 
-bool StreamPublisher::write(const std::string& name, std::span<const uint8_t> bytes) {
-  return write_file(live_dir_ / name, bytes);
+void StreamPublisher::write(std::filesystem::path path, core::SharedBytes bytes, Sync sync) {
+  if (!settings_.write_to_disk) return;
+  jobs_.push([this, path = std::move(path), bytes = std::move(bytes), sync] {
+    store(path, bytes.span(), sync);
+  });
 }
 
-bool StreamPublisher::write(const std::filesystem::path& path, std::string_view text) {
-  return write_file(
-      path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+void StreamPublisher::write(std::filesystem::path path, std::string text, Sync sync) {
+  if (!settings_.write_to_disk) return;
+  jobs_.push([this, path = std::move(path), text = std::move(text), sync] {
+    store(path, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()), sync);
+  });
 }
 
-bool StreamPublisher::write_file(const std::filesystem::path& path,
-                                 std::span<const uint8_t> bytes) {
+bool StreamPublisher::store(const std::filesystem::path& path, std::span<const uint8_t> bytes,
+                            Sync sync) {
   if (!settings_.write_to_disk) return false;
-  if (!dir_made_) {
+  if (!disk_.dir_made) {
     std::error_code error;
     std::filesystem::create_directories(live_dir_, error);
     if (error) {
@@ -260,10 +291,10 @@ bool StreamPublisher::write_file(const std::filesystem::path& path,
           ->error("{}: cannot create {}: {}", settings_.stream_id, live_dir_.string(),
                   error.message());
     }
-    dir_made_ = !error;
+    disk_.dir_made = !error;
   }
-  if (core::Status status = write_atomically(path, bytes); !status) {
-    ++write_errors_;
+  if (core::Status status = write_atomically(path, bytes, sync); !status) {
+    disk_.errors.fetch_add(1, std::memory_order_relaxed);
     core::logger("packager")->error("{}: {}", settings_.stream_id, status.error().message);
     return false;
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -9,10 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "atomic_file.hpp"
 #include "hls_playlist.hpp"
 #include "looplive/packager/live_view.hpp"
 #include "looplive/packager/packager.hpp"
 #include "period_spans.hpp"
+#include "serial_jobs.hpp"
 #include "track_output.hpp"
 #include "view_slot.hpp"
 
@@ -27,6 +30,7 @@ struct PublisherSettings {
   int64_t segment_ms = 2000;
   std::string utc_timing_url = "/time";
   std::function<int64_t()> clock;  // Unix milliseconds
+  DiskExecutor disk_executor;      // empty: write on the caller's thread
 };
 
 // Turns finished segments into files, playlists, an MPD and LiveViews, for a
@@ -40,9 +44,15 @@ struct PublisherSettings {
 // A segment file is written before any playlist lists it, and stays on disk
 // and in the view for one more window after it leaves the playlists, since
 // players may still fetch it (RFC 8216 section 6.2.2); recorded streams keep all.
+// The view is published at once; files are written in order by the stream's
+// SerialJobs, so the thread that packages never waits on the disk. Only what
+// a recording needs after a crash is fsynced: segments, init segments and the
+// recording index of recorded streams, and the VOD.
 class StreamPublisher {
  public:
   StreamPublisher(PublisherSettings settings, std::shared_ptr<ViewSlot> slot);
+  StreamPublisher(const StreamPublisher&) = delete;
+  StreamPublisher& operator=(const StreamPublisher&) = delete;
 
   // Media time 0 in Unix milliseconds, for PROGRAM-DATE-TIME and availabilityStartTime.
   void set_wall_origin(int64_t wall_origin_ms) { wall_origin_ms_ = wall_origin_ms; }
@@ -61,7 +71,7 @@ class StreamPublisher {
 
   // Where the latest segment of any track ends on the timeline; 0 before any.
   int64_t timeline_end() const;
-  uint64_t write_errors() const { return write_errors_; }
+  uint64_t write_errors() const { return disk_.errors.load(std::memory_order_relaxed); }
 
  private:
   struct Track {
@@ -69,25 +79,38 @@ class StreamPublisher {
     std::string playlist_name;
     std::vector<SegmentInfo> listed;   // the live window
     std::vector<SegmentInfo> retired;  // left the window, still served
-    std::vector<SegmentInfo> recorded;
     std::map<std::string, core::SharedBytes, std::less<>> media;
     BitrateMeter meter;
     int64_t longest_ms = 0;
     std::string playlist;
   };
 
+  // What the file-writing jobs own; touched by them alone (and by restore()
+  // and end() once no job is pending).
+  struct Disk {
+    std::atomic<uint64_t> errors{0};
+    bool dir_made = false;
+    // Recorded segments that reached the disk, by kind: all the recording index names.
+    std::vector<SegmentInfo> recorded[2];
+  };
+
   Track* track(core::MediaKind kind) { return kind == core::MediaKind::video ? &video_ : &audio_; }
   std::vector<Track*> active();
   bool complete();
-  bool write(const std::string& name, std::span<const uint8_t> bytes);
-  bool write(const std::filesystem::path& path, std::string_view text);
-  bool write_file(const std::filesystem::path& path, std::span<const uint8_t> bytes);
-  void sync_live_dir();
-  void record(Track& t, const SegmentInfo& info);
+  void write(std::filesystem::path path, core::SharedBytes bytes, Sync sync);
+  void write(std::filesystem::path path, std::string text, Sync sync);
+  Sync segment_sync() const { return settings_.record ? Sync::durable : Sync::replace_only; }
   void retire(Track& t);
   void render(bool ended);
-  bool write_vod();
   void publish(bool ended);
+  // Run by jobs only.
+  bool store(const std::filesystem::path& path, std::span<const uint8_t> bytes, Sync sync);
+  void record(const core::TrackInfo& info, const SegmentInfo& segment);
+  void sync_live_dir();
+  bool write_vod();
+  std::vector<SegmentInfo>& recorded(const Track& t) {
+    return disk_.recorded[&t == &video_ ? 0 : 1];
+  }
 
   PublisherSettings settings_;
   std::shared_ptr<ViewSlot> slot_;
@@ -101,7 +124,8 @@ class StreamPublisher {
   std::string multivariant_;
   std::string mpd_;
   uint64_t version_ = 0;
-  uint64_t write_errors_ = 0;
+  Disk disk_;
+  SerialJobs jobs_;  // last: destroyed first, before what its jobs touch
 };
 
 }  // namespace looplive::packager

@@ -131,15 +131,14 @@ class RunningOrigin {
  public:
   RunningOrigin(OriginConfig config, const LiveSource& source, OriginService::Clock clock = {},
                 unsigned threads = 2)
-      : guard_(io_.get_executor()), service_(io_, std::move(config), source, std::move(clock)) {
+      : io_(threads), service_(io_, std::move(config), source, std::move(clock)) {
     service_.start();
-    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
+    io_.start();
   }
   ~RunningOrigin() {
     service_.stop();
-    guard_.reset();
     io_.stop();
-    for (auto& thread : threads_) thread.join();
+    io_.join();
   }
   RunningOrigin(const RunningOrigin&) = delete;
   RunningOrigin& operator=(const RunningOrigin&) = delete;
@@ -148,10 +147,8 @@ class RunningOrigin {
   uint16_t port() const { return service_.port(); }
 
  private:
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
+  looplive::core::IoThreads io_;  // as the server runs it: one context per thread
   OriginService service_;
-  std::vector<std::thread> threads_;
 };
 
 struct Reply {

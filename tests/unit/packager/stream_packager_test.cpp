@@ -2,7 +2,9 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "looplive/packager/packager.hpp"
@@ -279,4 +281,49 @@ TEST_CASE("without disk output the view alone carries the stream", "[packager]")
   CHECK(view->text("audio.m3u8")->find("a_3.m4s") != std::string::npos);
   CHECK(view->mpd.find("<MPD") != std::string::npos);
   CHECK(view->text("nothing.m3u8") == nullptr);
+}
+
+TEST_CASE("files are written off the packaging thread, in order, and the VOD waits for them",
+          "[packager]") {
+  const lt::Demuxed media = lt::demux_flv(lt::fixture("av"));
+  Run run;
+  // A disk pool that has not got round to anything yet.
+  std::vector<std::function<void()>> held;
+  run.options.disk_executor = [&held](std::function<void()> job) {
+    held.push_back(std::move(job));
+  };
+  Packager packager(run.config, run.options);
+  auto sink = packager.open(PublishGrant{"d", true});
+  feed(*sink, media);
+  sink->finish(EndReason::publisher_closed);
+
+  // Viewers already have every segment from memory; the disk has nothing yet.
+  const auto view = packager.view("d");
+  REQUIRE(view != nullptr);
+  REQUIRE(view->video.has_value());
+  CHECK(view->video->segments.size() == 3);
+  CHECK(view->file("v_3.m4s") != nullptr);
+  const fs::path dir = run.live("d");
+  CHECK_FALSE(fs::exists(dir / "v_1.m4s"));
+  REQUIRE(held.size() == 1);  // one run for the stream's whole queue
+
+  // The pool gets to it: every segment before the playlists that list it.
+  std::thread disk([&held] { held.front()(); });
+  disk.join();
+  CHECK(segments_of(dir / "video.m3u8").size() == 3);
+  CHECK(segments_of(dir / "recording_video.m3u8").size() == 3);
+  for (const char* name : {"init_v.mp4", "v_1.m4s", "v_2.m4s", "v_3.m4s", "a_3.m4s"})
+    CHECK(fs::exists(dir / name));
+
+  // More writes queue up behind a busy pool; ending the stream runs them itself.
+  held.clear();
+  const auto ended = packager.end_stream("d");
+  CHECK(ended.recorded);
+  CHECK(ended.vod_mp4 == "vods/d.mp4");
+  CHECK(text_of(dir / "video.m3u8").find("#EXT-X-ENDLIST") != std::string::npos);
+  CHECK(segments_of(run.vods() / "d_video.m3u8").size() == 3);
+  const auto vod = decode(run.vods() / "d.m3u8");
+  INFO(vod.output);
+  CHECK(vod.status == 0);
+  for (auto& job : held) job();  // late runs find an empty queue
 }

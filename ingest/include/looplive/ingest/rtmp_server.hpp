@@ -7,7 +7,9 @@
 #include <unordered_map>
 
 #include <boost/asio/io_context.hpp>
+
 #include <boost/asio/ip/tcp.hpp>
+#include "looplive/core/io_threads.hpp"
 
 #include "looplive/core/admission.hpp"
 #include "looplive/core/config.hpp"
@@ -19,11 +21,12 @@ namespace looplive::ingest {
 
 class RtmpSession;
 
-// Accepts RTMP publishers. Each connection runs on its own strand of the
-// shared io_context; admission runs elsewhere and posts its verdict back.
+// Accepts RTMP publishers. Each connection runs on its own strand of one of
+// the shared io_contexts, and so does its sink (the packager); admission runs
+// elsewhere and posts its verdict back.
 class RtmpServer {
  public:
-  RtmpServer(boost::asio::io_context& io, const core::RtmpConfig& config, core::Admission& admission,
+  RtmpServer(core::IoContexts io, const core::RtmpConfig& config, core::Admission& admission,
              core::PublisherRegistry& registry, core::SinkFactory& sinks);
   ~RtmpServer();
   RtmpServer(const RtmpServer&) = delete;
@@ -45,7 +48,7 @@ class RtmpServer {
   void accept_next();
   void forget(uint64_t id);
 
-  boost::asio::io_context& io_;
+  core::IoContexts io_;
   const core::RtmpConfig config_;
   core::Admission& admission_;
   core::PublisherRegistry& registry_;

@@ -11,6 +11,8 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "looplive/core/io_threads.hpp"
+
 #include "looplive/core/shared_bytes.hpp"
 #include "looplive/http/server.hpp"
 #include "looplive/http/stats.hpp"
@@ -71,8 +73,8 @@ class OriginService {
   // Times viewer activity; tests pass a fake one. steady_clock when empty.
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
 
-  // `source` must outlive every handler the io_context may still run.
-  OriginService(boost::asio::io_context& io, OriginConfig config, const LiveSource& source,
+  // `source` must outlive every handler the io_contexts may still run.
+  OriginService(core::IoContexts io, OriginConfig config, const LiveSource& source,
                 Clock clock = {});
   ~OriginService();  // stops
   OriginService(const OriginService&) = delete;

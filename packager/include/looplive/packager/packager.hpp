@@ -13,6 +13,10 @@
 
 namespace looplive::packager {
 
+// Runs a job on a thread that may block on the disk; jobs may run in
+// parallel, the packager keeps each stream's own jobs in order.
+using DiskExecutor = std::function<void(std::function<void()>)>;
+
 // Settings that have no place in the configuration file (yet).
 struct PackagerOptions {
   // DASH clients sync their clocks against this URL, which must answer with
@@ -28,6 +32,9 @@ struct PackagerOptions {
   // and in the view; it costs a decode and an encode per segment.
   bool thumbnails = false;
   int thumbnail_width = 320;  // at most, in pixels; the height keeps the aspect ratio
+  // Where file writes run. Empty: on the thread that packages, which then
+  // waits on the disk (fine for tests and tools, not for an I/O thread).
+  DiskExecutor disk_executor;
 };
 
 // What ending a stream left behind. Paths are relative to the media root.
@@ -82,7 +89,7 @@ class Packager : public core::SinkFactory {
   std::shared_ptr<const LiveView> view(const std::string& stream_id) const;
   // Finalizes a stream whose publisher has finished: playlists with
   // EXT-X-ENDLIST, a static MPD, and for recorded streams the VOD playlists,
-  // MPD and MP4; then forgets it. Blocks for the remux (run it off the media
+  // MPD and MP4; then forgets it. Blocks for the remux (run it off the I/O
   // threads). Thread-safe; an unknown or already ended stream gives an empty result.
   EndResult end_stream(const std::string& stream_id);
   // After a crash: finalizes a stream that was live when the process died,
