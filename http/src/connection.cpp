@@ -1,6 +1,7 @@
 #include "connection.hpp"
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
@@ -26,6 +27,10 @@ namespace {
 constexpr auto kLingerTimeout = std::chrono::milliseconds(1000);
 constexpr size_t kMaxDrain = 64 * 1024;
 constexpr size_t kDrainChunk = 4096;
+
+// What an idle connection reads when its next request starts; a request head
+// usually fits, and the parser reads on when it does not.
+constexpr size_t kFirstRead = 4096;
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -89,7 +94,9 @@ void Connection::close_from_outside() {
 
 void Connection::deliver(std::shared_ptr<Connection> connection, Response response) {
   auto executor = connection->socket_.get_executor();
-  net::post(executor, [self = std::move(connection), response = std::move(response)]() mutable {
+  // dispatch: a handler that answers at once, on the connection's own thread,
+  // is answered without a trip through the queue.
+  net::dispatch(executor, [self = std::move(connection), response = std::move(response)]() mutable {
     self->on_response(std::move(response));
   });
 }
@@ -189,29 +196,47 @@ void Connection::wait_for_next_request() {
   }
   phase_ = Phase::idle;
   set_deadline(listener_->limits().idle_timeout);
-  socket_.async_wait(Socket::wait_read, [self = shared_from_this()](error_code ec) {
-    if (self->phase_ != Phase::idle) return;
-    if (ec) return self->close();
-    // The head clock starts with its first byte; idle time before it is not counted.
-    self->set_deadline(self->listener_->limits().header_timeout);
-    self->read_head();
-  });
+  // A read rather than a wait for readability: asio re-registers the socket
+  // with epoll for every wait, one more system call per request.
+  socket_.async_read_some(buffer_.prepare(kFirstRead),
+                          [self = shared_from_this()](error_code ec, size_t bytes) {
+                            if (self->phase_ != Phase::idle) return;
+                            if (ec) return self->close();
+                            self->buffer_.commit(bytes);
+                            // The head clock starts with its first byte; idle time before it is not
+                            // counted.
+                            self->set_deadline(self->listener_->limits().header_timeout);
+                            self->read_head();
+                          });
 }
 
 // ---- Deadlines ----
 
+// Requests on a keep-alive connection move the deadline several times each;
+// the timer is re-armed only when the deadline comes earlier than it is set
+// for. When it fires early it waits again for the deadline in force.
 void Connection::set_deadline(Clock::duration timeout) {
-  uint64_t generation = ++deadline_generation_;
-  deadline_.expires_after(timeout);
+  deadline_at_ = Clock::now() + timeout;
+  if (timer_armed_ && timer_expiry_ <= deadline_at_) return;
+  arm_timer();
+}
+
+void Connection::arm_timer() {
+  timer_armed_ = true;
+  timer_expiry_ = deadline_at_;
+  const uint64_t generation = ++deadline_generation_;
+  deadline_.expires_at(timer_expiry_);
   deadline_.async_wait([self = shared_from_this(), generation](error_code ec) {
     if (ec || generation != self->deadline_generation_) return;
+    self->timer_armed_ = false;
+    if (self->deadline_at_ == Clock::time_point::max()) return;  // cleared meanwhile
+    if (Clock::now() < self->deadline_at_) return self->arm_timer();
     self->on_deadline();
   });
 }
 
 void Connection::clear_deadline() {
-  ++deadline_generation_;
-  deadline_.cancel();
+  deadline_at_ = Clock::time_point::max();
 }
 
 void Connection::on_deadline() {
@@ -259,6 +284,8 @@ void Connection::close(std::string_view unfinished) {
   if (phase_ == Phase::writing) record(unfinished);
   phase_ = Phase::closed;
   clear_deadline();
+  ++deadline_generation_;
+  deadline_.cancel();  // lets go of this connection now rather than at expiry
   // Before the socket closes, so whoever sees the close also sees the count drop.
   listener_->forget(id_, peer_);
   error_code ignored;

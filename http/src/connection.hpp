@@ -66,6 +66,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void dispatch();
   void wait_for_next_request();
   void set_deadline(Clock::duration timeout);
+  void arm_timer();
   void clear_deadline();
   void on_deadline();
   void linger_close();
@@ -95,6 +96,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Phase phase_ = Phase::reading_head;
   boost::asio::steady_timer deadline_;
   uint64_t deadline_generation_ = 0;  // a wait whose generation is stale has been superseded
+  Clock::time_point deadline_at_ = Clock::time_point::max();  // max: none
+  Clock::time_point timer_expiry_;
+  bool timer_armed_ = false;
 
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

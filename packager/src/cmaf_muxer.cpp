@@ -24,7 +24,6 @@ constexpr AVRational kMilliseconds{1, 1000};
 // offset (measured with ffprobe), while we need the input timeline unchanged.
 constexpr const char* kMovFlags = "+frag_custom+empty_moov+default_base_moof+frag_discont";
 
-
 void release_payload(void* opaque, uint8_t*) {
   delete static_cast<core::SharedBytes*>(opaque);
 }
@@ -95,13 +94,15 @@ core::Status CmafTrackMuxer::start(const core::TrackInfo& track) {
   // separate audio and video files would drift apart, so keep timestamps as given.
   av_dict_set(&options, "use_editlist", "0", 0);
   av_dict_set(&options, "avoid_negative_ts", "make_non_negative", 0);
+  output_ = &header_;
   const int rc = avformat_write_header(context_.get(), &options);
   av_dict_free(&options);
   if (rc < 0) return av_error("write header", rc);
   avio_flush(io_.get());
   // The muxer replaces the millisecond time base with the track's timescale.
   time_base_ = stream->time_base;
-  init_ = core::SharedBytes(std::exchange(output_, {}));
+  output_ = nullptr;
+  init_ = core::SharedBytes(std::exchange(header_, {}));
   packet_.reset(av_packet_alloc());
   if (!packet_) return core::Error{"out of memory"};
   return core::Ok{};
@@ -133,19 +134,22 @@ core::Status CmafTrackMuxer::write(const core::MediaPacket& packet, int64_t dura
   return core::Ok{};
 }
 
-core::Result<core::SharedBytes> CmafTrackMuxer::flush_fragment() {
-  if (!pending_) return core::SharedBytes{};
-  if (int rc = av_write_frame(context_.get(), nullptr); rc < 0) {
-    return av_error("flush fragment", rc);
-  }
+core::Status CmafTrackMuxer::flush_fragment(std::vector<uint8_t>& out) {
+  if (!pending_) return core::Ok{};
+  output_ = &out;
+  int rc = av_write_frame(context_.get(), nullptr);
   avio_flush(io_.get());
+  output_ = nullptr;
+  if (rc < 0) return av_error("flush fragment", rc);
   pending_ = false;
-  return core::SharedBytes(std::exchange(output_, {}));
+  return core::Ok{};
 }
 
 int CmafTrackMuxer::on_write(void* opaque, uint8_t* data, int size) {
   auto* self = static_cast<CmafTrackMuxer*>(opaque);
-  self->output_.insert(self->output_.end(), data, data + size);
+  // Only flushes write; anything else would be a muxer surprise worth failing on.
+  if (self->output_ == nullptr) return AVERROR(EINVAL);
+  self->output_->insert(self->output_->end(), data, data + size);
   return size;
 }
 

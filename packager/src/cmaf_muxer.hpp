@@ -27,8 +27,10 @@ class CmafTrackMuxer {
   // Timestamps and duration in milliseconds. The duration must be known
   // because a fragment's last sample takes its length from the packet alone.
   core::Status write(const core::MediaPacket& packet, int64_t duration_ms);
-  // Everything written since the previous flush, as one moof + mdat; empty when nothing was.
-  core::Result<core::SharedBytes> flush_fragment();
+  // Appends everything written since the previous flush, as one moof + mdat,
+  // to `out` (nothing when nothing was written). The muxer writes straight
+  // into `out`, so a segment is assembled without copying its fragments.
+  core::Status flush_fragment(std::vector<uint8_t>& out);
 
  private:
   CmafTrackMuxer() = default;
@@ -38,8 +40,9 @@ class CmafTrackMuxer {
   AvIoPtr io_;
   AvOutputPtr context_;
   AvPacketPtr packet_;
-  AVRational time_base_{1, 1000};  // the muxer picks its own after the header
-  std::vector<uint8_t> output_;
+  AVRational time_base_{1, 1000};           // the muxer picks its own after the header
+  std::vector<uint8_t> header_;             // the init segment while it is written
+  std::vector<uint8_t>* output_ = nullptr;  // where on_write appends
   core::SharedBytes init_;
   bool audio_ = false;
   bool pending_ = false;  // samples written since the last flush

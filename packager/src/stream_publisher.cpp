@@ -84,12 +84,14 @@ void StreamPublisher::set_thumbnail(core::SharedBytes jpeg) {
   thumbnail_ = std::move(jpeg);
 }
 
-// The segment's rename is made durable before the index names it, and the
-// index's right after, so a crash loses at most the segment being written.
+// The segment's bytes are fsynced before the index names it, and one
+// directory fsync after the index's rename makes both names durable: the
+// journal commits the segment's rename no later than the index's. Should a
+// file system not keep that order, recovery leaves out a segment the index
+// names but the disk lacks, so a crash loses at most the segment being written.
 void StreamPublisher::record(const core::TrackInfo& info, const SegmentInfo& segment) {
   std::vector<SegmentInfo>& list = disk_.recorded[info.kind == core::MediaKind::video ? 0 : 1];
   list.push_back(segment);
-  sync_live_dir();
   const std::string index = render_recording_index(info, list);
   store(live_dir_ / recording_index_name(info.kind),
         std::span(reinterpret_cast<const uint8_t*>(index.data()), index.size()), Sync::durable);

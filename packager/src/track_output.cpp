@@ -75,17 +75,16 @@ core::Status TrackOutput::write_held(int64_t duration_ms) {
 }
 
 core::Status TrackOutput::flush() {
-  auto fragment = muxer_->flush_fragment();
-  if (!fragment) return fragment.error();
-  const auto bytes = fragment.value().span();
-  bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
-  return core::Ok{};
+  return muxer_->flush_fragment(bytes_);
 }
 
 void TrackOutput::finish_segment(int64_t end_ms, std::vector<FinishedSegment>& done) {
   current_.duration_ms = end_ms - current_.start_ms;
   current_.bytes = bytes_.size();
   done.push_back({current_, core::SharedBytes(std::exchange(bytes_, {}))});
+  // The next segment is likely about as large: room for it up front saves
+  // copying it again each time the buffer would grow.
+  bytes_.reserve(current_.bytes + current_.bytes / 4);
   open_ = false;
 }
 

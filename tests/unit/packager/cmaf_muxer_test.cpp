@@ -55,19 +55,19 @@ Muxed mux_track(const lt::Demuxed& media, uint8_t track_index) {
   int64_t step = 0;
   for (size_t i = 0; i < packets.size(); ++i) {
     if (i > 0 && packets[i]->keyframe && track_index == 0) {
-      auto fragment = muxer.flush_fragment();
-      REQUIRE(fragment.ok());
-      out.fragments.push_back(fragment.value());
+      std::vector<uint8_t> fragment;
+      REQUIRE(muxer.flush_fragment(fragment).ok());
+      out.fragments.push_back(SharedBytes(std::move(fragment)));
     }
     if (i + 1 < packets.size()) step = packets[i + 1]->dts - packets[i]->dts;
     REQUIRE(muxer.write(*packets[i], step).ok());
   }
-  auto last = muxer.flush_fragment();
-  REQUIRE(last.ok());
-  out.fragments.push_back(last.value());
-  auto empty = muxer.flush_fragment();
-  REQUIRE(empty.ok());
-  CHECK(empty.value().empty());
+  std::vector<uint8_t> last;
+  REQUIRE(muxer.flush_fragment(last).ok());
+  out.fragments.push_back(SharedBytes(std::move(last)));
+  std::vector<uint8_t> empty;
+  REQUIRE(muxer.flush_fragment(empty).ok());
+  CHECK(empty.empty());
   return out;
 }
 
