@@ -292,7 +292,7 @@ void Connection::close(std::string_view unfinished) {
   socket_.shutdown(Socket::shutdown_both, ignored);
   socket_.close(ignored);
   file_.reset();
-  // The serializers stay until destruction: a cancelled write still touches them as it completes.
+  // The head and body stay until destruction: a cancelled write still touches them as it completes.
 }
 
 }  // namespace looplive::http::detail

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -51,12 +52,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class Phase { reading_head, reading_body, idle, handling, writing, lingering, closed };
   using Clock = std::chrono::steady_clock;
   using error_code = boost::system::error_code;
-  using HeadBody = boost::beast::http::empty_body;
-  using MemoryBody = boost::beast::http::span_body<const uint8_t>;
-  template <class Body>
-  using Message = boost::beast::http::response<Body>;
-  template <class Body>
-  using Serializer = boost::beast::http::response_serializer<Body>;
 
   // connection.cpp: reading requests, timeouts, closing
   void read_head();
@@ -79,10 +74,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void reject(boost::beast::http::status status);
   void send(Response response, bool keep_alive);
   std::optional<Response> open_file(const FileBody& body);
-  template <class Body>
-  void prepare_header(Message<Body>& message, uint64_t content_length, bool with_length);
-  template <class Body>
-  void write_some(Serializer<Body>& serializer, void (Connection::*then)());
+  std::optional<Response> read_small_file();
+  void format_head(uint64_t content_length, bool with_length);
+  void write_some(void (Connection::*then)());
   void send_file();
   void wait_writable();
   void finish_response();
@@ -115,10 +109,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Clock::time_point request_read_at_;
   uint64_t bytes_written_ = 0;
   Response response_;  // owns the memory the serializers point into
-  std::optional<Message<HeadBody>> head_message_;
-  std::optional<Serializer<HeadBody>> head_serializer_;
-  std::optional<Message<MemoryBody>> memory_message_;
-  std::optional<Serializer<MemoryBody>> memory_serializer_;
+  // What is being written: the status line and headers, then, unless the
+  // body goes by sendfile, the body from memory. A cancelled write still
+  // touches them as it completes, so they change only between responses.
+  std::string head_;  // reused: its capacity outlives each response
+  std::span<const uint8_t> memory_body_;
+  size_t head_sent_ = 0;
+  size_t body_sent_ = 0;
   UniqueFd file_;
   uint64_t file_offset_ = 0;
   uint64_t file_remaining_ = 0;

@@ -100,6 +100,11 @@ bool asctime_date(Cursor c, Parts& p) {
 }  // namespace
 
 std::string http_date(std::time_t time) {
+  // Most calls format the same few times over and over (a live file's
+  // Last-Modified on every request for it): the last one is kept per thread.
+  thread_local std::time_t last_time = -1;
+  thread_local std::string last_text;
+  if (time == last_time) return last_text;
   auto point = chrono::sys_seconds{chrono::seconds{time}};
   auto day = chrono::floor<chrono::days>(point);
   chrono::year_month_day date{day};
@@ -110,7 +115,9 @@ std::string http_date(std::time_t time) {
                              unsigned(date.day()), kMonths[unsigned(date.month()) - 1].data(),
                              int(date.year()), int(clock.hours().count()),
                              int(clock.minutes().count()), int(clock.seconds().count()));
-  return std::string(text, size_t(length));
+  last_text.assign(text, size_t(length));
+  last_time = time;
+  return last_text;
 }
 
 std::optional<std::time_t> parse_http_date(std::string_view text) {
