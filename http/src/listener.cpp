@@ -18,6 +18,8 @@ namespace {
 
 // Accept fails mostly when descriptors run out; retrying at once would spin.
 constexpr auto kAcceptRetry = std::chrono::milliseconds(50);
+// Connections taken from the backlog at once, after each accept completes.
+constexpr int kAcceptBurst = 256;
 
 std::string peer_address(const tcp::endpoint& endpoint) {
   auto address = endpoint.address();
@@ -46,6 +48,7 @@ void Listener::start() {
   acceptor_.set_option(net::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
   acceptor_.listen(net::socket_base::max_listen_connections);
+  acceptor_.non_blocking(true);  // accept_waiting() must never wait
   port_ = acceptor_.local_endpoint().port();
   log_->info("HTTP listening on {}:{}", host_, port_.load());
   net::post(acceptor_.get_executor(), [self = shared_from_this()] { self->accept_next(); });
@@ -65,8 +68,21 @@ void Listener::accept_next() {
                              return;
                            }
                            self->on_accepted(std::move(socket));
+                           self->accept_waiting();
                            self->accept_next();
                          });
+}
+
+// Each completion of async_accept waits its turn behind every handler queued
+// on a busy event loop, which let thousands of connections opened at once sit
+// in the backlog for seconds: whatever else is already waiting is taken now.
+void Listener::accept_waiting() {
+  for (int i = 0; i < kAcceptBurst && !stopping(); ++i) {
+    error_code ec;
+    tcp::socket socket = acceptor_.accept(net::make_strand(io_.next()), ec);
+    if (ec) return;  // would_block: the backlog is empty; other errors: async_accept reports them
+    on_accepted(std::move(socket));
+  }
 }
 
 void Listener::on_accepted(tcp::socket socket) {

@@ -45,6 +45,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
  private:
   void accept_next();
+  void accept_waiting();
   void on_accepted(boost::asio::ip::tcp::socket socket);
   // nullptr when admitted; otherwise which limit refused it.
   const char* admit(const std::shared_ptr<Connection>& connection, const std::string& peer,
