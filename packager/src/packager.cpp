@@ -66,8 +66,11 @@ std::shared_ptr<core::PacketSink> Packager::open(const core::PublishGrant& grant
     std::lock_guard lock(registry_->mutex);
     auto& entry = registry_->streams[grant.stream_id];
     if (!entry) {
-      entry = std::make_shared<StreamState>(
-          publisher_settings(config_, options_, grant.stream_id, grant.record));
+      const PublisherSettings settings =
+          publisher_settings(config_, options_, grant.stream_id, grant.record);
+      entry = std::make_shared<StreamState>(settings);
+      // Reads a small index, once per stream and process, only if a previous run left one.
+      if (grant.record) resume_from_disk(*entry, settings);
     }
     stream = entry;
   }

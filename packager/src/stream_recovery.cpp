@@ -1,5 +1,7 @@
 #include "stream_recovery.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -10,6 +12,7 @@
 #include "atomic_file.hpp"
 #include "looplive/core/log.hpp"
 #include "recording_index.hpp"
+#include "stream_state.hpp"
 
 namespace looplive::packager {
 namespace {
@@ -70,17 +73,10 @@ std::vector<SegmentInfo> present(const fs::path& dir, std::vector<SegmentInfo> s
   return out;
 }
 
-}  // namespace
-
-EndResult recover_from_disk(const PublisherSettings& settings) {
+// Each recorded track whose index names at least one segment on disk.
+std::vector<RecordedTrack> read_recording(const PublisherSettings& settings) {
   const fs::path dir = settings.media_root / "live" / settings.stream_id;
-  remove_leftovers(settings);
-  if (!settings.record) {
-    close_live_playlists(settings);
-    return {};
-  }
-  StreamPublisher publisher(settings, std::make_shared<ViewSlot>());
-  bool any = false;
+  std::vector<RecordedTrack> tracks;
   for (const auto kind : {core::MediaKind::video, core::MediaKind::audio}) {
     const fs::path index = dir / recording_index_name(kind);
     std::error_code error;
@@ -91,9 +87,40 @@ EndResult recover_from_disk(const PublisherSettings& settings) {
           ->error("{}: {}: {}", settings.stream_id, index.string(), recorded.error().message);
       continue;
     }
-    auto segments = present(dir, std::move(recorded->segments), settings.stream_id);
-    if (segments.empty()) continue;
-    publisher.restore(recorded->track, std::move(segments));
+    recorded->segments = present(dir, std::move(recorded->segments), settings.stream_id);
+    if (!recorded->segments.empty()) tracks.push_back(std::move(recorded.value()));
+  }
+  return tracks;
+}
+
+// How many init segments a track has named: init_v.mp4 is the first,
+// init_v_<n>.mp4 the (n+1)th.
+uint64_t configurations_used(const std::vector<SegmentInfo>& segments) {
+  uint64_t used = 0;
+  for (const auto& s : segments) {
+    uint64_t n = 0;
+    const size_t underscore = s.init_uri.rfind('_');
+    const size_t dot = s.init_uri.rfind('.');
+    if (underscore != std::string::npos && dot != std::string::npos && underscore + 1 < dot) {
+      std::from_chars(s.init_uri.data() + underscore + 1, s.init_uri.data() + dot, n);
+    }
+    used = std::max(used, n + 1);
+  }
+  return used;
+}
+
+}  // namespace
+
+EndResult recover_from_disk(const PublisherSettings& settings) {
+  remove_leftovers(settings);
+  if (!settings.record) {
+    close_live_playlists(settings);
+    return {};
+  }
+  StreamPublisher publisher(settings, std::make_shared<ViewSlot>());
+  bool any = false;
+  for (auto& recorded : read_recording(settings)) {
+    publisher.restore(recorded.track, std::move(recorded.segments));
     any = true;
   }
   if (!any) {
@@ -105,6 +132,28 @@ EndResult recover_from_disk(const PublisherSettings& settings) {
       ->info("{}: recovered {:.3f} s of recording{}", settings.stream_id, result.duration_seconds,
              result.vod_mp4 ? "" : " (no MP4)");
   return result;
+}
+
+bool resume_from_disk(StreamState& stream, const PublisherSettings& settings) {
+  remove_leftovers(settings);
+  auto tracks = read_recording(settings);
+  if (tracks.empty()) return false;
+  for (auto& recorded : tracks) {
+    const SegmentInfo& first = recorded.segments.front();
+    const SegmentInfo& last = recorded.segments.back();
+    if (!stream.publisher.wall_origin())
+      stream.publisher.set_wall_origin(first.wall_clock_ms - first.start_ms);
+    const uint8_t index =
+        recorded.track.kind == core::MediaKind::video ? core::kVideoTrack : core::kAudioTrack;
+    auto output = std::make_unique<TrackOutput>(index == core::kVideoTrack ? "v" : "a");
+    output->resume(last.number, configurations_used(recorded.segments), last.discontinuity_index);
+    stream.outputs[index] = std::move(output);
+    core::logger("packager")
+        ->info("{}: resuming the recording after {} from a previous run", settings.stream_id,
+               last.uri);
+    stream.publisher.restore(recorded.track, std::move(recorded.segments));
+  }
+  return true;
 }
 
 }  // namespace looplive::packager

@@ -12,4 +12,13 @@ namespace looplive::packager {
 // playlists closed with EXT-X-ENDLIST.
 EndResult recover_from_disk(const PublisherSettings& settings);
 
+struct StreamState;
+// A recorded stream published again after a restart, within its reconnect
+// window: what a previous run recorded is taken back from the recording index
+// so the stream continues after it (numbering, a new init segment name, a
+// discontinuity) instead of writing over its files, and its VOD covers both
+// runs. Called on a new StreamState before its first publish; false when
+// there was nothing to resume.
+bool resume_from_disk(StreamState& stream, const PublisherSettings& settings);
+
 }  // namespace looplive::packager

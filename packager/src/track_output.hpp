@@ -33,6 +33,14 @@ class TrackOutput {
   core::Status configure(const core::TrackInfo& track);
   // The next segment starts a new period (discontinuity) with this index.
   void start_period(uint64_t index) { next_period_ = index; }
+  // Carries on after what a previous run of the process recorded: segment
+  // numbers after `segments_made`, init segments under new names, periods
+  // after `discontinuities`.
+  void resume(uint64_t segments_made, uint64_t configurations, uint64_t discontinuities) {
+    next_number_ = segments_made + 1;
+    configurations_ = configurations;
+    discontinuities_ = discontinuities;
+  }
   // Forgets an open segment that will never be closed (its publish vanished).
   void discard();
   uint64_t discontinuities() const { return discontinuities_; }

@@ -123,3 +123,43 @@ TEST_CASE("recovering a stream still held in memory ends it", "[packager]") {
   CHECK(lt::segments_of(run.vods() / "m_video.m3u8").size() == 3);
   CHECK(packager.view("m") == nullptr);
 }
+
+TEST_CASE("a publish after a restart continues the recording instead of writing over it",
+          "[packager]") {
+  const lt::Demuxed media = lt::demux_flv(lt::fixture("av"));
+  lt::Run run;
+  package_and_die(run, "r", true, media, 5000);  // v_1, v_2 and a_1, a_2 recorded
+  const fs::path dir = run.live("r");
+  const auto first_run_v1 = lt::read_file(dir / "v_1.m4s");
+  const auto first_run_init = lt::read_file(dir / "init_v.mp4");
+
+  // The new process: the seller reconnects within the window.
+  Packager packager(run.config, run.options);
+  auto sink = packager.open(PublishGrant{"r", true});
+  lt::feed(*sink, media);
+  sink->finish(looplive::core::EndReason::publisher_closed);
+  const auto result = packager.end_stream("r");
+  REQUIRE(result.recorded);
+  CHECK(result.vod_mp4 == "vods/r.mp4");
+
+  // The first run's files are untouched; the second run's came after them.
+  CHECK(lt::read_file(dir / "v_1.m4s") == first_run_v1);
+  CHECK(lt::read_file(dir / "init_v.mp4") == first_run_init);
+  CHECK(fs::exists(dir / "init_v_1.mp4"));
+  const auto video = lt::segments_of(run.vods() / "r_video.m3u8");
+  REQUIRE(video.size() == 5);  // 2 from the first run, 3 from the second
+  CHECK(video[0].uri == "../live/r/v_1.m4s");
+  CHECK(video[2].uri == "../live/r/v_3.m4s");
+  CHECK(video[4].uri == "../live/r/v_5.m4s");
+  const std::string vod = lt::text_of(run.vods() / "r_video.m3u8");
+  CHECK(lt::count_of(vod, "#EXT-X-DISCONTINUITY\n") == 1);
+  CHECK(vod.find("init_v_1.mp4") != std::string::npos);
+  CHECK(lt::segments_of(run.vods() / "r_audio.m3u8").size() == 5);
+  CHECK(result.duration_seconds == Approx(4.0 + lt::timeline_seconds(media)).margin(0.1));
+  for (const char* entry : {"r_video.m3u8", "r_audio.m3u8", "r.mp4"}) {
+    const auto decoded = lt::decode(run.vods() / entry);
+    INFO(entry << ": " << decoded.output);
+    CHECK(decoded.status == 0);
+  }
+  CHECK(lt::packet_count(run.vods() / "r.mp4", "v:0") == 120 + 180);
+}

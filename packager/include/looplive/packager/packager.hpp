@@ -95,8 +95,10 @@ class Packager : public core::SinkFactory {
   // After a crash: finalizes a stream that was live when the process died,
   // from what is on disk alone (the recording index), so at most the segment
   // being written is lost. Also removes leftover temporary files. For a
-  // stream this Packager still holds, the same as end_stream(). Call it before
-  // the stream is published again: a fresh publish starts its numbering anew.
+  // stream this Packager still holds, the same as end_stream(). A recorded
+  // stream published again instead (open() after a restart) resumes its
+  // recording from the index: numbering carries on after a discontinuity and
+  // nothing on disk is written over.
   EndResult recover_stream(const std::string& stream_id, bool recorded);
 
  private:
