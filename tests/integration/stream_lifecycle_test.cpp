@@ -145,3 +145,46 @@ TEST_CASE("a restart keeps live streams and pending webhooks", "[integration][li
   for (const auto& hook : hooks.received()) CHECK(hook.signature_valid());
   fs::remove_all(media);
 }
+
+TEST_CASE("a seller back within the window after a restart continues the recording",
+          "[integration][lifecycle]") {
+  const std::string media = make_scratch_dir("media");
+  auto config = api_test_config(fresh_database("lifecycle_resume"), media, nullptr);
+  config.lifecycle.reconnect_window = 20s;
+
+  auto first = std::make_unique<ApiServer>(config);
+  const auto stream = create(*first, true);
+  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, first->publish_url(stream.key)),
+                    make_scratch_dir("ffmpeg") + "/out.log");
+  REQUIRE(first->wait_live(stream.id, true, 20s));
+  std::this_thread::sleep_for(5s);  // a couple of recorded segments
+  first.reset();
+  CHECK(publisher.wait(10s).has_value());
+  const fs::path dir = fs::path(media) / "live" / stream.id;
+  REQUIRE(fs::exists(dir / "v_1.m4s"));
+  const auto recorded_before = read_file((dir / "v_1.m4s").string());
+  const size_t segments_before =
+      count_of(read_file((dir / "recording_video.m3u8").string()), "#EXTINF");
+  REQUIRE(segments_before >= 1);
+
+  ApiServer second(config);
+  CHECK(second.status_of(stream.id) == "reconnecting");
+  publish_to_end(second, stream.key);  // the seller's encoder reconnects
+  REQUIRE(second.call(bhttp::verb::post, "/v1/streams/" + stream.id + "/end").status == 200);
+  const auto recording_ready = [&] {
+    const auto shown = second.call(bhttp::verb::get, "/v1/streams/" + stream.id).json();
+    return shown["recording"]["state"] == "ready";
+  };
+  for (int i = 0; i < 300 && !recording_ready(); ++i) std::this_thread::sleep_for(100ms);
+  REQUIRE(recording_ready());
+
+  // Nothing of the first run was written over; the VOD holds both runs.
+  CHECK(read_file((dir / "v_1.m4s").string()) == recorded_before);
+  const fs::path vod = fs::path(media) / "vods" / (stream.id + "_video.m3u8");
+  const std::string text = read_file(vod.string());
+  CHECK(count_of(text, "#EXTINF") >= segments_before + 2);
+  CHECK(count_of(text, "#EXT-X-DISCONTINUITY\n") >= 1);
+  check_decodes(vod);
+  check_decodes(fs::path(media) / "vods" / (stream.id + "_audio.m3u8"));
+  fs::remove_all(media);
+}
