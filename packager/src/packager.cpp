@@ -63,15 +63,20 @@ Packager::~Packager() = default;
 std::shared_ptr<core::PacketSink> Packager::open(const core::PublishGrant& grant) {
   std::shared_ptr<StreamState> stream;
   {
+    std::shared_lock lock(registry_->mutex);
+    const auto found = registry_->streams.find(grant.stream_id);
+    if (found != registry_->streams.end()) stream = found->second;
+  }
+  if (!stream) {
+    const PublisherSettings settings =
+        publisher_settings(config_, options_, grant.stream_id, grant.record);
+    auto fresh = std::make_shared<StreamState>(settings);
+    // Once per stream and process, and outside the registry lock that every
+    // origin request takes: the index is read only if a previous run left one.
+    if (grant.record) resume_from_disk(*fresh, settings);
     std::lock_guard lock(registry_->mutex);
     auto& entry = registry_->streams[grant.stream_id];
-    if (!entry) {
-      const PublisherSettings settings =
-          publisher_settings(config_, options_, grant.stream_id, grant.record);
-      entry = std::make_shared<StreamState>(settings);
-      // Reads a small index, once per stream and process, only if a previous run left one.
-      if (grant.record) resume_from_disk(*entry, settings);
-    }
+    if (!entry) entry = std::move(fresh);
     stream = entry;
   }
   return std::make_shared<StreamPackager>(config_, options_, grant, std::move(stream));
