@@ -1,5 +1,8 @@
 #include "server.hpp"
 
+#include <algorithm>
+#include <thread>
+
 #include "db_admission.hpp"
 #include "live_sources.hpp"
 #include "looplive/control_api/control_api.hpp"

@@ -4,17 +4,13 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <thread>
-#include <vector>
-
-#include <boost/asio/io_context.hpp>
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include "looplive/core/io_threads.hpp"
 
 #include "looplive/core/config.hpp"
 #include "looplive/core/ingest_figures.hpp"
+#include "looplive/core/io_threads.hpp"
 #include "looplive/core/latency_histogram.hpp"
 #include "looplive/core/packet_sink.hpp"
 #include "looplive/core/publisher_registry.hpp"

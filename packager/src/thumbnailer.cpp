@@ -56,7 +56,7 @@ core::Result<std::unique_ptr<Thumbnailer>> Thumbnailer::open(const core::TrackIn
     std::memcpy(out->decoder_->extradata, track.codec_config.data(), size);
     out->decoder_->extradata_size = static_cast<int>(size);
   }
-  // One still per segment does not need the decoder's own threads on the media pool.
+  // One still per segment does not need decoder threads of its own beside the I/O threads.
   out->decoder_->thread_count = 1;
   if (int rc = avcodec_open2(out->decoder_, codec, nullptr); rc < 0) {
     return av_error("open decoder", rc);

@@ -14,7 +14,7 @@ namespace looplive::packager {
 
 // A live stream's preview still: a video keyframe decoded on its own and
 // encoded as a JPEG no wider than asked. A keyframe needs nothing before it,
-// so one per segment is little work for the media threads.
+// so one per segment is all the work; it runs on the publisher's I/O thread.
 class Thumbnailer {
  public:
   static core::Result<std::unique_ptr<Thumbnailer>> open(const core::TrackInfo& track,

@@ -32,6 +32,22 @@ void publish_to_end(ApiServer& api, const std::string& key) {
   REQUIRE(status == 0);
 }
 
+// Creates a recorded stream on a server of its own, publishes to it for a
+// few recorded segments and stops that server mid-stream, as a crash or a
+// deploy would; the publisher has exited when this returns.
+Created record_then_stop_server(const core::Config& config) {
+  auto first = std::make_unique<ApiServer>(config);
+  const auto stream = create(*first, true);
+  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, first->publish_url(stream.key)),
+                    make_scratch_dir("ffmpeg") + "/out.log");
+  REQUIRE(first->wait_live(stream.id, true, 20s));
+  std::this_thread::sleep_for(5s);  // a couple of recorded segments
+  REQUIRE(first->status_of(stream.id) == "live");
+  first.reset();
+  CHECK(publisher.wait(10s).has_value());
+  return stream;
+}
+
 void check_decodes(const fs::path& playlist) {
   REQUIRE(fs::exists(playlist));
   int status = -1;
@@ -106,15 +122,7 @@ TEST_CASE("a restart keeps live streams and pending webhooks", "[integration][li
   config.lifecycle.reconnect_window = 4s;
   hooks.fail_all(true);  // nothing gets through before the restart
 
-  auto first = std::make_unique<ApiServer>(config);
-  const auto stream = create(*first, true);
-  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, first->publish_url(stream.key)),
-                    make_scratch_dir("ffmpeg") + "/out.log");
-  REQUIRE(first->wait_live(stream.id, true, 20s));
-  std::this_thread::sleep_for(5s);  // a couple of recorded segments
-  REQUIRE(first->status_of(stream.id) == "live");
-  first.reset();  // stopped mid-stream, as a crash or a deploy would
-  CHECK(publisher.wait(10s).has_value());
+  const auto stream = record_then_stop_server(config);
   const auto failed_live = [&] {
     for (const auto& hook : hooks.received())
       if (hook.type == "stream.live") return hook.json()["id"].get<std::string>();
@@ -152,14 +160,7 @@ TEST_CASE("a seller back within the window after a restart continues the recordi
   auto config = api_test_config(fresh_database("lifecycle_resume"), media, nullptr);
   config.lifecycle.reconnect_window = 20s;
 
-  auto first = std::make_unique<ApiServer>(config);
-  const auto stream = create(*first, true);
-  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, first->publish_url(stream.key)),
-                    make_scratch_dir("ffmpeg") + "/out.log");
-  REQUIRE(first->wait_live(stream.id, true, 20s));
-  std::this_thread::sleep_for(5s);  // a couple of recorded segments
-  first.reset();
-  CHECK(publisher.wait(10s).has_value());
+  const auto stream = record_then_stop_server(config);
   const fs::path dir = fs::path(media) / "live" / stream.id;
   REQUIRE(fs::exists(dir / "v_1.m4s"));
   const auto recorded_before = read_file((dir / "v_1.m4s").string());
