@@ -1,7 +1,7 @@
 // rtmp_publish: publishes an FLV file to an RTMP server the way an encoder would.
 //
 // Usage:
-//   rtmp_publish [--realtime|--fast] [--loop N] [--verbose] URL FILE.flv
+//   rtmp_publish [--realtime|--fast] [--loop N] [--hold-ms N] [--verbose] URL FILE.flv
 //
 //   URL          rtmp://HOST:PORT/APP/STREAM_KEY, e.g. rtmp://127.0.0.1:1935/live/sk_abc
 //   --realtime   send each tag when the wall clock reaches its timestamp, counted
@@ -10,6 +10,8 @@
 //   --loop N     send the file N times (default 1); timestamps keep increasing
 //                across passes, onMetaData is only sent on the first pass and an
 //                AVC end-of-sequence tag only on the last
+//   --hold-ms N  after the last tag, stay connected N ms, sending nothing, before
+//                closing (an encoder paused mid-stream); prints "holding" when it starts
 //   --verbose    print librtmp's debug log and every status the server sends
 //
 // After connecting it waits up to 5 s for NetStream.Publish.Start, and keeps
@@ -58,6 +60,7 @@ constexpr auto kPublishTimeout = std::chrono::seconds(5);
 struct Options {
   bool realtime = true;
   uint32_t loops = 1;
+  uint32_t hold_ms = 0;
   bool verbose = false;
   std::string url;
   std::string file;
@@ -72,7 +75,8 @@ struct Totals {
 
 void print_usage(std::FILE* out) {
   std::fprintf(out,
-               "usage: rtmp_publish [--realtime|--fast] [--loop N] [--verbose] URL FILE.flv\n"
+               "usage: rtmp_publish [--realtime|--fast] [--loop N] [--hold-ms N] [--verbose] URL "
+               "FILE.flv\n"
                "  URL like rtmp://127.0.0.1:1935/live/sk_xxx\n"
                "exit: 0 ok, 1 usage/file error, 2 refused by server, 3 connection failed or "
                "dropped\n");
@@ -101,6 +105,12 @@ bool parse_options(int argc, char** argv, Options& options, bool& help) {
     } else if (arg == "--loop") {
       if (i + 1 >= argc || !parse_count(argv[i + 1], options.loops)) {
         std::fprintf(stderr, "error: --loop needs a positive integer\n");
+        return false;
+      }
+      ++i;
+    } else if (arg == "--hold-ms") {
+      if (i + 1 >= argc || !parse_count(argv[i + 1], options.hold_ms)) {
+        std::fprintf(stderr, "error: --hold-ms needs a positive integer\n");
         return false;
       }
       ++i;
@@ -190,6 +200,11 @@ int publish(const Options& options, const std::vector<FlvTag>& tags) {
     }
   }
   const Clock::time_point end = Clock::now();
+  if (alive && options.hold_ms > 0) {
+    std::printf("holding\n");
+    std::fflush(stdout);
+    alive = publisher.wait_until(Clock::now() + std::chrono::milliseconds(options.hold_ms));
+  }
   // poll() first: a server that went away while the last tags sat in socket
   // buffers would otherwise look like one that closed in answer to our FIN.
   if (alive) {

@@ -148,6 +148,7 @@ void read_rtmp(Section s, RtmpConfig& c) {
   s.read_ms("handshake_timeout_ms", c.handshake_timeout, 100, 600'000);
   s.read_ms("idle_timeout_ms", c.idle_timeout, 1'000, 3'600'000);
   s.read_ms("stats_interval_ms", c.stats_interval, 500, 3'600'000);
+  s.read_ms("receive_batch_ms", c.receive_batch, 0, 200);
   s.read_int("max_connections", c.max_connections, 1, 1'000'000);
   s.read_int("max_message_size", c.max_message_size, 64 * 1024, 64 * 1024 * 1024);
   s.read_int("out_chunk_size", c.out_chunk_size, 128, 65536);

@@ -4,7 +4,10 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include <cerrno>
 #include <cstring>
+
+#include <sys/socket.h>
 
 #include "handshake.hpp"
 #include "looplive/core/log.hpp"
@@ -56,6 +59,8 @@ RtmpSession::RtmpSession(RtmpServer& server, Socket socket, uint64_t id)
       id_(id),
       deadline_(socket_.get_executor()),
       stats_timer_(socket_.get_executor()),
+      batch_timer_(socket_.get_executor()),
+      batching_(server.config_.receive_batch),
       reader_(server.config_.max_message_size) {
   error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
@@ -347,6 +352,7 @@ void RtmpSession::on_admission(core::AdmissionResult result) {
        user_control_payload(user_control::kStreamBegin, publish_stream_));
   send_status("status", status::kPublishStart, "Publishing started.");
   log_stats();
+  arm_batching_tick();
   process_pending();
   read_chunks();
 }
@@ -363,7 +369,36 @@ void RtmpSession::end_publish(core::EndReason reason) {
     registry_token_.reset();
   }
   stats_timer_.cancel();
+  stop_batching();
   if (phase_ == Phase::publishing) phase_ = Phase::connected;
+}
+
+// ---- Receive batching ----
+
+void RtmpSession::arm_batching_tick() {
+  if (!batching_.enabled()) return;
+  batch_bytes_ = bytes_in_;
+  batch_tick_at_ = std::chrono::steady_clock::now();
+  batch_timer_.expires_at(batch_tick_at_ + ReceiveBatching::kTick);
+  batch_timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (ec || self->phase_ != Phase::publishing) return;
+    auto now = std::chrono::steady_clock::now();
+    const uint64_t bytes = self->bytes_in_ - self->batch_bytes_;
+    if (auto mark = self->batching_.after_tick(bytes, now - self->batch_tick_at_))
+      self->set_receive_mark(*mark);
+    self->arm_batching_tick();
+  });
+}
+
+void RtmpSession::stop_batching() {
+  batch_timer_.cancel();
+  if (auto mark = batching_.stop()) set_receive_mark(*mark);
+}
+
+void RtmpSession::set_receive_mark(int bytes) {
+  if (!socket_.is_open()) return;
+  if (::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes) != 0)
+    log()->debug("{} SO_RCVLOWAT {}: {}", tag(), bytes, std::strerror(errno));
 }
 
 // ---- Data and media ----

@@ -112,6 +112,37 @@ TEST_CASE("the librtmp publisher tool (RTMP_Write) publishes", "[integration][in
   check_publish(wait_finished(server, stream.stream.id), fixture);
 }
 
+// While a publisher streams, the kernel batches its data (rtmp.receive_batch_ms);
+// an encoder that pauses must still have everything it sent handled promptly.
+TEST_CASE("an encoder that pauses mid-stream has all it sent handled while still connected",
+          "[integration][ingest]") {
+  const auto& fixture = h264_aac_fixture();
+  TestServer server(test_config(PgCluster::shared()));
+  auto stream = server.create_stream();
+
+  Process publisher({tool("rtmp_publish"), "--hold-ms", "6000", server.url(stream.key), fixture.path},
+                    make_scratch_dir("pause") + "/publish.log");
+  const auto sent_all = [&] { return publisher.output().find("holding") != std::string::npos; };
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!sent_all() && publisher.running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  INFO(publisher.output());
+  REQUIRE(sent_all());
+  const auto paused_at = std::chrono::steady_clock::now();
+
+  // Everything sent is handled within a second of the pause, the publisher still connected.
+  std::this_thread::sleep_until(paused_at + 1s);
+  auto during_pause = server.sinks.publishes(stream.stream.id);
+  REQUIRE(during_pause.size() == 1);
+  CHECK_FALSE(during_pause[0].end.has_value());
+  CHECK(publisher.running());
+
+  REQUIRE(publisher.wait(15s) == 0);
+  auto finished = wait_finished(server, stream.stream.id);
+  check_publish(finished, fixture);
+  CHECK(during_pause[0].packets.size() == finished.packets.size());
+}
+
 TEST_CASE("a wrong or revoked key is refused with a status the encoder shows", "[integration][ingest]") {
   const auto& fixture = h264_aac_fixture();
   LogCapture logs;  // first: it must outlive the server threads that log into it

@@ -29,6 +29,9 @@ struct RtmpConfig {
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds idle_timeout{30'000};  // a publisher that sends nothing this long is dropped
   std::chrono::milliseconds stats_interval{5'000};  // how often ingest figures are logged per publisher
+  // A publisher's socket wakes the server once per this much of its media, not per TCP
+  // segment (fewer wake-ups, at most this much added latency); 0 wakes on every segment.
+  std::chrono::milliseconds receive_batch{40};
   uint32_t max_connections = 10'000;
   uint32_t max_message_size = 8 * 1024 * 1024;  // bytes; one video frame must fit
   uint32_t out_chunk_size = 4096;               // our Set Chunk Size towards the client
