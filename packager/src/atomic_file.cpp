@@ -49,6 +49,29 @@ core::Status write_atomically(const std::filesystem::path& path, std::span<const
   return core::Ok{};
 }
 
+core::Status append_durably(const std::filesystem::path& path, std::string_view text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) return system_error("open", path, errno);
+  size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int code = errno;
+      ::close(fd);
+      return system_error("append to", path, code);
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fdatasync(fd) != 0) {
+    const int code = errno;
+    ::close(fd);
+    return system_error("fdatasync", path, code);
+  }
+  ::close(fd);
+  return core::Ok{};
+}
+
 core::Status sync_directory(const std::filesystem::path& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return system_error("open", dir, errno);

@@ -20,6 +20,9 @@ core::Status write_atomically(const std::filesystem::path& path, std::span<const
                               Sync sync = Sync::durable);
 core::Status write_atomically(const std::filesystem::path& path, std::string_view text,
                               Sync sync = Sync::durable);
+// Appends to an existing file and fdatasyncs it. A crash can cut the
+// appended text short, never touch what the file held before.
+core::Status append_durably(const std::filesystem::path& path, std::string_view text);
 // Makes the renames done in a directory durable; recorded streams call it
 // before an index may name a file and after replacing the index.
 core::Status sync_directory(const std::filesystem::path& dir);

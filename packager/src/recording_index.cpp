@@ -106,12 +106,30 @@ std::string recording_index_name(core::MediaKind kind) {
   return kind == core::MediaKind::video ? "recording_video.m3u8" : "recording_audio.m3u8";
 }
 
+int64_t recording_target_seconds(int64_t longest_ms) {
+  return std::max<int64_t>(1, (longest_ms + 999) / 1000);
+}
+
+std::string render_recording_entry(const SegmentInfo* previous, const SegmentInfo& s) {
+  std::string out;
+  if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
+  if (previous == nullptr || previous->init_uri != s.init_uri)
+    out += std::string(kMapTag) + s.init_uri + "\"\n";
+  out += "#EXT-X-PROGRAM-DATE-TIME:" + utc_timestamp(s.wall_clock_ms) + "\n";
+  out += std::string(kSegmentTag) + "NUMBER=" + std::to_string(s.number) +
+         ",START=" + std::to_string(s.start_ms) + ",DURATION=" + std::to_string(s.duration_ms) +
+         ",PERIOD=" + std::to_string(s.discontinuity_index) +
+         ",WALL=" + std::to_string(s.wall_clock_ms) + "\n";
+  out += "#EXTINF:" + seconds_text(s.duration_ms) + ",\n" + s.uri + "\n";
+  return out;
+}
+
 std::string render_recording_index(const core::TrackInfo& track,
                                    std::span<const SegmentInfo> segments) {
   int64_t longest = 0;
   for (const auto& s : segments) longest = std::max(longest, s.duration_ms);
   std::string out = "#EXTM3U\n#EXT-X-VERSION:6\n";
-  out += "#EXT-X-TARGETDURATION:" + std::to_string(std::max<int64_t>(1, (longest + 999) / 1000));
+  out += "#EXT-X-TARGETDURATION:" + std::to_string(recording_target_seconds(longest));
   out += "\n#EXT-X-MEDIA-SEQUENCE:" + std::to_string(segments.empty() ? 1 : segments[0].number);
   out += "\n#EXT-X-PLAYLIST-TYPE:EVENT\n#EXT-X-INDEPENDENT-SEGMENTS\n";
   out +=
@@ -122,19 +140,10 @@ std::string render_recording_index(const core::TrackInfo& track,
          ",FRAME-RATE=" + double_text(track.frame_rate) +
          ",SAMPLE-RATE=" + std::to_string(track.sample_rate) +
          ",CHANNELS=" + std::to_string(track.channels) + "\n";
-  const std::string* map = nullptr;
+  const SegmentInfo* previous = nullptr;
   for (const auto& s : segments) {
-    if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
-    if (map == nullptr || *map != s.init_uri) {
-      out += std::string(kMapTag) + s.init_uri + "\"\n";
-      map = &s.init_uri;
-    }
-    out += "#EXT-X-PROGRAM-DATE-TIME:" + utc_timestamp(s.wall_clock_ms) + "\n";
-    out += std::string(kSegmentTag) + "NUMBER=" + std::to_string(s.number) +
-           ",START=" + std::to_string(s.start_ms) + ",DURATION=" + std::to_string(s.duration_ms) +
-           ",PERIOD=" + std::to_string(s.discontinuity_index) +
-           ",WALL=" + std::to_string(s.wall_clock_ms) + "\n";
-    out += "#EXTINF:" + seconds_text(s.duration_ms) + ",\n" + s.uri + "\n";
+    out += render_recording_entry(previous, s);
+    previous = &s;
   }
   return out;
 }
@@ -147,6 +156,9 @@ core::Result<RecordedTrack> parse_recording_index(std::string_view text) {
   std::string init_uri;
   SegmentInfo segment;
   size_t line_number = 0;
+  // Every append ends with a newline: text after the last one is a cut-off append.
+  if (const size_t last = text.rfind('\n'); last != std::string_view::npos)
+    text = text.substr(0, last + 1);
   while (!text.empty()) {
     const size_t end = text.find('\n');
     std::string_view line = text.substr(0, end);

@@ -25,6 +25,13 @@ struct RecordedTrack {
 std::string recording_index_name(core::MediaKind kind);
 std::string render_recording_index(const core::TrackInfo& track,
                                    std::span<const SegmentInfo> segments);
+// The lines one more segment adds to an index whose last segment is `previous`
+// (nullptr when it has none), so the index grows by appending.
+std::string render_recording_entry(const SegmentInfo* previous, const SegmentInfo& segment);
+// The #EXT-X-TARGETDURATION of an index whose longest segment lasts `longest_ms`;
+// a segment longer than its index's target cannot be appended to it.
+int64_t recording_target_seconds(int64_t longest_ms);
+// A final line cut short (a crash during an append) is left out, with what it began.
 core::Result<RecordedTrack> parse_recording_index(std::string_view text);
 
 }  // namespace looplive::packager

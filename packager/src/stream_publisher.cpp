@@ -84,18 +84,32 @@ void StreamPublisher::set_thumbnail(core::SharedBytes jpeg) {
   thumbnail_ = std::move(jpeg);
 }
 
-// The segment's bytes are fsynced before the index names it, and one
-// directory fsync after the index's rename makes both names durable: the
-// journal commits the segment's rename no later than the index's. Should a
-// file system not keep that order, recovery leaves out a segment the index
-// names but the disk lacks, so a crash loses at most the segment being written.
+// The segment's bytes are fsynced before the index names it, and so is its
+// name (the directory), so the index never names a file a crash could lose.
+// The index grows by an appended entry, which keeps a segment's cost flat
+// however long the show runs; it is written whole only the first time in a
+// run, after a failed append, or for a segment longer than its target duration.
 void StreamPublisher::record(const core::TrackInfo& info, const SegmentInfo& segment) {
-  std::vector<SegmentInfo>& list = disk_.recorded[info.kind == core::MediaKind::video ? 0 : 1];
+  const size_t kind = info.kind == core::MediaKind::video ? 0 : 1;
+  std::vector<SegmentInfo>& list = disk_.recorded[kind];
+  int64_t& target = disk_.index_target_seconds[kind];
   list.push_back(segment);
-  const std::string index = render_recording_index(info, list);
-  store(live_dir_ / recording_index_name(info.kind),
-        std::span(reinterpret_cast<const uint8_t*>(index.data()), index.size()), Sync::durable);
   sync_live_dir();
+  const std::filesystem::path index = live_dir_ / recording_index_name(info.kind);
+  if (target > 0 && recording_target_seconds(segment.duration_ms) <= target) {
+    const SegmentInfo* previous = list.size() > 1 ? &list[list.size() - 2] : nullptr;
+    const core::Status appended = append_durably(index, render_recording_entry(previous, segment));
+    if (appended) return;
+    fail_disk(appended.error().message);
+  }
+  int64_t longest = 0;
+  for (const auto& s : list) longest = std::max(longest, s.duration_ms);
+  const std::string text = render_recording_index(info, list);
+  const bool written =
+      store(index, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()),
+            Sync::durable);
+  sync_live_dir();
+  target = written ? recording_target_seconds(longest) : 0;
 }
 
 void StreamPublisher::restore(const core::TrackInfo& info, std::vector<SegmentInfo> recorded) {
@@ -127,8 +141,7 @@ EndResult StreamPublisher::end() {
     if (mp4) {
       result.vod_mp4 = "vods/" + id + ".mp4";
     } else {
-      disk_.errors.fetch_add(1, std::memory_order_relaxed);
-      core::logger("packager")->error("{}: no MP4 of the recording: {}", id, mp4.error().message);
+      fail_disk("no MP4 of the recording: " + mp4.error().message);
     }
   }
   publish(true);
@@ -238,10 +251,7 @@ bool StreamPublisher::write_vod() {
   mpd.utc_timing_url = settings_.utc_timing_url;
   mpd.base_url = prefix;
   store_text(dir / (id + ".mpd"), render_mpd(dash, mpd));
-  if (core::Status status = sync_directory(dir); !status) {
-    disk_.errors.fetch_add(1, std::memory_order_relaxed);
-    core::logger("packager")->error("{}: {}", id, status.error().message);
-  }
+  if (core::Status status = sync_directory(dir); !status) fail_disk(status.error().message);
   return true;
 }
 
@@ -262,10 +272,12 @@ void StreamPublisher::publish(bool ended) {
 }
 
 void StreamPublisher::sync_live_dir() {
-  if (core::Status status = sync_directory(live_dir_); !status) {
-    disk_.errors.fetch_add(1, std::memory_order_relaxed);
-    core::logger("packager")->error("{}: {}", settings_.stream_id, status.error().message);
-  }
+  if (core::Status status = sync_directory(live_dir_); !status) fail_disk(status.error().message);
+}
+
+void StreamPublisher::fail_disk(const std::string& why) {
+  disk_.errors.fetch_add(1, std::memory_order_relaxed);
+  core::logger("packager")->error("{}: {}", settings_.stream_id, why);
 }
 
 void StreamPublisher::write(std::filesystem::path path, core::SharedBytes bytes, Sync sync) {
@@ -296,8 +308,7 @@ bool StreamPublisher::store(const std::filesystem::path& path, std::span<const u
     disk_.dir_made = !error;
   }
   if (core::Status status = write_atomically(path, bytes, sync); !status) {
-    disk_.errors.fetch_add(1, std::memory_order_relaxed);
-    core::logger("packager")->error("{}: {}", settings_.stream_id, status.error().message);
+    fail_disk(status.error().message);
     return false;
   }
   return true;

@@ -92,6 +92,9 @@ class StreamPublisher {
     bool dir_made = false;
     // Recorded segments that reached the disk, by kind: all the recording index names.
     std::vector<SegmentInfo> recorded[2];
+    // The target duration each index on disk was written with; 0 until this
+    // run has written it whole (a resumed index may end in a cut-off append).
+    int64_t index_target_seconds[2] = {0, 0};
   };
 
   Track* track(core::MediaKind kind) { return kind == core::MediaKind::video ? &video_ : &audio_; }
@@ -107,6 +110,7 @@ class StreamPublisher {
   bool store(const std::filesystem::path& path, std::span<const uint8_t> bytes, Sync sync);
   void record(const core::TrackInfo& info, const SegmentInfo& segment);
   void sync_live_dir();
+  void fail_disk(const std::string& why);  // counts a failed write and logs why
   bool write_vod();
   std::vector<SegmentInfo>& recorded(const Track& t) {
     return disk_.recorded[&t == &video_ ? 0 : 1];

@@ -1,6 +1,7 @@
 #include "recording_index.hpp"
 
 #include <catch2/catch.hpp>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,39 @@ TEST_CASE("the recording index reads back what was written", "[packager]") {
   CHECK(sound->track.sample_rate == 48000);
   CHECK(sound->track.channels == 2);
   CHECK(sound->segments.empty());
+}
+
+TEST_CASE("an index grown by appended entries is the index written whole", "[packager]") {
+  TrackInfo video;
+  video.codec_string = "avc1.64001e";
+  std::vector<SegmentInfo> segments{segment(1, 0, 2000, 0, "init_v.mp4"),
+                                    segment(2, 2000, 1800, 0, "init_v.mp4"),
+                                    segment(3, 9000, 2000, 1, "init_v_1.mp4")};
+  segments[2].discontinuity = true;
+  std::string appended = render_recording_index(video, std::span(segments).first(1));
+  for (size_t i = 1; i < segments.size(); ++i)
+    appended += render_recording_entry(&segments[i - 1], segments[i]);
+  CHECK(appended == render_recording_index(video, segments));
+  CHECK(recording_target_seconds(2000) == 2);
+  CHECK(recording_target_seconds(2001) == 3);  // would not fit an index with target 2
+  CHECK(recording_target_seconds(0) == 1);
+
+  SECTION("an append cut short by a crash loses that entry alone") {
+    const std::string whole = render_recording_index(video, segments);
+    const std::string entry = render_recording_entry(&segments[1], segments[2]);
+    const std::string before = whole.substr(0, whole.size() - entry.size());
+    for (size_t cut : {size_t{1}, entry.find("NUMBER=3") + 3, entry.size() - 1}) {
+      INFO("cut after " << cut << " bytes of the entry");
+      const auto parsed = parse_recording_index(before + entry.substr(0, cut));
+      REQUIRE(parsed.ok());
+      REQUIRE(parsed->segments.size() == 2);
+      CHECK(parsed->segments[1].uri == "v_2.m4s");
+    }
+    std::string zeros = before + std::string(40, '\0');  // size grew, data never written
+    const auto parsed = parse_recording_index(zeros);
+    REQUIRE(parsed.ok());
+    CHECK(parsed->segments.size() == 2);
+  }
 }
 
 TEST_CASE("a damaged recording index is refused", "[packager]") {

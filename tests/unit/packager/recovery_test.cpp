@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,10 @@ TEST_CASE("a recorded stream is finalized from disk after a crash", "[packager]"
   lt::write_file(dir / ".v_3.m4s.tmp", {1, 2, 3});
   lt::write_file(dir / ".recording_video.m3u8.tmp", {'#'});
   lt::write_file(dir / "v_3.m4s", std::vector<uint8_t>(4096, 0xee));
+  {  // and an append to the index cut short
+    std::ofstream index(dir / "recording_video.m3u8", std::ios::app);
+    index << "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:04.000Z\n#LOOPLIVE-SEGMENT:NUMBER=3,ST";
+  }
 
   Packager packager(run.config, run.options);
   CHECK(packager.view("k") == nullptr);

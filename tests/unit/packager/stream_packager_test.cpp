@@ -10,6 +10,7 @@
 #include "looplive/packager/packager.hpp"
 #include "media_fixture.hpp"
 #include "packaging_run.hpp"
+#include "recording_index.hpp"
 
 using looplive::core::EndReason;
 using looplive::core::MediaPacket;
@@ -23,6 +24,9 @@ using lt::decode;
 using lt::feed;
 using lt::Run;
 using lt::segments_of;
+using lt::text_of;
+using looplive::packager::parse_recording_index;
+using looplive::packager::render_recording_index;
 using lt::source_seconds;
 using lt::text_of;
 using lt::total_seconds;
@@ -312,6 +316,11 @@ TEST_CASE("files are written off the packaging thread, in order, and the VOD wai
   disk.join();
   CHECK(segments_of(dir / "video.m3u8").size() == 3);
   CHECK(segments_of(dir / "recording_video.m3u8").size() == 3);
+  // Grown by appends, the index reads exactly as if written whole.
+  const std::string index = text_of(dir / "recording_video.m3u8");
+  const auto recorded = parse_recording_index(index);
+  REQUIRE(recorded.ok());
+  CHECK(render_recording_index(recorded->track, recorded->segments) == index);
   for (const char* name : {"init_v.mp4", "v_1.m4s", "v_2.m4s", "v_3.m4s", "a_3.m4s"})
     CHECK(fs::exists(dir / name));
 
