@@ -1,5 +1,7 @@
 #include "looplive/core/io_threads.hpp"
 
+#include <boost/asio/strand.hpp>
+
 #include <algorithm>
 
 namespace looplive::core {
@@ -39,6 +41,11 @@ void IoThreads::stop() {
 void IoThreads::join() {
   for (auto& thread : threads_) thread.join();
   threads_.clear();
+}
+
+boost::asio::any_io_executor IoContexts::next_connection() const {
+  if (threads_) return threads_->next().get_executor();
+  return boost::asio::make_strand(*single_);
 }
 
 }  // namespace looplive::core

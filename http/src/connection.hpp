@@ -23,8 +23,8 @@ namespace looplive::http::detail {
 class Listener;
 
 // One client connection. Everything but deliver() and close_from_outside()
-// runs on the connection's strand, so no member needs a lock. Requests are
-// read, handled and answered one at a time.
+// runs on the connection's executor (one thread, or a strand), so no member
+// needs a lock. Requests are read, handled and answered one at a time.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using Socket = boost::asio::ip::tcp::socket;
@@ -38,7 +38,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void refuse();  // instead of start(), when a limit turned it away
   void close_from_outside();
   // The handler's answer, from any thread. Taking the reference by value lets
-  // the posted work own it, so the last release happens on the strand and not
+  // the posted work own it, so the last release happens on the connection's thread and not
   // on whichever thread the handler used.
   static void deliver(std::shared_ptr<Connection> connection, Response response);
   // Every Respond copy died uncalled.

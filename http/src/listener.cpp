@@ -56,7 +56,7 @@ void Listener::start() {
 
 void Listener::accept_next() {
   if (stopping()) return;
-  acceptor_.async_accept(net::make_strand(io_.next()),
+  acceptor_.async_accept(io_.next_connection(),
                          [self = shared_from_this()](error_code ec, tcp::socket socket) {
                            if (self->stopping() || ec == net::error::operation_aborted) return;
                            if (ec) {
@@ -79,7 +79,7 @@ void Listener::accept_next() {
 void Listener::accept_waiting() {
   for (int i = 0; i < kAcceptBurst && !stopping(); ++i) {
     error_code ec;
-    tcp::socket socket = acceptor_.accept(net::make_strand(io_.next()), ec);
+    tcp::socket socket = acceptor_.accept(io_.next_connection(), ec);
     if (ec) return;  // would_block: the backlog is empty; other errors: async_accept reports them
     on_accepted(std::move(socket));
   }

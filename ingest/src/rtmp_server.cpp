@@ -43,7 +43,7 @@ uint16_t RtmpServer::port() const {
 
 void RtmpServer::accept_next() {
   acceptor_.async_accept(
-      net::make_strand(io_.next()), [this](error_code ec, net::ip::tcp::socket socket) {
+      io_.next_connection(), [this](error_code ec, net::ip::tcp::socket socket) {
         if (stopping_) return;
         if (ec) {
           // Running out of descriptors must not stop the listener for good.

@@ -11,7 +11,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include "amf0.hpp"
 #include "chunk_reader.hpp"
@@ -29,7 +28,7 @@ class RtmpServer;
 
 // One RTMP connection: handshake, chunk stream, commands, and, once admitted,
 // the publisher's media into a PacketSink. Everything runs on the session's
-// strand, so no member needs a lock.
+// executor (one thread, or a strand), so no member needs a lock.
 class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
  public:
   using Socket = boost::asio::ip::tcp::socket;

@@ -1,6 +1,7 @@
 #include "looplive/core/io_threads.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
@@ -60,4 +61,23 @@ TEST_CASE("a plain io_context stands for one context", "[io_threads]") {
   const IoContexts many(threads);
   CHECK(&many.main() == &threads.main());
   CHECK(&many.next() != &many.next());
+}
+
+TEST_CASE("connections get a strand only where a context may have several threads",
+          "[io_threads]") {
+  using Plain = boost::asio::io_context::executor_type;
+  using Strand = boost::asio::strand<Plain>;
+  IoThreads threads(2);
+  const IoContexts pool(threads);
+  auto first = pool.next_connection();
+  auto second = pool.next_connection();
+  REQUIRE(first.target<Plain>() != nullptr);
+  REQUIRE(second.target<Plain>() != nullptr);
+  CHECK(&first.target<Plain>()->context() != &second.target<Plain>()->context());
+
+  boost::asio::io_context shared;
+  const IoContexts single(shared);
+  auto connection = single.next_connection();
+  REQUIRE(connection.target<Strand>() != nullptr);
+  CHECK(&connection.target<Strand>()->context() == &shared);
 }

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
@@ -54,6 +55,11 @@ class IoContexts {
 
   boost::asio::io_context& main() const { return threads_ ? threads_->main() : *single_; }
   boost::asio::io_context& next() const { return threads_ ? threads_->next() : *single_; }
+  // The executor for the next accepted connection. A context of IoThreads has
+  // one thread, so its handlers never overlap and a strand would only add a
+  // lock and a queue to every completion; a plain io_context may be run by
+  // several threads, so there each connection gets a strand.
+  boost::asio::any_io_executor next_connection() const;
 
  private:
   boost::asio::io_context* single_ = nullptr;

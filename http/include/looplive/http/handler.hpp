@@ -12,7 +12,7 @@ namespace looplive::http {
 // must not outlive the server's io_context: stop handler threads first.
 using Respond = std::function<void(Response)>;
 
-// Called on the connection's strand. The Request stays valid until `respond`
+// Called on the connection's executor. The Request stays valid until `respond`
 // is called; the handler may call it at once or later, from anywhere. The next
 // request on the connection is read only after this response is written.
 using Handler = std::function<void(const Request& request, Respond respond)>;

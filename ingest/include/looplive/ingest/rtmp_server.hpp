@@ -21,8 +21,8 @@ namespace looplive::ingest {
 
 class RtmpSession;
 
-// Accepts RTMP publishers. Each connection runs on its own strand of one of
-// the shared io_contexts, and so does its sink (the packager); admission runs
+// Accepts RTMP publishers. Each connection runs on one of the shared
+// io_contexts (see IoContexts::next_connection), and so does its sink (the packager); admission runs
 // elsewhere and posts its verdict back.
 class RtmpServer {
  public:
