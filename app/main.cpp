@@ -1,4 +1,6 @@
 // looplive: RTMP ingest, HLS/DASH packaging and a control API for live shopping.
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -45,6 +47,19 @@ int create_stream(const looplive::core::Config& config, bool record) {
   return 0;
 }
 
+// Every connection and every live segment held in memory (an in-memory file)
+// takes a descriptor: use all the system allows, as nginx's
+// worker_rlimit_nofile would. Segments fall back to plain memory beyond it.
+void raise_open_files_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const rlim_t was = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) == 0)
+    looplive::core::logger("app")->info("open files limit raised from {} to {}", was,
+                                        limit.rlim_max);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,6 +95,7 @@ int main(int argc, char** argv) {
   looplive::core::init_logging(config.log);
   // A viewer or encoder hanging up mid-write must cost one connection, never the process.
   std::signal(SIGPIPE, SIG_IGN);
+  raise_open_files_limit();
 
   try {
     if (want_stream) return create_stream(config, record);

@@ -113,6 +113,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t head_sent_ = 0;
   size_t body_sent_ = 0;
   UniqueFd file_;
+  int shared_fd_ = -1;  // or the in-memory file of response_'s body, which keeps it open
   uint64_t file_offset_ = 0;
   uint64_t file_remaining_ = 0;
   bool corked_ = false;

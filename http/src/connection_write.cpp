@@ -90,16 +90,25 @@ void Connection::send(Response response, bool keep_alive) {
   } else if (const auto* bytes = std::get_if<core::SharedBytes>(&response_.body)) {
     length = bytes->size();
     memory = bytes->span();
+    // Held in an in-memory file, a large body goes out like a file: the socket
+    // takes its pages by reference instead of a copy of them.
+    if (bytes->fd() >= 0 && length > kSmallFile) {
+      shared_fd_ = bytes->fd();
+      file_offset_ = bytes->file_offset();
+      file_remaining_ = length;
+    }
   } else {
     length = file_remaining_;
   }
   bool with_body = !bodiless && !head_request_ && length > 0;
   format_head(length, !bodiless);
-  memory_body_ = with_body && !file_ ? memory : std::span<const uint8_t>{};
+  const bool from_file = file_ || shared_fd_ >= 0;
+  memory_body_ = with_body && !from_file ? memory : std::span<const uint8_t>{};
   head_sent_ = 0;
   body_sent_ = 0;
-  if (!with_body || !file_) {
+  if (!with_body || !from_file) {
     file_.reset();
+    shared_fd_ = -1;
     return write_some(&Connection::finish_response);
   }
   corked_ = true;
@@ -224,7 +233,8 @@ void Connection::send_file() {
   size_t this_turn = 0;
   while (file_remaining_ > 0) {
     size_t chunk = size_t(std::min<uint64_t>(file_remaining_, kSendfileChunk));
-    ssize_t sent = send_file_chunk(socket_.native_handle(), file_.get(), file_offset_, chunk);
+    const int from = file_ ? file_.get() : shared_fd_;
+    ssize_t sent = send_file_chunk(socket_.native_handle(), from, file_offset_, chunk);
     if (sent > 0) {
       file_remaining_ -= uint64_t(sent);
       bytes_written_ += uint64_t(sent);
@@ -287,6 +297,7 @@ void Connection::reset_response() {
   memory_body_ = {};
   response_ = Response();
   file_.reset();
+  shared_fd_ = -1;
   file_remaining_ = 0;
 }
 

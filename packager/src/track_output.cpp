@@ -81,9 +81,9 @@ core::Status TrackOutput::flush() {
 void TrackOutput::finish_segment(int64_t end_ms, std::vector<FinishedSegment>& done) {
   current_.duration_ms = end_ms - current_.start_ms;
   current_.bytes = bytes_.size();
-  done.push_back({current_, core::SharedBytes(std::exchange(bytes_, {}))});
-  // The next segment is likely about as large: room for it up front saves
-  // copying it again each time the buffer would grow.
+  // In an in-memory file the origin sends it by reference (sendfile), and
+  // bytes_ keeps its capacity: the next segment is likely about as large.
+  done.push_back({current_, core::SharedBytes::in_memory_file(bytes_)});
   bytes_.reserve(current_.bytes + current_.bytes / 4);
   open_ = false;
 }

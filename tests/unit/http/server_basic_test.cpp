@@ -89,8 +89,15 @@ TEST_CASE("string and SharedBytes bodies arrive byte for byte", "[http][server]"
   auto bytes = random_bytes(3 << 20, 7);
   core::SharedBytes shared{std::vector<uint8_t>(bytes)};
   std::string binary_text(reinterpret_cast<const char*>(bytes.data()), 100000);
+  std::vector<uint8_t> copy = bytes;
+  const core::SharedBytes in_file = core::SharedBytes::in_memory_file(copy);
+  REQUIRE(in_file.fd() >= 0);  // sent with sendfile, from an offset when sliced
   TestServer server([&](const Request& request, Respond respond) {
-    if (request.path() == "/shared")
+    if (request.path() == "/in-file")
+      respond(Response(bhttp::status::ok, in_file, "video/mp4"));
+    else if (request.path() == "/in-file-slice")
+      respond(Response(bhttp::status::ok, in_file.slice(1000, 50000)));
+    else if (request.path() == "/shared")
       respond(Response(bhttp::status::ok, shared, "video/mp4"));
     else if (request.path() == "/slice")
       respond(Response(bhttp::status::ok, shared.slice(1000, 5000)));
@@ -108,6 +115,16 @@ TEST_CASE("string and SharedBytes bodies arrive byte for byte", "[http][server]"
   auto slice = client.get("/slice");
   REQUIRE(slice);
   CHECK(slice->body() == std::string(reinterpret_cast<const char*>(bytes.data()) + 1000, 5000));
+  for (int i = 0; i < 2; ++i) {  // the same in-memory file, twice on one connection
+    auto sent = client.get("/in-file");
+    REQUIRE(sent);
+    REQUIRE(sent->body().size() == bytes.size());
+    CHECK(std::memcmp(bytes.data(), sent->body().data(), bytes.size()) == 0);
+  }
+  auto file_slice = client.get("/in-file-slice");
+  REQUIRE(file_slice);
+  CHECK(file_slice->body() ==
+        std::string(reinterpret_cast<const char*>(bytes.data()) + 1000, 50000));
   auto empty = client.get("/empty");
   REQUIRE(empty);
   CHECK(empty->header(bhttp::field::content_length) == "0");

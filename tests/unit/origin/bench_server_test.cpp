@@ -22,9 +22,14 @@ void load_live_streams(const std::string& root, MapSource& source) {
     if (!stream.is_directory()) continue;
     for (const auto& file : std::filesystem::directory_iterator(stream.path())) {
       std::ifstream in(file.path(), std::ios::binary);
-      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      source.put(stream.path().filename(), file.path().filename(), bytes,
-                 "\"bench-" + std::to_string(bytes.size()) + "\"");
+      std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                 std::istreambuf_iterator<char>());
+      const std::string etag = "\"bench-" + std::to_string(bytes.size()) + "\"";
+      // Media segments live in in-memory files, as the packager keeps them.
+      using looplive::core::SharedBytes;
+      auto held = file.path().extension() == ".m4s" ? SharedBytes::in_memory_file(bytes)
+                                                    : SharedBytes(std::move(bytes));
+      source.put(stream.path().filename(), file.path().filename(), std::move(held), etag);
     }
   }
 }

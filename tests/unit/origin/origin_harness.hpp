@@ -58,6 +58,11 @@ class MapSource : public LiveSource {
     std::lock_guard lock(mutex_);
     files_[id + "/" + file] = LiveFile{bytes_of(content), std::move(etag), modified};
   }
+  void put(const std::string& id, const std::string& file, core::SharedBytes bytes,
+           std::string etag) {
+    std::lock_guard lock(mutex_);
+    files_[id + "/" + file] = LiveFile{std::move(bytes), std::move(etag), 1'700'000'000};
+  }
   void remove_stream(const std::string& id) {
     std::lock_guard lock(mutex_);
     std::erase_if(files_, [&](const auto& entry) { return entry.first.starts_with(id + "/"); });

@@ -14,25 +14,35 @@ namespace looplive::core {
 class SharedBytes {
  public:
   SharedBytes() = default;
-  explicit SharedBytes(std::vector<uint8_t>&& bytes)
-      : buffer_(std::make_shared<const std::vector<uint8_t>>(std::move(bytes))),
-        size_(buffer_->size()) {}
+  explicit SharedBytes(std::vector<uint8_t>&& bytes);
+
+  // The bytes of `bytes` in a sealed anonymous in-memory file (memfd), mapped
+  // for reading: a socket can be sent them with sendfile(), by reference
+  // instead of by copy. `bytes` is left empty with its capacity, for reuse.
+  // Where no such file can be made (out of descriptors), the bytes are moved
+  // into ordinary memory and fd() is -1.
+  static SharedBytes in_memory_file(std::vector<uint8_t>& bytes);
 
   static SharedBytes copy_of(std::span<const uint8_t> bytes) {
     return SharedBytes(std::vector<uint8_t>(bytes.begin(), bytes.end()));
   }
 
-  const uint8_t* data() const { return buffer_ ? buffer_->data() + offset_ : nullptr; }
+  const uint8_t* data() const { return buffer_ ? buffer_.get() + offset_ : nullptr; }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   std::span<const uint8_t> span() const { return {data(), size_}; }
   uint8_t operator[](size_t i) const { return data()[i]; }
+  // The in-memory file holding these bytes at file_offset(), or -1. Valid while
+  // any SharedBytes sharing the buffer lives.
+  int fd() const { return fd_; }
+  size_t file_offset() const { return offset_; }
 
   // A view of [offset, offset + length) that shares the same buffer; clamped to the bytes held.
   SharedBytes slice(size_t offset, size_t length = SIZE_MAX) const {
     SharedBytes out;
     if (offset >= size_) return out;
     out.buffer_ = buffer_;
+    out.fd_ = fd_;
     out.offset_ = offset_ + offset;
     out.size_ = std::min(length, size_ - offset);
     return out;
@@ -44,9 +54,10 @@ class SharedBytes {
   }
 
  private:
-  std::shared_ptr<const std::vector<uint8_t>> buffer_;
+  std::shared_ptr<const uint8_t> buffer_;  // the first byte; owns the storage
   size_t offset_ = 0;
   size_t size_ = 0;
+  int fd_ = -1;
 };
 
 }  // namespace looplive::core
