@@ -14,6 +14,18 @@ core::Error system_error(const std::string& step, const std::filesystem::path& p
   return core::Error{step + " " + path.string() + ": " + std::strerror(code)};
 }
 
+// 0, or the errno of the write that failed.
+int write_all(int fd, std::span<const uint8_t> bytes) {
+  size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    written += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
 }  // namespace
 
 core::Status write_atomically(const std::filesystem::path& path, std::span<const uint8_t> bytes,
@@ -22,17 +34,10 @@ core::Status write_atomically(const std::filesystem::path& path, std::span<const
       path.parent_path() / ("." + path.filename().string() + ".tmp");
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return system_error("open", temporary, errno);
-  size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int code = errno;
-      ::close(fd);
-      ::unlink(temporary.c_str());
-      return system_error("write", temporary, code);
-    }
-    written += static_cast<size_t>(n);
+  if (const int code = write_all(fd, bytes); code != 0) {
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    return system_error("write", temporary, code);
   }
   if (sync == Sync::durable && ::fsync(fd) != 0) {
     const int code = errno;
@@ -52,16 +57,10 @@ core::Status write_atomically(const std::filesystem::path& path, std::span<const
 core::Status append_durably(const std::filesystem::path& path, std::string_view text) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd < 0) return system_error("open", path, errno);
-  size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int code = errno;
-      ::close(fd);
-      return system_error("append to", path, code);
-    }
-    written += static_cast<size_t>(n);
+  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  if (const int code = write_all(fd, bytes); code != 0) {
+    ::close(fd);
+    return system_error("append to", path, code);
   }
   if (::fdatasync(fd) != 0) {
     const int code = errno;
