@@ -13,6 +13,7 @@ Run through bench/run, which installs and builds first.
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -70,6 +71,9 @@ def process_tree(pid):
             pids.append(child)
             frontier.append(child)
     return pids
+
+
+MIN_STREAM_MINUTES = 2
 
 
 def cpu_seconds(pid):
@@ -283,11 +287,15 @@ def load_step(server, fixture, publishers, seconds, work):
     keyfile = work / f"keys-{server.name}-{publishers}.txt"
     keyfile.write_text("\n".join(keys) + "\n")
     rss_idle = rss_bytes(server.proc.pid)
+    warmup = 6 + publishers * 0.02
+    # A step with few publishers uses little CPU: measure at least two
+    # stream-minutes, or one publisher would count a tenth of a CPU-second in
+    # 0.01 s ticks and the figure would be mostly rounding.
+    seconds = max(seconds, math.ceil(MIN_STREAM_MINUTES * 60 / publishers + warmup + 3))
     loadgen = subprocess.Popen([str(LOADGEN), "--publishers", str(publishers), "--seconds", str(seconds),
                                 "--url-template", server.url("{key}"), "--keys", str(keyfile),
                                 "--stagger-ms", "20", str(fixture)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    warmup = 6 + publishers * 0.02
     time.sleep(warmup)
     cpu_start, t_start = cpu_seconds(server.proc.pid), time.monotonic()
     time.sleep(max(1.0, seconds - warmup - 3))
