@@ -4,8 +4,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <utility>
+
+#include "looplive/core/write_all.hpp"
 
 namespace looplive::core {
 namespace {
@@ -21,17 +22,6 @@ struct MemoryFile {
   }
 };
 
-bool write_all(int fd, const std::vector<uint8_t>& bytes) {
-  size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    written += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 }  // namespace
 
 SharedBytes::SharedBytes(std::vector<uint8_t>&& bytes) {
@@ -46,7 +36,7 @@ SharedBytes SharedBytes::in_memory_file(std::vector<uint8_t>& bytes) {
   file->fd = ::memfd_create("looplive-media", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   // Sealed against any change, the bytes stay what a socket was promised.
   const bool made =
-      !bytes.empty() && file->fd >= 0 && write_all(file->fd, bytes) &&
+      !bytes.empty() && file->fd >= 0 && write_all(file->fd, bytes) == 0 &&
       ::fcntl(file->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) ==
           0 &&
       (file->address = ::mmap(nullptr, file->size, PROT_READ, MAP_SHARED, file->fd, 0)) !=

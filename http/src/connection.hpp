@@ -38,8 +38,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void refuse();  // instead of start(), when a limit turned it away
   void close_from_outside();
   // The handler's answer, from any thread. Taking the reference by value lets
-  // the posted work own it, so the last release happens on the connection's thread and not
-  // on whichever thread the handler used.
+  // the posted work own it, so the last release happens on the connection's
+  // thread and not on whichever thread the handler used.
   static void deliver(std::shared_ptr<Connection> connection, Response response);
   // Every Respond copy died uncalled.
   static void handler_dropped(std::shared_ptr<Connection> connection);

@@ -27,9 +27,15 @@ class ReceiveBatching {
   std::optional<int> after_tick(uint64_t bytes, std::chrono::steady_clock::duration elapsed);
   // The mark to set when batching stops (so commands are answered at once), if not 1 already.
   std::optional<int> stop();
+  // The publisher announced it waits for an acknowledgement every `window`
+  // bytes: the mark stays under half of that, or the publisher would stop
+  // sending for an acknowledgement that waits on the mark. Returns the mark
+  // to set when the one set is above that.
+  std::optional<int> fit_ack_window(uint32_t window);
 
  private:
   std::chrono::milliseconds window_;
+  int cap_ = kMaxMark;
   int mark_ = 1;
 };
 

@@ -189,7 +189,10 @@ void RtmpSession::handle(RtmpMessage& message) {
     case msg::kAggregate: return handle_aggregate(message);
     case msg::kUserControl: return handle_user_control(message);
     case msg::kWindowAckSize:
-      if (message.payload.size() >= 4) peer_window_ = read_be32(message.payload.data());
+      if (message.payload.size() >= 4) {
+        peer_window_ = read_be32(message.payload.data());
+        if (auto mark = batching_.fit_ack_window(peer_window_)) set_receive_mark(*mark);
+      }
       return;
     case msg::kAcknowledgement:
     case msg::kSetPeerBandwidth: return;

@@ -7,23 +7,13 @@
 #include <cstring>
 #include <string>
 
+#include "looplive/core/write_all.hpp"
+
 namespace looplive::packager {
 namespace {
 
 core::Error system_error(const std::string& step, const std::filesystem::path& path, int code) {
   return core::Error{step + " " + path.string() + ": " + std::strerror(code)};
-}
-
-// 0, or the errno of the write that failed.
-int write_all(int fd, std::span<const uint8_t> bytes) {
-  size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno;
-    written += static_cast<size_t>(n);
-  }
-  return 0;
 }
 
 }  // namespace
@@ -34,7 +24,7 @@ core::Status write_atomically(const std::filesystem::path& path, std::span<const
       path.parent_path() / ("." + path.filename().string() + ".tmp");
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return system_error("open", temporary, errno);
-  if (const int code = write_all(fd, bytes); code != 0) {
+  if (const int code = core::write_all(fd, bytes); code != 0) {
     ::close(fd);
     ::unlink(temporary.c_str());
     return system_error("write", temporary, code);
@@ -58,7 +48,7 @@ core::Status append_durably(const std::filesystem::path& path, std::string_view 
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd < 0) return system_error("open", path, errno);
   const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(text.data()), text.size());
-  if (const int code = write_all(fd, bytes); code != 0) {
+  if (const int code = core::write_all(fd, bytes); code != 0) {
     ::close(fd);
     return system_error("append to", path, code);
   }

@@ -48,3 +48,16 @@ TEST_CASE("a zero window turns batching off", "[ingest][batching]") {
   CHECK_FALSE(batching.after_tick(156'250, 500ms).has_value());
   CHECK(batching.mark() == 1);
 }
+
+TEST_CASE("the mark stays under half the window the publisher waits for acknowledgements on",
+          "[ingest][batching]") {
+  ReceiveBatching batching(40ms);
+  REQUIRE(batching.after_tick(156'250, 500ms) == 12'500);
+  // A publisher that waits for an acknowledgement every 10,000 bytes.
+  CHECK(batching.fit_ack_window(10'000) == 5'000);  // lowered at once
+  CHECK(batching.mark() == 5'000);
+  CHECK_FALSE(batching.after_tick(156'250, 500ms).has_value());  // held at the cap
+  CHECK_FALSE(batching.fit_ack_window(0).has_value());           // 0: none announced
+  CHECK_FALSE(batching.fit_ack_window(2'500'000).has_value());   // a wide window lowers nothing
+  CHECK(batching.after_tick(156'250, 500ms) == 12'500);          // and lifts the cap
+}
