@@ -12,6 +12,7 @@ Run through bench/run, which installs and builds first.
 """
 
 import argparse
+import datetime
 import json
 import math
 import os
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,8 +176,26 @@ packager: {{media_root: {self.media}, segment_duration_ms: 2000}}
                                      stdout=self.log, stderr=subprocess.STDOUT)
         wait_port(self.rtmp_port)
 
-    def playlist(self, key):
-        return self.media / "live" / self.keys[key] / "video.m3u8"
+    # Viewers and CDNs get the live playlist from looplive's origin, which
+    # serves it from memory (it is not written to disk unless asked for).
+    def playlist_text(self, key):
+        url = f"http://127.0.0.1:{self.origin_port}/live/{self.keys[key]}/video.m3u8"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                return answer.read().decode()
+        except OSError:
+            return ""
+
+    def playlist_age(self, key):
+        """Seconds since the media end of the newest listed segment, on the
+        wall clock its PROGRAM-DATE-TIME gives: grows when packaging falls behind."""
+        text = self.playlist_text(key)
+        dates = re.findall(r"#EXT-X-PROGRAM-DATE-TIME:(\S+)", text)
+        durations = re.findall(r"#EXTINF:([0-9.]+)", text)
+        if not dates or not durations:
+            return math.inf
+        start = datetime.datetime.fromisoformat(dates[-1].replace("Z", "+00:00")).timestamp()
+        return time.time() - start - float(durations[-1])
 
     def close(self):
         self.stop()
@@ -236,8 +256,18 @@ http {{
                                      stdout=self.log, stderr=subprocess.STDOUT)
         wait_port(self.rtmp_port)
 
-    def playlist(self, key):
-        return self.work / "hls" / f"{key}.m3u8"
+    # nginx-rtmp's only output is the file its http server would serve.
+    def playlist_text(self, key):
+        try:
+            return (self.work / "hls" / f"{key}.m3u8").read_text()
+        except OSError:
+            return ""
+
+    def playlist_age(self, key):
+        try:
+            return time.time() - (self.work / "hls" / f"{key}.m3u8").stat().st_mtime
+        except OSError:
+            return math.inf
 
     def close(self):
         self.stop()
@@ -258,12 +288,8 @@ def wait_port(port, timeout=30):
     raise RuntimeError(f"nothing listening on port {port}")
 
 
-def segments(playlist_path):
-    try:
-        text = playlist_path.read_text()
-    except OSError:
-        return []
-    return [float(d) for d in re.findall(r"#EXTINF:([0-9.]+)", text)]
+def segments(playlist_text):
+    return [float(d) for d in re.findall(r"#EXTINF:([0-9.]+)", playlist_text)]
 
 
 def settle(server, limit=90):
@@ -301,14 +327,8 @@ def load_step(server, fixture, publishers, seconds, work):
     time.sleep(max(1.0, seconds - warmup - 3))
     cpu_end, t_end = cpu_seconds(server.proc.pid), time.monotonic()
     rss_loaded = rss_bytes(server.proc.pid)
-    # Real time: every stream's playlist changed in the last two segment durations.
-    now = time.time()
-    fresh = 0
-    for key in keys:
-        try:
-            fresh += now - server.playlist(key).stat().st_mtime < 5.0
-        except OSError:
-            pass
+    # Real time: every stream's playlist is at most 5 s (a segment and a half) behind.
+    fresh = sum(server.playlist_age(key) < 5.0 for key in keys)
     out, _ = loadgen.communicate(timeout=seconds + 120)
     stalls = sum(int(m) for m in re.findall(r"stalls=(\d+)", out))
     minutes = (t_end - t_start) / 60 * publishers
@@ -329,14 +349,13 @@ def first_playlist_and_edge(server, fixture, runs, work):
     firsts, delays = [], []
     for _ in range(runs):
         key = server.create_streams(1)[0]
-        playlist = server.playlist(key)
         started = time.time()
         pub = subprocess.Popen([str(PUBLISH), server.url(key), str(fixture)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
         seen = 0
         first = None
         while pub.poll() is None and time.time() - started < 30:
-            durations = segments(playlist)
+            durations = segments(server.playlist_text(key))
             now = time.time()
             if len(durations) > seen:
                 if first is None:

@@ -24,7 +24,8 @@ namespace {
 
 constexpr uint32_t kControlChunkStream = 2;
 constexpr uint32_t kCommandChunkStream = 3;
-constexpr size_t kInitialBuffer = 4096;
+// Room for a whole receive batch, so one read takes what a wake-up found.
+constexpr size_t kInitialBuffer = ReceiveBatching::kMaxMark;
 constexpr size_t kMinFreeSpace = 4096;
 constexpr size_t kMaxPendingWhileAdmitting = 256;
 constexpr auto kClosingGrace = std::chrono::milliseconds(500);

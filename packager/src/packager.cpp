@@ -33,6 +33,7 @@ PublisherSettings publisher_settings(const core::PackagerConfig& config,
   settings.stream_id = stream_id;
   settings.record = record;
   settings.write_to_disk = config.write_live_to_disk || record;
+  settings.write_live_files = config.write_live_to_disk;
   settings.live_window = std::max<uint32_t>(1, config.live_window);
   settings.segment_ms = config.segment_duration.count();
   settings.utc_timing_url = options.utc_timing_url;

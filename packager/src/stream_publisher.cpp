@@ -80,7 +80,7 @@ void StreamPublisher::add_segment(core::MediaKind kind, FinishedSegment segment)
 }
 
 void StreamPublisher::set_thumbnail(core::SharedBytes jpeg) {
-  write(live_dir_ / "thumbnail.jpg", jpeg, Sync::replace_only);
+  if (settings_.write_live_files) write(live_dir_ / "thumbnail.jpg", jpeg, Sync::replace_only);
   thumbnail_ = std::move(jpeg);
 }
 
@@ -287,8 +287,10 @@ void StreamPublisher::write(std::filesystem::path path, core::SharedBytes bytes,
   });
 }
 
+// Only the live playlists and MPD come this way: the recording index and the
+// VOD's files are stored on the disk thread itself.
 void StreamPublisher::write(std::filesystem::path path, std::string text, Sync sync) {
-  if (!settings_.write_to_disk) return;
+  if (!settings_.write_to_disk || !settings_.write_live_files) return;
   jobs_.push([this, path = std::move(path), text = std::move(text), sync] {
     store(path, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()), sync);
   });

@@ -25,7 +25,8 @@ struct PublisherSettings {
   std::filesystem::path media_root;
   std::string stream_id;
   bool record = false;
-  bool write_to_disk = true;
+  bool write_to_disk = true;     // segments, init segments, the recording index
+  bool write_live_files = true;  // live playlists, MPD and thumbnail too
   uint32_t live_window = 6;
   int64_t segment_ms = 2000;
   std::string utc_timing_url = "/time";
@@ -36,8 +37,9 @@ struct PublisherSettings {
 // Turns finished segments into files, playlists, an MPD and LiveViews, for a
 // stream's whole life across publishes. Layout under the media root:
 //   live/<id>/init_v.mp4, init_v_1.mp4 (after a codec change), v_<n>.m4s, the
-//   same with "a" for audio, video.m3u8, audio.m3u8, index.m3u8, manifest.mpd,
-//   and for recorded streams recording_video.m3u8, recording_audio.m3u8 (see
+//   same with "a" for audio; video.m3u8, audio.m3u8, index.m3u8, manifest.mpd
+//   and thumbnail.jpg only with write_live_files (the origin serves them from
+//   the view); for recorded streams recording_video.m3u8, recording_audio.m3u8 (see
 //   recording_index.hpp); vods/<id>.m3u8 (multivariant), vods/<id>_video.m3u8,
 //   vods/<id>_audio.m3u8, vods/<id>.mpd and vods/<id>.mp4 for recorded
 //   streams, the playlists pointing into ../live/<id>/ so segments are stored once.

@@ -29,6 +29,7 @@ TEST_CASE("an empty file gives the documented defaults", "[core][config]") {
   CHECK(config.rtmp.idle_timeout == std::chrono::seconds(30));
   CHECK(config.packager.segment_duration == std::chrono::seconds(2));
   CHECK(config.packager.live_window == 6);
+  CHECK_FALSE(config.packager.write_live_to_disk);  // the origin serves the live window from memory
   CHECK(config.log.level == "info");
   CHECK(config.api.host == "127.0.0.1");
   CHECK(config.api.port == 8081);
@@ -50,7 +51,7 @@ server: {io_threads: 3, blocking_threads: 4}
 log: {level: debug, loggers: {ingest: trace}}
 rtmp: {host: 127.0.0.1, port: 19350, app: shop, idle_timeout_ms: 5000, max_connections: 7}
 database: {url: "host=/tmp dbname=x", connect_timeout_ms: 500}
-packager: {segment_duration_ms: 4000, live_window: 10, write_live_to_disk: false, thumbnails: true}
+packager: {segment_duration_ms: 4000, live_window: 10, write_live_to_disk: true, thumbnails: true}
 )",
                              "t.yaml");
   CHECK(config.server.io_threads == 3);
@@ -65,7 +66,7 @@ packager: {segment_duration_ms: 4000, live_window: 10, write_live_to_disk: false
   CHECK(config.database.url == "host=/tmp dbname=x");
   CHECK(config.packager.segment_duration == std::chrono::seconds(4));
   CHECK(config.packager.live_window == 10);
-  CHECK_FALSE(config.packager.write_live_to_disk);
+  CHECK(config.packager.write_live_to_disk);
   CHECK(config.packager.thumbnails);
 }
 

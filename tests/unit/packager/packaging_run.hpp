@@ -99,6 +99,7 @@ struct Run {
   PackagerOptions options;
   Run() {
     config.media_root = root.path().string();
+    config.write_live_to_disk = true;  // most tests read the live files
     options.clock = [] { return kNoon; };
   }
   fs::path live(const std::string& id) const { return root.path() / "live" / id; }

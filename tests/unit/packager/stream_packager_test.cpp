@@ -287,6 +287,39 @@ TEST_CASE("without disk output the view alone carries the stream", "[packager]")
   CHECK(view->text("nothing.m3u8") == nullptr);
 }
 
+TEST_CASE("a recorded stream without the live window on disk stores only what the recording needs",
+          "[packager]") {
+  const lt::Demuxed media = lt::demux_flv(lt::fixture("av"));
+  Run run;
+  run.config.write_live_to_disk = false;
+  Packager packager(run.config, run.options);
+  auto sink = packager.open(PublishGrant{"rec", true});
+  feed(*sink, media);
+  const fs::path dir = run.live("rec");
+  // While live: segments, init segments and the recording index on disk; the
+  // playlists and MPD only in the view.
+  const auto view = packager.view("rec");
+  REQUIRE(view != nullptr);
+  REQUIRE(view->text("video.m3u8") != nullptr);
+  CHECK(fs::exists(dir / "init_v.mp4"));
+  CHECK(fs::exists(dir / "v_1.m4s"));
+  CHECK(fs::exists(dir / "recording_video.m3u8"));
+  for (const char* name : {"video.m3u8", "audio.m3u8", "index.m3u8", "manifest.mpd"}) {
+    INFO(name);
+    CHECK_FALSE(fs::exists(dir / name));
+  }
+  sink->finish(EndReason::publisher_closed);
+  REQUIRE(packager.end_stream("rec").recorded);
+  // The VOD is complete and decodes.
+  const size_t recorded = segments_of(dir / "recording_video.m3u8").size();
+  CHECK(recorded >= 3);
+  CHECK(segments_of(run.vods() / "rec_video.m3u8").size() == recorded);
+  const auto decoded = lt::decode(run.vods() / "rec.m3u8");
+  INFO(decoded.output);
+  CHECK(decoded.status == 0);
+  CHECK_FALSE(fs::exists(dir / "video.m3u8"));
+}
+
 TEST_CASE("files are written off the packaging thread, in order, and the VOD waits for them",
           "[packager]") {
   const lt::Demuxed media = lt::demux_flv(lt::fixture("av"));

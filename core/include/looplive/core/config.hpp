@@ -49,7 +49,10 @@ struct PackagerConfig {
   std::chrono::milliseconds segment_duration{2'000};  // target; cuts happen on keyframes
   std::chrono::milliseconds fragment_duration{500};   // CMAF chunk inside a segment
   uint32_t live_window = 6;                            // segments listed in a live playlist
-  bool write_live_to_disk = true;  // also keep the live window on disk (recorded streams always are)
+  // Also keep the live window on disk: segments, playlists, MPD, thumbnail. Recorded
+  // streams always write their segments and recording index; the origin serves the
+  // live window from memory either way.
+  bool write_live_to_disk = false;
   bool thumbnails = false;  // a JPEG of each segment's first keyframe as live/{id}/thumbnail.jpg
 };
 
