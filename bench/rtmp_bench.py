@@ -108,6 +108,9 @@ class BenchServer:
     def url(self, key):
         return f"rtmp://127.0.0.1:{self.rtmp_port}/live/{key}"
 
+    def wait_streams_ended(self, deadline):
+        """Until the streams of earlier steps have nothing left to finish."""
+
     def stop(self):
         if self.proc:
             self.proc.send_signal(self.stop_signal)
@@ -138,6 +141,7 @@ class Looplive(BenchServer):
         self.config.write_text(self.render_config())
         self.proc = None
         self.keys = {}
+        self.ended = set()
 
     def render_config(self):
         text = f"""
@@ -175,6 +179,29 @@ packager: {{media_root: {self.media}, segment_duration_ms: 2000}}
         self.proc = subprocess.Popen([str(LOOPLIVE), "--config", str(self.config)], env=self.env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         wait_port(self.rtmp_port)
+
+    def wait_streams_ended(self, deadline):
+        """A stream whose publisher left stays `reconnecting` for the reconnect
+        window, then ends and its recording is finalised (the VOD MP4 is
+        written). That work belongs to the step that streamed, not the next one,
+        and it starts after a quiet spell that the CPU check alone takes for idle."""
+        if not self.has_api:
+            return
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.api_port, timeout=10)
+        headers = {"Authorization": "Bearer bench-token-0123456789"}
+        waiting = set(self.keys.values()) - self.ended
+        while waiting and time.monotonic() < deadline:
+            for stream_id in sorted(waiting):
+                conn.request("GET", f"/v1/streams/{stream_id}", headers=headers)
+                answer = conn.getresponse()
+                body = json.loads(answer.read() or b"{}")
+                if answer.status != 200 or body.get("status") not in ("live", "reconnecting"):
+                    waiting.discard(stream_id)
+                    self.ended.add(stream_id)
+            if waiting:
+                time.sleep(0.5)
+        conn.close()
 
     # Viewers and CDNs get the live playlist from looplive's origin, which
     # serves it from memory (it is not written to disk unless asked for).
@@ -298,6 +325,7 @@ def settle(server, limit=90):
     they do not count against the next step's CPU and memory."""
     deadline = time.monotonic() + limit
     time.sleep(2)
+    server.wait_streams_ended(deadline)
     while time.monotonic() < deadline:
         before = cpu_seconds(server.proc.pid)
         time.sleep(1)
