@@ -105,9 +105,8 @@ void StreamPublisher::record(const core::TrackInfo& info, const SegmentInfo& seg
   int64_t longest = 0;
   for (const auto& s : list) longest = std::max(longest, s.duration_ms);
   const std::string text = render_recording_index(info, list);
-  const bool written =
-      store(index, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()),
-            Sync::durable);
+  const bool written = store(
+      index, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()), Sync::durable);
   sync_live_dir();
   target = written ? recording_target_seconds(longest) : 0;
 }
@@ -166,6 +165,13 @@ void StreamPublisher::render(bool ended) {
   // One target duration for all renditions, as RFC 8216 asks of the variants of a stream.
   int64_t longest = 0;
   for (Track* t : active()) longest = std::max(longest, t->longest_ms);
+  // The origin serves live playlists from the view. A recorded stream also
+  // leaves its closed ones on disk, where the origin finds them once the view
+  // is gone, so a player still polling a finished show sees it end.
+  const bool to_disk = settings_.write_live_files || (ended && settings_.record);
+  const auto write_live = [&](const std::string& name, const std::string& text) {
+    if (to_disk) write(live_dir_ / name, text, Sync::replace_only);
+  };
   for (Track* t : active()) {
     MediaPlaylistOptions options;
     options.longest_segment_ms = longest;
@@ -175,7 +181,7 @@ void StreamPublisher::render(bool ended) {
     // rewrite would cost a rename and the freeing of the old file's blocks.
     if (playlist == t->playlist) continue;
     t->playlist = std::move(playlist);
-    if (!t->playlist.empty()) write(live_dir_ / t->playlist_name, t->playlist, Sync::replace_only);
+    if (!t->playlist.empty()) write_live(t->playlist_name, t->playlist);
   }
   if (!complete()) return;
 
@@ -192,7 +198,7 @@ void StreamPublisher::render(bool ended) {
   if (std::string multivariant = render_multivariant_playlist(variant);
       multivariant != multivariant_) {
     multivariant_ = std::move(multivariant);
-    write(live_dir_ / "index.m3u8", multivariant_, Sync::replace_only);
+    write_live("index.m3u8", multivariant_);
   }
 
   MpdOptions mpd;
@@ -204,7 +210,7 @@ void StreamPublisher::render(bool ended) {
   mpd.presentation_delay_ms = settings_.segment_ms * 3;
   mpd.utc_timing_url = settings_.utc_timing_url;
   mpd_ = render_mpd(dash, mpd);
-  write(live_dir_ / "manifest.mpd", mpd_, Sync::replace_only);
+  write_live("manifest.mpd", mpd_);
 }
 
 // Tracks without a recorded segment are left out; false when none has one.
@@ -287,10 +293,8 @@ void StreamPublisher::write(std::filesystem::path path, core::SharedBytes bytes,
   });
 }
 
-// Only the live playlists and MPD come this way: the recording index and the
-// VOD's files are stored on the disk thread itself.
 void StreamPublisher::write(std::filesystem::path path, std::string text, Sync sync) {
-  if (!settings_.write_to_disk || !settings_.write_live_files) return;
+  if (!settings_.write_to_disk) return;
   jobs_.push([this, path = std::move(path), text = std::move(text), sync] {
     store(path, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()), sync);
   });

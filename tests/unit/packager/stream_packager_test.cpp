@@ -316,7 +316,9 @@ TEST_CASE("a recorded stream without the live window on disk stores only what th
   const auto decoded = lt::decode(run.vods() / "rec.m3u8");
   INFO(decoded.output);
   CHECK(decoded.status == 0);
-  CHECK_FALSE(fs::exists(dir / "video.m3u8"));
+  // The closed live playlists are left on disk, for players still polling them.
+  CHECK(text_of(dir / "video.m3u8").find("#EXT-X-ENDLIST") != std::string::npos);
+  CHECK(fs::exists(dir / "manifest.mpd"));
 }
 
 TEST_CASE("files are written off the packaging thread, in order, and the VOD waits for them",
