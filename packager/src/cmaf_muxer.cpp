@@ -19,9 +19,10 @@ constexpr int kIoBufferSize = 4 * 1024;
 constexpr AVRational kMilliseconds{1, 1000};
 
 // empty_moov gives an init segment that holds no samples, with the mvex a
-// fragmented file needs. The cmaf flag is left out on purpose: it turns on
-// negative_cts_offsets, which shifts decode times by the first composition
-// offset, while we need the input timeline unchanged.
+// fragmented file needs; default_base_moof adds the iso5 brand that our
+// fragments' tfhd (default-base-is-moof) calls for. The cmaf flag is left out on purpose: it turns
+// on negative_cts_offsets, which shifts decode times by the first composition offset, while we need
+// the input timeline unchanged.
 constexpr const char* kMovFlags = "+frag_custom+empty_moov+default_base_moof";
 
 // ISO 14496-12 sample_flags: a sync sample depends on no other; any other
@@ -103,7 +104,8 @@ core::Result<std::unique_ptr<CmafTrackMuxer>> CmafTrackMuxer::open(const core::T
 core::Status CmafTrackMuxer::start(const core::TrackInfo& track) {
   audio_ = track.kind == core::MediaKind::audio;
   codec_ = track.codec;
-  AvIoPtr io;  // first, so that it outlives the context writing to it
+  std::vector<uint8_t> header;  // where on_write puts the init segment
+  AvIoPtr io;                   // before the context, so that it outlives it
   AVFormatContext* raw = nullptr;
   if (int rc = avformat_alloc_output_context2(&raw, nullptr, "mp4", nullptr); rc < 0) {
     return av_error("mp4 muxer", rc);
@@ -111,7 +113,7 @@ core::Status CmafTrackMuxer::start(const core::TrackInfo& track) {
   AvOutputPtr context(raw);
   auto* buffer = static_cast<uint8_t*>(av_malloc(kIoBufferSize));
   if (buffer == nullptr) return core::Error{"out of memory"};
-  io.reset(avio_alloc_context(buffer, kIoBufferSize, 1, this, nullptr, &on_write, nullptr));
+  io.reset(avio_alloc_context(buffer, kIoBufferSize, 1, &header, nullptr, &on_write, nullptr));
   if (!io) {
     av_free(buffer);
     return core::Error{"out of memory"};
@@ -132,7 +134,7 @@ core::Status CmafTrackMuxer::start(const core::TrackInfo& track) {
   avio_flush(io.get());
   // The muxer replaces the millisecond time base with the track's timescale.
   time_base_ = stream->time_base;
-  init_ = core::SharedBytes(std::exchange(header_, {}));
+  init_ = core::SharedBytes(std::move(header));
   return core::Ok{};
 }
 
@@ -215,8 +217,8 @@ core::Status CmafTrackMuxer::flush_fragment(std::vector<uint8_t>& out) {
 }
 
 int CmafTrackMuxer::on_write(void* opaque, uint8_t* data, int size) {
-  auto* self = static_cast<CmafTrackMuxer*>(opaque);
-  self->header_.insert(self->header_.end(), data, data + size);
+  auto* header = static_cast<std::vector<uint8_t>*>(opaque);
+  header->insert(header->end(), data, data + size);
   return size;
 }
 

@@ -45,7 +45,6 @@ class CmafTrackMuxer {
   static int on_write(void* opaque, uint8_t* data, int size);
 
   AVRational time_base_{1, 1000};  // the muxer picks its own timescale for the header
-  std::vector<uint8_t> header_;    // the init segment while libavformat writes it
   core::SharedBytes init_;
   core::Codec codec_ = core::Codec::h264;
   bool audio_ = false;

@@ -169,6 +169,9 @@ void StreamPublisher::render(bool ended) {
   // leaves its closed ones on disk, where the origin finds them once the view
   // is gone, so a player still polling a finished show sees it end.
   const bool to_disk = settings_.write_live_files || (ended && settings_.record);
+  // That closing write is the disk's first sight of the multivariant playlist,
+  // which seldom changes after the stream's first segments.
+  const bool closing_only = to_disk && !settings_.write_live_files;
   const auto write_live = [&](const std::string& name, const std::string& text) {
     if (to_disk) write(live_dir_ / name, text, Sync::replace_only);
   };
@@ -196,7 +199,7 @@ void StreamPublisher::render(bool ended) {
     dash.push_back({&info, t->listed, t->meter.peak(), std::string(prefix) + "_$Number$.m4s"});
   }
   if (std::string multivariant = render_multivariant_playlist(variant);
-      multivariant != multivariant_) {
+      multivariant != multivariant_ || closing_only) {
     multivariant_ = std::move(multivariant);
     write_live("index.m3u8", multivariant_);
   }

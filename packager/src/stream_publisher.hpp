@@ -39,7 +39,8 @@ struct PublisherSettings {
 //   live/<id>/init_v.mp4, init_v_1.mp4 (after a codec change), v_<n>.m4s, the
 //   same with "a" for audio; video.m3u8, audio.m3u8, index.m3u8, manifest.mpd
 //   and thumbnail.jpg only with write_live_files (the origin serves them from
-//   the view); for recorded streams recording_video.m3u8, recording_audio.m3u8 (see
+//   the view), though a recorded stream leaves its closed playlists and MPD
+//   when it ends; for recorded streams recording_video.m3u8, recording_audio.m3u8 (see
 //   recording_index.hpp); vods/<id>.m3u8 (multivariant), vods/<id>_video.m3u8,
 //   vods/<id>_audio.m3u8, vods/<id>.mpd and vods/<id>.mp4 for recorded
 //   streams, the playlists pointing into ../live/<id>/ so segments are stored once.

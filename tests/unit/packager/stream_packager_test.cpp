@@ -318,7 +318,9 @@ TEST_CASE("a recorded stream without the live window on disk stores only what th
   CHECK(decoded.status == 0);
   // The closed live playlists are left on disk, for players still polling them.
   CHECK(text_of(dir / "video.m3u8").find("#EXT-X-ENDLIST") != std::string::npos);
-  CHECK(fs::exists(dir / "manifest.mpd"));
+  CHECK(text_of(dir / "audio.m3u8").find("#EXT-X-ENDLIST") != std::string::npos);
+  CHECK(text_of(dir / "index.m3u8").find("video.m3u8") != std::string::npos);
+  CHECK(text_of(dir / "manifest.mpd").find("type=\"static\"") != std::string::npos);
 }
 
 TEST_CASE("files are written off the packaging thread, in order, and the VOD waits for them",
