@@ -1,7 +1,9 @@
 #include "cmaf_muxer.hpp"
 
+#include "av1_obus.hpp"
 #include "ffmpeg_codec.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -13,19 +15,47 @@ extern "C" {
 namespace looplive::packager {
 namespace {
 
-constexpr int kIoBufferSize = 64 * 1024;
+constexpr int kIoBufferSize = 4 * 1024;
 constexpr AVRational kMilliseconds{1, 1000};
 
-// empty_moov gives an init segment that holds no samples; frag_custom leaves
-// every cut to us; default_base_moof makes each fragment self-contained as
-// CMAF requires; frag_discont makes the first tfdt the first sample's DTS
-// instead of zero. The cmaf flag is left out on purpose: it turns on
-// negative_cts_offsets, which shifts decode times by the first composition
-// offset (measured with ffprobe), while we need the input timeline unchanged.
-constexpr const char* kMovFlags = "+frag_custom+empty_moov+default_base_moof+frag_discont";
+// empty_moov gives an init segment that holds no samples, with the mvex a
+// fragmented file needs; default_base_moof adds the iso5 brand that our
+// fragments' tfhd (default-base-is-moof) calls for. The cmaf flag is left out on purpose: it turns
+// on negative_cts_offsets, which shifts decode times by the first composition offset, while we need
+// the input timeline unchanged.
+constexpr const char* kMovFlags = "+frag_custom+empty_moov+default_base_moof";
 
-void release_payload(void* opaque, uint8_t*) {
-  delete static_cast<core::SharedBytes*>(opaque);
+// ISO 14496-12 sample_flags: a sync sample depends on no other; any other
+// depends on others and is not a sync sample.
+constexpr uint32_t kSyncSample = 0x02000000;
+constexpr uint32_t kDependentSample = 0x01010000;
+// libavformat numbers the tracks of its moov from 1; ours has one track.
+constexpr uint32_t kTrackId = 1;
+
+void put_u32(std::vector<uint8_t>& out, uint32_t value) {
+  out.insert(out.end(), {static_cast<uint8_t>(value >> 24), static_cast<uint8_t>(value >> 16),
+                         static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value)});
+}
+
+void put_u64(std::vector<uint8_t>& out, uint64_t value) {
+  put_u32(out, static_cast<uint32_t>(value >> 32));
+  put_u32(out, static_cast<uint32_t>(value));
+}
+
+// Writes one box header (size, type) and leaves the size to fix up.
+size_t open_box(std::vector<uint8_t>& out, const char (&type)[5]) {
+  const size_t at = out.size();
+  put_u32(out, 0);
+  out.insert(out.end(), type, type + 4);
+  return at;
+}
+
+void set_u32(std::vector<uint8_t>& out, size_t at, uint32_t value) {
+  for (int i = 0; i < 4; ++i) out[at + i] = static_cast<uint8_t>(value >> (24 - 8 * i));
+}
+
+void close_box(std::vector<uint8_t>& out, size_t at) {
+  set_u32(out, at, static_cast<uint32_t>(out.size() - at));
 }
 
 core::Status describe(AVStream* stream, const core::TrackInfo& track) {
@@ -67,89 +97,128 @@ core::Result<std::unique_ptr<CmafTrackMuxer>> CmafTrackMuxer::open(const core::T
   return muxer;
 }
 
+// libavformat writes the init segment: ftyp and a moov with the codec's
+// sample entry. Its own fragment writer copies each sample three times (into
+// a growing buffer per fragment, its I/O buffer, our output) and costed a
+// sixth of the CPU per stream; fragments are plain enough to write here.
 core::Status CmafTrackMuxer::start(const core::TrackInfo& track) {
   audio_ = track.kind == core::MediaKind::audio;
+  codec_ = track.codec;
+  std::vector<uint8_t> header;  // where on_write puts the init segment
+  AvIoPtr io;                   // before the context, so that it outlives it
   AVFormatContext* raw = nullptr;
   if (int rc = avformat_alloc_output_context2(&raw, nullptr, "mp4", nullptr); rc < 0) {
     return av_error("mp4 muxer", rc);
   }
-  context_.reset(raw);
+  AvOutputPtr context(raw);
   auto* buffer = static_cast<uint8_t*>(av_malloc(kIoBufferSize));
   if (buffer == nullptr) return core::Error{"out of memory"};
-  io_.reset(avio_alloc_context(buffer, kIoBufferSize, 1, this, nullptr, &on_write, nullptr));
-  if (!io_) {
+  io.reset(avio_alloc_context(buffer, kIoBufferSize, 1, &header, nullptr, &on_write, nullptr));
+  if (!io) {
     av_free(buffer);
     return core::Error{"out of memory"};
   }
-  context_->pb = io_.get();
-  context_->flags |= AVFMT_FLAG_CUSTOM_IO;
-  AVStream* stream = avformat_new_stream(context_.get(), nullptr);
+  context->pb = io.get();
+  context->flags |= AVFMT_FLAG_CUSTOM_IO;
+  AVStream* stream = avformat_new_stream(context.get(), nullptr);
   if (stream == nullptr) return core::Error{"out of memory"};
   if (core::Status status = describe(stream, track); !status) return status;
 
   AVDictionary* options = nullptr;
   av_dict_set(&options, "movflags", kMovFlags, 0);
   // No edit list: the empty moov is written before the first sample is known.
-  // The muxer would then shift each track to start at zero on its own, and
-  // separate audio and video files would drift apart, so keep timestamps as given.
   av_dict_set(&options, "use_editlist", "0", 0);
-  av_dict_set(&options, "avoid_negative_ts", "make_non_negative", 0);
-  output_ = &header_;
-  const int rc = avformat_write_header(context_.get(), &options);
+  const int rc = avformat_write_header(context.get(), &options);
   av_dict_free(&options);
   if (rc < 0) return av_error("write header", rc);
-  avio_flush(io_.get());
+  avio_flush(io.get());
   // The muxer replaces the millisecond time base with the track's timescale.
   time_base_ = stream->time_base;
-  output_ = nullptr;
-  init_ = core::SharedBytes(std::exchange(header_, {}));
-  packet_.reset(av_packet_alloc());
-  if (!packet_) return core::Error{"out of memory"};
+  init_ = core::SharedBytes(std::move(header));
   return core::Ok{};
 }
 
 core::Status CmafTrackMuxer::write(const core::MediaPacket& packet, int64_t duration_ms) {
   if (packet.payload.empty()) return core::Ok{};
-  AVPacket* pkt = packet_.get();
-  // FFmpeg reads the payload in place; the holder keeps it alive until FFmpeg lets go.
-  auto* holder = new core::SharedBytes(packet.payload);
-  pkt->buf = av_buffer_create(const_cast<uint8_t*>(holder->data()), holder->size(),
-                              &release_payload, holder, AV_BUFFER_FLAG_READONLY);
-  if (pkt->buf == nullptr) {
-    delete holder;
-    return core::Error{"out of memory"};
-  }
-  pkt->data = pkt->buf->data;
-  pkt->size = static_cast<int>(holder->size());
-  pkt->stream_index = 0;
-  pkt->dts = av_rescale_q(packet.dts, kMilliseconds, time_base_);
-  pkt->pts = av_rescale_q(packet.pts, kMilliseconds, time_base_);
+  // The checks libavformat made when it wrote fragments: a track's run of
+  // samples cannot go back in decode time or show a sample before decoding it.
+  if (packet.pts < packet.dts) return core::Error{"write packet: PTS before DTS"};
+  const int64_t dts = av_rescale_q(packet.dts, kMilliseconds, time_base_);
+  if (dts < 0) return core::Error{"write packet: negative DTS"};
+  if (last_dts_ && dts <= *last_dts_) return core::Error{"write packet: DTS not increasing"};
   // From rescaled end points, so consecutive samples neither overlap nor leave holes.
-  pkt->duration = av_rescale_q(packet.dts + duration_ms, kMilliseconds, time_base_) - pkt->dts;
-  pkt->flags = packet.keyframe || audio_ ? AV_PKT_FLAG_KEY : 0;
-  const int rc = av_write_frame(context_.get(), pkt);
-  av_packet_unref(pkt);
-  if (rc < 0) return av_error("write packet", rc);
-  pending_ = true;
+  const int64_t end =
+      av_rescale_q(packet.dts + std::max<int64_t>(1, duration_ms), kMilliseconds, time_base_);
+  const int64_t offset = av_rescale_q(packet.pts, kMilliseconds, time_base_) - dts;
+  if (end - dts > UINT32_MAX || offset > INT32_MAX) {
+    return core::Error{"write packet: sample longer than a fragment can say"};
+  }
+  core::SharedBytes payload =
+      codec_ == core::Codec::av1 ? without_dropped_av1_obus(packet.payload) : packet.payload;
+  if (samples_.empty()) fragment_dts_ = dts;
+  last_dts_ = dts;
+  samples_.push_back({static_cast<uint32_t>(end - dts), static_cast<uint32_t>(payload.size()),
+                      packet.keyframe || audio_ ? kSyncSample : kDependentSample,
+                      static_cast<int32_t>(offset)});
+  payloads_.push_back(std::move(payload));
   return core::Ok{};
 }
 
+// moof (mfhd, traf with tfhd, tfdt and trun) then mdat, as CMAF (ISO 23000-19)
+// lays out a fragment: base offsets from the moof, the decode time of the
+// first sample, every sample's duration, size, flags and composition offset.
 core::Status CmafTrackMuxer::flush_fragment(std::vector<uint8_t>& out) {
-  if (!pending_) return core::Ok{};
-  output_ = &out;
-  int rc = av_write_frame(context_.get(), nullptr);
-  avio_flush(io_.get());
-  output_ = nullptr;
-  if (rc < 0) return av_error("flush fragment", rc);
-  pending_ = false;
+  if (samples_.empty()) return core::Ok{};
+  const bool offsets = !audio_;
+  size_t media_bytes = 0;
+  for (const Sample& s : samples_) media_bytes += s.size;
+  if (media_bytes + 8 > UINT32_MAX) return core::Error{"flush fragment: mdat over 4 GiB"};
+
+  const size_t moof = open_box(out, "moof");
+  const size_t mfhd = open_box(out, "mfhd");
+  put_u32(out, 0);  // version, flags
+  put_u32(out, ++sequence_);
+  close_box(out, mfhd);
+  const size_t traf = open_box(out, "traf");
+  const size_t tfhd = open_box(out, "tfhd");
+  put_u32(out, 0x020000);  // default-base-is-moof
+  put_u32(out, kTrackId);
+  close_box(out, tfhd);
+  const size_t tfdt = open_box(out, "tfdt");
+  put_u32(out, 0x01000000);  // version 1: a 64-bit decode time
+  put_u64(out, static_cast<uint64_t>(fragment_dts_));
+  close_box(out, tfdt);
+  const size_t trun = open_box(out, "trun");
+  // data offset, then per sample: duration, size, flags (and composition offset)
+  put_u32(out, 0x000001 | 0x000100 | 0x000200 | 0x000400 | (offsets ? 0x000800 : 0));
+  put_u32(out, static_cast<uint32_t>(samples_.size()));
+  const size_t data_offset = out.size();
+  put_u32(out, 0);
+  for (const Sample& s : samples_) {
+    put_u32(out, s.duration);
+    put_u32(out, s.size);
+    put_u32(out, s.flags);
+    if (offsets) put_u32(out, static_cast<uint32_t>(s.composition_offset));
+  }
+  close_box(out, trun);
+  close_box(out, traf);
+  close_box(out, moof);
+  // The first sample's byte, counted from the moof, past the mdat header.
+  set_u32(out, data_offset, static_cast<uint32_t>(out.size() - moof + 8));
+
+  put_u32(out, static_cast<uint32_t>(media_bytes + 8));
+  out.insert(out.end(), {'m', 'd', 'a', 't'});
+  for (const core::SharedBytes& payload : payloads_) {
+    out.insert(out.end(), payload.span().begin(), payload.span().end());
+  }
+  samples_.clear();
+  payloads_.clear();
   return core::Ok{};
 }
 
 int CmafTrackMuxer::on_write(void* opaque, uint8_t* data, int size) {
-  auto* self = static_cast<CmafTrackMuxer*>(opaque);
-  // Only flushes write; anything else would be a muxer surprise worth failing on.
-  if (self->output_ == nullptr) return AVERROR(EINVAL);
-  self->output_->insert(self->output_->end(), data, data + size);
+  auto* header = static_cast<std::vector<uint8_t>*>(opaque);
+  header->insert(header->end(), data, data + size);
   return size;
 }
 

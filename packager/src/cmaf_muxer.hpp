@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "ffmpeg_ptr.hpp"
@@ -11,9 +12,8 @@
 
 namespace looplive::packager {
 
-// One track muxed to CMAF by libavformat's mp4 muxer, entirely in memory: an
-// init segment (ftyp + empty moov) once, then a moof + mdat fragment per flush.
-// Not movable: FFmpeg's write callback points at the object.
+// One track as CMAF, entirely in memory: an init segment (ftyp + empty moov,
+// written by libavformat's mp4 muxer) once, then a moof + mdat fragment per flush.
 class CmafTrackMuxer {
  public:
   static core::Result<std::unique_ptr<CmafTrackMuxer>> open(const core::TrackInfo& track);
@@ -26,26 +26,33 @@ class CmafTrackMuxer {
 
   // Timestamps and duration in milliseconds. The duration must be known
   // because a fragment's last sample takes its length from the packet alone.
+  // The payload is held, not copied, until the fragment is flushed.
   core::Status write(const core::MediaPacket& packet, int64_t duration_ms);
   // Appends everything written since the previous flush, as one moof + mdat,
-  // to `out` (nothing when nothing was written). The muxer writes straight
-  // into `out`, so a segment is assembled without copying its fragments.
+  // to `out` (nothing when nothing was written): each sample is copied once.
   core::Status flush_fragment(std::vector<uint8_t>& out);
 
  private:
+  struct Sample {
+    uint32_t duration;
+    uint32_t size;
+    uint32_t flags;
+    int32_t composition_offset;
+  };
+
   CmafTrackMuxer() = default;
   core::Status start(const core::TrackInfo& track);
   static int on_write(void* opaque, uint8_t* data, int size);
 
-  AvIoPtr io_;
-  AvOutputPtr context_;
-  AvPacketPtr packet_;
-  AVRational time_base_{1, 1000};           // the muxer picks its own after the header
-  std::vector<uint8_t> header_;             // the init segment while it is written
-  std::vector<uint8_t>* output_ = nullptr;  // where on_write appends
+  AVRational time_base_{1, 1000};  // the muxer picks its own timescale for the header
   core::SharedBytes init_;
+  core::Codec codec_ = core::Codec::h264;
   bool audio_ = false;
-  bool pending_ = false;  // samples written since the last flush
+  uint32_t sequence_ = 0;     // mfhd sequence number of the last fragment
+  int64_t fragment_dts_ = 0;  // decode time of the fragment's first sample
+  std::optional<int64_t> last_dts_;
+  std::vector<Sample> samples_;  // of the fragment being gathered
+  std::vector<core::SharedBytes> payloads_;
 };
 
 }  // namespace looplive::packager

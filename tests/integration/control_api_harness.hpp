@@ -246,14 +246,6 @@ inline std::vector<std::string> ffmpeg_publish(const std::string& fixture, const
           fixture,  "-c",           "copy",      "-f",   "flv",      url};
 }
 
-// ffmpeg decodes the playlist; the errors it printed (none is the goal).
-inline std::string decode_errors(const std::string& playlist, int* status) {
-  std::string errors;
-  *status = run_command({"ffmpeg", "-v", "error", "-nostdin", "-i", playlist, "-f", "null", "-"},
-                        &errors, std::chrono::seconds(120));
-  return errors;
-}
-
 inline size_t count_of(const std::string& text, const std::string& needle) {
   size_t count = 0;
   for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))

@@ -48,12 +48,13 @@ std::string single_track_fixture(bool video) {
   std::string path = make_scratch_dir("fixture") + (video ? "/video_only.flv" : "/audio_only.flv");
   std::vector<std::string> args{"ffmpeg", "-hide_banner", "-loglevel", "error", "-y"};
   if (video) {
-    for (const char* a : {"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", "20", "-c:v", "libx264",
-                          "-preset", "veryfast", "-bf", "2", "-g", "60", "-pix_fmt", "yuv420p"})
+    for (const char* a :
+         {"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", "20", "-c:v", "libx264",
+          "-preset", "veryfast", "-bf", "2", "-g", "60", "-pix_fmt", "yuv420p"})
       args.emplace_back(a);
   } else {
-    for (const char* a : {"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "20", "-c:a", "aac",
-                          "-ac", "2"})
+    for (const char* a : {"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "20",
+                          "-c:a", "aac", "-ac", "2"})
       args.emplace_back(a);
   }
   args.insert(args.end(), {"-f", "flv", path});
@@ -64,8 +65,9 @@ std::string single_track_fixture(bool video) {
 
 std::string player(const std::string& kind, const std::string& url) {
   std::string out;
-  int status = run_command({"node", std::string(LOOPLIVE_SOURCE_DIR) + "/tests/player/play.mjs", kind, url, "25"},
-                           &out, 90s);
+  int status = run_command(
+      {"node", std::string(LOOPLIVE_SOURCE_DIR) + "/tests/player/play.mjs", kind, url, "25"}, &out,
+      90s);
   INFO(kind << " " << url << ": " << out);
   CHECK(status == 0);
   return out;
@@ -80,25 +82,24 @@ TEST_CASE("viewers play a live show over HTTP with ffmpeg, hls.js and dash.js",
   std::string dir = make_scratch_dir("play");
   std::string fixture = long_h264_aac_fixture().path;
   // Loop the fixture so the stream stays live while every player runs.
-  Process publisher({"ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-stream_loop", "3",
-                     "-i", fixture, "-c", "copy", "-f", "flv", live.rtmp(stream.key)},
-                    dir + "/publisher.log");
+  Process publisher(
+      {"ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-stream_loop", "3", "-i",
+       fixture, "-c", "copy", "-f", "flv", live.rtmp(stream.key)},
+      dir + "/publisher.log");
   REQUIRE(live.wait_playable(stream.stream.id));
   std::string id = stream.stream.id;
 
   for (const std::string& path : {"/live/" + id + "/index.m3u8", "/live/" + id + "/manifest.mpd"}) {
-    std::string errors;
-    int status = run_command({"ffmpeg", "-v", "error", "-nostdin", "-i", live.http(path), "-t", "6", "-f", "null",
-                              "-"},
-                             &errors, 60s);
+    int status = -1;
+    const std::string errors = decode_errors(live.http(path), &status, 6);
     INFO(path << ": " << errors);
     CHECK(status == 0);
     CHECK(errors.empty());
   }
   // packager.thumbnails: the poster of the latest segment, served as a JPEG.
   std::string poster;
-  CHECK(run_command({"ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width", "-of", "csv=p=0",
-                     live.http("/live/" + id + "/thumbnail.jpg")},
+  CHECK(run_command({"ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width", "-of",
+                     "csv=p=0", live.http("/live/" + id + "/thumbnail.jpg")},
                     &poster, 30s) == 0);
   CHECK(poster.rfind("mjpeg,320", 0) == 0);
 
@@ -117,14 +118,14 @@ TEST_CASE("audio-only and video-only shows play", "[integration][origin][player]
   for (bool video : {true, false}) {
     auto stream = live.server->streams().create(std::nullopt, false);
     std::string dir = make_scratch_dir("single");
-    Process publisher({"ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-i",
-                       single_track_fixture(video), "-c", "copy", "-f", "flv", live.rtmp(stream.key)},
-                      dir + "/publisher.log");
+    Process publisher(
+        {"ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-i",
+         single_track_fixture(video), "-c", "copy", "-f", "flv", live.rtmp(stream.key)},
+        dir + "/publisher.log");
     REQUIRE(live.wait_playable(stream.stream.id));
     std::string url = live.http("/live/" + stream.stream.id + "/index.m3u8");
-    std::string errors;
-    int status = run_command({"ffmpeg", "-v", "error", "-nostdin", "-i", url, "-t", "4", "-f", "null", "-"}, &errors,
-                             60s);
+    int status = -1;
+    const std::string errors = decode_errors(url, &status, 4);
     INFO((video ? "video only: " : "audio only: ") << errors);
     CHECK(status == 0);
     CHECK(errors.empty());

@@ -1,6 +1,7 @@
 #include "media_fixture.hpp"
 
 #include <stdexcept>
+#include <vector>
 
 #include "process.hpp"
 
@@ -10,8 +11,8 @@ namespace {
 
 long count_packets(const std::string& path, const std::string& stream) {
   std::string out;
-  run_command({"ffprobe", "-v", "error", "-select_streams", stream, "-count_packets", "-show_entries",
-               "stream=nb_read_packets", "-of", "csv=p=0", path},
+  run_command({"ffprobe", "-v", "error", "-select_streams", stream, "-count_packets",
+               "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", path},
               &out);
   return std::stol(out);
 }
@@ -21,13 +22,47 @@ MediaFixture make(int seconds) {
   fixture.seconds = seconds;
   fixture.path = make_scratch_dir("fixture") + "/h264_aac_" + std::to_string(seconds) + "s.flv";
   std::string out;
-  int status = run_command(
-      {"ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-       "testsrc2=size=640x360:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-       "-t", std::to_string(seconds), "-c:v", "libx264", "-profile:v", "high", "-preset", "veryfast",
-       "-bf", "2", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-pix_fmt", "yuv420p",
-       "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-f", "flv", fixture.path},
-      &out);
+  int status = run_command({"ffmpeg",
+                            "-hide_banner",
+                            "-loglevel",
+                            "error",
+                            "-y",
+                            "-f",
+                            "lavfi",
+                            "-i",
+                            "testsrc2=size=640x360:rate=30",
+                            "-f",
+                            "lavfi",
+                            "-i",
+                            "sine=frequency=440:sample_rate=48000",
+                            "-t",
+                            std::to_string(seconds),
+                            "-c:v",
+                            "libx264",
+                            "-profile:v",
+                            "high",
+                            "-preset",
+                            "veryfast",
+                            "-bf",
+                            "2",
+                            "-g",
+                            "60",
+                            "-keyint_min",
+                            "60",
+                            "-sc_threshold",
+                            "0",
+                            "-pix_fmt",
+                            "yuv420p",
+                            "-c:a",
+                            "aac",
+                            "-b:a",
+                            "128k",
+                            "-ac",
+                            "2",
+                            "-f",
+                            "flv",
+                            fixture.path},
+                           &out);
   if (status != 0) throw std::runtime_error("ffmpeg could not make the fixture: " + out);
   fixture.video_frames = count_packets(fixture.path, "v:0");
   fixture.audio_frames = count_packets(fixture.path, "a:0");
@@ -44,6 +79,15 @@ const MediaFixture& h264_aac_fixture() {
 const MediaFixture& long_h264_aac_fixture() {
   static const MediaFixture fixture = make(12);
   return fixture;
+}
+
+std::string decode_errors(const std::string& input, int* status, int seconds) {
+  std::vector<std::string> argv = {"ffmpeg", "-v", "error", "-nostdin", "-i", input};
+  if (seconds > 0) argv.insert(argv.end(), {"-t", std::to_string(seconds)});
+  argv.insert(argv.end(), {"-enc_time_base", "-1", "-f", "null", "-"});
+  std::string errors;
+  *status = run_command(argv, &errors, std::chrono::seconds(120));
+  return errors;
 }
 
 }  // namespace looplive::test

@@ -13,7 +13,15 @@ struct MediaFixture {
   long audio_frames = 0;
 };
 
-const MediaFixture& h264_aac_fixture();  // 4 s, 640x360
+const MediaFixture& h264_aac_fixture();       // 4 s, 640x360
 const MediaFixture& long_h264_aac_fixture();  // 12 s, 640x360
+
+// ffmpeg decodes every frame of `input` (a file or URL; only its first
+// `seconds` when that is above zero) and returns what it printed at error
+// level, nothing being the goal; `status` gets its exit code. Frames keep the
+// input's time base: at ffmpeg's default of one tick per frame, a run resumed
+// half a frame off the first run's grid rounds two frame times into one tick
+// and reads as a timestamp error although every sample is in order.
+std::string decode_errors(const std::string& input, int* status, int seconds = 0);
 
 }  // namespace looplive::test

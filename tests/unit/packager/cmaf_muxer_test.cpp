@@ -139,13 +139,47 @@ TEST_CASE("audio muxes to a standalone CMAF track", "[packager]") {
   CHECK(decode.output.empty());
 }
 
-TEST_CASE("muxer errors carry FFmpeg's reason", "[packager]") {
+TEST_CASE("the muxer refuses samples a fragment cannot hold", "[packager]") {
   const lt::Demuxed media = lt::demux_flv(lt::fixture("video"));
   auto opened = CmafTrackMuxer::open(media.tracks.front());
   REQUIRE(opened.ok());
+  CmafTrackMuxer& muxer = *opened.value();
   MediaPacket packet = media.packets.front();
-  packet.pts = packet.dts - 10;  // libavformat refuses PTS below DTS in every container
-  const auto status = opened.value()->write(packet, 33);
+  packet.pts = packet.dts - 10;
+  auto status = muxer.write(packet, 33);
   REQUIRE_FALSE(status.ok());
-  CHECK(status.error().message == "write packet: Invalid argument");
+  CHECK(status.error().message == "write packet: PTS before DTS");
+
+  REQUIRE(muxer.write(media.packets[0], 33).ok());
+  status = muxer.write(media.packets[0], 33);  // the same decode time again
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.error().message == "write packet: DTS not increasing");
+  // What was accepted is still flushed whole.
+  std::vector<uint8_t> fragment;
+  REQUIRE(muxer.flush_fragment(fragment).ok());
+  CHECK(boxes(SharedBytes(std::move(fragment))) == std::vector<std::string>{"moof", "mdat"});
+}
+
+TEST_CASE("fragments number themselves and start at their first sample's decode time",
+          "[packager]") {
+  const lt::Demuxed media = lt::demux_flv(lt::fixture("av"));
+  const Muxed muxed = mux_track(media, 0);
+  REQUIRE(muxed.fragments.size() == 3);
+  const auto u32 = [](const SharedBytes& b, size_t at) {
+    return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) | (uint32_t{b[at + 2]} << 8) |
+           b[at + 3];
+  };
+  std::vector<int64_t> keyframe_dts;
+  for (const auto& p : media.packets) {
+    if (p.track == 0 && p.keyframe) keyframe_dts.push_back(p.dts * 16);
+  }
+  for (size_t i = 0; i < muxed.fragments.size(); ++i) {
+    const SharedBytes& f = muxed.fragments[i];
+    // moof(8) mfhd(8 + 4 + sequence) traf(8) tfhd(16) tfdt(8 + 4 + 64-bit time)
+    REQUIRE(box_type(f, 8) == "mfhd");
+    CHECK(u32(f, 20) == i + 1);
+    REQUIRE(box_type(f, 48) == "tfdt");
+    const uint64_t tfdt = (uint64_t{u32(f, 60)} << 32) | u32(f, 64);
+    CHECK(static_cast<int64_t>(tfdt) == keyframe_dts[i]);
+  }
 }
