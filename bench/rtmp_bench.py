@@ -485,15 +485,15 @@ def main():
 
     results = {}
     looplive = Looplive(work / "looplive")
+    servers = [looplive]
     try:
         looplive.start()
         hook = (f"http://127.0.0.1:{looplive.api_port}/v1/hooks/validate-key"
                 if looplive.has_api and port_open(looplive.api_port) else None)
-        servers = [looplive, NginxRtmp(work / "nginx", hook, looplive)]
+        servers.append(NginxRtmp(work / "nginx", hook, looplive))
+        servers[1].start()  # looplive keeps answering nginx-rtmp's on_publish hook
         for server in servers:
             r = results[server.name] = {}
-            if server is not looplive:
-                server.start()
             print(f"[{server.name}] first playlist and live edge ...", flush=True)
             firsts, delays = first_playlist_and_edge(server, f720, args.first_runs, work)
             r["first_playlist"] = statistics.median(firsts) if firsts else None
@@ -503,26 +503,37 @@ def main():
             if server is looplive and hook:
                 print("[looplive] control API latency at 200 requests/s ...", flush=True)
                 r["api_p50"], r["api_p95"], r["api_failed"] = api_latency(server)
-            print(f"[{server.name}] 1 publisher of 1080p60 ...", flush=True)
-            r["load_1080"] = load_step(server, f1080, 1, 20, work)
-            max_ok = 0
-            for n in steps + [int(s) for s in args.max_search.split(",") if s]:
-                if n not in steps and max_ok < steps[-1]:
-                    break
-                print(f"[{server.name}] {n} publishers x {args.seconds} s ...", flush=True)
-                step = load_step(server, f720, n, args.seconds, work)
-                r[f"load_{n}"] = step
-                print(f"    {step}", flush=True)
+
+        # The servers take turns, step by step, so that a change in the
+        # machine's speed during the run weighs on both alike. Each step starts
+        # once both are idle: neither measures the other's leftovers.
+        def measure(server, name, fixture, publishers, seconds):
+            for other in servers:
+                if other is not server:
+                    settle(other)
+            print(f"[{server.name}] {name} ...", flush=True)
+            step = results[server.name][name] = load_step(server, fixture, publishers, seconds, work)
+            print(f"    {step}", flush=True)
+            return step
+
+        for server in servers:
+            measure(server, "load_1080", f1080, 1, 20)
+        max_ok = {server.name: 0 for server in servers}
+        searching = list(servers)
+        for n in steps + [int(s) for s in args.max_search.split(",") if s]:
+            for server in list(searching):
+                if n not in steps and max_ok[server.name] < steps[-1]:
+                    searching.remove(server)
+                    continue
+                step = measure(server, f"load_{n}", f720, n, args.seconds)
                 if step["ok"]:
-                    max_ok = n
+                    max_ok[server.name] = n
                 elif n not in steps:
-                    break
-            r["max_ok"] = max_ok
-            if server is not looplive:  # looplive keeps answering nginx-rtmp's on_publish hook
-                server.stop()
+                    searching.remove(server)
+        for server in servers:
+            results[server.name]["max_ok"] = max_ok[server.name]
     finally:
-        looplive.close()
-        for server in locals().get("servers", [])[1:]:
+        for server in reversed(servers):
             server.close()
 
     write_results(results, steps, args)

@@ -167,8 +167,10 @@ core::Status CmafTrackMuxer::write(const core::MediaPacket& packet, int64_t dura
 // moof (mfhd, traf with tfhd, tfdt and trun) then mdat, as CMAF (ISO 23000-19)
 // lays out a fragment: base offsets from the moof, the decode time of the
 // first sample, every sample's duration, size, flags and composition offset.
-core::Status CmafTrackMuxer::flush_fragment(std::vector<uint8_t>& out) {
+core::Status CmafTrackMuxer::flush_fragment(core::MemoryFileBuilder& segment) {
   if (samples_.empty()) return core::Ok{};
+  std::vector<uint8_t>& out = header_;
+  out.clear();
   const bool offsets = !audio_;
   size_t media_bytes = 0;
   for (const Sample& s : samples_) media_bytes += s.size;
@@ -208,9 +210,11 @@ core::Status CmafTrackMuxer::flush_fragment(std::vector<uint8_t>& out) {
 
   put_u32(out, static_cast<uint32_t>(media_bytes + 8));
   out.insert(out.end(), {'m', 'd', 'a', 't'});
-  for (const core::SharedBytes& payload : payloads_) {
-    out.insert(out.end(), payload.span().begin(), payload.span().end());
-  }
+  // The boxes, then every sample where it lies, in one gathered write.
+  pieces_.clear();
+  pieces_.emplace_back(out);
+  for (const core::SharedBytes& payload : payloads_) pieces_.push_back(payload.span());
+  segment.append(pieces_);
   samples_.clear();
   payloads_.clear();
   return core::Ok{};

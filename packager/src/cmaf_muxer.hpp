@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "ffmpeg_ptr.hpp"
@@ -29,8 +30,9 @@ class CmafTrackMuxer {
   // The payload is held, not copied, until the fragment is flushed.
   core::Status write(const core::MediaPacket& packet, int64_t duration_ms);
   // Appends everything written since the previous flush, as one moof + mdat,
-  // to `out` (nothing when nothing was written): each sample is copied once.
-  core::Status flush_fragment(std::vector<uint8_t>& out);
+  // to `segment` (nothing when nothing was written): each sample is copied
+  // once, into the segment's in-memory file.
+  core::Status flush_fragment(core::MemoryFileBuilder& segment);
 
  private:
   struct Sample {
@@ -53,6 +55,8 @@ class CmafTrackMuxer {
   std::optional<int64_t> last_dts_;
   std::vector<Sample> samples_;  // of the fragment being gathered
   std::vector<core::SharedBytes> payloads_;
+  std::vector<uint8_t> header_;  // moof and the mdat header, kept for their capacity
+  std::vector<std::span<const uint8_t>> pieces_;
 };
 
 }  // namespace looplive::packager

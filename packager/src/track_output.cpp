@@ -21,7 +21,7 @@ core::Status TrackOutput::configure(const core::TrackInfo& track) {
 
 void TrackOutput::discard() {
   held_.reset();
-  bytes_.clear();
+  segment_.clear();
   open_ = false;
 }
 
@@ -75,16 +75,14 @@ core::Status TrackOutput::write_held(int64_t duration_ms) {
 }
 
 core::Status TrackOutput::flush() {
-  return muxer_->flush_fragment(bytes_);
+  return muxer_->flush_fragment(segment_);
 }
 
 void TrackOutput::finish_segment(int64_t end_ms, std::vector<FinishedSegment>& done) {
   current_.duration_ms = end_ms - current_.start_ms;
-  current_.bytes = bytes_.size();
-  // In an in-memory file the origin sends it by reference (sendfile), and
-  // bytes_ keeps its capacity: the next segment is likely about as large.
-  done.push_back({current_, core::SharedBytes::in_memory_file(bytes_)});
-  bytes_.reserve(current_.bytes + current_.bytes / 4);
+  current_.bytes = segment_.size();
+  // In an in-memory file the origin sends it by reference (sendfile).
+  done.push_back({current_, segment_.seal()});
   open_ = false;
 }
 

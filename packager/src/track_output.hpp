@@ -9,6 +9,7 @@
 #include "cmaf_muxer.hpp"
 #include "looplive/core/media_types.hpp"
 #include "looplive/core/result.hpp"
+#include "looplive/core/shared_bytes.hpp"
 #include "looplive/packager/live_view.hpp"
 #include "segmenter.hpp"
 
@@ -68,7 +69,7 @@ class TrackOutput {
   std::optional<core::MediaPacket> held_;
   bool open_ = false;
   SegmentInfo current_;
-  std::vector<uint8_t> bytes_;  // fragments of the open segment
+  core::MemoryFileBuilder segment_;  // fragments of the open segment
   uint64_t next_number_ = 1;
   uint64_t discontinuities_ = 0;
   std::optional<uint64_t> next_period_;

@@ -1,12 +1,16 @@
 #include "looplive/core/shared_bytes.hpp"
 
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
+using looplive::core::MemoryFileBuilder;
 using looplive::core::SharedBytes;
 
 TEST_CASE("bytes in an in-memory file read like any other and cannot change", "[shared_bytes]") {
@@ -41,4 +45,78 @@ TEST_CASE("nothing to hold needs no in-memory file", "[shared_bytes]") {
   const SharedBytes empty = SharedBytes::in_memory_file(none);
   CHECK(empty.empty());
   CHECK(empty.fd() == -1);
+}
+
+namespace {
+
+std::vector<uint8_t> pattern(size_t size, uint8_t seed) {
+  std::vector<uint8_t> bytes(size);
+  for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<uint8_t>(i * 13 + seed);
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("a builder gathers pieces into one sealed in-memory file", "[shared_bytes]") {
+  // More pieces than one gathered write takes, some of them empty.
+  std::vector<std::vector<uint8_t>> pieces;
+  for (size_t i = 0; i < 150; ++i) pieces.push_back(pattern(i % 7 == 0 ? 0 : 100 + i * 37, i));
+  std::vector<std::span<const uint8_t>> spans(pieces.begin(), pieces.end());
+  std::vector<uint8_t> expected;
+  for (const auto& p : pieces) expected.insert(expected.end(), p.begin(), p.end());
+
+  MemoryFileBuilder builder;
+  builder.append(std::span(spans).first(10));
+  builder.append(std::span(spans).subspan(10));
+  CHECK(builder.size() == expected.size());
+  const SharedBytes sealed = builder.seal();
+  REQUIRE(sealed.fd() >= 0);
+  CHECK(sealed == SharedBytes::copy_of(expected));
+  const uint8_t poke = 0;
+  CHECK(::pwrite(sealed.fd(), &poke, 1, 0) == -1);
+  CHECK(errno == EPERM);
+
+  // It starts over empty, in a file of its own.
+  CHECK(builder.size() == 0);
+  builder.append(pieces[1]);
+  const SharedBytes next = builder.seal();
+  CHECK(next.fd() >= 0);
+  CHECK(next.fd() != sealed.fd());
+  CHECK(next == SharedBytes::copy_of(pieces[1]));
+  CHECK(sealed == SharedBytes::copy_of(expected));
+
+  builder.append(pieces[2]);
+  builder.clear();
+  CHECK(builder.seal().empty());
+}
+
+TEST_CASE("a builder out of descriptors gathers in memory and loses nothing", "[shared_bytes]") {
+  rlimit original{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &original) == 0);
+  const auto first = pattern(5000, 1);
+  const auto second = pattern(7000, 2);
+  MemoryFileBuilder builder;
+  builder.append(first);  // into a file while descriptors are left
+  SharedBytes sealed;
+  {
+    // Every descriptor taken: the next builder cannot make a file at all.
+    rlimit few = original;
+    few.rlim_cur = std::min<rlim_t>(original.rlim_cur, 256);
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &few) == 0);
+    std::vector<int> taken;
+    for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) taken.push_back(fd);
+    MemoryFileBuilder without_file;
+    without_file.append(second);
+    sealed = without_file.seal();
+    for (int fd : taken) ::close(fd);
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &original) == 0);
+  }
+  CHECK(sealed.fd() == -1);
+  CHECK(sealed == SharedBytes::copy_of(second));
+  builder.append(second);
+  std::vector<uint8_t> both = first;
+  both.insert(both.end(), second.begin(), second.end());
+  const SharedBytes whole = builder.seal();
+  CHECK(whole.fd() >= 0);
+  CHECK(whole == SharedBytes::copy_of(both));
 }

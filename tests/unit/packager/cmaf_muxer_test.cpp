@@ -8,6 +8,7 @@
 #include "media_fixture.hpp"
 
 using looplive::core::MediaPacket;
+using looplive::core::MemoryFileBuilder;
 using looplive::core::SharedBytes;
 using looplive::packager::CmafTrackMuxer;
 namespace lt = looplive::packager::testing;
@@ -55,19 +56,19 @@ Muxed mux_track(const lt::Demuxed& media, uint8_t track_index) {
   int64_t step = 0;
   for (size_t i = 0; i < packets.size(); ++i) {
     if (i > 0 && packets[i]->keyframe && track_index == 0) {
-      std::vector<uint8_t> fragment;
+      MemoryFileBuilder fragment;
       REQUIRE(muxer.flush_fragment(fragment).ok());
-      out.fragments.push_back(SharedBytes(std::move(fragment)));
+      out.fragments.push_back(fragment.seal());
     }
     if (i + 1 < packets.size()) step = packets[i + 1]->dts - packets[i]->dts;
     REQUIRE(muxer.write(*packets[i], step).ok());
   }
-  std::vector<uint8_t> last;
+  MemoryFileBuilder last;
   REQUIRE(muxer.flush_fragment(last).ok());
-  out.fragments.push_back(SharedBytes(std::move(last)));
-  std::vector<uint8_t> empty;
+  out.fragments.push_back(last.seal());
+  MemoryFileBuilder empty;
   REQUIRE(muxer.flush_fragment(empty).ok());
-  CHECK(empty.empty());
+  CHECK(empty.size() == 0);
   return out;
 }
 
@@ -155,9 +156,9 @@ TEST_CASE("the muxer refuses samples a fragment cannot hold", "[packager]") {
   REQUIRE_FALSE(status.ok());
   CHECK(status.error().message == "write packet: DTS not increasing");
   // What was accepted is still flushed whole.
-  std::vector<uint8_t> fragment;
+  MemoryFileBuilder fragment;
   REQUIRE(muxer.flush_fragment(fragment).ok());
-  CHECK(boxes(SharedBytes(std::move(fragment))) == std::vector<std::string>{"moof", "mdat"});
+  CHECK(boxes(fragment.seal()) == std::vector<std::string>{"moof", "mdat"});
 }
 
 TEST_CASE("fragments number themselves and start at their first sample's decode time",

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace looplive::core {
@@ -54,10 +55,41 @@ class SharedBytes {
   }
 
  private:
+  friend class MemoryFileBuilder;
+
   std::shared_ptr<const uint8_t> buffer_;  // the first byte; owns the storage
   size_t offset_ = 0;
   size_t size_ = 0;
   int fd_ = -1;
+};
+
+// Gathers bytes piece by piece straight into an anonymous in-memory file,
+// then seals them as SharedBytes::in_memory_file does: the kernel copies each
+// byte once, where a vector filled first and written at the end costs a copy
+// more and keeps its largest capacity for good. Where no such file can be
+// made or written, the pieces gather in ordinary memory instead.
+class MemoryFileBuilder {
+ public:
+  MemoryFileBuilder() = default;
+  MemoryFileBuilder(MemoryFileBuilder&& other) noexcept { *this = std::move(other); }
+  MemoryFileBuilder& operator=(MemoryFileBuilder&& other) noexcept;
+  ~MemoryFileBuilder();
+
+  void append(std::span<const std::span<const uint8_t>> pieces);
+  void append(std::span<const uint8_t> bytes) { append({&bytes, 1}); }
+  size_t size() const { return size_; }
+  // What was appended, sealed against any change; the builder starts over empty.
+  SharedBytes seal();
+  // Forgets what was appended.
+  void clear();
+
+ private:
+  void fall_back_to_memory();
+
+  int fd_ = -1;
+  size_t size_ = 0;
+  bool in_memory_ = false;         // no file could be made or written for these bytes
+  std::vector<uint8_t> fallback_;  // the bytes, when in_memory_
 };
 
 }  // namespace looplive::core
