@@ -38,7 +38,9 @@ SharedBytes SharedBytes::in_memory_file(std::vector<uint8_t>& bytes) {
   return builder.seal();
 }
 
-MemoryFileBuilder::~MemoryFileBuilder() { clear(); }
+MemoryFileBuilder::~MemoryFileBuilder() {
+  clear();
+}
 
 MemoryFileBuilder& MemoryFileBuilder::operator=(MemoryFileBuilder&& other) noexcept {
   if (this != &other) {
