@@ -90,12 +90,30 @@ def cpu_seconds(pid):
 
 
 def rss_bytes(pid):
+    """Resident memory of the process tree, plus the anonymous in-memory files
+    it holds open (looplive keeps each live segment in one, and their pages
+    count in no process's resident set unless mapped and touched)."""
     total = 0
     for p in process_tree(pid):
         try:
             total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE
         except OSError:
             pass
+        seen = set()
+        try:
+            fds = list(Path(f"/proc/{p}/fd").iterdir())
+        except OSError:
+            fds = []
+        for fd in fds:
+            try:
+                if not os.readlink(fd).startswith("/memfd:"):
+                    continue
+                info = fd.stat()
+            except OSError:
+                continue
+            if info.st_ino not in seen:
+                seen.add(info.st_ino)
+                total += info.st_blocks * 512
     return total
 
 

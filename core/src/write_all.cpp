@@ -1,6 +1,7 @@
 #include "looplive/core/write_all.hpp"
 
 #include <limits.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -47,6 +48,19 @@ int write_all(int fd, std::span<const std::span<const uint8_t>> pieces) {
       ++next;
     }
     skip += left;
+  }
+  return 0;
+}
+
+int copy_all(int out, int in, size_t offset, size_t size) {
+  auto position = static_cast<off_t>(offset);
+  size_t left = size;
+  while (left > 0) {
+    const ssize_t n = ::sendfile(out, in, &position, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) return EIO;  // the file is shorter than it was said to be
+    left -= static_cast<size_t>(n);
   }
   return 0;
 }

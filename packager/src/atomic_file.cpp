@@ -16,15 +16,16 @@ core::Error system_error(const std::string& step, const std::filesystem::path& p
   return core::Error{step + " " + path.string() + ": " + std::strerror(code)};
 }
 
-}  // namespace
-
-core::Status write_atomically(const std::filesystem::path& path, std::span<const uint8_t> bytes,
-                              Sync sync) {
+// `fill` writes the content to the descriptor it is given and returns 0 or
+// an errno. `drop` lets a durable file's pages leave the page cache.
+template <typename Fill>
+core::Status write_atomically_with(const std::filesystem::path& path, Sync sync, bool drop,
+                                   Fill fill) {
   const std::filesystem::path temporary =
       path.parent_path() / ("." + path.filename().string() + ".tmp");
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return system_error("open", temporary, errno);
-  if (const int code = core::write_all(fd, bytes); code != 0) {
+  if (const int code = fill(fd); code != 0) {
     ::close(fd);
     ::unlink(temporary.c_str());
     return system_error("write", temporary, code);
@@ -35,6 +36,12 @@ core::Status write_atomically(const std::filesystem::path& path, std::span<const
     ::unlink(temporary.c_str());
     return system_error("fsync", temporary, code);
   }
+  if (sync == Sync::durable && drop) {
+    // On disk now, and what readers need while it is live is held in memory:
+    // its cached pages would only crowd out others, and every new byte of a
+    // growing cache costs the fresh memory it takes.
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  }
   ::close(fd);
   if (::rename(temporary.c_str(), path.c_str()) != 0) {
     const int code = errno;
@@ -42,6 +49,22 @@ core::Status write_atomically(const std::filesystem::path& path, std::span<const
     return system_error("rename", path, code);
   }
   return core::Ok{};
+}
+
+}  // namespace
+
+core::Status write_atomically(const std::filesystem::path& path, std::span<const uint8_t> bytes,
+                              Sync sync) {
+  return write_atomically_with(path, sync, false,
+                               [&](int fd) { return core::write_all(fd, bytes); });
+}
+
+core::Status write_atomically(const std::filesystem::path& path, const core::SharedBytes& bytes,
+                              Sync sync) {
+  return write_atomically_with(path, sync, true, [&](int fd) {
+    return bytes.fd() < 0 ? core::write_all(fd, bytes.span())
+                          : core::copy_all(fd, bytes.fd(), bytes.file_offset(), bytes.size());
+  });
 }
 
 core::Status append_durably(const std::filesystem::path& path, std::string_view text) {

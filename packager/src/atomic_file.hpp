@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "looplive/core/result.hpp"
+#include "looplive/core/shared_bytes.hpp"
 
 namespace looplive::packager {
 
@@ -19,6 +20,12 @@ enum class Sync { durable, replace_only };
 core::Status write_atomically(const std::filesystem::path& path, std::span<const uint8_t> bytes,
                               Sync sync = Sync::durable);
 core::Status write_atomically(const std::filesystem::path& path, std::string_view text,
+                              Sync sync = Sync::durable);
+// Media the process holds in memory while it is live: bytes in an in-memory
+// file are copied from it inside the kernel, and once a durable file is on
+// disk its pages are let go from the page cache (recordings are read again
+// only after the show, and then mostly by a CDN that caches them itself).
+core::Status write_atomically(const std::filesystem::path& path, const core::SharedBytes& bytes,
                               Sync sync = Sync::durable);
 // Appends to an existing file and fdatasyncs it. A crash can cut the
 // appended text short, never touch what the file held before.

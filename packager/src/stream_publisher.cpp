@@ -61,7 +61,7 @@ void StreamPublisher::add_segment(core::MediaKind kind, FinishedSegment segment)
     jobs_.push([this, info, bytes = segment.bytes, track = *t.info] {
       // A segment that did not reach the disk stays out of the recording,
       // which must never name a missing file.
-      const bool stored = store(live_dir_ / info.uri, bytes.span(), segment_sync());
+      const bool stored = store(live_dir_ / info.uri, bytes, segment_sync());
       if (settings_.record && stored) record(track, info);
     });
   }
@@ -105,8 +105,7 @@ void StreamPublisher::record(const core::TrackInfo& info, const SegmentInfo& seg
   int64_t longest = 0;
   for (const auto& s : list) longest = std::max(longest, s.duration_ms);
   const std::string text = render_recording_index(info, list);
-  const bool written = store(
-      index, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()), Sync::durable);
+  const bool written = store(index, std::string_view(text), Sync::durable);
   sync_live_dir();
   target = written ? recording_target_seconds(longest) : 0;
 }
@@ -230,8 +229,7 @@ bool StreamPublisher::write_vod() {
   const std::string& id = settings_.stream_id;
   const std::string prefix = "../live/" + id + "/";
   const auto store_text = [this](const std::filesystem::path& path, const std::string& text) {
-    store(path, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()),
-          Sync::durable);
+    store(path, std::string_view(text), Sync::durable);
   };
   VariantOptions variant;
   variant.video_uri = id + "_video.m3u8";
@@ -291,20 +289,21 @@ void StreamPublisher::fail_disk(const std::string& why) {
 
 void StreamPublisher::write(std::filesystem::path path, core::SharedBytes bytes, Sync sync) {
   if (!settings_.write_to_disk) return;
-  jobs_.push([this, path = std::move(path), bytes = std::move(bytes), sync] {
-    store(path, bytes.span(), sync);
-  });
+  jobs_.push(
+      [this, path = std::move(path), bytes = std::move(bytes), sync] { store(path, bytes, sync); });
 }
 
 void StreamPublisher::write(std::filesystem::path path, std::string text, Sync sync) {
   if (!settings_.write_to_disk) return;
   jobs_.push([this, path = std::move(path), text = std::move(text), sync] {
-    store(path, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()), sync);
+    store(path, std::string_view(text), sync);
   });
 }
 
-bool StreamPublisher::store(const std::filesystem::path& path, std::span<const uint8_t> bytes,
-                            Sync sync) {
+// Bytes is a string_view (text) or SharedBytes (media, copied from its
+// in-memory file inside the kernel).
+template <typename Bytes>
+bool StreamPublisher::store(const std::filesystem::path& path, const Bytes& bytes, Sync sync) {
   if (!settings_.write_to_disk) return false;
   if (!disk_.dir_made) {
     std::error_code error;

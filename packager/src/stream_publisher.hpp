@@ -110,7 +110,8 @@ class StreamPublisher {
   void render(bool ended);
   void publish(bool ended);
   // Run by jobs only.
-  bool store(const std::filesystem::path& path, std::span<const uint8_t> bytes, Sync sync);
+  template <typename Bytes>
+  bool store(const std::filesystem::path& path, const Bytes& bytes, Sync sync);
   void record(const core::TrackInfo& info, const SegmentInfo& segment);
   void sync_live_dir();
   void fail_disk(const std::string& why);  // counts a failed write and logs why
