@@ -74,7 +74,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void format_head(uint64_t content_length, bool with_length);
   void write_some(void (Connection::*then)());
   void send_file();
-  void wait_writable();
+  template <typename Resume>
+  void wait_writable(Resume resume);
   void finish_response();
   void record(std::string_view error);
   void reset_response();
