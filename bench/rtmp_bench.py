@@ -578,7 +578,7 @@ def write_results(results, steps, args):
         lines.append(f"| CPU s per stream-minute, {n} x 720p30 | {fmt(la.get('cpu_per_stream_minute'), '', 3)} | "
                      f"{fmt(lb.get('cpu_per_stream_minute'), '', 3)} | "
                      f"{ratio(la.get('cpu_per_stream_minute'), lb.get('cpu_per_stream_minute'))} |")
-        lines.append(f"| RSS per stream, {n} x 720p30 | {fmt(la.get('rss_per_stream_mb'), ' MiB')} | "
+        lines.append(f"| memory per stream (resident + in-memory files), {n} x 720p30 | {fmt(la.get('rss_per_stream_mb'), ' MiB')} | "
                      f"{fmt(lb.get('rss_per_stream_mb'), ' MiB')} | "
                      f"{ratio(la.get('rss_per_stream_mb'), lb.get('rss_per_stream_mb'))} |")
         lines.append(f"| streams in real time, {n} x 720p30 | {la.get('fresh', 'n/a')}/{n} | "
