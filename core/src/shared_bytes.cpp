@@ -31,13 +31,6 @@ SharedBytes::SharedBytes(std::vector<uint8_t>&& bytes) {
   size_ = owner->size();
 }
 
-SharedBytes SharedBytes::in_memory_file(std::vector<uint8_t>& bytes) {
-  MemoryFileBuilder builder;
-  builder.append(bytes);
-  bytes.clear();
-  return builder.seal();
-}
-
 MemoryFileBuilder::~MemoryFileBuilder() {
   clear();
 }

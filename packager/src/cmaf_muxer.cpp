@@ -20,9 +20,10 @@ constexpr AVRational kMilliseconds{1, 1000};
 
 // empty_moov gives an init segment that holds no samples, with the mvex a
 // fragmented file needs; default_base_moof adds the iso5 brand that our
-// fragments' tfhd (default-base-is-moof) calls for. The cmaf flag is left out on purpose: it turns
-// on negative_cts_offsets, which shifts decode times by the first composition offset, while we need
-// the input timeline unchanged.
+// fragments' tfhd (default-base-is-moof) calls for. The cmaf flag is left
+// out on purpose: it turns on negative_cts_offsets, which shifts decode
+// times by the first composition offset, while we need the input timeline
+// unchanged.
 constexpr const char* kMovFlags = "+frag_custom+empty_moov+default_base_moof";
 
 // ISO 14496-12 sample_flags: a sync sample depends on no other; any other

@@ -89,8 +89,9 @@ TEST_CASE("string and SharedBytes bodies arrive byte for byte", "[http][server]"
   auto bytes = random_bytes(3 << 20, 7);
   core::SharedBytes shared{std::vector<uint8_t>(bytes)};
   std::string binary_text(reinterpret_cast<const char*>(bytes.data()), 100000);
-  std::vector<uint8_t> copy = bytes;
-  const core::SharedBytes in_file = core::SharedBytes::in_memory_file(copy);
+  core::MemoryFileBuilder builder;
+  builder.append(bytes);
+  const core::SharedBytes in_file = builder.seal();
   REQUIRE(in_file.fd() >= 0);  // sent with sendfile, from an offset when sliced
   TestServer server([&](const Request& request, Respond respond) {
     if (request.path() == "/in-file")

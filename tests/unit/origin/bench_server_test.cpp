@@ -26,9 +26,14 @@ void load_live_streams(const std::string& root, MapSource& source) {
                                  std::istreambuf_iterator<char>());
       const std::string etag = "\"bench-" + std::to_string(bytes.size()) + "\"";
       // Media segments live in in-memory files, as the packager keeps them.
-      using looplive::core::SharedBytes;
-      auto held = file.path().extension() == ".m4s" ? SharedBytes::in_memory_file(bytes)
-                                                    : SharedBytes(std::move(bytes));
+      looplive::core::SharedBytes held;
+      if (file.path().extension() == ".m4s") {
+        looplive::core::MemoryFileBuilder in_memory;
+        in_memory.append(bytes);
+        held = in_memory.seal();
+      } else {
+        held = looplive::core::SharedBytes(std::move(bytes));
+      }
       source.put(stream.path().filename(), file.path().filename(), std::move(held), etag);
     }
   }

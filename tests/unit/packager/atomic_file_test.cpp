@@ -26,7 +26,9 @@ TEST_CASE("media in an in-memory file reaches the disk whole, from any offset", 
   std::vector<uint8_t> bytes(3 * 1024 * 1024 + 123);
   for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 31 + i / 4096);
   const std::vector<uint8_t> original = bytes;
-  const SharedBytes held = SharedBytes::in_memory_file(bytes);
+  looplive::core::MemoryFileBuilder builder;
+  builder.append(bytes);
+  const SharedBytes held = builder.seal();
   REQUIRE(held.fd() >= 0);
 
   lt::TempDir dir;

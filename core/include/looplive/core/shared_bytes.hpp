@@ -17,13 +17,6 @@ class SharedBytes {
   SharedBytes() = default;
   explicit SharedBytes(std::vector<uint8_t>&& bytes);
 
-  // The bytes of `bytes` in a sealed anonymous in-memory file (memfd), mapped
-  // for reading: a socket can be sent them with sendfile(), by reference
-  // instead of by copy. `bytes` is left empty with its capacity, for reuse.
-  // Where no such file can be made (out of descriptors), the bytes are moved
-  // into ordinary memory and fd() is -1.
-  static SharedBytes in_memory_file(std::vector<uint8_t>& bytes);
-
   static SharedBytes copy_of(std::span<const uint8_t> bytes) {
     return SharedBytes(std::vector<uint8_t>(bytes.begin(), bytes.end()));
   }
@@ -63,11 +56,12 @@ class SharedBytes {
   int fd_ = -1;
 };
 
-// Gathers bytes piece by piece straight into an anonymous in-memory file,
-// then seals them as SharedBytes::in_memory_file does: the kernel copies each
-// byte once, where a vector filled first and written at the end costs a copy
-// more and keeps its largest capacity for good. Where no such file can be
-// made or written, the pieces gather in ordinary memory instead.
+// Gathers bytes piece by piece straight into an anonymous in-memory file
+// (memfd), then seals it against any change and maps it for reading: a socket
+// can be sent the bytes with sendfile(), by reference instead of by copy, and
+// each byte is copied once, by the kernel, on its way in. Where no such file
+// can be made or written (out of descriptors), the pieces gather in ordinary
+// memory instead and the sealed bytes' fd() is -1.
 class MemoryFileBuilder {
  public:
   MemoryFileBuilder() = default;
