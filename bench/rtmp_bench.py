@@ -89,7 +89,7 @@ def cpu_seconds(pid):
     return total / CLK_TCK
 
 
-def rss_bytes(pid):
+def memory_bytes(pid):
     """Resident memory of the process tree, plus the anonymous in-memory files
     it holds open (looplive keeps each live segment in one, and their pages
     count in no process's resident set unless mapped and touched)."""
@@ -358,7 +358,7 @@ def load_step(server, fixture, publishers, seconds, work):
     settle(server)
     keyfile = work / f"keys-{server.name}-{publishers}.txt"
     keyfile.write_text("\n".join(keys) + "\n")
-    rss_idle = rss_bytes(server.proc.pid)
+    memory_idle = memory_bytes(server.proc.pid)
     warmup = 6 + publishers * 0.02
     # A step with few publishers uses little CPU: measure at least two
     # stream-minutes, or one publisher would count a tenth of a CPU-second in
@@ -372,7 +372,7 @@ def load_step(server, fixture, publishers, seconds, work):
     cpu_start, t_start = cpu_seconds(server.proc.pid), time.monotonic()
     time.sleep(max(1.0, seconds - warmup - 3))
     cpu_end, t_end = cpu_seconds(server.proc.pid), time.monotonic()
-    rss_loaded = rss_bytes(server.proc.pid)
+    memory_loaded = memory_bytes(server.proc.pid)
     # Real time: every stream's playlist is at most 5 s (a segment and a half) behind.
     fresh = sum(server.playlist_age(key) < 5.0 for key in keys)
     out, _ = loadgen.communicate(timeout=seconds + 120)
@@ -380,8 +380,8 @@ def load_step(server, fixture, publishers, seconds, work):
     minutes = (t_end - t_start) / 60 * publishers
     return {
         "cpu_per_stream_minute": (cpu_end - cpu_start) / minutes,
-        "rss_per_stream_mb": max(0, rss_loaded - rss_idle) / publishers / 2**20,
-        "rss_total_mb": rss_loaded / 2**20,
+        "memory_per_stream_mb": max(0, memory_loaded - memory_idle) / publishers / 2**20,
+        "memory_total_mb": memory_loaded / 2**20,
         "fresh": fresh,
         "ok": fresh >= publishers * 0.95 and loadgen.returncode == 0,
         "loadgen_exit": loadgen.returncode,
@@ -578,9 +578,9 @@ def write_results(results, steps, args):
         lines.append(f"| CPU s per stream-minute, {n} x 720p30 | {fmt(la.get('cpu_per_stream_minute'), '', 3)} | "
                      f"{fmt(lb.get('cpu_per_stream_minute'), '', 3)} | "
                      f"{ratio(la.get('cpu_per_stream_minute'), lb.get('cpu_per_stream_minute'))} |")
-        lines.append(f"| memory per stream (resident + in-memory files), {n} x 720p30 | {fmt(la.get('rss_per_stream_mb'), ' MiB')} | "
-                     f"{fmt(lb.get('rss_per_stream_mb'), ' MiB')} | "
-                     f"{ratio(la.get('rss_per_stream_mb'), lb.get('rss_per_stream_mb'))} |")
+        lines.append(f"| memory per stream (resident + in-memory files), {n} x 720p30 | {fmt(la.get('memory_per_stream_mb'), ' MiB')} | "
+                     f"{fmt(lb.get('memory_per_stream_mb'), ' MiB')} | "
+                     f"{ratio(la.get('memory_per_stream_mb'), lb.get('memory_per_stream_mb'))} |")
         lines.append(f"| streams in real time, {n} x 720p30 | {la.get('fresh', 'n/a')}/{n} | "
                      f"{lb.get('fresh', 'n/a')}/{n} | |")
     la, lb = a.get("load_1080", {}), b.get("load_1080", {})
