@@ -27,7 +27,9 @@ class Section {
     throw ConfigError(source_ + ": " + key + ": " + reason);
   }
 
-  std::string key_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  std::string key_path(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
 
   // An undefined node when the key is absent or null (a const lookup never inserts).
   YAML::Node child(const std::string& key) {
@@ -94,7 +96,7 @@ class Section {
   }
 
   void check_level(const std::string& key, const std::string& level) const {
-    static const std::set<std::string> kLevels{"trace", "debug", "info",    "warn",
+    static const std::set<std::string> kLevels{"trace", "debug",    "info", "warn",
                                                "error", "critical", "off"};
     if (!kLevels.contains(level)) fail(key, "unknown log level '" + level + "'");
   }
@@ -166,9 +168,9 @@ void read_packager(Section s, PackagerConfig& c) {
   s.read("media_root", c.media_root);
   if (c.media_root.empty()) s.fail(s.key_path("media_root"), "must not be empty");
   s.read_ms("segment_duration_ms", c.segment_duration, 1'000, 10'000);
-  s.read_ms("fragment_duration_ms", c.fragment_duration, 100, 10'000);
-  if (c.fragment_duration > c.segment_duration)
-    s.fail(s.key_path("fragment_duration_ms"), "must not exceed segment_duration_ms");
+  s.read_ms("part_duration_ms", c.part_duration, 100, 10'000);
+  if (c.part_duration > c.segment_duration)
+    s.fail(s.key_path("part_duration_ms"), "must not exceed segment_duration_ms");
   s.read_int("live_window", c.live_window, 3, 100);
   bool write = c.write_live_to_disk;
   s.read_bool("write_live_to_disk", write);

@@ -59,12 +59,19 @@ std::string adaptation_set(const DashTrack& track, std::span<const SegmentInfo> 
   const bool video = info.kind == core::MediaKind::video;
   std::string out = "    <AdaptationSet id=\"" + std::to_string(id) + "\" contentType=\"" +
                     (video ? "video" : "audio") + "\" mimeType=\"" +
-                    (video ? "video/mp4" : "audio/mp4") +
-                    "\" segmentAlignment=\"true\" startWithSAP=\"1\">\n";
+                    (video ? "video/mp4" : "audio/mp4") + "\" segmentAlignment=\"true\"";
+  // Segments cut between keyframes (a keyframe interval longer than the
+  // target duration) do not start with a stream access point.
+  const bool independent = std::all_of(segments.begin(), segments.end(),
+                                       [](const SegmentInfo& s) { return s.independent; });
+  out += independent ? " startWithSAP=\"1\">\n" : ">\n";
   out += "      <SegmentTemplate timescale=\"1000\" presentationTimeOffset=\"" +
-         std::to_string(period_start_ms) + "\" startNumber=\"" +
-         std::to_string(segments.front().number) + "\" initialization=\"" +
-         segments.front().init_uri + "\" media=\"" + track.media_template + "\">\n";
+         std::to_string(period_start_ms) + "\"";
+  if (track.media_template.find("$Time$") == std::string::npos) {
+    out += " startNumber=\"" + std::to_string(segments.front().number) + "\"";
+  }
+  out += " initialization=\"" + segments.front().init_uri + "\" media=\"" + track.media_template +
+         "\">\n";
   out += timeline(segments);
   out += "      </SegmentTemplate>\n";
   out += "      <Representation id=\"" + std::string(video ? "video" : "audio") + "\" codecs=\"" +
@@ -88,6 +95,14 @@ std::string adaptation_set(const DashTrack& track, std::span<const SegmentInfo> 
 }
 
 }  // namespace
+
+std::string media_template(std::string_view prefix, bool by_time) {
+  return std::string(prefix) + (by_time ? "_t$Time$.m4s" : "_$Number$.m4s");
+}
+
+std::string time_addressed_uri(std::string_view prefix, int64_t start_ms) {
+  return std::string(prefix) + "_t" + std::to_string(start_ms) + ".m4s";
+}
 
 std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& options) {
   struct Span {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "looplive/core/media_types.hpp"
 #include "looplive/packager/live_view.hpp"
@@ -13,7 +14,7 @@ struct DashTrack {
   const core::TrackInfo* info = nullptr;
   std::span<const SegmentInfo> segments;  // oldest first
   uint64_t bandwidth = 0;                 // bits per second, measured peak
-  std::string media_template;             // "v_$Number$.m4s"
+  std::string media_template;             // from media_template()
 };
 
 struct MpdOptions {
@@ -28,6 +29,14 @@ struct MpdOptions {
   std::string utc_timing_url = "/time";
   std::string base_url;  // optional BaseURL, for an MPD stored away from its segments
 };
+
+// Segment addressing in a SegmentTemplate. A live MPD addresses segments by
+// start time ($Time$, no startNumber): libavformat's DASH reader (5.1) takes
+// $Number$ for a position in the timeline and rereads or skips segments each
+// time the window slides. The origin serves every live segment under its
+// time name too; a finished (static) MPD, also stored on disk, uses $Number$.
+std::string media_template(std::string_view prefix, bool by_time);  // v_t$Time$.m4s, v_$Number$.m4s
+std::string time_addressed_uri(std::string_view prefix, int64_t start_ms);  // v_t24000.m4s
 
 // One Period per discontinuity (each may need its own init segment), one
 // AdaptationSet per track with a SegmentTemplate ($Number$) and SegmentTimeline.

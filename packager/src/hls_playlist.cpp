@@ -19,13 +19,23 @@ uint64_t bits_per_second(uint64_t bytes, int64_t duration_ms) {
 
 }  // namespace
 
+int64_t target_duration_seconds(int64_t segment_ms) {
+  return std::max<int64_t>(1, (segment_ms + 999) / 1000);
+}
+
+int64_t rounded_seconds(int64_t duration_ms) {
+  return (duration_ms + 500) / 1000;
+}
+
+int64_t max_segment_ms(int64_t segment_ms) {
+  return target_duration_seconds(segment_ms) * 1000 + 400;
+}
+
 std::string render_media_playlist(std::span<const SegmentInfo> segments,
                                   const MediaPlaylistOptions& options) {
   if (segments.empty()) return {};
-  int64_t longest = options.longest_segment_ms;
-  for (const auto& s : segments) longest = std::max(longest, s.duration_ms);
-  // Ceil: EXTINF rounded to the nearest integer must not exceed the target.
-  const int64_t target = std::max<int64_t>(1, (longest + 999) / 1000);
+  int64_t target = std::max<int64_t>(1, options.target_seconds);
+  for (const auto& s : segments) target = std::max(target, rounded_seconds(s.duration_ms));
   const SegmentInfo& first = segments.front();
   const uint64_t discontinuity_sequence =
       first.discontinuity_index - (first.discontinuity && first.discontinuity_index > 0 ? 1 : 0);
@@ -38,24 +48,68 @@ std::string render_media_playlist(std::span<const SegmentInfo> segments,
     out += "#EXT-X-DISCONTINUITY-SEQUENCE:" + std::to_string(discontinuity_sequence) + "\n";
   }
   if (options.vod) out += "#EXT-X-PLAYLIST-TYPE:VOD\n";
-  out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
+  const bool low_latency = options.part_target_ms > 0 && !options.ended && !options.vod;
+  if (low_latency) {
+    // PART-HOLD-BACK at three part targets, the least the spec allows.
+    out += "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=" +
+           seconds_text(3 * options.part_target_ms);
+    if (options.hold_back_ms > 0) out += ",HOLD-BACK=" + seconds_text(options.hold_back_ms);
+    out += "\n#EXT-X-PART-INF:PART-TARGET=" + seconds_text(options.part_target_ms) + "\n";
+  } else if (options.hold_back_ms > 0 && !options.ended && !options.vod) {
+    out += "#EXT-X-SERVER-CONTROL:HOLD-BACK=" + seconds_text(options.hold_back_ms) + "\n";
+  }
+  // Only while every listed segment starts with a keyframe: a keyframe
+  // interval longer than the target duration forces cuts between keyframes.
+  if (std::all_of(segments.begin(), segments.end(), [](const auto& s) { return s.independent; })) {
+    out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
+  }
   const std::string* map = nullptr;
-  for (const auto& s : segments) {
+  const auto head = [&](const SegmentInfo& s) {
     if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
     if (map == nullptr || *map != s.init_uri) {
       out += "#EXT-X-MAP:URI=\"" + options.uri_prefix + s.init_uri + "\"\n";
       map = &s.init_uri;
     }
     out += "#EXT-X-PROGRAM-DATE-TIME:" + utc_timestamp(s.wall_clock_ms) + "\n";
+  };
+  std::span<const PartInfo> parts = low_latency ? options.parts : std::span<const PartInfo>{};
+  // A segment's parts come before it (RFC 8216bis section 4.4.4.9).
+  const auto parts_of = [&](uint64_t number) {
+    while (!parts.empty() && parts.front().segment_number < number) parts = parts.subspan(1);
+    while (!parts.empty() && parts.front().segment_number == number) {
+      const PartInfo& part = parts.front();
+      out += "#EXT-X-PART:DURATION=" + seconds_text(part.duration_ms) + ",URI=\"" + part.uri + "\"";
+      out += part.independent ? ",INDEPENDENT=YES\n" : "\n";
+      parts = parts.subspan(1);
+    }
+  };
+  for (const auto& s : segments) {
+    head(s);
+    parts_of(s.number);
     out += "#EXTINF:" + seconds_text(s.duration_ms) + ",\n";
     out += options.uri_prefix + s.uri + "\n";
+  }
+  if (low_latency) {
+    if (options.open_segment != nullptr) {
+      head(*options.open_segment);
+      parts_of(options.open_segment->number);
+    }
+    if (!options.preload_hint.empty()) {
+      out += "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"" + options.preload_hint + "\"\n";
+    }
+    for (const auto& report : options.reports) {
+      out += "#EXT-X-RENDITION-REPORT:URI=\"" + report.uri +
+             "\",LAST-MSN=" + std::to_string(report.last_msn);
+      if (report.last_part >= 0) out += ",LAST-PART=" + std::to_string(report.last_part);
+      out += "\n";
+    }
   }
   if (options.ended || options.vod) out += "#EXT-X-ENDLIST\n";
   return out;
 }
 
 std::string render_multivariant_playlist(const VariantOptions& options) {
-  std::string out = "#EXTM3U\n#EXT-X-INDEPENDENT-SEGMENTS\n";
+  std::string out = "#EXTM3U\n";
   std::string codecs;
   if (options.video != nullptr) codecs = options.video->codec_string;
   if (options.audio != nullptr) {

@@ -9,13 +9,41 @@
 
 namespace looplive::packager {
 
+// A stream's EXT-X-TARGETDURATION, fixed for its whole life (RFC 8216
+// section 6.2.1 forbids changing it): the configured segment duration in
+// whole seconds, rounded up.
+int64_t target_duration_seconds(int64_t segment_ms);
+// The longest a video segment may grow waiting for a keyframe: its EXTINF,
+// rounded to the nearest second, stays within the target duration, with room
+// for the audio segment beside it, which ends up to an audio frame later.
+int64_t max_segment_ms(int64_t segment_ms);
+// What RFC 8216 compares with the target duration: EXTINF rounded to the nearest second.
+int64_t rounded_seconds(int64_t duration_ms);
+
+// Where another rendition's playlist has got to, for EXT-X-RENDITION-REPORT.
+struct RenditionReport {
+  std::string uri;
+  uint64_t last_msn = 0;
+  int64_t last_part = -1;  // -1: none listed
+};
+
 struct MediaPlaylistOptions {
-  // Longest segment the track ever had: the target duration may grow but must
-  // never shrink while a stream is live (RFC 8216 section 6.2.1).
-  int64_t longest_segment_ms = 0;
+  // The stream's target duration; a segment that would round above it (one
+  // recorded by an earlier version) raises it rather than break the RFC.
+  int64_t target_seconds = 1;
   bool ended = false;      // EXT-X-ENDLIST
   bool vod = false;        // EXT-X-PLAYLIST-TYPE:VOD; implies ended
   std::string uri_prefix;  // put before every segment and init URI
+  // EXT-X-SERVER-CONTROL HOLD-BACK: how far from the live edge players not on LL-HLS start.
+  int64_t hold_back_ms = 0;
+  // LL-HLS (RFC 8216bis): 0 renders a plain playlist. Otherwise the parts of
+  // the last segments and of the open one are listed (oldest first), then a
+  // preload hint for the next part.
+  int64_t part_target_ms = 0;
+  std::span<const PartInfo> parts;
+  const SegmentInfo* open_segment = nullptr;  // the segment being built, duration unknown
+  std::string preload_hint;                   // URI of the next part
+  std::span<const RenditionReport> reports;
 };
 
 // A media playlist for one track's segments, oldest first; empty text for no segments.

@@ -36,6 +36,7 @@ PublisherSettings publisher_settings(const core::PackagerConfig& config,
   settings.write_live_files = config.write_live_to_disk;
   settings.live_window = std::max<uint32_t>(1, config.live_window);
   settings.segment_ms = config.segment_duration.count();
+  settings.part_ms = config.part_duration.count();
   settings.utc_timing_url = options.utc_timing_url;
   settings.clock = options.clock;
   settings.disk_executor = options.disk_executor;

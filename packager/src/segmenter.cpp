@@ -44,7 +44,10 @@ Placement Segmenter::place(uint8_t track, int64_t dts, int64_t pts, bool keyfram
   }
   if (p.drop) {
     ++counts_.dropped;
-  } else if (!p.new_segment && p.dts - t.fragment_start >= config_.fragment_ms) {
+  } else if (!p.new_segment && p.dts + t.last_step + 1 - t.fragment_start > config_.part_ms) {
+    // Cut before this packet could take the part past its target (LL-HLS
+    // parts must not exceed PART-TARGET); millisecond timestamps of a steady
+    // frame rate jitter by one.
     p.new_fragment = true;
     t.fragment_start = p.dts;
   }
@@ -111,11 +114,21 @@ void Segmenter::open_segment(Track& t, Placement& p, bool discontinuity) {
 void Segmenter::place_video(Track& t, Placement& p, bool keyframe) {
   if (!keyframe) {
     p.drop = !t.started;
+    // The next frame would take the segment past its cap: end it here, so
+    // the playlists' target duration holds whatever the keyframe interval.
+    const int64_t next_end = p.dts + std::max<int64_t>(t.last_step, 1) - t.segment_start;
+    if (t.started && config_.max_segment_ms > 0 && next_end > config_.max_segment_ms) {
+      open_segment(t, p, false);
+      p.independent = t.independent = false;
+      if (config_.has_audio) boundaries_.push_back({p.dts, t.applied});
+    }
     return;
   }
   const bool pending = t.applied < events_;
-  if (t.started && !pending && p.dts - t.segment_start < config_.segment_ms) return;
+  if (t.started && !pending && t.independent && p.dts - t.segment_start < config_.segment_ms)
+    return;
   open_segment(t, p, pending && video_started_);
+  t.independent = true;
   t.applied = events_;
   if (config_.has_audio && video_started_) boundaries_.push_back({p.dts, t.applied});
   video_started_ = true;

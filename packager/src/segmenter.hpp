@@ -8,8 +8,11 @@ namespace looplive::packager {
 
 struct SegmenterConfig {
   int64_t segment_ms = 2000;  // target: video cuts on the first keyframe at or past it
-  int64_t fragment_ms = 500;  // CMAF chunk length inside a segment
-  int64_t jump_ms = 10'000;   // a DTS step larger than this, either way, breaks the timeline
+  // Video also cuts without a keyframe rather than grow a segment past this
+  // (a keyframe interval longer than the target duration); 0: never.
+  int64_t max_segment_ms = 0;
+  int64_t part_ms = 333;     // CMAF chunk (LL-HLS part) length inside a segment, at most
+  int64_t jump_ms = 10'000;  // a DTS step larger than this, either way, breaks the timeline
   bool has_video = true;
   bool has_audio = true;
   // Continues a stream's earlier timeline: the first packet lands here and
@@ -19,9 +22,11 @@ struct SegmenterConfig {
 
 // What to do with one packet. Timestamps are the repaired output ones.
 struct Placement {
-  bool drop = false;           // not muxed: video before a keyframe, audio before video started
-  bool new_segment = false;    // the track's open segment ends; this packet starts the next
-  bool new_fragment = false;   // flush a fragment before this packet (always with new_segment)
+  bool drop = false;         // not muxed: video before a keyframe, audio before video started
+  bool new_segment = false;  // the track's open segment ends; this packet starts the next
+  bool independent = true;   // the new segment starts with a keyframe (audio always does)
+  bool new_fragment =
+      false;  // flush a fragment (part) before this packet (always with new_segment)
   bool discontinuity = false;  // the new segment follows a timeline break or a codec change
   int64_t dts = 0;
   int64_t pts = 0;
@@ -35,7 +40,9 @@ struct RepairCounts {
 };
 
 // Cut policy for one stream, with no knowledge of containers. Video leads when
-// present: it cuts on a keyframe once the target is reached, and audio cuts at
+// present: it cuts on a keyframe once the target is reached (or on any frame
+// when the segment would outgrow max_segment_ms, and then on the very next
+// keyframe, so keyframes start segments again), and audio cuts at
 // the first packet at or past each video cut so segment N of both tracks covers
 // the same time. Without video, audio cuts on time alone.
 class Segmenter {
@@ -55,8 +62,9 @@ class Segmenter {
  private:
   struct Track {
     bool seen = false;
-    bool started = false;   // has an open segment
-    bool cut_asap = false;  // cut at the next packet (audio after restart)
+    bool started = false;     // has an open segment
+    bool cut_asap = false;    // cut at the next packet (audio after restart)
+    bool independent = true;  // the open segment started with a keyframe
     int64_t last_in = 0;
     int64_t last_out = 0;
     int64_t last_step = 0;

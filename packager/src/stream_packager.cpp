@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "hls_playlist.hpp"
 #include "looplive/core/log.hpp"
 
 namespace looplive::packager {
@@ -128,7 +129,8 @@ bool StreamPackager::ready() const {
 void StreamPackager::start() {
   SegmenterConfig config;
   config.segment_ms = config_.segment_duration.count();
-  config.fragment_ms = config_.fragment_duration.count();
+  config.max_segment_ms = max_segment_ms(config.segment_ms);
+  config.part_ms = config_.part_duration.count();
   config.jump_ms = options_.jump_threshold.count();
   config.has_video = known_[core::kVideoTrack].has_value();
   config.has_audio = known_[core::kAudioTrack].has_value();
@@ -170,12 +172,14 @@ void StreamPackager::route(const core::MediaPacket& packet) {
   core::MediaPacket repaired = packet;
   repaired.dts = placement.dts;
   repaired.pts = placement.pts;
-  std::vector<FinishedSegment> done;
+  TrackOutputs done;
   if (core::Status status = output(packet.track)->push(repaired, placement, done); !status) {
     return fail(status.error());
   }
   publish(kind_of(packet.track), done);
-  if (placement.new_segment && packet.track == core::kVideoTrack) thumbnail(repaired);
+  if (placement.new_segment && placement.independent && packet.track == core::kVideoTrack) {
+    thumbnail(repaired);
+  }
 }
 
 void StreamPackager::open_thumbnailer(const core::TrackInfo& track) {
@@ -205,7 +209,7 @@ void StreamPackager::thumbnail(const core::MediaPacket& keyframe) {
 
 void StreamPackager::restart(const core::TrackInfo& track) {
   TrackOutput& out = *output(track.index);
-  std::vector<FinishedSegment> done;
+  TrackOutputs done;
   if (core::Status status = out.close(last_duration(track.index), done); !status) {
     return fail(status.error());
   }
@@ -219,11 +223,14 @@ void StreamPackager::restart(const core::TrackInfo& track) {
              out.init_uri());
 }
 
-void StreamPackager::publish(core::MediaKind kind, std::vector<FinishedSegment>& done) {
-  for (auto& segment : done) {
+void StreamPackager::publish(core::MediaKind kind, TrackOutputs& done) {
+  if (done.empty()) return;
+  for (auto& part : done.parts) stream_->publisher.add_part(kind, std::move(part));
+  for (auto& segment : done.segments) {
     stream_->publisher.add_segment(kind, std::move(segment));
     ++segments_;
   }
+  stream_->publisher.refresh(!done.segments.empty());
 }
 
 int64_t StreamPackager::last_duration(uint8_t track) const {
@@ -244,7 +251,7 @@ void StreamPackager::finish(core::EndReason reason) {
   for (uint8_t t = 0; t < 2; ++t) {
     TrackOutput* out = output(t);
     if (out == nullptr) continue;
-    std::vector<FinishedSegment> done;
+    TrackOutputs done;
     core::Status status =
         state_ == State::running ? out->close(last_duration(t), done) : core::Status(core::Ok{});
     if (!status) fail(status.error());

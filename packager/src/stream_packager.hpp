@@ -60,7 +60,7 @@ class StreamPackager : public core::PacketSink {
   void restart(const core::TrackInfo& track);
   void open_thumbnailer(const core::TrackInfo& track);
   void thumbnail(const core::MediaPacket& keyframe);
-  void publish(core::MediaKind kind, std::vector<FinishedSegment>& done);
+  void publish(core::MediaKind kind, TrackOutputs& done);
   int64_t last_duration(uint8_t track) const;
   void fail(const core::Error& error);
 

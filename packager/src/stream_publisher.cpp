@@ -11,6 +11,13 @@
 #include "vod_mp4.hpp"
 
 namespace looplive::packager {
+namespace {
+
+// Segments whose parts stay in memory: the two listed and two more.
+constexpr uint64_t kPartSegmentsKept = 4;
+constexpr uint64_t kPartSegmentsListed = 2;
+
+}  // namespace
 
 StreamPublisher::StreamPublisher(PublisherSettings settings, std::shared_ptr<ViewSlot> slot)
     : settings_(std::move(settings)),
@@ -18,7 +25,9 @@ StreamPublisher::StreamPublisher(PublisherSettings settings, std::shared_ptr<Vie
       live_dir_(settings_.media_root / "live" / settings_.stream_id),
       jobs_(settings_.disk_executor) {
   video_.playlist_name = "video.m3u8";
+  video_.prefix = "v";
   audio_.playlist_name = "audio.m3u8";
+  audio_.prefix = "a";
 }
 
 std::vector<StreamPublisher::Track*> StreamPublisher::active() {
@@ -69,13 +78,33 @@ void StreamPublisher::add_segment(core::MediaKind kind, FinishedSegment segment)
   t.meter.add(info.bytes, info.duration_ms);
   t.longest_ms = std::max(t.longest_ms, info.duration_ms);
   spans_.add(info);
+  if (t.open && t.open->number <= info.number) t.open.reset();
+  // Parts are listed for the last two segments and kept two more, for
+  // players still fetching them.
+  const uint64_t newest = info.number;
+  const auto kept = std::find_if(t.parts.begin(), t.parts.end(), [&](const PartInfo& p) {
+    return p.segment_number + kPartSegmentsKept > newest;
+  });
+  for (auto it = t.parts.begin(); it != kept; ++it) t.media.erase(it->uri);
+  t.parts.erase(t.parts.begin(), kept);
   t.listed.push_back(std::move(info));
   if (t.listed.size() > settings_.live_window) {
     t.retired.push_back(std::move(t.listed.front()));
     t.listed.erase(t.listed.begin());
   }
   retire(t);
-  render(false);
+}
+
+void StreamPublisher::add_part(core::MediaKind kind, FinishedPart part) {
+  Track& t = *track(kind);
+  part.segment.wall_clock_ms = wall_origin_ms_.value_or(0) + part.segment.start_ms;
+  t.open = std::move(part.segment);
+  t.media[part.info.uri] = std::move(part.bytes);
+  t.parts.push_back(std::move(part.info));
+}
+
+void StreamPublisher::refresh(bool segments_added) {
+  render(false, segments_added);
   publish(false);
 }
 
@@ -160,10 +189,50 @@ void StreamPublisher::retire(Track& t) {
   }
 }
 
-void StreamPublisher::render(bool ended) {
-  // One target duration for all renditions, as RFC 8216 asks of the variants of a stream.
-  int64_t longest = 0;
-  for (Track* t : active()) longest = std::max(longest, t->longest_ms);
+MediaPlaylistOptions StreamPublisher::low_latency_options(const Track& t) const {
+  MediaPlaylistOptions options;
+  if (settings_.part_ms <= 0 || t.listed.empty()) return options;
+  options.part_target_ms = settings_.part_ms;
+  const uint64_t last = t.listed.back().number;
+  const auto listed = std::find_if(t.parts.begin(), t.parts.end(), [&](const PartInfo& p) {
+    return p.segment_number + kPartSegmentsListed > last;
+  });
+  options.parts = {listed, t.parts.end()};
+  if (t.open) {
+    options.open_segment = &*t.open;
+    const auto open_parts = std::count_if(t.parts.begin(), t.parts.end(), [&](const PartInfo& p) {
+      return p.segment_number == t.open->number;
+    });
+    options.preload_hint = part_uri(t.prefix, t.open->number, static_cast<uint32_t>(open_parts));
+  } else {
+    options.preload_hint = part_uri(t.prefix, last + 1, 0);
+  }
+  return options;
+}
+
+// Where each other track's playlist has got to, so a player switching
+// renditions asks for the right part at once.
+std::vector<RenditionReport> StreamPublisher::reports_for(const Track& t) {
+  std::vector<RenditionReport> reports;
+  if (settings_.part_ms <= 0) return reports;
+  for (Track* other : active()) {
+    if (other == &t || other->listed.empty()) continue;
+    RenditionReport report{other->playlist_name, other->listed.back().number, -1};
+    if (other->open) report.last_msn = other->open->number;
+    for (const PartInfo& p : other->parts) {
+      if (p.segment_number == report.last_msn) report.last_part = p.index;
+    }
+    reports.push_back(std::move(report));
+  }
+  return reports;
+}
+
+void StreamPublisher::render(bool ended, bool segments_added) {
+  // One target duration for all renditions and the whole show (RFC 8216
+  // section 6.2.1); only segments recorded by an earlier version can exceed
+  // the configured one, and they raise it for good.
+  int64_t target = target_duration_seconds(settings_.segment_ms);
+  for (Track* t : active()) target = std::max(target, rounded_seconds(t->longest_ms));
   // The origin serves live playlists from the view. A recorded stream also
   // leaves its closed ones on disk, where the origin finds them once the view
   // is gone, so a player still polling a finished show sees it end.
@@ -175,8 +244,12 @@ void StreamPublisher::render(bool ended) {
     if (to_disk) write(live_dir_ / name, text, Sync::replace_only);
   };
   for (Track* t : active()) {
-    MediaPlaylistOptions options;
-    options.longest_segment_ms = longest;
+    MediaPlaylistOptions options = low_latency_options(*t);
+    const std::vector<RenditionReport> reports = reports_for(*t);
+    options.reports = reports;
+    options.target_seconds = target;
+    // Players not on LL-HLS start three target durations from the live edge.
+    options.hold_back_ms = target * 3000;
     options.ended = ended;
     std::string playlist = render_media_playlist(t->listed, options);
     // The other track's playlist rarely changes with this one's segment: a
@@ -185,7 +258,7 @@ void StreamPublisher::render(bool ended) {
     t->playlist = std::move(playlist);
     if (!t->playlist.empty()) write_live(t->playlist_name, t->playlist);
   }
-  if (!complete()) return;
+  if (!complete() || !segments_added) return;
 
   VariantOptions variant;
   std::vector<DashTrack> dash;
@@ -194,8 +267,7 @@ void StreamPublisher::render(bool ended) {
     (info.kind == core::MediaKind::video ? variant.video : variant.audio) = &info;
     variant.peak_bandwidth += t->meter.peak();
     variant.average_bandwidth += t->meter.average();
-    const char* prefix = info.kind == core::MediaKind::video ? "v" : "a";
-    dash.push_back({&info, t->listed, t->meter.peak(), std::string(prefix) + "_$Number$.m4s"});
+    dash.push_back({&info, t->listed, t->meter.peak(), media_template(t->prefix, !ended)});
   }
   if (std::string multivariant = render_multivariant_playlist(variant);
       multivariant != multivariant_ || closing_only) {
@@ -212,7 +284,16 @@ void StreamPublisher::render(bool ended) {
   mpd.presentation_delay_ms = settings_.segment_ms * 3;
   mpd.utc_timing_url = settings_.utc_timing_url;
   mpd_ = render_mpd(dash, mpd);
-  write_live("manifest.mpd", mpd_);
+  if (!to_disk) return;
+  if (!ended) {
+    // Only the origin knows the segments' time names: the copy on disk, for
+    // another web server, numbers them.
+    for (DashTrack& track : dash)
+      track.media_template = media_template(prefix_of(*track.info), false);
+    write_live("manifest.mpd", render_mpd(dash, mpd));
+  } else {
+    write_live("manifest.mpd", mpd_);
+  }
 }
 
 // Tracks without a recorded segment are left out; false when none has one.
@@ -248,8 +329,7 @@ bool StreamPublisher::write_vod() {
     options.uri_prefix = prefix;
     store_text(dir / (video ? variant.video_uri : variant.audio_uri),
                render_media_playlist(segments, options));
-    dash.push_back(
-        {&info, segments, t->meter.peak(), std::string(video ? "v" : "a") + "_$Number$.m4s"});
+    dash.push_back({&info, segments, t->meter.peak(), media_template(t->prefix, false)});
   }
   store_text(dir / (id + ".m3u8"), render_multivariant_playlist(variant));
   MpdOptions mpd;
@@ -268,9 +348,18 @@ void StreamPublisher::publish(bool ended) {
   view->version = ++version_;
   view->ended = ended;
   for (Track* t : active()) {
-    LiveTrackView track{*t->info, t->listed, t->playlist};
+    const MediaPlaylistOptions listed = low_latency_options(*t);
+    LiveTrackView track{
+        *t->info, t->listed, {listed.parts.begin(), listed.parts.end()}, t->playlist};
     (t == &video_ ? view->video : view->audio) = std::move(track);
     view->media.insert(t->media.begin(), t->media.end());
+    // The same bytes under the names the live MPD gives them.
+    for (const auto* segments : {&t->listed, &t->retired}) {
+      for (const SegmentInfo& s : *segments) {
+        if (auto found = t->media.find(s.uri); found != t->media.end())
+          view->media.emplace(time_addressed_uri(t->prefix, s.start_ms), found->second);
+      }
+    }
   }
   if (!thumbnail_.empty()) view->media["thumbnail.jpg"] = thumbnail_;
   view->multivariant = multivariant_;

@@ -29,6 +29,7 @@ struct PublisherSettings {
   bool write_live_files = true;  // live playlists, MPD and thumbnail too
   uint32_t live_window = 6;
   int64_t segment_ms = 2000;
+  int64_t part_ms = 0;  // LL-HLS part target; 0: plain playlists
   std::string utc_timing_url = "/time";
   std::function<int64_t()> clock;  // Unix milliseconds
   DiskExecutor disk_executor;      // empty: write on the caller's thread
@@ -64,7 +65,13 @@ class StreamPublisher {
   // publish and after a new codec configuration. The set of tracks never shrinks.
   void add_init(const core::TrackInfo& track, const std::string& init_uri,
                 const core::SharedBytes& init);
+  // A part of a track's open segment, then the segment once complete; what
+  // they add reaches the view and the playlists at the next refresh().
+  void add_part(core::MediaKind kind, FinishedPart part);
   void add_segment(core::MediaKind kind, FinishedSegment segment);
+  // Renders the playlists (and the multivariant playlist and MPD, when a
+  // segment was added) and publishes a new view.
+  void refresh(bool segments_added);
   // The latest preview still, in the view from the next segment on.
   void set_thumbnail(core::SharedBytes jpeg);
   // A recorded track as read back from disk after a crash, bytes filled in.
@@ -80,8 +87,11 @@ class StreamPublisher {
   struct Track {
     std::optional<core::TrackInfo> info;
     std::string playlist_name;
+    std::string prefix;                // of its files: "v" or "a"
     std::vector<SegmentInfo> listed;   // the live window
     std::vector<SegmentInfo> retired;  // left the window, still served
+    std::optional<SegmentInfo> open;   // being built, once it has a part
+    std::vector<PartInfo> parts;       // of the last few segments and the open one
     std::map<std::string, core::SharedBytes, std::less<>> media;
     BitrateMeter meter;
     int64_t longest_ms = 0;
@@ -101,13 +111,16 @@ class StreamPublisher {
   };
 
   Track* track(core::MediaKind kind) { return kind == core::MediaKind::video ? &video_ : &audio_; }
+  const std::string& prefix_of(const core::TrackInfo& info) { return track(info.kind)->prefix; }
   std::vector<Track*> active();
   bool complete();
   void write(std::filesystem::path path, core::SharedBytes bytes, Sync sync);
   void write(std::filesystem::path path, std::string text, Sync sync);
   Sync segment_sync() const { return settings_.record ? Sync::durable : Sync::replace_only; }
   void retire(Track& t);
-  void render(bool ended);
+  void render(bool ended, bool segments_added = true);
+  MediaPlaylistOptions low_latency_options(const Track& t) const;
+  std::vector<RenditionReport> reports_for(const Track& t);
   void publish(bool ended);
   // Run by jobs only.
   template <typename Bytes>

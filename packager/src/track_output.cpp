@@ -5,6 +5,11 @@
 
 namespace looplive::packager {
 
+std::string part_uri(std::string_view prefix, uint64_t segment_number, uint32_t index) {
+  return std::string(prefix) + "_" + std::to_string(segment_number) + "_p" + std::to_string(index) +
+         ".m4s";
+}
+
 core::Status TrackOutput::configure(const core::TrackInfo& track) {
   auto muxer = CmafTrackMuxer::open(track);
   if (!muxer) return muxer.error();
@@ -22,17 +27,22 @@ core::Status TrackOutput::configure(const core::TrackInfo& track) {
 void TrackOutput::discard() {
   held_.reset();
   segment_.clear();
+  part_.clear();
   open_ = false;
 }
 
 core::Status TrackOutput::push(const core::MediaPacket& packet, const Placement& placement,
-                               std::vector<FinishedSegment>& done) {
+                               TrackOutputs& done) {
   if (!open_ && !placement.new_segment) return core::Ok{};
   if (held_) {
     if (core::Status s = write_held(std::max<int64_t>(1, packet.dts - held_->dts)); !s) return s;
   }
   if (placement.new_fragment && open_) {
-    if (core::Status s = flush(); !s) return s;
+    if (core::Status s = flush(packet.dts, done); !s) return s;
+  }
+  if (placement.new_fragment) {
+    part_start_ = packet.dts;
+    part_independent_ = packet.keyframe || track_.kind == core::MediaKind::audio;
   }
   if (placement.new_segment) {
     if (open_) finish_segment(packet.dts, done);
@@ -48,22 +58,24 @@ core::Status TrackOutput::push(const core::MediaPacket& packet, const Placement&
     current_.uri = prefix_ + "_" + std::to_string(current_.number) + ".m4s";
     current_.init_uri = init_uri_;
     current_.start_ms = packet.dts;
+    current_.independent = placement.independent;
     current_.discontinuity = discontinuity;
     current_.discontinuity_index = discontinuities_;
+    parts_ = 0;
     open_ = true;
   }
   held_ = packet;
   return core::Ok{};
 }
 
-core::Status TrackOutput::close(int64_t last_duration_ms, std::vector<FinishedSegment>& done) {
+core::Status TrackOutput::close(int64_t last_duration_ms, TrackOutputs& done) {
   if (!open_) return core::Ok{};
   int64_t end = current_.start_ms;
   if (held_) {
     end = held_->dts + std::max<int64_t>(1, last_duration_ms);
     if (core::Status s = write_held(end - held_->dts); !s) return s;
   }
-  if (core::Status s = flush(); !s) return s;
+  if (core::Status s = flush(end, done); !s) return s;
   finish_segment(end, done);
   return core::Ok{};
 }
@@ -74,15 +86,28 @@ core::Status TrackOutput::write_held(int64_t duration_ms) {
   return status;
 }
 
-core::Status TrackOutput::flush() {
-  return muxer_->flush_fragment(segment_);
+// The fragment becomes a part of its own, then joins the segment: players on
+// LL-HLS fetch the part, the others the whole segment.
+core::Status TrackOutput::flush(int64_t end_ms, TrackOutputs& done) {
+  if (core::Status s = muxer_->flush_fragment(part_); !s) return s;
+  core::SharedBytes bytes = part_.seal();
+  if (bytes.empty()) return core::Ok{};
+  segment_.append(bytes.span());
+  PartInfo part;
+  part.segment_number = current_.number;
+  part.index = parts_++;
+  part.uri = part_uri(prefix_, current_.number, part.index);
+  part.duration_ms = std::max<int64_t>(1, end_ms - part_start_);
+  part.independent = part_independent_;
+  done.parts.push_back({std::move(part), current_, std::move(bytes)});
+  return core::Ok{};
 }
 
-void TrackOutput::finish_segment(int64_t end_ms, std::vector<FinishedSegment>& done) {
+void TrackOutput::finish_segment(int64_t end_ms, TrackOutputs& done) {
   current_.duration_ms = end_ms - current_.start_ms;
   current_.bytes = segment_.size();
   // In an in-memory file the origin sends it by reference (sendfile).
-  done.push_back({current_, segment_.seal()});
+  done.segments.push_back({current_, segment_.seal()});
   open_ = false;
 }
 

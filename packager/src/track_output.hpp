@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cmaf_muxer.hpp"
@@ -19,6 +20,23 @@ struct FinishedSegment {
   SegmentInfo info;  // wall_clock_ms is left to the publisher
   core::SharedBytes bytes;
 };
+
+// One CMAF chunk of the open segment, as soon as it is complete: an LL-HLS part.
+struct FinishedPart {
+  PartInfo info;
+  SegmentInfo segment;  // the segment it belongs to, as known so far (no duration yet)
+  core::SharedBytes bytes;
+};
+
+// What one call completed, parts before the segment they end.
+struct TrackOutputs {
+  std::vector<FinishedPart> parts;
+  std::vector<FinishedSegment> segments;
+  bool empty() const { return parts.empty() && segments.empty(); }
+};
+
+// v_<number>_p<index>.m4s: a part's file name.
+std::string part_uri(std::string_view prefix, uint64_t segment_number, uint32_t index);
 
 // One track's muxer and the segment being assembled from its fragments. Each
 // packet is held back until the next one arrives, because a fragment's last
@@ -50,16 +68,17 @@ class TrackOutput {
   const std::string& init_uri() const { return init_uri_; }
   const core::SharedBytes& init() const { return muxer_->init_segment(); }
 
-  // A placed packet with repaired timestamps; a segment it closes goes to `done`.
+  // A placed packet with repaired timestamps; the part and segment it
+  // completes go to `done`.
   core::Status push(const core::MediaPacket& packet, const Placement& placement,
-                    std::vector<FinishedSegment>& done);
+                    TrackOutputs& done);
   // Ends the open segment; the held packet lasts `last_duration_ms`.
-  core::Status close(int64_t last_duration_ms, std::vector<FinishedSegment>& done);
+  core::Status close(int64_t last_duration_ms, TrackOutputs& done);
 
  private:
   core::Status write_held(int64_t duration_ms);
-  core::Status flush();
-  void finish_segment(int64_t end_ms, std::vector<FinishedSegment>& done);
+  core::Status flush(int64_t end_ms, TrackOutputs& done);
+  void finish_segment(int64_t end_ms, TrackOutputs& done);
 
   std::string prefix_;  // "v" or "a"
   core::TrackInfo track_;
@@ -70,6 +89,10 @@ class TrackOutput {
   bool open_ = false;
   SegmentInfo current_;
   core::MemoryFileBuilder segment_;  // fragments of the open segment
+  core::MemoryFileBuilder part_;     // the fragment being flushed
+  uint32_t parts_ = 0;               // of the open segment
+  int64_t part_start_ = 0;
+  bool part_independent_ = false;
   uint64_t next_number_ = 1;
   uint64_t discontinuities_ = 0;
   std::optional<uint64_t> next_period_;

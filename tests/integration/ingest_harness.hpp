@@ -63,7 +63,9 @@ struct TestServer {
   std::string url(const std::string& key) const {
     return "rtmp://127.0.0.1:" + std::to_string(server.rtmp_port()) + "/live/" + key;
   }
-  db::CreatedStream create_stream(bool record = false) { return server.streams().create(std::nullopt, record); }
+  db::CreatedStream create_stream(bool record = false) {
+    return server.streams().create(std::nullopt, record);
+  }
 
   // Waits until `stream_id` has a publisher (or not), up to `timeout`.
   bool wait_live(const std::string& stream_id, bool live,
@@ -81,8 +83,8 @@ struct TestServer {
 };
 
 inline std::vector<std::string> ffmpeg_publish(const std::string& fixture, const std::string& url) {
-  return {"ffmpeg", "-hide_banner", "-loglevel", "info", "-nostdin", "-re", "-i", fixture,
-          "-c", "copy", "-f", "flv", url};
+  return {"ffmpeg", "-hide_banner", "-loglevel", "info", "-nostdin", "-re", "-i",
+          fixture,  "-c",           "copy",      "-f",   "flv",      url};
 }
 
 }  // namespace looplive::test

@@ -13,7 +13,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string tool(const std::string& name) { return std::string(LOOPLIVE_BINARY_DIR) + "/tools/" + name; }
+std::string tool(const std::string& name) {
+  return std::string(LOOPLIVE_BINARY_DIR) + "/tools/" + name;
+}
 
 // Checks what one publish delivered against the fixture it was made from.
 void check_publish(const RecordedPublish& publish, const MediaFixture& fixture) {
@@ -72,12 +74,33 @@ TEST_CASE("GStreamer rtmpsink (librtmp) publishes", "[integration][ingest]") {
   auto stream = server.create_stream();
 
   std::string out;
-  int status = run_command(
-      {"gst-launch-1.0", "-q", "filesrc", "location=" + fixture.path, "!", "flvdemux", "name=d", "d.video",
-       "!", "queue", "!", "h264parse", "!", "flvmux", "name=m", "streamable=true", "!", "rtmpsink",
-       "location=" + server.url(stream.key) + " live=1", "d.audio", "!", "queue", "!", "aacparse", "!",
-       "m."},
-      &out, 60s);
+  int status = run_command({"gst-launch-1.0",
+                            "-q",
+                            "filesrc",
+                            "location=" + fixture.path,
+                            "!",
+                            "flvdemux",
+                            "name=d",
+                            "d.video",
+                            "!",
+                            "queue",
+                            "!",
+                            "h264parse",
+                            "!",
+                            "flvmux",
+                            "name=m",
+                            "streamable=true",
+                            "!",
+                            "rtmpsink",
+                            "location=" + server.url(stream.key) + " live=1",
+                            "d.audio",
+                            "!",
+                            "queue",
+                            "!",
+                            "aacparse",
+                            "!",
+                            "m."},
+                           &out, 60s);
   INFO(out);
   REQUIRE(status == 0);
   check_publish(wait_finished(server, stream.stream.id), fixture);
@@ -89,12 +112,34 @@ TEST_CASE("GStreamer rtmp2sink publishes", "[integration][ingest]") {
   auto stream = server.create_stream();
 
   std::string out;
-  int status = run_command(
-      {"gst-launch-1.0", "-q", "-e", "filesrc", "location=" + fixture.path, "!", "flvdemux", "name=d",
-       "d.video", "!", "queue", "!", "h264parse", "!", "flvmux", "name=m", "streamable=true", "!",
-       "rtmp2sink", "location=" + server.url(stream.key), "d.audio", "!", "queue", "!", "aacparse", "!",
-       "m."},
-      &out, 60s);
+  int status = run_command({"gst-launch-1.0",
+                            "-q",
+                            "-e",
+                            "filesrc",
+                            "location=" + fixture.path,
+                            "!",
+                            "flvdemux",
+                            "name=d",
+                            "d.video",
+                            "!",
+                            "queue",
+                            "!",
+                            "h264parse",
+                            "!",
+                            "flvmux",
+                            "name=m",
+                            "streamable=true",
+                            "!",
+                            "rtmp2sink",
+                            "location=" + server.url(stream.key),
+                            "d.audio",
+                            "!",
+                            "queue",
+                            "!",
+                            "aacparse",
+                            "!",
+                            "m."},
+                           &out, 60s);
   INFO(out);
   REQUIRE(status == 0);
   check_publish(wait_finished(server, stream.stream.id), fixture);
@@ -120,8 +165,9 @@ TEST_CASE("an encoder that pauses mid-stream has all it sent handled while still
   TestServer server(test_config(PgCluster::shared()));
   auto stream = server.create_stream();
 
-  Process publisher({tool("rtmp_publish"), "--hold-ms", "6000", server.url(stream.key), fixture.path},
-                    make_scratch_dir("pause") + "/publish.log");
+  Process publisher(
+      {tool("rtmp_publish"), "--hold-ms", "6000", server.url(stream.key), fixture.path},
+      make_scratch_dir("pause") + "/publish.log");
   const auto sent_all = [&] { return publisher.output().find("holding") != std::string::npos; };
   auto deadline = std::chrono::steady_clock::now() + 30s;
   while (!sent_all() && publisher.running() && std::chrono::steady_clock::now() < deadline)
@@ -143,7 +189,8 @@ TEST_CASE("an encoder that pauses mid-stream has all it sent handled while still
   CHECK(during_pause[0].packets.size() == finished.packets.size());
 }
 
-TEST_CASE("a wrong or revoked key is refused with a status the encoder shows", "[integration][ingest]") {
+TEST_CASE("a wrong or revoked key is refused with a status the encoder shows",
+          "[integration][ingest]") {
   const auto& fixture = h264_aac_fixture();
   LogCapture logs;  // first: it must outlive the server threads that log into it
   TestServer server(test_config(PgCluster::shared()));
@@ -162,7 +209,8 @@ TEST_CASE("a wrong or revoked key is refused with a status the encoder shows", "
   }
   SECTION("librtmp with an unknown key") {
     std::string out;
-    int status = run_command({tool("rtmp_publish"), server.url(wrong_key), fixture.path}, &out, 30s);
+    int status =
+        run_command({tool("rtmp_publish"), server.url(wrong_key), fixture.path}, &out, 30s);
     INFO(out);
     CHECK(status == 2);
     CHECK(out.find("NetStream.Publish.BadName") != std::string::npos);
@@ -195,7 +243,8 @@ TEST_CASE("a second publisher on a live key is refused and the first is undistur
   std::this_thread::sleep_for(1s);
 
   std::string out;
-  int status = run_command(ffmpeg_publish(h264_aac_fixture().path, server.url(stream.key)), &out, 30s);
+  int status =
+      run_command(ffmpeg_publish(h264_aac_fixture().path, server.url(stream.key)), &out, 30s);
   INFO(out);
   CHECK(status != 0);
   CHECK(out.find("already publishing") != std::string::npos);

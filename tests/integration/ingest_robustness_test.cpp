@@ -66,7 +66,8 @@ class RawClient {
 
 // A type-0 chunk header on chunk stream 3 for a command message of `length` bytes.
 std::vector<uint8_t> command_header(uint32_t length) {
-  return {0x03, 0, 0, 0, uint8_t(length >> 16), uint8_t(length >> 8), uint8_t(length), 20, 0, 0, 0, 0};
+  return {0x03, 0, 0, 0, uint8_t(length >> 16), uint8_t(length >> 8), uint8_t(length), 20,
+          0,    0, 0, 0};
 }
 
 core::Config robustness_config() {
@@ -153,7 +154,8 @@ TEST_CASE("malformed input closes only the offending connection", "[integration]
   REQUIRE(status == 0);
   auto publishes = server.sinks.publishes(stream.stream.id);
   REQUIRE(publishes.size() == 1);
-  CHECK(static_cast<long>(publishes[0].count(core::kVideoTrack)) >= fixture.video_frames * 99 / 100);
+  CHECK(static_cast<long>(publishes[0].count(core::kVideoTrack)) >=
+        fixture.video_frames * 99 / 100);
 }
 
 TEST_CASE("thousands of idle connections do not stop a publisher", "[integration][ingest]") {
@@ -181,7 +183,8 @@ TEST_CASE("thousands of idle connections do not stop a publisher", "[integration
   REQUIRE(status == 0);
   auto publishes = server.sinks.publishes(stream.stream.id);
   REQUIRE(publishes.size() == 1);
-  CHECK(static_cast<long>(publishes[0].count(core::kVideoTrack)) >= fixture.video_frames * 99 / 100);
+  CHECK(static_cast<long>(publishes[0].count(core::kVideoTrack)) >=
+        fixture.video_frames * 99 / 100);
 }
 
 TEST_CASE("connections beyond max_connections are closed at once", "[integration][ingest]") {

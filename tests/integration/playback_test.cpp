@@ -2,8 +2,8 @@
 // ffmpeg, hls.js and dash.js (in headless Chromium) play it over HTTP.
 #include <catch2/catch.hpp>
 
-#include "ingest_harness.hpp"
-#include "looplive/packager/packager.hpp"
+#include "http_client.hpp"
+#include "live_server.hpp"
 #include "media_fixture.hpp"
 
 using namespace looplive;
@@ -11,37 +11,6 @@ using namespace looplive::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct LiveServer {
-  explicit LiveServer(bool thumbnails = false) : media_root(make_scratch_dir("media")) {
-    core::Config config = test_config(PgCluster::shared());
-    config.packager.media_root = media_root;
-    config.packager.thumbnails = thumbnails;
-    server = std::make_unique<app::Server>(config);
-    server->start();
-  }
-  ~LiveServer() { server->stop(); }
-
-  std::string rtmp(const std::string& key) const {
-    return "rtmp://127.0.0.1:" + std::to_string(server->rtmp_port()) + "/live/" + key;
-  }
-  std::string http(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(server->origin_port()) + path;
-  }
-  // Waits until the live multivariant playlist is served.
-  bool wait_playable(const std::string& id) {
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto view = server->packager()->view(id);
-      if (view && !view->multivariant.empty()) return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    return false;
-  }
-
-  std::string media_root;
-  std::unique_ptr<app::Server> server;
-};
 
 // An FLV made with ffmpeg for this test: video only or audio only.
 std::string single_track_fixture(bool video) {
@@ -88,6 +57,9 @@ TEST_CASE("viewers play a live show over HTTP with ffmpeg, hls.js and dash.js",
       dir + "/publisher.log");
   REQUIRE(live.wait_playable(stream.stream.id));
   std::string id = stream.stream.id;
+  // Every playlist and MPD version served while the players run must hold up.
+  ManifestWatcher manifests(live.server->origin_port(), id,
+                            {"index.m3u8", "video.m3u8", "audio.m3u8", "manifest.mpd"}, 50ms);
 
   for (const std::string& path : {"/live/" + id + "/index.m3u8", "/live/" + id + "/manifest.mpd"}) {
     int status = -1;
@@ -110,6 +82,10 @@ TEST_CASE("viewers play a live show over HTTP with ffmpeg, hls.js and dash.js",
   auto figures = live.server->viewer_figures(id);
   CHECK(figures.unique >= 2);
   CHECK(figures.peak >= 1);
+  manifests.stop();
+  CHECK(manifests.versions("video.m3u8") >= 5);
+  CHECK(manifests.versions("manifest.mpd") >= 5);
+  for (const auto& problem : manifests.problems()) FAIL_CHECK(problem);
   publisher.terminate();
 }
 

@@ -17,10 +17,11 @@ long count_packets(const std::string& path, const std::string& stream) {
   return std::stol(out);
 }
 
-MediaFixture make(int seconds) {
+MediaFixture make(int seconds, int gop_frames = 60) {
   MediaFixture fixture;
   fixture.seconds = seconds;
-  fixture.path = make_scratch_dir("fixture") + "/h264_aac_" + std::to_string(seconds) + "s.flv";
+  fixture.path = make_scratch_dir("fixture") + "/h264_aac_" + std::to_string(seconds) + "s_g" +
+                 std::to_string(gop_frames) + ".flv";
   std::string out;
   int status = run_command({"ffmpeg",
                             "-hide_banner",
@@ -46,9 +47,9 @@ MediaFixture make(int seconds) {
                             "-bf",
                             "2",
                             "-g",
-                            "60",
+                            std::to_string(gop_frames),
                             "-keyint_min",
-                            "60",
+                            std::to_string(gop_frames),
                             "-sc_threshold",
                             "0",
                             "-pix_fmt",
@@ -88,6 +89,11 @@ std::string decode_errors(const std::string& input, int* status, int seconds) {
   std::string errors;
   *status = run_command(argv, &errors, std::chrono::seconds(120));
   return errors;
+}
+
+const MediaFixture& long_gop_h264_aac_fixture() {
+  static const MediaFixture fixture = make(14, 90);
+  return fixture;
 }
 
 }  // namespace looplive::test

@@ -15,6 +15,8 @@ struct MediaFixture {
 
 const MediaFixture& h264_aac_fixture();       // 4 s, 640x360
 const MediaFixture& long_h264_aac_fixture();  // 12 s, 640x360
+// 14 s, 640x360, keyframes every 3 s: further apart than the 2 s segments.
+const MediaFixture& long_gop_h264_aac_fixture();
 
 // ffmpeg decodes every frame of `input` (a file or URL; only its first
 // `seconds` when that is above zero) and returns what it printed at error

@@ -141,8 +141,8 @@ core::DatabaseConfig PgCluster::fresh_database(const std::string& name) const {
   const std::string port = std::to_string(port_);
   for (const char* statement : {"DROP DATABASE IF EXISTS ", "CREATE DATABASE "}) {
     std::string output;
-    if (run_command({"psql", "-q", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", "postgres",
-                     "-c", statement + name},
+    if (run_command({"psql", "-q", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d",
+                     "postgres", "-c", statement + name},
                     &output) != 0)
       throw std::runtime_error("cannot create database " + name + ": " + output);
   }

@@ -16,7 +16,8 @@
 
 namespace looplive::test {
 
-Process::Process(std::vector<std::string> argv, std::string log_path) : log_path_(std::move(log_path)) {
+Process::Process(std::vector<std::string> argv, std::string log_path)
+    : log_path_(std::move(log_path)) {
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
@@ -38,7 +39,9 @@ Process::Process(std::vector<std::string> argv, std::string log_path) : log_path
   setpgid(pid_, pid_);
 }
 
-Process::~Process() { terminate(); }
+Process::~Process() {
+  terminate();
+}
 
 std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
   if (status_) return status_;
@@ -57,7 +60,9 @@ std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
   }
 }
 
-bool Process::running() { return !wait(std::chrono::milliseconds(0)); }
+bool Process::running() {
+  return !wait(std::chrono::milliseconds(0));
+}
 
 void Process::terminate() {
   if (pid_ <= 0 || status_) return;
@@ -68,7 +73,9 @@ void Process::terminate() {
   }
 }
 
-std::string Process::output() const { return read_file(log_path_); }
+std::string Process::output() const {
+  return read_file(log_path_);
+}
 
 int run_command(const std::vector<std::string>& argv, std::string* output,
                 std::chrono::milliseconds timeout) {

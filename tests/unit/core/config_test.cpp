@@ -157,8 +157,8 @@ TEST_CASE("bad configuration names the file, the key and the reason", "[core][co
         "test.yaml: packager.write_live_to_disk: must be true or false");
   CHECK(error_of("packager: {segment_duration_ms: 11000}").find("packager.segment_duration_ms") !=
         std::string::npos);
-  CHECK(error_of("packager: {segment_duration_ms: 1000, fragment_duration_ms: 2000}") ==
-        "test.yaml: packager.fragment_duration_ms: must not exceed segment_duration_ms");
+  CHECK(error_of("packager: {segment_duration_ms: 1000, part_duration_ms: 2000}") ==
+        "test.yaml: packager.part_duration_ms: must not exceed segment_duration_ms");
   CHECK(error_of("rtmp: [1, 2]") == "test.yaml: rtmp: must be a mapping");
   CHECK(error_of("rtmp: {port: 1935").find("test.yaml") == 0);  // YAML syntax error
 }

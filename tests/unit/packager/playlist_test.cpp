@@ -68,10 +68,13 @@ TEST_CASE("text formats", "[packager]") {
 TEST_CASE("live media playlist for a small window", "[packager]") {
   const std::vector<SegmentInfo> window{segment(5, 8000, 2000), segment(6, 10000, 2002),
                                         segment(7, 12002, 1998)};
-  CHECK(render_media_playlist(window, {}) ==
+  MediaPlaylistOptions options;
+  options.target_seconds = 2;
+  // 2.002 s rounds to 2: within the target, as RFC 8216 compares them.
+  CHECK(render_media_playlist(window, options) ==
         "#EXTM3U\n"
         "#EXT-X-VERSION:6\n"
-        "#EXT-X-TARGETDURATION:3\n"
+        "#EXT-X-TARGETDURATION:2\n"
         "#EXT-X-MEDIA-SEQUENCE:5\n"
         "#EXT-X-INDEPENDENT-SEGMENTS\n"
         "#EXT-X-MAP:URI=\"init_v.mp4\"\n"
@@ -86,14 +89,45 @@ TEST_CASE("live media playlist for a small window", "[packager]") {
         "v_7.m4s\n");
 }
 
-TEST_CASE("target duration never shrinks below the longest segment so far", "[packager]") {
-  const std::vector<SegmentInfo> window{segment(9, 16000, 2000)};
+TEST_CASE("the target duration is the stream's, whatever the window holds", "[packager]") {
   MediaPlaylistOptions options;
-  options.longest_segment_ms = 3100;
-  CHECK(render_media_playlist(window, options).find("#EXT-X-TARGETDURATION:4\n") !=
+  options.target_seconds = 2;
+  const std::vector<SegmentInfo> short_ones{segment(9, 16000, 600), segment(10, 16600, 1000)};
+  CHECK(render_media_playlist(short_ones, options).find("#EXT-X-TARGETDURATION:2\n") !=
         std::string::npos);
-  CHECK(render_media_playlist(window, {}).find("#EXT-X-TARGETDURATION:2\n") != std::string::npos);
-  CHECK(render_media_playlist({}, {}).empty());
+  // 2.499 s still rounds to 2; a segment of 2.5 s (only one recorded before
+  // segments were capped) raises it rather than break the RFC.
+  const std::vector<SegmentInfo> capped{segment(9, 16000, 2499)};
+  CHECK(render_media_playlist(capped, options).find("#EXT-X-TARGETDURATION:2\n") !=
+        std::string::npos);
+  const std::vector<SegmentInfo> over{segment(9, 16000, 2500)};
+  CHECK(render_media_playlist(over, options).find("#EXT-X-TARGETDURATION:3\n") !=
+        std::string::npos);
+  CHECK(render_media_playlist({}, options).empty());
+}
+
+TEST_CASE("the stream's target duration and segment cap", "[packager]") {
+  CHECK(target_duration_seconds(2000) == 2);
+  CHECK(target_duration_seconds(1500) == 2);
+  CHECK(target_duration_seconds(1000) == 1);
+  CHECK(target_duration_seconds(6000) == 6);
+  for (int64_t configured : {1000, 1500, 2000, 4000, 6000}) {
+    const int64_t target = target_duration_seconds(configured);
+    CHECK(rounded_seconds(max_segment_ms(configured)) == target);
+    // Room for the audio segment's end, up to an audio frame after the video cut.
+    CHECK(rounded_seconds(max_segment_ms(configured) + 64) == target);
+  }
+}
+
+TEST_CASE("segments cut between keyframes are not declared independent", "[packager]") {
+  std::vector<SegmentInfo> window{segment(1, 0, 2400), segment(2, 2400, 600)};
+  window[1].independent = false;
+  MediaPlaylistOptions options;
+  options.target_seconds = 2;
+  CHECK(render_media_playlist(window, options).find("INDEPENDENT") == std::string::npos);
+  window[1].independent = true;
+  CHECK(render_media_playlist(window, options).find("#EXT-X-INDEPENDENT-SEGMENTS\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("media playlist with discontinuities and an ended stream", "[packager]") {
@@ -164,7 +198,6 @@ TEST_CASE("multivariant playlists", "[packager]") {
   options.average_bandwidth = 1'100'000;
   CHECK(render_multivariant_playlist(options) ==
         "#EXTM3U\n"
-        "#EXT-X-INDEPENDENT-SEGMENTS\n"
         "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,"
         "CHANNELS=\"2\",URI=\"audio.m3u8\"\n"
         "#EXT-X-STREAM-INF:BANDWIDTH=1300000,AVERAGE-BANDWIDTH=1100000,"
@@ -174,7 +207,6 @@ TEST_CASE("multivariant playlists", "[packager]") {
   options.video = nullptr;
   CHECK(render_multivariant_playlist(options) ==
         "#EXTM3U\n"
-        "#EXT-X-INDEPENDENT-SEGMENTS\n"
         "#EXT-X-STREAM-INF:BANDWIDTH=1300000,AVERAGE-BANDWIDTH=1100000,CODECS=\"mp4a.40.2\"\n"
         "audio.m3u8\n");
 
@@ -182,7 +214,6 @@ TEST_CASE("multivariant playlists", "[packager]") {
   options.audio = nullptr;
   CHECK(render_multivariant_playlist(options) ==
         "#EXTM3U\n"
-        "#EXT-X-INDEPENDENT-SEGMENTS\n"
         "#EXT-X-STREAM-INF:BANDWIDTH=1300000,AVERAGE-BANDWIDTH=1100000,"
         "CODECS=\"avc1.64001e\",RESOLUTION=640x360,FRAME-RATE=30.000\n"
         "video.m3u8\n");

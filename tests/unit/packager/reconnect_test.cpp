@@ -110,8 +110,10 @@ TEST_CASE("a reconnect continues the playlists after a discontinuity", "[package
   // The init segment is the same, so the MAP before it still applies; the
   // wall clock shows the half minute the publisher was away.
   CHECK(video.find("v_2.m4s\n#EXT-X-DISCONTINUITY\n"
-                   "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:30.000Z\n#EXTINF:2.000,\nv_3.m4s") !=
-        std::string::npos);
+                   "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:30.000Z\n"
+                   "#EXT-X-PART:DURATION=") != std::string::npos);
+  CHECK(video.find(",URI=\"v_3_p0.m4s\",INDEPENDENT=YES\n") != std::string::npos);
+  CHECK(video.find("#EXTINF:2.000,\nv_3.m4s\n") != std::string::npos);
   CHECK(lt::count_of(video, "#EXT-X-MAP:") == 1);
   CHECK(video.find("#EXT-X-ENDLIST") == std::string::npos);
   CHECK(lt::count_of(lt::text_of(dir / "audio.m3u8"), "#EXT-X-DISCONTINUITY\n") == 1);

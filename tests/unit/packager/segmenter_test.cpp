@@ -67,6 +67,52 @@ TEST_CASE("keyframes every 3 s with a 2 s target give 3 s segments", "[packager]
   CHECK(cuts.starts == std::vector<int64_t>{0, 3000, 6000, 9000});
 }
 
+TEST_CASE("a keyframe interval past the cap is cut between keyframes, and keyframes cut again",
+          "[packager]") {
+  SegmenterConfig config = video_only();
+  config.max_segment_ms = 2400;
+  Segmenter segmenter(config);
+  std::vector<int64_t> starts;
+  std::vector<bool> independent;
+  for (int i = 0; i < 300; ++i) {
+    const Placement p = segmenter.place(kVideoTrack, video_dts(i), video_dts(i), i % 90 == 0);
+    if (!p.new_segment) continue;
+    starts.push_back(p.dts);
+    independent.push_back(p.independent);
+    CHECK(p.new_fragment);
+  }
+  CHECK(starts == std::vector<int64_t>{0, 2400, 3000, 5400, 6000, 8400, 9000});
+  CHECK(independent == std::vector<bool>{true, false, true, false, true, false, true});
+  for (size_t i = 1; i < starts.size(); ++i) CHECK(starts[i] - starts[i - 1] <= 2400);
+}
+
+TEST_CASE("audio follows a cut between keyframes", "[packager]") {
+  SegmenterConfig config;
+  config.max_segment_ms = 2400;
+  Segmenter segmenter(config);
+  Cuts video;
+  Cuts audio;
+  int v = 0;
+  int a = 0;
+  while (v < 200) {
+    const int64_t vd = video_dts(v);
+    const int64_t ad = audio_dts(a);
+    if (ad < vd) {
+      audio.record(segmenter.place(kAudioTrack, ad, ad, true));
+      ++a;
+    } else {
+      video.record(segmenter.place(kVideoTrack, vd, vd, v % 150 == 0));
+      ++v;
+    }
+  }
+  REQUIRE(video.starts == std::vector<int64_t>{0, 2400, 4800, 5000});
+  REQUIRE(audio.starts.size() == video.starts.size());
+  for (size_t i = 0; i < video.starts.size(); ++i) {
+    CHECK(audio.starts[i] >= video.starts[i]);
+    CHECK(audio.starts[i] < video.starts[i] + 22);
+  }
+}
+
 TEST_CASE("keyframes every 1 s cut at the target", "[packager]") {
   Segmenter segmenter(video_only());
   const Cuts cuts = run_video(segmenter, 300, 30);
@@ -84,8 +130,10 @@ TEST_CASE("video before the first keyframe is dropped", "[packager]") {
   CHECK(segmenter.counts().dropped == 2);
 }
 
-TEST_CASE("fragments every fragment duration inside a segment", "[packager]") {
-  Segmenter segmenter(video_only());
+TEST_CASE("fragments every part duration inside a segment", "[packager]") {
+  SegmenterConfig config = video_only();
+  config.part_ms = 500;
+  Segmenter segmenter(config);
   int fragments = 0;
   int segments = 0;
   for (int i = 0; i < 120; ++i) {

@@ -27,8 +27,10 @@ struct RtmpConfig {
   uint16_t port = 1935;
   std::string app = "live";
   std::chrono::milliseconds handshake_timeout{10'000};
-  std::chrono::milliseconds idle_timeout{30'000};  // a publisher that sends nothing this long is dropped
-  std::chrono::milliseconds stats_interval{5'000};  // how often ingest figures are logged per publisher
+  std::chrono::milliseconds idle_timeout{
+      30'000};  // a publisher that sends nothing this long is dropped
+  std::chrono::milliseconds stats_interval{
+      5'000};  // how often ingest figures are logged per publisher
   // A publisher's socket wakes the server once per this much of its media, not per TCP
   // segment (fewer wake-ups, at most this much added latency); 0 wakes on every segment.
   std::chrono::milliseconds receive_batch{40};
@@ -45,10 +47,11 @@ struct DatabaseConfig {
 };
 
 struct PackagerConfig {
-  std::string media_root = "var/media";  // live/{id}/... and vods/{id}... below it
+  std::string media_root = "var/media";               // live/{id}/... and vods/{id}... below it
   std::chrono::milliseconds segment_duration{2'000};  // target; cuts happen on keyframes
-  std::chrono::milliseconds fragment_duration{500};   // CMAF chunk inside a segment
-  uint32_t live_window = 6;                            // segments listed in a live playlist
+  // CMAF chunk (moof + mdat) inside a segment, listed as an LL-HLS part.
+  std::chrono::milliseconds part_duration{333};
+  uint32_t live_window = 6;  // segments listed in a live playlist
   // Also keep the live window on disk: segments, playlists, MPD, thumbnail. Recorded
   // streams always write their segments and recording index; the origin serves the
   // live window from memory either way.

@@ -22,13 +22,24 @@ struct SegmentInfo {
   int64_t duration_ms = 0;    // up to the next segment's start
   int64_t wall_clock_ms = 0;  // Unix time of the start, for EXT-X-PROGRAM-DATE-TIME
   uint64_t bytes = 0;
+  bool independent = true;           // starts with a keyframe (every audio segment does)
   bool discontinuity = false;        // first segment after a timeline break or a codec change
   uint64_t discontinuity_index = 0;  // breaks up to and including this segment
+};
+
+// One LL-HLS partial segment: a CMAF chunk of a segment, served on its own.
+struct PartInfo {
+  uint64_t segment_number = 0;  // the segment it belongs to
+  uint32_t index = 0;           // from 0 within its segment (_HLS_part)
+  std::string uri;              // v_<number>_p<index>.m4s
+  int64_t duration_ms = 0;
+  bool independent = false;  // starts with a keyframe (every audio part does)
 };
 
 struct LiveTrackView {
   core::TrackInfo track;
   std::vector<SegmentInfo> segments;  // the live window, oldest first
+  std::vector<PartInfo> parts;        // listed LL-HLS parts, oldest first
   std::string playlist;               // video.m3u8 or audio.m3u8
 };
 
@@ -44,17 +55,20 @@ struct LiveView {
   std::string multivariant;  // index.m3u8
   std::string mpd;           // manifest.mpd
   // Init segments still referenced and the window's segments, plus the few
-  // that just left it (players may still be fetching them), and
-  // thumbnail.jpg when thumbnails are on.
+  // that just left it (players may still be fetching them), each segment
+  // under its number (v_12.m4s) and its start time (v_t24000.m4s, the live
+  // MPD's name), and thumbnail.jpg when thumbnails are on.
   std::map<std::string, core::SharedBytes, std::less<>> media;
 
-  // The playlist or MPD text for a file name; nullptr for anything else.
+  // The playlist or MPD text for a file name; nullptr for anything else and
+  // for one with nothing to list yet, which must answer 404, never an empty 200.
   const std::string* text(std::string_view name) const {
-    if (name == "index.m3u8") return &multivariant;
-    if (name == "manifest.mpd") return &mpd;
-    if (name == "video.m3u8" && video) return &video->playlist;
-    if (name == "audio.m3u8" && audio) return &audio->playlist;
-    return nullptr;
+    const std::string* found = nullptr;
+    if (name == "index.m3u8") found = &multivariant;
+    if (name == "manifest.mpd") found = &mpd;
+    if (name == "video.m3u8" && video) found = &video->playlist;
+    if (name == "audio.m3u8" && audio) found = &audio->playlist;
+    return found != nullptr && !found->empty() ? found : nullptr;
   }
   const core::SharedBytes* file(std::string_view name) const {
     const auto found = media.find(name);

@@ -55,7 +55,9 @@ struct EndResult {
 //
 //   live/<id>/init_v.mp4, init_a.mp4   init segments; init_v_1.mp4 ... after a
 //                                      codec change (with a discontinuity)
-//   live/<id>/v_<n>.m4s, a_<n>.m4s     media segments, n from 1
+//   live/<id>/v_<n>.m4s, a_<n>.m4s     media segments, n from 1 (the view also
+//                                      holds each as v_t<start ms>.m4s, the name the
+//                                      live MPD gives it)
 //   live/<id>/video.m3u8, audio.m3u8   media playlists over the live window
 //   live/<id>/index.m3u8               multivariant playlist
 //   live/<id>/thumbnail.jpg            latest preview still, with thumbnails on

@@ -1,0 +1,78 @@
+// What players and caches see from the first moment of a show: manifests
+// polled as fast as a client can while shows start, and a show whose
+// keyframe interval does not match the segment duration.
+#include <catch2/catch.hpp>
+
+#include "http_client.hpp"
+#include "live_server.hpp"
+#include "manifest_checker.hpp"
+
+using namespace looplive;
+using namespace looplive::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::vector<std::string> kManifests{"index.m3u8", "video.m3u8", "audio.m3u8", "manifest.mpd"};
+
+}  // namespace
+
+TEST_CASE("manifests never answer an empty or partial 200 while shows start",
+          "[integration][origin][manifest]") {
+  LiveServer live;
+  const std::string fixture = h264_aac_fixture().path;
+  HttpClient client(live.server->origin_port());
+  for (int start = 0; start < 20; ++start) {
+    auto stream = live.server->streams().create(std::nullopt, false);
+    const std::string& id = stream.stream.id;
+    ManifestChecker checker;
+    Process publisher(ffmpeg_publish(fixture, live.rtmp(stream.key)),
+                      make_scratch_dir("start") + "/publisher.log");
+    // Poll every manifest about every millisecond from before the first
+    // segment until each has been served for a while.
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    std::optional<std::chrono::steady_clock::time_point> all_served;
+    size_t polls = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (const auto& file : kManifests) {
+        const HttpReply reply = client.get("/live/" + id + "/" + file);
+        REQUIRE(reply.status != 0);
+        checker.feed(file, reply.status, reply.body);
+      }
+      ++polls;
+      const bool served = std::all_of(kManifests.begin(), kManifests.end(),
+                                      [&](const auto& f) { return checker.versions(f) > 0; });
+      if (served && !all_served) all_served = std::chrono::steady_clock::now();
+      if (all_served && std::chrono::steady_clock::now() - *all_served > 500ms) break;
+      std::this_thread::sleep_for(1ms);
+    }
+    INFO("start " << start << " after " << polls << " polls");
+    CHECK(all_served.has_value());
+    for (const auto& problem : checker.problems()) FAIL_CHECK(problem);
+    publisher.terminate();
+  }
+}
+
+TEST_CASE("a keyframe interval longer than the segment keeps the target duration",
+          "[integration][origin][manifest]") {
+  LiveServer live;
+  auto stream = live.server->streams().create(std::nullopt, false);
+  Process publisher(ffmpeg_publish(long_gop_h264_aac_fixture().path, live.rtmp(stream.key)),
+                    make_scratch_dir("long-gop") + "/publisher.log");
+  REQUIRE(live.wait_playable(stream.stream.id));
+  ManifestWatcher manifests(live.server->origin_port(), stream.stream.id, kManifests, 20ms);
+  REQUIRE(publisher.wait(30s).has_value());
+  manifests.stop();
+  CHECK(manifests.versions("video.m3u8") >= 5);
+  for (const auto& problem : manifests.problems()) FAIL_CHECK(problem);
+
+  // Segments cut between keyframes are not announced as independent.
+  const auto view = live.server->packager()->view(stream.stream.id);
+  REQUIRE(view);
+  REQUIRE(view->video);
+  const auto& segments = view->video->segments;
+  CHECK(
+      std::any_of(segments.begin(), segments.end(), [](const auto& s) { return !s.independent; }));
+  CHECK(view->video->playlist.find("#EXT-X-TARGETDURATION:2\n") != std::string::npos);
+  CHECK(view->video->playlist.find("#EXT-X-INDEPENDENT-SEGMENTS") == std::string::npos);
+}

@@ -1,0 +1,185 @@
+#include "manifest_checker.hpp"
+
+#include <cmath>
+#include <optional>
+#include <string_view>
+
+namespace looplive::test {
+namespace {
+
+std::vector<std::string_view> lines_of(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    const size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return lines;
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+// The value of NAME=value (quoted or not) in an attribute list.
+std::optional<std::string> attribute(std::string_view list, std::string_view name) {
+  size_t at = 0;
+  while ((at = list.find(name, at)) != std::string_view::npos) {
+    const bool boundary = at == 0 || list[at - 1] == ',' || list[at - 1] == ':' ||
+                          list[at - 1] == ' ' || list[at - 1] == '<';
+    const size_t eq = at + name.size();
+    if (boundary && eq < list.size() && list[eq] == '=') {
+      std::string_view value = list.substr(eq + 1);
+      if (starts_with(value, "\"")) return std::string(value.substr(1, value.find('"', 1) - 1));
+      return std::string(value.substr(0, value.find_first_of(", />")));
+    }
+    at = eq;
+  }
+  return std::nullopt;
+}
+
+int64_t to_int(const std::optional<std::string>& text, int64_t fallback) {
+  if (!text || text->empty()) return fallback;
+  try {
+    return std::stoll(*text);
+  } catch (...) {
+    return fallback;
+  }
+}
+
+}  // namespace
+
+size_t ManifestChecker::versions(const std::string& name) const {
+  const auto found = seen_.find(name);
+  return found == seen_.end() ? 0 : found->second.versions;
+}
+
+void ManifestChecker::problem(const std::string& name, const std::string& what) {
+  if (problems_.size() < 50) problems_.push_back(name + ": " + what);
+}
+
+void ManifestChecker::feed(const std::string& name, int status, const std::string& body) {
+  Seen& seen = seen_[name];
+  if (status == 404) {
+    if (seen.ok_before) problem(name, "404 after it had been served");
+    return;
+  }
+  if (status != 200) return problem(name, "answered " + std::to_string(status));
+  seen.ok_before = true;
+  if (body.empty()) return problem(name, "200 with an empty body");
+  if (body == seen.last_body) return;
+  seen.last_body = body;
+  ++seen.versions;
+  if (name.ends_with(".mpd")) return check_mpd(name, seen, body);
+  if (!starts_with(body, "#EXTM3U\n")) return problem(name, "200 without #EXTM3U first");
+  if (body.find("#EXT-X-STREAM-INF:") != std::string::npos) return;  // multivariant
+  check_media_playlist(name, seen, body);
+}
+
+void ManifestChecker::check_media_playlist(const std::string& name, Seen& seen,
+                                           const std::string& body) {
+  int64_t target = -1;
+  double part_target = -1;
+  int64_t sequence = 0;
+  int64_t discontinuities = 0;
+  std::optional<double> extinf;
+  bool first_segment = true;
+  for (std::string_view line : lines_of(body)) {
+    if (starts_with(line, "#EXT-X-TARGETDURATION:")) {
+      target = to_int(std::string(line.substr(22)), -1);
+    } else if (starts_with(line, "#EXT-X-PART-INF:")) {
+      part_target = std::stod(attribute(line, "PART-TARGET").value_or("-1"));
+    } else if (starts_with(line, "#EXT-X-MEDIA-SEQUENCE:")) {
+      sequence = to_int(std::string(line.substr(22)), 0);
+    } else if (starts_with(line, "#EXT-X-DISCONTINUITY-SEQUENCE:")) {
+      discontinuities = to_int(std::string(line.substr(30)), 0);
+    } else if (starts_with(line, "#EXT-X-SKIP:")) {
+      sequence += to_int(attribute(line, "SKIPPED-SEGMENTS"), 0);
+    } else if (starts_with(line, "#EXT-X-PART:")) {
+      const double duration = std::stod(attribute(line, "DURATION").value_or("0"));
+      if (part_target > 0 && duration > part_target + 1e-9) {
+        problem(name, "part of " + std::to_string(duration) + " s over the part target");
+      }
+    } else if (starts_with(line, "#EXTINF:")) {
+      extinf = std::stod(std::string(line.substr(8)));
+    } else if (!line.empty() && line[0] != '#' && extinf) {
+      if (target >= 0 && std::llround(*extinf) > target) {
+        problem(name, std::string(line) + " lasts " + std::to_string(*extinf) +
+                          " s, over the target duration " + std::to_string(target));
+      }
+      const auto [it, fresh] = seen.uris.emplace(sequence, std::string(line));
+      if (!fresh && it->second != line) {
+        problem(name, "media sequence " + std::to_string(sequence) + " named " + it->second +
+                          ", now " + std::string(line));
+      }
+      if (first_segment && sequence < seen.media_sequence) {
+        problem(name, "media sequence went back from " + std::to_string(seen.media_sequence) +
+                          " to " + std::to_string(sequence));
+      }
+      if (first_segment) seen.media_sequence = sequence;
+      first_segment = false;
+      ++sequence;
+      extinf.reset();
+    }
+  }
+  if (target < 0) return problem(name, "no EXT-X-TARGETDURATION");
+  if (seen.target >= 0 && target != seen.target) {
+    problem(name, "target duration changed from " + std::to_string(seen.target) + " to " +
+                      std::to_string(target));
+  }
+  seen.target = target;
+  if (seen.part_target >= 0 && part_target != seen.part_target) {
+    problem(name, "part target changed");
+  }
+  if (part_target >= 0) seen.part_target = part_target;
+  if (discontinuities < seen.discontinuity_sequence) {
+    problem(name, "discontinuity sequence went back");
+  }
+  seen.discontinuity_sequence = discontinuities;
+}
+
+void ManifestChecker::check_mpd(const std::string& name, Seen& seen, const std::string& body) {
+  const bool whole = (starts_with(body, "<?xml") || starts_with(body, "<MPD")) &&
+                     body.find("</MPD>") != std::string::npos;
+  if (!whole) return problem(name, "200 without a whole MPD");
+  std::string period = "?";
+  std::string kind = "?";
+  int64_t number = 0;
+  int64_t time = 0;
+  bool by_time = false;
+  for (std::string_view line : lines_of(body)) {
+    const size_t open = line.find('<');
+    if (open == std::string_view::npos) continue;
+    line.remove_prefix(open);
+    if (starts_with(line, "<Period")) {
+      period = attribute(line, "id").value_or("?");
+    } else if (starts_with(line, "<AdaptationSet")) {
+      kind = attribute(line, "contentType").value_or("?");
+    } else if (starts_with(line, "<SegmentTemplate")) {
+      number = to_int(attribute(line, "startNumber"), 1);
+      by_time = attribute(line, "media").value_or("").find("$Time$") != std::string::npos;
+      time = 0;
+    } else if (starts_with(line, "<S ")) {
+      time = to_int(attribute(line, "t"), time);
+      const int64_t duration = to_int(attribute(line, "d"), 0);
+      const int64_t repeat = to_int(attribute(line, "r"), 0);
+      for (int64_t i = 0; i <= repeat; ++i) {
+        // $Number$: a number names one start time; $Time$: a start time names one segment.
+        const std::string key = period + "/" + kind + "/" + std::to_string(by_time ? time : number);
+        const int64_t value = by_time ? duration : time;
+        const auto [it, fresh] = seen.times.emplace(key, value);
+        if (!fresh && it->second != value) {
+          problem(name, "segment " + key + (by_time ? " lasted " : " was at t=") +
+                            std::to_string(it->second) + ", now " + std::to_string(value));
+        }
+        ++number;
+        time += duration;
+      }
+    }
+  }
+}
+
+}  // namespace looplive::test

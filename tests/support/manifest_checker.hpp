@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace looplive::test {
+
+// Checks each version of a live stream's playlists and MPD that a test sees
+// against what players and caches rely on, and keeps what went wrong:
+// - a 200 always carries a whole manifest (#EXTM3U, or an MPD to </MPD>);
+// - once a name answered 200, it never answers 404 again while fed;
+// - EXT-X-TARGETDURATION and PART-TARGET never change, and every EXTINF
+//   (rounded, RFC 8216 section 4.3.3.1) and part duration stays within them;
+// - media and discontinuity sequence numbers never go back, and a media
+//   sequence number never names another URI;
+// - an MPD segment number never names another time, and a $Time$-addressed
+//   segment never changes its duration, within a period.
+class ManifestChecker {
+ public:
+  // One answer for a file of the stream ("index.m3u8", "video.m3u8",
+  // "manifest.mpd", ...): HTTP status and body.
+  void feed(const std::string& name, int status, const std::string& body);
+
+  const std::vector<std::string>& problems() const { return problems_; }
+  // Distinct versions of `name` seen with 200.
+  size_t versions(const std::string& name) const;
+
+ private:
+  struct Seen {
+    bool ok_before = false;
+    std::string last_body;
+    size_t versions = 0;
+    int64_t target = -1;
+    double part_target = -1;
+    int64_t media_sequence = -1;
+    int64_t discontinuity_sequence = -1;
+    std::map<int64_t, std::string> uris;  // media sequence number -> URI
+    // MPD: "period/contentType/number" -> start time, or with $Time$
+    // addressing "period/contentType/time" -> duration
+    std::map<std::string, int64_t> times;
+  };
+
+  void check_media_playlist(const std::string& name, Seen& seen, const std::string& body);
+  void check_mpd(const std::string& name, Seen& seen, const std::string& body);
+  void problem(const std::string& name, const std::string& what);
+
+  std::map<std::string, Seen> seen_;
+  std::vector<std::string> problems_;
+};
+
+}  // namespace looplive::test

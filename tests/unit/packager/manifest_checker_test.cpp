@@ -1,0 +1,122 @@
+// The conformance checker that integration tests feed with every manifest
+// they see: it must pass what the packager renders and catch each defect.
+#include "manifest_checker.hpp"
+
+#include <catch2/catch.hpp>
+#include <vector>
+
+#include "dash_manifest.hpp"
+#include "hls_playlist.hpp"
+
+using namespace looplive::packager;
+using looplive::test::ManifestChecker;
+
+namespace {
+
+SegmentInfo segment(uint64_t number, int64_t start, int64_t duration) {
+  SegmentInfo s;
+  s.number = number;
+  s.uri = "v_" + std::to_string(number) + ".m4s";
+  s.init_uri = "init_v.mp4";
+  s.start_ms = start;
+  s.duration_ms = duration;
+  return s;
+}
+
+std::vector<SegmentInfo> window(uint64_t first, uint64_t count) {
+  std::vector<SegmentInfo> segments;
+  for (uint64_t n = first; n < first + count; ++n) {
+    segments.push_back(segment(n, int64_t(n - 1) * 2000, 2000));
+  }
+  return segments;
+}
+
+std::string playlist(const std::vector<SegmentInfo>& segments, int64_t target = 2) {
+  MediaPlaylistOptions options;
+  options.target_seconds = target;
+  return render_media_playlist(segments, options);
+}
+
+}  // namespace
+
+TEST_CASE("the checker passes a sliding live playlist and a 404 before the first segment",
+          "[manifest]") {
+  ManifestChecker checker;
+  checker.feed("video.m3u8", 404, "Not Found\n");
+  for (uint64_t first = 1; first < 6; ++first)
+    checker.feed("video.m3u8", 200, playlist(window(first, 3)));
+  CHECK(checker.problems().empty());
+  CHECK(checker.versions("video.m3u8") == 5);
+}
+
+TEST_CASE("the checker catches each manifest defect", "[manifest]") {
+  SECTION("an empty 200") {
+    ManifestChecker checker;
+    checker.feed("audio.m3u8", 200, "");
+    CHECK(checker.problems().size() == 1);
+  }
+  SECTION("a 404 after the playlist was served") {
+    ManifestChecker checker;
+    checker.feed("video.m3u8", 200, playlist(window(1, 3)));
+    checker.feed("video.m3u8", 404, "Not Found\n");
+    CHECK(checker.problems().size() == 1);
+  }
+  SECTION("a target duration that changes") {
+    ManifestChecker checker;
+    checker.feed("video.m3u8", 200, playlist(window(1, 3), 2));
+    checker.feed("video.m3u8", 200, playlist(window(2, 3), 3));
+    CHECK(checker.problems().size() == 1);
+  }
+  SECTION("a segment over the target duration") {
+    ManifestChecker checker;
+    checker.feed("video.m3u8", 200,
+                 "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:1\n"
+                 "#EXTINF:2.499,\nv_1.m4s\n#EXTINF:2.500,\nv_2.m4s\n");
+    REQUIRE(checker.problems().size() == 1);
+    CHECK(checker.problems()[0].find("v_2.m4s") != std::string::npos);
+  }
+  SECTION("a media sequence that goes back or names another file") {
+    ManifestChecker checker;
+    checker.feed("video.m3u8", 200, playlist(window(5, 3)));
+    checker.feed("video.m3u8", 200, playlist(window(1, 3)));
+    CHECK(checker.problems().size() == 1);
+    std::vector<SegmentInfo> renamed = window(5, 3);
+    renamed[2].uri = "v_other.m4s";
+    checker.feed("video.m3u8", 200, playlist(renamed));
+    CHECK(checker.problems().size() == 2);
+  }
+  SECTION("an MPD segment number that moves in time") {
+    ManifestChecker checker;
+    looplive::core::TrackInfo video;
+    video.kind = looplive::core::MediaKind::video;
+    video.codec_string = "avc1.64001e";
+    MpdOptions options;
+    std::vector<SegmentInfo> first = window(1, 3);
+    const std::vector<DashTrack> tracks{{&video, first, 1'000'000, "v_$Number$.m4s"}};
+    checker.feed("manifest.mpd", 200, render_mpd(tracks, options));
+    std::vector<SegmentInfo> moved = window(2, 3);
+    moved[0].start_ms += 40;
+    const std::vector<DashTrack> later{{&video, moved, 1'000'000, "v_$Number$.m4s"}};
+    checker.feed("manifest.mpd", 200, render_mpd(later, options));
+    CHECK(checker.problems().size() == 1);
+    checker.feed("manifest.mpd", 200, "<?xml version=\"1.0\"?>\n<MPD>");
+    CHECK(checker.problems().size() == 2);
+  }
+  SECTION("a time-addressed MPD segment whose duration changes") {
+    ManifestChecker checker;
+    looplive::core::TrackInfo video;
+    video.kind = looplive::core::MediaKind::video;
+    MpdOptions options;
+    std::vector<SegmentInfo> first = window(1, 3);
+    const std::vector<DashTrack> tracks{{&video, first, 1, media_template("v", true)}};
+    checker.feed("manifest.mpd", 200, render_mpd(tracks, options));
+    std::vector<SegmentInfo> slid = window(2, 3);  // the same times, one more segment
+    const std::vector<DashTrack> later{{&video, slid, 1, media_template("v", true)}};
+    checker.feed("manifest.mpd", 200, render_mpd(later, options));
+    CHECK(checker.problems().empty());
+    slid[1].duration_ms = 1500;
+    const std::vector<DashTrack> changed{{&video, slid, 1, media_template("v", true)}};
+    checker.feed("manifest.mpd", 200, render_mpd(changed, options));
+    CHECK(checker.problems().size() == 1);
+  }
+}
