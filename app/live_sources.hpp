@@ -14,19 +14,35 @@ class PackagerLiveSource : public origin::LiveSource {
  public:
   explicit PackagerLiveSource(const packager::Packager& packager) : packager_(packager) {}
 
-  std::optional<origin::LiveFile> find(const std::string& stream_id, const std::string& file) const override {
+  std::optional<origin::LiveFile> find(const std::string& stream_id,
+                                       const std::string& file) const override {
     auto view = packager_.view(stream_id);
     if (!view) return std::nullopt;
     std::time_t modified = newest_segment_end(*view);
     if (const std::string* text = view->text(file)) {
       // Playlists change with every segment: the view version is their identity.
-      return origin::LiveFile{core::SharedBytes::copy_of({reinterpret_cast<const uint8_t*>(text->data()),
-                                                          text->size()}),
+      return origin::LiveFile{core::SharedBytes::copy_of(
+                                  {reinterpret_cast<const uint8_t*>(text->data()), text->size()}),
                               "\"v" + std::to_string(view->version) + "\"", modified};
     }
     if (const core::SharedBytes* bytes = view->file(file))
-      return origin::LiveFile{*bytes, "\"" + file + "-" + std::to_string(bytes->size()) + "\"", modified};
+      return origin::LiveFile{*bytes, "\"" + file + "-" + std::to_string(bytes->size()) + "\"",
+                              modified};
     return std::nullopt;
+  }
+
+  std::optional<PlaylistEdge> playlist_edge(const std::string& stream_id,
+                                            const std::string& playlist) const override {
+    auto view = packager_.view(stream_id);
+    if (!view) return std::nullopt;
+    auto edge = view->edge(playlist);
+    if (!edge) return std::nullopt;
+    return PlaylistEdge{edge->next_msn, edge->next_part};
+  }
+
+  bool announces(const std::string& stream_id, const std::string& file) const override {
+    auto view = packager_.view(stream_id);
+    return view && view->announces(file) && !view->file(file);
   }
 
  private:
@@ -50,7 +66,8 @@ class OriginViewerSource : public core::ViewerSource {
 
   core::ViewerFigures viewers(const std::string& stream_id) const override {
     origin::ViewerFigures figures = origin_.viewers(stream_id);
-    return core::ViewerFigures{figures.current, figures.peak, figures.unique, figures.average_watch_seconds};
+    return core::ViewerFigures{figures.current, figures.peak, figures.unique,
+                               figures.average_watch_seconds};
   }
 
  private:

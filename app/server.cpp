@@ -37,6 +37,10 @@ Server::Server(const core::Config& config, core::SinkFactory* sinks)
     packager::PackagerOptions options;
     options.thumbnails = config_.packager.thumbnails;
     options.disk_executor = [this](std::function<void()> job) { net::post(disk_, std::move(job)); };
+    // Streams publish only once the origin exists (it starts before ingest).
+    options.on_view = [this](const std::string& stream_id) {
+      if (origin_) origin_->live_changed(stream_id);
+    };
     packager_ = std::make_unique<packager::Packager>(config_.packager, std::move(options));
   }
 }

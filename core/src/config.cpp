@@ -168,6 +168,8 @@ void read_packager(Section s, PackagerConfig& c) {
   s.read("media_root", c.media_root);
   if (c.media_root.empty()) s.fail(s.key_path("media_root"), "must not be empty");
   s.read_ms("segment_duration_ms", c.segment_duration, 1'000, 10'000);
+  // Its name before chunks became LL-HLS parts, still read so older configurations start.
+  s.read_ms("fragment_duration_ms", c.part_duration, 100, 10'000);
   s.read_ms("part_duration_ms", c.part_duration, 100, 10'000);
   if (c.part_duration > c.segment_duration)
     s.fail(s.key_path("part_duration_ms"), "must not exceed segment_duration_ms");

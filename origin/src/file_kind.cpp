@@ -66,6 +66,7 @@ CachePolicy::CachePolicy(std::chrono::milliseconds target_duration, uint32_t vod
       // Thumbnails are refreshed about once a segment; a little staleness is harmless.
       thumbnail_(max_age(std::max<int64_t>(1, target_duration.count() / 1000))),
       vod_(max_age(vod_max_age_s)),
+      blocking_reload_(max_age(std::max<int64_t>(1, target_duration.count() * 6 / 1000))),
       no_store_(kNoStore) {}
 
 const std::string& CachePolicy::for_route(Route route) const {

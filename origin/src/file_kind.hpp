@@ -26,6 +26,9 @@ class CachePolicy {
  public:
   CachePolicy(std::chrono::milliseconds target_duration, uint32_t vod_max_age_s);
   const std::string& for_route(Route route) const;
+  // An answer to a blocking playlist reload: whenever it is served, it lists
+  // the part asked for, so a CDN may keep it for six target durations.
+  const std::string& for_blocking_reload() const { return blocking_reload_; }
   static constexpr std::string_view kNoStore = "no-store";
   static constexpr std::string_view kNoCache = "no-cache";
 
@@ -34,6 +37,7 @@ class CachePolicy {
   std::string immutable_;  // init and media segments never change under their name
   std::string thumbnail_;
   std::string vod_;
+  std::string blocking_reload_;
   std::string no_store_;
 };
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "held_requests.hpp"
 #include "request_handler.hpp"
 #include "route_metrics.hpp"
 #include "viewer_registry.hpp"
@@ -23,8 +24,9 @@ struct OriginService::State {
       : clock(std::move(clock)),
         sweep_interval(std::max(config.target_duration, std::chrono::milliseconds(100))),
         viewers(config.target_duration, config.viewer_retention),
-        handler(config, source, viewers, metrics, this->clock),
-        sweep_timer(net::make_strand(io)) {}
+        handler(config, source, viewers, metrics, held, this->clock),
+        sweep_timer(net::make_strand(io)),
+        held_timer(net::make_strand(io)) {}
 
   void schedule_sweep(const std::shared_ptr<State>& self) {
     sweep_timer.expires_after(sweep_interval);
@@ -36,12 +38,25 @@ struct OriginService::State {
     });
   }
 
+  // Held requests past their deadline are given up on within this.
+  void schedule_held_expiry(const std::shared_ptr<State>& self) {
+    held_timer.expires_after(std::chrono::milliseconds(100));
+    held_timer.async_wait([weak = std::weak_ptr<State>(self)](boost::system::error_code ec) {
+      auto state = weak.lock();
+      if (ec || !state || state->stopped) return;
+      state->held.expire(HeldRequests::Clock::now());
+      state->schedule_held_expiry(state);
+    });
+  }
+
   const Clock clock;
   const std::chrono::milliseconds sweep_interval;
   RouteMetrics metrics;
   ViewerRegistry viewers;
+  HeldRequests held;
   RequestHandler handler;
   net::steady_timer sweep_timer;  // used on its strand only
+  net::steady_timer held_timer;   // used on its strand only
   std::atomic<bool> stopped{false};
 };
 
@@ -80,12 +95,25 @@ OriginService::~OriginService() {
 void OriginService::start() {
   server_->start();
   net::post(state_->sweep_timer.get_executor(), [state = state_] { state->schedule_sweep(state); });
+  net::post(state_->held_timer.get_executor(),
+            [state = state_] { state->schedule_held_expiry(state); });
 }
 
 void OriginService::stop() {
   server_->stop();
   if (state_->stopped.exchange(true)) return;
   net::post(state_->sweep_timer.get_executor(), [state = state_] { state->sweep_timer.cancel(); });
+  net::post(state_->held_timer.get_executor(), [state = state_] { state->held_timer.cancel(); });
+  // Their connections are closing: nothing may hold a response past the server.
+  state_->held.release_all();
+}
+
+void OriginService::live_changed(const std::string& stream_id) {
+  if (!state_->stopped) state_->held.changed(stream_id);
+}
+
+size_t OriginService::held_requests() const {
+  return state_->held.size();
 }
 
 uint16_t OriginService::port() const {

@@ -1,9 +1,13 @@
 #include "request_handler.hpp"
 
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 
 #include "disk_file.hpp"
+#include "looplive/http/util.hpp"
 #include "representation.hpp"
 
 namespace looplive::origin {
@@ -26,6 +30,14 @@ http::Response not_found() {
   return plain(bhttp::status::not_found, "Not Found\n", CachePolicy::kNoStore);
 }
 
+// A whole non-negative decimal number, nothing around it.
+std::optional<uint64_t> decimal(std::string_view text) {
+  uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
 bool is_success(bhttp::status status) {
   return status == bhttp::status::ok || status == bhttp::status::partial_content ||
          status == bhttp::status::not_modified;
@@ -45,7 +57,7 @@ std::string iso8601_utc(std::chrono::system_clock::time_point time) {
 }
 
 RequestHandler::RequestHandler(const OriginConfig& config, const LiveSource& source,
-                               ViewerRegistry& viewers, RouteMetrics& metrics,
+                               ViewerRegistry& viewers, RouteMetrics& metrics, HeldRequests& held,
                                OriginService::Clock clock)
     : live_dir_(config.media_root + "/live"),
       vods_dir_(config.media_root + "/vods"),
@@ -53,13 +65,15 @@ RequestHandler::RequestHandler(const OriginConfig& config, const LiveSource& sou
       source_(source),
       viewers_(viewers),
       metrics_(metrics),
+      held_(held),
+      hold_limit_(config.target_duration * 3),
       clock_(std::move(clock)),
       cache_(config.target_duration, config.vod_max_age_s),
       cors_(config.cors_allowed_origins),
       proxies_(config.trusted_proxies) {}
 
 void RequestHandler::operator()(const http::Request& request, const http::Respond& respond) const {
-  auto started = std::chrono::steady_clock::now();
+  const auto started = std::chrono::steady_clock::now();
   Answer result;
   // Outlives the branches below: result.viewed_stream may point into it.
   std::variant<Target, TargetError> target = TargetError::not_found;
@@ -72,20 +86,89 @@ void RequestHandler::operator()(const http::Request& request, const http::Respon
     result.response.headers.set(bhttp::field::allow, kAllowed);
   } else {
     target = parse_target(request.path());
-    if (const auto* found = std::get_if<Target>(&target))
+    if (const auto* found = std::get_if<Target>(&target)) {
+      if (found->area == Target::Area::live && wait_for_stream(request, *found, started, respond))
+        return;
       result = answer(request, *found);
-    else if (std::get<TargetError>(target) == TargetError::bad_request)
+    } else if (std::get<TargetError>(target) == TargetError::bad_request) {
       result.response = plain(bhttp::status::bad_request, "Bad Request\n", CachePolicy::kNoStore);
-    else
+    } else {
       result.response = not_found();
+    }
   }
-  if (method != bhttp::verb::options)
+  finish(request, std::move(result), started, respond);
+}
+
+void RequestHandler::finish(const http::Request& request, Answer result, Started started,
+                            const http::Respond& respond) const {
+  if (request.method() != bhttp::verb::options)
     cors_.apply(request.header(bhttp::field::origin), result.response);
   if (result.viewed_stream && is_success(result.response.status))
     viewers_.touch(*result.viewed_stream, session_key(request, session_param_, proxies_), clock_());
   metrics_.record(result.route, unsigned(result.response.status),
                   std::chrono::steady_clock::now() - started);
   respond(std::move(result.response));
+}
+
+bool RequestHandler::wait_for_stream(const http::Request& request, const Target& target,
+                                     Started started, const http::Respond& respond) const {
+  const Route route = live_route(target.file);
+  if (route == Route::playlist) return wait_for_playlist(request, target, started, respond);
+  if (route != Route::segment || !source_.announces(target.stream_id, target.file)) return false;
+  // A preload-hinted part: answered once complete (or 404 if the stream
+  // went another way), so the player holds one request instead of polling.
+  const auto attempt = [this, &request, target, started, respond] {
+    if (source_.announces(target.stream_id, target.file)) return false;
+    finish(request, live_file(request, target), started, respond);
+    return true;
+  };
+  const auto give_up = [this, &request, target, started, respond] {
+    finish(request, {not_found(), Route::segment}, started, respond);
+  };
+  held_.hold(target.stream_id, started + hold_limit_, attempt, give_up);
+  return true;
+}
+
+// RFC 8216bis section 6.2.5.2: _HLS_msn=M[&_HLS_part=P] waits until the
+// playlist lists segment M (or part P of it); too far ahead is a 400, and a
+// playlist that does not get there within three target durations a 503.
+bool RequestHandler::wait_for_playlist(const http::Request& request, const Target& target,
+                                       Started started, const http::Respond& respond) const {
+  const auto msn_text = http::query_param(request.query(), "_HLS_msn");
+  const auto part_text = http::query_param(request.query(), "_HLS_part");
+  if (!msn_text && !part_text) return false;
+  const auto edge = source_.playlist_edge(target.stream_id, target.file);
+  if (!edge) return false;  // not a live LL-HLS playlist: the usual answer
+  const auto msn = decimal(msn_text.value_or(""));
+  const auto part = part_text ? decimal(*part_text) : std::nullopt;
+  if (!msn || (part_text && (!part || *part > UINT32_MAX)) || *msn > edge->next_msn + 1) {
+    finish(request,
+           {plain(bhttp::status::bad_request, "Bad Request\n", CachePolicy::kNoStore),
+            Route::playlist},
+           started, respond);
+    return true;
+  }
+  const auto attempt = [this, &request, target, started, respond, msn = *msn, part] {
+    const auto now = source_.playlist_edge(target.stream_id, target.file);
+    // A playlist no longer live (the show ended) is answered as it is.
+    const bool ready =
+        !now || msn < now->next_msn || (msn == now->next_msn && part && *part < now->next_part);
+    if (!ready) return false;
+    Answer result = live_file(request, target);
+    if (result.response.status == bhttp::status::ok)
+      result.response.headers.set(bhttp::field::cache_control, cache_.for_blocking_reload());
+    finish(request, std::move(result), started, respond);
+    return true;
+  };
+  const auto give_up = [this, &request, started, respond] {
+    finish(
+        request,
+        {plain(bhttp::status::service_unavailable, "Service Unavailable\n", CachePolicy::kNoStore),
+         Route::playlist},
+        started, respond);
+  };
+  if (!attempt()) held_.hold(target.stream_id, started + hold_limit_, attempt, give_up);
+  return true;
 }
 
 RequestHandler::Answer RequestHandler::answer(const http::Request& request,

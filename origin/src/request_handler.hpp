@@ -5,6 +5,7 @@
 #include "client_identity.hpp"
 #include "cors.hpp"
 #include "file_kind.hpp"
+#include "held_requests.hpp"
 #include "looplive/http/handler.hpp"
 #include "looplive/origin/origin_service.hpp"
 #include "route_metrics.hpp"
@@ -19,7 +20,7 @@ namespace looplive::origin {
 class RequestHandler {
  public:
   RequestHandler(const OriginConfig& config, const LiveSource& source, ViewerRegistry& viewers,
-                 RouteMetrics& metrics, OriginService::Clock clock);
+                 RouteMetrics& metrics, HeldRequests& held, OriginService::Clock clock);
 
   void operator()(const http::Request& request, const http::Respond& respond) const;
 
@@ -29,7 +30,17 @@ class RequestHandler {
     Route route = Route::other;
     const std::string* viewed_stream = nullptr;  // set when the request is viewing a live stream
   };
+  using Started = std::chrono::steady_clock::time_point;
   Answer answer(const http::Request& request, const Target& target) const;
+  // CORS, viewer activity and route metrics, then the response.
+  void finish(const http::Request& request, Answer result, Started started,
+              const http::Respond& respond) const;
+  // LL-HLS requests that wait on their stream (a blocking playlist reload, a
+  // preload-hinted part); false when this one is answered the usual way.
+  bool wait_for_stream(const http::Request& request, const Target& target, Started started,
+                       const http::Respond& respond) const;
+  bool wait_for_playlist(const http::Request& request, const Target& target, Started started,
+                         const http::Respond& respond) const;
   Answer live_file(const http::Request& request, const Target& target) const;
   Answer vod_file(const http::Request& request, const Target& target) const;
 
@@ -39,6 +50,8 @@ class RequestHandler {
   const LiveSource& source_;
   ViewerRegistry& viewers_;
   RouteMetrics& metrics_;
+  HeldRequests& held_;
+  const std::chrono::milliseconds hold_limit_;  // three target durations (RFC 8216bis 6.2.5.2)
   const OriginService::Clock clock_;
   const CachePolicy cache_;
   const CorsPolicy cors_;

@@ -30,9 +30,9 @@ class CmafTrackMuxer {
   // The payload is held, not copied, until the fragment is flushed.
   core::Status write(const core::MediaPacket& packet, int64_t duration_ms);
   // Appends everything written since the previous flush, as one moof + mdat,
-  // to `segment` (nothing when nothing was written): each sample is copied
-  // once, into the segment's in-memory file.
-  core::Status flush_fragment(core::MemoryFileBuilder& segment);
+  // to `out` (nothing when nothing was written): each sample is copied once,
+  // into that in-memory file.
+  core::Status flush_fragment(core::MemoryFileBuilder& out);
 
  private:
   struct Sample {

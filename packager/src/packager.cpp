@@ -37,6 +37,7 @@ PublisherSettings publisher_settings(const core::PackagerConfig& config,
   settings.live_window = std::max<uint32_t>(1, config.live_window);
   settings.segment_ms = config.segment_duration.count();
   settings.part_ms = config.part_duration.count();
+  settings.on_view = options.on_view;
   settings.utc_timing_url = options.utc_timing_url;
   settings.clock = options.clock;
   settings.disk_executor = options.disk_executor;

@@ -349,8 +349,11 @@ void StreamPublisher::publish(bool ended) {
   view->ended = ended;
   for (Track* t : active()) {
     const MediaPlaylistOptions listed = low_latency_options(*t);
-    LiveTrackView track{
-        *t->info, t->listed, {listed.parts.begin(), listed.parts.end()}, t->playlist};
+    LiveTrackView track{*t->info,
+                        t->listed,
+                        {listed.parts.begin(), listed.parts.end()},
+                        listed.preload_hint,
+                        t->playlist};
     (t == &video_ ? view->video : view->audio) = std::move(track);
     view->media.insert(t->media.begin(), t->media.end());
     // The same bytes under the names the live MPD gives them.
@@ -365,6 +368,7 @@ void StreamPublisher::publish(bool ended) {
   view->multivariant = multivariant_;
   view->mpd = mpd_;
   slot_->view.store(std::move(view));
+  if (settings_.on_view) settings_.on_view(settings_.stream_id);
 }
 
 void StreamPublisher::sync_live_dir() {

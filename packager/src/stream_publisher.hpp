@@ -31,8 +31,9 @@ struct PublisherSettings {
   int64_t segment_ms = 2000;
   int64_t part_ms = 0;  // LL-HLS part target; 0: plain playlists
   std::string utc_timing_url = "/time";
-  std::function<int64_t()> clock;  // Unix milliseconds
-  DiskExecutor disk_executor;      // empty: write on the caller's thread
+  std::function<int64_t()> clock;                             // Unix milliseconds
+  DiskExecutor disk_executor;                                 // empty: write on the caller's thread
+  std::function<void(const std::string& stream_id)> on_view;  // after each new view
 };
 
 // Turns finished segments into files, playlists, an MPD and LiveViews, for a

@@ -3,6 +3,9 @@
 // keyframe interval does not match the segment duration.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <optional>
+
 #include "http_client.hpp"
 #include "live_server.hpp"
 #include "manifest_checker.hpp"
@@ -75,4 +78,72 @@ TEST_CASE("a keyframe interval longer than the segment keeps the target duration
       std::any_of(segments.begin(), segments.end(), [](const auto& s) { return !s.independent; }));
   CHECK(view->video->playlist.find("#EXT-X-TARGETDURATION:2\n") != std::string::npos);
   CHECK(view->video->playlist.find("#EXT-X-INDEPENDENT-SEGMENTS") == std::string::npos);
+}
+
+namespace {
+
+// The part a live LL-HLS playlist announces next: {msn, part, uri}.
+struct Hint {
+  uint64_t msn = 0;
+  int64_t part = -1;
+  std::string uri;
+};
+
+std::optional<Hint> preload_hint(const std::string& playlist) {
+  const std::string tag = "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"";
+  const size_t at = playlist.find(tag);
+  if (at == std::string::npos) return std::nullopt;
+  Hint hint;
+  hint.uri =
+      playlist.substr(at + tag.size(), playlist.find('"', at + tag.size()) - at - tag.size());
+  if (std::sscanf(hint.uri.c_str(), "v_%lu_p%ld.m4s", &hint.msn, &hint.part) != 2)
+    return std::nullopt;
+  return hint;
+}
+
+}  // namespace
+
+TEST_CASE("LL-HLS: blocking reloads and preload-hinted parts follow a live show part by part",
+          "[integration][origin][manifest][llhls]") {
+  LiveServer live;
+  auto stream = live.server->streams().create(std::nullopt, false);
+  const std::string& id = stream.stream.id;
+  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, live.rtmp(stream.key)),
+                    make_scratch_dir("ll") + "/publisher.log");
+  REQUIRE(live.wait_playable(id));
+  HttpClient client(live.server->origin_port());
+  ManifestChecker checker;
+  const std::string base = "/live/" + id + "/";
+  HttpReply playlist = client.get(base + "video.m3u8");
+  checker.feed("video.m3u8", playlist.status, playlist.body);
+  int rounds = 0;
+  std::chrono::milliseconds longest_wait{0};
+  for (; rounds < 16; ++rounds) {
+    const auto hint = preload_hint(playlist.body);
+    REQUIRE(hint.has_value());
+    const auto asked = std::chrono::steady_clock::now();
+    if (rounds % 2 == 0) {
+      // The player holds a request for the part before it exists...
+      const HttpReply part = client.get(base + hint->uri);
+      CHECK(part.status == 200);
+      CHECK(part.body.size() > 100);
+    }
+    // ...and the playlist that lists it.
+    playlist = client.get(base + "video.m3u8?_HLS_msn=" + std::to_string(hint->msn) +
+                          "&_HLS_part=" + std::to_string(hint->part));
+    longest_wait = std::max(longest_wait, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::steady_clock::now() - asked));
+    checker.feed_blocking("video.m3u8", hint->msn, hint->part, playlist.status, playlist.body);
+    REQUIRE(playlist.status == 200);
+  }
+  INFO("longest wait " << longest_wait.count() << " ms");
+  // A part lasts at most the part target (333 ms); the encoder runs in real time.
+  CHECK(longest_wait < 1500ms);
+  CHECK(rounds == 16);
+  // Too far ahead is refused at once.
+  const auto hint = preload_hint(playlist.body);
+  REQUIRE(hint.has_value());
+  CHECK(client.get(base + "video.m3u8?_HLS_msn=" + std::to_string(hint->msn + 2)).status == 400);
+  for (const auto& problem : checker.problems()) FAIL_CHECK(problem);
+  publisher.terminate();
 }

@@ -1,5 +1,6 @@
 // A live show as viewers get it: ffmpeg publishes, the origin serves, and
-// ffmpeg, hls.js and dash.js (in headless Chromium) play it over HTTP.
+// ffmpeg, hls.js (plain and in its low-latency mode) and dash.js (in
+// headless Chromium) play it over HTTP.
 #include <catch2/catch.hpp>
 
 #include "http_client.hpp"
@@ -76,6 +77,7 @@ TEST_CASE("viewers play a live show over HTTP with ffmpeg, hls.js and dash.js",
   CHECK(poster.rfind("mjpeg,320", 0) == 0);
 
   player("hls", live.http("/live/" + id + "/index.m3u8?session=hls-viewer"));
+  player("hls-ll", live.http("/live/" + id + "/index.m3u8?session=hls-ll-viewer"));
   player("dash", live.http("/live/" + id + "/manifest.mpd?session=dash-viewer"));
 
   // The players and ffmpeg were counted as viewers by the origin.

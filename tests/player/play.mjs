@@ -1,24 +1,26 @@
 // Plays a looplive stream in headless Chromium with a real web player and
 // reports whether playback advanced.
 //
-//   node play.mjs hls|dash URL [SECONDS]
+//   node play.mjs hls|hls-ll|dash URL [SECONDS]
 //
-// Loads hls.js (hls) or dash.js (dash) into a blank page, attaches it to a
-// muted <video>, and watches currentTime for up to SECONDS (default 20). Prints
-// one JSON line {ok, player, startTime, currentTime, advanced, errors} and exits
-// 0 when playback advanced by at least 2 s with no fatal player error, else 1.
+// Loads hls.js (hls; hls-ll with lowLatencyMode, its LL-HLS client) or dash.js
+// (dash) into a blank page, attaches it to a muted <video>, and watches
+// currentTime for up to SECONDS (default 20). Prints one JSON line {ok, player,
+// startTime, currentTime, advanced, latency, errors} and exits 0 when playback
+// advanced by at least 2 s with no fatal player error, else 1. latency is how
+// far behind the live edge hls.js says it plays, in seconds.
 import { chromium } from 'playwright-core';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [kind, url, secondsArg] = process.argv.slice(2);
-if (!['hls', 'dash'].includes(kind) || !url) {
-  console.error('usage: node play.mjs hls|dash URL [SECONDS]');
+if (!['hls', 'hls-ll', 'dash'].includes(kind) || !url) {
+  console.error('usage: node play.mjs hls|hls-ll|dash URL [SECONDS]');
   process.exit(2);
 }
 const seconds = Number(secondsArg || 20);
-const script = kind === 'hls'
+const script = kind.startsWith('hls')
   ? path.join(here, 'node_modules/hls.js/dist/hls.min.js')
   : path.join(here, 'node_modules/dashjs/dist/modern/umd/dash.all.min.js');
 
@@ -38,8 +40,9 @@ try {
   await page.evaluate(({ kind, url }) => {
     window.playerErrors = [];
     const video = document.getElementById('v');
-    if (kind === 'hls') {
-      const hls = new Hls({ lowLatencyMode: false });
+    if (kind.startsWith('hls')) {
+      const hls = new Hls({ lowLatencyMode: kind === 'hls-ll' });
+      window.hls = hls;
       hls.on(Hls.Events.ERROR, (_, data) => {
         if (data.fatal) window.playerErrors.push(`${data.type}: ${data.details}`);
       });
@@ -68,6 +71,7 @@ try {
   result.startTime = start;
   result.currentTime = current;
   result.advanced = start === null ? 0 : current - start;
+  result.latency = await page.evaluate(() => (window.hls ? window.hls.latency : null));
   result.ok = result.advanced >= 2 && result.errors.length === 0;
 } catch (e) {
   result.errors.push(String(e));

@@ -79,6 +79,26 @@ void ManifestChecker::feed(const std::string& name, int status, const std::strin
   check_media_playlist(name, seen, body);
 }
 
+void ManifestChecker::feed_blocking(const std::string& name, uint64_t msn, int64_t part, int status,
+                                    const std::string& body) {
+  feed(name, status, body);
+  if (status != 200) return;
+  // Parts are named <prefix>_<msn>_p<part>.m4s, segments <prefix>_<msn>.m4s.
+  const auto lists = [&](uint64_t number, int64_t index) {
+    const std::string tail = "_" + std::to_string(number) +
+                             (index >= 0 ? "_p" + std::to_string(index) : std::string()) + ".m4s";
+    for (std::string_view line : lines_of(body)) {
+      if (line.find(tail + "\"") != std::string_view::npos || line.ends_with(tail)) return true;
+    }
+    return false;
+  };
+  const bool listed = lists(msn, part) || lists(msn, -1) || lists(msn + 1, -1) || lists(msn + 1, 0);
+  if (!listed) {
+    problem(name, "blocking reload for " + std::to_string(msn) + "/" + std::to_string(part) +
+                      " answered without it");
+  }
+}
+
 void ManifestChecker::check_media_playlist(const std::string& name, Seen& seen,
                                            const std::string& body) {
   int64_t target = -1;
@@ -126,6 +146,10 @@ void ManifestChecker::check_media_playlist(const std::string& name, Seen& seen,
     }
   }
   if (target < 0) return problem(name, "no EXT-X-TARGETDURATION");
+  const bool live_low_latency = part_target > 0 && body.find("#EXT-X-ENDLIST") == std::string::npos;
+  if (live_low_latency && body.find("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=") == std::string::npos) {
+    problem(name, "a live LL-HLS playlist without a preload hint");
+  }
   if (seen.target >= 0 && target != seen.target) {
     problem(name, "target duration changed from " + std::to_string(seen.target) + " to " +
                       std::to_string(target));

@@ -15,6 +15,7 @@ namespace looplive::test {
 //   (rounded, RFC 8216 section 4.3.3.1) and part duration stays within them;
 // - media and discontinuity sequence numbers never go back, and a media
 //   sequence number never names another URI;
+// - a live LL-HLS playlist (with EXT-X-PART-INF) ends in a preload hint;
 // - an MPD segment number never names another time, and a $Time$-addressed
 //   segment never changes its duration, within a period.
 class ManifestChecker {
@@ -22,6 +23,10 @@ class ManifestChecker {
   // One answer for a file of the stream ("index.m3u8", "video.m3u8",
   // "manifest.mpd", ...): HTTP status and body.
   void feed(const std::string& name, int status, const std::string& body);
+  // The answer to a blocking reload (_HLS_msn=msn, _HLS_part=part when not
+  // negative): as feed(), and it must list that segment or part, or a later one.
+  void feed_blocking(const std::string& name, uint64_t msn, int64_t part, int status,
+                     const std::string& body);
 
   const std::vector<std::string>& problems() const { return problems_; }
   // Distinct versions of `name` seen with 200.

@@ -159,6 +159,9 @@ TEST_CASE("bad configuration names the file, the key and the reason", "[core][co
         std::string::npos);
   CHECK(error_of("packager: {segment_duration_ms: 1000, part_duration_ms: 2000}") ==
         "test.yaml: packager.part_duration_ms: must not exceed segment_duration_ms");
+  // The setting's earlier name still works.
+  CHECK(error_of("packager: {segment_duration_ms: 1000, fragment_duration_ms: 2000}") ==
+        "test.yaml: packager.part_duration_ms: must not exceed segment_duration_ms");
   CHECK(error_of("rtmp: [1, 2]") == "test.yaml: rtmp: must be a mapping");
   CHECK(error_of("rtmp: {port: 1935").find("test.yaml") == 0);  // YAML syntax error
 }

@@ -57,6 +57,23 @@ class LiveSource {
   // files come from here is live: only those requests count as viewing.
   virtual std::optional<LiveFile> find(const std::string& stream_id,
                                        const std::string& file) const = 0;
+
+  // LL-HLS. Where a live media playlist has got to: the first segment not yet
+  // complete and how many of its parts the playlist lists; nullopt when the
+  // playlist is not live (or not low-latency).
+  struct PlaylistEdge {
+    uint64_t next_msn = 0;
+    uint32_t next_part = 0;
+  };
+  virtual std::optional<PlaylistEdge> playlist_edge(const std::string& /*stream_id*/,
+                                                    const std::string& /*playlist*/) const {
+    return std::nullopt;
+  }
+  // Whether `file` is a part the stream's playlists announce (preload hint)
+  // that is not complete yet: a request for it waits instead of a 404.
+  virtual bool announces(const std::string& /*stream_id*/, const std::string& /*file*/) const {
+    return false;
+  }
 };
 
 struct ViewerFigures {
@@ -87,6 +104,11 @@ class OriginService {
   http::Stats stats() const;
 
   ViewerFigures viewers(const std::string& stream_id) const;  // thread-safe
+  // A live stream's files changed: requests waiting on it (blocking playlist
+  // reloads, preload-hinted parts) that can now be answered are. Thread-safe.
+  void live_changed(const std::string& stream_id);
+  // Requests waiting on live streams right now.
+  size_t held_requests() const;
   // Drops a stream's figures, e.g. once they are stored after the stream ended.
   void forget_viewers(const std::string& stream_id);
   // Prometheus text exposition: requests by route and status class, latency

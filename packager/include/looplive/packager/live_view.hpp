@@ -40,6 +40,7 @@ struct LiveTrackView {
   core::TrackInfo track;
   std::vector<SegmentInfo> segments;  // the live window, oldest first
   std::vector<PartInfo> parts;        // listed LL-HLS parts, oldest first
+  std::string preload_hint;           // the next part, announced before it exists
   std::string playlist;               // video.m3u8 or audio.m3u8
 };
 
@@ -69,6 +70,28 @@ struct LiveView {
     if (name == "video.m3u8" && video) found = &video->playlist;
     if (name == "audio.m3u8" && audio) found = &audio->playlist;
     return found != nullptr && !found->empty() ? found : nullptr;
+  }
+  // The first segment of a playlist not yet complete, and how many of its
+  // parts it lists: what a blocking playlist reload (_HLS_msn, _HLS_part) waits for.
+  struct Edge {
+    uint64_t next_msn = 0;
+    uint32_t next_part = 0;
+  };
+  std::optional<Edge> edge(std::string_view playlist_name) const {
+    const std::optional<LiveTrackView>* track = playlist_name == "video.m3u8"   ? &video
+                                                : playlist_name == "audio.m3u8" ? &audio
+                                                                                : nullptr;
+    if (track == nullptr || !*track || (*track)->segments.empty() || ended) return std::nullopt;
+    Edge edge{(*track)->segments.back().number + 1, 0};
+    for (const auto& part : (*track)->parts) {
+      if (part.segment_number == edge.next_msn) ++edge.next_part;
+    }
+    return edge;
+  }
+  // A part the playlists announce with a preload hint, not yet complete.
+  bool announces(std::string_view name) const {
+    if (ended) return false;
+    return (video && video->preload_hint == name) || (audio && audio->preload_hint == name);
   }
   const core::SharedBytes* file(std::string_view name) const {
     const auto found = media.find(name);

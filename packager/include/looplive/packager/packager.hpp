@@ -32,6 +32,9 @@ struct PackagerOptions {
   // and in the view; it costs a decode and an encode per segment.
   bool thumbnails = false;
   int thumbnail_width = 320;  // at most, in pixels; the height keeps the aspect ratio
+  // Told the stream's id each time its view changes, on the thread that
+  // packages it (an origin answers the requests waiting on it); must not block.
+  std::function<void(const std::string& stream_id)> on_view;
   // Where file writes run. Empty: on the thread that packages, which then
   // waits on the disk (fine for tests and tools, not for an I/O thread).
   DiskExecutor disk_executor;
