@@ -79,6 +79,7 @@ class Server {
   db::StreamRepository& streams() { return *streams_; }
   core::IngestFiguresRegistry& figures() { return figures_; }
   packager::Packager* packager() { return packager_.get(); }
+  const origin::OriginService* origin() const { return origin_.get(); }
 
  private:
   void start_control_api();

@@ -3,9 +3,6 @@
 // keyframe interval does not match the segment duration.
 #include <catch2/catch.hpp>
 
-#include <cstdio>
-#include <optional>
-
 #include "http_client.hpp"
 #include "live_server.hpp"
 #include "manifest_checker.hpp"
@@ -79,29 +76,6 @@ TEST_CASE("a keyframe interval longer than the segment keeps the target duration
   CHECK(view->video->playlist.find("#EXT-X-TARGETDURATION:2\n") != std::string::npos);
   CHECK(view->video->playlist.find("#EXT-X-INDEPENDENT-SEGMENTS") == std::string::npos);
 }
-
-namespace {
-
-// The part a live LL-HLS playlist announces next: {msn, part, uri}.
-struct Hint {
-  uint64_t msn = 0;
-  int64_t part = -1;
-  std::string uri;
-};
-
-std::optional<Hint> preload_hint(const std::string& playlist) {
-  const std::string tag = "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"";
-  const size_t at = playlist.find(tag);
-  if (at == std::string::npos) return std::nullopt;
-  Hint hint;
-  hint.uri =
-      playlist.substr(at + tag.size(), playlist.find('"', at + tag.size()) - at - tag.size());
-  if (std::sscanf(hint.uri.c_str(), "v_%lu_p%ld.m4s", &hint.msn, &hint.part) != 2)
-    return std::nullopt;
-  return hint;
-}
-
-}  // namespace
 
 TEST_CASE("LL-HLS: blocking reloads and preload-hinted parts follow a live show part by part",
           "[integration][origin][manifest][llhls]") {

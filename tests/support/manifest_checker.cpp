@@ -52,6 +52,22 @@ int64_t to_int(const std::optional<std::string>& text, int64_t fallback) {
 
 }  // namespace
 
+std::optional<PreloadHint> preload_hint(const std::string& playlist) {
+  const std::string tag = "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"";
+  const size_t at = playlist.find(tag);
+  if (at == std::string::npos) return std::nullopt;
+  const size_t start = at + tag.size();
+  PreloadHint hint;
+  hint.uri = playlist.substr(start, playlist.find('"', start) - start);
+  const size_t number = hint.uri.find('_') + 1;
+  const size_t part = hint.uri.find("_p", number);
+  if (number == 0 || part == std::string::npos) return std::nullopt;
+  hint.msn = static_cast<uint64_t>(to_int(hint.uri.substr(number, part - number), -1));
+  hint.part = to_int(hint.uri.substr(part + 2, hint.uri.find('.', part) - part - 2), -1);
+  if (hint.part < 0) return std::nullopt;
+  return hint;
+}
+
 size_t ManifestChecker::versions(const std::string& name) const {
   const auto found = seen_.find(name);
   return found == seen_.end() ? 0 : found->second.versions;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,15 @@ namespace looplive::test {
 // - a live LL-HLS playlist (with EXT-X-PART-INF) ends in a preload hint;
 // - an MPD segment number never names another time, and a $Time$-addressed
 //   segment never changes its duration, within a period.
+// The part a live LL-HLS media playlist announces next (EXT-X-PRELOAD-HINT),
+// named <prefix>_<msn>_p<part>.m4s.
+struct PreloadHint {
+  uint64_t msn = 0;
+  int64_t part = -1;
+  std::string uri;
+};
+std::optional<PreloadHint> preload_hint(const std::string& playlist);
+
 class ManifestChecker {
  public:
   // One answer for a file of the stream ("index.m3u8", "video.m3u8",

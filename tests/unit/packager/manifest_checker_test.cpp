@@ -120,3 +120,26 @@ TEST_CASE("the checker catches each manifest defect", "[manifest]") {
     CHECK(checker.problems().size() == 1);
   }
 }
+
+TEST_CASE("the checker reads preload hints and wants one on a live LL-HLS playlist",
+          "[manifest]") {
+  const std::vector<SegmentInfo> segments = window(1, 3);
+  MediaPlaylistOptions options;
+  options.target_seconds = 2;
+  options.part_target_ms = 333;
+  options.preload_hint = "v_4_p2.m4s";
+  const std::string live = render_media_playlist(segments, options);
+  const auto hint = looplive::test::preload_hint(live);
+  REQUIRE(hint.has_value());
+  CHECK(hint->msn == 4);
+  CHECK(hint->part == 2);
+  CHECK(hint->uri == "v_4_p2.m4s");
+
+  ManifestChecker checker;
+  checker.feed("video.m3u8", 200, live);
+  CHECK(checker.problems().empty());
+  options.preload_hint.clear();
+  checker.feed("video.m3u8", 200, render_media_playlist(segments, options));
+  CHECK(checker.problems().size() == 1);
+  CHECK_FALSE(looplive::test::preload_hint(render_media_playlist(segments, options)).has_value());
+}
