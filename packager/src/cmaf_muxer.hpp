@@ -30,9 +30,9 @@ class CmafTrackMuxer {
   // The payload is held, not copied, until the fragment is flushed.
   core::Status write(const core::MediaPacket& packet, int64_t duration_ms);
   // Appends everything written since the previous flush, as one moof + mdat,
-  // to `out` (nothing when nothing was written): each sample is copied once,
-  // into that in-memory file.
-  core::Status flush_fragment(core::MemoryFileBuilder& out);
+  // to `segment` (nothing when nothing was written): each sample is copied
+  // once, into that in-memory file (the packager gives it a part's).
+  core::Status flush_fragment(core::MemoryFileBuilder& segment);
 
  private:
   struct Sample {
