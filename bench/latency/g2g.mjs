@@ -3,7 +3,7 @@
 // and the wall-clock time it was expected on screen (see page.js).
 //
 //   node g2g.mjs '{"player": "hls-ll"|"hls"|"dash-ll"|"file", "url": ..., "seconds": 60,
-//                  "retry": false, "startTimeout": 60, "dashLiveDelay": 3, "fps": 30,
+//                  "retry": false, "startTimeout": 60, "dashLiveDelay": 4, "fps": 30,
 //                  "layout": {...}}'
 //
 // Prints {"event": "ready"} once the page is waiting on the player (with
@@ -29,7 +29,7 @@ if (!cfg.url || !cfg.player || !cfg.layout) {
 cfg.fps ??= 30;
 cfg.seconds ??= 60;
 cfg.startTimeout ??= 60;
-cfg.dashLiveDelay ??= 3;
+cfg.dashLiveDelay ??= 4;
 const lib = cfg.player.startsWith('hls') ? path.join(modules, 'hls.js/dist/hls.min.js')
   : cfg.player.startsWith('dash') ? path.join(modules, 'dashjs/dist/modern/umd/dash.all.min.js') : null;
 
@@ -56,6 +56,14 @@ const result = { event: 'result', player: cfg.player, ok: false, errors: [] };
 try {
   const page = await browser.newPage({ viewport: { width: 1000, height: 600 } });
   page.on('pageerror', (e) => result.errors.push(`page: ${e.message}`));
+  // The player's console and failed requests go to stderr (the viewer's log).
+  page.on('console', (m) => {
+    if (['error', 'warning'].includes(m.type()) || process.env.G2G_CONSOLE) {
+      process.stderr.write(`${new Date().toISOString()} console.${m.type()}: ${m.text().slice(0, 500)}\n`);
+    }
+  });
+  page.on('requestfailed', (r) => process.stderr.write(
+    `${new Date().toISOString()} request failed: ${r.url()} ${r.failure()?.errorText}\n`));
   // The page is served at the media server's own origin (by Playwright, not
   // the server), so the player needs no CORS from it: nginx sends none.
   const origin = new URL(cfg.url).origin;
@@ -63,7 +71,8 @@ try {
   await page.route(pageUrl, (route) => route.fulfill({
     contentType: 'text/html',
     body: '<!doctype html><html><body style="margin:0;background:#000">'
-      + `<video id="v" muted autoplay playsinline width="${cfg.layout.width}" height="${cfg.layout.height}"></video>`
+      + `<video id="v" muted ${cfg.player.startsWith('dash') ? '' : 'autoplay'} playsinline `
+      + `width="${cfg.layout.width}" height="${cfg.layout.height}"></video>`
       + '</body></html>',
   }));
   await page.goto(pageUrl);

@@ -19,7 +19,7 @@ handshake and key check) which the spawn time would wrongly count.
 Viewers:
   hls-ll   hls.js, lowLatencyMode: true (its defaults otherwise), /live/{id}/index.m3u8
   hls      hls.js, lowLatencyMode: false, same URL
-  dash-ll  dash.js 5 with streaming.delay.liveDelay and liveCatchup.enabled, /live/{id}/manifest.mpd
+  dash-ll  dash.js 5 with streaming.delay.liveDelay (4 s) and liveCatchup.enabled, /live/{id}/manifest.mpd
   ttff     hls.js LL opened before the show starts: publisher start to first frame
   nginx    reference: nginx-rtmp's plain HLS (hls_fragment 2s) with hls.js (non-LL)
 
@@ -291,7 +291,7 @@ def summarize(res, t0_s, seconds):
     }
 
 
-def join_viewer(name, player, url, rtmp_url, args, work):
+def join_viewer(name, player, url, rtmp_url, args, work, dash_live_delay=None):
     """A viewer joining a show that has been running for --join-after seconds."""
     print(f"[{name}] publishing, viewer joins after {args.join_after} s, watches {args.seconds} s ...", flush=True)
     pub = Publisher(rtmp_url, work / f"ffmpeg-{name}.log")
@@ -300,7 +300,7 @@ def join_viewer(name, player, url, rtmp_url, args, work):
         if not pub.alive():
             raise RuntimeError(f"ffmpeg exited early; see {work}/ffmpeg-{name}.log")
         cfg = {"player": player, "url": url, "seconds": args.seconds, "startTimeout": 40, "fps": FPS,
-               "dashLiveDelay": args.dash_live_delay, "layout": LAYOUT}
+               "dashLiveDelay": dash_live_delay, "layout": LAYOUT}
         viewer = Viewer(cfg, work / f"viewer-{name}.log")
         res = viewer.result(args.seconds + 120)
         publishing = pub.alive()
@@ -400,8 +400,9 @@ def main():
     parser.add_argument("--seconds", type=int, default=60, help="playback window per viewer (default 60)")
     parser.add_argument("--join-after", type=float, default=10, help="show age when a viewer joins (default 10 s)")
     parser.add_argument("--ttff-runs", type=int, default=3, help="runs of the viewer waiting before the show")
-    parser.add_argument("--dash-live-delay", type=float, default=3.0,
-                        help="dash.js streaming.delay.liveDelay in seconds (default 3)")
+    parser.add_argument("--dash-live-delay", default="4",
+                        help="dash.js streaming.delay.liveDelay in seconds; a comma-separated list gives a row "
+                             "each (default 4)")
     parser.add_argument("--part-ms", type=int, default=0,
                         help="packager.part_duration_ms for looplive (default: conf/looplive.yaml's)")
     parser.add_argument("--viewers", default="hls-ll,hls,dash-ll,ttff,nginx",
@@ -422,15 +423,17 @@ def main():
     try:
         server = Looplive(work / "looplive", args.part_ms)
         server.start()
-        for name, label, player, kind in (
-                ("hls-ll", "hls.js, lowLatencyMode: true (LL-HLS)", "hls-ll", "hls"),
-                ("hls", "hls.js, lowLatencyMode: false", "hls", "hls"),
-                ("dash-ll", f"dash.js, liveDelay {args.dash_live_delay:g} s + liveCatchup", "dash-ll", "dash")):
+        delays = [float(d) for d in args.dash_live_delay.split(",") if d]
+        for name, label, player, kind, delay in (
+                [("hls-ll", "hls.js, lowLatencyMode: true (LL-HLS)", "hls-ll", "hls", None),
+                 ("hls", "hls.js, lowLatencyMode: false", "hls", "hls", None)] +
+                [("dash-ll", f"dash.js, liveDelay {d:g} s + liveCatchup", "dash-ll", "dash", d) for d in delays]):
             if name not in wanted:
                 continue
             stream = server.new_stream()
             try:
-                rows.append((label, join_viewer(name, player, stream[kind], stream["rtmp"], args, work)))
+                rows.append((label, join_viewer(f"{name}{delay or ''}", player, stream[kind], stream["rtmp"], args,
+                                                work, delay)))
             except Exception as e:  # one viewer failing leaves the others' figures
                 print(f"    [{name}] failed: {e}", flush=True)
                 rows.append((label, None))

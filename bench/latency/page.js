@@ -116,17 +116,23 @@
     } else if (cfg.player === 'dash-ll') {
       const player = dashjs.MediaPlayer().create();
       window.player = player;
-      player.updateSettings({
-        debug: { logLevel: (dashjs.Debug && dashjs.Debug.LOG_LEVEL_WARNING) || 3 },
+      player.updateSettings(cfg.dashSettings || {
         streaming: {
           delay: { liveDelay: cfg.dashLiveDelay },
           liveCatchup: { enabled: true },
         },
       });
+      window.dashLog = [];
+      player.on(dashjs.MediaPlayer.events.PLAYBACK_WAITING, () => window.dashLog.push(['waiting', Date.now()]));
       player.on(dashjs.MediaPlayer.events.MANIFEST_LOADED, () => { if (G.manifestAt === null) G.manifestAt = Date.now(); });
       player.on(dashjs.MediaPlayer.events.ERROR, (e) =>
         G.errors.push(`dash: ${JSON.stringify(e.error || e).slice(0, 200)}`));
+      // dash.js starts playback itself (autoplay) and must see the element's
+      // 'play' event: only then (PLAYBACK_STARTED) does it start refreshing
+      // the MPD. A play() of our own would fire it before dash.js listens, and
+      // playback would stop when the first MPD's segments run out.
       player.initialize(video, url, true);
+      return;
     } else {
       video.src = url;  // a plain file: development of the decoder
     }

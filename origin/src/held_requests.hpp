@@ -34,6 +34,7 @@ class HeldRequests {
   // Gives up on every request (the server stops).
   void release_all();
   size_t size() const;
+  bool waiting_on(const std::string& stream_id) const;
 
  private:
   struct Held {

@@ -108,8 +108,12 @@ void OriginService::stop() {
   state_->held.release_all();
 }
 
+// Answering thousands of held requests takes a while: that work is the
+// origin's, not the packaging thread's, which goes back to its publisher.
 void OriginService::live_changed(const std::string& stream_id) {
-  if (!state_->stopped) state_->held.changed(stream_id);
+  if (state_->stopped || !state_->held.waiting_on(stream_id)) return;
+  net::post(state_->held_timer.get_executor(),
+            [state = state_, stream_id] { state->held.changed(stream_id); });
 }
 
 size_t OriginService::held_requests() const {
