@@ -7,7 +7,7 @@
 // (dash) into a blank page, attaches it to a muted <video>, and watches
 // currentTime for up to SECONDS (default 20). Prints one JSON line {ok, player,
 // startTime, currentTime, advanced, latency, errors} and exits 0 when playback
-// advanced by at least 2 s with no fatal player error, else 1. latency is how
+// advanced by at least 6 s with no fatal player error, else 1. latency is how
 // far behind the live edge hls.js says it plays, in seconds.
 import { chromium } from 'playwright-core';
 import path from 'node:path';
@@ -20,6 +20,9 @@ if (!['hls', 'hls-ll', 'dash'].includes(kind) || !url) {
   process.exit(2);
 }
 const seconds = Number(secondsArg || 20);
+// Longer than one MPD refresh or playlist reload (2 s segments), so a player
+// that plays what it first loaded and then stalls does not pass.
+const kMinAdvance = 6;
 const script = kind.startsWith('hls')
   ? path.join(here, 'node_modules/hls.js/dist/hls.min.js')
   : path.join(here, 'node_modules/dashjs/dist/modern/umd/dash.all.min.js');
@@ -48,13 +51,16 @@ try {
       });
       hls.loadSource(url);
       hls.attachMedia(video);
+      video.play().catch(() => {});
     } else {
+      // dash.js starts playback itself (autoplay): it refreshes a live MPD
+      // only after the play event it caused, and a page that plays first
+      // gets one MPD's worth of segments, then a stall.
       const player = dashjs.MediaPlayer().create();
       player.on(dashjs.MediaPlayer.events.ERROR, (e) =>
         window.playerErrors.push(`dash: ${JSON.stringify(e.error || e).slice(0, 200)}`));
       player.initialize(video, url, true);
     }
-    video.play().catch(() => {});
   }, { kind, url });
 
   const deadline = Date.now() + seconds * 1000;
@@ -65,14 +71,14 @@ try {
     if (start === null && current > 0) start = current;
     const errors = await page.evaluate(() => window.playerErrors);
     if (errors.length) { result.errors.push(...errors); break; }
-    if (start !== null && current - start >= 2) break;
+    if (start !== null && current - start >= kMinAdvance) break;
     await new Promise((r) => setTimeout(r, 250));
   }
   result.startTime = start;
   result.currentTime = current;
   result.advanced = start === null ? 0 : current - start;
   result.latency = await page.evaluate(() => (window.hls ? window.hls.latency : null));
-  result.ok = result.advanced >= 2 && result.errors.length === 0;
+  result.ok = result.advanced >= kMinAdvance && result.errors.length === 0;
 } catch (e) {
   result.errors.push(String(e));
 } finally {

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Thousands of LL-HLS viewers blocked on the same part of one live show.
+
+Opens N keep-alive connections to the origin (spread over loopback source
+addresses, so the per-address cap does not apply), then, round after round,
+reads the playlist's preload hint and has every connection ask for it with a
+blocking reload (_HLS_msn/_HLS_part). The origin holds them all and answers
+when the part exists. Reported per round: how long the first answer took
+(the wait for the part) and how far the last answer came after the first
+(what holding N requests costs), and every answer that was not a 200 listing
+the part asked for.
+
+    held_reloads.py [--connections 5000] [--rounds 10]      # its own looplive and show
+    held_reloads.py --port PORT --stream ID ...            # a show already running
+
+Without --port it starts build/release's looplive with its own PostgreSQL
+cluster and an ffmpeg publisher (bench/latency's helpers), and stops them.
+"""
+import argparse
+import asyncio
+import re
+import resource
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "latency"))
+
+HINT = re.compile(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="v_(\d+)_p(\d+)\.m4s"')
+
+
+async def read_response(reader):
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    body = await reader.readexactly(length) if length else b""
+    return status, body
+
+
+async def get(reader, writer, target):
+    writer.write(f"GET {target} HTTP/1.1\r\nHost: origin\r\n\r\n".encode())
+    await writer.drain()
+    return await read_response(reader)
+
+
+async def connect(port, index):
+    local = f"127.{1 + index // 60000}.{(index // 250) % 240 + 1}.{index % 250 + 1}"
+    return await asyncio.open_connection("127.0.0.1", port, local_addr=(local, 0))
+
+
+def pct(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def measure(port, stream, connections, rounds):
+    playlist = f"/live/{stream}/video.m3u8"
+    conns = []
+    for start in range(0, connections, 500):
+        batch = range(start, min(connections, start + 500))
+        conns += await asyncio.gather(*(connect(port, i) for i in batch))
+    probe = await connect(port, connections)
+
+    rows = []
+    for _ in range(rounds):
+        status, body = await get(*probe, playlist)
+        hint = HINT.search(body.decode()) if status == 200 else None
+        if not hint:
+            sys.exit(f"no preload hint in the playlist (status {status})")
+        msn, part = int(hint.group(1)), int(hint.group(2))
+        target = f"{playlist}?_HLS_msn={msn}&_HLS_part={part}"
+        wanted = f"v_{msn}_p{part}.m4s".encode()
+        sent = time.monotonic()
+
+        async def one(conn):
+            code, text = await get(*conn, target)
+            return time.monotonic(), code == 200 and wanted in text
+
+        answers = await asyncio.gather(*(one(c) for c in conns))
+        times = [t for t, _ in answers]
+        rows.append({
+            "first": (min(times) - sent) * 1000,
+            "spread": (max(times) - min(times)) * 1000,
+            "bad": sum(1 for _, ok in answers if not ok),
+        })
+    for _, writer in conns + [probe]:
+        writer.close()
+    return rows
+
+
+def serve_and_measure(args):
+    import latency_bench as lb  # looplive, its database and the publisher
+    work = Path(tempfile.mkdtemp(prefix="looplive-held-"))
+    work.chmod(0o755)  # PostgreSQL runs as its own user below it
+    server = lb.Looplive(work, None)
+    publisher = None
+    try:
+        server.start()
+        stream = server.new_stream()
+        publisher = lb.Publisher(stream["rtmp"], work / "publisher.log")
+        url = f"http://127.0.0.1:{server.origin_port}/live/{stream['id']}/video.m3u8"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if b"PRELOAD-HINT" in urllib.request.urlopen(url, timeout=2).read():
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                sys.exit("the show never became playable")
+            time.sleep(0.2)
+        return asyncio.run(measure(server.origin_port, stream["id"], args.connections, args.rounds))
+    finally:
+        if publisher:
+            publisher.stop()
+        server.close()
+        for proc in lb.children:
+            lb.stop_process(proc, signal.SIGKILL, 5)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--stream")
+    parser.add_argument("--connections", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if args.port:
+        rows = asyncio.run(measure(args.port, args.stream, args.connections, args.rounds))
+    else:
+        rows = serve_and_measure(args)
+
+    spreads = [r["spread"] for r in rows]
+    firsts = [r["first"] for r in rows]
+    print("| connections held | rounds | wait for the part, median | "
+          "last answer after the first, median / p99 / max | not a 200 listing the part |")
+    print("| --- | --- | --- | --- | --- |")
+    print(f"| {args.connections} | {len(rows)} | {statistics.median(firsts):.0f} ms | "
+          f"{statistics.median(spreads):.1f} / {pct(spreads, 99):.1f} / {max(spreads):.1f} ms | "
+          f"{sum(r['bad'] for r in rows)} |")
+
+
+if __name__ == "__main__":
+    main()
