@@ -9,7 +9,11 @@
 namespace looplive::control_api {
 
 http::Response json_response(bhttp::status status, const nlohmann::json& body) {
-  http::Response response(status, body.dump(), "application/json");
+  // Client text is made valid UTF-8 where it enters; should any slip past, it
+  // shows as U+FFFD rather than turning every listing into a 500.
+  http::Response response(status,
+                          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                          "application/json");
   response.headers.set(bhttp::field::cache_control, "no-store");
   return response;
 }

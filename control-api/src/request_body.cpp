@@ -59,6 +59,12 @@ bool is_uuid(std::string_view text) {
   return true;
 }
 
+std::string canonical_stream_id(std::string_view text) {
+  std::string id(text);
+  for (char& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return id;
+}
+
 void require_stream_id(const std::string& id) {
   if (!is_uuid(id)) throw ApiError(bhttp::status::not_found, "not_found", "No stream has this id.");
 }

@@ -24,6 +24,10 @@ std::optional<std::string> optional_string(const nlohmann::json& body, const std
 bool is_uuid(std::string_view text);
 // 404 unless `id` is a UUID: nothing else can name a stream.
 void require_stream_id(const std::string& id);
+// Stream ids are stored, named on disk and compared in lower case. The API
+// takes any case (PostgreSQL would match it) and canonicalises ids here, at
+// the edge, so no component ever sees another spelling of one.
+std::string canonical_stream_id(std::string_view text);
 bool is_form(const http::Request& request);  // application/x-www-form-urlencoded
 
 }  // namespace looplive::control_api

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "request_body.hpp"
+
 namespace looplive::control_api {
 
 std::vector<std::string> split_path(std::string_view path) {
@@ -31,7 +33,7 @@ Router::Match Router::match(boost::beast::http::verb method, std::string_view pa
     bool same = true;
     for (size_t i = 0; i < segments.size() && same; ++i) {
       if (route.segments[i] == "{id}")
-        same = !segments[i].empty(), params.id = segments[i];
+        same = !segments[i].empty(), params.id = canonical_stream_id(segments[i]);
       else
         same = route.segments[i] == segments[i];
     }

@@ -23,6 +23,7 @@ void create_stream(Context& context, const http::Request& request, const Params&
   auto id = optional_string(body, "id");
   if (id && !is_uuid(*id))
     throw ApiError(bhttp::status::unprocessable_entity, "invalid", "\"id\" must be a UUID.");
+  if (id) id = canonical_stream_id(*id);
   const auto record = optional_bool(body, "record");
   if (!record)
     throw ApiError(bhttp::status::unprocessable_entity, "invalid",

@@ -61,7 +61,8 @@ std::vector<db::NewDelivery> WebhookDispatcher::deliveries(
   if (config_.urls.empty()) return out;
   const std::string id = uuid_v4();
   const std::string body =
-      nlohmann::json{{"id", id}, {"type", type}, {"createdAt", iso_now()}, {"data", data}}.dump();
+      nlohmann::json{{"id", id}, {"type", type}, {"createdAt", iso_now()}, {"data", data}}.dump(
+          -1, ' ', false, nlohmann::json::error_handler_t::replace);
   for (const auto& url : config_.urls)
     out.push_back(db::NewDelivery{id, std::string(type), stream_id, url, body});
   return out;

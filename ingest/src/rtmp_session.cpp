@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "handshake.hpp"
+#include "looplive/core/client_text.hpp"
 #include "looplive/core/log.hpp"
 #include "looplive/core/stream_key.hpp"
 #include "looplive/ingest/rtmp_server.hpp"
@@ -39,7 +40,9 @@ uint32_t read_be32(const uint8_t* p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
 }
 
-uint32_t read_be24(const uint8_t* p) { return (uint32_t(p[0]) << 16) | (uint32_t(p[1]) << 8) | p[2]; }
+uint32_t read_be24(const uint8_t* p) {
+  return (uint32_t(p[0]) << 16) | (uint32_t(p[1]) << 8) | p[2];
+}
 
 // "live", "live/", "live?token=x" all name the application "live".
 std::string normalize_name(std::string name) {
@@ -50,6 +53,18 @@ std::string normalize_name(std::string name) {
 
 const amf0::Value* arg(const std::vector<amf0::Value>& values, size_t i) {
   return i < values.size() ? &values[i] : nullptr;
+}
+
+// What a client names (application, command, encoder) as it may be logged
+// or stored: short, printable, and with any stream key pasted into it (a
+// key in OBS's server field: "live/sk_...") cut to its redacted prefix.
+constexpr size_t kMaxClientName = 128;
+std::string loggable(std::string_view text) {
+  if (const size_t key = text.find("sk_"); key != std::string_view::npos) {
+    return core::client_text(std::string(text.substr(0, key)) + core::redact_key(text.substr(key)),
+                             kMaxClientName);
+  }
+  return core::client_text(text, kMaxClientName);
 }
 
 }  // namespace
@@ -100,17 +115,18 @@ void RtmpSession::close_from_outside(core::EndReason reason) {
 
 void RtmpSession::read_handshake() {
   in_.resize(1 + kHandshakePacketSize);
-  net::async_read(socket_, net::buffer(in_),
-                  [self = shared_from_this()](error_code ec, size_t) {
-                    if (ec) return self->close(core::EndReason::publisher_closed, "handshake: " + ec.message());
-                    self->on_handshake_c0c1();
-                  });
+  net::async_read(socket_, net::buffer(in_), [self = shared_from_this()](error_code ec, size_t) {
+    if (ec) return self->close(core::EndReason::publisher_closed, "handshake: " + ec.message());
+    self->on_handshake_c0c1();
+  });
 }
 
 void RtmpSession::on_handshake_c0c1() {
   auto answer = answer_handshake(in_);
-  if (!answer) return close(core::EndReason::protocol_error, "handshake: " + answer.error().message);
-  log()->debug("{} handshake from {} ({} form)", tag(), remote_, answer->complex ? "digest" : "plain");
+  if (!answer)
+    return close(core::EndReason::protocol_error, "handshake: " + answer.error().message);
+  log()->debug("{} handshake from {} ({} form)", tag(), remote_,
+               answer->complex ? "digest" : "plain");
   out_.push_back(std::move(answer->s0s1s2));
   write_next();
   in_.resize(kHandshakePacketSize);
@@ -181,14 +197,21 @@ void RtmpSession::process_pending() {
 
 void RtmpSession::handle(RtmpMessage& message) {
   switch (message.type_id) {
-    case msg::kCommandAmf0: return handle_command(message, 0);
-    case msg::kCommandAmf3: return handle_command(message, 1);  // AMF3 envelope around AMF0
-    case msg::kDataAmf0: return handle_data(message, 0);
-    case msg::kDataAmf3: return handle_data(message, 1);
+    case msg::kCommandAmf0:
+      return handle_command(message, 0);
+    case msg::kCommandAmf3:
+      return handle_command(message, 1);  // AMF3 envelope around AMF0
+    case msg::kDataAmf0:
+      return handle_data(message, 0);
+    case msg::kDataAmf3:
+      return handle_data(message, 1);
     case msg::kAudio:
-    case msg::kVideo: return handle_media(message);
-    case msg::kAggregate: return handle_aggregate(message);
-    case msg::kUserControl: return handle_user_control(message);
+    case msg::kVideo:
+      return handle_media(message);
+    case msg::kAggregate:
+      return handle_aggregate(message);
+    case msg::kUserControl:
+      return handle_user_control(message);
     case msg::kWindowAckSize:
       if (message.payload.size() >= 4) {
         peer_window_ = read_be32(message.payload.data());
@@ -196,7 +219,8 @@ void RtmpSession::handle(RtmpMessage& message) {
       }
       return;
     case msg::kAcknowledgement:
-    case msg::kSetPeerBandwidth: return;
+    case msg::kSetPeerBandwidth:
+      return;
     default:
       log()->debug("{} ignoring message type {}", tag(), message.type_id);
   }
@@ -222,7 +246,8 @@ void RtmpSession::handle_command(const RtmpMessage& message, size_t amf_offset) 
   if (!name || name->type() != amf0::Type::string)
     return close(core::EndReason::protocol_error, "command without a name");
   const std::string& command = name->as_string();
-  double txn = transaction && transaction->type() == amf0::Type::number ? transaction->as_number() : 0;
+  double txn =
+      transaction && transaction->type() == amf0::Type::number ? transaction->as_number() : 0;
 
   if (command == "connect") return on_connect(txn, *values);
   if (app_.empty())
@@ -231,12 +256,13 @@ void RtmpSession::handle_command(const RtmpMessage& message, size_t amf_offset) 
   if (command == "publish") return on_publish(*values);
   if (command == "releaseStream" || command == "FCPublish") {
     if (command == "FCPublish")
-      send_command(0, {amf0::Value::string("onFCPublish"), amf0::Value::number(0), amf0::Value::null(),
-                       amf0::Value::object({{"code", amf0::Value::string(status::kPublishStart)},
-                                            {"description", amf0::Value::string("FCPublish")}})});
+      send_command(0,
+                   {amf0::Value::string("onFCPublish"), amf0::Value::number(0), amf0::Value::null(),
+                    amf0::Value::object({{"code", amf0::Value::string(status::kPublishStart)},
+                                         {"description", amf0::Value::string("FCPublish")}})});
     if (txn > 0)
-      send_command(0, {amf0::Value::string("_result"), amf0::Value::number(txn), amf0::Value::null(),
-                       amf0::Value::undefined()});
+      send_command(0, {amf0::Value::string("_result"), amf0::Value::number(txn),
+                       amf0::Value::null(), amf0::Value::undefined()});
     return;
   }
   if (command == "FCUnpublish" || command == "deleteStream" || command == "closeStream") {
@@ -248,16 +274,18 @@ void RtmpSession::handle_command(const RtmpMessage& message, size_t amf_offset) 
                 "This server only accepts publishers; watch the stream over HLS or DASH.");
     return close_after_flush(core::EndReason::protocol_error, "playback requested, refused");
   }
-  log()->debug("{} ignoring command '{}'", tag(), command);
+  log()->debug("{} ignoring command '{}'", tag(), loggable(command));
 }
 
 void RtmpSession::on_connect(double txn, const std::vector<amf0::Value>& values) {
   if (!app_.empty()) return close(core::EndReason::protocol_error, "second connect");
   const amf0::Value* properties = arg(values, 2);
   const amf0::Value* app = properties ? properties->get("app") : nullptr;
-  std::string requested = app && app->type() == amf0::Type::string ? normalize_name(app->as_string()) : "";
+  std::string requested =
+      app && app->type() == amf0::Type::string ? normalize_name(app->as_string()) : "";
   const amf0::Value* encoding = properties ? properties->get("objectEncoding") : nullptr;
-  double object_encoding = encoding && encoding->type() == amf0::Type::number ? encoding->as_number() : 0;
+  double object_encoding =
+      encoding && encoding->type() == amf0::Type::number ? encoding->as_number() : 0;
 
   if (requested != server_.config_.app) {
     send_command(0, {amf0::Value::string("_error"), amf0::Value::number(txn), amf0::Value::null(),
@@ -267,22 +295,25 @@ void RtmpSession::on_connect(double txn, const std::vector<amf0::Value>& values)
                           {"description", amf0::Value::string("Unknown application; publish to /" +
                                                               server_.config_.app)}})});
     return close_after_flush(core::EndReason::protocol_error,
-                             "connect to unknown application '" + requested + "'");
+                             "connect to unknown application '" + loggable(requested) + "'");
   }
   app_ = requested;
-  send(kControlChunkStream, msg::kWindowAckSize, 0, window_ack_size_payload(server_.config_.window_ack_size));
+  send(kControlChunkStream, msg::kWindowAckSize, 0,
+       window_ack_size_payload(server_.config_.window_ack_size));
   send(kControlChunkStream, msg::kSetPeerBandwidth, 0,
        set_peer_bandwidth_payload(server_.config_.window_ack_size, 2));
-  send(kControlChunkStream, msg::kSetChunkSize, 0, set_chunk_size_payload(server_.config_.out_chunk_size));
+  send(kControlChunkStream, msg::kSetChunkSize, 0,
+       set_chunk_size_payload(server_.config_.out_chunk_size));
   writer_.set_chunk_size(server_.config_.out_chunk_size);
-  send_command(0, {amf0::Value::string("_result"), amf0::Value::number(txn),
-                   amf0::Value::object({{"fmsVer", amf0::Value::string("FMS/3,5,7,7009")},
-                                        {"capabilities", amf0::Value::number(31)},
-                                        {"mode", amf0::Value::number(1)}}),
-                   amf0::Value::object({{"level", amf0::Value::string("status")},
-                                        {"code", amf0::Value::string(status::kConnectSuccess)},
-                                        {"description", amf0::Value::string("Connection succeeded.")},
-                                        {"objectEncoding", amf0::Value::number(object_encoding)}})});
+  send_command(0,
+               {amf0::Value::string("_result"), amf0::Value::number(txn),
+                amf0::Value::object({{"fmsVer", amf0::Value::string("FMS/3,5,7,7009")},
+                                     {"capabilities", amf0::Value::number(31)},
+                                     {"mode", amf0::Value::number(1)}}),
+                amf0::Value::object({{"level", amf0::Value::string("status")},
+                                     {"code", amf0::Value::string(status::kConnectSuccess)},
+                                     {"description", amf0::Value::string("Connection succeeded.")},
+                                     {"objectEncoding", amf0::Value::number(object_encoding)}})});
 }
 
 void RtmpSession::on_create_stream(double txn) {
@@ -295,7 +326,8 @@ void RtmpSession::on_publish(const std::vector<amf0::Value>& values) {
   if (phase_ != Phase::connected)
     return close(core::EndReason::protocol_error, "publish while already publishing");
   const amf0::Value* name = arg(values, 3);
-  std::string key = name && name->type() == amf0::Type::string ? normalize_name(name->as_string()) : "";
+  std::string key =
+      name && name->type() == amf0::Type::string ? normalize_name(name->as_string()) : "";
   if (publish_stream_ == 0) publish_stream_ = 1;  // some encoders publish on the default stream
   if (key.empty()) {
     send_status("error", status::kPublishBadName, "A stream key is required.");
@@ -304,30 +336,31 @@ void RtmpSession::on_publish(const std::vector<amf0::Value>& values) {
   key_hint_ = core::redact_key(key);
   phase_ = Phase::admitting;
   auto executor = socket_.get_executor();
-  server_.admission_.check(
-      core::PublishRequest{app_, std::move(key), remote_},
-      [self = shared_from_this(), executor](core::AdmissionResult result) {
-        net::post(executor, [self, result = std::move(result)]() mutable {
-          self->on_admission(std::move(result));
-        });
-      });
+  server_.admission_.check(core::PublishRequest{app_, std::move(key), remote_},
+                           [self = shared_from_this(), executor](core::AdmissionResult result) {
+                             net::post(executor, [self, result = std::move(result)]() mutable {
+                               self->on_admission(std::move(result));
+                             });
+                           });
 }
 
 void RtmpSession::on_admission(core::AdmissionResult result) {
   if (phase_ != Phase::admitting) return;  // closed while the check ran
   switch (result.verdict) {
-    case core::AdmissionVerdict::accepted: break;
+    case core::AdmissionVerdict::accepted:
+      break;
     case core::AdmissionVerdict::unknown_key:
     case core::AdmissionVerdict::not_armed:
       log()->warn("{} publish refused from {} with key {}: {}", tag(), remote_, key_hint_,
-                  result.verdict == core::AdmissionVerdict::unknown_key ? "unknown key"
-                                                                        : "key revoked or stream ended");
+                  result.verdict == core::AdmissionVerdict::unknown_key
+                      ? "unknown key"
+                      : "key revoked or stream ended");
       phase_ = Phase::connected;
       send_status("error", status::kPublishBadName, "Invalid or expired stream key.");
       return close_after_flush(core::EndReason::protocol_error, "publish refused");
     case core::AdmissionVerdict::unavailable:
-      log()->error("{} publish refused from {} with key {}: the key store is unavailable ({})", tag(),
-                   remote_, key_hint_, result.detail);
+      log()->error("{} publish refused from {} with key {}: the key store is unavailable ({})",
+                   tag(), remote_, key_hint_, result.detail);
       phase_ = Phase::connected;
       send_status("error", status::kFailed,
                   "The stream key could not be checked right now; try again in a moment.");
@@ -351,7 +384,8 @@ void RtmpSession::on_admission(core::AdmissionResult result) {
   phase_ = Phase::publishing;
   stats_.on_publish_start();
   publish_figures(true);
-  log()->info("{} publishing from {} with key {} (record={})", tag(), remote_, key_hint_, result.record);
+  log()->info("{} publishing from {} with key {} (record={})", tag(), remote_, key_hint_,
+              result.record);
   send(kControlChunkStream, msg::kUserControl, 0,
        user_control_payload(user_control::kStreamBegin, publish_stream_));
   send_status("status", status::kPublishStart, "Publishing started.");
@@ -366,7 +400,8 @@ void RtmpSession::end_publish(core::EndReason reason) {
     publish_figures(false);
     sink_->finish(reason);
     sink_.reset();
-    log()->info("{} publish ended ({}): {}", tag(), core::end_reason_name(reason), stats_.total_summary());
+    log()->info("{} publish ended ({}): {}", tag(), core::end_reason_name(reason),
+                stats_.total_summary());
   }
   if (registry_token_) {
     server_.registry_.release(stream_id_, *registry_token_);
@@ -420,12 +455,17 @@ void RtmpSession::handle_data(const RtmpMessage& message, size_t amf_offset) {
     first = 1;
   const amf0::Value* name = arg(*values, first);
   const amf0::Value* body = arg(*values, first + 1);
-  if (!name || name->type() != amf0::Type::string || name->as_string() != "onMetaData" || !body) return;
+  if (!name || name->type() != amf0::Type::string || name->as_string() != "onMetaData" || !body)
+    return;
   demuxer_.metadata(*body);
   const amf0::Value* encoder = body->get("encoder");
-  if (encoder && encoder->type() == amf0::Type::string) stats_.on_encoder(encoder->as_string());
+  // The API lists the encoder's name as JSON: it must be valid UTF-8.
+  const std::string encoder_name = encoder && encoder->type() == amf0::Type::string
+                                       ? loggable(encoder->as_string())
+                                       : std::string();
+  if (!encoder_name.empty()) stats_.on_encoder(encoder_name);
   log()->info("{} metadata from encoder '{}'", tag(),
-              encoder && encoder->type() == amf0::Type::string ? encoder->as_string() : "unknown");
+              encoder_name.empty() ? "unknown" : encoder_name);
 }
 
 void RtmpSession::handle_media(const RtmpMessage& message) {
@@ -437,18 +477,20 @@ void RtmpSession::handle_media(const RtmpMessage& message) {
   int64_t timestamp = clock.unwrap(message.timestamp);
   if (started && timestamp < previous) stats_.on_backward_timestamp();
 
-  auto out = video ? demuxer_.video(timestamp, message.payload) : demuxer_.audio(timestamp, message.payload);
+  auto out = video ? demuxer_.video(timestamp, message.payload)
+                   : demuxer_.audio(timestamp, message.payload);
   if (!out) {
     // One broken tag must not end a seller's show: drop it, count it, say so.
     stats_.on_ignored_tag();
-    log()->warn("{} dropped a malformed {} tag: {}", tag(), video ? "video" : "audio", out.error().message);
+    log()->warn("{} dropped a malformed {} tag: {}", tag(), video ? "video" : "audio",
+                out.error().message);
     return;
   }
   if (out->track) {
     const core::TrackInfo& track = *out->track;
     if (video)
-      log()->info("{} video track: {} ({}) {}x{}", tag(), core::codec_name(track.codec), track.codec_string,
-                  track.width, track.height);
+      log()->info("{} video track: {} ({}) {}x{}", tag(), core::codec_name(track.codec),
+                  track.codec_string, track.width, track.height);
     else
       log()->info("{} audio track: {} ({}) {} Hz {} ch", tag(), core::codec_name(track.codec),
                   track.codec_string, track.sample_rate, track.channels);
@@ -483,8 +525,9 @@ void RtmpSession::handle_aggregate(const RtmpMessage& message) {
     }
     if (!first_timestamp) first_timestamp = timestamp;
     if (type == msg::kAudio || type == msg::kVideo) {
-      RtmpMessage inner{message.chunk_stream_id, type, message.timestamp + (timestamp - *first_timestamp),
-                        message.stream_id, payload.slice(pos + 11, size)};
+      RtmpMessage inner{message.chunk_stream_id, type,
+                        message.timestamp + (timestamp - *first_timestamp), message.stream_id,
+                        payload.slice(pos + 11, size)};
       handle_media(inner);
     }
     pos += 11 + size + 4;  // tag header, body, previous tag size
@@ -520,15 +563,16 @@ void RtmpSession::send_status(const std::string& level, const std::string& code,
 void RtmpSession::write_next() {
   if (writing_ || out_.empty() || phase_ == Phase::closed) return;
   writing_ = true;
-  net::async_write(socket_, net::buffer(out_.front()), [self = shared_from_this()](error_code ec, size_t) {
-    self->writing_ = false;
-    if (self->phase_ == Phase::closed) return;
-    self->out_.pop_front();
-    if (ec) return self->close(core::EndReason::publisher_closed, "write: " + ec.message());
-    if (self->out_.empty() && self->phase_ == Phase::closing)
-      return self->close(self->closing_reason_, "closed after the last reply");
-    self->write_next();
-  });
+  net::async_write(
+      socket_, net::buffer(out_.front()), [self = shared_from_this()](error_code ec, size_t) {
+        self->writing_ = false;
+        if (self->phase_ == Phase::closed) return;
+        self->out_.pop_front();
+        if (ec) return self->close(core::EndReason::publisher_closed, "write: " + ec.message());
+        if (self->out_.empty() && self->phase_ == Phase::closing)
+          return self->close(self->closing_reason_, "closed after the last reply");
+        self->write_next();
+      });
 }
 
 // ---- Ending ----
@@ -574,10 +618,11 @@ void RtmpSession::arm_idle_timer() {
   deadline_.async_wait([self = shared_from_this(), idle](error_code ec) {
     if (ec || self->phase_ == Phase::closed || self->phase_ == Phase::closing) return;
     if (std::chrono::steady_clock::now() - self->last_input_ >= idle)
-      return self->close(core::EndReason::publisher_timeout,
-                         "nothing received for " +
-                             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(idle).count()) +
-                             " s");
+      return self->close(
+          core::EndReason::publisher_timeout,
+          "nothing received for " +
+              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(idle).count()) +
+              " s");
     self->arm_idle_timer();
   });
 }

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <fstream>
+#include <thread>
 
 #include "control_api_harness.hpp"
 #include "media_fixture.hpp"
@@ -252,5 +254,103 @@ TEST_CASE("a receiver that answers 500 twice gets the event on the third try",
         std::string::npos);
   CHECK(metrics.find("looplive_streams{status=\"ended\"} 1\n") != std::string::npos);
   CHECK(metrics.find("looplive_database_up 1\n") != std::string::npos);
+  fs::remove_all(media);
+}
+
+TEST_CASE("a stream id in capitals names the same stream everywhere",
+          "[integration][control_api]") {
+  const std::string media = make_scratch_dir("media");
+  ApiServer api(api_test_config(fresh_database("api_case"), media, nullptr));
+  const auto upper = [](std::string text) {
+    for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return text;
+  };
+
+  // Created with an id in capitals: stored, named and answered in lower case.
+  const std::string chosen = "3F2504E0-4F89-11D3-9A0C-0305E82C3301";
+  auto created = api.call(bhttp::verb::post, "/v1/streams",
+                          nlohmann::json{{"id", chosen}, {"record", true}}.dump());
+  REQUIRE(created.status == 201);
+  const std::string id = created.json()["streamId"];
+  CHECK(id == "3f2504e0-4f89-11d3-9a0c-0305e82c3301");
+  CHECK(created.headers[bhttp::field::location] == "/v1/streams/" + id);
+  const std::string key = created.json()["streamKey"];
+
+  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, api.publish_url(key)),
+                    make_scratch_dir("ffmpeg") + "/out.log");
+  REQUIRE(api.wait_live(id, true, 20s));
+  auto found = api.call(bhttp::verb::get, "/v1/streams/" + upper(id));
+  REQUIRE(found.status == 200);
+  CHECK(found.json()["streamId"] == id);
+  CHECK(found.json()["status"] == "live");
+
+  // Something recorded first (a segment on disk), so there is a recording to delete.
+  const fs::path first_segment = fs::path(media) / "live" / id / "v_1.m4s";
+  for (int i = 0; i < 100 && !fs::exists(first_segment); ++i) std::this_thread::sleep_for(100ms);
+  REQUIRE(fs::exists(first_segment));
+
+  // Ending it by its capitals really stops the publisher.
+  auto ended = api.call(bhttp::verb::post, "/v1/streams/" + upper(id) + "/end");
+  REQUIRE(ended.status == 200);
+  CHECK(ended.json()["status"] == "ended");
+  CHECK(api.wait_live(id, false, 2s));
+  CHECK(publisher.wait(5s).has_value());
+
+  // Deleting it by its capitals removes the recording it made.
+  const fs::path vod = fs::path(media) / "vods" / (id + ".m3u8");
+  nlohmann::json after;
+  for (int i = 0; i < 300; ++i) {
+    after = api.call(bhttp::verb::get, "/v1/streams/" + upper(id)).json();
+    if (after["recording"]["state"] == "ready") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  INFO(after.dump(2));
+  REQUIRE(after["recording"]["state"] == "ready");
+  REQUIRE(fs::exists(vod));
+  REQUIRE(fs::exists(fs::path(media) / "live" / id));
+  CHECK(api.call(bhttp::verb::delete_, "/v1/streams/" + upper(id)).status == 204);
+  CHECK(api.call(bhttp::verb::get, "/v1/streams/" + id).status == 404);
+  CHECK_FALSE(fs::exists(vod));
+  CHECK_FALSE(fs::exists(fs::path(media) / "live" / id));
+  fs::remove_all(media);
+}
+
+TEST_CASE("an encoder name that is not UTF-8 is listed, never a 500",
+          "[integration][control_api]") {
+  const std::string media = make_scratch_dir("media");
+  ApiServer api(api_test_config(fresh_database("api_encoder"), media, nullptr));
+  auto created = api.call(bhttp::verb::post, "/v1/streams", create_body(false)).json();
+  const std::string id = created["streamId"];
+  const std::string key = created["streamKey"];
+
+  // The fixture's onMetaData names its encoder "Lavf…": the same bytes, with
+  // that name made invalid UTF-8 and given a line break.
+  std::string flv = read_file(long_h264_aac_fixture().path);
+  const size_t name = flv.find("Lavf");
+  REQUIRE(name < 4096);
+  flv.replace(name, 4, "\xFF\r\n\xFE");
+  const std::string dir = make_scratch_dir("encoder");
+  std::ofstream(dir + "/bad_encoder.flv", std::ios::binary) << flv;
+  Process publisher(
+      {built_tool("rtmp_publish"), "--realtime", api.publish_url(key), dir + "/bad_encoder.flv"},
+      dir + "/publisher.log");
+  REQUIRE(api.wait_live(id, true, 20s));
+
+  nlohmann::json stream;
+  for (int i = 0; i < 50; ++i) {
+    auto answer = api.call(bhttp::verb::get, "/v1/streams/" + id);
+    REQUIRE(answer.status == 200);
+    stream = answer.json();
+    if (!stream["ingest"]["encoder"].is_null()) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  INFO(stream.dump(2));
+  REQUIRE(stream["ingest"]["encoder"].is_string());
+  const std::string encoder = stream["ingest"]["encoder"];
+  CHECK(encoder.rfind("\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD", 0) == 0);
+  CHECK(encoder.find('\n') == std::string::npos);
+  CHECK(api.call(bhttp::verb::get, "/v1/streams").status == 200);
+  CHECK(api.call(bhttp::verb::get, "/v1/streams/" + id + "/health").status == 200);
+  publisher.terminate();
   fs::remove_all(media);
 }

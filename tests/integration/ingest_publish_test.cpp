@@ -13,10 +13,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string tool(const std::string& name) {
-  return std::string(LOOPLIVE_BINARY_DIR) + "/tools/" + name;
-}
-
 // Checks what one publish delivered against the fixture it was made from.
 void check_publish(const RecordedPublish& publish, const MediaFixture& fixture) {
   const core::TrackInfo* video = publish.track(core::MediaKind::video);
@@ -151,7 +147,8 @@ TEST_CASE("the librtmp publisher tool (RTMP_Write) publishes", "[integration][in
   auto stream = server.create_stream();
 
   std::string out;
-  int status = run_command({tool("rtmp_publish"), server.url(stream.key), fixture.path}, &out, 60s);
+  int status =
+      run_command({built_tool("rtmp_publish"), server.url(stream.key), fixture.path}, &out, 60s);
   INFO(out);
   REQUIRE(status == 0);
   check_publish(wait_finished(server, stream.stream.id), fixture);
@@ -166,7 +163,7 @@ TEST_CASE("an encoder that pauses mid-stream has all it sent handled while still
   auto stream = server.create_stream();
 
   Process publisher(
-      {tool("rtmp_publish"), "--hold-ms", "6000", server.url(stream.key), fixture.path},
+      {built_tool("rtmp_publish"), "--hold-ms", "6000", server.url(stream.key), fixture.path},
       make_scratch_dir("pause") + "/publish.log");
   const auto sent_all = [&] { return publisher.output().find("holding") != std::string::npos; };
   auto deadline = std::chrono::steady_clock::now() + 30s;
@@ -210,7 +207,7 @@ TEST_CASE("a wrong or revoked key is refused with a status the encoder shows",
   SECTION("librtmp with an unknown key") {
     std::string out;
     int status =
-        run_command({tool("rtmp_publish"), server.url(wrong_key), fixture.path}, &out, 30s);
+        run_command({built_tool("rtmp_publish"), server.url(wrong_key), fixture.path}, &out, 30s);
     INFO(out);
     CHECK(status == 2);
     CHECK(out.find("NetStream.Publish.BadName") != std::string::npos);

@@ -36,6 +36,11 @@ class Process {
 int run_command(const std::vector<std::string>& argv, std::string* output = nullptr,
                 std::chrono::milliseconds timeout = std::chrono::minutes(5));
 
+// The path of one of the project's own tools (tools/), as this build made it.
+inline std::string built_tool(const std::string& name) {
+  return std::string(LOOPLIVE_BINARY_DIR) + "/tools/" + name;
+}
+
 // A TCP port on 127.0.0.1 that was free when asked.
 uint16_t free_port();
 // A fresh directory under $LOOPLIVE_TEST_SCRATCH (or /tmp), removed by the caller.

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "api_error.hpp"
 #include "cursor.hpp"
 #include "health_report.hpp"
 #include "looplive/control_api/stream_json.hpp"
@@ -172,4 +173,16 @@ TEST_CASE("health reports flag drift, unsteady bitrate and damaged input",
   CHECK(idle["level"] == "idle");
   CHECK(idle["checks"].empty());
   CHECK(idle["connected"] == false);
+}
+
+TEST_CASE("a stream whose encoder sent bytes that are not UTF-8 still lists",
+          "[control_api][json]") {
+  core::IngestFigures figures = live_figures();
+  figures.encoder = "enc\xFF\xFE";  // what ingest no longer lets through, should it ever
+  const json out = stream_json(stream(db::StreamStatus::live, true), kUrls, figures, {});
+  const http::Response response = json_response(bhttp::status::ok, out);
+  CHECK(response.status == bhttp::status::ok);
+  const auto& body = std::get<std::string>(response.body);
+  CHECK(body.find("enc\xEF\xBF\xBD\xEF\xBF\xBD") != std::string::npos);
+  CHECK(json::parse(body)["ingest"]["encoder"] == "enc\xEF\xBF\xBD\xEF\xBF\xBD");
 }
