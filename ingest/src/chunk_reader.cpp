@@ -13,6 +13,9 @@ constexpr uint32_t kChunkSizeTopBit = 0x80000000;
 // Real clients have at most a video, an audio and a command message unfinished
 // at a time; this leaves room for that at the largest message size.
 constexpr uint64_t kMaxPendingMessages = 4;
+// What a message's first chunk reserves at most; a video frame larger than
+// this grows its buffer as its chunks arrive.
+constexpr size_t kInitialReserve = 64 * 1024;
 // Message header size by chunk format 0..3.
 constexpr size_t kMessageHeaderSize[] = {11, 7, 3, 0};
 
@@ -36,6 +39,12 @@ core::Error chunk_error(uint32_t csid, const std::string& what) {
 }  // namespace
 
 ChunkReader::ChunkReader(uint32_t max_message_size) : max_message_size_(max_message_size) {}
+
+size_t ChunkReader::reserved_bytes() const {
+  size_t total = 0;
+  for (const auto& entry : streams_) total += entry.second.partial.capacity();
+  return total;
+}
 
 core::Result<size_t> ChunkReader::feed(std::span<const uint8_t> data,
                                        std::vector<RtmpMessage>& out) {
@@ -149,7 +158,9 @@ core::Result<size_t> ChunkReader::read_chunk(std::span<const uint8_t> data,
     }
     stream->length = length;
     stream->type_id = type_id;
-    stream->partial.reserve(length);
+    // Memory for the bytes that came, not for the length announced: a header
+    // costs a client nothing to send (the vector grows as chunks arrive).
+    stream->partial.reserve(std::min<size_t>(length, kInitialReserve));
   }
 
   const auto payload = data.subspan(pos, payload_size);

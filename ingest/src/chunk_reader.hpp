@@ -51,6 +51,8 @@ class ChunkReader {
   core::Result<size_t> feed(std::span<const uint8_t> data, std::vector<RtmpMessage>& out);
 
   uint32_t chunk_size() const { return chunk_size_; }
+  // Memory held for unfinished messages.
+  size_t reserved_bytes() const;
 
  private:
   struct ChunkStream {

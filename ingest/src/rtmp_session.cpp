@@ -146,8 +146,10 @@ void RtmpSession::on_handshake_c0c1() {
 void RtmpSession::read_chunks() {
   if (reading_ || phase_ == Phase::admitting || phase_ == Phase::closing || phase_ == Phase::closed)
     return;
-  // The reader needs one whole chunk in the buffer at a time; grow for that, not for messages.
-  size_t needed = std::max<size_t>(in_used_ + kMinFreeSpace, reader_.chunk_size() + 32);
+  // The reader needs one whole chunk in the buffer at a time. The buffer
+  // grows (doubling) as the bytes of a large chunk arrive, never ahead of
+  // them: a Set Chunk Size costs the client nothing to send.
+  const size_t needed = in_used_ + kMinFreeSpace;
   if (in_.size() < needed) in_.resize(std::max(needed, in_.size() * 2));
   reading_ = true;
   socket_.async_read_some(net::buffer(in_.data() + in_used_, in_.size() - in_used_),

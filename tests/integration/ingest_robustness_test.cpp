@@ -3,6 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -199,4 +202,47 @@ TEST_CASE("connections beyond max_connections are closed at once", "[integration
   RawClient extra(port);
   CHECK(extra.closed_within(2s));
   CHECK_FALSE(allowed.front()->closed_within(300ms));
+}
+
+namespace {
+
+// This process's resident memory, in bytes: the server runs in it.
+size_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0;
+  size_t resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+TEST_CASE("before login, a client costs the memory of what it sent, not what it announced",
+          "[integration][ingest]") {
+  core::Config config = robustness_config();
+  config.rtmp.max_message_size = 8 * 1024 * 1024;
+  config.rtmp.idle_timeout = 10s;
+  TestServer server(config);
+  const uint16_t port = server.server.rtmp_port();
+  // Set Chunk Size 8 MiB, then four commands announced at 8 MiB each on four
+  // chunk streams, with a few bytes of each: about 600 bytes a connection.
+  std::vector<uint8_t> attack{0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x00, 0x80, 0x00, 0x00};
+  for (uint8_t csid = 3; csid < 7; ++csid) {
+    const std::vector<uint8_t> header{csid, 0, 0, 0, 0x80, 0, 0, 20, 0, 0, 0, 0, 5, 5, 5, 5};
+    attack.insert(attack.end(), header.begin(), header.end());
+  }
+  constexpr size_t kClients = 40;
+  std::vector<std::unique_ptr<RawClient>> clients;
+  const size_t before = resident_bytes();
+  for (size_t i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<RawClient>(port));
+    clients.back()->handshake();
+    clients.back()->send(attack);
+  }
+  std::this_thread::sleep_for(500ms);
+  const size_t grown = resident_bytes() > before ? resident_bytes() - before : 0;
+  INFO(grown / 1024 << " KiB more resident for " << kClients << " connections");
+  // It was 8 MiB a connection (the receive buffer sized to the chunk size at once).
+  CHECK(grown < kClients * 1024 * 1024);
+  for (auto& client : clients) CHECK_FALSE(client->closed_within(10ms));
 }

@@ -530,3 +530,35 @@ TEST_CASE("ChunkReader refuses malformed input", "[ingest][rtmp][chunk]") {
     CHECK(out.size() == 1);  // what came before the bad chunk is still delivered
   }
 }
+
+TEST_CASE("a message header announcing megabytes reserves memory for the bytes sent only",
+          "[ingest][chunk]") {
+  constexpr uint32_t kEightMiB = 8 * 1024 * 1024;
+  ingest::ChunkReader reader(kEightMiB);
+  std::vector<ingest::RtmpMessage> out;
+  // Four unfinished 8 MiB commands, on four chunk streams, 128 bytes each.
+  Bytes wire;
+  for (uint8_t csid = 3; csid < 7; ++csid) {
+    append(wire, {csid, 0, 0, 0, 0x80, 0, 0, msg::kCommandAmf0, 0, 0, 0, 0});
+    append(wire, counting_payload(128));
+  }
+  auto consumed = reader.feed(wire, out);
+  REQUIRE(consumed);
+  CHECK(consumed.value() == wire.size());
+  CHECK(out.empty());
+  CHECK(reader.reserved_bytes() <= 4 * 64 * 1024);
+
+  // The messages still arrive whole when their bytes do.
+  Bytes rest;
+  for (uint8_t csid = 3; csid < 4; ++csid) {
+    for (uint32_t sent = 128; sent < kEightMiB; sent += 128) {
+      append(rest, {uint8_t(0xC0 | csid)});
+      append(rest, counting_payload(128));
+    }
+  }
+  consumed = reader.feed(rest, out);
+  REQUIRE(consumed);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload.size() == kEightMiB);
+  CHECK(out[0].chunk_stream_id == 3);
+}
