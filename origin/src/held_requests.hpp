@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -27,14 +28,15 @@ class HeldRequests {
   // right away, so a change between the caller's check and this call is not missed.
   void hold(const std::string& stream_id, Clock::time_point deadline, Attempt attempt,
             GiveUp give_up);
-  // Tries every request waiting on the stream.
+  // Tries every request waiting on the stream. A change that comes while
+  // another thread is trying them makes that thread try them all again, so
+  // no change is ever missed and a stream's requests are tried by one thread at a time.
   void changed(const std::string& stream_id);
   // Gives up on the requests whose deadline has passed.
   void expire(Clock::time_point now);
-  // Gives up on every request (the server stops).
+  // Gives up on every request, now and from now on (the server stops).
   void release_all();
   size_t size() const;
-  bool waiting_on(const std::string& stream_id) const;
 
  private:
   struct Held {
@@ -42,12 +44,16 @@ class HeldRequests {
     Attempt attempt;
     GiveUp give_up;
   };
-  std::vector<Held> take(const std::string& stream_id);
-  void put_back(const std::string& stream_id, std::vector<Held> still_waiting);
+  struct Waiting {
+    std::vector<Held> held;  // not being tried right now
+    uint64_t changes = 0;    // changed() calls so far
+    bool trying = false;     // a thread is trying the stream's requests
+  };
 
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, std::vector<Held>> held_;
-  size_t count_ = 0;
+  std::unordered_map<std::string, Waiting> streams_;
+  size_t count_ = 0;  // held, including those being tried
+  bool released_ = false;
 };
 
 }  // namespace looplive::origin

@@ -111,7 +111,7 @@ void OriginService::stop() {
 // Answering thousands of held requests takes a while: that work is the
 // origin's, not the packaging thread's, which goes back to its publisher.
 void OriginService::live_changed(const std::string& stream_id) {
-  if (state_->stopped || !state_->held.waiting_on(stream_id)) return;
+  if (state_->stopped) return;
   net::post(state_->held_timer.get_executor(),
             [state = state_, stream_id] { state->held.changed(stream_id); });
 }
