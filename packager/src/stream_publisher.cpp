@@ -75,6 +75,8 @@ void StreamPublisher::add_segment(core::MediaKind kind, FinishedSegment segment)
     });
   }
   t.media[info.uri] = segment.bytes;
+  // The same bytes under the name the live MPD gives them.
+  t.media[time_addressed_uri(t.prefix, info.start_ms)] = segment.bytes;
   t.meter.add(info.bytes, info.duration_ms);
   t.longest_ms = std::max(t.longest_ms, info.duration_ms);
   spans_.add(info);
@@ -178,6 +180,7 @@ EndResult StreamPublisher::end() {
 void StreamPublisher::retire(Track& t) {
   while (t.retired.size() > settings_.live_window) {
     const std::string uri = std::move(t.retired.front().uri);
+    t.media.erase(time_addressed_uri(t.prefix, t.retired.front().start_ms));
     t.retired.erase(t.retired.begin());
     t.media.erase(uri);
     if (settings_.write_to_disk && !settings_.record) {
@@ -356,13 +359,6 @@ void StreamPublisher::publish(bool ended) {
                         t->playlist};
     (t == &video_ ? view->video : view->audio) = std::move(track);
     view->media.insert(t->media.begin(), t->media.end());
-    // The same bytes under the names the live MPD gives them.
-    for (const auto* segments : {&t->listed, &t->retired}) {
-      for (const SegmentInfo& s : *segments) {
-        if (auto found = t->media.find(s.uri); found != t->media.end())
-          view->media.emplace(time_addressed_uri(t->prefix, s.start_ms), found->second);
-      }
-    }
   }
   if (!thumbnail_.empty()) view->media["thumbnail.jpg"] = thumbnail_;
   view->multivariant = multivariant_;
