@@ -38,6 +38,13 @@ std::optional<uint64_t> decimal(std::string_view text) {
   return value;
 }
 
+// _HLS_skip=YES asks for a delta update; v2 would also skip date ranges,
+// which no playlist here carries yet, so it gets the same.
+bool wants_delta_update(const http::Request& request) {
+  const auto skip = http::query_param(request.query(), "_HLS_skip");
+  return skip && (*skip == "YES" || *skip == "v2");
+}
+
 bool is_success(bhttp::status status) {
   return status == bhttp::status::ok || status == bhttp::status::partial_content ||
          status == bhttp::status::not_modified;
@@ -194,7 +201,11 @@ RequestHandler::Answer RequestHandler::live_file(const http::Request& request,
   Answer result;
   result.route = live_route(target.file);
   std::optional<Representation> representation;
-  if (auto file = source_.find(target.stream_id, target.file)) {
+  std::optional<LiveFile> file;
+  if (result.route == Route::playlist && wants_delta_update(request))
+    file = source_.find_delta(target.stream_id, target.file);
+  if (!file) file = source_.find(target.stream_id, target.file);
+  if (file) {
     representation.emplace();
     representation->size = file->bytes.size();
     representation->etag = file->etag.empty() ? etag_of(file->bytes) : std::move(file->etag);

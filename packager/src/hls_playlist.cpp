@@ -31,9 +31,29 @@ int64_t max_segment_ms(int64_t segment_ms) {
   return target_duration_seconds(segment_ms) * 1000 + 400;
 }
 
+int64_t skip_until_ms(int64_t target_seconds, int64_t window_ms) {
+  const int64_t boundary = 6 * target_seconds * 1000;
+  return window_ms > boundary ? boundary : 0;
+}
+
+size_t skippable_segments(std::span<const SegmentInfo> segments, int64_t skip_until_ms) {
+  if (segments.empty() || skip_until_ms <= 0) return 0;
+  const SegmentInfo& last = segments.back();
+  const int64_t boundary = last.start_ms + last.duration_ms - skip_until_ms;
+  size_t count = 0;
+  while (count < segments.size() &&
+         segments[count].start_ms + segments[count].duration_ms <= boundary)
+    ++count;
+  return count;
+}
+
 std::string render_media_playlist(std::span<const SegmentInfo> segments,
                                   const MediaPlaylistOptions& options) {
   if (segments.empty()) return {};
+  const bool low_latency = options.part_target_ms > 0 && !options.ended && !options.vod;
+  const int64_t skip_until = low_latency ? options.skip_until_ms : 0;
+  const size_t skipped = options.delta ? skippable_segments(segments, skip_until) : 0;
+  if (options.delta && skipped == 0) return {};
   int64_t target = std::max<int64_t>(1, options.target_seconds);
   for (const auto& s : segments) target = std::max(target, rounded_seconds(s.duration_ms));
   const SegmentInfo& first = segments.front();
@@ -48,11 +68,11 @@ std::string render_media_playlist(std::span<const SegmentInfo> segments,
     out += "#EXT-X-DISCONTINUITY-SEQUENCE:" + std::to_string(discontinuity_sequence) + "\n";
   }
   if (options.vod) out += "#EXT-X-PLAYLIST-TYPE:VOD\n";
-  const bool low_latency = options.part_target_ms > 0 && !options.ended && !options.vod;
   if (low_latency) {
     // PART-HOLD-BACK at three part targets, the least the spec allows.
     out += "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=" +
            seconds_text(3 * options.part_target_ms);
+    if (skip_until > 0) out += ",CAN-SKIP-UNTIL=" + seconds_text(skip_until);
     if (options.hold_back_ms > 0) out += ",HOLD-BACK=" + seconds_text(options.hold_back_ms);
     out += "\n#EXT-X-PART-INF:PART-TARGET=" + seconds_text(options.part_target_ms) + "\n";
   } else if (options.hold_back_ms > 0 && !options.ended && !options.vod) {
@@ -83,7 +103,9 @@ std::string render_media_playlist(std::span<const SegmentInfo> segments,
       parts = parts.subspan(1);
     }
   };
-  for (const auto& s : segments) {
+  // The skipped segments' tags go with them; the client keeps its copy.
+  if (skipped > 0) out += "#EXT-X-SKIP:SKIPPED-SEGMENTS=" + std::to_string(skipped) + "\n";
+  for (const auto& s : segments.subspan(skipped)) {
     head(s);
     parts_of(s.number);
     out += "#EXTINF:" + seconds_text(s.duration_ms) + ",\n";

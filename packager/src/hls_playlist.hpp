@@ -44,9 +44,20 @@ struct MediaPlaylistOptions {
   const SegmentInfo* open_segment = nullptr;  // the segment being built, duration unknown
   std::string preload_hint;                   // URI of the next part
   std::span<const RenditionReport> reports;
+  // Delta updates (_HLS_skip): CAN-SKIP-UNTIL is advertised when positive;
+  // `delta` renders the update, the oldest segments replaced by EXT-X-SKIP.
+  int64_t skip_until_ms = 0;
+  bool delta = false;
 };
 
-// A media playlist for one track's segments, oldest first; empty text for no segments.
+// CAN-SKIP-UNTIL for a stream: six target durations, the least RFC 8216bis
+// allows, or 0 when a live window of `window_ms` never reaches past it.
+int64_t skip_until_ms(int64_t target_seconds, int64_t window_ms);
+// How many of the oldest segments lie wholly before the skip boundary.
+size_t skippable_segments(std::span<const SegmentInfo> segments, int64_t skip_until_ms);
+
+// A media playlist for one track's segments, oldest first; empty text for no
+// segments, and for a delta update with nothing to skip.
 std::string render_media_playlist(std::span<const SegmentInfo> segments,
                                   const MediaPlaylistOptions& options);
 

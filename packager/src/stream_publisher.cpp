@@ -254,6 +254,11 @@ void StreamPublisher::render(bool ended, bool segments_added) {
     // Players not on LL-HLS start three target durations from the live edge.
     options.hold_back_ms = target * 3000;
     options.ended = ended;
+    options.skip_until_ms =
+        skip_until_ms(target, settings_.segment_ms * int64_t{settings_.live_window});
+    options.delta = true;
+    t->delta_playlist = render_media_playlist(t->listed, options);
+    options.delta = false;
     std::string playlist = render_media_playlist(t->listed, options);
     // The other track's playlist rarely changes with this one's segment: a
     // rewrite would cost a rename and the freeing of the old file's blocks.
@@ -356,7 +361,8 @@ void StreamPublisher::publish(bool ended) {
                         t->listed,
                         {listed.parts.begin(), listed.parts.end()},
                         listed.preload_hint,
-                        t->playlist};
+                        t->playlist,
+                        t->delta_playlist};
     (t == &video_ ? view->video : view->audio) = std::move(track);
     view->media.insert(t->media.begin(), t->media.end());
   }

@@ -97,6 +97,7 @@ class StreamPublisher {
     BitrateMeter meter;
     int64_t longest_ms = 0;
     std::string playlist;
+    std::string delta_playlist;  // for _HLS_skip; empty when nothing can be skipped
   };
 
   // What the file-writing jobs own; touched by them alone (and by restore()

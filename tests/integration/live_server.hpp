@@ -4,6 +4,7 @@
 // free port, for tests that play or poll what viewers get.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -15,10 +16,12 @@
 namespace looplive::test {
 
 struct LiveServer {
-  explicit LiveServer(bool thumbnails = false) : media_root(make_scratch_dir("media")) {
+  // `adjust` changes the test configuration before the server starts.
+  explicit LiveServer(const std::function<void(core::Config&)>& adjust = [](core::Config&) {})
+      : media_root(make_scratch_dir("media")) {
     core::Config config = test_config(PgCluster::shared());
     config.packager.media_root = media_root;
-    config.packager.thumbnails = thumbnails;
+    adjust(config);
     server = std::make_unique<app::Server>(config);
     server->start();
   }

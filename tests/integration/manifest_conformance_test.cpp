@@ -3,6 +3,10 @@
 // keyframe interval does not match the segment duration.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <sstream>
+#include <thread>
+
 #include "http_client.hpp"
 #include "live_server.hpp"
 #include "manifest_checker.hpp"
@@ -118,6 +122,103 @@ TEST_CASE("LL-HLS: blocking reloads and preload-hinted parts follow a live show 
   const auto hint = preload_hint(playlist.body);
   REQUIRE(hint.has_value());
   CHECK(client.get(base + "video.m3u8?_HLS_msn=" + std::to_string(hint->msn + 2)).status == 400);
+  for (const auto& problem : checker.problems()) FAIL_CHECK(problem);
+  publisher.terminate();
+}
+
+namespace {
+
+// The segment URIs a media playlist lists, and how many it skipped.
+struct Listing {
+  uint64_t skipped = 0;
+  std::vector<std::string> uris;
+};
+
+Listing listing_of(const std::string& playlist) {
+  Listing listing;
+  std::istringstream in(playlist);
+  bool after_extinf = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("#EXT-X-SKIP:SKIPPED-SEGMENTS=", 0) == 0)
+      listing.skipped = std::stoull(line.substr(29));
+    if (after_extinf && !line.empty() && line[0] != '#') listing.uris.push_back(line);
+    if (line.rfind("#EXTINF:", 0) == 0)
+      after_extinf = true;
+    else if (!line.empty() && line[0] != '#')
+      after_extinf = false;
+  }
+  return listing;
+}
+
+std::string header_line(const std::string& playlist, const std::string& tag) {
+  const auto at = playlist.find(tag);
+  return at == std::string::npos ? "" : playlist.substr(at, playlist.find('\n', at) - at);
+}
+
+}  // namespace
+
+TEST_CASE("LL-HLS: a player asking for delta updates gets the newest segments only",
+          "[integration][origin][manifest][llhls]") {
+  // 1 s segments, a 10-segment window: the skip boundary (six target
+  // durations) lies inside the window once the show is 7 s old.
+  LiveServer live([](core::Config& config) {
+    config.packager.segment_duration = 1000ms;
+    config.packager.live_window = 10;
+  });
+  auto stream = live.server->streams().create(std::nullopt, false);
+  const std::string& id = stream.stream.id;
+  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, live.rtmp(stream.key)),
+                    make_scratch_dir("delta") + "/publisher.log");
+  REQUIRE(live.wait_playable(id));
+  HttpClient client(live.server->origin_port());
+  ManifestChecker checker;
+  const std::string base = "/live/" + id + "/";
+
+  // Before the window reaches past the boundary, the whole playlist is the answer.
+  HttpReply early = client.get(base + "video.m3u8?_HLS_skip=YES");
+  REQUIRE(early.status == 200);
+  checker.feed("video.m3u8", early.status, early.body);
+  CHECK(header_line(early.body, "#EXT-X-SERVER-CONTROL").find("CAN-SKIP-UNTIL=6.000") !=
+        std::string::npos);
+  CHECK(listing_of(early.body).skipped == 0);
+
+  int deltas = 0;
+  for (int attempt = 0; attempt < 200 && deltas < 3; ++attempt) {
+    const HttpReply delta = client.get(base + "video.m3u8?_HLS_skip=YES");
+    const HttpReply full = client.get(base + "video.m3u8");
+    const HttpReply v2 = client.get(base + "audio.m3u8?_HLS_skip=v2");
+    REQUIRE(delta.status == 200);
+    REQUIRE(full.status == 200);
+    checker.feed("video.m3u8", delta.status, delta.body);
+    checker.feed("video.m3u8", full.status, full.body);
+    checker.feed("audio.m3u8", v2.status, v2.body);
+    const Listing skipped = listing_of(delta.body);
+    const Listing whole = listing_of(full.body);
+    // Compare only answers from one playlist version.
+    if (skipped.skipped == 0 || skipped.uris.empty() || whole.uris.back() != skipped.uris.back() ||
+        header_line(delta.body, "#EXT-X-MEDIA-SEQUENCE") !=
+            header_line(full.body, "#EXT-X-MEDIA-SEQUENCE")) {
+      std::this_thread::sleep_for(100ms);
+      continue;
+    }
+    ++deltas;
+    CHECK(delta.body.size() < full.body.size());
+    REQUIRE(skipped.skipped + skipped.uris.size() == whole.uris.size());
+    CHECK(std::equal(skipped.uris.begin(), skipped.uris.end(),
+                     whole.uris.begin() + std::ptrdiff_t(skipped.skipped)));
+    // What is left starts at least six target durations before the end.
+    CHECK(skipped.uris.size() >= 6);
+    // The next segment's blocking reload answers with a delta update too.
+    const uint64_t next =
+        std::stoull(header_line(full.body, "#EXT-X-MEDIA-SEQUENCE").substr(22)) + whole.uris.size();
+    const HttpReply blocked =
+        client.get(base + "video.m3u8?_HLS_msn=" + std::to_string(next) + "&_HLS_skip=YES");
+    REQUIRE(blocked.status == 200);
+    CHECK(listing_of(blocked.body).skipped > 0);
+    CHECK(listing_of(blocked.body).uris.back() == "v_" + std::to_string(next) + ".m4s");
+    checker.feed("video.m3u8", blocked.status, blocked.body);
+  }
+  CHECK(deltas == 3);
   for (const auto& problem : checker.problems()) FAIL_CHECK(problem);
   publisher.terminate();
 }

@@ -47,7 +47,11 @@ std::string player(const std::string& kind, const std::string& url) {
 
 TEST_CASE("viewers play a live show over HTTP with ffmpeg, hls.js and dash.js",
           "[integration][origin][player]") {
-  LiveServer live(/*thumbnails=*/true);
+  LiveServer live([](core::Config& config) {
+    config.packager.thumbnails = true;
+    // A window longer than six target durations: LL-HLS players get delta updates.
+    config.packager.live_window = 10;
+  });
   auto stream = live.server->streams().create(std::nullopt, false);
   std::string dir = make_scratch_dir("play");
   std::string fixture = long_h264_aac_fixture().path;
@@ -77,7 +81,9 @@ TEST_CASE("viewers play a live show over HTTP with ffmpeg, hls.js and dash.js",
   CHECK(poster.rfind("mjpeg,320", 0) == 0);
 
   player("hls", live.http("/live/" + id + "/index.m3u8?session=hls-viewer"));
-  player("hls-ll", live.http("/live/" + id + "/index.m3u8?session=hls-ll-viewer"));
+  const std::string low_latency =
+      player("hls-ll", live.http("/live/" + id + "/index.m3u8?session=hls-ll-viewer"));
+  CHECK(low_latency.find("\"deltaRequests\":0") == std::string::npos);
   player("dash", live.http("/live/" + id + "/manifest.mpd?session=dash-viewer"));
 
   // The players and ffmpeg were counted as viewers by the origin.

@@ -6,7 +6,7 @@
 // Loads hls.js (hls; hls-ll with lowLatencyMode, its LL-HLS client) or dash.js
 // (dash) into a blank page, attaches it to a muted <video>, and watches
 // currentTime for up to SECONDS (default 20). Prints one JSON line {ok, player,
-// startTime, currentTime, advanced, latency, errors} and exits 0 when playback
+// startTime, currentTime, advanced, latency, deltaRequests, errors} and exits 0 when playback
 // advanced by at least 6 s with no fatal player error, else 1. latency is how
 // far behind the live edge hls.js says it plays, in seconds.
 import { chromium } from 'playwright-core';
@@ -38,6 +38,9 @@ let result = { ok: false, player: kind, errors: [] };
 try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => result.errors.push(`page: ${e.message}`));
+  // LL-HLS playlist delta updates the player asked for (_HLS_skip).
+  result.deltaRequests = 0;
+  page.on('request', (r) => { if (r.url().includes('_HLS_skip=')) result.deltaRequests += 1; });
   await page.setContent('<video id="v" muted autoplay playsinline></video>');
   await page.addScriptTag({ path: script });
   await page.evaluate(({ kind, url }) => {

@@ -122,7 +122,6 @@ void ManifestChecker::check_media_playlist(const std::string& name, Seen& seen,
   int64_t sequence = 0;
   int64_t discontinuities = 0;
   std::optional<double> extinf;
-  bool first_segment = true;
   for (std::string_view line : lines_of(body)) {
     if (starts_with(line, "#EXT-X-TARGETDURATION:")) {
       target = to_int(std::string(line.substr(22)), -1);
@@ -130,9 +129,18 @@ void ManifestChecker::check_media_playlist(const std::string& name, Seen& seen,
       part_target = std::stod(attribute(line, "PART-TARGET").value_or("-1"));
     } else if (starts_with(line, "#EXT-X-MEDIA-SEQUENCE:")) {
       sequence = to_int(std::string(line.substr(22)), 0);
+      if (sequence < seen.media_sequence) {
+        problem(name, "media sequence went back from " + std::to_string(seen.media_sequence) +
+                          " to " + std::to_string(sequence));
+      }
+      seen.media_sequence = sequence;
     } else if (starts_with(line, "#EXT-X-DISCONTINUITY-SEQUENCE:")) {
       discontinuities = to_int(std::string(line.substr(30)), 0);
     } else if (starts_with(line, "#EXT-X-SKIP:")) {
+      // A delta update: the skipped segments keep their numbers.
+      if (body.find("CAN-SKIP-UNTIL=") == std::string::npos) {
+        problem(name, "a delta update from a playlist that offers none");
+      }
       sequence += to_int(attribute(line, "SKIPPED-SEGMENTS"), 0);
     } else if (starts_with(line, "#EXT-X-PART:")) {
       const double duration = std::stod(attribute(line, "DURATION").value_or("0"));
@@ -151,12 +159,6 @@ void ManifestChecker::check_media_playlist(const std::string& name, Seen& seen,
         problem(name, "media sequence " + std::to_string(sequence) + " named " + it->second +
                           ", now " + std::string(line));
       }
-      if (first_segment && sequence < seen.media_sequence) {
-        problem(name, "media sequence went back from " + std::to_string(seen.media_sequence) +
-                          " to " + std::to_string(sequence));
-      }
-      if (first_segment) seen.media_sequence = sequence;
-      first_segment = false;
       ++sequence;
       extinf.reset();
     }

@@ -121,8 +121,7 @@ TEST_CASE("the checker catches each manifest defect", "[manifest]") {
   }
 }
 
-TEST_CASE("the checker reads preload hints and wants one on a live LL-HLS playlist",
-          "[manifest]") {
+TEST_CASE("the checker reads preload hints and wants one on a live LL-HLS playlist", "[manifest]") {
   const std::vector<SegmentInfo> segments = window(1, 3);
   MediaPlaylistOptions options;
   options.target_seconds = 2;
@@ -142,4 +141,34 @@ TEST_CASE("the checker reads preload hints and wants one on a live LL-HLS playli
   checker.feed("video.m3u8", 200, render_media_playlist(segments, options));
   CHECK(checker.problems().size() == 1);
   CHECK_FALSE(looplive::test::preload_hint(render_media_playlist(segments, options)).has_value());
+}
+
+TEST_CASE("the checker reads delta updates between whole playlists", "[manifest]") {
+  MediaPlaylistOptions options;
+  options.part_target_ms = 333;
+  options.skip_until_ms = 12000;
+  options.preload_hint = "v_next_p0.m4s";
+  const auto render = [&](uint64_t first, bool delta) {
+    options.delta = delta;
+    return render_media_playlist(window(first, 10), options);
+  };
+  ManifestChecker checker;
+  checker.feed("video.m3u8", 200, render(1, false));
+  checker.feed("video.m3u8", 200, render(2, true));
+  checker.feed("video.m3u8", 200, render(2, false));
+  checker.feed("video.m3u8", 200, render(3, true));
+  CHECK(checker.problems().empty());
+
+  SECTION("a delta update whose skip count is wrong names other files") {
+    std::string wrong = render(3, true);
+    wrong.replace(wrong.find("SKIPPED-SEGMENTS=4"), 18, "SKIPPED-SEGMENTS=3");
+    checker.feed("video.m3u8", 200, wrong);
+    CHECK_FALSE(checker.problems().empty());
+  }
+  SECTION("a delta update from a playlist that does not offer them") {
+    std::string unoffered = render(3, true);
+    unoffered.replace(unoffered.find(",CAN-SKIP-UNTIL=12.000"), 22, "");
+    checker.feed("video.m3u8", 200, unoffered);
+    CHECK(checker.problems().size() == 1);
+  }
 }

@@ -159,6 +159,67 @@ TEST_CASE("media playlist with discontinuities and an ended stream", "[packager]
         "#EXT-X-ENDLIST\n");
 }
 
+TEST_CASE("delta updates skip the segments older than six target durations", "[packager]") {
+  CHECK(skip_until_ms(2, 12000) == 0);  // a window no longer than the boundary skips nothing
+  CHECK(skip_until_ms(2, 30000) == 12000);
+  // Nine 2 s segments, a break at the third and a new init at the ninth.
+  std::vector<SegmentInfo> window;
+  for (uint64_t n = 1; n <= 9; ++n) {
+    const bool brk = n == 3;
+    window.push_back(segment(n, int64_t(n - 1) * 2000, 2000, brk, n >= 3 ? 1 : 0,
+                             n >= 9 ? "init_v_1.mp4" : "init_v.mp4"));
+  }
+  // The boundary is 12 s before the end (18 s): segments ending by 6 s go.
+  CHECK(skippable_segments(window, 12000) == 3);
+  CHECK(skippable_segments(window, 0) == 0);
+
+  MediaPlaylistOptions options;
+  options.part_target_ms = 333;
+  options.skip_until_ms = 12000;
+  const std::string full = render_media_playlist(window, options);
+  CHECK(full.find("CAN-SKIP-UNTIL=12.000") != std::string::npos);
+  CHECK(full.find("#EXT-X-SKIP") == std::string::npos);
+
+  options.delta = true;
+  const std::string delta = render_media_playlist(window, options);
+  CHECK(delta ==
+        "#EXTM3U\n"
+        "#EXT-X-VERSION:6\n"
+        "#EXT-X-TARGETDURATION:2\n"
+        "#EXT-X-MEDIA-SEQUENCE:1\n"
+        "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=0.999,CAN-SKIP-UNTIL=12.000\n"
+        "#EXT-X-PART-INF:PART-TARGET=0.333\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n"
+        "#EXT-X-SKIP:SKIPPED-SEGMENTS=3\n"
+        "#EXT-X-MAP:URI=\"init_v.mp4\"\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:06.000Z\n"
+        "#EXTINF:2.000,\n"
+        "v_4.m4s\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:08.000Z\n"
+        "#EXTINF:2.000,\n"
+        "v_5.m4s\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:10.000Z\n"
+        "#EXTINF:2.000,\n"
+        "v_6.m4s\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:12.000Z\n"
+        "#EXTINF:2.000,\n"
+        "v_7.m4s\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:14.000Z\n"
+        "#EXTINF:2.000,\n"
+        "v_8.m4s\n"
+        "#EXT-X-MAP:URI=\"init_v_1.mp4\"\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:16.000Z\n"
+        "#EXTINF:2.000,\n"
+        "v_9.m4s\n");
+
+  // Nothing to skip, or a playlist that is not live LL-HLS: no delta update.
+  CHECK(render_media_playlist(std::span(window).subspan(3), options).empty());
+  options.ended = true;
+  CHECK(render_media_playlist(window, options).empty());
+  options.delta = false;
+  CHECK(render_media_playlist(window, options).find("CAN-SKIP-UNTIL") == std::string::npos);
+}
+
 TEST_CASE("a discontinuity at the head of the window is still tagged", "[packager]") {
   const std::vector<SegmentInfo> window{segment(6, 10000, 2000, true, 1)};
   const std::string text = render_media_playlist(window, {});

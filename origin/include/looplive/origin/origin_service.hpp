@@ -58,7 +58,13 @@ class LiveSource {
   virtual std::optional<LiveFile> find(const std::string& stream_id,
                                        const std::string& file) const = 0;
 
-  // LL-HLS. Where a live media playlist has got to: the first segment not yet
+  // LL-HLS. A live media playlist's delta update (_HLS_skip), or nullopt
+  // when it has none and the whole playlist is the answer.
+  virtual std::optional<LiveFile> find_delta(const std::string& /*stream_id*/,
+                                             const std::string& /*playlist*/) const {
+    return std::nullopt;
+  }
+  // Where a live media playlist has got to: the first segment not yet
   // complete and how many of its parts the playlist lists; nullopt when the
   // playlist is not live (or not low-latency).
   struct PlaylistEdge {

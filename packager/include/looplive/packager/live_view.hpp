@@ -42,6 +42,7 @@ struct LiveTrackView {
   std::vector<PartInfo> parts;        // listed LL-HLS parts, oldest first
   std::string preload_hint;           // the next part, announced before it exists
   std::string playlist;               // video.m3u8 or audio.m3u8
+  std::string delta_playlist;         // its delta update (_HLS_skip); empty when none
 };
 
 // An immutable picture of one stream's output, replaced as a whole after
@@ -67,9 +68,14 @@ struct LiveView {
     const std::string* found = nullptr;
     if (name == "index.m3u8") found = &multivariant;
     if (name == "manifest.mpd") found = &mpd;
-    if (name == "video.m3u8" && video) found = &video->playlist;
-    if (name == "audio.m3u8" && audio) found = &audio->playlist;
+    if (const LiveTrackView* track = track_of(name)) found = &track->playlist;
     return found != nullptr && !found->empty() ? found : nullptr;
+  }
+  // A media playlist's delta update (RFC 8216bis section 6.2.5.1); nullptr
+  // when it has none, and the whole playlist is the answer.
+  const std::string* delta_text(std::string_view name) const {
+    const LiveTrackView* track = track_of(name);
+    return track != nullptr && !track->delta_playlist.empty() ? &track->delta_playlist : nullptr;
   }
   // The first segment of a playlist not yet complete, and how many of its
   // parts it lists: what a blocking playlist reload (_HLS_msn, _HLS_part) waits for.
@@ -78,12 +84,10 @@ struct LiveView {
     uint32_t next_part = 0;
   };
   std::optional<Edge> edge(std::string_view playlist_name) const {
-    const std::optional<LiveTrackView>* track = playlist_name == "video.m3u8"   ? &video
-                                                : playlist_name == "audio.m3u8" ? &audio
-                                                                                : nullptr;
-    if (track == nullptr || !*track || (*track)->segments.empty() || ended) return std::nullopt;
-    Edge edge{(*track)->segments.back().number + 1, 0};
-    for (const auto& part : (*track)->parts) {
+    const LiveTrackView* track = track_of(playlist_name);
+    if (track == nullptr || track->segments.empty() || ended) return std::nullopt;
+    Edge edge{track->segments.back().number + 1, 0};
+    for (const auto& part : track->parts) {
       if (part.segment_number == edge.next_msn) ++edge.next_part;
     }
     return edge;
@@ -96,6 +100,13 @@ struct LiveView {
   const core::SharedBytes* file(std::string_view name) const {
     const auto found = media.find(name);
     return found == media.end() ? nullptr : &found->second;
+  }
+  // The track a media playlist name lists; nullptr for any other name.
+  const LiveTrackView* track_of(std::string_view playlist_name) const {
+    const std::optional<LiveTrackView>* track = playlist_name == "video.m3u8"   ? &video
+                                                : playlist_name == "audio.m3u8" ? &audio
+                                                                                : nullptr;
+    return track != nullptr && *track ? &**track : nullptr;
   }
 };
 
