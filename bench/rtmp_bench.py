@@ -164,7 +164,7 @@ class Looplive(BenchServer):
     def render_config(self):
         text = f"""
 log: {{level: warn}}
-rtmp: {{host: 127.0.0.1, port: {self.rtmp_port}}}
+rtmp: {{host: 127.0.0.1, port: {self.rtmp_port}, max_connections_per_address: 100000}}
 packager: {{media_root: {self.media}, segment_duration_ms: 2000}}
 """
         # Sections that exist only once the control API and origin are wired in.

@@ -152,6 +152,7 @@ void read_rtmp(Section s, RtmpConfig& c) {
   s.read_ms("stats_interval_ms", c.stats_interval, 500, 3'600'000);
   s.read_ms("receive_batch_ms", c.receive_batch, 0, 200);
   s.read_int("max_connections", c.max_connections, 1, 1'000'000);
+  s.read_int("max_connections_per_address", c.max_connections_per_address, 1, 1'000'000);
   s.read_int("max_message_size", c.max_message_size, 64 * 1024, 64 * 1024 * 1024);
   s.read_int("out_chunk_size", c.out_chunk_size, 128, 65536);
   s.read_int("window_ack_size", c.window_ack_size, 4096, std::numeric_limits<int32_t>::max());

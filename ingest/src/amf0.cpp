@@ -26,6 +26,9 @@ constexpr uint8_t kAvmPlus = 0x11;
 
 constexpr int kMaxDepth = 64;
 constexpr size_t kMaxShortString = 0xFFFF;
+// A value costs about a hundred times the one byte that can encode it (a
+// null); no command or metadata needs more than a few hundred of them.
+constexpr size_t kMaxValues = 4096;
 
 const std::vector<Property> kNoProperties;
 const std::vector<Value> kNoElements;
@@ -41,6 +44,8 @@ class Decoder {
   core::Result<Value> value(int depth) {
     const size_t at = pos_;
     if (!has(1)) return truncated("value marker");
+    if (++values_ > kMaxValues)
+      return error(at, "more than " + std::to_string(kMaxValues) + " values in one message");
     const uint8_t type = bytes_[pos_++];
     switch (type) {
       case marker::kNumber: {
@@ -170,6 +175,7 @@ class Decoder {
 
   std::span<const uint8_t> bytes_;
   size_t pos_ = 0;
+  size_t values_ = 0;
 };
 
 void put_uint(uint64_t value, size_t n, std::vector<uint8_t>& out) {

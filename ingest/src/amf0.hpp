@@ -65,7 +65,7 @@ class Value {
 };
 
 // Decodes every value in a command or data message payload. Unknown markers,
-// truncation and nesting deeper than 64 levels are errors.
+// truncation, nesting deeper than 64 levels and more than 4096 values are errors.
 core::Result<std::vector<Value>> decode_all(std::span<const uint8_t> bytes);
 void encode(const Value& value, std::vector<uint8_t>& out);
 

@@ -16,6 +16,11 @@ constexpr uint64_t kMaxPendingMessages = 4;
 // What a message's first chunk reserves at most; a video frame larger than
 // this grows its buffer as its chunks arrive.
 constexpr size_t kInitialReserve = 64 * 1024;
+// Commands, data and control messages are a few hundred bytes from real
+// clients; only audio, video and aggregates may reach max_message_size.
+constexpr uint32_t kMaxOtherMessage = 64 * 1024;
+// Encoders use a handful of chunk streams (control, command, audio, video).
+constexpr size_t kMaxChunkStreams = 64;
 // Message header size by chunk format 0..3.
 constexpr size_t kMessageHeaderSize[] = {11, 7, 3, 0};
 
@@ -34,6 +39,10 @@ uint32_t read_u32le(const uint8_t* p) {
 
 core::Error chunk_error(uint32_t csid, const std::string& what) {
   return core::Error{"rtmp chunk stream " + std::to_string(csid) + ": " + what};
+}
+
+bool is_media(uint8_t type_id) {
+  return type_id == msg::kAudio || type_id == msg::kVideo || type_id == msg::kAggregate;
 }
 
 }  // namespace
@@ -115,10 +124,14 @@ core::Result<size_t> ChunkReader::read_chunk(std::span<const uint8_t> data,
                                  std::to_string(stream->partial.size()) + " of " +
                                  std::to_string(stream->length) + " bytes of a message");
   }
-  if (length > max_message_size_) {
-    return chunk_error(csid, "message of " + std::to_string(length) +
-                                 " bytes exceeds the limit of " +
-                                 std::to_string(max_message_size_));
+  const uint32_t size_limit = is_media(type_id) ? max_message_size_ : kMaxOtherMessage;
+  if (length > size_limit) {
+    return chunk_error(csid, "message of type " + std::to_string(type_id) + " and " +
+                                 std::to_string(length) + " bytes exceeds the limit of " +
+                                 std::to_string(size_limit));
+  }
+  if (stream == nullptr && streams_.size() >= kMaxChunkStreams) {
+    return chunk_error(csid, "more than " + std::to_string(kMaxChunkStreams) + " chunk streams");
   }
 
   const size_t received = in_progress ? stream->partial.size() : 0;

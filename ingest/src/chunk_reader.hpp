@@ -39,8 +39,9 @@ struct RtmpMessage {
 // Reassembles RTMP messages from chunks (all four header formats, extended
 // timestamps including on type-3 chunks, many chunk streams interleaved).
 // Set Chunk Size and Abort are applied here, as they change how the very next
-// chunk is read, and are not returned. Any violation is an Error: the caller
-// closes that one connection.
+// chunk is read, and are not returned. A connection may use 64 chunk streams,
+// and only audio, video and aggregate messages may be larger than 64 KiB.
+// Any violation is an Error: the caller closes that one connection.
 class ChunkReader {
  public:
   explicit ChunkReader(uint32_t max_message_size);

@@ -10,6 +10,10 @@ namespace looplive::ingest {
 namespace net = boost::asio;
 using boost::system::error_code;
 
+namespace {
+constexpr int kSendBuffer = 64 * 1024;
+}  // namespace
+
 RtmpServer::RtmpServer(core::IoContexts io, const core::RtmpConfig& config,
                        core::Admission& admission, core::PublisherRegistry& registry,
                        core::SinkFactory& sinks)
@@ -42,43 +46,59 @@ uint16_t RtmpServer::port() const {
 }
 
 void RtmpServer::accept_next() {
-  acceptor_.async_accept(
-      io_.next_connection(), [this](error_code ec, net::ip::tcp::socket socket) {
-        if (stopping_) return;
-        if (ec) {
-          // Running out of descriptors must not stop the listener for good.
-          core::logger("ingest")->warn("accept failed: {}", ec.message());
-          if (ec == net::error::operation_aborted) return;
-          return accept_next();
-        }
-        if (connection_count() >= config_.max_connections) {
-          static std::atomic<uint64_t> refused{0};
-          if (refused++ % 1000 == 0)
-            core::logger("ingest")->warn(
-                "refusing connection: {} connections open (rtmp.max_connections)",
-                config_.max_connections);
-          error_code ignored;
-          socket.close(ignored);
-          return accept_next();
-        }
-        // Replies are small messages sent back to back (window size, bandwidth, chunk
-        // size, _result): without this, Nagle and delayed ACKs add ~40 ms per exchange.
-        error_code ignored;
-        socket.set_option(net::ip::tcp::no_delay(true), ignored);
-        uint64_t id = next_id_++;
-        auto session = std::make_shared<RtmpSession>(*this, std::move(socket), id);
-        {
-          std::lock_guard lock(sessions_mutex_);
-          sessions_.emplace(id, session);
-        }
-        session->start();
-        accept_next();
-      });
+  acceptor_.async_accept(io_.next_connection(), [this](error_code ec, net::ip::tcp::socket socket) {
+    if (stopping_) return;
+    if (ec) {
+      // Running out of descriptors must not stop the listener for good.
+      core::logger("ingest")->warn("accept failed: {}", ec.message());
+      if (ec == net::error::operation_aborted) return;
+      return accept_next();
+    }
+    error_code ignored;
+    const auto peer = socket.remote_endpoint(ignored);
+    const std::string address = ignored ? "unknown" : peer.address().to_string();
+    // Replies are small messages sent back to back (window size, bandwidth, chunk
+    // size, _result): without this, Nagle and delayed ACKs add ~40 ms per exchange.
+    socket.set_option(net::ip::tcp::no_delay(true), ignored);
+    // A publisher reads a few hundred bytes of replies: a small send buffer
+    // bounds what a client that never reads them holds in the kernel.
+    socket.set_option(net::socket_base::send_buffer_size(kSendBuffer), ignored);
+    const uint64_t id = next_id_++;
+    if (const char* limit = admit_connection(id, address)) {
+      static std::atomic<uint64_t> refused{0};
+      if (refused++ % 1000 == 0)
+        core::logger("ingest")->warn("refusing connection from {}: {} reached", address, limit);
+      socket.close(ignored);
+      return accept_next();
+    }
+    auto session = std::make_shared<RtmpSession>(*this, std::move(socket), id);
+    {
+      std::lock_guard lock(sessions_mutex_);
+      sessions_[id].session = session;
+    }
+    session->start();
+    accept_next();
+  });
+}
+
+const char* RtmpServer::admit_connection(uint64_t id, const std::string& address) {
+  std::lock_guard lock(sessions_mutex_);
+  if (sessions_.size() >= config_.max_connections) return "rtmp.max_connections";
+  uint32_t& from_address = per_address_[address];
+  if (from_address >= config_.max_connections_per_address)
+    return "rtmp.max_connections_per_address";
+  ++from_address;
+  sessions_.emplace(id, Connection{{}, address});
+  return nullptr;
 }
 
 void RtmpServer::forget(uint64_t id) {
   std::lock_guard lock(sessions_mutex_);
-  sessions_.erase(id);
+  const auto found = sessions_.find(id);
+  if (found == sessions_.end()) return;
+  const auto count = per_address_.find(found->second.address);
+  if (count != per_address_.end() && --count->second == 0) per_address_.erase(count);
+  sessions_.erase(found);
 }
 
 size_t RtmpServer::connection_count() const {
@@ -95,8 +115,8 @@ void RtmpServer::stop() {
   std::vector<std::shared_ptr<RtmpSession>> sessions;
   {
     std::lock_guard lock(sessions_mutex_);
-    for (auto& [id, weak] : sessions_)
-      if (auto session = weak.lock()) sessions.push_back(session);
+    for (auto& [id, connection] : sessions_)
+      if (auto session = connection.session.lock()) sessions.push_back(session);
   }
   for (auto& session : sessions) session->close_from_outside(core::EndReason::shutdown);
 }

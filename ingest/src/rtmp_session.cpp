@@ -30,6 +30,9 @@ constexpr size_t kInitialBuffer = ReceiveBatching::kMaxMark;
 constexpr size_t kMinFreeSpace = 4096;
 constexpr size_t kMaxPendingWhileAdmitting = 256;
 constexpr auto kClosingGrace = std::chrono::milliseconds(500);
+// Replies are a few hundred bytes at a time; a client that lets this much
+// pile up behind a full socket is not reading them (a ping flood, say).
+constexpr size_t kMaxQueuedReplies = 64 * 1024;
 
 const std::shared_ptr<spdlog::logger>& log() {
   static const auto logger = core::logger("ingest");
@@ -127,8 +130,7 @@ void RtmpSession::on_handshake_c0c1() {
     return close(core::EndReason::protocol_error, "handshake: " + answer.error().message);
   log()->debug("{} handshake from {} ({} form)", tag(), remote_,
                answer->complex ? "digest" : "plain");
-  out_.push_back(std::move(answer->s0s1s2));
-  write_next();
+  queue(std::move(answer->s0s1s2));
   in_.resize(kHandshakePacketSize);
   net::async_read(socket_, net::buffer(in_), [self = shared_from_this()](error_code ec, size_t) {
     if (ec) return self->close(core::EndReason::publisher_closed, "handshake: " + ec.message());
@@ -543,6 +545,15 @@ void RtmpSession::send(uint32_t chunk_stream, uint8_t type, uint32_t stream,
   if (phase_ == Phase::closed) return;
   std::vector<uint8_t> bytes;
   writer_.write(chunk_stream, type, 0, stream, payload, bytes);
+  queue(std::move(bytes));
+}
+
+void RtmpSession::queue(std::vector<uint8_t> bytes) {
+  if (queued_bytes_ + bytes.size() > kMaxQueuedReplies)
+    return close(core::EndReason::protocol_error, "the client does not read its replies (" +
+                                                      std::to_string(queued_bytes_) +
+                                                      " bytes waiting)");
+  queued_bytes_ += bytes.size();
   out_.push_back(std::move(bytes));
   write_next();
 }
@@ -569,6 +580,7 @@ void RtmpSession::write_next() {
       socket_, net::buffer(out_.front()), [self = shared_from_this()](error_code ec, size_t) {
         self->writing_ = false;
         if (self->phase_ == Phase::closed) return;
+        self->queued_bytes_ -= self->out_.front().size();
         self->out_.pop_front();
         if (ec) return self->close(core::EndReason::publisher_closed, "write: " + ec.message());
         if (self->out_.empty() && self->phase_ == Phase::closing)
@@ -597,6 +609,7 @@ void RtmpSession::close(core::EndReason reason, const std::string& why) {
   socket_.close(ignored);
   pending_.clear();
   out_.clear();
+  queued_bytes_ = 0;
   server_.forget(id_);
 }
 

@@ -65,9 +65,12 @@ class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
   void set_receive_mark(int bytes);
 
   // Writing
-  void send(uint32_t chunk_stream, uint8_t type, uint32_t stream, const std::vector<uint8_t>& payload);
+  void send(uint32_t chunk_stream, uint8_t type, uint32_t stream,
+            const std::vector<uint8_t>& payload);
   void send_command(uint32_t stream, const std::vector<amf0::Value>& values);
-  void send_status(const std::string& level, const std::string& code, const std::string& description);
+  void send_status(const std::string& level, const std::string& code,
+                   const std::string& description);
+  void queue(std::vector<uint8_t> bytes);  // closes the session when the client reads too little
   void write_next();
 
   // Ending
@@ -105,6 +108,7 @@ class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
   uint32_t peer_window_ = 0;
 
   std::deque<std::vector<uint8_t>> out_;  // one write in flight at a time
+  size_t queued_bytes_ = 0;               // in out_
   bool writing_ = false;
   core::EndReason closing_reason_ = core::EndReason::publisher_closed;
 

@@ -2,10 +2,16 @@
 // log line that says why, while a real publisher keeps streaming.
 #include <catch2/catch.hpp>
 
+#include <malloc.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
+
+#ifdef __SANITIZE_ADDRESS__
+// From the sanitizer runtime (its header is not always installed).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
+#endif
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -26,11 +32,15 @@ namespace {
 // A raw TCP client for feeding the server bytes no encoder would send.
 class RawClient {
  public:
-  explicit RawClient(uint16_t port) : socket_(io_) {
+  explicit RawClient(uint16_t port, const char* from = "127.0.0.1") : socket_(io_) {
+    socket_.open(tcp::v4());
+    socket_.bind(tcp::endpoint(net::ip::make_address(from), 0));
     socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
     timeval timeout{0, 200'000};
     setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   }
+
+  int native_handle() { return socket_.native_handle(); }
 
   void send(const std::vector<uint8_t>& bytes) {
     boost::system::error_code ec;
@@ -165,6 +175,7 @@ TEST_CASE("thousands of idle connections do not stop a publisher", "[integration
   const auto& fixture = h264_aac_fixture();
   core::Config config = test_config(PgCluster::shared());
   config.rtmp.max_connections = 2500;
+  config.rtmp.max_connections_per_address = 2500;  // every client here is 127.0.0.1
   TestServer server(config);
   auto stream = server.create_stream();
   uint16_t port = server.server.rtmp_port();
@@ -193,6 +204,7 @@ TEST_CASE("thousands of idle connections do not stop a publisher", "[integration
 TEST_CASE("connections beyond max_connections are closed at once", "[integration][ingest]") {
   core::Config config = test_config(PgCluster::shared());
   config.rtmp.max_connections = 20;
+  config.rtmp.max_connections_per_address = 100;
   TestServer server(config);
   uint16_t port = server.server.rtmp_port();
 
@@ -205,6 +217,18 @@ TEST_CASE("connections beyond max_connections are closed at once", "[integration
 }
 
 namespace {
+
+// The heap this process (the server runs in it) has allocated and not freed.
+// Under AddressSanitizer freed blocks wait in a quarantine that resident
+// memory counts; its own figure does not.
+size_t heap_in_use() {
+#ifdef __SANITIZE_ADDRESS__
+  return __sanitizer_get_current_allocated_bytes();
+#else
+  const struct mallinfo2 info = mallinfo2();
+  return info.uordblks + info.hblkhd;
+#endif
+}
 
 // This process's resident memory, in bytes: the server runs in it.
 size_t resident_bytes() {
@@ -222,13 +246,14 @@ TEST_CASE("before login, a client costs the memory of what it sent, not what it 
   core::Config config = robustness_config();
   config.rtmp.max_message_size = 8 * 1024 * 1024;
   config.rtmp.idle_timeout = 10s;
+  config.rtmp.max_connections_per_address = 100;
   TestServer server(config);
   const uint16_t port = server.server.rtmp_port();
-  // Set Chunk Size 8 MiB, then four commands announced at 8 MiB each on four
-  // chunk streams, with a few bytes of each: about 600 bytes a connection.
+  // Set Chunk Size 8 MiB, then four video messages announced at 8 MiB each on
+  // four chunk streams, with a few bytes of each: about 600 bytes a connection.
   std::vector<uint8_t> attack{0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x00, 0x80, 0x00, 0x00};
   for (uint8_t csid = 3; csid < 7; ++csid) {
-    const std::vector<uint8_t> header{csid, 0, 0, 0, 0x80, 0, 0, 20, 0, 0, 0, 0, 5, 5, 5, 5};
+    const std::vector<uint8_t> header{csid, 0, 0, 0, 0x80, 0, 0, 9, 0, 0, 0, 0, 5, 5, 5, 5};
     attack.insert(attack.end(), header.begin(), header.end());
   }
   constexpr size_t kClients = 40;
@@ -245,4 +270,103 @@ TEST_CASE("before login, a client costs the memory of what it sent, not what it 
   // It was 8 MiB a connection (the receive buffer sized to the chunk size at once).
   CHECK(grown < kClients * 1024 * 1024);
   for (auto& client : clients) CHECK_FALSE(client->closed_within(10ms));
+}
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+// Each input from the security review, sent by a client that never logs in.
+Bytes ping_flood(size_t pings) {
+  // A ping request (User Control 6) on chunk stream 2, then the same message
+  // again and again behind 1-byte format 3 headers: 7 bytes a ping.
+  Bytes bytes{0x02, 0, 0, 0, 0, 0, 6, 4, 0, 0, 0, 0, 0x00, 0x06, 0, 0, 0, 0};
+  for (size_t i = 1; i < pings; ++i) bytes.insert(bytes.end(), {0xC2, 0x00, 0x06, 0, 0, 0, 0});
+  return bytes;
+}
+
+Bytes eight_mib_command() {
+  // A type-20 message announced at 8 MiB, a strict array of nulls.
+  return {0x03, 0, 0, 0, 0x7F, 0xFF, 0xFB, 20, 0, 0, 0, 0, 0x0A, 0x00, 0x7F, 0xFF, 0xF6, 5, 5, 5};
+}
+
+Bytes null_array_command() {
+  // Set Chunk Size 65536, then one 64 KiB command holding an array of 65531 nulls.
+  Bytes bytes{0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x00, 0x01, 0x00, 0x00};
+  bytes.insert(bytes.end(), {0x03, 0, 0, 0, 0x01, 0x00, 0x00, 20, 0, 0, 0, 0});
+  bytes.insert(bytes.end(), {0x0A, 0x00, 0x00, 0xFF, 0xFB});
+  bytes.insert(bytes.end(), 65531, 0x05);
+  return bytes;
+}
+
+Bytes chunk_stream_flood() {
+  // Zero-length messages, each on a fresh chunk stream 64..65599.
+  Bytes bytes;
+  for (uint32_t n = 0; n < 65536; ++n)
+    bytes.insert(bytes.end(), {0x01, uint8_t(n), uint8_t(n >> 8), 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0});
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("each input of the security review ends its connection before it costs memory",
+          "[integration][ingest]") {
+  LogCapture logs;
+  core::Config config = robustness_config();
+  config.rtmp.max_message_size = 8 * 1024 * 1024;
+  config.rtmp.idle_timeout = 10s;
+  config.rtmp.max_connections_per_address = 100;
+  TestServer server(config);
+  const uint16_t port = server.server.rtmp_port();
+  const std::vector<std::pair<Bytes, std::string>> attacks{
+      {ping_flood(300'000), "does not read its replies"},
+      {eight_mib_command(), "exceeds the limit of 65536"},
+      {null_array_command(), "more than 4096 values"},
+      {chunk_stream_flood(), "more than 64 chunk streams"},
+  };
+  constexpr size_t kClientsEach = 8;
+  const size_t before = heap_in_use();
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (const auto& [attack, why] : attacks) {
+    for (size_t i = 0; i < kClientsEach; ++i) {
+      clients.push_back(std::make_unique<RawClient>(port));
+      // The attacker reads nothing: its receive buffer stays small and full.
+      const int small = 4096;
+      setsockopt(clients.back()->native_handle(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+      clients.back()->handshake();
+      clients.back()->send(attack);
+    }
+  }
+  const size_t grown = heap_in_use() > before ? heap_in_use() - before : 0;
+  INFO(grown / 1024 << " KiB more heap for " << clients.size() << " connections");
+  // Before, the ping floods alone queued megabytes of replies each.
+  CHECK(grown < clients.size() * 1024 * 1024);
+  for (auto& client : clients) CHECK(client->closed_within(3s));
+  const std::string text = logs.text();
+  for (const auto& [attack, why] : attacks) {
+    INFO(why);
+    CHECK(text.find(why) != std::string::npos);
+  }
+}
+
+TEST_CASE("connections from one address beyond its cap are closed; other addresses are not",
+          "[integration][ingest]") {
+  core::Config config = test_config(PgCluster::shared());
+  config.rtmp.max_connections_per_address = 5;
+  TestServer server(config);
+  const uint16_t port = server.server.rtmp_port();
+  std::vector<std::unique_ptr<RawClient>> allowed;
+  for (int i = 0; i < 5; ++i) allowed.push_back(std::make_unique<RawClient>(port));
+  std::this_thread::sleep_for(300ms);
+  RawClient extra(port);
+  CHECK(extra.closed_within(2s));
+  CHECK_FALSE(allowed.front()->closed_within(300ms));
+  // Another address on this machine (127.0.0.2 reaches the same listener).
+  RawClient other(port, "127.0.0.2");
+  CHECK_FALSE(other.closed_within(300ms));
+  // A slot given back is free again.
+  allowed.pop_back();
+  std::this_thread::sleep_for(300ms);
+  RawClient again(port);
+  CHECK_FALSE(again.closed_within(300ms));
 }

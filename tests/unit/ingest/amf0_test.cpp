@@ -396,3 +396,18 @@ TEST_CASE("AMF0 decodes an empty payload to no values", "[ingest][amf0]") {
   REQUIRE(decoded.ok());
   CHECK(decoded->empty());
 }
+
+TEST_CASE("AMF0 decodes at most 4096 values a message", "[ingest][amf0]") {
+  // A null is one byte on the wire and a whole Value in memory.
+  const auto nulls = [](size_t count) {
+    Bytes bytes{0x0A, uint8_t(count >> 24), uint8_t(count >> 16), uint8_t(count >> 8),
+                uint8_t(count)};
+    bytes.insert(bytes.end(), count, 0x05);
+    return bytes;
+  };
+  auto fits = amf0::decode_all(nulls(4095));  // with the array itself: 4096
+  REQUIRE(fits.ok());
+  CHECK((*fits)[0].elements().size() == 4095);
+  CHECK_THAT(decode_error(nulls(4096)), Catch::Contains("more than 4096 values"));
+  CHECK_THAT(decode_error(Bytes(5000, 0x05)), Catch::Contains("more than 4096 values"));
+}

@@ -536,10 +536,10 @@ TEST_CASE("a message header announcing megabytes reserves memory for the bytes s
   constexpr uint32_t kEightMiB = 8 * 1024 * 1024;
   ingest::ChunkReader reader(kEightMiB);
   std::vector<ingest::RtmpMessage> out;
-  // Four unfinished 8 MiB commands, on four chunk streams, 128 bytes each.
+  // Four unfinished 8 MiB video messages, on four chunk streams, 128 bytes each.
   Bytes wire;
   for (uint8_t csid = 3; csid < 7; ++csid) {
-    append(wire, {csid, 0, 0, 0, 0x80, 0, 0, msg::kCommandAmf0, 0, 0, 0, 0});
+    append(wire, {csid, 0, 0, 0, 0x80, 0, 0, msg::kVideo, 0, 0, 0, 0});
     append(wire, counting_payload(128));
   }
   auto consumed = reader.feed(wire, out);
@@ -561,4 +561,40 @@ TEST_CASE("a message header announcing megabytes reserves memory for the bytes s
   REQUIRE(out.size() == 1);
   CHECK(out[0].payload.size() == kEightMiB);
   CHECK(out[0].chunk_stream_id == 3);
+}
+
+TEST_CASE("only audio, video and aggregates may be larger than 64 KiB", "[ingest][chunk]") {
+  constexpr uint32_t kEightMiB = 8 * 1024 * 1024;
+  // A command announcing 8 MiB (the start of an AMF0 decoding bomb) ends the
+  // connection at its header.
+  for (uint8_t type : {msg::kCommandAmf0, msg::kDataAmf0, msg::kCommandAmf3, msg::kUserControl,
+                       msg::kWindowAckSize, uint8_t{0x30}}) {
+    INFO("type " << int{type});
+    CHECK_THAT(read_error({0x03, 0, 0, 0, 0x7F, 0xFF, 0xFF, type, 0, 0, 0, 0}, kEightMiB),
+               Catch::Contains("exceeds the limit of 65536"));
+    // 64 KiB itself is fine: only the header is there, so nothing is consumed yet.
+    ingest::ChunkReader reader(kEightMiB);
+    std::vector<ingest::RtmpMessage> out;
+    const Bytes at_limit{0x03, 0, 0, 0, 0x01, 0x00, 0x00, type, 0, 0, 0, 0};
+    REQUIRE(reader.feed(at_limit, out).ok());
+  }
+  for (uint8_t type : {msg::kAudio, msg::kVideo, msg::kAggregate}) {
+    ingest::ChunkReader reader(kEightMiB);
+    std::vector<ingest::RtmpMessage> out;
+    const Bytes header{0x03, 0, 0, 0, 0x7F, 0xFF, 0xFF, type, 0, 0, 0, 0};
+    CHECK(reader.feed(header, out).ok());
+  }
+}
+
+TEST_CASE("a connection may use 64 chunk streams", "[ingest][chunk]") {
+  // Zero-length messages on fresh chunk streams (3-byte basic headers): each
+  // would otherwise leave an entry behind.
+  Bytes wire;
+  for (uint32_t csid = 64; csid < 64 + 64; ++csid) {
+    append(wire, {0x01, uint8_t(csid - 64), uint8_t((csid - 64) >> 8)});
+    append(wire, {0, 0, 0, 0, 0, 0, msg::kAudio, 0, 0, 0, 0});
+  }
+  CHECK(read_all(wire).size() == 64);
+  append(wire, {0x01, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, msg::kAudio, 0, 0, 0, 0});
+  CHECK_THAT(read_error(wire), Catch::Contains("more than 64 chunk streams"));
 }

@@ -35,6 +35,9 @@ struct RtmpConfig {
   // segment (fewer wake-ups, at most this much added latency); 0 wakes on every segment.
   std::chrono::milliseconds receive_batch{40};
   uint32_t max_connections = 10'000;
+  // From one address: a studio runs a few encoders behind one NAT; a flood
+  // from one address must not take every slot (and database lookup) from the rest.
+  uint32_t max_connections_per_address = 32;
   uint32_t max_message_size = 8 * 1024 * 1024;  // bytes; one video frame must fit
   uint32_t out_chunk_size = 4096;               // our Set Chunk Size towards the client
   uint32_t window_ack_size = 2'500'000;

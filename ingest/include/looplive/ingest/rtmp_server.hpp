@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 
 #include <boost/asio/io_context.hpp>
@@ -22,8 +23,8 @@ namespace looplive::ingest {
 class RtmpSession;
 
 // Accepts RTMP publishers. Each connection runs on one of the shared
-// io_contexts (see IoContexts::next_connection), and so does its sink (the packager); admission runs
-// elsewhere and posts its verdict back.
+// io_contexts (see IoContexts::next_connection), and so does its sink (the packager); admission
+// runs elsewhere and posts its verdict back.
 class RtmpServer {
  public:
   RtmpServer(core::IoContexts io, const core::RtmpConfig& config, core::Admission& admission,
@@ -46,6 +47,8 @@ class RtmpServer {
  private:
   friend class RtmpSession;
   void accept_next();
+  // The limit that refuses a new connection from `address`, or nullptr once it is counted in.
+  const char* admit_connection(uint64_t id, const std::string& address);
   void forget(uint64_t id);
 
   core::IoContexts io_;
@@ -56,8 +59,13 @@ class RtmpServer {
   core::IngestFiguresRegistry* figures_ = nullptr;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::atomic<uint64_t> next_id_{1};
+  struct Connection {
+    std::weak_ptr<RtmpSession> session;
+    std::string address;
+  };
   mutable std::mutex sessions_mutex_;
-  std::unordered_map<uint64_t, std::weak_ptr<RtmpSession>> sessions_;
+  std::unordered_map<uint64_t, Connection> sessions_;
+  std::unordered_map<std::string, uint32_t> per_address_;
   std::atomic<bool> stopping_{false};
 };
 
