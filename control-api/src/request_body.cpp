@@ -8,10 +8,44 @@
 #include "api_error.hpp"
 
 namespace looplive::control_api {
+namespace {
+
+// Writing JSON out recurses once per level, on an I/O thread's stack: a
+// 64 KiB body of '[' would be 32,768 levels. No request needs more than a few.
+constexpr int kMaxDepth = 32;
+
+// Whether arrays and objects in `text` nest deeper than kMaxDepth (brackets
+// inside strings do not count). Malformed text is left to the parser.
+bool nests_too_deep(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 nlohmann::json json_body(const http::Request& request) {
   const std::string& text = request.message.body();
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
+  if (nests_too_deep(text))
+    throw ApiError(
+        bhttp::status::unprocessable_entity, "invalid",
+        "The body nests arrays and objects deeper than " + std::to_string(kMaxDepth) + " levels.");
   auto body = nlohmann::json::parse(text, nullptr, false);
   if (body.is_discarded())
     throw ApiError(bhttp::status::bad_request, "bad_request", "The body is not valid JSON.");

@@ -15,6 +15,7 @@ namespace {
 
 constexpr size_t kDefaultPageSize = 20;
 constexpr size_t kMaxPageSize = 100;
+constexpr size_t kMaxMetadataBytes = 16 * 1024;
 
 void create_stream(Context& context, const http::Request& request, const Params&,
                    http::Respond respond) {
@@ -34,6 +35,11 @@ void create_stream(Context& context, const http::Request& request, const Params&
       throw ApiError(bhttp::status::unprocessable_entity, "invalid",
                      "\"metadata\" must be a JSON object.");
     metadata = it->dump();
+    // Listed with every stream, a hundred to a page.
+    if (metadata.size() > kMaxMetadataBytes)
+      throw ApiError(bhttp::status::unprocessable_entity, "invalid",
+                     "\"metadata\" must be at most " + std::to_string(kMaxMetadataBytes) +
+                         " bytes as compact JSON.");
   }
   context.blocking(std::move(respond), [&context, id, record = *record, metadata] {
     db::CreatedStream created;

@@ -49,6 +49,28 @@ TEST_CASE("request bodies are validated before anything is stored", "[control_ap
   check_error(
       api.request(bhttp::verb::post, "/v1/streams/" + kId + "/key/rotate", R"({"force": 1})"), 422,
       "invalid");
+  // Nesting that would take an I/O thread's stack to write back out, and
+  // metadata too large to list a hundred to a page.
+  const std::string deep = std::string(20000, '[') + std::string(20000, ']');
+  check_error(api.request(bhttp::verb::post, "/v1/streams",
+                          R"({"record": true, "metadata": {"a": )" + deep + "}}"),
+              422, "invalid");
+  const std::string nested_33 = std::string(31, '[') + std::string(31, ']');
+  check_error(api.request(bhttp::verb::post, "/v1/streams",
+                          R"({"record": true, "metadata": {"a": )" + nested_33 + "}}"),
+              422, "invalid");
+  // 32 levels, and brackets inside strings, pass validation (and reach the database).
+  const std::string nested_32 = std::string(30, '[') + std::string(30, ']');
+  CHECK(api.request(bhttp::verb::post, "/v1/streams",
+                    R"({"record": true, "metadata": {"a": )" + nested_32 + "}}")
+            .status != 422);
+  CHECK(api.request(bhttp::verb::post, "/v1/streams",
+                    R"({"record": true, "metadata": {"a": ")" + std::string(100, '[') + "\"}}")
+            .status != 422);
+  check_error(
+      api.request(bhttp::verb::post, "/v1/streams",
+                  R"({"record": true, "metadata": {"a": ")" + std::string(17000, 'x') + "\"}}"),
+      422, "invalid");
   check_error(api.request(bhttp::verb::get, "/v1/streams?limit=0"), 422, "invalid");
   check_error(api.request(bhttp::verb::get, "/v1/streams?limit=101"), 422, "invalid");
   check_error(api.request(bhttp::verb::get, "/v1/streams?status=paused"), 422, "invalid");
