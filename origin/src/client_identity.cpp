@@ -92,15 +92,16 @@ std::string client_address(std::string_view peer, std::string_view forwarded_for
   return std::string(client);
 }
 
-uint64_t session_key(const http::Request& request, std::string_view session_param,
-                     const TrustedProxies& proxies) {
+ViewerKey session_key(const http::Request& request, std::string_view session_param,
+                      const TrustedProxies& proxies) {
+  auto address = client_address(request.peer, request.header("X-Forwarded-For"), proxies);
+  const uint64_t address_hash = fnv1a(address, fnv1a("address:"));
   if (!session_param.empty()) {
     auto session = http::query_param(request.query(), session_param);
-    if (session && !session->empty()) return fnv1a(*session, fnv1a("session:"));
+    if (session && !session->empty()) return {fnv1a(*session, fnv1a("session:")), address_hash};
   }
-  auto address = client_address(request.peer, request.header("X-Forwarded-For"), proxies);
-  uint64_t hash = fnv1a(address, fnv1a("address:"));
-  return fnv1a(request.header(boost::beast::http::field::user_agent), fnv1a("|", hash));
+  return {fnv1a(request.header(boost::beast::http::field::user_agent), fnv1a("|", address_hash)),
+          address_hash};
 }
 
 }  // namespace looplive::origin

@@ -35,11 +35,18 @@ class TrustedProxies {
 std::string client_address(std::string_view peer, std::string_view forwarded_for,
                            const TrustedProxies& proxies);
 
-// Names the viewer session behind a request: the session query parameter
-// when present, else the client address with the User-Agent (players behind
-// one NAT address usually differ there). A 64-bit hash: collisions among a
-// stream's sessions are vanishingly rare and the figures are estimates anyway.
-uint64_t session_key(const http::Request& request, std::string_view session_param,
-                     const TrustedProxies& proxies);
+// The viewer session behind a request, and the client address it came from
+// (which bounds how many sessions one client can claim), as 64-bit hashes:
+// collisions among a stream's sessions are vanishingly rare and the figures
+// are estimates anyway.
+struct ViewerKey {
+  uint64_t session = 0;
+  uint64_t address = 0;
+};
+
+// The session is the session query parameter when present, else the client
+// address with the User-Agent (players behind one NAT address usually differ there).
+ViewerKey session_key(const http::Request& request, std::string_view session_param,
+                      const TrustedProxies& proxies);
 
 }  // namespace looplive::origin
