@@ -123,6 +123,7 @@ void Connection::read_head() {
 void Connection::on_head(error_code ec) {
   if (phase_ != Phase::reading_head) return;
   if (ec) return on_read_error(ec);
+  sent_head_.store(true, std::memory_order_relaxed);
   if (parser_->is_done()) return dispatch();
   phase_ = Phase::reading_body;
   set_deadline(listener_->limits().idle_timeout);

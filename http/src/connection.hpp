@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -37,6 +38,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start();   // once admitted
   void refuse();  // instead of start(), when a limit turned it away
   void close_from_outside();
+  // Whether a whole request head has arrived (from any thread): a connection
+  // that never sent one is the first to go when its address is at its limit.
+  bool sent_head() const { return sent_head_.load(std::memory_order_relaxed); }
   // The handler's answer, from any thread. Taking the reference by value lets
   // the posted work own it, so the last release happens on the connection's
   // thread and not on whichever thread the handler used.
@@ -81,6 +85,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void reset_response();
 
   const std::shared_ptr<Listener> listener_;
+  std::atomic<bool> sent_head_{false};
   Socket socket_;
   const uint64_t id_;
   const std::string peer_;

@@ -108,20 +108,38 @@ const char* Listener::admit(const std::shared_ptr<Connection>& connection, const
   std::lock_guard lock(mutex_);
   if (stopping_) return "shutdown";
   if (connections_.size() >= limits_.max_connections) return "max_connections";
-  auto it = per_ip_.find(peer);
-  if (it != per_ip_.end() && it->second >= limits_.max_connections_per_ip)
+  std::set<uint64_t>& ids = per_ip_[peer];
+  // Slow clients at an address (slowloris, or one bad client behind a CDN
+  // edge or carrier NAT) must not lock out the others there.
+  if (ids.size() >= limits_.max_connections_per_ip && !evict_unfinished(ids))
     return "max_connections_per_ip";
-  ++per_ip_[peer];
+  ids.insert(id);
   connections_.emplace(id, connection);
   counters_.on_opened();
   return nullptr;
+}
+
+bool Listener::evict_unfinished(std::set<uint64_t>& ids) {
+  for (auto id = ids.begin(); id != ids.end(); ++id) {
+    const auto found = connections_.find(*id);
+    const auto connection = found == connections_.end() ? nullptr : found->second.lock();
+    if (connection && connection->sent_head()) continue;
+    // Its own forget() will find it gone already.
+    if (connection) connection->close_from_outside();
+    if (found != connections_.end()) connections_.erase(found);
+    ids.erase(id);
+    counters_.on_closed();
+    counters_.on_evicted();
+    return true;
+  }
+  return false;
 }
 
 void Listener::forget(uint64_t id, const std::string& peer) {
   std::lock_guard lock(mutex_);
   if (connections_.erase(id) == 0) return;
   auto it = per_ip_.find(peer);
-  if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+  if (it != per_ip_.end() && it->second.erase(id) == 1 && it->second.empty()) per_ip_.erase(it);
   counters_.on_closed();
 }
 

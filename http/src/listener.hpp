@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -50,6 +51,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
   // nullptr when admitted; otherwise which limit refused it.
   const char* admit(const std::shared_ptr<Connection>& connection, const std::string& peer,
                     uint64_t id);
+  // Makes room at a full address by closing its oldest connection that has
+  // not sent a whole request head; false when every one of them has.
+  bool evict_unfinished(std::set<uint64_t>& ids);
 
   core::IoContexts io_;
   const std::string host_;
@@ -69,7 +73,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   mutable std::mutex mutex_;
   bool stopping_ = false;
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections_;
-  std::unordered_map<std::string, size_t> per_ip_;
+  std::unordered_map<std::string, std::set<uint64_t>> per_ip_;  // ids, oldest first
 };
 
 }  // namespace looplive::http::detail

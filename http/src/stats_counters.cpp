@@ -30,6 +30,7 @@ Stats StatsCounters::snapshot() const {
   stats.connections_open = load(open_);
   stats.connections_accepted = load(accepted_);
   stats.connections_refused = load(refused_);
+  stats.connections_evicted = load(evicted_);
   stats.timeouts = load(timeouts_);
   return stats;
 }

@@ -14,6 +14,7 @@ class StatsCounters {
   void on_response(unsigned status, double latency_ms, uint64_t bytes);
   void on_accepted() { bump(accepted_); }
   void on_refused() { bump(refused_); }
+  void on_evicted() { bump(evicted_); }
   void on_opened() { bump(open_); }
   void on_closed() { open_.fetch_sub(1, std::memory_order_relaxed); }
   void on_timeout() { bump(timeouts_); }
@@ -31,6 +32,7 @@ class StatsCounters {
   std::atomic<uint64_t> open_{0};
   std::atomic<uint64_t> accepted_{0};
   std::atomic<uint64_t> refused_{0};
+  std::atomic<uint64_t> evicted_{0};
   std::atomic<uint64_t> timeouts_{0};
 };
 

@@ -68,11 +68,14 @@ std::string stat_lines(const http::Stats& stats) {
       "looplive_origin_connections_open {}\n"
       "# TYPE looplive_origin_connections_refused_total counter\n"
       "looplive_origin_connections_refused_total {}\n"
+      "# TYPE looplive_origin_connections_evicted_total counter\n"
+      "looplive_origin_connections_evicted_total {}\n"
       "# TYPE looplive_origin_timeouts_total counter\n"
       "looplive_origin_timeouts_total {}\n"
       "# TYPE looplive_origin_sent_bytes_total counter\n"
       "looplive_origin_sent_bytes_total {}\n",
-      stats.connections_open, stats.connections_refused, stats.timeouts, stats.bytes_sent);
+      stats.connections_open, stats.connections_refused, stats.connections_evicted, stats.timeouts,
+      stats.bytes_sent);
 }
 
 }  // namespace

@@ -110,13 +110,46 @@ TEST_CASE("slow clients from one address use up only that address's share", "[or
   REQUIRE(config.limits.max_connections_per_ip == 256);
   RunningOrigin origin(config, source);
 
+  // Players that already asked for something keep their connections open.
+  std::vector<std::unique_ptr<Client>> players;
+  for (int i = 0; i < 6; ++i) {
+    players.push_back(std::make_unique<Client>(origin.port()));
+    REQUIRE(players.back()->request("GET", live("index.m3u8")).status == 200);
+  }
   SlowClients slow(origin.port(), 500);
-  REQUIRE(eventually([&] { return origin.service().stats().connections_refused >= 244; }, 3s));
+  // Each slow connection past the address's share pushes out its oldest unfinished one.
+  REQUIRE(eventually([&] { return origin.service().stats().connections_evicted >= 250; }, 3s));
   CHECK(origin.service().stats().connections_open == 256);
+  CHECK(origin.service().stats().connections_refused == 0);
 
-  auto started = std::chrono::steady_clock::now();
-  Client other_address(origin.port(), "127.0.0.2");
-  auto reply = other_address.request("GET", live("index.m3u8"));
-  CHECK(reply.status == 200);
-  CHECK(std::chrono::steady_clock::now() - started < 1s);
+  // A player at the same address still gets in, and so does one at another.
+  for (const char* address : {"127.0.0.1", "127.0.0.2"}) {
+    INFO(address);
+    auto started = std::chrono::steady_clock::now();
+    Client newcomer(origin.port(), address);
+    auto reply = newcomer.request("GET", live("index.m3u8"));
+    CHECK(reply.status == 200);
+    CHECK(std::chrono::steady_clock::now() - started < 1s);
+  }
+  // The players that were there first were never the ones closed.
+  for (auto& player : players) CHECK(player->request("GET", live("index.m3u8")).status == 200);
+}
+
+TEST_CASE("an address whose connections all sent requests gets no more", "[origin][slowloris]") {
+  MediaRoot root;
+  MapSource source;
+  source.put(kStreamId, "index.m3u8", "#EXTM3U\n#live\n");
+  auto config = test_config(root);
+  config.limits.max_connections_per_ip = 4;
+  RunningOrigin origin(config, source);
+  std::vector<std::unique_ptr<Client>> players;
+  for (int i = 0; i < 4; ++i) {
+    players.push_back(std::make_unique<Client>(origin.port()));
+    REQUIRE(players.back()->request("GET", live("index.m3u8")).status == 200);
+  }
+  SlowClients slow(origin.port(), 1);
+  REQUIRE(eventually([&] { return origin.service().stats().connections_refused == 1; }, 3s));
+  CHECK(slow.closed() == 1);
+  CHECK(origin.service().stats().connections_evicted == 0);
+  for (auto& player : players) CHECK(player->request("GET", live("index.m3u8")).status == 200);
 }

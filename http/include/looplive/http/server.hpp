@@ -39,11 +39,11 @@ struct ServerLimits {
 
 // An HTTP/1.1 server on shared io_contexts: every connection runs on one of
 // them (core::IoContexts::next_connection) and handles its requests one after
-// another. Each response is logged at info on logger `name` as "method=GET path=/p status=200 bytes=1234
-// ms=0.42 peer=1.2.3.4 conn=17" (the query string is left out; bytes counts
-// headers and body). The handler is called for every well-formed request;
-// malformed ones are answered 400/413/431 by the server and the connection is
-// closed. Destroy the Server before its io_contexts.
+// another. Each response is logged at info on logger `name` as "method=GET path=/p status=200
+// bytes=1234 ms=0.42 peer=1.2.3.4 conn=17" (the query string is left out; bytes counts headers and
+// body). The handler is called for every well-formed request; malformed ones are answered
+// 400/413/431 by the server and the connection is closed. Destroy the Server before its
+// io_contexts.
 class Server {
  public:
   Server(core::IoContexts io, std::string name, std::string host, uint16_t port,

@@ -23,7 +23,9 @@ struct Stats {
   uint64_t connections_open = 0;
   uint64_t connections_accepted = 0;
   uint64_t connections_refused = 0;  // over max_connections or max_connections_per_ip
-  uint64_t timeouts = 0;             // connections closed by header, idle or write timeouts
+  // Closed to make room at a full address: ones that never sent a whole request head.
+  uint64_t connections_evicted = 0;
+  uint64_t timeouts = 0;  // connections closed by header, idle or write timeouts
 
   uint64_t responses() const {
     return responses_2xx + responses_3xx + responses_4xx + responses_5xx;
