@@ -40,6 +40,7 @@ PublisherSettings publisher_settings(const core::PackagerConfig& config,
   settings.on_view = options.on_view;
   settings.utc_timing_url = options.utc_timing_url;
   settings.clock = options.clock;
+  settings.epoch = numbering_epoch(options.clock());
   settings.disk_executor = options.disk_executor;
   return settings;
 }

@@ -29,16 +29,16 @@ StreamPackager::StreamPackager(const core::PackagerConfig& config, const Package
         ->error("{}: a new publish while the previous one is still open", grant_.stream_id);
   }
   stream_->publishing = true;
-  uint64_t made = 0;
+  bool made = false;
   uint64_t periods = 0;
   for (auto& output : stream_->outputs) {
     if (!output) continue;
     resumed_ = true;
     output->discard();  // left open by a publish that never finished
-    made += output->segments_made();
+    made = made || output->made_segments();
     periods = std::max(periods, output->discontinuities());
   }
-  if (made == 0) return;
+  if (!made) return;
   next_period_ = periods + 1;
   // Continue after the last segment, or later if the publisher was away
   // longer than the stream had run ahead of the wall clock.
@@ -139,7 +139,9 @@ void StreamPackager::start() {
   for (uint8_t t = 0; t < 2; ++t) {
     if (!known_[t]) continue;
     auto& out = stream_->outputs[t];
-    if (!out) out = std::make_unique<TrackOutput>(t == core::kVideoTrack ? "v" : "a");
+    if (!out)
+      out = std::make_unique<TrackOutput>(t == core::kVideoTrack ? "v" : "a",
+                                          stream_->publisher.epoch());
     if (core::Status status = out->configure(*known_[t]); !status) return fail(status.error());
     if (next_period_) out->start_period(*next_period_);
     active_[t] = true;

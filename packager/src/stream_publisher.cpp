@@ -28,6 +28,8 @@ StreamPublisher::StreamPublisher(PublisherSettings settings, std::shared_ptr<Vie
   video_.prefix = "v";
   audio_.playlist_name = "audio.m3u8";
   audio_.prefix = "a";
+  for (Track* t : {&video_, &audio_})
+    t->time_prefix = t->prefix + "_" + std::to_string(settings_.epoch);
 }
 
 std::vector<StreamPublisher::Track*> StreamPublisher::active() {
@@ -76,7 +78,7 @@ void StreamPublisher::add_segment(core::MediaKind kind, FinishedSegment segment)
   }
   t.media[info.uri] = segment.bytes;
   // The same bytes under the name the live MPD gives them.
-  t.media[time_addressed_uri(t.prefix, info.start_ms)] = segment.bytes;
+  t.media[time_addressed_uri(t.time_prefix, info.start_ms)] = segment.bytes;
   t.meter.add(info.bytes, info.duration_ms);
   t.longest_ms = std::max(t.longest_ms, info.duration_ms);
   spans_.add(info);
@@ -180,7 +182,7 @@ EndResult StreamPublisher::end() {
 void StreamPublisher::retire(Track& t) {
   while (t.retired.size() > settings_.live_window) {
     const std::string uri = std::move(t.retired.front().uri);
-    t.media.erase(time_addressed_uri(t.prefix, t.retired.front().start_ms));
+    t.media.erase(time_addressed_uri(t.time_prefix, t.retired.front().start_ms));
     t.retired.erase(t.retired.begin());
     t.media.erase(uri);
     if (settings_.write_to_disk && !settings_.record) {
@@ -275,7 +277,9 @@ void StreamPublisher::render(bool ended, bool segments_added) {
     (info.kind == core::MediaKind::video ? variant.video : variant.audio) = &info;
     variant.peak_bandwidth += t->meter.peak();
     variant.average_bandwidth += t->meter.average();
-    dash.push_back({&info, t->listed, t->meter.peak(), media_template(t->prefix, !ended)});
+    dash.push_back(
+        {&info, t->listed, t->meter.peak(),
+         ended ? media_template(t->prefix, false) : media_template(t->time_prefix, true)});
   }
   if (std::string multivariant = render_multivariant_playlist(variant);
       multivariant != multivariant_ || closing_only) {

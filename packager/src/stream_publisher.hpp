@@ -30,6 +30,10 @@ struct PublisherSettings {
   uint32_t live_window = 6;
   int64_t segment_ms = 2000;
   int64_t part_ms = 0;  // LL-HLS part target; 0: plain playlists
+  // Where this process starts a fresh stream's segment numbers, and the mark
+  // in its live MPD's time-addressed names, so that no URL a cache may keep
+  // is ever reissued with other bytes after a restart (see numbering_epoch()).
+  uint64_t epoch = 1;
   std::string utc_timing_url = "/time";
   std::function<int64_t()> clock;                             // Unix milliseconds
   DiskExecutor disk_executor;                                 // empty: write on the caller's thread
@@ -83,12 +87,14 @@ class StreamPublisher {
   // Where the latest segment of any track ends on the timeline; 0 before any.
   int64_t timeline_end() const;
   uint64_t write_errors() const { return disk_.errors.load(std::memory_order_relaxed); }
+  uint64_t epoch() const { return settings_.epoch; }
 
  private:
   struct Track {
     std::optional<core::TrackInfo> info;
     std::string playlist_name;
     std::string prefix;                // of its files: "v" or "a"
+    std::string time_prefix;           // of its time-addressed names: "v_<epoch>"
     std::vector<SegmentInfo> listed;   // the live window
     std::vector<SegmentInfo> retired;  // left the window, still served
     std::optional<SegmentInfo> open;   // being built, once it has a part

@@ -5,6 +5,12 @@
 
 namespace looplive::packager {
 
+uint64_t numbering_epoch(int64_t unix_ms) {
+  constexpr int64_t k2026 = 1'767'225'600;  // 2026-01-01T00:00:00Z
+  const int64_t seconds = unix_ms / 1000 - k2026;
+  return seconds > 0 ? 10 * static_cast<uint64_t>(seconds) : 1;
+}
+
 std::string part_uri(std::string_view prefix, uint64_t segment_number, uint32_t index) {
   return std::string(prefix) + "_" + std::to_string(segment_number) + "_p" + std::to_string(index) +
          ".m4s";

@@ -38,13 +38,27 @@ struct TrackOutputs {
 // v_<number>_p<index>.m4s: a part's file name.
 std::string part_uri(std::string_view prefix, uint64_t segment_number, uint32_t index);
 
+// Where a process numbers the segments of a stream it starts afresh: ten per
+// second since 2026 (1 before), so a stream published again after a restart
+// (with nothing on disk to continue from) numbers its segments and init
+// segments past anything the previous run can have made, unless that run
+// averaged more than ten segments a second, and stays within the 32 bits of
+// a DASH startNumber until 2039.
+uint64_t numbering_epoch(int64_t unix_ms);
+
 // One track's muxer and the segment being assembled from its fragments. Each
 // packet is held back until the next one arrives, because a fragment's last
 // sample needs a duration and only the next DTS gives it exactly. Numbering
 // and init names outlive a publish: the next one continues them.
 class TrackOutput {
  public:
-  explicit TrackOutput(std::string prefix) : prefix_(std::move(prefix)) {}
+  // Segments are numbered from `first_number`, and init segments named from
+  // init_v.mp4 (when it is 1) or init_v_<first_number - 1>.mp4.
+  explicit TrackOutput(std::string prefix, uint64_t first_number = 1)
+      : prefix_(std::move(prefix)),
+        configurations_(first_number - 1),
+        next_number_(first_number),
+        first_number_(first_number) {}
 
   // A fresh muxer for this configuration. The init segment keeps its name
   // when its bytes are unchanged and gets a new one (init_v_1.mp4, ...)
@@ -56,6 +70,7 @@ class TrackOutput {
   // numbers after `segments_made`, init segments under new names, periods
   // after `discontinuities`.
   void resume(uint64_t segments_made, uint64_t configurations, uint64_t discontinuities) {
+    first_number_ = 1;
     next_number_ = segments_made + 1;
     configurations_ = configurations;
     discontinuities_ = discontinuities;
@@ -63,7 +78,7 @@ class TrackOutput {
   // Forgets an open segment that will never be closed (its publish vanished).
   void discard();
   uint64_t discontinuities() const { return discontinuities_; }
-  uint64_t segments_made() const { return next_number_ - 1; }
+  bool made_segments() const { return next_number_ > first_number_; }
   const core::TrackInfo& track() const { return track_; }
   const std::string& init_uri() const { return init_uri_; }
   const core::SharedBytes& init() const { return muxer_->init_segment(); }
@@ -94,6 +109,7 @@ class TrackOutput {
   int64_t part_start_ = 0;
   bool part_independent_ = false;
   uint64_t next_number_ = 1;
+  uint64_t first_number_ = 1;
   uint64_t discontinuities_ = 0;
   std::optional<uint64_t> next_period_;
 };

@@ -2,7 +2,11 @@
 // looplive, as the backend sees it: statuses, webhooks, the recording.
 #include <catch2/catch.hpp>
 
+#include <set>
+#include <sstream>
+
 #include "control_api_harness.hpp"
+#include "looplive/packager/packager.hpp"
 #include "media_fixture.hpp"
 
 using namespace looplive;
@@ -46,6 +50,35 @@ Created record_then_stop_server(const core::Config& config) {
   first.reset();
   CHECK(publisher.wait(10s).has_value());
   return stream;
+}
+
+// The first segment a recording index lists.
+std::string first_listed(const fs::path& index) {
+  std::istringstream lines(read_file(index.string()));
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line[0] != '#') return line;
+  return {};
+}
+
+// Every name a live stream's view serves as a file (segments, parts, init
+// segments, time-addressed names) with the segment numbers it lists.
+struct Served {
+  std::set<std::string> names;
+  uint64_t first_number = 0;
+  uint64_t last_number = 0;
+};
+
+Served served_after_a_while(ApiServer& api, const std::string& id) {
+  std::this_thread::sleep_for(5s);  // a couple of segments
+  auto view = api.server.packager()->view(id);
+  REQUIRE(view);
+  REQUIRE(view->video);
+  REQUIRE_FALSE(view->video->segments.empty());
+  Served served;
+  for (const auto& entry : view->media) served.names.insert(entry.first);
+  served.first_number = view->video->segments.front().number;
+  served.last_number = view->video->segments.back().number;
+  return served;
 }
 
 void check_decodes(const fs::path& playlist) {
@@ -162,8 +195,9 @@ TEST_CASE("a seller back within the window after a restart continues the recordi
 
   const auto stream = record_then_stop_server(config);
   const fs::path dir = fs::path(media) / "live" / stream.id;
-  REQUIRE(fs::exists(dir / "v_1.m4s"));
-  const auto recorded_before = read_file((dir / "v_1.m4s").string());
+  const std::string first_segment = first_listed(dir / "recording_video.m3u8");
+  REQUIRE(fs::exists(dir / first_segment));
+  const auto recorded_before = read_file((dir / first_segment).string());
   const size_t segments_before =
       count_of(read_file((dir / "recording_video.m3u8").string()), "#EXTINF");
   REQUIRE(segments_before >= 1);
@@ -180,12 +214,44 @@ TEST_CASE("a seller back within the window after a restart continues the recordi
   REQUIRE(recording_ready());
 
   // Nothing of the first run was written over; the VOD holds both runs.
-  CHECK(read_file((dir / "v_1.m4s").string()) == recorded_before);
+  CHECK(read_file((dir / first_segment).string()) == recorded_before);
   const fs::path vod = fs::path(media) / "vods" / (stream.id + "_video.m3u8");
   const std::string text = read_file(vod.string());
   CHECK(count_of(text, "#EXTINF") >= segments_before + 2);
   CHECK(count_of(text, "#EXT-X-DISCONTINUITY\n") >= 1);
   check_decodes(vod);
   check_decodes(fs::path(media) / "vods" / (stream.id + "_audio.m3u8"));
+  fs::remove_all(media);
+}
+
+TEST_CASE("a stream published again after a restart reuses no URL a cache may keep",
+          "[integration][lifecycle]") {
+  const std::string media = make_scratch_dir("media");
+  auto config = api_test_config(fresh_database("lifecycle_urls"), media, nullptr);
+  config.lifecycle.reconnect_window = 20s;
+  // Not recorded: nothing on disk tells the next run where numbering stood.
+  auto first = std::make_unique<ApiServer>(config);
+  const auto stream = create(*first, false);
+  Served before;
+  {
+    Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, first->publish_url(stream.key)),
+                      make_scratch_dir("ffmpeg") + "/first.log");
+    REQUIRE(first->wait_live(stream.id, true, 20s));
+    before = served_after_a_while(*first, stream.id);
+    first.reset();  // a deploy or a crash, mid-show
+  }
+  ApiServer second(config);
+  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, second.publish_url(stream.key)),
+                    make_scratch_dir("ffmpeg") + "/second.log");
+  REQUIRE(second.wait_live(stream.id, true, 20s));
+  const Served after = served_after_a_while(second, stream.id);
+  // Segments, parts, init segments and the MPD's time names: all new, and the
+  // media sequence never goes back.
+  for (const auto& name : after.names) {
+    INFO(name);
+    CHECK_FALSE(before.names.contains(name));
+  }
+  CHECK(after.first_number > before.last_number);
+  publisher.terminate();
   fs::remove_all(media);
 }

@@ -58,7 +58,7 @@ struct LiveView {
   std::string mpd;           // manifest.mpd
   // Init segments still referenced and the window's segments, plus the few
   // that just left it (players may still be fetching them), each segment
-  // under its number (v_12.m4s) and its start time (v_t24000.m4s, the live
+  // under its number (v_12.m4s) and its start time (v_<epoch>_t24000.m4s, the live
   // MPD's name), and thumbnail.jpg when thumbnails are on.
   std::map<std::string, core::SharedBytes, std::less<>> media;
 
