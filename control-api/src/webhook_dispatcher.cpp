@@ -124,6 +124,10 @@ void WebhookDispatcher::run() {
 }
 
 void WebhookDispatcher::attempt(const db::Delivery& delivery) {
+  // Another looplive on the same database (a deploy overlap, a second node)
+  // may have read the same row: only the one that claims it sends it.
+  const auto lease = 2 * (config_.connect_timeout + config_.timeout) + std::chrono::seconds(10);
+  if (!queue_.claim(delivery.id, lease)) return;
   const auto url = parse_http_url(delivery.url);
   const std::string timestamp =
       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
@@ -143,7 +147,10 @@ void WebhookDispatcher::attempt(const db::Delivery& delivery) {
                    {"X-Looplive-Signature", webhook_signature(secret_, timestamp, delivery.body)}},
                   config_.connect_timeout, config_.timeout, stopping_);
   }
-  if (stopping_ && result.error == "stopped") return;  // not an attempt; the next run makes it
+  if (stopping_ && result.error == "stopped") {
+    queue_.release(delivery.id);  // not an attempt; the next run makes it at once
+    return;
+  }
   const int attempts = delivery.attempts + 1;
   if (result.error.empty()) {
     queue_.delivered(delivery.id, result.status);

@@ -53,6 +53,32 @@ std::optional<std::chrono::milliseconds> WebhookQueue::next_due() {
       });
 }
 
+bool WebhookQueue::claim(int64_t id, std::chrono::milliseconds lease) {
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    // A second claimant waits for the first one's row lock, then finds the
+    // row no longer due: one attempt at a time, whichever process asks.
+    const auto result = txn.exec_params(
+        "UPDATE webhook_deliveries SET next_attempt_at = now() + $2 * interval '1 millisecond'"
+        " WHERE id = $1 AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= "
+        "now()",
+        id, static_cast<int64_t>(lease.count()));
+    txn.commit();
+    return result.affected_rows() == 1;
+  });
+}
+
+void WebhookQueue::release(int64_t id) {
+  database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    txn.exec_params(
+        "UPDATE webhook_deliveries SET next_attempt_at = now()"
+        " WHERE id = $1 AND delivered_at IS NULL AND failed_at IS NULL",
+        id);
+    txn.commit();
+  });
+}
+
 void WebhookQueue::delivered(int64_t id, int status) {
   database_.pool().run([&](pqxx::connection& connection) {
     pqxx::work txn(connection);

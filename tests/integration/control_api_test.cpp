@@ -4,9 +4,12 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "control_api_harness.hpp"
+#include "looplive/db/database.hpp"
+#include "looplive/db/webhook_queue.hpp"
 #include "media_fixture.hpp"
 
 using namespace looplive;
@@ -359,5 +362,40 @@ TEST_CASE("an encoder name that is not UTF-8 is listed, never a 500",
   CHECK(api.call(bhttp::verb::get, "/v1/streams").status == 200);
   CHECK(api.call(bhttp::verb::get, "/v1/streams/" + id + "/health").status == 200);
   publisher.terminate();
+  fs::remove_all(media);
+}
+
+TEST_CASE("two looplive processes on one database send each webhook once",
+          "[integration][control_api][webhooks]") {
+  WebhookReceiver hooks;
+  const std::string media = make_scratch_dir("media");
+  const auto database = fresh_database("api_two_nodes");
+  const auto config = api_test_config(database, media, &hooks);
+  // Deliveries an earlier run left behind: both processes start on them at once.
+  constexpr int kEvents = 40;
+  {
+    db::Database store(database);
+    store.migrate();
+    db::WebhookQueue queue(store);
+    std::vector<db::NewDelivery> rows;
+    for (int i = 0; i < kEvents; ++i) {
+      const std::string id = fmt::format("00000000-0000-4000-8000-{:012}", i);
+      rows.push_back({id, "test.event", std::nullopt, hooks.url(),
+                      nlohmann::json{{"id", id}, {"type", "test.event"}}.dump()});
+    }
+    queue.enqueue(rows);
+  }
+  ApiServer first(config);  // a deploy overlap: the old process and the new one
+  ApiServer second(config);
+  for (int i = 0; i < 200 && hooks.received().size() < size_t(kEvents); ++i)
+    std::this_thread::sleep_for(50ms);
+  std::this_thread::sleep_for(500ms);  // room for a duplicate to arrive
+  std::map<std::string, int> sent;
+  for (const auto& hook : hooks.received()) ++sent[hook.json()["id"].get<std::string>()];
+  CHECK(sent.size() == size_t(kEvents));
+  for (const auto& [id, times] : sent) {
+    INFO(id);
+    CHECK(times == 1);
+  }
   fs::remove_all(media);
 }

@@ -39,7 +39,8 @@ struct WebhookCounters {
 // API. Events are stored first (in the transaction of the change they
 // announce), then wake() asks for prompt delivery; deliveries left over by a
 // previous run are sent when it starts. Delivery is at least once: receivers
-// deduplicate by the event id.
+// deduplicate by the event id. Processes sharing a database claim each
+// delivery before sending it, so they never send the same one side by side.
 class WebhookDispatcher {
  public:
   // Throws std::invalid_argument when URLs are configured without a secret.

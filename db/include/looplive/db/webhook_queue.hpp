@@ -47,6 +47,12 @@ class WebhookQueue {
   // How long until the earliest pending delivery is due (zero when one is
   // due now); nothing when none is pending.
   std::optional<std::chrono::milliseconds> next_due();
+  // Takes a due delivery for one attempt, for at most `lease` (then it is due
+  // again, should this process die while sending): false when another process
+  // on the same database took it first, or it is no longer due.
+  bool claim(int64_t id, std::chrono::milliseconds lease);
+  // Gives back a claimed delivery that was not attempted after all.
+  void release(int64_t id);
   void delivered(int64_t id, int status);
   // Counts the attempt and schedules the next one after `delay`.
   void retry_later(int64_t id, int status, const std::string& error,
