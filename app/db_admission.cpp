@@ -23,6 +23,8 @@ const char* verdict_name(core::AdmissionVerdict verdict) {
       return "not armed";
     case core::AdmissionVerdict::unavailable:
       return "unavailable";
+    case core::AdmissionVerdict::elsewhere:
+      return "held elsewhere";
   }
   return "unknown verdict";
 }
@@ -70,6 +72,9 @@ core::AdmissionResult DbAdmission::decide(const core::PublishRequest& request) {
       result.detail = match->revoked ? "key of stream " + match->stream_id + " was revoked"
                                      : "stream " + match->stream_id + " has ended";
       notify_refused(*match, request);
+    } else if (!owner_.empty() && !streams_.claim(match->stream_id, owner_, lease_)) {
+      result.verdict = AdmissionVerdict::elsewhere;
+      result.detail = "stream " + match->stream_id + " is held by another looplive process";
     } else {
       result.verdict = AdmissionVerdict::accepted;
       result.stream_id = match->stream_id;

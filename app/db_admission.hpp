@@ -2,6 +2,7 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -30,6 +31,11 @@ class DbAdmission : public core::Admission {
   // Both are set before the first check.
   void measure_into(core::LatencyHistogram* key_checks) { key_checks_ = key_checks; }
   void on_refused(RefusalObserver observer) { on_refused_ = std::move(observer); }
+  // An admitted stream is claimed for this process (see StreamRepository::claim).
+  void claim_as(std::string owner, std::chrono::milliseconds lease) {
+    owner_ = std::move(owner);
+    lease_ = lease;
+  }
 
   void check(core::PublishRequest request,
              std::function<void(core::AdmissionResult)> done) override;
@@ -43,6 +49,8 @@ class DbAdmission : public core::Admission {
   std::shared_ptr<spdlog::logger> log_;
   core::LatencyHistogram* key_checks_ = nullptr;
   RefusalObserver on_refused_;
+  std::string owner_;
+  std::chrono::milliseconds lease_{0};
 };
 
 }  // namespace looplive::app

@@ -17,7 +17,8 @@
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: looplive [--config FILE]            run the server (default conf/looplive.yaml)
+constexpr const char* kUsage =
+    R"(usage: looplive [--config FILE]            run the server (default conf/looplive.yaml)
        looplive --check-config FILE       validate a configuration file and exit
        looplive --config FILE --create-stream [--record]
                                           create a stream, print its id and key as JSON, exit
@@ -42,7 +43,8 @@ int create_stream(const looplive::core::Config& config, bool record) {
   database.migrate();
   looplive::db::StreamRepository streams(database);
   auto created = streams.create(std::nullopt, record);
-  nlohmann::json out{{"streamId", created.stream.id}, {"streamKey", created.key}, {"record", record}};
+  nlohmann::json out{
+      {"streamId", created.stream.id}, {"streamKey", created.key}, {"record", record}};
   std::cout << out.dump() << "\n";
   return 0;
 }

@@ -1,6 +1,11 @@
 #include "server.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "db_admission.hpp"
@@ -25,10 +30,23 @@ namespace {
 unsigned io_thread_count(const core::ServerConfig& config) {
   return config.io_threads ? config.io_threads : std::max(1u, std::thread::hardware_concurrency());
 }
+// Unique among the processes (and the servers in one process) sharing a database.
+std::string owner_name() {
+  static std::atomic<unsigned> servers{0};
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown");
+  const auto started = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+  return std::string(host) + ":" + std::to_string(::getpid()) + ":" + std::to_string(started) +
+         ":" + std::to_string(++servers);
+}
+
 }  // namespace
 
 Server::Server(const core::Config& config, core::SinkFactory* sinks)
     : config_(config),
+      owner_(owner_name()),
       io_(io_thread_count(config.server)),
       blocking_(config.server.blocking_threads),
       disk_(io_thread_count(config.server)),
@@ -78,12 +96,13 @@ void Server::start(std::chrono::milliseconds database_wait) {
   lifecycle_ = std::make_unique<StreamLifecycle>(StreamLifecycle::Dependencies{
       io_.main(), blocking_, replacement_sinks_ ? *replacement_sinks_ : *packager_, *streams_,
       registry_, *finalizer_, *webhooks_, control_api::PublicUrls::from(config_.api), viewers_,
-      &figures_, config_.lifecycle.reconnect_window});
+      &figures_, config_.lifecycle.reconnect_window, owner_, config_.lifecycle.owner_lease});
   lifecycle_->recover();
   webhooks_->start();
 
   admission_ = std::make_unique<DbAdmission>(*streams_, blocking_);
   admission_->measure_into(&key_checks_);
+  admission_->claim_as(owner_, config_.lifecycle.owner_lease);
   admission_->on_refused(RejectionNotifier(*webhook_queue_, *webhooks_));
   rtmp_ =
       std::make_unique<ingest::RtmpServer>(io_, config_.rtmp, *admission_, registry_, *lifecycle_);
@@ -190,7 +209,16 @@ void Server::stop() {
          started_)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   blocking_.join();  // streams ended by now have their VODs
-  disk_.join();      // every finished publish has written its last segment and playlists
+  // The streams this process held stay live for a successor, which may take
+  // them at once rather than after the lease.
+  if (streams_) {
+    try {
+      streams_->release(owner_);
+    } catch (const std::exception& error) {
+      core::logger("app")->warn("streams not released: {}", error.what());
+    }
+  }
+  disk_.join();  // every finished publish has written its last segment and playlists
   if (webhooks_) webhooks_->stop();
   io_.stop();
   io_.join();

@@ -87,6 +87,8 @@ class Server {
 
   // Declared in dependency order: destroyed in reverse, users before what they use.
   core::Config config_;
+  // Names this process among those sharing the database: host, pid, start time.
+  const std::string owner_;
   core::IoThreads io_;                 // connections, and the packaging of what they receive
   boost::asio::thread_pool blocking_;  // database, VOD finalisation
   boost::asio::thread_pool disk_;      // the packager's file writes, each stream's in order

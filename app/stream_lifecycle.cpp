@@ -46,6 +46,7 @@ void StreamLifecycle::stop() {
   stopping_ = true;
   net::post(strand_, [this] {
     for (auto& [id, entry] : entries_) entry.timer.reset();
+    lease_timer_.reset();
   });
 }
 
@@ -115,11 +116,33 @@ void StreamLifecycle::arm_timer(const std::string& id, std::chrono::milliseconds
 }
 
 void StreamLifecycle::recover() {
-  const auto left = deps_.streams.unfinished();
-  for (const auto& stream : left) {
+  adopt(deps_.streams.orphaned(deps_.owner), "server restarted");
+  net::post(strand_, [this] { arm_lease_tick(); });
+}
+
+void StreamLifecycle::arm_lease_tick() {
+  if (stopping_ || deps_.owner.empty()) return;
+  lease_timer_ = std::make_unique<Timer>(strand_, deps_.owner_lease / 3);
+  lease_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec || stopping_) return;
+    write([this] {
+      deps_.streams.renew(deps_.owner, deps_.owner_lease);
+      adopt(deps_.streams.orphaned(deps_.owner), "its server stopped");
+    });
+    arm_lease_tick();
+  });
+}
+
+void StreamLifecycle::adopt(const std::vector<db::StreamRecord>& streams, const char* why) {
+  size_t adopted = 0;
+  for (const auto& stream : streams) {
+    // Another process may be adopting it too: the claim decides.
+    if (!deps_.owner.empty() && !deps_.streams.claim(stream.id, deps_.owner, deps_.owner_lease))
+      continue;
+    ++adopted;
     if (stream.status == db::StreamStatus::live)
-      deps_.streams.transition(stream.id, db::StreamStatus::reconnecting, "server restarted",
-                               events(events::kStreamReconnecting, "server restarted"));
+      deps_.streams.transition(stream.id, db::StreamStatus::reconnecting, why,
+                               events(events::kStreamReconnecting, why));
     net::post(strand_, [this, id = stream.id, record = stream.record] {
       if (stopping_) return;
       Entry& entry = entries_[id];
@@ -128,9 +151,9 @@ void StreamLifecycle::recover() {
                 [this, id] { start_end(id, "reconnect window expired", nullptr, true); });
     });
   }
-  if (!left.empty()) {
-    log_->info("{} stream(s) left live or reconnecting by the previous run: {} ms to come back",
-               left.size(), deps_.reconnect_window.count());
+  if (adopted > 0) {
+    log_->info("{} stream(s) left live or reconnecting ({}): {} ms to come back", adopted, why,
+               deps_.reconnect_window.count());
     deps_.webhooks.wake();
   }
 }

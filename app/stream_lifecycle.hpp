@@ -51,13 +51,20 @@ class StreamLifecycle : public core::SinkFactory, public control_api::StreamEnde
     const core::ViewerSource* viewers = nullptr;
     core::IngestFiguresRegistry* figures = nullptr;  // an ended stream's are dropped
     std::chrono::milliseconds reconnect_window{10'000};
+    // This process among those sharing the database, and how long its hold
+    // on a stream lasts unless renewed (renewed every third of it).
+    std::string owner;
+    std::chrono::milliseconds owner_lease{15'000};
   };
 
   explicit StreamLifecycle(Dependencies dependencies);
   ~StreamLifecycle() override;
 
   // At start-up, before ingest accepts publishers (blocks on the database):
-  // streams a previous run left live or reconnecting get a fresh window.
+  // streams a previous run left live or reconnecting get a fresh window. From
+  // then on, the process renews its hold on its streams and adopts those
+  // another process left behind (stopped, or gone without renewing); streams
+  // another running process holds are left alone.
   void recover();
   std::shared_ptr<core::PacketSink> open(const core::PublishGrant& grant) override;
   void end(const std::string& stream_id,
@@ -96,8 +103,12 @@ class StreamLifecycle : public core::SinkFactory, public control_api::StreamEnde
   void finalize(const std::string& id);
   void conclude(const std::string& id, const control_api::EndOutcome& outcome);
 
+  void arm_lease_tick();
+
   // Off the I/O threads.
   void write(std::function<void()> fn);  // serialized database work
+  // Claims each stream and gives it a reconnect window; blocks on the database.
+  void adopt(const std::vector<db::StreamRecord>& streams, const char* why);
   db::EventBuilder events(std::string_view type, std::string_view reason = {}) const;
   void store_end(const std::string& id, const std::string& reason, const VodResult& vod);
 
@@ -109,6 +120,7 @@ class StreamLifecycle : public core::SinkFactory, public control_api::StreamEnde
   std::atomic<bool> stopping_{false};
   std::unordered_map<std::string, Entry> entries_;
   std::unordered_set<std::string> ended_;  // in this run: late publishers are turned away
+  std::unique_ptr<Timer> lease_timer_;     // on the decision strand
 };
 
 }  // namespace looplive::app

@@ -239,6 +239,7 @@ void read_api(Section s, ApiConfig& c) {
 
 void read_lifecycle(Section s, LifecycleConfig& c) {
   s.read_ms("reconnect_window_ms", c.reconnect_window, 0, 3'600'000);
+  s.read_ms("owner_lease_ms", c.owner_lease, 1'000, 600'000);
   s.finish();
 }
 

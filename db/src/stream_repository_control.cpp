@@ -123,6 +123,54 @@ std::vector<StreamRecord> StreamRepository::unfinished() {
   });
 }
 
+bool StreamRepository::claim(const std::string& id, const std::string& owner,
+                             std::chrono::milliseconds lease) {
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    // Two claimants of one row queue on its lock; the second then sees the
+    // first one's lease and takes nothing.
+    const auto result = txn.exec_params(
+        "UPDATE streams SET owner = $2, owner_until = now() + $3 * interval '1 millisecond'"
+        " WHERE id = $1::uuid AND status <> 'ended'"
+        " AND (owner IS NULL OR owner = $2 OR owner_until < now())",
+        id, owner, static_cast<int64_t>(lease.count()));
+    txn.commit();
+    return result.affected_rows() == 1;
+  });
+}
+
+void StreamRepository::renew(const std::string& owner, std::chrono::milliseconds lease) {
+  database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    txn.exec_params(
+        "UPDATE streams SET owner_until = now() + $2 * interval '1 millisecond' WHERE owner = $1",
+        owner, static_cast<int64_t>(lease.count()));
+    txn.commit();
+  });
+}
+
+void StreamRepository::release(const std::string& owner) {
+  database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    txn.exec_params("UPDATE streams SET owner = NULL, owner_until = NULL WHERE owner = $1", owner);
+    txn.commit();
+  });
+}
+
+std::vector<StreamRecord> StreamRepository::orphaned(const std::string& owner) {
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    const auto rows = txn.exec_params(
+        "SELECT " + stream_columns() +
+            " FROM streams WHERE status IN ('live', 'reconnecting')"
+            " AND (owner IS NULL OR (owner <> $1 AND owner_until < now())) ORDER BY created_at",
+        owner);
+    std::vector<StreamRecord> out;
+    for (const auto& row : rows) out.push_back(read_stream(row));
+    return out;
+  });
+}
+
 std::map<StreamStatus, uint64_t> StreamRepository::count_by_status() {
   return database_.pool().run([&](pqxx::connection& connection) {
     pqxx::work txn(connection);

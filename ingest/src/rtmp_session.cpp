@@ -362,6 +362,12 @@ void RtmpSession::on_admission(core::AdmissionResult result) {
       phase_ = Phase::connected;
       send_status("error", status::kPublishBadName, "Invalid or expired stream key.");
       return close_after_flush(core::EndReason::protocol_error, "publish refused");
+    case core::AdmissionVerdict::elsewhere:
+      log()->warn("{} publish refused from {} with key {}: {}", tag(), remote_, key_hint_,
+                  result.detail);
+      phase_ = Phase::connected;
+      send_status("error", status::kPublishBadName, "This stream key is already publishing.");
+      return close_after_flush(core::EndReason::protocol_error, "publish refused");
     case core::AdmissionVerdict::unavailable:
       log()->error("{} publish refused from {} with key {}: the key store is unavailable ({})",
                    tag(), remote_, key_hint_, result.detail);

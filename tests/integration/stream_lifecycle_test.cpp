@@ -255,3 +255,39 @@ TEST_CASE("a stream published again after a restart reuses no URL a cache may ke
   publisher.terminate();
   fs::remove_all(media);
 }
+
+TEST_CASE("two servers on one database leave each other's streams alone",
+          "[integration][lifecycle]") {
+  const std::string media = make_scratch_dir("media");
+  auto config = api_test_config(fresh_database("lifecycle_two_servers"), media, nullptr);
+  config.lifecycle.reconnect_window = 2s;
+  config.lifecycle.owner_lease = 3s;
+  auto first = std::make_unique<ApiServer>(config);
+  const auto stream = create(*first, false);
+  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, first->publish_url(stream.key)),
+                    make_scratch_dir("ffmpeg") + "/first.log");
+  REQUIRE(first->wait_live(stream.id, true, 20s));
+
+  // A deploy overlap: a second server starts on the same database.
+  ApiServer second(config);
+  // Past its reconnect window and a few lease renewals, the show is untouched.
+  std::this_thread::sleep_for(4s);
+  CHECK(second.status_of(stream.id) == "live");
+  CHECK(first->server.registry().is_live(stream.id));
+  // The key live on the first server is refused on the second.
+  std::string out;
+  CHECK(run_command(ffmpeg_publish(h264_aac_fixture().path, second.publish_url(stream.key)), &out,
+                    30s) != 0);
+  CHECK(out.find("already publishing") != std::string::npos);
+  CHECK(first->server.registry().is_live(stream.id));
+  CHECK(second.status_of(stream.id) == "live");
+
+  // The first server stops: the second adopts the show, gives the seller the
+  // reconnect window, then ends it.
+  first.reset();
+  for (int i = 0; i < 150 && second.status_of(stream.id) != "ended"; ++i)
+    std::this_thread::sleep_for(100ms);
+  CHECK(second.status_of(stream.id) == "ended");
+  publisher.terminate();
+  fs::remove_all(media);
+}

@@ -16,6 +16,7 @@ enum class AdmissionVerdict {
   unknown_key,  // no stream has this key
   not_armed,    // the key exists but was revoked or the stream has ended
   unavailable,  // the key store could not be asked (database down): refuse, never accept blindly
+  elsewhere,    // another server sharing the key store holds the stream (its publisher is there)
 };
 
 struct AdmissionResult {

@@ -95,6 +95,10 @@ struct ApiConfig {
 struct LifecycleConfig {
   // How long a dropped publisher may take to come back to the same stream.
   std::chrono::milliseconds reconnect_window{10'000};
+  // How long a server's hold on its live streams lasts unless renewed (every
+  // third of it): what another server sharing the database waits, after this
+  // one vanished, before it adopts them.
+  std::chrono::milliseconds owner_lease{15'000};
 };
 
 struct WebhookConfig {

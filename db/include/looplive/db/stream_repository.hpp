@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -125,6 +126,17 @@ class StreamRepository {
   // Streams a crash may have left behind: live or reconnecting, or ended
   // without a final recording.
   std::vector<StreamRecord> unfinished();
+
+  // Ownership of live streams among processes sharing the database: `owner`
+  // names a process, which holds a stream for `lease` and renews it while it runs.
+  // Takes the stream (not ended) unless another owner's lease still runs.
+  bool claim(const std::string& id, const std::string& owner, std::chrono::milliseconds lease);
+  void renew(const std::string& owner, std::chrono::milliseconds lease);
+  // Lets go of every stream the owner holds, for the next process to take at once.
+  void release(const std::string& owner);
+  // Live or reconnecting streams no running process holds: no owner, or a
+  // lease that ran out (its process is gone).
+  std::vector<StreamRecord> orphaned(const std::string& owner);
   std::map<StreamStatus, uint64_t> count_by_status();
 
  private:
