@@ -154,6 +154,7 @@ void Server::start_control_api() {
   settings.rtmp_app = config_.rtmp.app;
   settings.media_root = config_.packager.media_root;
   settings.segment_duration = config_.packager.segment_duration;
+  settings.retention = config_.retention;
   control_api::ApiDependencies dependencies{*database_, *streams_,   *webhook_queue_, registry_,
                                             figures_,   *lifecycle_, blocking_};
   dependencies.viewers = viewers_;

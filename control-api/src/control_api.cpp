@@ -8,6 +8,7 @@
 
 #include "context.hpp"
 #include "looplive/http/server.hpp"
+#include "retention.hpp"
 #include "router.hpp"
 
 namespace looplive::control_api {
@@ -102,11 +103,13 @@ struct ControlApi::Impl {
   Context context;
   Router router;
   std::unique_ptr<http::Server> server;
+  std::unique_ptr<Retention> retention;
 };
 
 ControlApi::ControlApi(boost::asio::io_context& io, ApiSettings settings,
                        ApiDependencies dependencies)
     : impl_(std::make_unique<Impl>(std::move(settings), std::move(dependencies))) {
+  impl_->retention = std::make_unique<Retention>(io, impl_->context);
   const auto& api = impl_->context.settings.api;
   http::ServerLimits limits;
   limits.max_connections = 1024;
@@ -130,12 +133,14 @@ ControlApi::~ControlApi() {
 
 void ControlApi::start() {
   impl_->server->start();
+  impl_->retention->start();
   impl_->context.log->info("control API listening on {}:{}", impl_->context.settings.api.host,
                            port());
 }
 
 void ControlApi::stop() {
   impl_->server->stop();
+  impl_->retention->stop();
 }
 
 uint16_t ControlApi::port() const {

@@ -1,17 +1,15 @@
 // POST /v1/streams/{id}/end, POST /v1/streams/{id}/key/rotate, DELETE /v1/streams/{id}.
-#include <filesystem>
-#include <system_error>
 
 #include "context.hpp"
 #include "looplive/control_api/stream_json.hpp"
 #include "request_body.hpp"
 #include "router.hpp"
+#include "stream_media.hpp"
 
 namespace looplive::control_api {
 
 namespace {
 
-namespace fs = std::filesystem;
 
 void end_stream(Context& context, const http::Request&, const Params& params,
                 http::Respond respond) {
@@ -61,21 +59,6 @@ void rotate_key(Context& context, const http::Request& request, const Params& pa
                                              {"rtmpUrl", context.urls.rtmp},
                                              {"rotatedAt", iso_now()}});
   });
-}
-
-// live/<id>/ and every vods/<id>* file. Ids are fixed-length UUIDs, so the
-// prefix cannot match another stream's files.
-void remove_media(const std::string& media_root, const std::string& id) {
-  std::error_code ec;
-  fs::remove_all(fs::path(media_root) / "live" / id, ec);
-  if (ec) throw std::runtime_error("removing live/" + id + ": " + ec.message());
-  const fs::path vods = fs::path(media_root) / "vods";
-  if (!fs::exists(vods)) return;
-  for (const auto& entry : fs::directory_iterator(vods)) {
-    if (!entry.path().filename().string().starts_with(id)) continue;
-    fs::remove_all(entry.path(), ec);
-    if (ec) throw std::runtime_error("removing " + entry.path().string() + ": " + ec.message());
-  }
 }
 
 void delete_stream(Context& context, const http::Request&, const Params& params,

@@ -243,6 +243,16 @@ void read_lifecycle(Section s, LifecycleConfig& c) {
   s.finish();
 }
 
+void read_retention(Section s, RetentionConfig& c) {
+  uint32_t webhooks_days = static_cast<uint32_t>(c.webhooks.count() / 86'400);
+  uint32_t streams_days = static_cast<uint32_t>(c.ended_streams.count() / 86'400);
+  s.read_int("webhooks_days", webhooks_days, 0, 36'500);
+  s.read_int("ended_streams_days", streams_days, 0, 36'500);
+  c.webhooks = std::chrono::seconds(int64_t{webhooks_days} * 86'400);
+  c.ended_streams = std::chrono::seconds(int64_t{streams_days} * 86'400);
+  s.finish();
+}
+
 void read_webhooks(Section s, WebhookConfig& c) {
   s.read_list("urls", c.urls);
   for (const auto& url : c.urls) {
@@ -284,6 +294,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     read_api(top.section("api"), config.api);
     read_lifecycle(top.section("lifecycle"), config.lifecycle);
     read_webhooks(top.section("webhooks"), config.webhooks);
+    read_retention(top.section("retention"), config.retention);
     top.finish();
   } catch (const YAML::Exception& e) {
     throw ConfigError(source_name + ": " + e.what());

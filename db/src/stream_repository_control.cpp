@@ -171,6 +171,19 @@ std::vector<StreamRecord> StreamRepository::orphaned(const std::string& owner) {
   });
 }
 
+std::vector<std::string> StreamRepository::ended_before(std::chrono::seconds age, size_t limit) {
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    const auto rows = txn.exec_params(
+        "SELECT id::text FROM streams WHERE status = 'ended'"
+        " AND finalized_at < now() - $1 * interval '1 second' ORDER BY finalized_at LIMIT $2",
+        static_cast<int64_t>(age.count()), static_cast<int64_t>(limit));
+    std::vector<std::string> out;
+    for (const auto& row : rows) out.push_back(row[0].as<std::string>());
+    return out;
+  });
+}
+
 std::map<StreamStatus, uint64_t> StreamRepository::count_by_status() {
   return database_.pool().run([&](pqxx::connection& connection) {
     pqxx::work txn(connection);

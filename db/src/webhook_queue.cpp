@@ -114,6 +114,18 @@ void WebhookQueue::give_up(int64_t id, int status, const std::string& error) {
   });
 }
 
+uint64_t WebhookQueue::prune(std::chrono::seconds age) {
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    const auto result = txn.exec_params(
+        "DELETE FROM webhook_deliveries"
+        " WHERE coalesce(delivered_at, failed_at) < now() - $1 * interval '1 second'",
+        static_cast<int64_t>(age.count()));
+    txn.commit();
+    return static_cast<uint64_t>(result.affected_rows());
+  });
+}
+
 DeliveryCounts WebhookQueue::counts() {
   return database_.pool().run([&](pqxx::connection& connection) {
     pqxx::work txn(connection);

@@ -399,3 +399,38 @@ TEST_CASE("two looplive processes on one database send each webhook once",
   }
   fs::remove_all(media);
 }
+
+TEST_CASE("retention deletes old deliveries and ended streams with their media, nothing else",
+          "[integration][control_api]") {
+  WebhookReceiver hooks;
+  const std::string media = make_scratch_dir("media");
+  const auto database = fresh_database("api_retention");
+  auto config = api_test_config(database, media, &hooks);
+  config.retention.webhooks = 1s;
+  config.retention.ended_streams = 1s;
+  config.retention.check_interval = 300ms;
+  ApiServer api(config);
+  const std::string ended =
+      api.call(bhttp::verb::post, "/v1/streams", create_body(false)).json()["streamId"];
+  const std::string kept =
+      api.call(bhttp::verb::post, "/v1/streams", create_body(false)).json()["streamId"];
+  const fs::path ended_media = fs::path(media) / "live" / ended;
+  fs::create_directories(ended_media);
+  std::ofstream(ended_media / "v_1.m4s") << "media";
+  REQUIRE(api.call(bhttp::verb::post, "/v1/streams/" + ended + "/end").status == 200);
+  for (int i = 0; i < 100 && hooks.received().empty(); ++i) std::this_thread::sleep_for(50ms);
+  REQUIRE_FALSE(hooks.received().empty());  // stream.ended, delivered
+
+  db::Database store(database);
+  db::WebhookQueue queue(store);
+  const auto pruned = [&] {
+    return api.call(bhttp::verb::get, "/v1/streams/" + ended).status == 404 &&
+           queue.counts().delivered == 0;
+  };
+  for (int i = 0; i < 100 && !pruned(); ++i) std::this_thread::sleep_for(100ms);
+  CHECK(pruned());
+  CHECK_FALSE(fs::exists(ended_media));
+  // A stream that has not ended stays, whatever its age.
+  CHECK(api.call(bhttp::verb::get, "/v1/streams/" + kept).status == 200);
+  fs::remove_all(media);
+}

@@ -47,6 +47,7 @@ struct ApiSettings {
   std::string rtmp_app = "live";
   std::string media_root;
   std::chrono::milliseconds segment_duration{2'000};
+  core::RetentionConfig retention;
 };
 
 // api.tokens, unless LOOPLIVE_API_TOKENS (comma-separated) is set and not empty.

@@ -101,6 +101,15 @@ struct LifecycleConfig {
   std::chrono::milliseconds owner_lease{15'000};
 };
 
+// How long PostgreSQL keeps what no longer changes; zero keeps it forever.
+struct RetentionConfig {
+  // Delivered and abandoned webhook deliveries (the delivery log).
+  std::chrono::seconds webhooks{30 * 86'400};
+  // Ended streams, with their recordings, as DELETE /v1/streams/{id} removes them.
+  std::chrono::seconds ended_streams{0};
+  std::chrono::milliseconds check_interval{3'600'000};  // how often both are pruned
+};
+
 struct WebhookConfig {
   std::vector<std::string> urls;  // http:// only
   // HMAC-SHA256 key; LOOPLIVE_WEBHOOK_SECRET replaces it when set.
@@ -123,6 +132,7 @@ struct Config {
   ApiConfig api;
   LifecycleConfig lifecycle;
   WebhookConfig webhooks;
+  RetentionConfig retention;
 };
 
 // Thrown at start-up only; the message reads "FILE: KEY: REASON".

@@ -137,6 +137,8 @@ class StreamRepository {
   // Live or reconnecting streams no running process holds: no owner, or a
   // lease that ran out (its process is gone).
   std::vector<StreamRecord> orphaned(const std::string& owner);
+  // Ids of streams ended (and finalized) longer than `age` ago, oldest first.
+  std::vector<std::string> ended_before(std::chrono::seconds age, size_t limit);
   std::map<StreamStatus, uint64_t> count_by_status();
 
  private:

@@ -60,6 +60,8 @@ class WebhookQueue {
   // Counts the attempt and stops trying.
   void give_up(int64_t id, int status, const std::string& error);
   DeliveryCounts counts();
+  // Deletes deliveries delivered or abandoned longer than `age` ago; how many.
+  uint64_t prune(std::chrono::seconds age);
 
  private:
   Database& database_;
