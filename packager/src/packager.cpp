@@ -42,6 +42,7 @@ PublisherSettings publisher_settings(const core::PackagerConfig& config,
   settings.clock = options.clock;
   settings.epoch = numbering_epoch(options.clock());
   settings.disk_executor = options.disk_executor;
+  settings.max_queued_writes = options.max_queued_writes;
   return settings;
 }
 

@@ -69,7 +69,7 @@ void StreamPublisher::add_segment(core::MediaKind kind, FinishedSegment segment)
   SegmentInfo& info = segment.info;
   info.wall_clock_ms = wall_origin_ms_.value_or(0) + info.start_ms;
   if (settings_.write_to_disk) {
-    jobs_.push([this, info, bytes = segment.bytes, track = *t.info] {
+    queue_write([this, info, bytes = segment.bytes, track = *t.info] {
       // A segment that did not reach the disk stays out of the recording,
       // which must never name a missing file.
       const bool stored = store(live_dir_ / info.uri, bytes, segment_sync());
@@ -186,7 +186,7 @@ void StreamPublisher::retire(Track& t) {
     t.retired.erase(t.retired.begin());
     t.media.erase(uri);
     if (settings_.write_to_disk && !settings_.record) {
-      jobs_.push([path = live_dir_ / uri] {
+      queue_write([path = live_dir_ / uri] {
         std::error_code ignored;  // a missing file is what we wanted anyway
         std::filesystem::remove(path, ignored);
       });
@@ -388,15 +388,31 @@ void StreamPublisher::fail_disk(const std::string& why) {
 
 void StreamPublisher::write(std::filesystem::path path, core::SharedBytes bytes, Sync sync) {
   if (!settings_.write_to_disk) return;
-  jobs_.push(
+  queue_write(
       [this, path = std::move(path), bytes = std::move(bytes), sync] { store(path, bytes, sync); });
 }
 
 void StreamPublisher::write(std::filesystem::path path, std::string text, Sync sync) {
   if (!settings_.write_to_disk) return;
-  jobs_.push([this, path = std::move(path), text = std::move(text), sync] {
+  queue_write([this, path = std::move(path), text = std::move(text), sync] {
     store(path, std::string_view(text), sync);
   });
+}
+
+// The disk gets a bounded queue: past it the stream stops writing for good,
+// so its recording ends at the last segment stored (the index never names a
+// segment that a dropped write left out) and a slow or failing disk costs at
+// most the queue's memory.
+void StreamPublisher::queue_write(std::function<void()> job) {
+  if (disk_given_up_) return;
+  if (const size_t waiting = jobs_.pending(); waiting >= settings_.max_queued_writes) {
+    disk_given_up_ = true;
+    fail_disk("the disk fell " + std::to_string(waiting) +
+              " writes behind; nothing more of this stream is written (its recording ends at "
+              "the last segment stored) and viewers are served from memory");
+    return;
+  }
+  jobs_.push(std::move(job));
 }
 
 // Bytes is a string_view (text) or SharedBytes (media, copied from its

@@ -372,3 +372,46 @@ TEST_CASE("files are written off the packaging thread, in order, and the VOD wai
   CHECK(vod.status == 0);
   for (auto& job : held) job();  // late runs find an empty queue
 }
+
+TEST_CASE("a disk that falls too far behind stops the stream's writes, not its viewers",
+          "[packager]") {
+  const lt::Demuxed media = lt::demux_flv(lt::fixture("av"));
+  Run run;
+  // A disk pool that never gets round to anything while the show runs.
+  std::vector<std::function<void()>> held;
+  run.options.disk_executor = [&held](std::function<void()> job) {
+    held.push_back(std::move(job));
+  };
+  run.options.max_queued_writes = 12;
+  Packager packager(run.config, run.options);
+  auto sink = packager.open(PublishGrant{"slow", true});
+  feed(*sink, media);
+  sink->finish(EndReason::publisher_closed);
+
+  // Viewers have every segment from memory.
+  const auto view = packager.view("slow");
+  REQUIRE(view != nullptr);
+  REQUIRE(view->video.has_value());
+  CHECK(view->video->segments.size() == 3);
+
+  // The disk catches up: it stored what was queued before the bound, and the
+  // recording index names exactly the segments it holds.
+  REQUIRE(held.size() == 1);
+  held.front()();
+  held.clear();
+  const fs::path dir = run.live("slow");
+  const auto recorded = parse_recording_index(text_of(dir / "recording_video.m3u8"));
+  REQUIRE(recorded.ok());
+  CHECK(recorded->segments.size() >= 1);
+  CHECK(recorded->segments.size() < 3);
+  for (const auto& segment : recorded->segments) CHECK(fs::exists(dir / segment.uri));
+  CHECK_FALSE(fs::exists(dir / "v_3.m4s"));
+
+  // The replay is what was stored, and it plays.
+  const auto ended = packager.end_stream("slow");
+  CHECK(ended.recorded);
+  const auto vod = decode(run.vods() / "slow.m3u8");
+  INFO(vod.output);
+  CHECK(vod.status == 0);
+  for (auto& job : held) job();
+}
