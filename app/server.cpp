@@ -137,6 +137,7 @@ void Server::start_origin() {
   settings.target_duration = config_.packager.segment_duration;
   settings.limits.max_connections = config_.origin.max_connections;
   settings.limits.max_connections_per_ip = config_.origin.max_connections_per_ip;
+  settings.limits.max_connections_per_proxy = config_.origin.max_connections_per_proxy;
   settings.limits.header_timeout = config_.origin.header_timeout;
   settings.limits.idle_timeout = config_.origin.idle_timeout;
   settings.vod_max_age_s = config_.origin.vod_max_age_s;

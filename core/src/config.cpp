@@ -205,6 +205,7 @@ void read_origin(Section s, OriginConfig& c) {
   if (c.session_param.empty()) s.fail(s.key_path("session_param"), "must not be empty");
   s.read_int("max_connections", c.max_connections, 1, 1'000'000);
   s.read_int("max_connections_per_ip", c.max_connections_per_ip, 1, 1'000'000);
+  s.read_int("max_connections_per_proxy", c.max_connections_per_proxy, 1, 1'000'000);
   s.read_ms("header_timeout_ms", c.header_timeout, 100, 600'000);
   s.read_ms("idle_timeout_ms", c.idle_timeout, 1'000, 3'600'000);
   s.read_int("vod_max_age_s", c.vod_max_age_s, 0, 31'536'000);

@@ -111,8 +111,9 @@ const char* Listener::admit(const std::shared_ptr<Connection>& connection, const
   std::set<uint64_t>& ids = per_ip_[peer];
   // Slow clients at an address (slowloris, or one bad client behind a CDN
   // edge or carrier NAT) must not lock out the others there.
-  if (ids.size() >= limits_.max_connections_per_ip && !evict_unfinished(ids))
-    return "max_connections_per_ip";
+  const size_t cap = limits_.is_proxy && limits_.is_proxy(peer) ? limits_.max_connections_per_proxy
+                                                                : limits_.max_connections_per_ip;
+  if (ids.size() >= cap && !evict_unfinished(ids)) return "max_connections_per_ip";
   ids.insert(id);
   connections_.emplace(id, connection);
   counters_.on_opened();

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "client_identity.hpp"
 #include "held_requests.hpp"
 #include "request_handler.hpp"
 #include "route_metrics.hpp"
@@ -84,6 +85,10 @@ OriginService::OriginService(core::IoContexts io, OriginConfig config, const Liv
                              Clock clock) {
   if (!clock) clock = [] { return std::chrono::steady_clock::now(); };
   state_ = std::make_shared<State>(io.main(), config, source, std::move(clock));
+  if (!config.trusted_proxies.empty()) {
+    config.limits.is_proxy = [proxies = TrustedProxies(config.trusted_proxies)](
+                                 const std::string& peer) { return proxies.contains(peer); };
+  }
   server_ = std::make_unique<http::Server>(
       io, "origin", config.host, config.port, config.limits,
       [state = state_](const http::Request& request, http::Respond respond) {

@@ -13,11 +13,15 @@ namespace {
 // Sockets that connect and send a request head that never ends.
 class SlowClients {
  public:
-  explicit SlowClients(uint16_t port, size_t count) {
+  explicit SlowClients(uint16_t port, size_t count, const char* from = "127.0.0.1") {
     for (size_t i = 0; i < count; ++i) {
       int fd = ::socket(AF_INET, SOCK_STREAM, 0);
       REQUIRE(fd >= 0);
       fds_.push_back(fd);
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      ::inet_pton(AF_INET, from, &local.sin_addr);
+      REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
       sockaddr_in server{};
       server.sin_family = AF_INET;
       server.sin_port = htons(port);
@@ -152,4 +156,29 @@ TEST_CASE("an address whose connections all sent requests gets no more", "[origi
   CHECK(slow.closed() == 1);
   CHECK(origin.service().stats().connections_evicted == 0);
   for (auto& player : players) CHECK(player->request("GET", live("index.m3u8")).status == 200);
+}
+
+TEST_CASE("a trusted proxy gets its own, higher cap", "[origin][slowloris]") {
+  MediaRoot root;
+  MapSource source;
+  source.put(kStreamId, "index.m3u8", "#EXTM3U\n#live\n");
+  auto config = test_config(root);
+  config.trusted_proxies = {"127.0.0.1"};  // a CDN edge, say
+  config.limits.max_connections_per_ip = 4;
+  config.limits.max_connections_per_proxy = 10;
+  RunningOrigin origin(config, source);
+  std::vector<std::unique_ptr<Client>> behind_proxy;
+  for (int i = 0; i < 10; ++i) {
+    behind_proxy.push_back(std::make_unique<Client>(origin.port()));
+    CHECK(behind_proxy.back()->request("GET", live("index.m3u8")).status == 200);
+  }
+  // Another address is an ordinary client: four connections.
+  std::vector<std::unique_ptr<Client>> direct;
+  for (int i = 0; i < 4; ++i) {
+    direct.push_back(std::make_unique<Client>(origin.port(), "127.0.0.2"));
+    CHECK(direct.back()->request("GET", live("index.m3u8")).status == 200);
+  }
+  SlowClients one_more(origin.port(), 1, "127.0.0.2");
+  CHECK(eventually([&] { return origin.service().stats().connections_refused == 1; }, 3s));
+  CHECK(one_more.closed() == 1);
 }

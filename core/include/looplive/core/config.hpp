@@ -72,7 +72,8 @@ struct OriginConfig {
   std::vector<std::string> trusted_proxies;
   std::string session_param = "session";  // query parameter players add to name a viewer session
   uint32_t max_connections = 20'000;
-  uint32_t max_connections_per_ip = 1'000;  // CDN edges and large NATs open many
+  uint32_t max_connections_per_ip = 1'000;      // CDN edges and large NATs open many
+  uint32_t max_connections_per_proxy = 10'000;  // for each of the trusted proxies
   std::chrono::milliseconds header_timeout{5'000};
   std::chrono::milliseconds idle_timeout{30'000};
   uint32_t vod_max_age_s = 86'400;

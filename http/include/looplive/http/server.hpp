@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,10 @@ struct ServerLimits {
   // without a response: answering costs the most when the server is busiest.
   size_t max_connections = 10000;
   size_t max_connections_per_ip = 256;
+  // Peers for which `is_proxy` holds (CDN edges, load balancers: every viewer
+  // behind them shares their address) get this cap instead.
+  size_t max_connections_per_proxy = 10000;
+  std::function<bool(const std::string& peer)> is_proxy;
   // The whole request head must arrive within this, counted from the accept
   // or, on a kept-alive connection, from the first byte of the next request
   // (before that byte the connection is idle). Dribbling does not extend it.
