@@ -36,11 +36,18 @@ DbAdmission::DbAdmission(db::StreamRepository& streams, boost::asio::thread_pool
 
 void DbAdmission::check(core::PublishRequest request,
                         std::function<void(core::AdmissionResult)> done) {
+  if (in_flight_.fetch_add(1) >= kMaxChecksInFlight) {
+    in_flight_.fetch_sub(1);
+    done(core::AdmissionResult{
+        core::AdmissionVerdict::unavailable, {}, false, "too many key checks waiting"});
+    return;
+  }
   // The lookup blocks for as long as connect_timeout, so it never runs on the caller's (I/O)
   // thread.
   boost::asio::post(pool_, [this, request = std::move(request), done = std::move(done)] {
     const auto started = std::chrono::steady_clock::now();
     auto result = decide(request);
+    in_flight_.fetch_sub(1);
     if (key_checks_)
       key_checks_->observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

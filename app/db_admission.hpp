@@ -2,6 +2,7 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -40,6 +41,12 @@ class DbAdmission : public core::Admission {
   void check(core::PublishRequest request,
              std::function<void(core::AdmissionResult)> done) override;
 
+  // Key checks queued or running at once. Beyond it a publish is refused at
+  // once as unavailable ("try again in a moment"), so a flood of publishes
+  // from many addresses cannot pile work onto the pool the API and VOD
+  // finalisation share.
+  static constexpr size_t kMaxChecksInFlight = 64;
+
  private:
   core::AdmissionResult decide(const core::PublishRequest& request);
   void notify_refused(const db::KeyMatch& match, const core::PublishRequest& request);
@@ -49,6 +56,7 @@ class DbAdmission : public core::Admission {
   std::shared_ptr<spdlog::logger> log_;
   core::LatencyHistogram* key_checks_ = nullptr;
   RefusalObserver on_refused_;
+  std::atomic<size_t> in_flight_{0};
   std::string owner_;
   std::chrono::milliseconds lease_{0};
 };

@@ -1,4 +1,5 @@
 #include <spdlog/sinks/ostream_sink.h>
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <catch2/catch.hpp>
 
@@ -12,10 +13,10 @@
 
 // unit_db does not link the app library; DbAdmission depends on nothing but core and db.
 #include "db_admission.hpp"
-#include "looplive/db/database.hpp"
-#include "looplive/db/stream_repository.hpp"
 #include "looplive/core/log.hpp"
 #include "looplive/core/stream_key.hpp"
+#include "looplive/db/database.hpp"
+#include "looplive/db/stream_repository.hpp"
 #include "pg_cluster.hpp"
 
 using looplive::app::DbAdmission;
@@ -156,4 +157,39 @@ TEST_CASE("DbAdmission reports unavailable while the database is down, and recov
   CHECK(text.find(looplive::core::redact_key(created.key)) != std::string::npos);
   CHECK(text.find(created.key) == std::string::npos);
   CHECK(text.find(created.key.substr(6, 12)) == std::string::npos);
+}
+
+TEST_CASE("DbAdmission refuses at once beyond 64 key checks in flight") {
+  Fixture f;
+  // Both pool threads busy (a slow database, say) until released.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  for (int i = 0; i < 2; ++i) boost::asio::post(f.pool, [released] { released.wait(); });
+
+  constexpr size_t kChecks = DbAdmission::kMaxChecksInFlight + 6;
+  std::vector<std::shared_ptr<Pending>> pending;
+  for (size_t i = 0; i < kChecks; ++i) {
+    auto one = std::make_shared<Pending>();
+    pending.push_back(one);
+    f.checks.push_back(one);
+    f.admission.check({"live", "sk_flood" + std::to_string(i), "10.0.0.1:50000"},
+                      [one](AdmissionResult result) {
+                        if (one->calls.fetch_add(1) == 0)
+                          one->promise.set_value({std::move(result), std::this_thread::get_id()});
+                      });
+  }
+  // The ones past the limit are answered already, on the caller's thread.
+  size_t refused_at_once = 0;
+  for (auto& one : pending) {
+    if (one->calls == 0) continue;
+    const Outcome outcome = one->promise.get_future().get();
+    CHECK(outcome.result.verdict == AdmissionVerdict::unavailable);
+    CHECK(outcome.result.detail == "too many key checks waiting");
+    ++refused_at_once;
+  }
+  CHECK(refused_at_once == 6);
+  // The others are looked up once the pool is free: unknown keys, every one.
+  release.set_value();
+  f.pool.join();
+  for (auto& one : pending) CHECK(one->calls == 1);
 }
