@@ -143,7 +143,8 @@ void StreamRepository::renew(const std::string& owner, std::chrono::milliseconds
   database_.pool().run([&](pqxx::connection& connection) {
     pqxx::work txn(connection);
     txn.exec_params(
-        "UPDATE streams SET owner_until = now() + $2 * interval '1 millisecond' WHERE owner = $1",
+        "UPDATE streams SET owner_until = now() + $2 * interval '1 millisecond'"
+        " WHERE owner = $1 AND status IN ('live', 'reconnecting')",
         owner, static_cast<int64_t>(lease.count()));
     txn.commit();
   });

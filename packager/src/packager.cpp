@@ -43,6 +43,7 @@ PublisherSettings publisher_settings(const core::PackagerConfig& config,
   settings.epoch = numbering_epoch(options.clock());
   settings.disk_executor = options.disk_executor;
   settings.max_queued_writes = options.max_queued_writes;
+  settings.max_queued_bytes = options.max_queued_bytes;
   return settings;
 }
 

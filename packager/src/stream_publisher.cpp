@@ -69,7 +69,7 @@ void StreamPublisher::add_segment(core::MediaKind kind, FinishedSegment segment)
   SegmentInfo& info = segment.info;
   info.wall_clock_ms = wall_origin_ms_.value_or(0) + info.start_ms;
   if (settings_.write_to_disk) {
-    queue_write([this, info, bytes = segment.bytes, track = *t.info] {
+    queue_write(segment.bytes.size(), [this, info, bytes = segment.bytes, track = *t.info] {
       // A segment that did not reach the disk stays out of the recording,
       // which must never name a missing file.
       const bool stored = store(live_dir_ / info.uri, bytes, segment_sync());
@@ -186,7 +186,7 @@ void StreamPublisher::retire(Track& t) {
     t.retired.erase(t.retired.begin());
     t.media.erase(uri);
     if (settings_.write_to_disk && !settings_.record) {
-      queue_write([path = live_dir_ / uri] {
+      queue_write(0, [path = live_dir_ / uri] {
         std::error_code ignored;  // a missing file is what we wanted anyway
         std::filesystem::remove(path, ignored);
       });
@@ -258,14 +258,14 @@ void StreamPublisher::render(bool ended, bool segments_added) {
     options.ended = ended;
     options.skip_until_ms =
         skip_until_ms(target, settings_.segment_ms * int64_t{settings_.live_window});
-    options.delta = true;
-    t->delta_playlist = render_media_playlist(t->listed, options);
-    options.delta = false;
     std::string playlist = render_media_playlist(t->listed, options);
     // The other track's playlist rarely changes with this one's segment: a
     // rewrite would cost a rename and the freeing of the old file's blocks.
     if (playlist == t->playlist) continue;
     t->playlist = std::move(playlist);
+    // Its delta update changes with it, and only then.
+    options.delta = true;
+    t->delta_playlist = render_media_playlist(t->listed, options);
     if (!t->playlist.empty()) write_live(t->playlist_name, t->playlist);
   }
   if (!complete() || !segments_added) return;
@@ -388,13 +388,16 @@ void StreamPublisher::fail_disk(const std::string& why) {
 
 void StreamPublisher::write(std::filesystem::path path, core::SharedBytes bytes, Sync sync) {
   if (!settings_.write_to_disk) return;
-  queue_write(
-      [this, path = std::move(path), bytes = std::move(bytes), sync] { store(path, bytes, sync); });
+  const size_t size = bytes.size();
+  queue_write(size, [this, path = std::move(path), bytes = std::move(bytes), sync] {
+    store(path, bytes, sync);
+  });
 }
 
 void StreamPublisher::write(std::filesystem::path path, std::string text, Sync sync) {
   if (!settings_.write_to_disk) return;
-  queue_write([this, path = std::move(path), text = std::move(text), sync] {
+  const size_t size = text.size();
+  queue_write(size, [this, path = std::move(path), text = std::move(text), sync] {
     store(path, std::string_view(text), sync);
   });
 }
@@ -403,16 +406,27 @@ void StreamPublisher::write(std::filesystem::path path, std::string text, Sync s
 // so its recording ends at the last segment stored (the index never names a
 // segment that a dropped write left out) and a slow or failing disk costs at
 // most the queue's memory.
-void StreamPublisher::queue_write(std::function<void()> job) {
+void StreamPublisher::queue_write(size_t bytes, std::function<void()> job) {
   if (disk_given_up_) return;
-  if (const size_t waiting = jobs_.pending(); waiting >= settings_.max_queued_writes) {
+  const size_t waiting = jobs_.pending();
+  const size_t held = queued_bytes_->load(std::memory_order_relaxed);
+  if (waiting >= settings_.max_queued_writes || held + bytes > settings_.max_queued_bytes) {
     disk_given_up_ = true;
-    fail_disk("the disk fell " + std::to_string(waiting) +
-              " writes behind; nothing more of this stream is written (its recording ends at "
+    fail_disk("the disk fell " + std::to_string(waiting) + " writes (" + std::to_string(held) +
+              " bytes) behind; nothing more of this stream is written (its recording ends at "
               "the last segment stored) and viewers are served from memory");
     return;
   }
-  jobs_.push(std::move(job));
+  queued_bytes_->fetch_add(bytes, std::memory_order_relaxed);
+  // The bytes a job holds are counted until it has run.
+  jobs_.push([counter = queued_bytes_, bytes, job = std::move(job)] {
+    struct Release {
+      std::atomic<size_t>& counter;
+      size_t bytes;
+      ~Release() { counter.fetch_sub(bytes, std::memory_order_relaxed); }
+    } release{*counter, bytes};
+    job();
+  });
 }
 
 // Bytes is a string_view (text) or SharedBytes (media, copied from its

@@ -34,7 +34,8 @@ struct PublisherSettings {
   // in its live MPD's time-addressed names, so that no URL a cache may keep
   // is ever reissued with other bytes after a restart (see numbering_epoch()).
   uint64_t epoch = 1;
-  size_t max_queued_writes = 1024;  // see PackagerOptions
+  size_t max_queued_writes = 1024;             // see PackagerOptions
+  size_t max_queued_bytes = 64 * 1024 * 1024;  // see PackagerOptions
   std::string utc_timing_url = "/time";
   std::function<int64_t()> clock;                             // Unix milliseconds
   DiskExecutor disk_executor;                                 // empty: write on the caller's thread
@@ -136,7 +137,7 @@ class StreamPublisher {
   bool store(const std::filesystem::path& path, const Bytes& bytes, Sync sync);
   void record(const core::TrackInfo& info, const SegmentInfo& segment);
   void sync_live_dir();
-  void queue_write(std::function<void()> job);
+  void queue_write(size_t bytes, std::function<void()> job);
   void fail_disk(const std::string& why);  // counts a failed write and logs why
   bool write_vod();
   std::vector<SegmentInfo>& recorded(const Track& t) {
@@ -157,7 +158,9 @@ class StreamPublisher {
   uint64_t version_ = 0;
   Disk disk_;
   bool disk_given_up_ = false;  // the disk fell too far behind: no more writes (see queue_write)
-  SerialJobs jobs_;             // last: destroyed first, before what its jobs touch
+  // Bytes the queued writes hold; shared with the jobs, which may run after this is gone.
+  std::shared_ptr<std::atomic<size_t>> queued_bytes_ = std::make_shared<std::atomic<size_t>>(0);
+  SerialJobs jobs_;  // last: destroyed first, before what its jobs touch
 };
 
 }  // namespace looplive::packager

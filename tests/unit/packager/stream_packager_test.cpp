@@ -382,7 +382,12 @@ TEST_CASE("a disk that falls too far behind stops the stream's writes, not its v
   run.options.disk_executor = [&held](std::function<void()> job) {
     held.push_back(std::move(job));
   };
-  run.options.max_queued_writes = 12;
+  // Bounded by the count of writes, then by the bytes they hold.
+  if (GENERATE(false, true))
+    run.options.max_queued_bytes = 300'000;
+  else
+    run.options.max_queued_writes = 12;
+  INFO("writes " << run.options.max_queued_writes << ", bytes " << run.options.max_queued_bytes);
   Packager packager(run.config, run.options);
   auto sink = packager.open(PublishGrant{"slow", true});
   feed(*sink, media);

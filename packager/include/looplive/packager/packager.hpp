@@ -38,10 +38,13 @@ struct PackagerOptions {
   // Where file writes run. Empty: on the thread that packages, which then
   // waits on the disk (fine for tests and tools, not for an I/O thread).
   DiskExecutor disk_executor;
-  // File writes a stream may have waiting for the disk (about 15 s of media
-  // each 100). A stream whose disk falls further behind stops writing: its
-  // recording ends at the last segment stored, viewers go on from memory.
+  // File writes, and the bytes they hold, a stream may have waiting for the
+  // disk. A recorded stream queues about one write per second of media and
+  // track; 64 MiB is over a minute of a 6 Mbit/s show. A stream whose disk
+  // falls further behind stops writing: its recording ends at the last
+  // segment stored, viewers go on from memory.
   size_t max_queued_writes = 1024;
+  size_t max_queued_bytes = 64 * 1024 * 1024;
 };
 
 // What ending a stream left behind. Paths are relative to the media root.
