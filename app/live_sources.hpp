@@ -49,6 +49,15 @@ class PackagerLiveSource : public origin::LiveSource {
     return view && view->announces(file) && !view->file(file);
   }
 
+  std::optional<GrowingFile> growing(const std::string& stream_id,
+                                     const std::string& file) const override {
+    auto view = packager_.view(stream_id);
+    if (!view) return std::nullopt;
+    auto progress = view->progress(file);
+    if (!progress) return std::nullopt;
+    return GrowingFile{std::move(progress->chunks), progress->complete};
+  }
+
  private:
   // Playlists change with every segment: the view version is their identity.
   static origin::LiveFile text_file(const std::string& text, const packager::LiveView& view,

@@ -19,7 +19,8 @@ handshake and key check) which the spawn time would wrongly count.
 Viewers:
   hls-ll   hls.js, lowLatencyMode: true (its defaults otherwise), /live/{id}/index.m3u8
   hls      hls.js, lowLatencyMode: false, same URL
-  dash-ll  dash.js 5 with streaming.delay.liveDelay (4 s) and liveCatchup.enabled, /live/{id}/manifest.mpd
+  dash-ll  dash.js 5, /live/{id}/manifest.mpd: as it comes (low-latency DASH, following the MPD's
+           ServiceDescription), or with streaming.delay.liveDelay and liveCatchup.enabled (--dash-live-delay)
   ttff     hls.js LL opened before the show starts: publisher start to first frame
   nginx    reference: nginx-rtmp's plain HLS (hls_fragment 2s) with hls.js (non-LL)
 
@@ -282,6 +283,8 @@ def summarize(res, t0_s, seconds):
         "rejects": rejects,
         "stalls": len(stalls),
         "stalled_s": stalled,
+        # When each stall began, in seconds after the first frame.
+        "stall_at": [round((start - first) / 1000, 2) for start, _ in stalls] if first else [],
         "dropped": res.get("droppedFrames"),
         "player_latency": statistics.median(res["playerLatency"]) if res.get("playerLatency") else None,
         "first_frame_after_open": (first - res["pageOpenedAt"]) / 1000 if first and res.get("pageOpenedAt") else None,
@@ -400,9 +403,10 @@ def main():
     parser.add_argument("--seconds", type=int, default=60, help="playback window per viewer (default 60)")
     parser.add_argument("--join-after", type=float, default=10, help="show age when a viewer joins (default 10 s)")
     parser.add_argument("--ttff-runs", type=int, default=3, help="runs of the viewer waiting before the show")
-    parser.add_argument("--dash-live-delay", default="4",
-                        help="dash.js streaming.delay.liveDelay in seconds; a comma-separated list gives a row "
-                             "each (default 4)")
+    parser.add_argument("--dash-live-delay", default="mpd,4",
+                        help="dash.js streaming.delay.liveDelay in seconds, or mpd for dash.js's defaults, which "
+                             "follow the MPD's ServiceDescription; a comma-separated list gives a row each "
+                             "(default mpd,4)")
     parser.add_argument("--part-ms", type=int, default=0,
                         help="packager.part_duration_ms for looplive (default: conf/looplive.yaml's)")
     parser.add_argument("--viewers", default="hls-ll,hls,dash-ll,ttff,nginx",
@@ -423,16 +427,18 @@ def main():
     try:
         server = Looplive(work / "looplive", args.part_ms)
         server.start()
-        delays = [float(d) for d in args.dash_live_delay.split(",") if d]
+        # "mpd": dash.js as it comes, following the MPD's ServiceDescription (low-latency DASH).
+        delays = [0.0 if d == "mpd" else float(d) for d in args.dash_live_delay.split(",") if d]
+        dash_rows = [("dash-ll", "dash.js defaults (LL-DASH: the MPD's target latency)" if d == 0 else
+                      f"dash.js, liveDelay {d:g} s + liveCatchup", "dash-ll", "dash", d) for d in delays]
         for name, label, player, kind, delay in (
                 [("hls-ll", "hls.js, lowLatencyMode: true (LL-HLS)", "hls-ll", "hls", None),
-                 ("hls", "hls.js, lowLatencyMode: false", "hls", "hls", None)] +
-                [("dash-ll", f"dash.js, liveDelay {d:g} s + liveCatchup", "dash-ll", "dash", d) for d in delays]):
+                 ("hls", "hls.js, lowLatencyMode: false", "hls", "hls", None)] + dash_rows):
             if name not in wanted:
                 continue
             stream = server.new_stream()
             try:
-                rows.append((label, join_viewer(f"{name}{delay or ''}", player, stream[kind], stream["rtmp"], args,
+                rows.append((label, join_viewer(f"{name}{delay if delay is not None else ''}", player, stream[kind], stream["rtmp"], args,
                                                 work, delay)))
             except Exception as e:  # one viewer failing leaves the others' figures
                 print(f"    [{name}] failed: {e}", flush=True)

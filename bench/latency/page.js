@@ -116,12 +116,15 @@
     } else if (cfg.player === 'dash-ll') {
       const player = dashjs.MediaPlayer().create();
       window.player = player;
-      player.updateSettings(cfg.dashSettings || {
-        streaming: {
-          delay: { liveDelay: cfg.dashLiveDelay },
-          liveCatchup: { enabled: true },
-        },
-      });
+      // A liveDelay of 0: dash.js's defaults, which follow the MPD's ServiceDescription.
+      if (cfg.dashSettings || cfg.dashLiveDelay) {
+        player.updateSettings(cfg.dashSettings || {
+          streaming: {
+            delay: { liveDelay: cfg.dashLiveDelay },
+            liveCatchup: { enabled: true },
+          },
+        });
+      }
       window.dashLog = [];
       player.on(dashjs.MediaPlayer.events.PLAYBACK_WAITING, () => window.dashLog.push(['waiting', Date.now()]));
       player.on(dashjs.MediaPlayer.events.MANIFEST_LOADED, () => { if (G.manifestAt === null) G.manifestAt = Date.now(); });

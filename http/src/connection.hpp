@@ -47,6 +47,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   static void deliver(std::shared_ptr<Connection> connection, Response response);
   // Every Respond copy died uncalled.
   static void handler_dropped(std::shared_ptr<Connection> connection);
+  // The next piece of a StreamBody, from any thread.
+  static void deliver_chunk(std::shared_ptr<Connection> connection, Chunk chunk);
 
  private:
   enum class Phase { reading_head, reading_body, idle, handling, writing, lingering, closed };
@@ -75,9 +77,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void send(Response response, bool keep_alive);
   std::optional<Response> open_file(const FileBody& body);
   std::optional<Response> read_small_file();
-  void format_head(uint64_t content_length, bool with_length);
+  void format_head(uint64_t content_length, bool with_length, bool chunked = false);
   void write_some(void (Connection::*then)());
   void send_file();
+  // A StreamBody: the head, then each chunk once the producer hands it over.
+  void send_stream(bool bodiless);
+  void next_chunk();
+  void on_chunk(Chunk chunk);
+  void after_chunk();
   template <typename Resume>
   void wait_writable(Resume resume);
   void finish_response();
@@ -111,18 +118,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Clock::time_point request_read_at_;
   uint64_t bytes_written_ = 0;
   Response response_;  // owns the memory the serializers point into
-  // What is being written: the status line and headers, then, unless the
-  // body goes by sendfile, the body from memory. A cancelled write still
+  // What is being written: the status line and headers (or a chunk's size
+  // line), then, unless the body goes by sendfile, the body from memory. A cancelled write still
   // touches them as it completes, so they change only between responses.
   std::string head_;  // reused: its capacity outlives each response
   std::span<const uint8_t> memory_body_;
+  std::string_view tail_;  // after the body: the CRLF closing a chunk's data
   size_t head_sent_ = 0;
   size_t body_sent_ = 0;
+  size_t tail_sent_ = 0;
   UniqueFd file_;
   int shared_fd_ = -1;  // or the in-memory file of response_'s body, which keeps it open
   uint64_t file_offset_ = 0;
   uint64_t file_remaining_ = 0;
   bool corked_ = false;
+  // A StreamBody being sent
+  std::function<void(ChunkSink)> stream_next_;
+  core::SharedBytes stream_chunk_;  // being written
+  bool stream_chunked_ = false;     // chunked transfer coding (not to an HTTP/1.0 client)
+  bool stream_last_ = false;        // the producer has given its last piece
+  bool stream_ended_ = false;       // the final chunk is written or being written
 };
 
 }  // namespace looplive::http::detail

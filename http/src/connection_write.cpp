@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -47,7 +48,37 @@ bool asks_to_close(std::string_view connection_field) {
   return false;
 }
 
+// Hands a StreamBody's producer the way back to its connection; dropped
+// uncalled, it breaks the body, so the connection does not wait out its deadline.
+class ChunkResponder {
+ public:
+  explicit ChunkResponder(std::shared_ptr<Connection> connection)
+      : connection_(std::move(connection)) {}
+  ~ChunkResponder() {
+    if (!done_.exchange(true)) Connection::deliver_chunk(std::move(connection_), {{}, false, true});
+  }
+  ChunkResponder(const ChunkResponder&) = delete;
+  ChunkResponder& operator=(const ChunkResponder&) = delete;
+
+  void deliver(Chunk chunk) {
+    if (done_.exchange(true)) return;
+    Connection::deliver_chunk(std::move(connection_), std::move(chunk));
+  }
+
+ private:
+  std::shared_ptr<Connection> connection_;
+  std::atomic<bool> done_{false};
+};
+
 }  // namespace
+
+void Connection::deliver_chunk(std::shared_ptr<Connection> connection, Chunk chunk) {
+  auto executor = connection->socket_.get_executor();
+  // post, never inline: the producer may answer from inside next_chunk().
+  net::post(executor, [self = std::move(connection), chunk = std::move(chunk)]() mutable {
+    self->on_chunk(std::move(chunk));
+  });
+}
 
 void Connection::on_response(Response response) {
   if (phase_ != Phase::handling) return;  // closed while the handler ran
@@ -84,6 +115,7 @@ void Connection::send(Response response, bool keep_alive) {
   status_ = static_cast<unsigned>(response_.status);
 
   bool bodiless = status_ < 200 || status_ == 204 || status_ == 304;
+  if (std::holds_alternative<StreamBody>(response_.body)) return send_stream(bodiless);
   uint64_t length = 0;
   std::span<const uint8_t> memory;
   if (const auto* text = std::get_if<std::string>(&response_.body)) {
@@ -169,7 +201,7 @@ std::optional<Response> Connection::read_small_file() {
 // The status line and headers, written by hand: Beast's serializer costs more
 // than the rest of answering a small request from memory. The handler's
 // fields go out as they are, except the ones the server owns.
-void Connection::format_head(uint64_t content_length, bool with_length) {
+void Connection::format_head(uint64_t content_length, bool with_length, bool chunked) {
   auto& fields = response_.headers;
   keep_alive_ = keep_alive_ && !asks_to_close(fields[bhttp::field::connection]);
   head_.clear();
@@ -204,6 +236,7 @@ void Connection::format_head(uint64_t content_length, bool with_length) {
     head_.append(number, end);
     head_ += "\r\n";
   }
+  if (chunked) head_ += "Transfer-Encoding: chunked\r\n";
   head_ += "Date: ";
   head_ += current_http_date();
   head_ += "\r\nServer: looplive\r\n";
@@ -229,10 +262,13 @@ void Connection::wait_writable(Resume resume) {
 // event loop, which made the latency tail with thousands of connections.
 void Connection::write_some(void (Connection::*then)()) {
   set_deadline(listener_->limits().write_timeout);
-  while (head_sent_ < head_.size() || body_sent_ < memory_body_.size()) {
-    std::array<iovec, 2> parts{iovec{head_.data() + head_sent_, head_.size() - head_sent_},
-                               iovec{const_cast<uint8_t*>(memory_body_.data()) + body_sent_,
-                                     memory_body_.size() - body_sent_}};
+  while (head_sent_ < head_.size() || body_sent_ < memory_body_.size() ||
+         tail_sent_ < tail_.size()) {
+    std::array<iovec, 3> parts{
+        iovec{head_.data() + head_sent_, head_.size() - head_sent_},
+        iovec{const_cast<uint8_t*>(memory_body_.data()) + body_sent_,
+              memory_body_.size() - body_sent_},
+        iovec{const_cast<char*>(tail_.data()) + tail_sent_, tail_.size() - tail_sent_}};
     msghdr message{};
     message.msg_iov = parts.data();
     message.msg_iovlen = parts.size();
@@ -245,11 +281,14 @@ void Connection::write_some(void (Connection::*then)()) {
       }
       return close("client_gone");
     }
-    const size_t bytes = size_t(sent);
+    size_t bytes = size_t(sent);
     bytes_written_ += bytes;
     const size_t to_head = std::min(bytes, head_.size() - head_sent_);
     head_sent_ += to_head;
-    body_sent_ += bytes - to_head;
+    bytes -= to_head;
+    const size_t to_body = std::min(bytes, memory_body_.size() - body_sent_);
+    body_sent_ += to_body;
+    tail_sent_ += bytes - to_body;
   }
   (this->*then)();
 }
@@ -289,6 +328,62 @@ void Connection::send_file() {
   finish_response();
 }
 
+void Connection::send_stream(bool bodiless) {
+  stream_next_ = std::move(std::get<StreamBody>(response_.body).next);
+  stream_chunked_ = version_ != 10;
+  const bool with_body = !bodiless && !head_request_ && stream_next_;
+  // An HTTP/1.0 client learns where the body ends from the connection closing.
+  if (with_body && !stream_chunked_) keep_alive_ = false;
+  format_head(0, false, !bodiless && stream_chunked_);
+  memory_body_ = {};
+  head_sent_ = 0;
+  body_sent_ = 0;
+  if (!with_body) return write_some(&Connection::finish_response);
+  write_some(&Connection::next_chunk);
+}
+
+void Connection::next_chunk() {
+  // The producer answers within its own bounds; this deadline only catches
+  // one that never does.
+  set_deadline(listener_->limits().write_timeout);
+  auto responder = std::make_shared<ChunkResponder>(shared_from_this());
+  stream_next_([responder](Chunk chunk) { responder->deliver(std::move(chunk)); });
+}
+
+void Connection::on_chunk(Chunk chunk) {
+  if (phase_ != Phase::writing || !stream_next_ || stream_ended_) return;
+  if (chunk.broken) return close("stream_broken");
+  stream_chunk_ = std::move(chunk.bytes);
+  stream_last_ = chunk.last;
+  head_.clear();
+  if (stream_chunked_ && !stream_chunk_.empty()) {
+    char size[20];
+    const auto end = std::to_chars(size, size + sizeof size, stream_chunk_.size(), 16).ptr;
+    head_.append(size, end);
+    head_ += "\r\n";
+    tail_ = "\r\n";
+  }
+  memory_body_ = stream_chunk_.span();
+  head_sent_ = 0;
+  body_sent_ = 0;
+  tail_sent_ = 0;
+  write_some(&Connection::after_chunk);
+}
+
+void Connection::after_chunk() {
+  memory_body_ = {};
+  tail_ = {};
+  tail_sent_ = 0;
+  stream_chunk_ = {};
+  if (!stream_last_) return next_chunk();
+  if (!stream_chunked_ || stream_ended_) return finish_response();
+  stream_ended_ = true;
+  head_ = "0\r\n\r\n";
+  head_sent_ = 0;
+  body_sent_ = 0;
+  write_some(&Connection::finish_response);
+}
+
 void Connection::finish_response() {
   record({});
   reset_response();
@@ -314,6 +409,12 @@ void Connection::reset_response() {
   }
   memory_body_ = {};
   response_ = Response();
+  stream_next_ = nullptr;
+  stream_chunk_ = {};
+  tail_ = {};
+  tail_sent_ = 0;
+  stream_last_ = false;
+  stream_ended_ = false;
   file_.reset();
   shared_fd_ = -1;
   file_remaining_ = 0;

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "disk_file.hpp"
+#include "growing_body.hpp"
 #include "looplive/http/util.hpp"
 #include "representation.hpp"
 
@@ -121,7 +122,9 @@ bool RequestHandler::wait_for_stream(const http::Request& request, const Target&
                                      Started started, const http::Respond& respond) const {
   const Route route = live_route(target.file);
   if (route == Route::playlist) return wait_for_playlist(request, target, started, respond);
-  if (route != Route::segment || !source_.announces(target.stream_id, target.file)) return false;
+  if (route != Route::segment) return false;
+  if (send_growing(request, target, started, respond)) return true;
+  if (!source_.announces(target.stream_id, target.file)) return false;
   // A preload-hinted part: answered once complete (or 404 if the stream
   // went another way), so the player holds one request instead of polling.
   const auto attempt = [this, &request, target, started, respond] {
@@ -133,6 +136,25 @@ bool RequestHandler::wait_for_stream(const http::Request& request, const Target&
     finish(request, {not_found(), Route::segment}, started, respond);
   };
   held_.hold(target.stream_id, started + hold_limit_, attempt, give_up);
+  return true;
+}
+
+// Low-latency DASH: a segment the live MPD lists while it is being written
+// goes out as it grows, with chunked transfer, so the player has each chunk
+// the moment it exists. Range and validators are not applied to it: whole
+// segments get them once complete.
+bool RequestHandler::send_growing(const http::Request& request, const Target& target,
+                                  Started started, const http::Respond& respond) const {
+  const auto growing = source_.growing(target.stream_id, target.file);
+  if (!growing || growing->complete) return false;
+  auto body =
+      std::make_shared<GrowingBody>(source_, held_, target.stream_id, target.file, hold_limit_);
+  Answer result{http::Response(bhttp::status::ok, GrowingBody::body(std::move(body)),
+                               content_type(target.file)),
+                Route::segment, &target.stream_id};
+  // The same bytes as the finished segment: as immutable as it is.
+  result.response.headers.set(bhttp::field::cache_control, cache_.for_route(Route::segment));
+  finish(request, std::move(result), started, respond);
   return true;
 }
 

@@ -35,10 +35,13 @@ class RequestHandler {
   // CORS, viewer activity and route metrics, then the response.
   void finish(const http::Request& request, Answer result, Started started,
               const http::Respond& respond) const;
-  // LL-HLS requests that wait on their stream (a blocking playlist reload, a
-  // preload-hinted part); false when this one is answered the usual way.
+  // Requests that wait on their stream (an LL-HLS blocking playlist reload or
+  // preload-hinted part, a growing LL-DASH segment); false when this one is
+  // answered the usual way.
   bool wait_for_stream(const http::Request& request, const Target& target, Started started,
                        const http::Respond& respond) const;
+  bool send_growing(const http::Request& request, const Target& target, Started started,
+                    const http::Respond& respond) const;
   bool wait_for_playlist(const http::Request& request, const Target& target, Started started,
                          const http::Respond& respond) const;
   Answer live_file(const http::Request& request, const Target& target) const;

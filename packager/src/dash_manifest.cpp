@@ -53,8 +53,23 @@ std::string timeline(std::span<const SegmentInfo> segments) {
   return out + "        </SegmentTimeline>\n";
 }
 
+// A seconds value with millisecond precision and no trailing zeros.
+std::string seconds_text(int64_t ms) {
+  std::string text = std::to_string(ms / 1000);
+  if (const int64_t fraction = ms % 1000; fraction != 0) {
+    std::string digits = std::to_string(1000 + fraction).substr(1);
+    while (digits.back() == '0') digits.pop_back();
+    text += "." + digits;
+  }
+  return text;
+}
+
+bool low_latency(const MpdOptions& options) {
+  return options.dynamic && options.chunk_ms > 0;
+}
+
 std::string adaptation_set(const DashTrack& track, std::span<const SegmentInfo> segments,
-                           int64_t period_start_ms, size_t id) {
+                           int64_t period_start_ms, size_t id, const MpdOptions& options) {
   const core::TrackInfo& info = *track.info;
   const bool video = info.kind == core::MediaKind::video;
   std::string out = "    <AdaptationSet id=\"" + std::to_string(id) + "\" contentType=\"" +
@@ -71,7 +86,15 @@ std::string adaptation_set(const DashTrack& track, std::span<const SegmentInfo> 
     out += " startNumber=\"" + std::to_string(segments.front().number) + "\"";
   }
   out += " initialization=\"" + segments.front().init_uri + "\" media=\"" + track.media_template +
-         "\">\n";
+         "\"";
+  if (low_latency(options) && track.growing) {
+    // A segment is listed (and fetchable) once its first chunk exists: its
+    // end, as listed, minus this.
+    out += " availabilityTimeOffset=\"" +
+           seconds_text(std::max<int64_t>(0, options.growing_ms - options.chunk_ms)) +
+           "\" availabilityTimeComplete=\"false\"";
+  }
+  out += ">\n";
   out += timeline(segments);
   out += "      </SegmentTemplate>\n";
   out += "      <Representation id=\"" + std::string(video ? "video" : "audio") + "\" codecs=\"" +
@@ -104,14 +127,27 @@ std::string time_addressed_uri(std::string_view prefix, int64_t start_ms) {
   return std::string(prefix) + "_t" + std::to_string(start_ms) + ".m4s";
 }
 
+int64_t dash_target_latency_ms(int64_t chunk_ms) {
+  return std::max<int64_t>(1000, 4 * chunk_ms);
+}
+
 std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& options) {
   struct Span {
     int64_t start = std::numeric_limits<int64_t>::max();
     int64_t end = std::numeric_limits<int64_t>::min();
   };
-  std::map<uint64_t, Span> periods;
+  // Each track's segments as listed: the finished ones, then the one growing.
+  std::vector<std::vector<SegmentInfo>> listed;
   for (const auto& t : tracks) {
-    for (const auto& s : t.segments) {
+    listed.emplace_back(t.segments.begin(), t.segments.end());
+    if (t.growing && low_latency(options)) {
+      listed.back().push_back(*t.growing);
+      listed.back().back().duration_ms = std::max<int64_t>(1, options.growing_ms);
+    }
+  }
+  std::map<uint64_t, Span> periods;
+  for (const auto& segments : listed) {
+    for (const auto& s : segments) {
       Span& span = periods[s.discontinuity_index];
       span.start = std::min(span.start, s.start_ms);
       span.end = std::max(span.end, s.start_ms + s.duration_ms);
@@ -132,25 +168,30 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
     out += " type=\"dynamic\" availabilityStartTime=\"" +
            utc_timestamp(options.availability_start_ms) + "\" publishTime=\"" +
            utc_timestamp(options.publish_ms) + "\" minimumUpdatePeriod=\"" +
-           iso_duration(options.segment_ms) + "\" timeShiftBufferDepth=\"" +
-           iso_duration(options.time_shift_ms) + "\" suggestedPresentationDelay=\"" +
-           iso_duration(options.presentation_delay_ms) + "\"";
+           iso_duration(low_latency(options) ? options.chunk_ms : options.segment_ms) +
+           "\" timeShiftBufferDepth=\"" + iso_duration(options.time_shift_ms) +
+           "\" suggestedPresentationDelay=\"" + iso_duration(options.presentation_delay_ms) + "\"";
   } else {
     out += " type=\"static\" mediaPresentationDuration=\"" + iso_duration(total) + "\"";
   }
   out += " minBufferTime=\"" + iso_duration(options.segment_ms) + "\">\n";
   if (!options.base_url.empty()) out += "  <BaseURL>" + options.base_url + "</BaseURL>\n";
+  if (low_latency(options) && options.target_latency_ms > 0) {
+    // Players aim for the target and speed up or slow down a little to stay there.
+    const int64_t target = options.target_latency_ms;
+    out += "  <ServiceDescription id=\"0\">\n    <Latency target=\"" + std::to_string(target) +
+           "\" min=\"" + std::to_string(target / 2) + "\" max=\"" + std::to_string(target * 3) +
+           "\"/>\n    <PlaybackRate min=\"0.96\" max=\"1.04\"/>\n  </ServiceDescription>\n";
+  }
   int64_t played = 0;
   for (const auto& [period, span] : periods) {
     const int64_t start = options.dynamic ? span.start : played;
     played += span.end - span.start;
     out +=
         "  <Period id=\"" + std::to_string(period) + "\" start=\"" + iso_duration(start) + "\">\n";
-    size_t id = 0;
-    for (const auto& t : tracks) {
-      const auto segments = in_period(t.segments, period);
-      if (!segments.empty()) out += adaptation_set(t, segments, span.start, id);
-      ++id;
+    for (size_t id = 0; id < tracks.size(); ++id) {
+      const auto segments = in_period(listed[id], period);
+      if (!segments.empty()) out += adaptation_set(tracks[id], segments, span.start, id, options);
     }
     out += "  </Period>\n";
   }

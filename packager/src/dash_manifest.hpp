@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,6 +16,11 @@ struct DashTrack {
   std::span<const SegmentInfo> segments;  // oldest first
   uint64_t bandwidth = 0;                 // bits per second, measured peak
   std::string media_template;             // from media_template()
+  // Low-latency DASH: the segment being written, listed after `segments` with
+  // MpdOptions::growing_ms as its duration so that a player fetches it while
+  // it grows; the track's SegmentTemplate then says availabilityTimeComplete="false".
+  // Left out of a static MPD and when chunk_ms is 0.
+  std::optional<SegmentInfo> growing;
 };
 
 struct MpdOptions {
@@ -28,6 +34,16 @@ struct MpdOptions {
   // (urn:mpeg:dash:utc:http-iso:2014); the HTTP origin serves it at this path.
   std::string utc_timing_url = "/time";
   std::string base_url;  // optional BaseURL, for an MPD stored away from its segments
+  // Low-latency DASH (DASH-IF IOP low-latency modes): segments made of CMAF
+  // chunks of this duration are fetchable from their first chunk on
+  // (availabilityTimeOffset, availabilityTimeComplete="false"), the segment
+  // being written is listed, and a ServiceDescription gives players a target
+  // latency. 0: none. The MPD then asks for updates every chunk.
+  int64_t chunk_ms = 0;
+  // The duration listed for a segment being written: the longest it can get,
+  // so a player's next request after it never lands inside it again.
+  int64_t growing_ms = 0;
+  int64_t target_latency_ms = 0;  // ServiceDescription Latency@target
 };
 
 // Segment addressing in a SegmentTemplate. A live MPD addresses segments by
@@ -37,6 +53,11 @@ struct MpdOptions {
 // time name too; a finished (static) MPD, also stored on disk, uses $Number$.
 std::string media_template(std::string_view prefix, bool by_time);  // v_t$Time$.m4s, v_$Number$.m4s
 std::string time_addressed_uri(std::string_view prefix, int64_t start_ms);  // v_t24000.m4s
+
+// The latency a low-latency DASH player is asked to keep (ServiceDescription):
+// a chunk becomes available only once complete, and the player needs a few
+// more in its buffer to ride out network and encoder jitter.
+int64_t dash_target_latency_ms(int64_t chunk_ms);
 
 // One Period per discontinuity (each may need its own init segment), one
 // AdaptationSet per track with a SegmentTemplate ($Number$) and SegmentTimeline.

@@ -212,6 +212,8 @@ void StreamPackager::thumbnail(const core::MediaPacket& keyframe) {
 void StreamPackager::restart(const core::TrackInfo& track) {
   TrackOutput& out = *output(track.index);
   TrackOutputs done;
+  // The next segment starts a new period: nothing is announced before it exists.
+  stream_->publisher.pause(track.kind);
   if (core::Status status = out.close(last_duration(track.index), done); !status) {
     return fail(status.error());
   }
@@ -250,6 +252,8 @@ void StreamPackager::finish(core::EndReason reason) {
   finished_ = true;
   std::lock_guard lock(stream_->mutex);
   if (state_ == State::waiting && !backlog_.empty()) start();
+  // Nothing follows the last segments until the publisher is back.
+  for (uint8_t t = 0; t < 2; ++t) stream_->publisher.pause(kind_of(t));
   for (uint8_t t = 0; t < 2; ++t) {
     TrackOutput* out = output(t);
     if (out == nullptr) continue;

@@ -102,6 +102,9 @@ void StreamPublisher::add_segment(core::MediaKind kind, FinishedSegment segment)
 void StreamPublisher::add_part(core::MediaKind kind, FinishedPart part) {
   Track& t = *track(kind);
   part.segment.wall_clock_ms = wall_origin_ms_.value_or(0) + part.segment.start_ms;
+  // A part that opens a segment means more are coming; the last parts of a
+  // track being paused close the segment they belong to.
+  if (!t.open || t.open->number != part.segment.number) t.producing = true;
   t.open = std::move(part.segment);
   t.media[part.info.uri] = std::move(part.bytes);
   t.parts.push_back(std::move(part.info));
@@ -215,6 +218,26 @@ MediaPlaylistOptions StreamPublisher::low_latency_options(const Track& t) const 
   return options;
 }
 
+// Low-latency DASH: the segment the live MPD lists while it is being
+// written. The one after the last finished segment is listed the moment that
+// one ends, before its first part exists, since players refresh the MPD at
+// most once a second (dash.js) and must know of it by the time they reach it;
+// it starts where the last one ended. Its parts are in the view once the
+// playlist lists parts, after the first segment.
+std::optional<SegmentInfo> StreamPublisher::growing(const Track& t) const {
+  if (t.listed.empty() || !t.producing) return std::nullopt;
+  if (t.open) return t.open;
+  SegmentInfo next = t.listed.back();
+  next.number += 1;
+  next.start_ms += next.duration_ms;
+  next.wall_clock_ms += next.duration_ms;
+  next.duration_ms = 0;
+  next.bytes = 0;
+  next.discontinuity = false;
+  next.uri.clear();
+  return next;
+}
+
 // Where each other track's playlist has got to, so a player switching
 // renditions asks for the right part at once.
 std::vector<RenditionReport> StreamPublisher::reports_for(const Track& t) {
@@ -268,7 +291,19 @@ void StreamPublisher::render(bool ended, bool segments_added) {
     t->delta_playlist = render_media_playlist(t->listed, options);
     if (!t->playlist.empty()) write_live(t->playlist_name, t->playlist);
   }
-  if (!complete() || !segments_added) return;
+  // The live MPD lists each segment being written (low-latency DASH) from its
+  // first part on, so it changes when one starts as well as when one ends.
+  const bool low_latency_dash = !ended && settings_.part_ms > 0;
+  bool growing_changed = false;
+  for (Track* t : active()) {
+    std::optional<SegmentInfo> next = low_latency_dash ? growing(*t) : std::nullopt;
+    const auto key = [](const std::optional<SegmentInfo>& s) {
+      return s ? std::pair(s->number, s->start_ms) : std::pair(uint64_t{0}, int64_t{0});
+    };
+    growing_changed = growing_changed || key(next) != key(t->announced);
+    t->announced = std::move(next);
+  }
+  if (!complete() || (!segments_added && !growing_changed)) return;
 
   VariantOptions variant;
   std::vector<DashTrack> dash;
@@ -277,9 +312,9 @@ void StreamPublisher::render(bool ended, bool segments_added) {
     (info.kind == core::MediaKind::video ? variant.video : variant.audio) = &info;
     variant.peak_bandwidth += t->meter.peak();
     variant.average_bandwidth += t->meter.average();
-    dash.push_back(
-        {&info, t->listed, t->meter.peak(),
-         ended ? media_template(t->prefix, false) : media_template(t->time_prefix, true)});
+    dash.push_back({&info, t->listed, t->meter.peak(),
+                    ended ? media_template(t->prefix, false) : media_template(t->time_prefix, true),
+                    t->announced});
   }
   if (std::string multivariant = render_multivariant_playlist(variant);
       multivariant != multivariant_ || closing_only) {
@@ -295,13 +330,24 @@ void StreamPublisher::render(bool ended, bool segments_added) {
   mpd.time_shift_ms = settings_.segment_ms * settings_.live_window;
   mpd.presentation_delay_ms = settings_.segment_ms * 3;
   mpd.utc_timing_url = settings_.utc_timing_url;
+  if (low_latency_dash) {
+    mpd.chunk_ms = settings_.part_ms;
+    // An audio segment ends with the audio frame that crosses the video's
+    // cut, a few tens of milliseconds after it.
+    mpd.growing_ms = max_segment_ms(settings_.segment_ms) + 100;
+    mpd.target_latency_ms = dash_target_latency_ms(settings_.part_ms);
+  }
   mpd_ = render_mpd(dash, mpd);
-  if (!to_disk) return;
+  if (!to_disk || !segments_added) return;
   if (!ended) {
-    // Only the origin knows the segments' time names: the copy on disk, for
-    // another web server, numbers them.
-    for (DashTrack& track : dash)
+    // Only the origin knows the segments' time names and serves a segment
+    // while it grows: the copy on disk, for another web server, numbers them
+    // and lists finished segments only.
+    for (DashTrack& track : dash) {
       track.media_template = media_template(prefix_of(*track.info), false);
+      track.growing.reset();
+    }
+    mpd.chunk_ms = 0;
     write_live("manifest.mpd", render_mpd(dash, mpd));
   } else {
     write_live("manifest.mpd", mpd_);
@@ -367,6 +413,10 @@ void StreamPublisher::publish(bool ended) {
                         listed.preload_hint,
                         t->playlist,
                         t->delta_playlist};
+    if (!ended && t->announced) {
+      track.growing_uri = time_addressed_uri(t->time_prefix, t->announced->start_ms);
+      track.growing_number = t->announced->number;
+    }
     (t == &video_ ? view->video : view->audio) = std::move(track);
     view->media.insert(t->media.begin(), t->media.end());
   }

@@ -75,6 +75,10 @@ class StreamPublisher {
   // A part of a track's open segment, then the segment once complete; what
   // they add reaches the view and the playlists at the next refresh().
   void add_part(core::MediaKind kind, FinishedPart part);
+  // The track's parts stop for now (its publisher left, or a new codec
+  // configuration starts a new init segment): no segment after its last one
+  // is announced until its next part.
+  void pause(core::MediaKind kind) { track(kind)->producing = false; }
   void add_segment(core::MediaKind kind, FinishedSegment segment);
   // Renders the playlists (and the multivariant playlist and MPD, when a
   // segment was added) and publishes a new view.
@@ -100,7 +104,10 @@ class StreamPublisher {
     std::vector<SegmentInfo> listed;   // the live window
     std::vector<SegmentInfo> retired;  // left the window, still served
     std::optional<SegmentInfo> open;   // being built, once it has a part
-    std::vector<PartInfo> parts;       // of the last few segments and the open one
+    // Parts are coming: the segment after the last one is on its way.
+    bool producing = false;
+    std::optional<SegmentInfo> announced;  // the growing segment the live MPD lists
+    std::vector<PartInfo> parts;           // of the last few segments and the open one
     std::map<std::string, core::SharedBytes, std::less<>> media;
     BitrateMeter meter;
     int64_t longest_ms = 0;
@@ -130,6 +137,7 @@ class StreamPublisher {
   void retire(Track& t);
   void render(bool ended, bool segments_added = true);
   MediaPlaylistOptions low_latency_options(const Track& t) const;
+  std::optional<SegmentInfo> growing(const Track& t) const;
   std::vector<RenditionReport> reports_for(const Track& t);
   void publish(bool ended);
   // Run by jobs only.

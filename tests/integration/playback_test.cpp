@@ -87,7 +87,14 @@ TEST_CASE("viewers play a live show over HTTP with ffmpeg, hls.js and dash.js",
   const auto asked = low_latency.find("\"deltaRequests\":");
   REQUIRE(asked != std::string::npos);
   CHECK(low_latency.compare(asked + 16, 2, "0,") != 0);
-  player("dash", live.http("/live/" + id + "/manifest.mpd?session=dash-viewer"));
+  // dash.js in its low-latency mode, which it chose from the MPD, fetching
+  // segments while they are being written.
+  const std::string dash =
+      player("dash", live.http("/live/" + id + "/manifest.mpd?session=dash-viewer"));
+  CHECK(dash.find("\"lowLatency\":true") != std::string::npos);
+  const auto grown = dash.find("\"growingSegments\":");
+  REQUIRE(grown != std::string::npos);
+  CHECK(dash.compare(grown + 18, 2, "0,") != 0);
 
   // The players and ffmpeg were counted as viewers by the origin.
   auto figures = live.server->viewer_figures(id);

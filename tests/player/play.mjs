@@ -6,9 +6,12 @@
 // Loads hls.js (hls; hls-ll with lowLatencyMode, its LL-HLS client) or dash.js
 // (dash) into a blank page, attaches it to a muted <video>, and watches
 // currentTime for up to SECONDS (default 20). Prints one JSON line {ok, player,
-// startTime, currentTime, advanced, latency, deltaRequests, errors} and exits 0 when playback
-// advanced by at least 6 s with no fatal player error, else 1. latency is how
-// far behind the live edge hls.js says it plays, in seconds.
+// startTime, currentTime, advanced, latency, lowLatency, deltaRequests,
+// growingSegments, errors} and exits 0 when playback advanced by at least 6 s
+// with no fatal player error, else 1. latency is how far behind the live edge
+// the player says it plays, in seconds; lowLatency whether it plays in its
+// low-latency mode; growingSegments how many segments came chunked (fetched
+// while still being written, low-latency DASH).
 import { chromium } from 'playwright-core';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +44,11 @@ try {
   // LL-HLS playlist delta updates the player asked for (_HLS_skip).
   result.deltaRequests = 0;
   page.on('request', (r) => { if (r.url().includes('_HLS_skip=')) result.deltaRequests += 1; });
+  // Low-latency DASH: segments fetched while still being written come chunked.
+  result.growingSegments = 0;
+  page.on('response', (r) => {
+    if (r.url().includes('.m4s') && r.headers()['transfer-encoding'] === 'chunked') result.growingSegments += 1;
+  });
   await page.setContent('<video id="v" muted autoplay playsinline></video>');
   await page.addScriptTag({ path: script });
   await page.evaluate(({ kind, url }) => {
@@ -60,6 +68,7 @@ try {
       // only after the play event it caused, and a page that plays first
       // gets one MPD's worth of segments, then a stall.
       const player = dashjs.MediaPlayer().create();
+      window.dash = player;
       player.on(dashjs.MediaPlayer.events.ERROR, (e) =>
         window.playerErrors.push(`dash: ${JSON.stringify(e.error || e).slice(0, 200)}`));
       player.initialize(video, url, true);
@@ -80,7 +89,12 @@ try {
   result.startTime = start;
   result.currentTime = current;
   result.advanced = start === null ? 0 : current - start;
-  result.latency = await page.evaluate(() => (window.hls ? window.hls.latency : null));
+  result.latency = await page.evaluate(() => (window.hls ? window.hls.latency
+    : window.dash ? window.dash.getCurrentLiveLatency() : null));
+  // dash.js turns its low-latency mode on by itself for an MPD that says
+  // availabilityTimeComplete="false".
+  result.lowLatency = await page.evaluate(() => (window.hls ? window.hls.lowLatencyMode
+    : window.dash ? window.dash.getLowLatencyModeEnabled() : null));
   result.ok = result.advanced >= kMinAdvance && result.errors.length === 0;
 } catch (e) {
   result.errors.push(String(e));

@@ -192,6 +192,35 @@ void ManifestChecker::check_mpd(const std::string& name, Seen& seen, const std::
   int64_t number = 0;
   int64_t time = 0;
   bool by_time = false;
+  // availabilityTimeComplete="false": the template's last segment is still
+  // growing, listed with the longest it may last.
+  bool low_latency = false;
+  std::vector<std::pair<std::string, int64_t>> listed;  // this template's keys and values
+  const auto settle = [&] {
+    for (size_t i = 0; i < listed.size(); ++i) {
+      const auto& [key, value] = listed[i];
+      if (low_latency && by_time && i + 1 == listed.size()) {
+        const auto [it, fresh] = seen.growing.emplace(key, value);
+        if (!fresh && it->second != value)
+          problem(name, "growing segment " + key + " was listed to last up to " +
+                            std::to_string(it->second) + ", now " + std::to_string(value));
+        if (const auto done = seen.times.find(key); done != seen.times.end())
+          problem(name, "segment " + key + " is listed as growing again after it was complete");
+        continue;
+      }
+      if (const auto bound = seen.growing.find(key);
+          bound != seen.growing.end() && value > bound->second) {
+        problem(name, "segment " + key + " lasted " + std::to_string(value) + ", more than the " +
+                          std::to_string(bound->second) + " listed while it grew");
+      }
+      const auto [it, fresh] = seen.times.emplace(key, value);
+      if (!fresh && it->second != value) {
+        problem(name, "segment " + key + (by_time ? " lasted " : " was at t=") +
+                          std::to_string(it->second) + ", now " + std::to_string(value));
+      }
+    }
+    listed.clear();
+  };
   for (std::string_view line : lines_of(body)) {
     const size_t open = line.find('<');
     if (open == std::string_view::npos) continue;
@@ -203,7 +232,10 @@ void ManifestChecker::check_mpd(const std::string& name, Seen& seen, const std::
     } else if (starts_with(line, "<SegmentTemplate")) {
       number = to_int(attribute(line, "startNumber"), 1);
       by_time = attribute(line, "media").value_or("").find("$Time$") != std::string::npos;
+      low_latency = attribute(line, "availabilityTimeComplete").value_or("") == "false";
       time = 0;
+    } else if (starts_with(line, "</SegmentTimeline")) {
+      settle();
     } else if (starts_with(line, "<S ")) {
       time = to_int(attribute(line, "t"), time);
       const int64_t duration = to_int(attribute(line, "d"), 0);
@@ -211,12 +243,7 @@ void ManifestChecker::check_mpd(const std::string& name, Seen& seen, const std::
       for (int64_t i = 0; i <= repeat; ++i) {
         // $Number$: a number names one start time; $Time$: a start time names one segment.
         const std::string key = period + "/" + kind + "/" + std::to_string(by_time ? time : number);
-        const int64_t value = by_time ? duration : time;
-        const auto [it, fresh] = seen.times.emplace(key, value);
-        if (!fresh && it->second != value) {
-          problem(name, "segment " + key + (by_time ? " lasted " : " was at t=") +
-                            std::to_string(it->second) + ", now " + std::to_string(value));
-        }
+        listed.emplace_back(key, by_time ? duration : time);
         ++number;
         time += duration;
       }

@@ -55,6 +55,9 @@ class ManifestChecker {
     // MPD: "period/contentType/number" -> start time, or with $Time$
     // addressing "period/contentType/time" -> duration
     std::map<std::string, int64_t> times;
+    // Low-latency MPD: a segment listed while it grows, under the same key ->
+    // the duration listed, the most it may turn out to last.
+    std::map<std::string, int64_t> growing;
   };
 
   void check_media_playlist(const std::string& name, Seen& seen, const std::string& body);

@@ -62,11 +62,7 @@ struct LowLatencyOrigin {
     source.move_to(next_msn, next_part);
     origin.service().live_changed(kStreamId);
   }
-  bool wait_held(size_t count) {
-    for (int i = 0; i < 500 && origin.service().held_requests() != count; ++i)
-      std::this_thread::sleep_for(2ms);
-    return origin.service().held_requests() == count;
-  }
+  bool wait_held(size_t count) { return origin.wait_held(count); }
 
   MediaRoot root;
   LowLatencySource source;

@@ -150,6 +150,12 @@ class RunningOrigin {
 
   OriginService& service() { return service_; }
   uint16_t port() const { return service_.port(); }
+  // Waits up to a second for exactly `count` requests to be waiting on live streams.
+  bool wait_held(size_t count) {
+    for (int i = 0; i < 500 && service_.held_requests() != count; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return service_.held_requests() == count;
+  }
 
  private:
   looplive::core::IoThreads io_;  // as the server runs it: one context per thread
@@ -237,13 +243,29 @@ class Client {
       at = next + 2;
     }
     bool bodiless = head || reply.status == 204 || reply.status == 304 || reply.status < 200;
-    if (!bodiless && reply.has("content-length")) {
+    if (!bodiless && reply["transfer-encoding"] == "chunked") {
+      while (std::optional<std::string> chunk = read_chunk()) reply.body += *chunk;
+    } else if (!bodiless && reply.has("content-length")) {
       size_t length = std::stoul(reply["content-length"]);
       while (buffer_.size() < length) fill();
       reply.body = buffer_.substr(0, length);
       buffer_.erase(0, length);
     }
     return reply;
+  }
+
+  // The data of the next chunk of a chunked body; nullopt for the last (empty) one.
+  std::optional<std::string> read_chunk() {
+    size_t end;
+    while ((end = buffer_.find("\r\n")) == std::string::npos) fill();
+    const size_t size = std::stoul(buffer_.substr(0, end), nullptr, 16);
+    buffer_.erase(0, end + 2);
+    while (buffer_.size() < size + 2) fill();
+    std::string data = buffer_.substr(0, size);
+    if (buffer_.compare(size, 2, "\r\n") != 0) throw std::runtime_error("bad chunk framing");
+    buffer_.erase(0, size + 2);
+    if (size == 0) return std::nullopt;
+    return data;
   }
 
   int fd() const { return fd_; }

@@ -119,6 +119,27 @@ TEST_CASE("the checker catches each manifest defect", "[manifest]") {
     checker.feed("manifest.mpd", 200, render_mpd(changed, options));
     CHECK(checker.problems().size() == 1);
   }
+  SECTION("a low-latency MPD's growing segment may end sooner than listed, never later") {
+    ManifestChecker checker;
+    looplive::core::TrackInfo video;
+    video.kind = looplive::core::MediaKind::video;
+    MpdOptions options;
+    options.chunk_ms = 500;
+    options.growing_ms = 2400;
+    const std::vector<SegmentInfo> first = window(1, 3);
+    const std::vector<DashTrack> tracks{
+        {&video, first, 1, media_template("v", true), segment(4, 6000, 0)}};
+    checker.feed("manifest.mpd", 200, render_mpd(tracks, options));
+    std::vector<SegmentInfo> grown = window(1, 4);  // segment 4 ended after 2 s
+    const std::vector<DashTrack> later{
+        {&video, grown, 1, media_template("v", true), segment(5, 8000, 0)}};
+    checker.feed("manifest.mpd", 200, render_mpd(later, options));
+    CHECK(checker.problems().empty());
+    grown.push_back(segment(5, 8000, 2500));  // longer than the 2.4 s it was listed with
+    const std::vector<DashTrack> overlong{{&video, grown, 1, media_template("v", true)}};
+    checker.feed("manifest.mpd", 200, render_mpd(overlong, options));
+    CHECK(checker.problems().size() == 1);
+  }
 }
 
 TEST_CASE("the checker reads preload hints and wants one on a live LL-HLS playlist", "[manifest]") {

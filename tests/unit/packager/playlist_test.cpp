@@ -413,3 +413,40 @@ TEST_CASE("a static MPD plays periods back to back; a dynamic one keeps the gap"
   const std::string live = render_mpd(tracks, options);
   CHECK(live.find("<Period id=\"1\" start=\"PT30S\">") != std::string::npos);
 }
+
+TEST_CASE("a low-latency live MPD lists the growing segment; a static one never does",
+          "[packager]") {
+  const TrackInfo video = video_track();
+  const std::vector<SegmentInfo> v{segment(1, 0, 2000), segment(2, 2000, 2000)};
+  std::vector<DashTrack> tracks{{&video, v, 1'000'000, "v_t$Time$.m4s", segment(3, 4000, 0)}};
+  MpdOptions options;
+  options.chunk_ms = 500;
+  options.growing_ms = 2400;
+  options.target_latency_ms = 2000;
+  const std::string live = render_mpd(tracks, options);
+  CHECK(live.find("minimumUpdatePeriod=\"PT0.5S\"") != std::string::npos);
+  CHECK(live.find("  <ServiceDescription id=\"0\">\n"
+                  "    <Latency target=\"2000\" min=\"1000\" max=\"6000\"/>\n"
+                  "    <PlaybackRate min=\"0.96\" max=\"1.04\"/>\n"
+                  "  </ServiceDescription>\n"
+                  "  <Period id=\"0\" start=\"PT0S\">\n") != std::string::npos);
+  CHECK(live.find("media=\"v_t$Time$.m4s\" availabilityTimeOffset=\"1.9\" "
+                  "availabilityTimeComplete=\"false\">\n"
+                  "        <SegmentTimeline>\n"
+                  "          <S t=\"0\" d=\"2000\" r=\"1\"/>\n"
+                  "          <S d=\"2400\"/>\n"
+                  "        </SegmentTimeline>\n") != std::string::npos);
+  // Without chunks it is an ordinary live MPD.
+  options.chunk_ms = 0;
+  const std::string plain = render_mpd(tracks, options);
+  CHECK(plain.find("<S t=\"0\" d=\"2000\" r=\"1\"/>\n        </SegmentTimeline>") !=
+        std::string::npos);
+  CHECK(plain.find("ServiceDescription") == std::string::npos);
+  CHECK(plain.find("availabilityTime") == std::string::npos);
+  options.chunk_ms = 500;
+  options.dynamic = false;
+  const std::string finished = render_mpd(tracks, options);
+  CHECK(finished.find("mediaPresentationDuration=\"PT4S\"") != std::string::npos);
+  CHECK(finished.find("d=\"2400\"") == std::string::npos);
+  CHECK(finished.find("ServiceDescription") == std::string::npos);
+}

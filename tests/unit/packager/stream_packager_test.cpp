@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -419,4 +420,69 @@ TEST_CASE("a disk that falls too far behind stops the stream's writes, not its v
   INFO(vod.output);
   CHECK(vod.status == 0);
   for (auto& job : held) job();
+}
+
+TEST_CASE("the live MPD lists the segment being written, served chunk by chunk as it grows",
+          "[packager]") {
+  const lt::Demuxed media = lt::demux_flv(lt::fixture("av"));
+  Run run;
+  Packager packager(run.config, run.options);
+  auto sink = packager.open(PublishGrant{"ll", false});
+  for (const auto& track : media.tracks) sink->on_track(track);
+  // For each segment seen growing: its chunks joined, as last seen.
+  std::map<std::string, std::vector<uint8_t>> grown;
+  size_t growing_views = 0;
+  for (const auto& packet : media.packets) {
+    sink->on_packet(packet);
+    const auto view = packager.view("ll");
+    if (view == nullptr || !view->video || view->video->growing_uri.empty()) continue;
+    ++growing_views;
+    const std::string& name = view->video->growing_uri;
+    const auto progress = view->progress(name);
+    REQUIRE(progress.has_value());
+    CHECK_FALSE(progress->complete);
+    // Listed from the moment the segment before it ends, where it starts.
+    const auto& last = view->video->segments.back();
+    CHECK(name.ends_with("_t" + std::to_string(last.start_ms + last.duration_ms) + ".m4s"));
+    std::vector<uint8_t> joined;
+    for (const auto& chunk : progress->chunks)
+      joined.insert(joined.end(), chunk.span().begin(), chunk.span().end());
+    std::vector<uint8_t>& before = grown[name];
+    // It only ever grows: what a player already has stays the start of it.
+    CHECK(std::equal(before.begin(), before.end(), joined.begin()));
+    before = std::move(joined);
+    if (view->mpd.empty()) continue;
+    // The MPD lists it as fetchable from its first chunk, with the longest
+    // duration it can have (2.4 s with 2 s segments, and an audio frame).
+    CHECK(view->mpd.find("availabilityTimeOffset=\"2.167\" availabilityTimeComplete=\"false\"") !=
+          std::string::npos);
+    CHECK(view->mpd.find("<S d=\"2500\"/>") != std::string::npos);
+    CHECK(view->mpd.find("minimumUpdatePeriod=\"PT0.333S\"") != std::string::npos);
+    CHECK(view->mpd.find("<Latency target=\"1332\"") != std::string::npos);
+  }
+  CHECK(growing_views > 10);
+  CHECK(grown.size() >= 2);
+  sink->finish(EndReason::publisher_closed);
+  const auto view = packager.view("ll");
+  REQUIRE(view != nullptr);
+  REQUIRE(view->video.has_value());
+  CHECK(view->video->growing_uri.empty());  // nothing grows once the publisher is gone
+  CHECK(view->mpd.find("<S d=\"2500\"/>") == std::string::npos);
+  CHECK(view->mpd.find("availabilityTimeComplete") == std::string::npos);
+  // Each segment, once whole, starts with every byte served while it grew.
+  size_t whole = 0;
+  for (const auto& [name, bytes] : grown) {
+    const auto progress = view->progress(name);
+    if (!progress) continue;  // already out of the window
+    ++whole;
+    CHECK(progress->complete);
+    REQUIRE(progress->chunks.size() == 1);
+    const auto finished = progress->chunks.front().span();
+    REQUIRE(finished.size() >= bytes.size());
+    CHECK(std::equal(bytes.begin(), bytes.end(), finished.begin()));
+  }
+  CHECK(whole >= 2);
+  // The copy on disk, for other web servers, lists finished segments only.
+  const std::string on_disk = lt::text_of(run.live("ll") / "manifest.mpd");
+  CHECK(on_disk.find("availabilityTimeOffset") == std::string::npos);
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,14 +23,33 @@ struct FileBody {
   std::optional<uint64_t> length;  // nullopt: to the end of the file
 };
 
-// Generated text, bytes already in memory (sent from that memory, not copied),
-// or a file.
-using Body = std::variant<std::string, core::SharedBytes, FileBody>;
+// One piece of a StreamBody.
+struct Chunk {
+  core::SharedBytes bytes;  // may be empty
+  bool last = false;        // the body ends after these bytes
+  // The producer cannot go on: the connection closes without ending the
+  // body, so the client sees it incomplete rather than short.
+  bool broken = false;
+};
+using ChunkSink = std::function<void(Chunk)>;
 
-// The server sets Content-Length (from the body), Date, Server and Connection
-// itself and drops any Transfer-Encoding. A handler may ask for the connection
-// to close with "Connection: close". 1xx, 204 and 304 are sent without a body
-// (a 304 keeps whatever Content-Length the handler chose).
+// A body whose bytes are produced while it is being sent (a media segment
+// still being written), sent with chunked transfer coding; an HTTP/1.0 client
+// gets the bytes as they are and the connection closes after the last. The
+// server calls `next` for each piece, after the previous one was written;
+// `next` passes the piece to the sink once, from any thread, when it has one.
+struct StreamBody {
+  std::function<void(ChunkSink)> next;
+};
+
+// Generated text, bytes already in memory (sent from that memory, not copied),
+// a file, or a body still being produced.
+using Body = std::variant<std::string, core::SharedBytes, FileBody, StreamBody>;
+
+// The server sets Content-Length (from the body; none for a StreamBody),
+// Date, Server and Connection itself and drops any Transfer-Encoding. A handler may ask for the
+// connection to close with "Connection: close". 1xx, 204 and 304 are sent without a body (a 304
+// keeps whatever Content-Length the handler chose).
 struct Response {
   boost::beast::http::status status = boost::beast::http::status::ok;
   boost::beast::http::fields headers;

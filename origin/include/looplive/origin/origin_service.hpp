@@ -80,6 +80,19 @@ class LiveSource {
   virtual bool announces(const std::string& /*stream_id*/, const std::string& /*file*/) const {
     return false;
   }
+
+  // Low-latency DASH. A media segment as far as it is written: its chunks so
+  // far, in order, joined the first bytes of the segment; `complete` once
+  // whole (then its one chunk is the whole segment). nullopt when `file` is
+  // neither a segment held in memory nor one the live MPD lists as growing.
+  struct GrowingFile {
+    std::vector<core::SharedBytes> chunks;
+    bool complete = false;
+  };
+  virtual std::optional<GrowingFile> growing(const std::string& /*stream_id*/,
+                                             const std::string& /*file*/) const {
+    return std::nullopt;
+  }
 };
 
 struct ViewerFigures {

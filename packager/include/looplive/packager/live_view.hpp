@@ -43,6 +43,18 @@ struct LiveTrackView {
   std::string preload_hint;           // the next part, announced before it exists
   std::string playlist;               // video.m3u8 or audio.m3u8
   std::string delta_playlist;         // its delta update (_HLS_skip); empty when none
+  // Low-latency DASH: the segment being written, which the live MPD already
+  // lists, under its time-addressed name (v_<epoch>_t<ms>.m4s); its parts are
+  // those of segment `growing_number`. Empty when none is.
+  std::string growing_uri;
+  uint64_t growing_number = 0;
+};
+
+// A media segment as far as it is written: its CMAF chunks so far, in order,
+// whose bytes joined are the segment's first bytes; `complete` once whole.
+struct SegmentProgress {
+  std::vector<core::SharedBytes> chunks;
+  bool complete = false;
 };
 
 // An immutable picture of one stream's output, replaced as a whole after
@@ -96,6 +108,22 @@ struct LiveView {
   bool announces(std::string_view name) const {
     if (ended) return false;
     return (video && video->preload_hint == name) || (audio && audio->preload_hint == name);
+  }
+  // A media segment by its time-addressed name, whole or still being
+  // written (low-latency DASH); nullopt for a name the view does not hold.
+  std::optional<SegmentProgress> progress(std::string_view name) const {
+    if (const core::SharedBytes* whole = file(name)) return SegmentProgress{{*whole}, true};
+    if (ended) return std::nullopt;
+    for (const auto* track : {&video, &audio}) {
+      if (!*track || (*track)->growing_uri.empty() || (*track)->growing_uri != name) continue;
+      SegmentProgress progress;
+      for (const PartInfo& part : (*track)->parts) {
+        if (part.segment_number != (*track)->growing_number) continue;
+        if (const core::SharedBytes* bytes = file(part.uri)) progress.chunks.push_back(*bytes);
+      }
+      return progress;
+    }
+    return std::nullopt;
   }
   const core::SharedBytes* file(std::string_view name) const {
     const auto found = media.find(name);
