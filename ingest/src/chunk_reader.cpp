@@ -45,6 +45,10 @@ bool is_media(uint8_t type_id) {
   return type_id == msg::kAudio || type_id == msg::kVideo || type_id == msg::kAggregate;
 }
 
+bool is_command(uint8_t type_id) {
+  return type_id == msg::kCommandAmf0 || type_id == msg::kCommandAmf3;
+}
+
 }  // namespace
 
 ChunkReader::ChunkReader(uint32_t max_message_size) : max_message_size_(max_message_size) {}
@@ -59,10 +63,12 @@ core::Result<size_t> ChunkReader::feed(std::span<const uint8_t> data,
                                        std::vector<RtmpMessage>& out) {
   size_t consumed = 0;
   while (consumed < data.size()) {
+    const size_t messages = out.size();
     auto chunk = read_chunk(data.subspan(consumed), out);
     if (!chunk) return chunk.error();
     if (*chunk == 0) break;
     consumed += *chunk;
+    if (large_media_held_ && out.size() > messages && is_command(out.back().type_id)) break;
   }
   return consumed;
 }
@@ -124,7 +130,8 @@ core::Result<size_t> ChunkReader::read_chunk(std::span<const uint8_t> data,
                                  std::to_string(stream->partial.size()) + " of " +
                                  std::to_string(stream->length) + " bytes of a message");
   }
-  const uint32_t size_limit = is_media(type_id) ? max_message_size_ : kMaxOtherMessage;
+  const uint32_t size_limit =
+      is_media(type_id) && !large_media_held_ ? max_message_size_ : kMaxOtherMessage;
   if (length > size_limit) {
     return chunk_error(csid, "message of type " + std::to_string(type_id) + " and " +
                                  std::to_string(length) + " bytes exceeds the limit of " +

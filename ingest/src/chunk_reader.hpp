@@ -40,7 +40,8 @@ struct RtmpMessage {
 // timestamps including on type-3 chunks, many chunk streams interleaved).
 // Set Chunk Size and Abort are applied here, as they change how the very next
 // chunk is read, and are not returned. A connection may use 64 chunk streams,
-// and only audio, video and aggregate messages may be larger than 64 KiB.
+// and only audio, video and aggregate messages may be larger than 64 KiB
+// (see hold_back_large_media()).
 // Any violation is an Error: the caller closes that one connection.
 class ChunkReader {
  public:
@@ -51,6 +52,12 @@ class ChunkReader {
   // and calls again with more bytes appended.
   core::Result<size_t> feed(std::span<const uint8_t> data, std::vector<RtmpMessage>& out);
 
+  // Until a client has asked to publish, its media means nothing and may
+  // not be larger than 64 KiB either: a connection that has not logged in
+  // cannot make the server hold a large message. While they are held back,
+  // feed() stops after each command message, so that the caller can handle
+  // a publish before the header of a large message that follows it is read.
+  void hold_back_large_media(bool held) { large_media_held_ = held; }
   uint32_t chunk_size() const { return chunk_size_; }
   // Memory held for unfinished messages.
   size_t reserved_bytes() const;
@@ -72,6 +79,7 @@ class ChunkReader {
   core::Status apply_control(const RtmpMessage& message);
 
   uint32_t max_message_size_;
+  bool large_media_held_ = false;
   uint32_t chunk_size_ = 128;
   std::unordered_map<uint32_t, ChunkStream> streams_;
   // Declared lengths of the unfinished messages: each one's buffer is reserved

@@ -81,6 +81,7 @@ RtmpSession::RtmpSession(RtmpServer& server, Socket socket, uint64_t id)
       batch_timer_(socket_.get_executor()),
       batching_(server.config_.receive_batch),
       reader_(server.config_.max_message_size) {
+  reader_.hold_back_large_media(true);
   error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
   remote_ = ec ? "unknown" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
@@ -178,13 +179,20 @@ void RtmpSession::on_read(size_t bytes) {
          acknowledgement_payload(static_cast<uint32_t>(bytes_in_)));
   }
 
-  parsed_.clear();  // reused: no allocation per read
-  auto consumed = reader_.feed(std::span<const uint8_t>(in_.data(), in_used_), parsed_);
-  if (!consumed) return close(core::EndReason::protocol_error, consumed.error().message);
-  std::memmove(in_.data(), in_.data() + *consumed, in_used_ - *consumed);
-  in_used_ -= *consumed;
-  for (auto& message : parsed_) pending_.push_back(std::move(message));
-  process_pending();
+  // The reader may stop after a command (see hold_back_large_media()): what
+  // follows it is read once the command is handled.
+  size_t consumed = 0;
+  do {
+    parsed_.clear();  // reused: no allocation per read
+    auto fed = reader_.feed(std::span<const uint8_t>(in_.data(), in_used_), parsed_);
+    if (!fed) return close(core::EndReason::protocol_error, fed.error().message);
+    consumed = *fed;
+    std::memmove(in_.data(), in_.data() + consumed, in_used_ - consumed);
+    in_used_ -= consumed;
+    for (auto& message : parsed_) pending_.push_back(std::move(message));
+    process_pending();
+    if (phase_ == Phase::closing || phase_ == Phase::closed) return;
+  } while (consumed > 0 && in_used_ > 0);
   read_chunks();
 }
 
@@ -339,6 +347,7 @@ void RtmpSession::on_publish(const std::vector<amf0::Value>& values) {
   }
   key_hint_ = core::redact_key(key);
   phase_ = Phase::admitting;
+  reader_.hold_back_large_media(false);
   auto executor = socket_.get_executor();
   server_.admission_.check(core::PublishRequest{app_, std::move(key), remote_},
                            [self = shared_from_this(), executor](core::AdmissionResult result) {

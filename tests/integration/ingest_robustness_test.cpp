@@ -249,11 +249,12 @@ TEST_CASE("before login, a client costs the memory of what it sent, not what it 
   config.rtmp.max_connections_per_address = 100;
   TestServer server(config);
   const uint16_t port = server.server.rtmp_port();
-  // Set Chunk Size 8 MiB, then four video messages announced at 8 MiB each on
-  // four chunk streams, with a few bytes of each: about 600 bytes a connection.
+  // Set Chunk Size 8 MiB, then four video messages announced at 64 KiB each
+  // (the most before a publish) on four chunk streams, with a few bytes of
+  // each: about 600 bytes a connection.
   std::vector<uint8_t> attack{0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x00, 0x80, 0x00, 0x00};
   for (uint8_t csid = 3; csid < 7; ++csid) {
-    const std::vector<uint8_t> header{csid, 0, 0, 0, 0x80, 0, 0, 9, 0, 0, 0, 0, 5, 5, 5, 5};
+    const std::vector<uint8_t> header{csid, 0, 0, 0, 0x01, 0, 0, 9, 0, 0, 0, 0, 5, 5, 5, 5};
     attack.insert(attack.end(), header.begin(), header.end());
   }
   constexpr size_t kClients = 40;
@@ -290,6 +291,15 @@ Bytes eight_mib_command() {
   return {0x03, 0, 0, 0, 0x7F, 0xFF, 0xFB, 20, 0, 0, 0, 0, 0x0A, 0x00, 0x7F, 0xFF, 0xF6, 5, 5, 5};
 }
 
+Bytes eight_mib_video() {
+  // Set Chunk Size 65536, then a video message announced at 8 MiB and its
+  // first 64 KiB, before any publish.
+  Bytes bytes{0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x00, 0x01, 0x00, 0x00};
+  bytes.insert(bytes.end(), {0x06, 0, 0, 0, 0x80, 0x00, 0x00, 9, 1, 0, 0, 0});
+  bytes.insert(bytes.end(), 65536, 0x17);
+  return bytes;
+}
+
 Bytes null_array_command() {
   // Set Chunk Size 65536, then one 64 KiB command holding an array of 65531 nulls.
   Bytes bytes{0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x00, 0x01, 0x00, 0x00};
@@ -320,7 +330,8 @@ TEST_CASE("each input of the security review ends its connection before it costs
   const uint16_t port = server.server.rtmp_port();
   const std::vector<std::pair<Bytes, std::string>> attacks{
       {ping_flood(300'000), "does not read its replies"},
-      {eight_mib_command(), "exceeds the limit of 65536"},
+      {eight_mib_command(), "type 20 and 8388603 bytes exceeds the limit of 65536"},
+      {eight_mib_video(), "type 9 and 8388608 bytes exceeds the limit of 65536"},
       {null_array_command(), "more than 4096 values"},
       {chunk_stream_flood(), "more than 64 chunk streams"},
   };

@@ -598,3 +598,39 @@ TEST_CASE("a connection may use 64 chunk streams", "[ingest][chunk]") {
   append(wire, {0x01, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, msg::kAudio, 0, 0, 0, 0});
   CHECK_THAT(read_error(wire), Catch::Contains("more than 64 chunk streams"));
 }
+
+TEST_CASE("ChunkReader holds large media back until the client asks to publish",
+          "[ingest][rtmp][chunk]") {
+  ingest::ChunkWriter writer;
+  const Bytes command = counting_payload(300);
+  const Bytes keyframe = counting_payload(200 * 1024);
+  Bytes bytes;
+  writer.write(3, msg::kCommandAmf0, 0, 1, command, bytes);
+  const size_t command_end = bytes.size();
+  writer.write(6, msg::kVideo, 40, 1, keyframe, bytes);
+
+  ingest::ChunkReader reader(kMaxMessage);
+  reader.hold_back_large_media(true);
+  std::vector<ingest::RtmpMessage> out;
+  // It stops after the command, so the caller can handle a publish first.
+  auto consumed = reader.feed(bytes, out);
+  REQUIRE(consumed.ok());
+  CHECK(*consumed == command_end);
+  REQUIRE(out.size() == 1);
+  CHECK(payload_of(out[0]) == command);
+  const Bytes rest(bytes.begin() + std::ptrdiff_t(command_end), bytes.end());
+  SECTION("not publishing: a message over 64 KiB ends the connection") {
+    auto refused = reader.feed(rest, out);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message.find("exceeds the limit of 65536") != std::string::npos);
+  }
+  SECTION("publishing: the keyframe is read whole") {
+    reader.hold_back_large_media(false);
+    out.clear();
+    auto read = reader.feed(rest, out);
+    REQUIRE(read.ok());
+    CHECK(*read == rest.size());
+    REQUIRE(out.size() == 1);
+    CHECK(payload_of(out[0]) == keyframe);
+  }
+}
