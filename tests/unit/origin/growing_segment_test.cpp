@@ -20,17 +20,18 @@ class GrowingSource : public MapSource {
     if (!chunks_) chunks_.emplace();
     chunks_->push_back(bytes_of(chunk));
   }
-  // The segment is whole: from now on it is an ordinary file.
+  // The segment is whole: from now on it is an ordinary file. It is never
+  // neither, as the packager's views are replaced whole.
   void finish(const std::string& last_chunk) {
-    grow(last_chunk);
     std::string whole;
     {
       std::lock_guard lock(mutex_);
       for (const auto& chunk : *chunks_)
         whole.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
-      chunks_.reset();
     }
-    put(kStreamId, kGrowing, whole, "\"whole\"");
+    put(kStreamId, kGrowing, whole + last_chunk, "\"whole\"");
+    std::lock_guard lock(mutex_);
+    chunks_.reset();
   }
   // The stream went another way: the segment will never be.
   void abandon() {
