@@ -146,7 +146,10 @@ void Server::start_origin() {
   origin_->start();
   origin_viewers_ = std::make_unique<OriginViewerSource>(*origin_);
   if (!viewers_) viewers_ = origin_viewers_.get();
-  if (!extra_metrics_) extra_metrics_ = [this] { return origin_->metrics_text(); };
+  if (!extra_metrics_)
+    extra_metrics_ = [this] {
+      return origin_->metrics_text() + (rtmp_ ? rtmp_->metrics_text() : "");
+    };
 }
 
 void Server::start_control_api() {

@@ -110,6 +110,7 @@ void StreamLifecycle::store_end(const std::string& id, const std::string& reason
   db::EndSummary summary;
   if (vod.duration_seconds > 0) summary.duration_seconds = vod.duration_seconds;
   summary.vod_path = vod.vod_playlist;
+  summary.recording_error = vod.recording_error;
   if (deps_.viewers) {
     const auto viewers = deps_.viewers->viewers(id);
     summary.peak_viewers = viewers.peak;

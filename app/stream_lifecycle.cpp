@@ -181,7 +181,11 @@ db::EventBuilder StreamLifecycle::events(std::string_view type, std::string_view
     else
       data = events::ended(s, deps_.urls, reason);
     auto rows = deps_.webhooks.deliveries(type, data, s.id);
-    if (type == events::kStreamEnded && s.record && s.summary && s.summary->vod_path) {
+    if (type == events::kStreamEnded && s.record && s.summary && s.summary->recording_error) {
+      auto failed = deps_.webhooks.deliveries(events::kRecordingFailed,
+                                              events::recording_failed(s, deps_.urls), s.id);
+      rows.insert(rows.end(), failed.begin(), failed.end());
+    } else if (type == events::kStreamEnded && s.record && s.summary && s.summary->vod_path) {
       auto ready = deps_.webhooks.deliveries(events::kRecordingReady,
                                              events::recording_ready(s, deps_.urls), s.id);
       rows.insert(rows.end(), ready.begin(), ready.end());

@@ -7,7 +7,8 @@ namespace looplive::app {
 namespace {
 
 VodResult from(const packager::EndResult& result) {
-  return VodResult{result.recorded, result.vod_playlist, result.duration_seconds};
+  return VodResult{result.recorded, result.vod_playlist, result.duration_seconds,
+                   result.recording_error};
 }
 
 }  // namespace

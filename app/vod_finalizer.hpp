@@ -11,8 +11,9 @@ namespace looplive::app {
 
 struct VodResult {
   bool recorded = false;
-  std::optional<std::string> vod_playlist;  // relative to the media root: "vods/<id>.m3u8"
-  double duration_seconds = 0;              // 0 when unknown
+  std::optional<std::string> vod_playlist;     // relative to the media root: "vods/<id>.m3u8"
+  double duration_seconds = 0;                 // 0 when unknown
+  std::optional<std::string> recording_error;  // see packager::EndResult
 };
 
 // Finalizes a stream's playlists and recording through the packager. Without

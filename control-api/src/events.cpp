@@ -37,6 +37,12 @@ json recording_ready(const db::StreamRecord& stream, const PublicUrls& urls) {
               {"duration", ended["duration"]}};
 }
 
+json recording_failed(const db::StreamRecord& stream, const PublicUrls& urls) {
+  json data = recording_ready(stream, urls);
+  data["reason"] = stream.summary ? stream.summary->recording_error.value_or("") : "";
+  return data;
+}
+
 json publish_rejected(const std::string& stream_id, std::string_view status,
                       std::string_view reason, const std::string& remote_address) {
   return json{{"streamId", stream_id},

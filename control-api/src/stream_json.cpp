@@ -42,6 +42,7 @@ json vod_url(const db::StreamRecord& stream, const PublicUrls& urls) {
 
 std::string recording_state(const db::StreamRecord& stream) {
   if (!stream.record) return "off";
+  if (stream.summary && stream.summary->recording_error) return "failed";
   if (stream.summary) return stream.summary->vod_path ? "ready" : "missing";
   if (stream.status == db::StreamStatus::ready) return "waiting";
   return stream.status == db::StreamStatus::ended ? "finalizing" : "recording";
@@ -139,6 +140,8 @@ json stream_json(const db::StreamRecord& stream, const PublicUrls& urls,
            {"recording", {{"enabled", stream.record}, {"state", recording_state(stream)}}},
            {"vodUrl", vod_url(stream, urls)}};
   out["recording"]["vodUrl"] = out["vodUrl"];
+  if (stream.summary && stream.summary->recording_error)
+    out["recording"]["error"] = *stream.summary->recording_error;
   if (stream.summary) {
     const json ended = end_json(stream, urls);
     out["duration"] = ended["duration"];

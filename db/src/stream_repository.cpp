@@ -41,7 +41,7 @@ const std::string& stream_columns() {
       "id::text, status, record, metadata::text, " + iso_utc("created_at") + ", " +
       iso_utc("started_at") + ", " + iso_utc("ended_at") +
       ", finalized_at IS NOT NULL, duration_seconds, peak_viewers, unique_viewers,"
-      " average_watch_seconds, vod_path";
+      " average_watch_seconds, vod_path, recording_error";
   return columns;
 }
 
@@ -75,6 +75,7 @@ StreamRecord read_stream(const pqxx::row& row) {
     summary.unique_viewers = row[10].is_null() ? 0 : row[10].as<uint64_t>();
     summary.average_watch_seconds = optional_number(row[11]);
     summary.vod_path = optional_text(row[12]);
+    summary.recording_error = optional_text(row[13]);
     stream.summary = std::move(summary);
   }
   return stream;

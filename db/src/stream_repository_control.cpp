@@ -67,11 +67,11 @@ StreamRecord StreamRepository::end(const std::string& id, const std::string& rea
         "UPDATE streams SET finalized_at = now(), updated_at = now(),"
         " duration_seconds = coalesce($2, extract(epoch FROM coalesce(ended_at, now())"
         "   - coalesce(started_at, ended_at, now()))::double precision),"
-        " peak_viewers = $3, unique_viewers = $4, average_watch_seconds = $5, vod_path = $6"
-        " WHERE id = $1::uuid",
+        " peak_viewers = $3, unique_viewers = $4, average_watch_seconds = $5, vod_path = $6,"
+        " recording_error = $7 WHERE id = $1::uuid",
         id, summary.duration_seconds, static_cast<int64_t>(summary.peak_viewers),
         static_cast<int64_t>(summary.unique_viewers), summary.average_watch_seconds,
-        summary.vod_path);
+        summary.vod_path, summary.recording_error);
     StreamRecord ended = select_stream(txn, id);
     if (events) insert_deliveries(txn, events(ended));
     txn.commit();

@@ -106,6 +106,23 @@ size_t RtmpServer::connection_count() const {
   return sessions_.size();
 }
 
+std::string RtmpServer::metrics_text() const {
+  return "# HELP looplive_rtmp_connections_open RTMP connections open, publishing or not.\n"
+         "# TYPE looplive_rtmp_connections_open gauge\n"
+         "looplive_rtmp_connections_open " +
+         std::to_string(connection_count()) +
+         "\n# HELP looplive_rtmp_unadmitted_bytes Memory held by RTMP connections not yet "
+         "publishing.\n"
+         "# TYPE looplive_rtmp_unadmitted_bytes gauge\n"
+         "looplive_rtmp_unadmitted_bytes " +
+         std::to_string(unadmitted_bytes_.load()) +
+         "\n# HELP looplive_rtmp_connections_cut_total RTMP connections cut for holding more "
+         "memory than one not yet publishing may.\n"
+         "# TYPE looplive_rtmp_connections_cut_total counter\n"
+         "looplive_rtmp_connections_cut_total{reason=\"memory\"} " +
+         std::to_string(memory_cuts_.load()) + "\n";
+}
+
 void RtmpServer::stop() {
   if (stopping_.exchange(true)) return;
   net::post(acceptor_.get_executor(), [this] {

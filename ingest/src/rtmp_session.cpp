@@ -33,6 +33,12 @@ constexpr auto kClosingGrace = std::chrono::milliseconds(500);
 // Replies are a few hundred bytes at a time; a client that lets this much
 // pile up behind a full socket is not reading them (a ping flood, say).
 constexpr size_t kMaxQueuedReplies = 64 * 1024;
+// What a connection may hold before it is admitted to publish (its receive
+// buffer, messages being reassembled or waiting, replies not yet taken), and
+// what all such connections may hold together: whatever it sends, a client
+// that has not logged in costs no more than this.
+constexpr size_t kUnadmittedBudget = 1024 * 1024;
+constexpr size_t kAllUnadmittedBudget = 64 * 1024 * 1024;
 
 const std::shared_ptr<spdlog::logger>& log() {
   static const auto logger = core::logger("ingest");
@@ -193,6 +199,7 @@ void RtmpSession::on_read(size_t bytes) {
     process_pending();
     if (phase_ == Phase::closing || phase_ == Phase::closed) return;
   } while (consumed > 0 && in_used_ > 0);
+  if (!within_budget()) return;
   read_chunks();
 }
 
@@ -401,6 +408,7 @@ void RtmpSession::on_admission(core::AdmissionResult result) {
   stream_id_ = result.stream_id;
   sink_ = server_.sinks_.open(core::PublishGrant{result.stream_id, result.record});
   phase_ = Phase::publishing;
+  uncount_held();
   stats_.on_publish_start();
   publish_figures(true);
   log()->info("{} publishing from {} with key {} (record={})", tag(), remote_, key_hint_,
@@ -606,8 +614,39 @@ void RtmpSession::write_next() {
 
 // ---- Ending ----
 
+// The one place a connection's memory is weighed: after each read, until it
+// publishes. Over budget, it is cut and counted (looplive_rtmp_connections_cut_total).
+bool RtmpSession::within_budget() {
+  if (phase_ == Phase::publishing) {
+    uncount_held();
+    return true;
+  }
+  size_t held = in_.capacity() + reader_.reserved_bytes() + queued_bytes_;
+  for (const auto& message : pending_) held += message.payload.size();
+  const size_t all =
+      server_.unadmitted_bytes_.fetch_add(held - counted_held_) + held - counted_held_;
+  counted_held_ = held;
+  std::string over;
+  if (held > kUnadmittedBudget) {
+    over = "its own budget of " + std::to_string(kUnadmittedBudget);
+  } else if (all > kAllUnadmittedBudget) {
+    over = "the budget of " + std::to_string(kAllUnadmittedBudget) + " for all such connections";
+  }
+  if (over.empty()) return true;
+  server_.memory_cuts_.fetch_add(1, std::memory_order_relaxed);
+  close(core::EndReason::protocol_error,
+        "holds " + std::to_string(held) + " bytes before publishing, over " + over);
+  return false;
+}
+
+void RtmpSession::uncount_held() {
+  server_.unadmitted_bytes_.fetch_sub(counted_held_);
+  counted_held_ = 0;
+}
+
 void RtmpSession::close(core::EndReason reason, const std::string& why) {
   if (phase_ == Phase::closed) return;
+  uncount_held();
   if (reason == core::EndReason::shutdown && phase_ != Phase::publishing)
     log()->debug("{} connection from {} closed: {}", tag(), remote_, why);
   else if (reason == core::EndReason::publisher_closed || reason == core::EndReason::shutdown ||

@@ -46,6 +46,8 @@ class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
   void on_handshake_c0c1();
   void read_chunks();
   void on_read(size_t bytes);
+  bool within_budget();  // false when it closed the connection
+  void uncount_held();
   void process_pending();
   void handle(RtmpMessage& message);
   void handle_command(const RtmpMessage& message, size_t amf_offset);
@@ -103,6 +105,7 @@ class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
   ChunkWriter writer_;
   std::vector<RtmpMessage> parsed_;  // the last read's messages
   std::deque<RtmpMessage> pending_;  // parsed, not handled yet (held while admission runs)
+  size_t counted_held_ = 0;          // in the server's total of connections not publishing
   uint64_t bytes_in_ = 0;
   uint64_t last_ack_ = 0;
   uint32_t peer_window_ = 0;

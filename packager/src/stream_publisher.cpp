@@ -71,9 +71,12 @@ void StreamPublisher::add_segment(core::MediaKind kind, FinishedSegment segment)
   if (settings_.write_to_disk) {
     queue_write(segment.bytes.size(), [this, info, bytes = segment.bytes, track = *t.info] {
       // A segment that did not reach the disk stays out of the recording,
-      // which must never name a missing file.
+      // which must never name a missing file, and ends it: a later one
+      // stored (once space is freed) would leave a hole in the middle.
+      if (settings_.record && disk_.recording_stopped) return;
       const bool stored = store(live_dir_ / info.uri, bytes, segment_sync());
       if (settings_.record && stored) record(track, info);
+      if (settings_.record && !stored) disk_.recording_stopped = true;
     });
   }
   t.media[info.uri] = segment.bytes;
@@ -177,6 +180,12 @@ EndResult StreamPublisher::end() {
     } else {
       fail_disk("no MP4 of the recording: " + mp4.error().message);
     }
+  }
+  if (const uint64_t failed = write_errors(); settings_.record && failed > 0) {
+    std::lock_guard lock(disk_.failure_mutex);
+    result.recording_error = std::to_string(failed) + " write" + (failed == 1 ? "" : "s") +
+                             " to the media root failed, the first: " + disk_.first_failure +
+                             ". The recording keeps what was stored before.";
   }
   publish(true);
   return result;
@@ -433,6 +442,10 @@ void StreamPublisher::sync_live_dir() {
 
 void StreamPublisher::fail_disk(const std::string& why) {
   disk_.errors.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(disk_.failure_mutex);
+    if (disk_.first_failure.empty()) disk_.first_failure = why;
+  }
   core::logger("packager")->error("{}: {}", settings_.stream_id, why);
 }
 

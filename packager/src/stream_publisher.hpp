@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -119,7 +120,12 @@ class StreamPublisher {
   // and end() once no job is pending).
   struct Disk {
     std::atomic<uint64_t> errors{0};
+    std::mutex failure_mutex;
+    std::string first_failure;  // why the first write failed
     bool dir_made = false;
+    // A recorded segment failed to reach the disk (the disk is full, say):
+    // the recording ends at the last one stored, never with a hole in it.
+    bool recording_stopped = false;
     // Recorded segments that reached the disk, by kind: all the recording index names.
     std::vector<SegmentInfo> recorded[2];
     // The target duration each index on disk was written with; 0 until this

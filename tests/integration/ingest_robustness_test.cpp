@@ -300,6 +300,18 @@ Bytes eight_mib_video() {
   return bytes;
 }
 
+Bytes many_half_messages() {
+  // Set Chunk Size 32768, then 40 video messages of 65000 bytes, each on a
+  // chunk stream of its own and each cut after its first chunk: 1.3 MB held
+  // in unfinished messages, every one within the limits.
+  Bytes bytes{0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x00, 0x00, 0x80, 0x00};
+  for (uint8_t csid = 3; csid < 43; ++csid) {
+    bytes.insert(bytes.end(), {csid, 0, 0, 0, 0x00, 0xFD, 0xE8, 9, 1, 0, 0, 0});
+    bytes.insert(bytes.end(), 32768, 0x17);
+  }
+  return bytes;
+}
+
 Bytes null_array_command() {
   // Set Chunk Size 65536, then one 64 KiB command holding an array of 65531 nulls.
   Bytes bytes{0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x00, 0x01, 0x00, 0x00};
@@ -334,6 +346,7 @@ TEST_CASE("each input of the security review ends its connection before it costs
       {eight_mib_video(), "type 9 and 8388608 bytes exceeds the limit of 65536"},
       {null_array_command(), "more than 4096 values"},
       {chunk_stream_flood(), "more than 64 chunk streams"},
+      {many_half_messages(), "before publishing, over its own budget of 1048576"},
   };
   constexpr size_t kClientsEach = 8;
   const size_t before = heap_in_use();

@@ -2,6 +2,12 @@
 // looplive, as the backend sees it: statuses, webhooks, the recording.
 #include <catch2/catch.hpp>
 
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -290,4 +296,116 @@ TEST_CASE("two servers on one database leave each other's streams alone",
   CHECK(second.status_of(stream.id) == "ended");
   publisher.terminate();
   fs::remove_all(media);
+}
+
+namespace {
+
+// The newest segment video.m3u8 lists, as the origin serves it.
+std::string newest_video_segment(ApiServer& api, const std::string& id) {
+  const auto playlist = http_request(api.server.origin_port(), bhttp::verb::get,
+                                     "/live/" + id + "/video.m3u8", "", "");
+  if (playlist.status != 200) return {};
+  std::istringstream lines(playlist.body);
+  std::string newest;
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line[0] != '#') newest = line;
+  return newest;
+}
+
+// A recording index names each init segment (EXT-X-MAP) and segment it
+// holds: all of them, read back and joined in order, must decode cleanly. (The
+// index itself is a live EVENT playlist that ffmpeg would wait on.)
+void check_recorded(const fs::path& index) {
+  REQUIRE(fs::exists(index));
+  std::istringstream lines(read_file(index.string()));
+  std::string joined;
+  size_t segments = 0;
+  for (std::string line; std::getline(lines, line);) {
+    std::string name;
+    if (line.rfind("#EXT-X-MAP:URI=\"", 0) == 0) {
+      name = line.substr(16, line.find('"', 16) - 16);
+    } else if (!line.empty() && line[0] != '#') {
+      name = line;
+      ++segments;
+    }
+    if (name.empty()) continue;
+    REQUIRE(fs::exists(index.parent_path() / name));
+    joined += read_file((index.parent_path() / name).string());
+  }
+  CHECK(segments > 0);
+  const std::string copy = make_scratch_dir("recorded") + "/joined.mp4";
+  std::ofstream(copy, std::ios::binary) << joined;
+  int status = -1;
+  const std::string errors = decode_errors(copy, &status);
+  INFO(index << " (" << segments << " segments): " << errors);
+  CHECK(status == 0);
+  CHECK(errors.empty());
+}
+
+uint64_t free_bytes(const std::string& dir) {
+  struct statvfs info {};
+  if (::statvfs(dir.c_str(), &info) != 0) return 0;
+  return uint64_t(info.f_bavail) * info.f_frsize;
+}
+
+}  // namespace
+
+TEST_CASE("a disk that fills during a show fails the recording, never the show",
+          "[integration][lifecycle][disk]") {
+  const std::string media = make_scratch_dir("disk_full");
+  // A small filesystem of its own as the media root, where the machine lets
+  // the test mount one (it needs CAP_SYS_ADMIN).
+  if (::mount("looplive-test", media.c_str(), "tmpfs", 0, "size=2m") != 0) {
+    WARN("no tmpfs could be mounted here (" << std::strerror(errno)
+                                            << "): the full disk is not tested");
+    return;
+  }
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { ::umount2(dir.c_str(), MNT_DETACH); }
+  } unmount{media};
+  WebhookReceiver hooks;
+  ApiServer api(api_test_config(fresh_database("lifecycle_disk_full"), media, &hooks));
+  const auto stream = create(api, true);
+  auto publish = ffmpeg_publish(long_h264_aac_fixture().path, api.publish_url(stream.key));
+  publish.insert(publish.begin() + 6, {"-stream_loop", "3"});  // before -i: about 48 s
+  Process publisher(publish, make_scratch_dir("ffmpeg") + "/out.log");
+  REQUIRE(api.wait_live(stream.id, true, 20s));
+
+  // The recording fills the 2 MiB within seconds.
+  const auto deadline = Clock::now() + 40s;
+  while (free_bytes(media) > 64 * 1024 && Clock::now() < deadline)
+    std::this_thread::sleep_for(200ms);
+  REQUIRE(free_bytes(media) <= 64 * 1024);
+  // Viewers carry on from memory: the live edge moves and its segments are served.
+  const std::string when_full = newest_video_segment(api, stream.id);
+  std::this_thread::sleep_for(5s);
+  const std::string later = newest_video_segment(api, stream.id);
+  CHECK_FALSE(when_full.empty());
+  CHECK(later != when_full);
+  const auto segment = http_request(api.server.origin_port(), bhttp::verb::get,
+                                    "/live/" + stream.id + "/" + later, "", "");
+  CHECK(segment.status == 200);
+  CHECK(segment.body.size() > 1000);
+
+  const auto ended = api.call(bhttp::verb::post, "/v1/streams/" + stream.id + "/end");
+  REQUIRE(ended.status == 200);
+  REQUIRE(hooks.wait_for(stream.id, "recording.failed", 10s));
+  CHECK(hooks.delivered(stream.id, "recording.ready").empty());
+  const auto failed = hooks.delivered(stream.id, "recording.failed")[0].json()["data"];
+  const std::string reason = failed["reason"];
+  INFO(reason);
+  CHECK(reason.find("No space left on device") != std::string::npos);
+  const auto answer = api.call(bhttp::verb::get, "/v1/streams/" + stream.id);
+  REQUIRE(answer.status == 200);
+  const auto recording = answer.json()["recording"];
+  CHECK(recording["state"] == "failed");
+  CHECK(recording["error"] == reason);
+
+  // What was recorded before the disk filled is intact: the index names
+  // only whole segments, which decode.
+  const fs::path live = fs::path(media) / "live" / stream.id;
+  check_recorded(live / "recording_video.m3u8");
+  check_recorded(live / "recording_audio.m3u8");
+  publisher.terminate();
 }

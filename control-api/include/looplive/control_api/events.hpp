@@ -15,6 +15,7 @@ inline constexpr std::string_view kStreamLive = "stream.live";
 inline constexpr std::string_view kStreamReconnecting = "stream.reconnecting";
 inline constexpr std::string_view kStreamEnded = "stream.ended";
 inline constexpr std::string_view kRecordingReady = "recording.ready";
+inline constexpr std::string_view kRecordingFailed = "recording.failed";
 inline constexpr std::string_view kPublishRejected = "publish.rejected";
 
 nlohmann::json live(const db::StreamRecord& stream, const PublicUrls& urls);
@@ -23,6 +24,8 @@ nlohmann::json reconnecting(const db::StreamRecord& stream, std::chrono::millise
 nlohmann::json ended(const db::StreamRecord& stream, const PublicUrls& urls,
                      std::string_view reason);
 nlohmann::json recording_ready(const db::StreamRecord& stream, const PublicUrls& urls);
+// `reason` says why; `vodUrl` names what was recorded before, or is null.
+nlohmann::json recording_failed(const db::StreamRecord& stream, const PublicUrls& urls);
 nlohmann::json publish_rejected(const std::string& stream_id, std::string_view status,
                                 std::string_view reason, const std::string& remote_address);
 

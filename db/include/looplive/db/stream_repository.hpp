@@ -46,6 +46,9 @@ struct EndSummary {
   uint64_t unique_viewers = 0;
   std::optional<double> average_watch_seconds;
   std::optional<std::string> vod_path;  // relative to the media root, e.g. "vods/<id>.m3u8"
+  // Why the recording failed (its files did not all reach the disk); it keeps
+  // what was stored before, and vod_path names that when there is any.
+  std::optional<std::string> recording_error;
 };
 
 struct StreamRecord {

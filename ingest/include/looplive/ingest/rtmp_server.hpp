@@ -43,6 +43,9 @@ class RtmpServer {
   void stop();
   uint16_t port() const;  // the bound port, useful when configured with port 0
   size_t connection_count() const;
+  // Prometheus text: connections open, and those cut for holding more memory
+  // than a connection not yet publishing may.
+  std::string metrics_text() const;
 
  private:
   friend class RtmpSession;
@@ -67,6 +70,8 @@ class RtmpServer {
   std::unordered_map<uint64_t, Connection> sessions_;
   std::unordered_map<std::string, uint32_t> per_address_;
   std::atomic<bool> stopping_{false};
+  std::atomic<size_t> unadmitted_bytes_{0};  // held by connections not publishing
+  std::atomic<uint64_t> memory_cuts_{0};
 };
 
 }  // namespace looplive::ingest

@@ -53,6 +53,10 @@ struct EndResult {
   std::optional<std::string> vod_playlist;  // "vods/<id>.m3u8"
   std::optional<std::string> vod_mp4;       // "vods/<id>.mp4"; absent if remuxing failed
   double duration_seconds = 0;              // media packaged, reconnect gaps left out
+  // A recorded stream whose files did not all reach the disk (a full disk, a
+  // failing one): why, for the API and the recording.failed webhook. Its
+  // recording, if any, ends at the last segment stored.
+  std::optional<std::string> recording_error;
 };
 
 // Turns each admitted publish into CMAF (video and audio in separate files),
