@@ -21,7 +21,7 @@ Viewers:
   hls      hls.js, lowLatencyMode: false, same URL
   dash-ll  dash.js 5, /live/{id}/manifest.mpd: as it comes (low-latency DASH, following the MPD's
            ServiceDescription), or with streaming.delay.liveDelay and liveCatchup.enabled (--dash-live-delay)
-  ttff     hls.js LL opened before the show starts: publisher start to first frame
+  ttff     hls.js LL and dash.js (LL-DASH) opened before the show starts: publisher start to first frame
   nginx    reference: nginx-rtmp's plain HLS (hls_fragment 2s) with hls.js (non-LL)
 
 Run through bench/latency/run, which waits for the machine, installs and builds first.
@@ -317,13 +317,13 @@ def join_viewer(name, player, url, rtmp_url, args, work, dash_live_delay=None):
     return s
 
 
-def waiting_viewer(server, args, work, run):
-    """hls.js LL opened on the URL before the show starts: publisher start
-    (ffmpeg spawned) to the first frame on screen."""
-    name = f"ttff-{run}"
+def waiting_viewer(server, args, work, run, player="hls-ll"):
+    """A low-latency player (hls.js LL or dash.js as it comes) opened on the URL
+    before the show starts: publisher start (ffmpeg spawned) to the first frame on screen."""
+    name = f"ttff-{player}-{run}"
     stream = server.new_stream()
-    cfg = {"player": "hls-ll", "url": stream["hls"], "seconds": 3, "startTimeout": 60, "retry": True,
-           "fps": FPS, "layout": LAYOUT}
+    cfg = {"player": player, "url": stream["dash" if player == "dash-ll" else "hls"], "seconds": 3,
+           "startTimeout": 60, "retry": True, "dashLiveDelay": 0, "fps": FPS, "layout": LAYOUT}
     viewer = Viewer(cfg, work / f"viewer-{name}.log")
     if not viewer.ready.wait(60):
         raise RuntimeError("the waiting viewer did not start")
@@ -356,17 +356,19 @@ def table(rows, ttff, args):
         lines.append(f"| {label} | {fmt(s['median'])} | {fmt(s['p95'])} | {fmt(s['min'])} / {fmt(s['max'])} "
                      f"| {s['stalls']} ({fmt(s['stalled_s'], ' s', 1)}) | {s['frames']} ({s['rejected']}) "
                      f"| {fmt(s['player_latency'])} | {fmt(s['first_frame_after_open'])} |")
-    if ttff is not None:
-        vals = [s["ttff"] for s in ttff if s and s.get("ttff") is not None]
-        firsts = [s["first_latency"] for s in ttff if s and s.get("first_latency") is not None]
+    if ttff:
         lines.append("")
         lines.append("| viewer waiting before the show | time to first frame from publisher start, median "
                      "| each run | g2g latency of the first frame, median |")
         lines.append("| --- | --- | --- | --- |")
-        lines.append(f"| hls.js LL ({len(vals)}/{len(ttff)} runs played) | "
-                     f"{fmt(statistics.median(vals) if vals else None)} | "
-                     f"{', '.join(fmt(v) for v in vals) or 'n/a'} | "
-                     f"{fmt(statistics.median(firsts) if firsts else None)} |")
+        for player, runs in ttff.items():
+            vals = [s["ttff"] for s in runs if s and s.get("ttff") is not None]
+            firsts = [s["first_latency"] for s in runs if s and s.get("first_latency") is not None]
+            label = "dash.js (LL-DASH)" if player == "dash-ll" else "hls.js LL"
+            lines.append(f"| {label} ({len(vals)}/{len(runs)} runs played) | "
+                         f"{fmt(statistics.median(vals) if vals else None)} | "
+                         f"{', '.join(fmt(v) for v in vals) or 'n/a'} | "
+                         f"{fmt(statistics.median(firsts) if firsts else None)} |")
     return "\n".join(lines)
 
 
@@ -444,14 +446,16 @@ def main():
                 print(f"    [{name}] failed: {e}", flush=True)
                 rows.append((label, None))
         if "ttff" in wanted:
-            print(f"[ttff] hls.js LL waiting before the show, {args.ttff_runs} runs ...", flush=True)
-            ttff = []
-            for run in range(args.ttff_runs):
-                try:
-                    ttff.append(waiting_viewer(server, args, work, run))
-                except Exception as e:
-                    print(f"    [ttff-{run}] failed: {e}", flush=True)
-                    ttff.append(None)
+            ttff = {}
+            for player in ("hls-ll", "dash-ll"):
+                print(f"[ttff] {player} waiting before the show, {args.ttff_runs} runs ...", flush=True)
+                ttff[player] = []
+                for run in range(args.ttff_runs):
+                    try:
+                        ttff[player].append(waiting_viewer(server, args, work, run, player))
+                    except Exception as e:
+                        print(f"    [ttff-{player}-{run}] failed: {e}", flush=True)
+                        ttff[player].append(None)
         if "nginx" in wanted:
             if Path("/usr/lib/nginx/modules/ngx_rtmp_module.so").exists() and shutil.which("nginx"):
                 nginx = NginxRtmp(work / "nginx", None, None)
@@ -503,7 +507,7 @@ def main():
         print(f"work directory kept: {work}")
     else:
         shutil.rmtree(work, ignore_errors=True)
-    if not any(s for _, s in rows) and not any(ttff or []):
+    if not any(s for _, s in rows) and not any(any(runs) for runs in (ttff or {}).values()):
         sys.exit(1)
 
 

@@ -231,11 +231,13 @@ MediaPlaylistOptions StreamPublisher::low_latency_options(const Track& t) const 
 // written. The one after the last finished segment is listed the moment that
 // one ends, before its first part exists, since players refresh the MPD at
 // most once a second (dash.js) and must know of it by the time they reach it;
-// it starts where the last one ended. Its parts are in the view once the
-// playlist lists parts, after the first segment.
+// it starts where the last one ended. The show's first segment is listed
+// from its first part: a player waiting for the show starts on it, a second
+// or more before it is whole.
 std::optional<SegmentInfo> StreamPublisher::growing(const Track& t) const {
-  if (t.listed.empty() || !t.producing) return std::nullopt;
+  if (!t.producing) return std::nullopt;
   if (t.open) return t.open;
+  if (t.listed.empty()) return std::nullopt;
   SegmentInfo next = t.listed.back();
   next.number += 1;
   next.start_ms += next.duration_ms;
@@ -312,18 +314,30 @@ void StreamPublisher::render(bool ended, bool segments_added) {
     growing_changed = growing_changed || key(next) != key(t->announced);
     t->announced = std::move(next);
   }
-  if (!complete() || (!segments_added && !growing_changed)) return;
+  // The multivariant playlist needs a finished segment of every track; the
+  // MPD also takes a growing one.
+  const auto tracks = active();
+  const bool mpd_ready =
+      !tracks.empty() && std::all_of(tracks.begin(), tracks.end(), [](const Track* t) {
+        return !t->listed.empty() || t->announced;
+      });
+  if (!mpd_ready || (!segments_added && !growing_changed)) return;
 
   VariantOptions variant;
   std::vector<DashTrack> dash;
-  for (Track* t : active()) {
+  for (Track* t : tracks) {
     const core::TrackInfo& info = *t->info;
     (info.kind == core::MediaKind::video ? variant.video : variant.audio) = &info;
     variant.peak_bandwidth += t->meter.peak();
     variant.average_bandwidth += t->meter.average();
-    dash.push_back({&info, t->listed, t->meter.peak(),
+    dash.push_back({&info, t->listed, bandwidth(*t),
                     ended ? media_template(t->prefix, false) : media_template(t->time_prefix, true),
                     t->announced});
+  }
+  if (!complete()) {
+    // Only the live MPD so far, with the first segments as they grow.
+    mpd_ = render_mpd(dash, live_mpd_options());
+    return;
   }
   if (std::string multivariant = render_multivariant_playlist(variant);
       multivariant != multivariant_ || closing_only) {
@@ -331,21 +345,9 @@ void StreamPublisher::render(bool ended, bool segments_added) {
     write_live("index.m3u8", multivariant_);
   }
 
-  MpdOptions mpd;
+  MpdOptions mpd = live_mpd_options();
   mpd.dynamic = !ended;
-  mpd.availability_start_ms = wall_origin_ms_.value_or(0);
-  mpd.publish_ms = settings_.clock();
-  mpd.segment_ms = settings_.segment_ms;
-  mpd.time_shift_ms = settings_.segment_ms * settings_.live_window;
-  mpd.presentation_delay_ms = settings_.segment_ms * 3;
-  mpd.utc_timing_url = settings_.utc_timing_url;
-  if (low_latency_dash) {
-    mpd.chunk_ms = settings_.part_ms;
-    // An audio segment ends with the audio frame that crosses the video's
-    // cut, a few tens of milliseconds after it.
-    mpd.growing_ms = max_segment_ms(settings_.segment_ms) + 100;
-    mpd.target_latency_ms = dash_target_latency_ms(settings_.part_ms);
-  }
+  if (ended) mpd.chunk_ms = 0;
   mpd_ = render_mpd(dash, mpd);
   if (!to_disk || !segments_added) return;
   if (!ended) {
@@ -361,6 +363,38 @@ void StreamPublisher::render(bool ended, bool segments_added) {
   } else {
     write_live("manifest.mpd", mpd_);
   }
+}
+
+MpdOptions StreamPublisher::live_mpd_options() const {
+  MpdOptions mpd;
+  mpd.availability_start_ms = wall_origin_ms_.value_or(0);
+  mpd.publish_ms = settings_.clock();
+  mpd.segment_ms = settings_.segment_ms;
+  mpd.time_shift_ms = settings_.segment_ms * settings_.live_window;
+  mpd.presentation_delay_ms = settings_.segment_ms * 3;
+  mpd.utc_timing_url = settings_.utc_timing_url;
+  if (settings_.part_ms > 0) {
+    mpd.chunk_ms = settings_.part_ms;
+    // An audio segment ends with the audio frame that crosses the video's
+    // cut, a few tens of milliseconds after it.
+    mpd.growing_ms = max_segment_ms(settings_.segment_ms) + 100;
+    mpd.target_latency_ms = dash_target_latency_ms(settings_.part_ms);
+  }
+  return mpd;
+}
+
+// The measured peak; before a segment is whole, the rate of the parts so far.
+uint64_t StreamPublisher::bandwidth(const Track& t) const {
+  if (t.meter.peak() > 0 || !t.open) return t.meter.peak();
+  uint64_t bytes = 0;
+  int64_t duration_ms = 0;
+  for (const PartInfo& part : t.parts) {
+    if (part.segment_number != t.open->number) continue;
+    if (const auto found = t.media.find(part.uri); found != t.media.end())
+      bytes += found->second.size();
+    duration_ms += part.duration_ms;
+  }
+  return duration_ms > 0 ? bytes * 8000 / uint64_t(duration_ms) : 0;
 }
 
 // Tracks without a recorded segment are left out; false when none has one.
@@ -425,6 +459,11 @@ void StreamPublisher::publish(bool ended) {
     if (!ended && t->announced) {
       track.growing_uri = time_addressed_uri(t->time_prefix, t->announced->start_ms);
       track.growing_number = t->announced->number;
+      // The show's first segment: no playlist lists its parts yet.
+      if (t->listed.empty()) {
+        for (const PartInfo& part : t->parts)
+          if (part.segment_number == track.growing_number) track.parts.push_back(part);
+      }
     }
     (t == &video_ ? view->video : view->audio) = std::move(track);
     view->media.insert(t->media.begin(), t->media.end());

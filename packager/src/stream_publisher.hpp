@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "atomic_file.hpp"
+#include "dash_manifest.hpp"
 #include "hls_playlist.hpp"
 #include "looplive/packager/live_view.hpp"
 #include "looplive/packager/packager.hpp"
@@ -144,6 +145,8 @@ class StreamPublisher {
   void render(bool ended, bool segments_added = true);
   MediaPlaylistOptions low_latency_options(const Track& t) const;
   std::optional<SegmentInfo> growing(const Track& t) const;
+  uint64_t bandwidth(const Track& t) const;  // bits per second, for the MPD
+  MpdOptions live_mpd_options() const;
   std::vector<RenditionReport> reports_for(const Track& t);
   void publish(bool ended);
   // Run by jobs only.
