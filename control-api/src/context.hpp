@@ -11,6 +11,7 @@
 #include "looplive/control_api/control_api.hpp"
 #include "looplive/control_api/public_urls.hpp"
 #include "looplive/core/log.hpp"
+#include "metrics.hpp"
 
 namespace looplive::control_api {
 
@@ -34,6 +35,8 @@ struct Context {
   TokenSet tokens;
   std::shared_ptr<spdlog::logger> log;
   std::function<http::Stats()> http_stats;  // of the API's own listener
+  // Table counts for /metrics, at most once every 10 s.
+  DatabaseFigures database_figures{std::chrono::seconds(10)};
 };
 
 // Handlers, one per route; each file registers its own.

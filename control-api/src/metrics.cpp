@@ -37,7 +37,8 @@ class Writer {
 };
 
 void stream_metrics(Writer& w, const MetricsInput& in) {
-  w.family("looplive_database_up", "gauge", "1 when PostgreSQL answered this scrape.");
+  w.family("looplive_database_up", "gauge",
+           "1 when PostgreSQL answered the table counts, taken at most every 10 s.");
   w.sample("looplive_database_up", "", in.database_up ? 1 : 0);
   if (in.streams) {
     w.family("looplive_streams", "gauge", "Streams by status.");
@@ -112,6 +113,17 @@ std::string render_metrics(const MetricsInput& input) {
   api_metrics(writer, input);
   webhook_metrics(writer, input);
   return writer.take();
+}
+
+DatabaseFigures::Counts DatabaseFigures::get(const std::function<Counts()>& count) {
+  std::lock_guard lock(mutex_);
+  const auto now = Clock::now();
+  if (!counts_ || now - counted_at_ >= max_age_) {
+    counts_.reset();
+    counts_ = count();
+    counted_at_ = now;
+  }
+  return *counts_;
 }
 
 }  // namespace looplive::control_api

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,5 +32,28 @@ struct MetricsInput {
 
 // Prometheus text exposition format 0.0.4.
 std::string render_metrics(const MetricsInput& input);
+
+// The figures that count database tables (streams by status, the webhook
+// outbox), counted at most once per `max_age` however often /metrics is
+// scraped: several Prometheus servers scraping every second must not cost a
+// count of each table each time. Thread-safe.
+class DatabaseFigures {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Counts {
+    std::map<db::StreamStatus, uint64_t> streams;
+    db::DeliveryCounts deliveries;
+  };
+  explicit DatabaseFigures(Clock::duration max_age) : max_age_(max_age) {}
+  // The cached counts, or fresh ones from `count`, which may throw (then
+  // nothing is cached and the next scrape tries again).
+  Counts get(const std::function<Counts()>& count);
+
+ private:
+  const Clock::duration max_age_;
+  std::mutex mutex_;
+  std::optional<Counts> counts_;
+  Clock::time_point counted_at_;
+};
 
 }  // namespace looplive::control_api

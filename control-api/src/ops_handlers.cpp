@@ -33,8 +33,11 @@ void metrics(Context& context, const http::Request&, const Params&, http::Respon
     MetricsInput input;
     const auto& deps = context.deps;
     try {
-      input.streams = deps.streams.count_by_status();
-      input.deliveries = deps.webhook_queue.counts();
+      auto counts = context.database_figures.get([&deps] {
+        return DatabaseFigures::Counts{deps.streams.count_by_status(), deps.webhook_queue.counts()};
+      });
+      input.streams = std::move(counts.streams);
+      input.deliveries = counts.deliveries;
       input.database_up = true;
     } catch (const std::exception& error) {
       context.log->warn("metrics without database figures: {}", error.what());

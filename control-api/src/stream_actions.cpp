@@ -10,7 +10,6 @@ namespace looplive::control_api {
 
 namespace {
 
-
 void end_stream(Context& context, const http::Request&, const Params& params,
                 http::Respond respond) {
   require_stream_id(params.id);
