@@ -34,26 +34,7 @@ constexpr size_t kFirstRead = 4096;
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
-// Shared by every copy of one Respond: the first call wins, and if none
-// happens the last copy's destruction answers for the handler.
-class Responder {
- public:
-  explicit Responder(std::shared_ptr<Connection> connection) : connection_(std::move(connection)) {}
-  ~Responder() {
-    if (!done_.exchange(true)) Connection::handler_dropped(std::move(connection_));
-  }
-  Responder(const Responder&) = delete;
-  Responder& operator=(const Responder&) = delete;
-
-  void deliver(Response response) {
-    if (done_.exchange(true)) return;
-    Connection::deliver(std::move(connection_), std::move(response));
-  }
-
- private:
-  std::shared_ptr<Connection> connection_;
-  std::atomic<bool> done_{false};
-};
+using Responder = DeliverOnce<Response, &Connection::deliver, &Connection::handler_dropped>;
 
 }  // namespace
 

@@ -49,6 +49,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   static void handler_dropped(std::shared_ptr<Connection> connection);
   // The next piece of a StreamBody, from any thread.
   static void deliver_chunk(std::shared_ptr<Connection> connection, Chunk chunk);
+  // Every ChunkSink copy died uncalled: the body breaks.
+  static void chunk_dropped(std::shared_ptr<Connection> connection);
 
  private:
   enum class Phase { reading_head, reading_body, idle, handling, writing, lingering, closed };
@@ -138,6 +140,32 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool stream_chunked_ = false;     // chunked transfer coding (not to an HTTP/1.0 client)
   bool stream_last_ = false;        // the producer has given its last piece
   bool stream_ended_ = false;       // the final chunk is written or being written
+};
+
+// Hands a message (a handler's Response, a StreamBody's Chunk) back to its
+// connection, from any thread, once: the first deliver() counts, and if none
+// happens, the destruction of the last copy calls Dropped instead. Shared by
+// every copy of one Respond or one ChunkSink.
+template <typename Message, void (*Deliver)(std::shared_ptr<Connection>, Message),
+          void (*Dropped)(std::shared_ptr<Connection>)>
+class DeliverOnce {
+ public:
+  explicit DeliverOnce(std::shared_ptr<Connection> connection)
+      : connection_(std::move(connection)) {}
+  ~DeliverOnce() {
+    if (!done_.exchange(true)) Dropped(std::move(connection_));
+  }
+  DeliverOnce(const DeliverOnce&) = delete;
+  DeliverOnce& operator=(const DeliverOnce&) = delete;
+
+  void deliver(Message message) {
+    if (done_.exchange(true)) return;
+    Deliver(std::move(connection_), std::move(message));
+  }
+
+ private:
+  std::shared_ptr<Connection> connection_;
+  std::atomic<bool> done_{false};
 };
 
 }  // namespace looplive::http::detail

@@ -48,27 +48,7 @@ bool asks_to_close(std::string_view connection_field) {
   return false;
 }
 
-// Hands a StreamBody's producer the way back to its connection; dropped
-// uncalled, it breaks the body, so the connection does not wait out its deadline.
-class ChunkResponder {
- public:
-  explicit ChunkResponder(std::shared_ptr<Connection> connection)
-      : connection_(std::move(connection)) {}
-  ~ChunkResponder() {
-    if (!done_.exchange(true)) Connection::deliver_chunk(std::move(connection_), {{}, false, true});
-  }
-  ChunkResponder(const ChunkResponder&) = delete;
-  ChunkResponder& operator=(const ChunkResponder&) = delete;
-
-  void deliver(Chunk chunk) {
-    if (done_.exchange(true)) return;
-    Connection::deliver_chunk(std::move(connection_), std::move(chunk));
-  }
-
- private:
-  std::shared_ptr<Connection> connection_;
-  std::atomic<bool> done_{false};
-};
+using ChunkResponder = DeliverOnce<Chunk, &Connection::deliver_chunk, &Connection::chunk_dropped>;
 
 }  // namespace
 
@@ -78,6 +58,10 @@ void Connection::deliver_chunk(std::shared_ptr<Connection> connection, Chunk chu
   net::post(executor, [self = std::move(connection), chunk = std::move(chunk)]() mutable {
     self->on_chunk(std::move(chunk));
   });
+}
+
+void Connection::chunk_dropped(std::shared_ptr<Connection> connection) {
+  deliver_chunk(std::move(connection), {{}, false, true});
 }
 
 void Connection::on_response(Response response) {
