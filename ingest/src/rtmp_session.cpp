@@ -617,14 +617,13 @@ void RtmpSession::write_next() {
 // The one place a connection's memory is weighed: after each read, until it
 // publishes. Over budget, it is cut and counted (looplive_rtmp_connections_cut_total).
 bool RtmpSession::within_budget() {
-  if (phase_ == Phase::publishing) {
-    uncount_held();
-    return true;
-  }
+  // A publisher's reads touch nothing shared here: it left the count when admitted.
+  if (phase_ == Phase::publishing) return true;
   size_t held = in_.capacity() + reader_.reserved_bytes() + queued_bytes_;
   for (const auto& message : pending_) held += message.payload.size();
-  const size_t all =
-      server_.unadmitted_bytes_.fetch_add(held - counted_held_) + held - counted_held_;
+  // The change may be negative: unsigned addition wraps it into a subtraction.
+  const size_t change = held - counted_held_;
+  const size_t all = server_.unadmitted_bytes_.fetch_add(change) + change;
   counted_held_ = held;
   std::string over;
   if (held > kUnadmittedBudget) {

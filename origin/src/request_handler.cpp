@@ -95,9 +95,17 @@ void RequestHandler::operator()(const http::Request& request, const http::Respon
   } else {
     target = parse_target(request.path());
     if (const auto* found = std::get_if<Target>(&target)) {
-      if (found->area == Target::Area::live && wait_for_stream(request, *found, started, respond))
+      const bool live = found->area == Target::Area::live;
+      if (live && live_route(found->file) == Route::playlist &&
+          wait_for_playlist(request, *found, started, respond))
         return;
       result = answer(request, *found);
+      // Only a segment not there (yet) is looked for among those on their
+      // way, so the segments that are there cost no more lookups.
+      if (live && result.route == Route::segment &&
+          result.response.status == bhttp::status::not_found &&
+          wait_for_segment(request, *found, started, respond))
+        return;
     } else if (std::get<TargetError>(target) == TargetError::bad_request) {
       result.response = plain(bhttp::status::bad_request, "Bad Request\n", CachePolicy::kNoStore);
     } else {
@@ -118,11 +126,8 @@ void RequestHandler::finish(const http::Request& request, Answer result, Started
   respond(std::move(result.response));
 }
 
-bool RequestHandler::wait_for_stream(const http::Request& request, const Target& target,
-                                     Started started, const http::Respond& respond) const {
-  const Route route = live_route(target.file);
-  if (route == Route::playlist) return wait_for_playlist(request, target, started, respond);
-  if (route != Route::segment) return false;
+bool RequestHandler::wait_for_segment(const http::Request& request, const Target& target,
+                                      Started started, const http::Respond& respond) const {
   if (send_growing(request, target, started, respond)) return true;
   if (!source_.announces(target.stream_id, target.file)) return false;
   // A preload-hinted part: answered once complete (or 404 if the stream

@@ -35,13 +35,15 @@ class RequestHandler {
   // CORS, viewer activity and route metrics, then the response.
   void finish(const http::Request& request, Answer result, Started started,
               const http::Respond& respond) const;
-  // Requests that wait on their stream (an LL-HLS blocking playlist reload or
-  // preload-hinted part, a growing LL-DASH segment); false when this one is
-  // answered the usual way.
-  bool wait_for_stream(const http::Request& request, const Target& target, Started started,
-                       const http::Respond& respond) const;
+  // A live segment not found that is on its way: one being written
+  // (LL-DASH), sent as it grows, or the part a preload hint announced
+  // (LL-HLS), held until complete; false when it is neither (a 404).
+  bool wait_for_segment(const http::Request& request, const Target& target, Started started,
+                        const http::Respond& respond) const;
   bool send_growing(const http::Request& request, const Target& target, Started started,
                     const http::Respond& respond) const;
+  // An LL-HLS blocking playlist reload (_HLS_msn, _HLS_part); false when
+  // this request is not one and is answered the usual way.
   bool wait_for_playlist(const http::Request& request, const Target& target, Started started,
                          const http::Respond& respond) const;
   Answer live_file(const http::Request& request, const Target& target) const;
