@@ -45,9 +45,10 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
-#include "flv_reader.hpp"
+#include "flv_pacing.hpp"
 #include "rtmp_publisher.hpp"
 
 namespace {
@@ -295,8 +296,8 @@ void run_publisher(const Source& source, const Options& options, size_t index,
     const uint64_t tags_before_pass = report.tags;
     for (const FlvTag& tag : source.tags) {
       // The stream ends wherever the time limit falls, so end-of-sequence is never sent.
-      if ((pass > 0 && tag.type == looplive::tools::kFlvTagScript) ||
-          looplive::tools::is_end_of_sequence(tag)) {
+      if ((pass > 0 && tag.type == looplive::media::kFlvTagScript) ||
+          looplive::media::is_end_of_sequence(tag)) {
         continue;
       }
       const uint64_t media_ms = offset + (tag.timestamp_ms - source.first_timestamp_ms);
@@ -430,12 +431,12 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   Source source;
-  try {
-    source.tags = looplive::tools::read_flv_file(options.flv_file);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+  auto read = looplive::media::read_flv_file(options.flv_file);
+  if (!read) {
+    std::fprintf(stderr, "error: %s\n", read.error().message.c_str());
     return kExitUsage;
   }
+  source.tags = std::move(*read);
   source.first_timestamp_ms = looplive::tools::min_timestamp_ms(source.tags);
   source.period_ms = looplive::tools::loop_period_ms(source.tags);
   for (const FlvTag& tag : source.tags) {

@@ -39,9 +39,10 @@
 #include <exception>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "flv_reader.hpp"
+#include "flv_pacing.hpp"
 #include "rtmp_publisher.hpp"
 
 namespace {
@@ -173,8 +174,8 @@ int publish(const Options& options, const std::vector<FlvTag>& tags) {
     for (const FlvTag& tag : tags) {
       // Metadata describes the file as a whole and end-of-sequence ends the
       // stream; either one mid-stream tells a server the stream restarted.
-      if ((pass > 0 && tag.type == looplive::tools::kFlvTagScript) ||
-          (pass + 1 < options.loops && looplive::tools::is_end_of_sequence(tag))) {
+      if ((pass > 0 && tag.type == looplive::media::kFlvTagScript) ||
+          (pass + 1 < options.loops && looplive::media::is_end_of_sequence(tag))) {
         continue;
       }
       const uint64_t media_ms = offset + (tag.timestamp_ms - first_timestamp);
@@ -192,9 +193,9 @@ int publish(const Options& options, const std::vector<FlvTag>& tags) {
       }
       ++totals.tags;
       totals.bytes += tag.body.size();
-      if (tag.type == looplive::tools::kFlvTagVideo) {
+      if (tag.type == looplive::media::kFlvTagVideo) {
         ++totals.video;
-      } else if (tag.type == looplive::tools::kFlvTagAudio) {
+      } else if (tag.type == looplive::media::kFlvTagAudio) {
         ++totals.audio;
       }
     }
@@ -238,12 +239,12 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   std::vector<FlvTag> tags;
-  try {
-    tags = looplive::tools::read_flv_file(options.file);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+  auto read = looplive::media::read_flv_file(options.file);
+  if (!read) {
+    std::fprintf(stderr, "error: %s\n", read.error().message.c_str());
     return kExitUsage;
   }
+  tags = std::move(*read);
   looplive::tools::init_librtmp(options.verbose);
   return publish(options, tags);
 }

@@ -43,7 +43,7 @@
 #include <utility>
 #include <vector>
 
-#include "flv_reader.hpp"
+#include "flv_pacing.hpp"
 
 namespace looplive::tools {
 
@@ -230,7 +230,7 @@ class RtmpPublisher {
       note_drop("connection already closed");
       return false;
     }
-    encode_flv_tag(tag, timestamp_ms, buffer_);
+    media::encode_flv_tag(tag, timestamp_ms, buffer_);
     const int size = static_cast<int>(buffer_.size());
     const int written = RTMP_Write(rtmp_, buffer_.data(), size);
     if (written <= 0 || !connected()) {

@@ -1,10 +1,9 @@
 #include "looplive/control_api/stream_json.hpp"
 
+#include "looplive/media/text_format.hpp"
+
 #include <chrono>
 #include <cmath>
-#include <ctime>
-
-#include <spdlog/fmt/fmt.h>
 
 namespace looplive::control_api {
 
@@ -20,14 +19,6 @@ json optional_number(const std::optional<double>& value) {
 double rounded(double value, int decimals) {
   const double scale = std::pow(10.0, decimals);
   return std::round(value * scale) / scale;
-}
-
-std::string unix_ms_time(int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}000+00:00", utc.tm_year + 1900,
-                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, ms % 1000);
 }
 
 json metadata(const db::StreamRecord& stream) {
@@ -78,15 +69,9 @@ json api_time(const std::optional<std::string>& iso_utc) {
 }
 
 std::string iso_now() {
-  const auto now = std::chrono::system_clock::now();
-  const auto us =
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(us / 1'000'000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00", utc.tm_year + 1900,
-                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                     us % 1'000'000);
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return media::utc_timestamp_us(
+      std::chrono::duration_cast<std::chrono::microseconds>(now).count());
 }
 
 json created_json(const db::CreatedStream& created, const PublicUrls& urls) {
@@ -105,8 +90,8 @@ json created_json(const db::CreatedStream& created, const PublicUrls& urls) {
 json ingest_json(const core::IngestFigures& figures) {
   return json{{"connected", figures.connected},
               {"encoder", figures.encoder.empty() ? json(nullptr) : json(figures.encoder)},
-              {"startedAt", unix_ms_time(figures.started_at_ms)},
-              {"updatedAt", unix_ms_time(figures.updated_at_ms)},
+              {"startedAt", media::utc_timestamp_us(1000 * figures.started_at_ms)},
+              {"updatedAt", media::utc_timestamp_us(1000 * figures.updated_at_ms)},
               {"video", figures.video ? track_json(*figures.video, true) : json(nullptr)},
               {"audio", figures.audio ? track_json(*figures.audio, false) : json(nullptr)},
               {"bitrateKbps", rounded(figures.bitrate_kbps, 0)},

@@ -14,6 +14,7 @@
 #include "looplive/core/log.hpp"
 #include "looplive/core/stream_key.hpp"
 #include "looplive/ingest/rtmp_server.hpp"
+#include "metadata_hints.hpp"
 #include "rtmp_status.hpp"
 
 namespace looplive::ingest {
@@ -484,7 +485,7 @@ void RtmpSession::handle_data(const RtmpMessage& message, size_t amf_offset) {
   const amf0::Value* body = arg(*values, first + 1);
   if (!name || name->type() != amf0::Type::string || name->as_string() != "onMetaData" || !body)
     return;
-  demuxer_.metadata(*body);
+  if (auto hints = metadata_hints(*body)) tag_reader_.hints(*hints);
   const amf0::Value* encoder = body->get("encoder");
   // The API lists the encoder's name as JSON: it must be valid UTF-8.
   const std::string encoder_name = encoder && encoder->type() == amf0::Type::string
@@ -504,8 +505,8 @@ void RtmpSession::handle_media(const RtmpMessage& message) {
   int64_t timestamp = clock.unwrap(message.timestamp);
   if (started && timestamp < previous) stats_.on_backward_timestamp();
 
-  auto out = video ? demuxer_.video(timestamp, message.payload)
-                   : demuxer_.audio(timestamp, message.payload);
+  auto out = video ? tag_reader_.video(timestamp, message.payload)
+                   : tag_reader_.audio(timestamp, message.payload);
   if (!out) {
     // One broken tag must not end a seller's show: drop it, count it, say so.
     stats_.on_ignored_tag();

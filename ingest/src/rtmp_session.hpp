@@ -15,9 +15,9 @@
 #include "amf0.hpp"
 #include "chunk_reader.hpp"
 #include "chunk_writer.hpp"
-#include "flv_demuxer.hpp"
 #include "looplive/core/admission.hpp"
 #include "looplive/core/packet_sink.hpp"
+#include "looplive/media/flv_tag_reader.hpp"
 #include "publisher_stats.hpp"
 #include "receive_batching.hpp"
 #include "timestamp_unwrapper.hpp"
@@ -122,7 +122,7 @@ class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
   std::string stream_id_;
   std::optional<uint64_t> registry_token_;
   std::shared_ptr<core::PacketSink> sink_;
-  FlvDemuxer demuxer_;
+  media::FlvTagReader tag_reader_;
   PublisherStats stats_;
   TimestampUnwrapper video_clock_;
   TimestampUnwrapper audio_clock_;

@@ -2,13 +2,14 @@
 
 #include <charconv>
 #include <cstdint>
-#include <cstdio>
-#include <ctime>
+#include <filesystem>
 #include <optional>
 
 #include "disk_file.hpp"
 #include "growing_body.hpp"
 #include "looplive/http/util.hpp"
+#include "looplive/media/stream_files.hpp"
+#include "looplive/media/text_format.hpp"
 #include "representation.hpp"
 
 namespace looplive::origin {
@@ -51,24 +52,19 @@ bool is_success(bhttp::status status) {
          status == bhttp::status::not_modified;
 }
 
-}  // namespace
-
-std::string iso8601_utc(std::chrono::system_clock::time_point time) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-  std::time_t seconds = std::time_t(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[40];
-  size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(text + length, sizeof text - length, ".%03dZ", int(ms % 1000));
-  return text;
+// "2025-10-18T06:59:43.871Z": what DASH players' http-iso clock sync expects.
+std::string wall_clock_text() {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return media::utc_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
 }
+
+}  // namespace
 
 RequestHandler::RequestHandler(const OriginConfig& config, const LiveSource& source,
                                ViewerRegistry& viewers, RouteMetrics& metrics, HeldRequests& held,
                                OriginService::Clock clock)
-    : live_dir_(config.media_root + "/live"),
-      vods_dir_(config.media_root + "/vods"),
+    : live_dir_((std::filesystem::path(config.media_root) / media::files::kLiveDir).string()),
+      vods_dir_(media::files::vods_dir(config.media_root).string()),
       session_param_(config.session_param),
       source_(source),
       viewers_(viewers),
@@ -216,9 +212,7 @@ RequestHandler::Answer RequestHandler::answer(const http::Request& request,
       return {plain(bhttp::status::ok, "ok", CachePolicy::kNoStore), Route::health};
     case Target::Area::time:
       // The packager's MPD points UTCTiming here; a cached time would skew every player.
-      return {plain(bhttp::status::ok, iso8601_utc(std::chrono::system_clock::now()),
-                    CachePolicy::kNoCache),
-              Route::other};
+      return {plain(bhttp::status::ok, wall_clock_text(), CachePolicy::kNoCache), Route::other};
   }
   return {not_found(), Route::other};
 }

@@ -63,7 +63,4 @@ class RequestHandler {
   const TrustedProxies proxies_;
 };
 
-// "2025-10-18T06:59:43.871Z": what DASH players' http-iso clock sync expects.
-std::string iso8601_utc(std::chrono::system_clock::time_point time);
-
 }  // namespace looplive::origin

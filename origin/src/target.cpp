@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "looplive/http/util.hpp"
+#include "looplive/media/stream_files.hpp"
 
 namespace looplive::origin {
 
@@ -48,8 +49,7 @@ std::variant<Target, TargetError> vod_target(std::string_view file) {
   // vods/<id>.m3u8, vods/<id>_video.m3u8, vods/<id>.mpd, ...: the name starts with the id.
   if (!is_media_file_name(file) || file.size() <= kUuidLength) return TargetError::not_found;
   std::string_view id = file.substr(0, kUuidLength);
-  char after = file[kUuidLength];
-  if (!is_stream_id(id) || (after != '.' && after != '_')) return TargetError::not_found;
+  if (!is_stream_id(id) || !media::files::is_vod_file_of(file, id)) return TargetError::not_found;
   return Target{Target::Area::vods, std::string(id), std::string(file)};
 }
 
@@ -80,8 +80,8 @@ std::variant<Target, TargetError> parse_target(std::string_view encoded_path) {
   const auto& parts = *segments;
   if (parts.size() == 1 && parts[0] == "healthz") return Target{Target::Area::health, {}, {}};
   if (parts.size() == 1 && parts[0] == "time") return Target{Target::Area::time, {}, {}};
-  if (parts.size() == 2 && parts[0] == "vods") return vod_target(parts[1]);
-  if (parts.size() == 3 && parts[0] == "live" && is_stream_id(parts[1]) &&
+  if (parts.size() == 2 && parts[0] == media::files::kVodsDir) return vod_target(parts[1]);
+  if (parts.size() == 3 && parts[0] == media::files::kLiveDir && is_stream_id(parts[1]) &&
       is_media_file_name(parts[2]))
     return Target{Target::Area::live, std::string(parts[1]), std::string(parts[2])};
   return TargetError::not_found;

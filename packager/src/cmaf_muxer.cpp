@@ -1,7 +1,7 @@
 #include "cmaf_muxer.hpp"
 
-#include "av1_obus.hpp"
 #include "ffmpeg_codec.hpp"
+#include "looplive/media/av1_obus.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -155,7 +155,7 @@ core::Status CmafTrackMuxer::write(const core::MediaPacket& packet, int64_t dura
     return core::Error{"write packet: sample longer than a fragment can say"};
   }
   core::SharedBytes payload =
-      codec_ == core::Codec::av1 ? without_dropped_av1_obus(packet.payload) : packet.payload;
+      codec_ == core::Codec::av1 ? media::without_dropped_av1_obus(packet.payload) : packet.payload;
   if (samples_.empty()) fragment_dts_ = dts;
   last_dts_ = dts;
   samples_.push_back({static_cast<uint32_t>(end - dts), static_cast<uint32_t>(payload.size()),

@@ -6,7 +6,7 @@
 #include <map>
 #include <vector>
 
-#include "text_format.hpp"
+#include "looplive/media/text_format.hpp"
 
 namespace looplive::packager {
 namespace {
@@ -53,17 +53,6 @@ std::string timeline(std::span<const SegmentInfo> segments) {
   return out + "        </SegmentTimeline>\n";
 }
 
-// A seconds value with millisecond precision and no trailing zeros.
-std::string seconds_text(int64_t ms) {
-  std::string text = std::to_string(ms / 1000);
-  if (const int64_t fraction = ms % 1000; fraction != 0) {
-    std::string digits = std::to_string(1000 + fraction).substr(1);
-    while (digits.back() == '0') digits.pop_back();
-    text += "." + digits;
-  }
-  return text;
-}
-
 bool low_latency(const MpdOptions& options) {
   return options.dynamic && options.chunk_ms > 0;
 }
@@ -90,9 +79,10 @@ std::string adaptation_set(const DashTrack& track, std::span<const SegmentInfo> 
   if (low_latency(options) && track.growing) {
     // A segment is listed (and fetchable) once its first chunk exists: its
     // end, as listed, minus this.
-    out += " availabilityTimeOffset=\"" +
-           seconds_text(std::max<int64_t>(0, options.growing_ms - options.chunk_ms)) +
-           "\" availabilityTimeComplete=\"false\"";
+    out +=
+        " availabilityTimeOffset=\"" +
+        media::trimmed_seconds_text(std::max<int64_t>(0, options.growing_ms - options.chunk_ms)) +
+        "\" availabilityTimeComplete=\"false\"";
   }
   out += ">\n";
   out += timeline(segments);
@@ -118,14 +108,6 @@ std::string adaptation_set(const DashTrack& track, std::span<const SegmentInfo> 
 }
 
 }  // namespace
-
-std::string media_template(std::string_view prefix, bool by_time) {
-  return std::string(prefix) + (by_time ? "_t$Time$.m4s" : "_$Number$.m4s");
-}
-
-std::string time_addressed_uri(std::string_view prefix, int64_t start_ms) {
-  return std::string(prefix) + "_t" + std::to_string(start_ms) + ".m4s";
-}
 
 int64_t dash_target_latency_ms(int64_t chunk_ms) {
   return std::max<int64_t>(1000, 4 * chunk_ms);
@@ -166,15 +148,16 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
       "profiles=\"urn:mpeg:dash:profile:isoff-live:2011\"";
   if (options.dynamic) {
     out += " type=\"dynamic\" availabilityStartTime=\"" +
-           utc_timestamp(options.availability_start_ms) + "\" publishTime=\"" +
-           utc_timestamp(options.publish_ms) + "\" minimumUpdatePeriod=\"" +
-           iso_duration(low_latency(options) ? options.chunk_ms : options.segment_ms) +
-           "\" timeShiftBufferDepth=\"" + iso_duration(options.time_shift_ms) +
-           "\" suggestedPresentationDelay=\"" + iso_duration(options.presentation_delay_ms) + "\"";
+           media::utc_timestamp(options.availability_start_ms) + "\" publishTime=\"" +
+           media::utc_timestamp(options.publish_ms) + "\" minimumUpdatePeriod=\"" +
+           media::iso_duration(low_latency(options) ? options.chunk_ms : options.segment_ms) +
+           "\" timeShiftBufferDepth=\"" + media::iso_duration(options.time_shift_ms) +
+           "\" suggestedPresentationDelay=\"" + media::iso_duration(options.presentation_delay_ms) +
+           "\"";
   } else {
-    out += " type=\"static\" mediaPresentationDuration=\"" + iso_duration(total) + "\"";
+    out += " type=\"static\" mediaPresentationDuration=\"" + media::iso_duration(total) + "\"";
   }
-  out += " minBufferTime=\"" + iso_duration(options.segment_ms) + "\">\n";
+  out += " minBufferTime=\"" + media::iso_duration(options.segment_ms) + "\">\n";
   if (!options.base_url.empty()) out += "  <BaseURL>" + options.base_url + "</BaseURL>\n";
   if (low_latency(options) && options.target_latency_ms > 0) {
     // Players aim for the target and speed up or slow down a little to stay there.
@@ -187,8 +170,8 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
   for (const auto& [period, span] : periods) {
     const int64_t start = options.dynamic ? span.start : played;
     played += span.end - span.start;
-    out +=
-        "  <Period id=\"" + std::to_string(period) + "\" start=\"" + iso_duration(start) + "\">\n";
+    out += "  <Period id=\"" + std::to_string(period) + "\" start=\"" + media::iso_duration(start) +
+           "\">\n";
     for (size_t id = 0; id < tracks.size(); ++id) {
       const auto segments = in_period(listed[id], period);
       if (!segments.empty()) out += adaptation_set(tracks[id], segments, span.start, id, options);

@@ -15,7 +15,7 @@ struct DashTrack {
   const core::TrackInfo* info = nullptr;
   std::span<const SegmentInfo> segments;  // oldest first
   uint64_t bandwidth = 0;                 // bits per second, measured peak
-  std::string media_template;             // from media_template()
+  std::string media_template;             // from media::files::segment_template()
   // Low-latency DASH: the segment being written, listed after `segments` with
   // MpdOptions::growing_ms as its duration so that a player fetches it while
   // it grows; the track's SegmentTemplate then says availabilityTimeComplete="false".
@@ -51,8 +51,6 @@ struct MpdOptions {
 // $Number$ for a position in the timeline and rereads or skips segments each
 // time the window slides. The origin serves every live segment under its
 // time name too; a finished (static) MPD, also stored on disk, uses $Number$.
-std::string media_template(std::string_view prefix, bool by_time);  // v_t$Time$.m4s, v_$Number$.m4s
-std::string time_addressed_uri(std::string_view prefix, int64_t start_ms);  // v_t24000.m4s
 
 // The latency a low-latency DASH player is asked to keep (ServiceDescription):
 // a chunk becomes available only once complete, and the player needs a few

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "text_format.hpp"
+#include "looplive/media/text_format.hpp"
 
 namespace looplive::packager {
 namespace {
@@ -71,12 +71,12 @@ std::string render_media_playlist(std::span<const SegmentInfo> segments,
   if (low_latency) {
     // PART-HOLD-BACK at three part targets, the least the spec allows.
     out += "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=" +
-           seconds_text(3 * options.part_target_ms);
-    if (skip_until > 0) out += ",CAN-SKIP-UNTIL=" + seconds_text(skip_until);
-    if (options.hold_back_ms > 0) out += ",HOLD-BACK=" + seconds_text(options.hold_back_ms);
-    out += "\n#EXT-X-PART-INF:PART-TARGET=" + seconds_text(options.part_target_ms) + "\n";
+           media::seconds_text(3 * options.part_target_ms);
+    if (skip_until > 0) out += ",CAN-SKIP-UNTIL=" + media::seconds_text(skip_until);
+    if (options.hold_back_ms > 0) out += ",HOLD-BACK=" + media::seconds_text(options.hold_back_ms);
+    out += "\n#EXT-X-PART-INF:PART-TARGET=" + media::seconds_text(options.part_target_ms) + "\n";
   } else if (options.hold_back_ms > 0 && !options.ended && !options.vod) {
-    out += "#EXT-X-SERVER-CONTROL:HOLD-BACK=" + seconds_text(options.hold_back_ms) + "\n";
+    out += "#EXT-X-SERVER-CONTROL:HOLD-BACK=" + media::seconds_text(options.hold_back_ms) + "\n";
   }
   // Only while every listed segment starts with a keyframe: a keyframe
   // interval longer than the target duration forces cuts between keyframes.
@@ -90,7 +90,7 @@ std::string render_media_playlist(std::span<const SegmentInfo> segments,
       out += "#EXT-X-MAP:URI=\"" + options.uri_prefix + s.init_uri + "\"\n";
       map = &s.init_uri;
     }
-    out += "#EXT-X-PROGRAM-DATE-TIME:" + utc_timestamp(s.wall_clock_ms) + "\n";
+    out += "#EXT-X-PROGRAM-DATE-TIME:" + media::utc_timestamp(s.wall_clock_ms) + "\n";
   };
   std::span<const PartInfo> parts = low_latency ? options.parts : std::span<const PartInfo>{};
   // A segment's parts come before it (RFC 8216bis section 4.4.4.9).
@@ -98,7 +98,8 @@ std::string render_media_playlist(std::span<const SegmentInfo> segments,
     while (!parts.empty() && parts.front().segment_number < number) parts = parts.subspan(1);
     while (!parts.empty() && parts.front().segment_number == number) {
       const PartInfo& part = parts.front();
-      out += "#EXT-X-PART:DURATION=" + seconds_text(part.duration_ms) + ",URI=\"" + part.uri + "\"";
+      out += "#EXT-X-PART:DURATION=" + media::seconds_text(part.duration_ms) + ",URI=\"" +
+             part.uri + "\"";
       out += part.independent ? ",INDEPENDENT=YES\n" : "\n";
       parts = parts.subspan(1);
     }
@@ -108,7 +109,7 @@ std::string render_media_playlist(std::span<const SegmentInfo> segments,
   for (const auto& s : segments.subspan(skipped)) {
     head(s);
     parts_of(s.number);
-    out += "#EXTINF:" + seconds_text(s.duration_ms) + ",\n";
+    out += "#EXTINF:" + media::seconds_text(s.duration_ms) + ",\n";
     out += options.uri_prefix + s.uri + "\n";
   }
   if (low_latency) {
@@ -153,7 +154,7 @@ std::string render_multivariant_playlist(const VariantOptions& options) {
     if (video.width > 0 && video.height > 0) {
       out += ",RESOLUTION=" + std::to_string(video.width) + "x" + std::to_string(video.height);
     }
-    if (video.frame_rate > 0) out += ",FRAME-RATE=" + fixed3(video.frame_rate);
+    if (video.frame_rate > 0) out += ",FRAME-RATE=" + media::fixed3(video.frame_rate);
   }
   if (grouped) out += ",AUDIO=\"audio\"";
   out += "\n";

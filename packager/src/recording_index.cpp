@@ -4,7 +4,7 @@
 #include <charconv>
 #include <map>
 
-#include "text_format.hpp"
+#include "looplive/media/text_format.hpp"
 
 namespace looplive::packager {
 namespace {
@@ -102,10 +102,6 @@ bool parse_segment(std::string_view text, SegmentInfo& segment) {
 
 }  // namespace
 
-std::string recording_index_name(core::MediaKind kind) {
-  return kind == core::MediaKind::video ? "recording_video.m3u8" : "recording_audio.m3u8";
-}
-
 int64_t recording_target_seconds(int64_t longest_ms) {
   return std::max<int64_t>(1, (longest_ms + 999) / 1000);
 }
@@ -115,12 +111,12 @@ std::string render_recording_entry(const SegmentInfo* previous, const SegmentInf
   if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
   if (previous == nullptr || previous->init_uri != s.init_uri)
     out += std::string(kMapTag) + s.init_uri + "\"\n";
-  out += "#EXT-X-PROGRAM-DATE-TIME:" + utc_timestamp(s.wall_clock_ms) + "\n";
+  out += "#EXT-X-PROGRAM-DATE-TIME:" + media::utc_timestamp(s.wall_clock_ms) + "\n";
   out += std::string(kSegmentTag) + "NUMBER=" + std::to_string(s.number) +
          ",START=" + std::to_string(s.start_ms) + ",DURATION=" + std::to_string(s.duration_ms) +
          ",PERIOD=" + std::to_string(s.discontinuity_index) +
          ",WALL=" + std::to_string(s.wall_clock_ms) + "\n";
-  out += "#EXTINF:" + seconds_text(s.duration_ms) + ",\n" + s.uri + "\n";
+  out += "#EXTINF:" + media::seconds_text(s.duration_ms) + ",\n" + s.uri + "\n";
   return out;
 }
 

@@ -22,7 +22,6 @@ struct RecordedTrack {
   std::vector<SegmentInfo> segments;  // oldest first; bytes left at 0
 };
 
-std::string recording_index_name(core::MediaKind kind);
 std::string render_recording_index(const core::TrackInfo& track,
                                    std::span<const SegmentInfo> segments);
 // The lines one more segment adds to an index whose last segment is `previous`

@@ -5,6 +5,7 @@
 
 #include "hls_playlist.hpp"
 #include "looplive/core/log.hpp"
+#include "looplive/media/stream_files.hpp"
 
 namespace looplive::packager {
 namespace {
@@ -140,7 +141,7 @@ void StreamPackager::start() {
     if (!known_[t]) continue;
     auto& out = stream_->outputs[t];
     if (!out)
-      out = std::make_unique<TrackOutput>(t == core::kVideoTrack ? "v" : "a",
+      out = std::make_unique<TrackOutput>(media::files::track_prefix(known_[t]->kind),
                                           stream_->publisher.epoch());
     if (core::Status status = out->configure(*known_[t]); !status) return fail(status.error());
     if (next_period_) out->start_period(*next_period_);

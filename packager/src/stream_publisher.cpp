@@ -7,6 +7,7 @@
 #include "atomic_file.hpp"
 #include "dash_manifest.hpp"
 #include "looplive/core/log.hpp"
+#include "looplive/media/stream_files.hpp"
 #include "recording_index.hpp"
 #include "vod_mp4.hpp"
 
@@ -22,14 +23,14 @@ constexpr uint64_t kPartSegmentsListed = 2;
 StreamPublisher::StreamPublisher(PublisherSettings settings, std::shared_ptr<ViewSlot> slot)
     : settings_(std::move(settings)),
       slot_(std::move(slot)),
-      live_dir_(settings_.media_root / "live" / settings_.stream_id),
+      live_dir_(media::files::live_dir(settings_.media_root, settings_.stream_id)),
       jobs_(settings_.disk_executor) {
-  video_.playlist_name = "video.m3u8";
-  video_.prefix = "v";
-  audio_.playlist_name = "audio.m3u8";
-  audio_.prefix = "a";
-  for (Track* t : {&video_, &audio_})
-    t->time_prefix = t->prefix + "_" + std::to_string(settings_.epoch);
+  for (auto [t, kind] :
+       {std::pair{&video_, core::MediaKind::video}, {&audio_, core::MediaKind::audio}}) {
+    t->playlist_name = media::files::media_playlist(kind);
+    t->prefix = media::files::track_prefix(kind);
+    t->time_prefix = media::files::timed_prefix(t->prefix, settings_.epoch);
+  }
 }
 
 std::vector<StreamPublisher::Track*> StreamPublisher::active() {
@@ -81,7 +82,7 @@ void StreamPublisher::add_segment(core::MediaKind kind, FinishedSegment segment)
   }
   t.media[info.uri] = segment.bytes;
   // The same bytes under the name the live MPD gives them.
-  t.media[time_addressed_uri(t.time_prefix, info.start_ms)] = segment.bytes;
+  t.media[media::files::timed_segment(t.time_prefix, info.start_ms)] = segment.bytes;
   t.meter.add(info.bytes, info.duration_ms);
   t.longest_ms = std::max(t.longest_ms, info.duration_ms);
   spans_.add(info);
@@ -119,7 +120,8 @@ void StreamPublisher::refresh(bool segments_added) {
 }
 
 void StreamPublisher::set_thumbnail(core::SharedBytes jpeg) {
-  if (settings_.write_live_files) write(live_dir_ / "thumbnail.jpg", jpeg, Sync::replace_only);
+  if (settings_.write_live_files)
+    write(live_dir_ / media::files::kThumbnail, jpeg, Sync::replace_only);
   thumbnail_ = std::move(jpeg);
 }
 
@@ -134,7 +136,7 @@ void StreamPublisher::record(const core::TrackInfo& info, const SegmentInfo& seg
   int64_t& target = disk_.index_target_seconds[kind];
   list.push_back(segment);
   sync_live_dir();
-  const std::filesystem::path index = live_dir_ / recording_index_name(info.kind);
+  const std::filesystem::path index = live_dir_ / media::files::recording_index(info.kind);
   if (target > 0 && recording_target_seconds(segment.duration_ms) <= target) {
     const SegmentInfo* previous = list.size() > 1 ? &list[list.size() - 2] : nullptr;
     const core::Status appended = append_durably(index, render_recording_entry(previous, segment));
@@ -172,11 +174,12 @@ EndResult StreamPublisher::end() {
   const std::string& id = settings_.stream_id;
   if (settings_.record && write_vod()) {
     result.recorded = true;
-    result.vod_playlist = "vods/" + id + ".m3u8";
-    auto mp4 = write_vod_mp4(live_dir_, disk_.recorded[0], disk_.recorded[1],
-                             settings_.media_root / "vods" / (id + ".mp4"));
+    result.vod_playlist = media::files::vod_path(media::files::vod_multivariant(id));
+    auto mp4 =
+        write_vod_mp4(live_dir_, disk_.recorded[0], disk_.recorded[1],
+                      media::files::vods_dir(settings_.media_root) / media::files::vod_mp4(id));
     if (mp4) {
-      result.vod_mp4 = "vods/" + id + ".mp4";
+      result.vod_mp4 = media::files::vod_path(media::files::vod_mp4(id));
     } else {
       fail_disk("no MP4 of the recording: " + mp4.error().message);
     }
@@ -194,7 +197,7 @@ EndResult StreamPublisher::end() {
 void StreamPublisher::retire(Track& t) {
   while (t.retired.size() > settings_.live_window) {
     const std::string uri = std::move(t.retired.front().uri);
-    t.media.erase(time_addressed_uri(t.time_prefix, t.retired.front().start_ms));
+    t.media.erase(media::files::timed_segment(t.time_prefix, t.retired.front().start_ms));
     t.retired.erase(t.retired.begin());
     t.media.erase(uri);
     if (settings_.write_to_disk && !settings_.record) {
@@ -220,9 +223,10 @@ MediaPlaylistOptions StreamPublisher::low_latency_options(const Track& t) const 
     const auto open_parts = std::count_if(t.parts.begin(), t.parts.end(), [&](const PartInfo& p) {
       return p.segment_number == t.open->number;
     });
-    options.preload_hint = part_uri(t.prefix, t.open->number, static_cast<uint32_t>(open_parts));
+    options.preload_hint =
+        media::files::part(t.prefix, t.open->number, static_cast<uint32_t>(open_parts));
   } else {
-    options.preload_hint = part_uri(t.prefix, last + 1, 0);
+    options.preload_hint = media::files::part(t.prefix, last + 1, 0);
   }
   return options;
 }
@@ -279,7 +283,7 @@ void StreamPublisher::render(bool ended, bool segments_added) {
   // That closing write is the disk's first sight of the multivariant playlist,
   // which seldom changes after the stream's first segments.
   const bool closing_only = to_disk && !settings_.write_live_files;
-  const auto write_live = [&](const std::string& name, const std::string& text) {
+  const auto write_live = [&](std::string_view name, const std::string& text) {
     if (to_disk) write(live_dir_ / name, text, Sync::replace_only);
   };
   for (Track* t : active()) {
@@ -331,7 +335,8 @@ void StreamPublisher::render(bool ended, bool segments_added) {
     variant.peak_bandwidth += t->meter.peak();
     variant.average_bandwidth += t->meter.average();
     dash.push_back({&info, t->listed, bandwidth(*t),
-                    ended ? media_template(t->prefix, false) : media_template(t->time_prefix, true),
+                    ended ? media::files::segment_template(t->prefix, false)
+                          : media::files::segment_template(t->time_prefix, true),
                     t->announced});
   }
   if (!complete()) {
@@ -342,7 +347,7 @@ void StreamPublisher::render(bool ended, bool segments_added) {
   if (std::string multivariant = render_multivariant_playlist(variant);
       multivariant != multivariant_ || closing_only) {
     multivariant_ = std::move(multivariant);
-    write_live("index.m3u8", multivariant_);
+    write_live(media::files::kMultivariantPlaylist, multivariant_);
   }
 
   MpdOptions mpd = live_mpd_options();
@@ -355,13 +360,13 @@ void StreamPublisher::render(bool ended, bool segments_added) {
     // while it grows: the copy on disk, for another web server, numbers them
     // and lists finished segments only.
     for (DashTrack& track : dash) {
-      track.media_template = media_template(prefix_of(*track.info), false);
+      track.media_template = media::files::segment_template(prefix_of(*track.info), false);
       track.growing.reset();
     }
     mpd.chunk_ms = 0;
-    write_live("manifest.mpd", render_mpd(dash, mpd));
+    write_live(media::files::kManifest, render_mpd(dash, mpd));
   } else {
-    write_live("manifest.mpd", mpd_);
+    write_live(media::files::kManifest, mpd_);
   }
 }
 
@@ -405,17 +410,17 @@ bool StreamPublisher::write_vod() {
                   [this](Track* t) { return recorded(*t).empty(); })) {
     return false;
   }
-  const std::filesystem::path dir = settings_.media_root / "vods";
+  const std::filesystem::path dir = media::files::vods_dir(settings_.media_root);
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   const std::string& id = settings_.stream_id;
-  const std::string prefix = "../live/" + id + "/";
+  const std::string prefix = media::files::vod_to_live(id);
   const auto store_text = [this](const std::filesystem::path& path, const std::string& text) {
     store(path, std::string_view(text), Sync::durable);
   };
   VariantOptions variant;
-  variant.video_uri = id + "_video.m3u8";
-  variant.audio_uri = id + "_audio.m3u8";
+  variant.video_uri = media::files::vod_media_playlist(id, core::MediaKind::video);
+  variant.audio_uri = media::files::vod_media_playlist(id, core::MediaKind::audio);
   std::vector<DashTrack> dash;
   for (Track* t : tracks) {
     const std::vector<SegmentInfo>& segments = recorded(*t);
@@ -430,15 +435,16 @@ bool StreamPublisher::write_vod() {
     options.uri_prefix = prefix;
     store_text(dir / (video ? variant.video_uri : variant.audio_uri),
                render_media_playlist(segments, options));
-    dash.push_back({&info, segments, t->meter.peak(), media_template(t->prefix, false)});
+    dash.push_back(
+        {&info, segments, t->meter.peak(), media::files::segment_template(t->prefix, false)});
   }
-  store_text(dir / (id + ".m3u8"), render_multivariant_playlist(variant));
+  store_text(dir / media::files::vod_multivariant(id), render_multivariant_playlist(variant));
   MpdOptions mpd;
   mpd.dynamic = false;
   mpd.segment_ms = settings_.segment_ms;
   mpd.utc_timing_url = settings_.utc_timing_url;
   mpd.base_url = prefix;
-  store_text(dir / (id + ".mpd"), render_mpd(dash, mpd));
+  store_text(dir / media::files::vod_manifest(id), render_mpd(dash, mpd));
   if (core::Status status = sync_directory(dir); !status) fail_disk(status.error().message);
   return true;
 }
@@ -457,7 +463,7 @@ void StreamPublisher::publish(bool ended) {
                         t->playlist,
                         t->delta_playlist};
     if (!ended && t->announced) {
-      track.growing_uri = time_addressed_uri(t->time_prefix, t->announced->start_ms);
+      track.growing_uri = media::files::timed_segment(t->time_prefix, t->announced->start_ms);
       track.growing_number = t->announced->number;
       // The show's first segment: no playlist lists its parts yet.
       if (t->listed.empty()) {
@@ -468,7 +474,7 @@ void StreamPublisher::publish(bool ended) {
     (t == &video_ ? view->video : view->audio) = std::move(track);
     view->media.insert(t->media.begin(), t->media.end());
   }
-  if (!thumbnail_.empty()) view->media["thumbnail.jpg"] = thumbnail_;
+  if (!thumbnail_.empty()) view->media[std::string(media::files::kThumbnail)] = thumbnail_;
   view->multivariant = multivariant_;
   view->mpd = mpd_;
   slot_->view.store(std::move(view));

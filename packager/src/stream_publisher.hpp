@@ -45,15 +45,11 @@ struct PublisherSettings {
 };
 
 // Turns finished segments into files, playlists, an MPD and LiveViews, for a
-// stream's whole life across publishes. Layout under the media root:
-//   live/<id>/init_v.mp4, init_v_1.mp4 (after a codec change), v_<n>.m4s, the
-//   same with "a" for audio; video.m3u8, audio.m3u8, index.m3u8, manifest.mpd
-//   and thumbnail.jpg only with write_live_files (the origin serves them from
-//   the view), though a recorded stream leaves its closed playlists and MPD
-//   when it ends; for recorded streams recording_video.m3u8, recording_audio.m3u8 (see
-//   recording_index.hpp); vods/<id>.m3u8 (multivariant), vods/<id>_video.m3u8,
-//   vods/<id>_audio.m3u8, vods/<id>.mpd and vods/<id>.mp4 for recorded
-//   streams, the playlists pointing into ../live/<id>/ so segments are stored once.
+// stream's whole life across publishes (layout: media/stream_files.hpp).
+// Playlists, the MPD and thumbnail.jpg reach the disk only with
+// write_live_files (the origin serves them from the view), though a recorded
+// stream leaves its closed playlists and MPD when it ends; the VOD playlists
+// point into ../live/<id>/ so segments are stored once.
 // A segment file is written before any playlist lists it, and stays on disk
 // and in the view for one more window after it leaves the playlists, since
 // players may still fetch it (RFC 8216 section 6.2.2); recorded streams keep all.

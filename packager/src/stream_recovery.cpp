@@ -1,7 +1,6 @@
 #include "stream_recovery.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -11,6 +10,7 @@
 
 #include "atomic_file.hpp"
 #include "looplive/core/log.hpp"
+#include "looplive/media/stream_files.hpp"
 #include "recording_index.hpp"
 #include "stream_state.hpp"
 
@@ -27,24 +27,23 @@ std::string read_text(const fs::path& path) {
 // Temporary files of write_atomically and of the MP4 remux, in the stream's
 // live directory and among the VOD files; the process died before renaming them.
 void remove_leftovers(const PublisherSettings& settings) {
-  const std::string vod_prefix = "." + settings.stream_id + ".";
-  const std::string vod_track = "." + settings.stream_id + "_";
-  for (const fs::path& dir :
-       {settings.media_root / "live" / settings.stream_id, settings.media_root / "vods"}) {
-    const bool live = dir.filename() != "vods";
+  const fs::path live_dir = media::files::live_dir(settings.media_root, settings.stream_id);
+  for (const fs::path& dir : {live_dir, media::files::vods_dir(settings.media_root)}) {
+    const bool live = dir == live_dir;
     std::error_code error;
     for (const auto& entry : fs::directory_iterator(dir, error)) {
       const std::string name = entry.path().filename().string();
       if (!is_temporary_name(name)) continue;
-      if (!live && !name.starts_with(vod_prefix) && !name.starts_with(vod_track)) continue;
+      if (!live && !media::files::is_vod_file_of(name, settings.stream_id)) continue;
       fs::remove(entry.path(), error);
     }
   }
 }
 
 void close_live_playlists(const PublisherSettings& settings) {
-  const fs::path dir = settings.media_root / "live" / settings.stream_id;
-  for (const char* name : {"video.m3u8", "audio.m3u8"}) {
+  const fs::path dir = media::files::live_dir(settings.media_root, settings.stream_id);
+  for (core::MediaKind kind : {core::MediaKind::video, core::MediaKind::audio}) {
+    const std::string name = media::files::media_playlist(kind);
     std::error_code error;
     if (!fs::exists(dir / name, error)) continue;
     std::string text = read_text(dir / name);
@@ -75,10 +74,10 @@ std::vector<SegmentInfo> present(const fs::path& dir, std::vector<SegmentInfo> s
 
 // Each recorded track whose index names at least one segment on disk.
 std::vector<RecordedTrack> read_recording(const PublisherSettings& settings) {
-  const fs::path dir = settings.media_root / "live" / settings.stream_id;
+  const fs::path dir = media::files::live_dir(settings.media_root, settings.stream_id);
   std::vector<RecordedTrack> tracks;
   for (const auto kind : {core::MediaKind::video, core::MediaKind::audio}) {
-    const fs::path index = dir / recording_index_name(kind);
+    const fs::path index = dir / media::files::recording_index(kind);
     std::error_code error;
     if (!fs::exists(index, error)) continue;
     auto recorded = parse_recording_index(read_text(index));
@@ -98,12 +97,7 @@ std::vector<RecordedTrack> read_recording(const PublisherSettings& settings) {
 uint64_t configurations_used(const std::vector<SegmentInfo>& segments) {
   uint64_t used = 0;
   for (const auto& s : segments) {
-    uint64_t n = 0;
-    const size_t underscore = s.init_uri.rfind('_');
-    const size_t dot = s.init_uri.rfind('.');
-    if (underscore != std::string::npos && dot != std::string::npos && underscore + 1 < dot) {
-      std::from_chars(s.init_uri.data() + underscore + 1, s.init_uri.data() + dot, n);
-    }
+    const uint64_t n = media::files::init_segment_configuration(s.init_uri);
     used = std::max(used, n + 1);
   }
   return used;
@@ -145,7 +139,7 @@ bool resume_from_disk(StreamState& stream, const PublisherSettings& settings) {
       stream.publisher.set_wall_origin(first.wall_clock_ms - first.start_ms);
     const uint8_t index =
         recorded.track.kind == core::MediaKind::video ? core::kVideoTrack : core::kAudioTrack;
-    auto output = std::make_unique<TrackOutput>(index == core::kVideoTrack ? "v" : "a");
+    auto output = std::make_unique<TrackOutput>(media::files::track_prefix(recorded.track.kind));
     output->resume(last.number, configurations_used(recorded.segments), last.discontinuity_index);
     stream.outputs[index] = std::move(output);
     core::logger("packager")

@@ -3,17 +3,14 @@
 #include <algorithm>
 #include <utility>
 
+#include "looplive/media/stream_files.hpp"
+
 namespace looplive::packager {
 
 uint64_t numbering_epoch(int64_t unix_ms) {
   constexpr int64_t k2026 = 1'767'225'600;  // 2026-01-01T00:00:00Z
   const int64_t seconds = unix_ms / 1000 - k2026;
   return seconds > 0 ? 10 * static_cast<uint64_t>(seconds) : 1;
-}
-
-std::string part_uri(std::string_view prefix, uint64_t segment_number, uint32_t index) {
-  return std::string(prefix) + "_" + std::to_string(segment_number) + "_p" + std::to_string(index) +
-         ".m4s";
 }
 
 core::Status TrackOutput::configure(const core::TrackInfo& track) {
@@ -23,9 +20,7 @@ core::Status TrackOutput::configure(const core::TrackInfo& track) {
   muxer_ = std::move(muxer.value());
   track_ = track;
   if (same_init) return core::Ok{};
-  init_uri_ = "init_" + prefix_ +
-              (configurations_ == 0 ? std::string() : "_" + std::to_string(configurations_)) +
-              ".mp4";
+  init_uri_ = media::files::init_segment(prefix_, configurations_);
   ++configurations_;
   return core::Ok{};
 }
@@ -61,7 +56,7 @@ core::Status TrackOutput::push(const core::MediaPacket& packet, const Placement&
     }
     current_ = SegmentInfo{};
     current_.number = next_number_++;
-    current_.uri = prefix_ + "_" + std::to_string(current_.number) + ".m4s";
+    current_.uri = media::files::segment(prefix_, current_.number);
     current_.init_uri = init_uri_;
     current_.start_ms = packet.dts;
     current_.independent = placement.independent;
@@ -102,7 +97,7 @@ core::Status TrackOutput::flush(int64_t end_ms, TrackOutputs& done) {
   PartInfo part;
   part.segment_number = current_.number;
   part.index = parts_++;
-  part.uri = part_uri(prefix_, current_.number, part.index);
+  part.uri = media::files::part(prefix_, current_.number, part.index);
   part.duration_ms = std::max<int64_t>(1, end_ms - part_start_);
   part.independent = part_independent_;
   done.parts.push_back({std::move(part), current_, std::move(bytes)});

@@ -35,9 +35,6 @@ struct TrackOutputs {
   bool empty() const { return parts.empty() && segments.empty(); }
 };
 
-// v_<number>_p<index>.m4s: a part's file name.
-std::string part_uri(std::string_view prefix, uint64_t segment_number, uint32_t index);
-
 // Where a process numbers the segments of a stream it starts afresh: ten per
 // second since 2026 (1 before), so a stream published again after a restart
 // (with nothing on disk to continue from) numbers its segments and init

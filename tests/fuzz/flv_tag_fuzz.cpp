@@ -1,7 +1,7 @@
-// Feeds arbitrary bytes to the FLV tag demuxer as a sequence of audio and
+// Feeds arbitrary bytes to the FLV tag reader as a sequence of audio and
 // video tag bodies (so configurations and the frames after them meet), and to
 // each codec configuration parser directly. Nothing may crash or leak; a
-// track the demuxer accepts must be one a packager can use.
+// track the reader accepts must be one a packager can use.
 
 #include <cstddef>
 #include <cstdint>
@@ -9,12 +9,12 @@
 #include <span>
 #include <vector>
 
-#include "codec_config.hpp"
-#include "flv_demuxer.hpp"
+#include "looplive/media/codec_config.hpp"
+#include "looplive/media/flv_tag_reader.hpp"
 
-namespace ingest = looplive::ingest;
+namespace media = looplive::media;
 namespace core = looplive::core;
-namespace codec = looplive::ingest::codec;
+namespace codec = looplive::media;
 
 namespace {
 
@@ -29,14 +29,14 @@ void check_track(const core::TrackInfo& track) {
 
 // [kind: even = video, odd = audio][length: 2 bytes][body] ... until the input ends.
 void demux(std::span<const uint8_t> input) {
-  ingest::FlvDemuxer demuxer;
+  media::FlvTagReader reader;
   int64_t timestamp = 0;
   while (input.size() >= 3) {
     const bool video = input[0] % 2 == 0;
     const size_t length = std::min<size_t>((size_t{input[1]} << 8) | input[2], input.size() - 3);
     const core::SharedBytes body = core::SharedBytes::copy_of(input.subspan(3, length));
     input = input.subspan(3 + length);
-    auto out = video ? demuxer.video(timestamp, body) : demuxer.audio(timestamp, body);
+    auto out = video ? reader.video(timestamp, body) : reader.audio(timestamp, body);
     timestamp += 33;
     if (!out) {
       expect(!out.error().message.empty());

@@ -108,14 +108,17 @@ TEST_CASE("the checker catches each manifest defect", "[manifest]") {
     video.kind = looplive::core::MediaKind::video;
     MpdOptions options;
     std::vector<SegmentInfo> first = window(1, 3);
-    const std::vector<DashTrack> tracks{{&video, first, 1, media_template("v", true)}};
+    const std::vector<DashTrack> tracks{
+        {&video, first, 1, looplive::media::files::segment_template("v", true)}};
     checker.feed("manifest.mpd", 200, render_mpd(tracks, options));
     std::vector<SegmentInfo> slid = window(2, 3);  // the same times, one more segment
-    const std::vector<DashTrack> later{{&video, slid, 1, media_template("v", true)}};
+    const std::vector<DashTrack> later{
+        {&video, slid, 1, looplive::media::files::segment_template("v", true)}};
     checker.feed("manifest.mpd", 200, render_mpd(later, options));
     CHECK(checker.problems().empty());
     slid[1].duration_ms = 1500;
-    const std::vector<DashTrack> changed{{&video, slid, 1, media_template("v", true)}};
+    const std::vector<DashTrack> changed{
+        {&video, slid, 1, looplive::media::files::segment_template("v", true)}};
     checker.feed("manifest.mpd", 200, render_mpd(changed, options));
     CHECK(checker.problems().size() == 1);
   }
@@ -127,16 +130,19 @@ TEST_CASE("the checker catches each manifest defect", "[manifest]") {
     options.chunk_ms = 500;
     options.growing_ms = 2400;
     const std::vector<SegmentInfo> first = window(1, 3);
-    const std::vector<DashTrack> tracks{
-        {&video, first, 1, media_template("v", true), segment(4, 6000, 0)}};
+    const std::vector<DashTrack> tracks{{&video, first, 1,
+                                         looplive::media::files::segment_template("v", true),
+                                         segment(4, 6000, 0)}};
     checker.feed("manifest.mpd", 200, render_mpd(tracks, options));
     std::vector<SegmentInfo> grown = window(1, 4);  // segment 4 ended after 2 s
-    const std::vector<DashTrack> later{
-        {&video, grown, 1, media_template("v", true), segment(5, 8000, 0)}};
+    const std::vector<DashTrack> later{{&video, grown, 1,
+                                        looplive::media::files::segment_template("v", true),
+                                        segment(5, 8000, 0)}};
     checker.feed("manifest.mpd", 200, render_mpd(later, options));
     CHECK(checker.problems().empty());
     grown.push_back(segment(5, 8000, 2500));  // longer than the 2.4 s it was listed with
-    const std::vector<DashTrack> overlong{{&video, grown, 1, media_template("v", true)}};
+    const std::vector<DashTrack> overlong{
+        {&video, grown, 1, looplive::media::files::segment_template("v", true)}};
     checker.feed("manifest.mpd", 200, render_mpd(overlong, options));
     CHECK(checker.problems().size() == 1);
   }

@@ -4,7 +4,6 @@
 
 #include "dash_manifest.hpp"
 #include "hls_playlist.hpp"
-#include "text_format.hpp"
 
 using looplive::core::Codec;
 using looplive::core::MediaKind;
@@ -53,17 +52,6 @@ TrackInfo audio_track() {
 }
 
 }  // namespace
-
-TEST_CASE("text formats", "[packager]") {
-  CHECK(utc_timestamp(kNoon + 123) == "2024-05-01T12:00:00.123Z");
-  CHECK(utc_timestamp(0) == "1970-01-01T00:00:00.000Z");
-  CHECK(seconds_text(2002) == "2.002");
-  CHECK(seconds_text(40) == "0.040");
-  CHECK(iso_duration(12000) == "PT12S");
-  CHECK(iso_duration(2500) == "PT2.5S");
-  CHECK(iso_duration(0) == "PT0S");
-  CHECK(fixed3(29.97002997) == "29.970");
-}
 
 TEST_CASE("live media playlist for a small window", "[packager]") {
   const std::vector<SegmentInfo> window{segment(5, 8000, 2000), segment(6, 10000, 2002),

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "looplive/core/config.hpp"
+#include "looplive/media/stream_files.hpp"
 
 namespace looplive::control_api {
 
@@ -15,9 +16,11 @@ struct PublicUrls {
   static PublicUrls from(const core::ApiConfig& config) {
     return PublicUrls{config.public_rtmp_url, config.public_playback_url};
   }
-  std::string hls(const std::string& id) const { return playback + "/live/" + id + "/index.m3u8"; }
+  std::string hls(const std::string& id) const {
+    return media(media::files::live_path(id, media::files::kMultivariantPlaylist));
+  }
   std::string dash(const std::string& id) const {
-    return playback + "/live/" + id + "/manifest.mpd";
+    return media(media::files::live_path(id, media::files::kManifest));
   }
   // `path` is relative to the media root, as the packager reports it ("vods/<id>.m3u8").
   std::string media(const std::string& path) const { return playback + "/" + path; }

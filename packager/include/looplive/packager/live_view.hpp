@@ -9,6 +9,7 @@
 
 #include "looplive/core/media_types.hpp"
 #include "looplive/core/shared_bytes.hpp"
+#include "looplive/media/stream_files.hpp"
 
 namespace looplive::packager {
 
@@ -78,8 +79,8 @@ struct LiveView {
   // for one with nothing to list yet, which must answer 404, never an empty 200.
   const std::string* text(std::string_view name) const {
     const std::string* found = nullptr;
-    if (name == "index.m3u8") found = &multivariant;
-    if (name == "manifest.mpd") found = &mpd;
+    if (name == media::files::kMultivariantPlaylist) found = &multivariant;
+    if (name == media::files::kManifest) found = &mpd;
     if (const LiveTrackView* track = track_of(name)) found = &track->playlist;
     return found != nullptr && !found->empty() ? found : nullptr;
   }

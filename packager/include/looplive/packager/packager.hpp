@@ -65,23 +65,8 @@ struct EndResult {
 // end_stream(): a publish that finishes leaves it waiting for a reconnect, and
 // the next open() of the same id continues its playlists after a
 // discontinuity (a new DASH Period), numbering and timeline carried on.
-// Files under the media root:
-//
-//   live/<id>/init_v.mp4, init_a.mp4   init segments; init_v_1.mp4 ... after a
-//                                      codec change (with a discontinuity)
-//   live/<id>/v_<n>.m4s, a_<n>.m4s     media segments, n from 1 (the view also
-//                                      holds each as v_t<start ms>.m4s, the name the
-//                                      live MPD gives it)
-//   live/<id>/video.m3u8, audio.m3u8   media playlists over the live window
-//   live/<id>/index.m3u8               multivariant playlist
-//   live/<id>/thumbnail.jpg            latest preview still, with thumbnails on
-//   live/<id>/manifest.mpd             dynamic MPD; static once the stream ended
-//   live/<id>/recording_video.m3u8,    recorded streams: every completed segment,
-//             recording_audio.m3u8     replaced atomically, for crash recovery
-//   vods/<id>.m3u8                     recorded streams: multivariant playlist
-//   vods/<id>_video.m3u8, _audio.m3u8  recorded streams: VOD media playlists
-//   vods/<id>.mpd                      recorded streams: static MPD
-//   vods/<id>.mp4                      recorded streams: the whole show, faststart
+// Files under the media root are laid out as looplive/media/stream_files.hpp
+// describes.
 //
 // The VOD playlists and MPD reference the recorded segments where they
 // already are, through relative URIs ("../live/<id>/v_1.m4s", or a BaseURL in

@@ -1,36 +1,19 @@
-#include "flv_demuxer.hpp"
+#include "looplive/media/flv_tag_reader.hpp"
 
 #include <cmath>
 #include <string_view>
 #include <utility>
 
-#include "codec_config.hpp"
+#include "flv_codes.hpp"
+#include "looplive/media/codec_config.hpp"
 
-namespace looplive::ingest {
+namespace looplive::media {
 
 namespace {
 
-using Output = FlvDemuxer::Output;
+using Output = FlvTagReader::Output;
 
-constexpr int kKeyFrame = 1;
-constexpr int kCommandFrame = 5;
-constexpr int kCodecAvc = 7;
-// Not in the FLV spec, but the id Chinese CDNs and encoders use for HEVC with
-// the AVC tag layout; it predates Enhanced RTMP and is still sent.
-constexpr int kCodecHevcLegacy = 12;
-constexpr int kSoundExHeader = 9;
-constexpr int kSoundAac = 10;
-
-enum PacketType : uint8_t {
-  kSequenceStart = 0,
-  kCodedFrames = 1,
-  kSequenceEnd = 2,
-  kCodedFramesX = 3,
-  kMetadata = 4,
-  kMpeg2TsSequenceStart = 5,
-  kMultitrack = 6,
-  kModEx = 7,
-};
+using namespace flv_codes;
 
 core::Error malformed(std::string message) {
   return core::Error{"flv: " + std::move(message)};
@@ -116,14 +99,14 @@ bool same_configuration(const core::TrackInfo& a, const core::TrackInfo& b) {
 
 }  // namespace
 
-core::Result<Output> FlvDemuxer::video(int64_t timestamp_ms, const core::SharedBytes& payload) {
+core::Result<Output> FlvTagReader::video(int64_t timestamp_ms, const core::SharedBytes& payload) {
   if (payload.empty()) return ignored("empty video tag");
   if (payload[0] & 0x80) return enhanced_video(timestamp_ms, payload);
   return legacy_video(timestamp_ms, payload);
 }
 
-core::Result<Output> FlvDemuxer::legacy_video(int64_t timestamp_ms,
-                                              const core::SharedBytes& payload) {
+core::Result<Output> FlvTagReader::legacy_video(int64_t timestamp_ms,
+                                                const core::SharedBytes& payload) {
   int frame_type = payload[0] >> 4;
   int codec_id = payload[0] & 0x0F;
   if (frame_type == kCommandFrame) return ignored("video info/command frame");
@@ -146,8 +129,8 @@ core::Result<Output> FlvDemuxer::legacy_video(int64_t timestamp_ms,
   }
 }
 
-core::Result<Output> FlvDemuxer::enhanced_video(int64_t timestamp_ms,
-                                                const core::SharedBytes& payload) {
+core::Result<Output> FlvTagReader::enhanced_video(int64_t timestamp_ms,
+                                                  const core::SharedBytes& payload) {
   const uint8_t* bytes = payload.data();
   size_t size = payload.size();
   int frame_type = (bytes[0] >> 4) & 0x07;
@@ -213,8 +196,8 @@ core::Result<Output> FlvDemuxer::enhanced_video(int64_t timestamp_ms,
   }
 }
 
-core::Result<Output> FlvDemuxer::video_sequence_start(core::Codec codec,
-                                                      const core::SharedBytes& record) {
+core::Result<Output> FlvTagReader::video_sequence_start(core::Codec codec,
+                                                        const core::SharedBytes& record) {
   if (record.empty())
     return malformed("empty " + std::string(core::codec_name(codec)) + " sequence header");
   core::TrackInfo track;
@@ -233,21 +216,21 @@ core::Result<Output> FlvDemuxer::video_sequence_start(core::Codec codec,
   };
   switch (codec) {
     case core::Codec::h264: {
-      auto config = codec::parse_avcc(record.span());
+      auto config = parse_avcc(record.span());
       if (!config) return config.error().wrap("flv");
       fill(config);
       nal_length_size = config->nal_length_size;
       break;
     }
     case core::Codec::hevc: {
-      auto config = codec::parse_hvcc(record.span());
+      auto config = parse_hvcc(record.span());
       if (!config) return config.error().wrap("flv");
       fill(config);
       nal_length_size = config->nal_length_size;
       break;
     }
     case core::Codec::av1: {
-      auto config = codec::parse_av1c(record.span());
+      auto config = parse_av1c(record.span());
       if (!config) return config.error().wrap("flv");
       fill(config);
       break;
@@ -256,10 +239,10 @@ core::Result<Output> FlvDemuxer::video_sequence_start(core::Codec codec,
       return malformed("not a video codec");
   }
   if (track.width == 0 || track.height == 0) {
-    track.width = metadata_dimension(meta_width_);
-    track.height = metadata_dimension(meta_height_);
+    track.width = metadata_dimension(hints_.width);
+    track.height = metadata_dimension(hints_.height);
   }
-  if (track.frame_rate <= 0) track.frame_rate = meta_frame_rate_;
+  if (track.frame_rate <= 0) track.frame_rate = hints_.frame_rate;
 
   if (video_track_ && same_configuration(*video_track_, track))
     return ignored("unchanged video sequence header");
@@ -270,9 +253,9 @@ core::Result<Output> FlvDemuxer::video_sequence_start(core::Codec codec,
   return out;
 }
 
-core::Result<Output> FlvDemuxer::video_frame(core::Codec codec, int64_t timestamp_ms,
-                                             int32_t composition_ms, bool keyframe,
-                                             const core::SharedBytes& data) {
+core::Result<Output> FlvTagReader::video_frame(core::Codec codec, int64_t timestamp_ms,
+                                               int32_t composition_ms, bool keyframe,
+                                               const core::SharedBytes& data) {
   if (!video_track_) return ignored("video frame before any sequence header");
   if (video_track_->codec != codec)
     return ignored(std::string(core::codec_name(codec)) + " frame on a " +
@@ -281,16 +264,16 @@ core::Result<Output> FlvDemuxer::video_frame(core::Codec codec, int64_t timestam
   // Some encoders flag IDR frames as inter frames; an IDR is always a safe
   // place to start, so promote it. Never demote: open-GOP I frames are fine.
   if (!keyframe && codec == core::Codec::h264)
-    keyframe = codec::h264_has_idr(data.span(), nal_length_size_);
+    keyframe = h264_has_idr(data.span(), nal_length_size_);
   if (!keyframe && codec == core::Codec::hevc)
-    keyframe = codec::hevc_has_irap(data.span(), nal_length_size_);
+    keyframe = hevc_has_irap(data.span(), nal_length_size_);
   Output out;
   out.packet = core::MediaPacket{core::kVideoTrack, timestamp_ms, timestamp_ms + composition_ms,
                                  keyframe, data};
   return out;
 }
 
-core::Result<Output> FlvDemuxer::audio(int64_t timestamp_ms, const core::SharedBytes& payload) {
+core::Result<Output> FlvTagReader::audio(int64_t timestamp_ms, const core::SharedBytes& payload) {
   if (payload.empty()) return ignored("empty audio tag");
   int format = payload[0] >> 4;
   if (format == kSoundExHeader) {
@@ -304,7 +287,7 @@ core::Result<Output> FlvDemuxer::audio(int64_t timestamp_ms, const core::SharedB
 
   switch (payload[1]) {
     case 0: {
-      auto config = codec::parse_audio_specific_config(payload.span().subspan(2));
+      auto config = parse_audio_specific_config(payload.span().subspan(2));
       if (!config) return config.error().wrap("flv");
       core::TrackInfo track;
       track.index = core::kAudioTrack;
@@ -335,18 +318,4 @@ core::Result<Output> FlvDemuxer::audio(int64_t timestamp_ms, const core::SharedB
   }
 }
 
-void FlvDemuxer::metadata(const amf0::Value& values) {
-  if (values.type() != amf0::Type::object && values.type() != amf0::Type::ecma_array) return;
-  auto number = [&](std::string_view key) {
-    const amf0::Value* value = values.get(key);
-    if (!value || value->type() != amf0::Type::number) return 0.0;
-    double n = value->as_number();
-    return std::isfinite(n) && n > 0 ? n : 0.0;
-  };
-  meta_width_ = number("width");
-  meta_height_ = number("height");
-  meta_frame_rate_ = number("framerate");
-  if (meta_frame_rate_ == 0) meta_frame_rate_ = number("videoframerate");
-}
-
-}  // namespace looplive::ingest
+}  // namespace looplive::media

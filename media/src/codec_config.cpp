@@ -1,4 +1,6 @@
-#include "codec_config.hpp"
+#include "looplive/media/codec_config.hpp"
+
+#include "looplive/media/av1_obus.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,7 +8,7 @@
 #include <optional>
 #include <utility>
 
-namespace looplive::ingest::codec {
+namespace looplive::media {
 
 namespace {
 
@@ -201,8 +203,6 @@ std::string hevc_codec_string(const HevcConfig& config) {
 
 // ---- AV1 ----
 
-constexpr uint32_t kObuSequenceHeader = 1;
-
 // The part of sequence_header_obu() (AV1 spec 5.5) up to the maximum frame size.
 core::Status read_av1_sequence_header(std::span<const uint8_t> payload, Av1Config& config) {
   BitReader reader(payload);
@@ -250,28 +250,13 @@ core::Status read_av1_sequence_header(std::span<const uint8_t> payload, Av1Confi
 
 // configOBUs holds OBUs in low-overhead form; only the sequence header matters.
 core::Status read_av1_config_obus(std::span<const uint8_t> obus, Av1Config& config) {
-  ByteReader bytes(obus);
-  while (!bytes.at_end()) {
-    uint8_t header = bytes.u8();
-    if (header & 0x80) return error("av1C: OBU forbidden bit set");
-    uint32_t type = (header >> 3) & 0x0F;
-    if (header & 0x04) bytes.u8();  // extension header
-    std::span<const uint8_t> payload;
-    if (header & 0x02) {
-      uint64_t size = 0;
-      for (int i = 0; i < 8; ++i) {
-        uint8_t byte = bytes.u8();
-        size |= uint64_t{byte & 0x7Fu} << (7 * i);
-        if (!(byte & 0x80)) break;
-      }
-      payload = bytes.take(static_cast<size_t>(size));
-    } else {
-      payload = bytes.rest();
-    }
-    if (!bytes.ok()) return error("av1C: truncated OBU");
-    if (type == kObuSequenceHeader) return read_av1_sequence_header(payload, config);
-  }
-  return core::Ok{};
+  std::optional<core::Status> read;
+  core::Status walked = walk_av1_obus(obus, [&](const Av1Obu& obu) {
+    if (obu.type == kObuSequenceHeader) read = read_av1_sequence_header(obu.payload, config);
+    return !read;
+  });
+  if (!walked) return error("av1C: " + walked.error().message);
+  return read ? *read : core::Status{core::Ok{}};
 }
 
 // ---- AAC ----
@@ -605,4 +590,4 @@ bool hevc_has_irap(std::span<const uint8_t> access_unit, uint8_t nal_length_size
   });
 }
 
-}  // namespace looplive::ingest::codec
+}  // namespace looplive::media

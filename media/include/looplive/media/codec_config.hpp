@@ -11,7 +11,7 @@
 // Parsers for the codec configuration records that RTMP encoders send in
 // sequence headers: what a packager needs for its init segment and for the
 // CODECS attribute, read straight from the bitstream.
-namespace looplive::ingest::codec {
+namespace looplive::media {
 
 // Reads bits MSB first. A read past the end sets a sticky failure and yields
 // zeros, so a parser can run to a checkpoint and ask ok() once instead of
@@ -113,4 +113,4 @@ core::Result<AacConfig> parse_audio_specific_config(std::span<const uint8_t> con
 bool h264_has_idr(std::span<const uint8_t> access_unit, uint8_t nal_length_size);
 bool hevc_has_irap(std::span<const uint8_t> access_unit, uint8_t nal_length_size);
 
-}  // namespace looplive::ingest::codec
+}  // namespace looplive::media

@@ -1,10 +1,10 @@
-#include "av1_obus.hpp"
+#include "looplive/media/av1_obus.hpp"
 
 #include <catch2/catch.hpp>
 #include <vector>
 
 using looplive::core::SharedBytes;
-using looplive::packager::without_dropped_av1_obus;
+using looplive::media::without_dropped_av1_obus;
 
 namespace {
 

@@ -7,17 +7,15 @@
 #include <utility>
 #include <vector>
 
-#include "amf0.hpp"
 #include "codec_records.hpp"
-#include "flv_demuxer.hpp"
+#include "looplive/media/flv_tag_reader.hpp"
 
 using looplive::core::Codec;
 using looplive::core::MediaKind;
 using looplive::core::SharedBytes;
-using looplive::ingest::FlvDemuxer;
-namespace amf0 = looplive::ingest::amf0;
+using looplive::media::FlvTagReader;
 
-using namespace looplive::ingest::test_records;
+using namespace looplive::media::test_records;
 
 namespace {
 
@@ -72,12 +70,12 @@ bool contains(const std::string& text, const std::string& part) {
 }
 
 // An accepted tag carries exactly one of a track, a packet or a reason.
-bool well_formed(const FlvDemuxer::Output& out) {
+bool well_formed(const FlvTagReader::Output& out) {
   return int(out.track.has_value()) + int(out.packet.has_value()) + int(!out.ignored.empty()) == 1;
 }
 
 // Rejected: an error, or accepted with nothing but a reason.
-bool rejected(const looplive::core::Result<FlvDemuxer::Output>& result) {
+bool rejected(const looplive::core::Result<FlvTagReader::Output>& result) {
   return !result.ok() || (!result->track && !result->packet && !result->ignored.empty());
 }
 
@@ -90,9 +88,9 @@ SharedBytes prefix(const SharedBytes& bytes, size_t length) {
 // ---- Legacy video ----
 
 TEST_CASE("legacy AVC sequence header from an ffmpeg FLV becomes a video track", "[flv]") {
-  FlvDemuxer demuxer;
+  FlvTagReader reader;
   auto payload = tag(kFlvAvcSequenceHeader);
-  auto out = demuxer.video(0, payload);
+  auto out = reader.video(0, payload);
   REQUIRE(out.ok());
   REQUIRE(out->track);
   CHECK_FALSE(out->packet);
@@ -112,12 +110,12 @@ TEST_CASE("legacy AVC sequence header from an ffmpeg FLV becomes a video track",
 }
 
 TEST_CASE("legacy AVC frames carry dts, pts and the key frame flag", "[flv]") {
-  FlvDemuxer demuxer;
-  REQUIRE(demuxer.video(0, tag(kFlvAvcSequenceHeader)).ok());
+  FlvTagReader reader;
+  REQUIRE(reader.video(0, tag(kFlvAvcSequenceHeader)).ok());
 
   // The clip's first key frame has a composition offset of 67 ms.
   auto key = tag({0x17, 0x01, 0x00, 0x00, 0x43}, kIdrAccessUnit);
-  auto out = demuxer.video(1000, key);
+  auto out = reader.video(1000, key);
   REQUIRE(out.ok());
   REQUIRE(out->packet);
   CHECK_FALSE(out->track);
@@ -129,7 +127,7 @@ TEST_CASE("legacy AVC frames carry dts, pts and the key frame flag", "[flv]") {
   CHECK(packet.payload.data() == key.data() + 5);
   CHECK(packet.payload.size() == kIdrAccessUnit.size());
 
-  auto inter = demuxer.video(1034, tag({0x27, 0x01, 0x00, 0x00, 0x42}, kInterAccessUnit));
+  auto inter = reader.video(1034, tag({0x27, 0x01, 0x00, 0x00, 0x42}, kInterAccessUnit));
   REQUIRE(inter.ok());
   REQUIRE(inter->packet);
   CHECK_FALSE(inter->packet->keyframe);
@@ -137,39 +135,39 @@ TEST_CASE("legacy AVC frames carry dts, pts and the key frame flag", "[flv]") {
 }
 
 TEST_CASE("legacy AVC composition offsets are signed", "[flv]") {
-  FlvDemuxer demuxer;
-  REQUIRE(demuxer.video(0, tag(kFlvAvcSequenceHeader)).ok());
+  FlvTagReader reader;
+  REQUIRE(reader.video(0, tag(kFlvAvcSequenceHeader)).ok());
 
-  auto minus_33 = demuxer.video(1000, tag({0x27, 0x01, 0xFF, 0xFF, 0xDF}, kInterAccessUnit));
+  auto minus_33 = reader.video(1000, tag({0x27, 0x01, 0xFF, 0xFF, 0xDF}, kInterAccessUnit));
   REQUIRE(minus_33.ok());
   REQUIRE(minus_33->packet);
   CHECK(minus_33->packet->dts == 1000);
   CHECK(minus_33->packet->pts == 967);
 
   auto most_negative =
-      demuxer.video(10'000'000, tag({0x27, 0x01, 0x80, 0x00, 0x00}, kInterAccessUnit));
+      reader.video(10'000'000, tag({0x27, 0x01, 0x80, 0x00, 0x00}, kInterAccessUnit));
   REQUIRE(most_negative.ok());
   REQUIRE(most_negative->packet);
   CHECK(most_negative->packet->pts == 10'000'000 - 8'388'608);
 
-  auto most_positive = demuxer.video(0, tag({0x27, 0x01, 0x7F, 0xFF, 0xFF}, kInterAccessUnit));
+  auto most_positive = reader.video(0, tag({0x27, 0x01, 0x7F, 0xFF, 0xFF}, kInterAccessUnit));
   REQUIRE(most_positive.ok());
   REQUIRE(most_positive->packet);
   CHECK(most_positive->packet->pts == 8'388'607);
 }
 
 TEST_CASE("a resent sequence header is not a change, a different one is", "[flv]") {
-  FlvDemuxer demuxer;
-  REQUIRE(demuxer.video(0, tag(kFlvAvcSequenceHeader))->track);
+  FlvTagReader reader;
+  REQUIRE(reader.video(0, tag(kFlvAvcSequenceHeader))->track);
 
   // Same bytes in another buffer, as after an encoder reconnect or a keyframe resend.
-  auto again = demuxer.video(5000, tag(kFlvAvcSequenceHeader));
+  auto again = reader.video(5000, tag(kFlvAvcSequenceHeader));
   REQUIRE(again.ok());
   CHECK_FALSE(again->track);
   CHECK_FALSE(again->packet);
   CHECK_FALSE(again->ignored.empty());
 
-  auto changed = demuxer.video(6000, tag({0x17, 0x00, 0x00, 0x00, 0x00}, kAvcc1080p));
+  auto changed = reader.video(6000, tag({0x17, 0x00, 0x00, 0x00, 0x00}, kAvcc1080p));
   REQUIRE(changed.ok());
   REQUIRE(changed->track);
   CHECK(changed->track->width == 1920);
@@ -177,76 +175,76 @@ TEST_CASE("a resent sequence header is not a change, a different one is", "[flv]
   CHECK(changed->track->codec_string == "avc1.640028");
 
   // Going back is a change again.
-  auto back = demuxer.video(7000, tag(kFlvAvcSequenceHeader));
+  auto back = reader.video(7000, tag(kFlvAvcSequenceHeader));
   REQUIRE(back.ok());
   REQUIRE(back->track);
   CHECK(back->track->width == 1280);
 }
 
 TEST_CASE("video frames before any sequence header are ignored", "[flv]") {
-  FlvDemuxer demuxer;
-  auto out = demuxer.video(0, tag({0x17, 0x01, 0x00, 0x00, 0x00}, kIdrAccessUnit));
+  FlvTagReader reader;
+  auto out = reader.video(0, tag({0x17, 0x01, 0x00, 0x00, 0x00}, kIdrAccessUnit));
   REQUIRE(out.ok());
   CHECK_FALSE(out->packet);
   CHECK(contains(out->ignored, "sequence header"));
 }
 
 TEST_CASE("empty video, end of sequence and command frames are ignored", "[flv]") {
-  FlvDemuxer demuxer;
-  REQUIRE(demuxer.video(0, tag(kFlvAvcSequenceHeader)).ok());
+  FlvTagReader reader;
+  REQUIRE(reader.video(0, tag(kFlvAvcSequenceHeader)).ok());
 
-  auto empty_tag = demuxer.video(0, SharedBytes());
+  auto empty_tag = reader.video(0, SharedBytes());
   REQUIRE(empty_tag.ok());
   CHECK(contains(empty_tag->ignored, "empty"));
 
-  auto empty_frame = demuxer.video(0, tag({0x27, 0x01, 0x00, 0x00, 0x00}));
+  auto empty_frame = reader.video(0, tag({0x27, 0x01, 0x00, 0x00, 0x00}));
   REQUIRE(empty_frame.ok());
   CHECK_FALSE(empty_frame->packet);
   CHECK(contains(empty_frame->ignored, "empty"));
 
-  auto end = demuxer.video(0, tag({0x17, 0x02, 0x00, 0x00, 0x00}));
+  auto end = reader.video(0, tag({0x17, 0x02, 0x00, 0x00, 0x00}));
   REQUIRE(end.ok());
   CHECK(contains(end->ignored, "end of sequence"));
 
-  auto command = demuxer.video(0, tag({0x57, 0x00}));
+  auto command = reader.video(0, tag({0x57, 0x00}));
   REQUIRE(command.ok());
   CHECK(contains(command->ignored, "command"));
 }
 
 TEST_CASE("unsupported legacy video codecs are ignored with the codec named", "[flv]") {
-  FlvDemuxer demuxer;
-  auto h263 = demuxer.video(0, tag({0x12, 0x00, 0x84, 0x00}));
+  FlvTagReader reader;
+  auto h263 = reader.video(0, tag({0x12, 0x00, 0x84, 0x00}));
   REQUIRE(h263.ok());
   CHECK(contains(h263->ignored, "H.263"));
-  auto vp6 = demuxer.video(0, tag({0x14, 0x00, 0x00}));
+  auto vp6 = reader.video(0, tag({0x14, 0x00, 0x00}));
   REQUIRE(vp6.ok());
   CHECK(contains(vp6->ignored, "VP6"));
-  auto screen = demuxer.video(0, tag({0x13}));
+  auto screen = reader.video(0, tag({0x13}));
   REQUIRE(screen.ok());
   CHECK(contains(screen->ignored, "Screen"));
 }
 
 TEST_CASE("malformed legacy AVC tags are errors", "[flv]") {
-  FlvDemuxer demuxer;
-  CHECK_FALSE(demuxer.video(0, tag({0x17, 0x01, 0x00, 0x00})).ok());
-  CHECK_FALSE(demuxer.video(0, tag({0x17, 0x03, 0x00, 0x00, 0x00}, kInterAccessUnit)).ok());
-  auto empty_record = demuxer.video(0, tag({0x17, 0x00, 0x00, 0x00, 0x00}));
+  FlvTagReader reader;
+  CHECK_FALSE(reader.video(0, tag({0x17, 0x01, 0x00, 0x00})).ok());
+  CHECK_FALSE(reader.video(0, tag({0x17, 0x03, 0x00, 0x00, 0x00}, kInterAccessUnit)).ok());
+  auto empty_record = reader.video(0, tag({0x17, 0x00, 0x00, 0x00, 0x00}));
   REQUIRE_FALSE(empty_record.ok());
   auto broken = kAvcc1080p;
   broken[0] = 0x02;
-  auto bad_version = demuxer.video(0, tag({0x17, 0x00, 0x00, 0x00, 0x00}, broken));
+  auto bad_version = reader.video(0, tag({0x17, 0x00, 0x00, 0x00, 0x00}, broken));
   REQUIRE_FALSE(bad_version.ok());
   CHECK(bad_version.error().message.rfind("flv: avcC:", 0) == 0);
 }
 
 TEST_CASE("legacy codec id 12 carries HEVC in the AVC layout", "[flv]") {
-  FlvDemuxer demuxer;
-  auto out = demuxer.video(0, tag({0x1C, 0x00, 0x00, 0x00, 0x00}, kHvcc1918));
+  FlvTagReader reader;
+  auto out = reader.video(0, tag({0x1C, 0x00, 0x00, 0x00, 0x00}, kHvcc1918));
   REQUIRE(out.ok());
   REQUIRE(out->track);
   CHECK(out->track->codec == Codec::hevc);
   CHECK(out->track->codec_string == "hvc1.1.6.L120.90");
-  auto frame = demuxer.video(40, tag({0x1C, 0x01, 0x00, 0x00, 0x21}, kHevcIdrAccessUnit));
+  auto frame = reader.video(40, tag({0x1C, 0x01, 0x00, 0x00, 0x21}, kHevcIdrAccessUnit));
   REQUIRE(frame.ok());
   REQUIRE(frame->packet);
   CHECK(frame->packet->pts == 73);
@@ -254,7 +252,7 @@ TEST_CASE("legacy codec id 12 carries HEVC in the AVC layout", "[flv]") {
 }
 
 TEST_CASE("frames flagged inter that hold an IDR picture are key frames", "[flv]") {
-  FlvDemuxer avc;
+  FlvTagReader avc;
   REQUIRE(avc.video(0, tag(kFlvAvcSequenceHeader)).ok());
   auto idr = avc.video(0, tag({0x27, 0x01, 0x00, 0x00, 0x00}, kIdrAccessUnit));
   REQUIRE(idr.ok());
@@ -265,7 +263,7 @@ TEST_CASE("frames flagged inter that hold an IDR picture are key frames", "[flv]
   REQUIRE(inter->packet);
   CHECK_FALSE(inter->packet->keyframe);
 
-  FlvDemuxer hevc;
+  FlvTagReader hevc;
   REQUIRE(hevc.video(0, ex_video(1, 0, "hvc1", {}, kHvcc1918)).ok());
   auto irap = hevc.video(0, ex_video(2, 3, "hvc1", {}, kHevcIdrAccessUnit));
   REQUIRE(irap.ok());
@@ -280,9 +278,9 @@ TEST_CASE("frames flagged inter that hold an IDR picture are key frames", "[flv]
 // ---- Enhanced RTMP video ----
 
 TEST_CASE("enhanced hvc1 sequence start and coded frames", "[flv]") {
-  FlvDemuxer demuxer;
+  FlvTagReader reader;
   auto start = ex_video(1, 0, "hvc1", {}, kHvcc1918);
-  auto out = demuxer.video(0, start);
+  auto out = reader.video(0, start);
   REQUIRE(out.ok());
   REQUIRE(out->track);
   CHECK(out->track->codec == Codec::hevc);
@@ -296,7 +294,7 @@ TEST_CASE("enhanced hvc1 sequence start and coded frames", "[flv]") {
 
   // CodedFrames: SI24 composition offset of -40 ms.
   auto coded = ex_video(1, 1, "hvc1", {0xFF, 0xFF, 0xD8}, kHevcIdrAccessUnit);
-  auto frame = demuxer.video(2000, coded);
+  auto frame = reader.video(2000, coded);
   REQUIRE(frame.ok());
   REQUIRE(frame->packet);
   CHECK(frame->packet->dts == 2000);
@@ -307,7 +305,7 @@ TEST_CASE("enhanced hvc1 sequence start and coded frames", "[flv]") {
 
   // CodedFramesX: no offset on the wire.
   auto coded_x = ex_video(2, 3, "hvc1", {}, kHevcInterAccessUnit);
-  auto frame_x = demuxer.video(2033, coded_x);
+  auto frame_x = reader.video(2033, coded_x);
   REQUIRE(frame_x.ok());
   REQUIRE(frame_x->packet);
   CHECK(frame_x->packet->pts == 2033);
@@ -316,8 +314,8 @@ TEST_CASE("enhanced hvc1 sequence start and coded frames", "[flv]") {
 }
 
 TEST_CASE("enhanced av01 sequence start and coded frames without composition offset", "[flv]") {
-  FlvDemuxer demuxer;
-  auto out = demuxer.video(0, ex_video(1, 0, "av01", {}, kAv1cAom));
+  FlvTagReader reader;
+  auto out = reader.video(0, ex_video(1, 0, "av01", {}, kAv1cAom));
   REQUIRE(out.ok());
   REQUIRE(out->track);
   CHECK(out->track->codec == Codec::av1);
@@ -326,7 +324,7 @@ TEST_CASE("enhanced av01 sequence start and coded frames without composition off
   CHECK(out->track->codec_string == "av01.0.05M.08");
 
   auto coded = ex_video(1, 1, "av01", {}, kAv1TemporalUnit);
-  auto frame = demuxer.video(100, coded);
+  auto frame = reader.video(100, coded);
   REQUIRE(frame.ok());
   REQUIRE(frame->packet);
   CHECK(frame->packet->pts == 100);
@@ -335,37 +333,37 @@ TEST_CASE("enhanced av01 sequence start and coded frames without composition off
   CHECK(frame->packet->payload.data() == coded.data() + 5);
   CHECK(frame->packet->payload.size() == kAv1TemporalUnit.size());
 
-  auto inter = demuxer.video(133, ex_video(2, 3, "av01", {}, kAv1TemporalUnit));
+  auto inter = reader.video(133, ex_video(2, 3, "av01", {}, kAv1TemporalUnit));
   REQUIRE(inter.ok());
   REQUIRE(inter->packet);
   CHECK_FALSE(inter->packet->keyframe);
 }
 
 TEST_CASE("enhanced avc1 shares the H.264 track with legacy tags", "[flv]") {
-  FlvDemuxer demuxer;
-  auto out = demuxer.video(0, ex_video(1, 0, "avc1", {}, kAvcc1080p));
+  FlvTagReader reader;
+  auto out = reader.video(0, ex_video(1, 0, "avc1", {}, kAvcc1080p));
   REQUIRE(out.ok());
   REQUIRE(out->track);
   CHECK(out->track->codec == Codec::h264);
   CHECK(out->track->height == 1080);
 
-  auto frame = demuxer.video(500, ex_video(1, 1, "avc1", {0x00, 0x00, 0x50}, kIdrAccessUnit));
+  auto frame = reader.video(500, ex_video(1, 1, "avc1", {0x00, 0x00, 0x50}, kIdrAccessUnit));
   REQUIRE(frame.ok());
   REQUIRE(frame->packet);
   CHECK(frame->packet->pts == 580);
 
   // The same avcC sent the legacy way is not a change.
-  auto legacy = demuxer.video(600, tag({0x17, 0x00, 0x00, 0x00, 0x00}, kAvcc1080p));
+  auto legacy = reader.video(600, tag({0x17, 0x00, 0x00, 0x00, 0x00}, kAvcc1080p));
   REQUIRE(legacy.ok());
   CHECK_FALSE(legacy->track);
-  auto legacy_frame = demuxer.video(600, tag({0x27, 0x01, 0x00, 0x00, 0x00}, kInterAccessUnit));
+  auto legacy_frame = reader.video(600, tag({0x27, 0x01, 0x00, 0x00, 0x00}, kInterAccessUnit));
   REQUIRE(legacy_frame.ok());
   CHECK(legacy_frame->packet);
 }
 
 TEST_CASE("enhanced tags without a coded frame are ignored with a reason", "[flv]") {
-  FlvDemuxer demuxer;
-  REQUIRE(demuxer.video(0, ex_video(1, 0, "hvc1", {}, kHvcc1918)).ok());
+  FlvTagReader reader;
+  REQUIRE(reader.video(0, ex_video(1, 0, "hvc1", {}, kHvcc1918)).ok());
 
   struct Case {
     const char* name;
@@ -385,7 +383,7 @@ TEST_CASE("enhanced tags without a coded frame are ignored with a reason", "[flv
   };
   for (const auto& c : cases) {
     INFO(c.name);
-    auto out = demuxer.video(0, c.payload);
+    auto out = reader.video(0, c.payload);
     REQUIRE(out.ok());
     CHECK_FALSE(out->packet);
     CHECK_FALSE(out->track);
@@ -394,13 +392,13 @@ TEST_CASE("enhanced tags without a coded frame are ignored with a reason", "[flv
 }
 
 TEST_CASE("enhanced ModEx entries before the FourCC are skipped", "[flv]") {
-  FlvDemuxer demuxer;
-  REQUIRE(demuxer.video(0, ex_video(1, 0, "hvc1", {}, kHvcc1918)).ok());
+  FlvTagReader reader;
+  REQUIRE(reader.video(0, ex_video(1, 0, "hvc1", {}, kHvcc1918)).ok());
 
   // ModEx with 3 bytes of TimestampOffsetNano, then CodedFrames.
   auto small = tag({0x97, 0x02, 0x01, 0x02, 0x03, 0x01, 'h', 'v', 'c', '1', 0x00, 0x00, 0x0A},
                    kHevcIdrAccessUnit);
-  auto out = demuxer.video(1000, small);
+  auto out = reader.video(1000, small);
   REQUIRE(out.ok());
   REQUIRE(out->packet);
   CHECK(out->packet->pts == 1010);
@@ -411,42 +409,32 @@ TEST_CASE("enhanced ModEx entries before the FourCC are skipped", "[flv]") {
   big.insert(big.end(), 300, 0xEE);
   big.insert(big.end(), {0x03, 'h', 'v', 'c', '1'});
   big.insert(big.end(), kHevcInterAccessUnit.begin(), kHevcInterAccessUnit.end());
-  auto big_out = demuxer.video(2000, tag(big));
+  auto big_out = reader.video(2000, tag(big));
   REQUIRE(big_out.ok());
   REQUIRE(big_out->packet);
   CHECK(big_out->packet->pts == 2000);
   CHECK(big_out->packet->payload.size() == kHevcInterAccessUnit.size());
 
-  CHECK_FALSE(demuxer.video(0, tag({0x97, 0x05, 0x01})).ok());
+  CHECK_FALSE(reader.video(0, tag({0x97, 0x05, 0x01})).ok());
 }
 
 // ---- Metadata ----
 
-TEST_CASE("onMetaData fills in what the configuration record lacks", "[flv]") {
-  FlvDemuxer demuxer;
-  demuxer.metadata(amf0::Value::ecma_array({
-      {"duration", amf0::Value::number(0)},
-      {"width", amf0::Value::number(1280)},
-      {"height", amf0::Value::number(720)},
-      {"framerate", amf0::Value::number(29.97)},
-      {"encoder", amf0::Value::string("obs-output module")},
-  }));
+TEST_CASE("metadata hints fill in what the configuration record lacks", "[flv]") {
+  FlvTagReader reader;
+  reader.hints({1280, 720, 29.97});
   // An av1C without configOBUs says nothing about the picture.
   std::vector<uint8_t> bare(kAv1cAom.begin(), kAv1cAom.begin() + 4);
-  auto out = demuxer.video(0, ex_video(1, 0, "av01", {}, bare));
+  auto out = reader.video(0, ex_video(1, 0, "av01", {}, bare));
   REQUIRE(out.ok());
   REQUIRE(out->track);
   CHECK(out->track->width == 1280);
   CHECK(out->track->height == 720);
   CHECK(out->track->frame_rate == Approx(29.97));
 
-  // x265 leaves avgFrameRate unset; the bitstream's size still wins over metadata.
-  FlvDemuxer hevc;
-  hevc.metadata(amf0::Value::object({
-      {"width", amf0::Value::number(640)},
-      {"height", amf0::Value::number(360)},
-      {"videoframerate", amf0::Value::number(50)},
-  }));
+  // x265 leaves avgFrameRate unset; the bitstream's size still wins over the hints.
+  FlvTagReader hevc;
+  hevc.hints({640, 360, 50});
   auto hevc_out = hevc.video(0, ex_video(1, 0, "hvc1", {}, kHvcc1918));
   REQUIRE(hevc_out.ok());
   REQUIRE(hevc_out->track);
@@ -454,29 +442,12 @@ TEST_CASE("onMetaData fills in what the configuration record lacks", "[flv]") {
   CHECK(hevc_out->track->frame_rate == Approx(50.0));
 }
 
-TEST_CASE("onMetaData values that are not positive numbers are not used", "[flv]") {
-  FlvDemuxer demuxer;
-  demuxer.metadata(amf0::Value::object({
-      {"width", amf0::Value::string("1280")},
-      {"height", amf0::Value::number(-720)},
-      {"framerate", amf0::Value::boolean(true)},
-  }));
-  demuxer.metadata(amf0::Value::string("not an object"));
-  std::vector<uint8_t> bare(kAv1cAom.begin(), kAv1cAom.begin() + 4);
-  auto out = demuxer.video(0, ex_video(1, 0, "av01", {}, bare));
-  REQUIRE(out.ok());
-  REQUIRE(out->track);
-  CHECK(out->track->width == 0);
-  CHECK(out->track->height == 0);
-  CHECK(out->track->frame_rate == 0);
-}
-
 // ---- Audio ----
 
 TEST_CASE("AAC sequence header from an ffmpeg FLV becomes an audio track", "[flv]") {
-  FlvDemuxer demuxer;
+  FlvTagReader reader;
   auto payload = tag(kFlvAacSequenceHeader);
-  auto out = demuxer.audio(0, payload);
+  auto out = reader.audio(0, payload);
   REQUIRE(out.ok());
   REQUIRE(out->track);
   const auto& track = *out->track;
@@ -492,10 +463,10 @@ TEST_CASE("AAC sequence header from an ffmpeg FLV becomes an audio track", "[flv
 }
 
 TEST_CASE("raw AAC frames become key frame packets with pts equal to dts", "[flv]") {
-  FlvDemuxer demuxer;
-  REQUIRE(demuxer.audio(0, tag(kFlvAacSequenceHeader)).ok());
+  FlvTagReader reader;
+  REQUIRE(reader.audio(0, tag(kFlvAacSequenceHeader)).ok());
   auto frame = tag({0xAF, 0x01, 0x21, 0x10, 0x04, 0x60, 0x8C, 0x1C});
-  auto out = demuxer.audio(23, frame);
+  auto out = reader.audio(23, frame);
   REQUIRE(out.ok());
   REQUIRE(out->packet);
   CHECK(out->packet->track == looplive::core::kAudioTrack);
@@ -507,27 +478,27 @@ TEST_CASE("raw AAC frames become key frame packets with pts equal to dts", "[flv
 }
 
 TEST_CASE("a resent AudioSpecificConfig is not a change, a different one is", "[flv]") {
-  FlvDemuxer demuxer;
-  REQUIRE(demuxer.audio(0, tag(kFlvAacSequenceHeader))->track);
-  auto again = demuxer.audio(10, tag(kFlvAacSequenceHeader));
+  FlvTagReader reader;
+  REQUIRE(reader.audio(0, tag(kFlvAacSequenceHeader))->track);
+  auto again = reader.audio(10, tag(kFlvAacSequenceHeader));
   REQUIRE(again.ok());
   CHECK_FALSE(again->track);
   CHECK_FALSE(again->ignored.empty());
-  auto changed = demuxer.audio(20, tag({0xAF, 0x00}, kAsc48kStereo));
+  auto changed = reader.audio(20, tag({0xAF, 0x00}, kAsc48kStereo));
   REQUIRE(changed.ok());
   REQUIRE(changed->track);
   CHECK(changed->track->sample_rate == 48000);
 }
 
 TEST_CASE("audio that is not AAC is ignored with the format named", "[flv]") {
-  FlvDemuxer demuxer;
+  FlvTagReader reader;
   const std::vector<std::pair<uint8_t, const char*>> formats = {
       {0x2F, "MP3"},          {0xE2, "MP3 8 kHz"},  {0xB6, "Speex"},      {0x72, "G.711 A-law"},
       {0x82, "G.711 mu-law"}, {0x62, "Nellymoser"}, {0x3F, "linear PCM"}, {0x1E, "ADPCM"},
   };
   for (const auto& [first_byte, name] : formats) {
     INFO(name);
-    auto out = demuxer.audio(0, tag({first_byte, 0x00, 0x11, 0x22}));
+    auto out = reader.audio(0, tag({first_byte, 0x00, 0x11, 0x22}));
     REQUIRE(out.ok());
     CHECK_FALSE(out->packet);
     CHECK_FALSE(out->track);
@@ -536,31 +507,31 @@ TEST_CASE("audio that is not AAC is ignored with the format named", "[flv]") {
 }
 
 TEST_CASE("enhanced audio is ignored with its FourCC named", "[flv]") {
-  FlvDemuxer demuxer;
-  auto opus = demuxer.audio(0, tag({0x90, 'O', 'p', 'u', 's', 0x4F, 0x70}));
+  FlvTagReader reader;
+  auto opus = reader.audio(0, tag({0x90, 'O', 'p', 'u', 's', 0x4F, 0x70}));
   REQUIRE(opus.ok());
   CHECK(contains(opus->ignored, "'Opus'"));
-  CHECK_FALSE(demuxer.audio(0, tag({0x90, 'O', 'p'})).ok());
+  CHECK_FALSE(reader.audio(0, tag({0x90, 'O', 'p'})).ok());
 }
 
 TEST_CASE("AAC frames before the config are ignored, broken AAC tags are errors", "[flv]") {
-  FlvDemuxer demuxer;
-  auto early = demuxer.audio(0, tag({0xAF, 0x01, 0x21, 0x10}));
+  FlvTagReader reader;
+  auto early = reader.audio(0, tag({0xAF, 0x01, 0x21, 0x10}));
   REQUIRE(early.ok());
   CHECK_FALSE(early->packet);
   CHECK(contains(early->ignored, "AudioSpecificConfig"));
 
-  auto empty = demuxer.audio(0, SharedBytes());
+  auto empty = reader.audio(0, SharedBytes());
   REQUIRE(empty.ok());
   CHECK(contains(empty->ignored, "empty"));
 
-  CHECK_FALSE(demuxer.audio(0, tag({0xAF})).ok());
-  CHECK_FALSE(demuxer.audio(0, tag({0xAF, 0x02, 0x00})).ok());
-  CHECK_FALSE(demuxer.audio(0, tag({0xAF, 0x00})).ok());
-  CHECK_FALSE(demuxer.audio(0, tag({0xAF, 0x00, 0x16, 0x90})).ok());
+  CHECK_FALSE(reader.audio(0, tag({0xAF})).ok());
+  CHECK_FALSE(reader.audio(0, tag({0xAF, 0x02, 0x00})).ok());
+  CHECK_FALSE(reader.audio(0, tag({0xAF, 0x00})).ok());
+  CHECK_FALSE(reader.audio(0, tag({0xAF, 0x00, 0x16, 0x90})).ok());
 
-  REQUIRE(demuxer.audio(0, tag(kFlvAacSequenceHeader)).ok());
-  auto empty_frame = demuxer.audio(0, tag({0xAF, 0x01}));
+  REQUIRE(reader.audio(0, tag(kFlvAacSequenceHeader)).ok());
+  auto empty_frame = reader.audio(0, tag({0xAF, 0x01}));
   REQUIRE(empty_frame.ok());
   CHECK_FALSE(empty_frame->packet);
   CHECK(contains(empty_frame->ignored, "empty"));
@@ -593,9 +564,9 @@ TEST_CASE("truncated sequence headers are rejected at every length", "[flv]") {
   for (const auto& c : cases) {
     for (size_t length = 0; length < c.payload.size(); ++length) {
       INFO(c.name << " cut to " << length << " bytes");
-      FlvDemuxer demuxer;
+      FlvTagReader reader;
       auto cut = prefix(c.payload, length);
-      auto out = c.audio ? demuxer.audio(0, cut) : demuxer.video(0, cut);
+      auto out = c.audio ? reader.audio(0, cut) : reader.video(0, cut);
       if (c.valid_from != 0 && length >= c.valid_from && length <= c.valid_to) {
         REQUIRE(out.ok());
         CHECK(out->track);
@@ -624,17 +595,17 @@ TEST_CASE("truncated frame headers are rejected at every length", "[flv]") {
       {"AAC", tag({0xAF, 0x01, 0x21, 0x10}), true, 2},
   };
   for (const auto& c : cases) {
-    FlvDemuxer demuxer;
+    FlvTagReader reader;
     auto video_header =
         c.payload[0] == 0x17 ? tag(kFlvAvcSequenceHeader) : ex_video(1, 0, "hvc1", {}, kHvcc1918);
-    REQUIRE(demuxer.video(0, video_header)->track);
-    REQUIRE(demuxer.audio(0, tag(kFlvAacSequenceHeader))->track);
+    REQUIRE(reader.video(0, video_header)->track);
+    REQUIRE(reader.audio(0, tag(kFlvAacSequenceHeader))->track);
     for (size_t length = 0; length <= c.header; ++length) {
       INFO(c.name << " cut to " << length << " bytes");
       auto cut = prefix(c.payload, length);
-      CHECK(rejected(c.audio ? demuxer.audio(0, cut) : demuxer.video(0, cut)));
+      CHECK(rejected(c.audio ? reader.audio(0, cut) : reader.video(0, cut)));
     }
-    auto whole = c.audio ? demuxer.audio(0, c.payload) : demuxer.video(0, c.payload);
+    auto whole = c.audio ? reader.audio(0, c.payload) : reader.video(0, c.payload);
     REQUIRE(whole.ok());
     CHECK(whole->packet);
   }
@@ -662,15 +633,15 @@ TEST_CASE("corrupted tags give an error or a well-formed output", "[flv]") {
   };
   int accepted = 0;
   int well = 0;
-  FlvDemuxer demuxer;
+  FlvTagReader reader;
   for (int round = 0; round < 500; ++round) {
     for (const auto& payload : video) {
-      auto out = demuxer.video(round, corrupt(payload));
+      auto out = reader.video(round, corrupt(payload));
       accepted += out.ok();
       well += out.ok() && well_formed(*out);
     }
     for (const auto& payload : audio) {
-      auto out = demuxer.audio(round, corrupt(payload));
+      auto out = reader.audio(round, corrupt(payload));
       accepted += out.ok();
       well += out.ok() && well_formed(*out);
     }

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace looplive::ingest::test_records {
+namespace looplive::media::test_records {
 
 // ffmpeg -f lavfi -i testsrc2=size=1920x1080:rate=25 -t 1 -c:v libx264 -profile:v high
 //   -pix_fmt yuv420p h264_1080.mp4
@@ -41,4 +41,4 @@ inline const std::vector<uint8_t> kAsc48kStereo = {
     0x11, 0x90, 0x56, 0xe5, 0x00,
 };
 
-}  // namespace looplive::ingest::test_records
+}  // namespace looplive::media::test_records

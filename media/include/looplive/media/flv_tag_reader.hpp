@@ -4,17 +4,16 @@
 #include <optional>
 #include <string>
 
-#include "amf0.hpp"
 #include "looplive/core/media_types.hpp"
 #include "looplive/core/result.hpp"
 
-namespace looplive::ingest {
+namespace looplive::media {
 
 // Turns the payloads of RTMP audio (8) and video (9) messages, which are FLV
 // tag bodies, into TrackInfo and MediaPacket: legacy H.264 (codec id 7) and
 // AAC (sound format 10), and Enhanced RTMP video with FourCC hvc1, av01 and
 // avc1. Video is track core::kVideoTrack, audio core::kAudioTrack.
-class FlvDemuxer {
+class FlvTagReader {
  public:
   struct Output {
     std::optional<core::TrackInfo> track;     // a new or changed codec configuration
@@ -28,8 +27,13 @@ class FlvDemuxer {
   core::Result<Output> video(int64_t timestamp_ms, const core::SharedBytes& payload);
   core::Result<Output> audio(int64_t timestamp_ms, const core::SharedBytes& payload);
   // onMetaData from @setDataFrame: width, height and framerate hints for
-  // codecs whose configuration does not carry them.
-  void metadata(const amf0::Value& values);
+  // codecs whose configuration does not carry them; 0 where absent.
+  struct Hints {
+    double width = 0;
+    double height = 0;
+    double frame_rate = 0;
+  };
+  void hints(const Hints& hints) { hints_ = hints; }
 
  private:
   core::Result<Output> legacy_video(int64_t timestamp_ms, const core::SharedBytes& payload);
@@ -41,9 +45,7 @@ class FlvDemuxer {
   std::optional<core::TrackInfo> video_track_;
   uint8_t nal_length_size_ = 4;
   std::optional<core::TrackInfo> audio_track_;
-  double meta_width_ = 0;
-  double meta_height_ = 0;
-  double meta_frame_rate_ = 0;
+  Hints hints_;
 };
 
-}  // namespace looplive::ingest
+}  // namespace looplive::media

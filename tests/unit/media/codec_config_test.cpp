@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "codec_config.hpp"
 #include "codec_records.hpp"
+#include "looplive/media/codec_config.hpp"
 
-using namespace looplive::ingest::codec;
+using namespace looplive::media;
 
-using namespace looplive::ingest::test_records;
+using namespace looplive::media::test_records;
 
 namespace {
 
