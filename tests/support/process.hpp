@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +47,22 @@ inline std::string built_tool(const std::string& name) {
 uint16_t free_port();
 // A fresh directory under $LOOPLIVE_TEST_SCRATCH (or /tmp), removed by the caller.
 std::string make_scratch_dir(const std::string& prefix);
+
+// A scratch directory removed, with everything in it, when the test is done.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& prefix = "scratch") : path_(make_scratch_dir(prefix)) {}
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 std::string read_file(const std::string& path);
+std::vector<uint8_t> read_bytes(const std::filesystem::path& path);
+void write_bytes(const std::filesystem::path& path, const std::vector<uint8_t>& bytes);
 
 }  // namespace looplive::test

@@ -68,7 +68,6 @@ TEST_CASE("traversal attempts are all refused while the file beside them is serv
       "/live/" + kLinkedId + "/index.m3u8",
       "/vods/" + kId + ".m3u8",
   };
-  REQUIRE(attempts.size() >= 15);
   for (const auto& target : attempts) {
     INFO(target);
     Reply reply;

@@ -6,12 +6,11 @@
 #include <iterator>
 #include <vector>
 
-#include "media_fixture.hpp"
+#include "process.hpp"
 
 using looplive::core::SharedBytes;
 using looplive::packager::Sync;
 using looplive::packager::write_atomically;
-namespace lt = looplive::packager::testing;
 
 namespace {
 
@@ -31,7 +30,7 @@ TEST_CASE("media in an in-memory file reaches the disk whole, from any offset", 
   const SharedBytes held = builder.seal();
   REQUIRE(held.fd() >= 0);
 
-  lt::TempDir dir;
+  looplive::test::ScratchDir dir("packager");
   const auto whole = dir.path() / "v_1.m4s";
   REQUIRE(write_atomically(whole, held, Sync::durable).ok());
   CHECK(contents(whole) == original);

@@ -14,15 +14,15 @@
 namespace looplive::packager::testing {
 
 inline double mp4_duration(const fs::path& path) {
-  const auto probe =
-      run_command("ffprobe -v error -show_entries format=duration -of csv=p=0 " + quoted(path));
+  const auto probe = run({"ffprobe", "-v", "error", "-show_entries", "format=duration", "-of",
+                          "csv=p=0", (path).string()});
   return probe.status == 0 ? std::stod(probe.output) : -1;
 }
 
 inline int packet_count(const fs::path& path, const std::string& stream) {
   const auto probe =
-      run_command("ffprobe -v error -count_packets -select_streams " + stream +
-                  " -show_entries stream=nb_read_packets -of csv=p=0 " + quoted(path));
+      run({"ffprobe", "-v", "error", "-count_packets", "-select_streams", stream, "-show_entries",
+           "stream=nb_read_packets", "-of", "csv=p=0", path.string()});
   return probe.status == 0 ? std::stoi(probe.output) : -1;
 }
 

@@ -25,7 +25,7 @@ struct Listed {
 };
 
 inline std::string text_of(const fs::path& path) {
-  const auto bytes = read_file(path);
+  const auto bytes = test::read_bytes(path);
   return {bytes.begin(), bytes.end()};
 }
 
@@ -90,11 +90,11 @@ inline double timeline_seconds(const Demuxed& media) {
 }
 
 inline CommandResult decode(const fs::path& entry) {
-  return run_command("ffmpeg -nostdin -v error -i " + quoted(entry) + " -f null -");
+  return run({"ffmpeg", "-nostdin", "-v", "error", "-i", (entry).string(), "-f", "null", "-"});
 }
 
 struct Run {
-  TempDir root;
+  test::ScratchDir root{"packager"};
   core::PackagerConfig config;
   PackagerOptions options;
   Run() {

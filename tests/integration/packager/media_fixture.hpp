@@ -21,61 +21,22 @@ extern "C" {
 }
 
 #include "looplive/core/media_types.hpp"
+#include "process.hpp"
 
 namespace looplive::packager::testing {
 
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "looplive-packager-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 struct CommandResult {
   int status = -1;
   std::string output;  // stdout and stderr together
 };
 
-inline CommandResult run_command(const std::string& command) {
+// Runs a command (no shell) to completion and keeps what it printed.
+inline CommandResult run(const std::vector<std::string>& argv) {
   CommandResult result;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> chunk{};
-  size_t n = 0;
-  while ((n = fread(chunk.data(), 1, chunk.size(), pipe)) > 0)
-    result.output.append(chunk.data(), n);
-  const int raw = pclose(pipe);
-  result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  result.status = test::run_command(argv, &result.output);
   return result;
-}
-
-inline std::string quoted(const fs::path& path) {
-  return "'" + path.string() + "'";
-}
-
-inline std::vector<uint8_t> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-inline void write_file(const fs::path& path, const std::vector<uint8_t>& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
 }
 
 struct Demuxed {
@@ -161,7 +122,7 @@ inline Demuxed demux_flv(const fs::path& path) {
 // 30 fps H.264 High with B-frames and 2 s GOPs, 48 kHz stereo AAC; "small" is
 // "av" at 320x180, for a change of codec configuration.
 inline const fs::path& fixture(const std::string& kind) {
-  static TempDir dir;
+  static test::ScratchDir dir("packager-fixtures");
   static std::map<std::string, fs::path> made;
   const auto found = made.find(kind);
   if (found != made.end()) return found->second;
@@ -169,17 +130,20 @@ inline const fs::path& fixture(const std::string& kind) {
   const bool video = kind != "audio";
   const bool audio = kind != "video";
   const std::string size = kind == "small" ? "320x180" : "640x360";
-  std::string command = "ffmpeg -nostdin -v error -y";
-  if (video) command += " -f lavfi -i testsrc2=size=" + size + ":rate=30";
-  if (audio) command += " -f lavfi -i sine=frequency=440:sample_rate=48000";
-  command += " -t 6";
+  std::vector<std::string> command{"ffmpeg", "-nostdin", "-v", "error", "-y"};
+  const auto add = [&command](std::initializer_list<std::string> args) {
+    command.insert(command.end(), args);
+  };
+  if (video) add({"-f", "lavfi", "-i", "testsrc2=size=" + size + ":rate=30"});
+  if (audio) add({"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"});
+  add({"-t", "6"});
   if (video) {
-    command += " -c:v libx264 -preset veryfast -profile:v high -bf 2 -g 60 -sc_threshold 0";
-    command += " -pix_fmt yuv420p";
+    add({"-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-bf", "2", "-g", "60",
+         "-sc_threshold", "0", "-pix_fmt", "yuv420p"});
   }
-  if (audio) command += " -c:a aac -ac 2";
-  command += " -f flv " + quoted(path);
-  const CommandResult result = run_command(command);
+  if (audio) add({"-c:a", "aac", "-ac", "2"});
+  add({"-f", "flv", path.string()});
+  const CommandResult result = run(command);
   if (result.status != 0) throw std::runtime_error("ffmpeg failed: " + result.output);
   return made[kind] = path;
 }

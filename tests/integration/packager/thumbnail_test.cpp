@@ -30,17 +30,19 @@ TEST_CASE("thumbnails are JPEG stills of each segment's keyframe, when asked for
       CHECK((view->file("thumbnail.jpg") != nullptr) == wanted);
       if (!wanted) continue;
       const auto in_view = view->file("thumbnail.jpg")->span();
-      CHECK(lt::read_file(jpeg) == std::vector<uint8_t>(in_view.begin(), in_view.end()));
-      const auto probe = lt::run_command(
-          "ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 " +
-          lt::quoted(jpeg));
+      CHECK(looplive::test::read_bytes(jpeg) ==
+            std::vector<uint8_t>(in_view.begin(), in_view.end()));
+      const auto probe =
+          lt::run({"ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width,height",
+                   "-of", "csv=p=0", (jpeg).string()});
       INFO(probe.output);
       CHECK(probe.status == 0);
       CHECK(probe.output == "mjpeg,160,90\n");
       // A picture of the test pattern, not a flat grey frame: its colours vary.
-      const auto stats = lt::run_command(
-          "ffprobe -v error -f lavfi -i " + lt::quoted("movie=" + jpeg.string() + ",signalstats") +
-          " -show_entries frame_tags=lavfi.signalstats.YMIN,lavfi.signalstats.YMAX -of csv=p=0");
+      const auto stats =
+          lt::run({"ffprobe", "-v", "error", "-f", "lavfi", "-i",
+                   "movie=" + jpeg.string() + ",signalstats", "-show_entries",
+                   "frame_tags=lavfi.signalstats.YMIN,lavfi.signalstats.YMAX", "-of", "csv=p=0"});
       INFO(stats.output);
       REQUIRE(stats.status == 0);
       const auto comma = stats.output.find(',');

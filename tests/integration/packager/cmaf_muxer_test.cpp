@@ -89,11 +89,11 @@ TEST_CASE("video muxes to an init segment and keyframe-aligned fragments", "[pac
     CHECK(boxes(fragment) == std::vector<std::string>{"moof", "mdat"});
   }
 
-  lt::TempDir dir;
+  looplive::test::ScratchDir dir("packager");
   const auto file = dir.path() / "video.mp4";
-  lt::write_file(file, concatenated(muxed));
-  const auto probe = lt::run_command(
-      "ffprobe -v error -show_entries packet=pts,dts,flags -of csv=p=0 " + lt::quoted(file));
+  looplive::test::write_bytes(file, concatenated(muxed));
+  const auto probe = lt::run({"ffprobe", "-v", "error", "-show_entries", "packet=pts,dts,flags",
+                              "-of", "csv=p=0", (file).string()});
   REQUIRE(probe.status == 0);
   // Every sample keeps its input timestamps, B-frame reordering included,
   // in the muxer's timescale: milliseconds scaled up past 10000.
@@ -119,11 +119,11 @@ TEST_CASE("audio muxes to a standalone CMAF track", "[packager]") {
   const lt::Demuxed media = lt::demux_flv(lt::fixture("av"));
   const Muxed muxed = mux_track(media, 1);
   CHECK(boxes(muxed.init) == std::vector<std::string>{"ftyp", "moov"});
-  lt::TempDir dir;
+  looplive::test::ScratchDir dir("packager");
   const auto file = dir.path() / "audio.mp4";
-  lt::write_file(file, concatenated(muxed));
-  const auto probe =
-      lt::run_command("ffprobe -v error -show_entries packet=pts -of csv=p=0 " + lt::quoted(file));
+  looplive::test::write_bytes(file, concatenated(muxed));
+  const auto probe = lt::run(
+      {"ffprobe", "-v", "error", "-show_entries", "packet=pts", "-of", "csv=p=0", (file).string()});
   REQUIRE(probe.status == 0);
   std::vector<std::string> expected;
   for (const auto& p : media.packets) {
@@ -135,7 +135,7 @@ TEST_CASE("audio muxes to a standalone CMAF track", "[packager]") {
   CHECK(probed.size() > 250);
   CHECK(probed == expected);
   const auto decode =
-      lt::run_command("ffmpeg -nostdin -v error -i " + lt::quoted(file) + " -f null -");
+      lt::run({"ffmpeg", "-nostdin", "-v", "error", "-i", (file).string(), "-f", "null", "-"});
   CHECK(decode.status == 0);
   CHECK(decode.output.empty());
 }

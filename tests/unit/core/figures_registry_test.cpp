@@ -19,7 +19,7 @@ IngestFigures figures(const std::string& id, int64_t started, uint64_t bytes, bo
 }  // namespace
 
 TEST_CASE("the figures registry keeps the latest per stream and counts bytes once",
-          "[control_api][figures]") {
+          "[core][figures]") {
   IngestFiguresRegistry registry;
   registry.publish(figures("a", 1, 100, true));
   registry.publish(figures("a", 1, 250, true));  // same publish: +150
@@ -36,7 +36,7 @@ TEST_CASE("the figures registry keeps the latest per stream and counts bytes onc
   CHECK(registry.total_bytes() == 320);  // a counter never goes back
 }
 
-TEST_CASE("latency histogram buckets are upper-inclusive", "[control_api][figures]") {
+TEST_CASE("latency histogram buckets are upper-inclusive", "[core][figures]") {
   LatencyHistogram histogram;
   histogram.observe(0.001);   // first bucket (le 0.001)
   histogram.observe(0.0011);  // second

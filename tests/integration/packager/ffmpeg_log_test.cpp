@@ -14,7 +14,7 @@ extern "C" {
 #include "media_fixture.hpp"
 
 TEST_CASE("FFmpeg's messages go to the ffmpeg logger, one line per record", "[packager]") {
-  looplive::packager::testing::TempDir root;
+  looplive::test::ScratchDir root("packager");
   looplive::core::PackagerConfig config;
   config.media_root = root.path().string();
   const looplive::packager::Packager packager(config);

@@ -57,9 +57,9 @@ TEST_CASE("a recorded stream is finalized from disk after a crash", "[packager]"
   CHECK(lt::text_of(dir / "video.m3u8").find("#EXT-X-ENDLIST") == std::string::npos);
   // What dying while writing leaves: a half-written temporary file, and a
   // finished segment the index does not list yet.
-  lt::write_file(dir / ".v_3.m4s.tmp", {1, 2, 3});
-  lt::write_file(dir / ".recording_video.m3u8.tmp", {'#'});
-  lt::write_file(dir / "v_3.m4s", std::vector<uint8_t>(4096, 0xee));
+  looplive::test::write_bytes(dir / ".v_3.m4s.tmp", {1, 2, 3});
+  looplive::test::write_bytes(dir / ".recording_video.m3u8.tmp", {'#'});
+  looplive::test::write_bytes(dir / "v_3.m4s", std::vector<uint8_t>(4096, 0xee));
   {  // and an append to the index cut short
     std::ofstream index(dir / "recording_video.m3u8", std::ios::app);
     index << "#EXT-X-PROGRAM-DATE-TIME:2024-05-01T12:00:04.000Z\n#LOOPLIVE-SEGMENT:NUMBER=3,ST";
@@ -100,7 +100,7 @@ TEST_CASE("an unrecorded stream's playlists are closed after a crash", "[package
   const fs::path dir = run.live("u");
   REQUIRE(fs::exists(dir / "video.m3u8"));
   CHECK_FALSE(fs::exists(dir / "recording_video.m3u8"));
-  lt::write_file(dir / ".v_3.m4s.tmp", {1, 2, 3});
+  looplive::test::write_bytes(dir / ".v_3.m4s.tmp", {1, 2, 3});
 
   Packager packager(run.config, run.options);
   const auto result = packager.recover_stream("u", false);
@@ -135,8 +135,8 @@ TEST_CASE("a publish after a restart continues the recording instead of writing 
   lt::Run run;
   package_and_die(run, "r", true, media, 5000);  // v_1, v_2 and a_1, a_2 recorded
   const fs::path dir = run.live("r");
-  const auto first_run_v1 = lt::read_file(dir / "v_1.m4s");
-  const auto first_run_init = lt::read_file(dir / "init_v.mp4");
+  const auto first_run_v1 = looplive::test::read_bytes(dir / "v_1.m4s");
+  const auto first_run_init = looplive::test::read_bytes(dir / "init_v.mp4");
 
   // The new process: the seller reconnects within the window.
   Packager packager(run.config, run.options);
@@ -148,8 +148,8 @@ TEST_CASE("a publish after a restart continues the recording instead of writing 
   CHECK(result.vod_mp4 == "vods/r.mp4");
 
   // The first run's files are untouched; the second run's came after them.
-  CHECK(lt::read_file(dir / "v_1.m4s") == first_run_v1);
-  CHECK(lt::read_file(dir / "init_v.mp4") == first_run_init);
+  CHECK(looplive::test::read_bytes(dir / "v_1.m4s") == first_run_v1);
+  CHECK(looplive::test::read_bytes(dir / "init_v.mp4") == first_run_init);
   CHECK(fs::exists(dir / "init_v_1.mp4"));
   const auto video = lt::segments_of(run.vods() / "r_video.m3u8");
   REQUIRE(video.size() == 5);  // 2 from the first run, 3 from the second

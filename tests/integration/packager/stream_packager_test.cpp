@@ -36,14 +36,14 @@ namespace {
 // ffprobe on init + segment: no complaints, and the flags of the first sample.
 std::string probe_first_flags(const fs::path& dir, const std::string& init,
                               const std::string& uri) {
-  lt::TempDir scratch;
-  std::vector<uint8_t> joined = lt::read_file(dir / init);
-  const auto segment = lt::read_file(dir / uri);
+  looplive::test::ScratchDir scratch("packager");
+  std::vector<uint8_t> joined = looplive::test::read_bytes(dir / init);
+  const auto segment = looplive::test::read_bytes(dir / uri);
   joined.insert(joined.end(), segment.begin(), segment.end());
   const auto file = scratch.path() / "joined.mp4";
-  lt::write_file(file, joined);
-  const auto probe = lt::run_command("ffprobe -v error -show_entries packet=flags -of csv=p=0 " +
-                                     lt::quoted(file));
+  looplive::test::write_bytes(file, joined);
+  const auto probe = lt::run({"ffprobe", "-v", "error", "-show_entries", "packet=flags", "-of",
+                              "csv=p=0", (file).string()});
   INFO(uri << ": " << probe.output);
   CHECK(probe.status == 0);
   CHECK(probe.output.find_first_not_of("K_\n") == std::string::npos);  // flags only, no errors
@@ -98,7 +98,7 @@ TEST_CASE("audio and video are packaged into playable CMAF, HLS and DASH", "[pac
   REQUIRE(paused_view->text("index.m3u8") != nullptr);
   CHECK(*paused_view->text("index.m3u8") == index);
   REQUIRE(paused_view->file("v_2.m4s") != nullptr);
-  CHECK(lt::read_file(dir / "v_2.m4s") ==
+  CHECK(looplive::test::read_bytes(dir / "v_2.m4s") ==
         std::vector<uint8_t>(paused_view->file("v_2.m4s")->span().begin(),
                              paused_view->file("v_2.m4s")->span().end()));
   CHECK(paused_view->file("v_9.m4s") == nullptr);

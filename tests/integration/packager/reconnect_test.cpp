@@ -53,9 +53,8 @@ void publish(Packager& packager, const std::string& id, bool record, const lt::D
 }
 
 std::vector<double> packet_times(const fs::path& entry) {
-  const auto probe = lt::run_command(
-      "ffprobe -v error -select_streams v:0 -show_entries packet=dts_time -of csv=p=0 " +
-      lt::quoted(entry));
+  const auto probe = lt::run({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                              "packet=dts_time", "-of", "csv=p=0", (entry).string()});
   INFO(probe.output);
   REQUIRE(probe.status == 0);
   std::vector<double> out;
@@ -169,11 +168,11 @@ TEST_CASE("a reconnect continues the playlists after a discontinuity", "[package
   }
 
   SECTION("ending it again changes nothing") {
-    const auto mp4_bytes = lt::read_file(mp4);
+    const auto mp4_bytes = looplive::test::read_bytes(mp4);
     const auto again = packager.end_stream("r");
     CHECK_FALSE(again.recorded);
     CHECK(again.duration_seconds == 0);
-    CHECK(lt::read_file(mp4) == mp4_bytes);
+    CHECK(looplive::test::read_bytes(mp4) == mp4_bytes);
     CHECK(lt::text_of(dir / "video.m3u8").find("#EXT-X-ENDLIST") != std::string::npos);
   }
 }
