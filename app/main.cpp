@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "looplive/core/config.hpp"
+#include "config.hpp"
 #include "looplive/core/log.hpp"
 #include "looplive/db/database.hpp"
 #include "looplive/db/stream_repository.hpp"
@@ -27,7 +27,7 @@ constexpr const char* kUsage =
 
 int check_config(const std::string& path) {
   try {
-    looplive::core::load_config(path);
+    looplive::app::load_config(path);
     std::cout << path << ": ok\n";
     return 0;
   } catch (const looplive::core::ConfigError& e) {
@@ -38,7 +38,7 @@ int check_config(const std::string& path) {
 
 // For the demo set-up: the key is printed once, to the operator's terminal,
 // and only its hash is stored.
-int create_stream(const looplive::core::Config& config, bool record) {
+int create_stream(const looplive::app::Config& config, bool record) {
   looplive::db::Database database(config.database);
   database.migrate();
   looplive::db::StreamRepository streams(database);
@@ -87,9 +87,9 @@ int main(int argc, char** argv) {
     }
   }
 
-  looplive::core::Config config;
+  looplive::app::Config config;
   try {
-    config = looplive::core::load_config(config_path);
+    config = looplive::app::load_config(config_path);
   } catch (const looplive::core::ConfigError& e) {
     std::cerr << e.what() << "\n";
     return 1;

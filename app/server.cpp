@@ -44,7 +44,7 @@ std::string owner_name() {
 
 }  // namespace
 
-Server::Server(const core::Config& config, core::SinkFactory* sinks)
+Server::Server(const app::Config& config, core::SinkFactory* sinks)
     : config_(config),
       owner_(owner_name()),
       io_(io_thread_count(config.server)),
@@ -89,14 +89,14 @@ void Server::start(std::chrono::milliseconds database_wait) {
   // The origin counts viewers, so it starts before the parts that report them.
   start_origin();
 
-  // Ingest -> lifecycle -> packager, on the publisher's I/O thread: the
-  // lifecycle hears that a publish finished only once the packager has taken
-  // its last packet. The packager hands its file writes to the disk pool.
+  // Ingest -> packager, on the publisher's I/O thread; the lifecycle hears of
+  // publishes from the registry, that one finished only once the packager has
+  // taken its last packet. The packager hands its file writes to the disk pool.
   finalizer_ = std::make_unique<VodFinalizer>(packager_.get());
   lifecycle_ = std::make_unique<StreamLifecycle>(StreamLifecycle::Dependencies{
-      io_.main(), blocking_, replacement_sinks_ ? *replacement_sinks_ : *packager_, *streams_,
-      registry_, *finalizer_, *webhooks_, control_api::PublicUrls::from(config_.api), viewers_,
-      &figures_, config_.lifecycle.reconnect_window, owner_, config_.lifecycle.owner_lease});
+      io_.main(), blocking_, *streams_, registry_, *finalizer_, *webhooks_,
+      control_api::PublicUrls::from(config_.api), viewers_, &figures_,
+      config_.lifecycle.reconnect_window, owner_, config_.lifecycle.owner_lease});
   lifecycle_->recover();
   webhooks_->start();
 
@@ -104,8 +104,8 @@ void Server::start(std::chrono::milliseconds database_wait) {
   admission_->measure_into(&key_checks_);
   admission_->claim_as(owner_, config_.lifecycle.owner_lease);
   admission_->on_refused(RejectionNotifier(*webhook_queue_, *webhooks_));
-  rtmp_ =
-      std::make_unique<ingest::RtmpServer>(io_, config_.rtmp, *admission_, registry_, *lifecycle_);
+  core::SinkFactory& sinks = replacement_sinks_ ? *replacement_sinks_ : *packager_;
+  rtmp_ = std::make_unique<ingest::RtmpServer>(io_, config_.rtmp, *admission_, registry_, sinks);
   rtmp_->set_figures(&figures_);
   rtmp_->start();
   start_control_api();
@@ -127,20 +127,10 @@ void Server::start(std::chrono::milliseconds database_wait) {
 
 void Server::start_origin() {
   if (!packager_) return;  // media goes to a caller's sink: nothing to serve
-  origin::OriginConfig settings;
-  settings.host = config_.origin.host;
-  settings.port = config_.origin.port;
+  // The origin serves what the packager writes, at the packager's pace.
+  origin::OriginConfig settings = config_.origin;
   settings.media_root = config_.packager.media_root;
-  settings.cors_allowed_origins = config_.origin.cors_allowed_origins;
-  settings.trusted_proxies = config_.origin.trusted_proxies;
-  settings.session_param = config_.origin.session_param;
   settings.target_duration = config_.packager.segment_duration;
-  settings.limits.max_connections = config_.origin.max_connections;
-  settings.limits.max_connections_per_ip = config_.origin.max_connections_per_ip;
-  settings.limits.max_connections_per_proxy = config_.origin.max_connections_per_proxy;
-  settings.limits.header_timeout = config_.origin.header_timeout;
-  settings.limits.idle_timeout = config_.origin.idle_timeout;
-  settings.vod_max_age_s = config_.origin.vod_max_age_s;
   live_source_ = std::make_unique<PackagerLiveSource>(*packager_);
   origin_ = std::make_unique<origin::OriginService>(io_, std::move(settings), *live_source_);
   origin_->start();

@@ -8,7 +8,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 
-#include "looplive/core/config.hpp"
+#include "config.hpp"
 #include "looplive/core/ingest_figures.hpp"
 #include "looplive/core/io_threads.hpp"
 #include "looplive/core/latency_histogram.hpp"
@@ -49,7 +49,7 @@ class Server {
  public:
   // `sinks` replaces the packager as the destination of published media
   // (tests observe exactly what ingest produced).
-  explicit Server(const core::Config& config, core::SinkFactory* sinks = nullptr);
+  explicit Server(const app::Config& config, core::SinkFactory* sinks = nullptr);
   ~Server();
 
   // Where viewer figures come from (the origin); none gives zeros. Before start().
@@ -86,7 +86,7 @@ class Server {
   void start_origin();
 
   // Declared in dependency order: destroyed in reverse, users before what they use.
-  core::Config config_;
+  app::Config config_;
   // Names this process among those sharing the database: host, pid, start time.
   const std::string owner_;
   core::IoThreads io_;                 // connections, and the packaging of what they receive

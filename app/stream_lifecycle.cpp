@@ -12,35 +12,27 @@ namespace events = control_api::events;
 
 // Passes media through; tells the lifecycle when its publish finishes, after
 // the inner sink has (so the packager has taken the last packet by then).
-class StreamLifecycle::Sink : public core::PacketSink {
- public:
-  Sink(StreamLifecycle& owner, std::shared_ptr<core::PacketSink> inner, std::string id,
-       uint64_t generation)
-      : owner_(owner), inner_(std::move(inner)), id_(std::move(id)), generation_(generation) {}
-
-  void on_track(const core::TrackInfo& track) override { inner_->on_track(track); }
-  void on_packet(const core::MediaPacket& packet) override { inner_->on_packet(packet); }
-  void finish(core::EndReason reason) override {
-    inner_->finish(reason);
-    net::post(owner_.strand_, [owner = &owner_, id = id_, generation = generation_, reason] {
-      owner->on_finish(id, generation, reason);
-    });
-  }
-
- private:
-  StreamLifecycle& owner_;
-  std::shared_ptr<core::PacketSink> inner_;
-  std::string id_;
-  uint64_t generation_;
-};
-
 StreamLifecycle::StreamLifecycle(Dependencies dependencies)
     : deps_(std::move(dependencies)),
       strand_(net::make_strand(deps_.io)),
       writes_(net::make_strand(deps_.blocking)),
-      log_(core::logger("lifecycle")) {}
+      log_(core::logger("lifecycle")) {
+  deps_.registry.listen([this](const core::PublisherEvent& event) {
+    if (event.kind == core::PublisherEvent::Kind::claimed) {
+      net::post(strand_, [this, id = event.stream_id, record = event.record, token = event.token] {
+        on_open(id, record, token);
+      });
+    } else {
+      net::post(strand_, [this, id = event.stream_id, token = event.token, reason = event.reason] {
+        on_finish(id, token, reason);
+      });
+    }
+  });
+}
 
-StreamLifecycle::~StreamLifecycle() = default;
+StreamLifecycle::~StreamLifecycle() {
+  deps_.registry.listen({});
+}
 
 void StreamLifecycle::stop() {
   stopping_ = true;
@@ -48,15 +40,6 @@ void StreamLifecycle::stop() {
     for (auto& [id, entry] : entries_) entry.timer.reset();
     lease_timer_.reset();
   });
-}
-
-std::shared_ptr<core::PacketSink> StreamLifecycle::open(const core::PublishGrant& grant) {
-  const uint64_t generation = next_generation_++;
-  auto inner = deps_.inner.open(grant);
-  net::post(strand_, [this, id = grant.stream_id, record = grant.record, generation] {
-    on_open(id, record, generation);
-  });
-  return std::make_shared<Sink>(*this, std::move(inner), grant.stream_id, generation);
 }
 
 void StreamLifecycle::on_open(const std::string& id, bool record, uint64_t generation) {

@@ -20,7 +20,6 @@
 #include "looplive/control_api/stream_ender.hpp"
 #include "looplive/control_api/webhooks.hpp"
 #include "looplive/core/ingest_figures.hpp"
-#include "looplive/core/packet_sink.hpp"
 #include "looplive/core/publisher_registry.hpp"
 #include "looplive/core/viewer_source.hpp"
 #include "looplive/db/stream_repository.hpp"
@@ -30,19 +29,19 @@ namespace looplive::app {
 
 // A stream's life in PostgreSQL: ready -> live (a publish opened) ->
 // reconnecting (the publisher went away) -> ended (by the API, or when the
-// reconnect window runs out). Wraps the sink factory ingest publishes into, so
-// it hears of every publish opening and finishing, and ends streams for the API.
+// reconnect window runs out). Listens to the publisher registry, so it hears
+// of every publish starting and finishing without being on the packet path,
+// and ends streams for the API.
 //
 // Decisions are taken on one strand; database writes are serialized on a
 // strand of the blocking pool (so a stream's transitions land in order), and
 // finalizing a recording runs on the blocking pool. Every transition stores
 // its webhook in the same transaction.
-class StreamLifecycle : public core::SinkFactory, public control_api::StreamEnder {
+class StreamLifecycle : public control_api::StreamEnder {
  public:
   struct Dependencies {
     boost::asio::io_context& io;
     boost::asio::thread_pool& blocking;
-    core::SinkFactory& inner;
     db::StreamRepository& streams;
     core::PublisherRegistry& registry;
     VodFinalizer& finalizer;
@@ -66,19 +65,17 @@ class StreamLifecycle : public core::SinkFactory, public control_api::StreamEnde
   // another process left behind (stopped, or gone without renewing); streams
   // another running process holds are left alone.
   void recover();
-  std::shared_ptr<core::PacketSink> open(const core::PublishGrant& grant) override;
   void end(const std::string& stream_id,
            std::function<void(control_api::EndOutcome)> done) override;
   // Takes no new decision from now on; what is left is recovered at the next start.
   void stop();
 
  private:
-  class Sink;
   using Timer = boost::asio::steady_timer;
   using Waiter = std::function<void(control_api::EndOutcome)>;
 
   struct Entry {
-    uint64_t generation = 0;  // of the latest publish; older publishes' news is stale
+    uint64_t generation = 0;  // registry token of the latest publish; older news is stale
     bool publishing = false;
     bool record = false;
     bool packaged_here = false;  // this process's packager holds the stream
@@ -116,7 +113,6 @@ class StreamLifecycle : public core::SinkFactory, public control_api::StreamEnde
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::strand<boost::asio::thread_pool::executor_type> writes_;
   std::shared_ptr<spdlog::logger> log_;
-  std::atomic<uint64_t> next_generation_{1};
   std::atomic<bool> stopping_{false};
   std::unordered_map<std::string, Entry> entries_;
   std::unordered_set<std::string> ended_;  // in this run: late publishers are turned away

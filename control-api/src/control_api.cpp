@@ -13,7 +13,7 @@
 
 namespace looplive::control_api {
 
-std::vector<std::string> resolve_tokens(const core::ApiConfig& config) {
+std::vector<std::string> resolve_tokens(const control_api::ApiConfig& config) {
   const char* from_environment = std::getenv("LOOPLIVE_API_TOKENS");
   if (from_environment == nullptr || *from_environment == '\0') return config.tokens;
   std::vector<std::string> tokens;

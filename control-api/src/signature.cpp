@@ -29,13 +29,13 @@ std::string webhook_signature(std::string_view secret, std::string_view timestam
   return out;
 }
 
-std::chrono::milliseconds webhook_backoff(const core::WebhookConfig& config, int attempts) {
+std::chrono::milliseconds webhook_backoff(const control_api::WebhookConfig& config, int attempts) {
   auto delay = config.initial_backoff;
   for (int i = 1; i < attempts && delay < config.max_backoff; ++i) delay *= 2;
   return std::min(delay, config.max_backoff);
 }
 
-std::string resolve_webhook_secret(const core::WebhookConfig& config) {
+std::string resolve_webhook_secret(const control_api::WebhookConfig& config) {
   const char* from_environment = std::getenv("LOOPLIVE_WEBHOOK_SECRET");
   if (from_environment != nullptr && *from_environment != '\0') return from_environment;
   return config.secret;

@@ -42,7 +42,8 @@ const std::shared_ptr<spdlog::logger>& log() {
 
 }  // namespace
 
-WebhookDispatcher::WebhookDispatcher(db::WebhookQueue& queue, const core::WebhookConfig& config)
+WebhookDispatcher::WebhookDispatcher(db::WebhookQueue& queue,
+                                     const control_api::WebhookConfig& config)
     : queue_(queue), config_(config), secret_(resolve_webhook_secret(config)) {
   if (!config_.urls.empty() && secret_.empty())
     throw std::invalid_argument(

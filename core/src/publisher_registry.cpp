@@ -2,18 +2,31 @@
 
 namespace looplive::core {
 
-std::optional<uint64_t> PublisherRegistry::claim(const std::string& stream_id, Kick kick) {
+std::optional<uint64_t> PublisherRegistry::claim(const PublishGrant& grant, Kick kick) {
   std::lock_guard lock(mutex_);
-  if (entries_.contains(stream_id)) return std::nullopt;
+  if (entries_.contains(grant.stream_id)) return std::nullopt;
   uint64_t token = next_token_++;
-  entries_.emplace(stream_id, Entry{token, std::move(kick)});
+  entries_.emplace(grant.stream_id, Entry{token, std::move(kick)});
+  if (listener_) {
+    listener_(PublisherEvent{PublisherEvent::Kind::claimed, grant.stream_id, token, grant.record,
+                             EndReason::publisher_closed});
+  }
   return token;
 }
 
-void PublisherRegistry::release(const std::string& stream_id, uint64_t token) {
+void PublisherRegistry::release(const std::string& stream_id, uint64_t token, EndReason reason) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(stream_id);
-  if (it != entries_.end() && it->second.token == token) entries_.erase(it);
+  if (it == entries_.end() || it->second.token != token) return;
+  entries_.erase(it);
+  if (listener_) {
+    listener_(PublisherEvent{PublisherEvent::Kind::released, stream_id, token, false, reason});
+  }
+}
+
+void PublisherRegistry::listen(Listener listener) {
+  std::lock_guard lock(mutex_);
+  listener_ = std::move(listener);
 }
 
 bool PublisherRegistry::kick(const std::string& stream_id) {

@@ -33,7 +33,7 @@ std::string with_connect_timeout(std::string url, std::chrono::milliseconds time
 
 }  // namespace
 
-Database::Database(const core::DatabaseConfig& config) {
+Database::Database(const db::DatabaseConfig& config) {
   std::string url = config.url;
   if (const char* from_environment = std::getenv("LOOPLIVE_DATABASE_URL");
       from_environment != nullptr && *from_environment != '\0')

@@ -14,7 +14,7 @@ namespace {
 constexpr int kSendBuffer = 64 * 1024;
 }  // namespace
 
-RtmpServer::RtmpServer(core::IoContexts io, const core::RtmpConfig& config,
+RtmpServer::RtmpServer(core::IoContexts io, const ingest::RtmpConfig& config,
                        core::Admission& admission, core::PublisherRegistry& registry,
                        core::SinkFactory& sinks)
     : io_(io),

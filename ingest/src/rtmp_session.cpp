@@ -10,11 +10,8 @@
 #include <sys/socket.h>
 
 #include "handshake.hpp"
-#include "looplive/core/client_text.hpp"
-#include "looplive/core/log.hpp"
-#include "looplive/core/stream_key.hpp"
 #include "looplive/ingest/rtmp_server.hpp"
-#include "metadata_hints.hpp"
+#include "rtmp_session_common.hpp"
 #include "rtmp_status.hpp"
 
 namespace looplive::ingest {
@@ -22,62 +19,7 @@ namespace looplive::ingest {
 namespace net = boost::asio;
 using boost::system::error_code;
 
-namespace {
-
-constexpr uint32_t kControlChunkStream = 2;
-constexpr uint32_t kCommandChunkStream = 3;
-// Room for a whole receive batch, so one read takes what a wake-up found.
-constexpr size_t kInitialBuffer = ReceiveBatching::kMaxMark;
-constexpr size_t kMinFreeSpace = 4096;
-constexpr size_t kMaxPendingWhileAdmitting = 256;
-constexpr auto kClosingGrace = std::chrono::milliseconds(500);
-// Replies are a few hundred bytes at a time; a client that lets this much
-// pile up behind a full socket is not reading them (a ping flood, say).
-constexpr size_t kMaxQueuedReplies = 64 * 1024;
-// What a connection may hold before it is admitted to publish (its receive
-// buffer, messages being reassembled or waiting, replies not yet taken), and
-// what all such connections may hold together: whatever it sends, a client
-// that has not logged in costs no more than this.
-constexpr size_t kUnadmittedBudget = 1024 * 1024;
-constexpr size_t kAllUnadmittedBudget = 64 * 1024 * 1024;
-
-const std::shared_ptr<spdlog::logger>& log() {
-  static const auto logger = core::logger("ingest");
-  return logger;
-}
-
-uint32_t read_be32(const uint8_t* p) {
-  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
-}
-
-uint32_t read_be24(const uint8_t* p) {
-  return (uint32_t(p[0]) << 16) | (uint32_t(p[1]) << 8) | p[2];
-}
-
-// "live", "live/", "live?token=x" all name the application "live".
-std::string normalize_name(std::string name) {
-  if (auto q = name.find('?'); q != std::string::npos) name.resize(q);
-  while (!name.empty() && name.back() == '/') name.pop_back();
-  return name;
-}
-
-const amf0::Value* arg(const std::vector<amf0::Value>& values, size_t i) {
-  return i < values.size() ? &values[i] : nullptr;
-}
-
-// What a client names (application, command, encoder) as it may be logged
-// or stored: short, printable, and with any stream key pasted into it (a
-// key in OBS's server field: "live/sk_...") cut to its redacted prefix.
-constexpr size_t kMaxClientName = 128;
-std::string loggable(std::string_view text) {
-  if (const size_t key = text.find("sk_"); key != std::string_view::npos) {
-    return core::client_text(std::string(text.substr(0, key)) + core::redact_key(text.substr(key)),
-                             kMaxClientName);
-  }
-  return core::client_text(text, kMaxClientName);
-}
-
-}  // namespace
+using namespace session;
 
 RtmpSession::RtmpSession(RtmpServer& server, Socket socket, uint64_t id)
     : server_(server),
@@ -395,7 +337,8 @@ void RtmpSession::on_admission(core::AdmissionResult result) {
   }
 
   std::weak_ptr<RtmpSession> weak = shared_from_this();
-  auto token = server_.registry_.claim(result.stream_id, [weak] {
+  const core::PublishGrant grant{result.stream_id, result.record};
+  auto token = server_.registry_.claim(grant, [weak] {
     if (auto self = weak.lock()) self->close_from_outside(core::EndReason::kicked);
   });
   if (!token) {
@@ -407,7 +350,7 @@ void RtmpSession::on_admission(core::AdmissionResult result) {
   }
   registry_token_ = token;
   stream_id_ = result.stream_id;
-  sink_ = server_.sinks_.open(core::PublishGrant{result.stream_id, result.record});
+  sink_ = server_.sinks_.open(grant);
   phase_ = Phase::publishing;
   uncount_held();
   stats_.on_publish_start();
@@ -432,134 +375,12 @@ void RtmpSession::end_publish(core::EndReason reason) {
                 stats_.total_summary());
   }
   if (registry_token_) {
-    server_.registry_.release(stream_id_, *registry_token_);
+    server_.registry_.release(stream_id_, *registry_token_, reason);
     registry_token_.reset();
   }
   stats_timer_.cancel();
   stop_batching();
   if (phase_ == Phase::publishing) phase_ = Phase::connected;
-}
-
-// ---- Receive batching ----
-
-void RtmpSession::arm_batching_tick() {
-  if (!batching_.enabled()) return;
-  batch_bytes_ = bytes_in_;
-  batch_tick_at_ = std::chrono::steady_clock::now();
-  batch_timer_.expires_at(batch_tick_at_ + ReceiveBatching::kTick);
-  batch_timer_.async_wait([self = shared_from_this()](error_code ec) {
-    if (ec || self->phase_ != Phase::publishing) return;
-    auto now = std::chrono::steady_clock::now();
-    const uint64_t bytes = self->bytes_in_ - self->batch_bytes_;
-    if (auto mark = self->batching_.after_tick(bytes, now - self->batch_tick_at_))
-      self->set_receive_mark(*mark);
-    self->arm_batching_tick();
-  });
-}
-
-void RtmpSession::stop_batching() {
-  batch_timer_.cancel();
-  if (auto mark = batching_.stop()) set_receive_mark(*mark);
-}
-
-void RtmpSession::set_receive_mark(int bytes) {
-  if (!socket_.is_open()) return;
-  if (::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes) != 0)
-    log()->debug("{} SO_RCVLOWAT {}: {}", tag(), bytes, std::strerror(errno));
-}
-
-// ---- Data and media ----
-
-void RtmpSession::handle_data(const RtmpMessage& message, size_t amf_offset) {
-  if (message.payload.size() < amf_offset) return;
-  auto values = amf0::decode_all(message.payload.span().subspan(amf_offset));
-  if (!values) {
-    log()->warn("{} ignoring malformed data message: {}", tag(), values.error().message);
-    return;
-  }
-  size_t first = 0;
-  if (!values->empty() && (*values)[0].type() == amf0::Type::string &&
-      (*values)[0].as_string() == "@setDataFrame")
-    first = 1;
-  const amf0::Value* name = arg(*values, first);
-  const amf0::Value* body = arg(*values, first + 1);
-  if (!name || name->type() != amf0::Type::string || name->as_string() != "onMetaData" || !body)
-    return;
-  if (auto hints = metadata_hints(*body)) tag_reader_.hints(*hints);
-  const amf0::Value* encoder = body->get("encoder");
-  // The API lists the encoder's name as JSON: it must be valid UTF-8.
-  const std::string encoder_name = encoder && encoder->type() == amf0::Type::string
-                                       ? loggable(encoder->as_string())
-                                       : std::string();
-  if (!encoder_name.empty()) stats_.on_encoder(encoder_name);
-  log()->info("{} metadata from encoder '{}'", tag(),
-              encoder_name.empty() ? "unknown" : encoder_name);
-}
-
-void RtmpSession::handle_media(const RtmpMessage& message) {
-  if (phase_ != Phase::publishing || !sink_) return;
-  bool video = message.type_id == msg::kVideo;
-  TimestampUnwrapper& clock = video ? video_clock_ : audio_clock_;
-  bool started = clock.started();
-  int64_t previous = clock.current();
-  int64_t timestamp = clock.unwrap(message.timestamp);
-  if (started && timestamp < previous) stats_.on_backward_timestamp();
-
-  auto out = video ? tag_reader_.video(timestamp, message.payload)
-                   : tag_reader_.audio(timestamp, message.payload);
-  if (!out) {
-    // One broken tag must not end a seller's show: drop it, count it, say so.
-    stats_.on_ignored_tag();
-    log()->warn("{} dropped a malformed {} tag: {}", tag(), video ? "video" : "audio",
-                out.error().message);
-    return;
-  }
-  if (out->track) {
-    const core::TrackInfo& track = *out->track;
-    if (video)
-      log()->info("{} video track: {} ({}) {}x{}", tag(), core::codec_name(track.codec),
-                  track.codec_string, track.width, track.height);
-    else
-      log()->info("{} audio track: {} ({}) {} Hz {} ch", tag(), core::codec_name(track.codec),
-                  track.codec_string, track.sample_rate, track.channels);
-    stats_.on_track(track);
-    sink_->on_track(track);
-  }
-  if (out->packet) {
-    stats_.on_packet(*out->packet);
-    sink_->on_packet(*out->packet);
-  }
-  if (!out->ignored.empty()) {
-    stats_.on_ignored_tag();
-    if (out->ignored != last_ignored_) log()->info("{} ignoring tags: {}", tag(), out->ignored);
-    last_ignored_ = out->ignored;
-  }
-}
-
-void RtmpSession::handle_aggregate(const RtmpMessage& message) {
-  // An aggregate holds FLV tags back to back; their timestamps are shifted so
-  // that the first one lands on the aggregate message's own timestamp.
-  const core::SharedBytes& payload = message.payload;
-  size_t pos = 0;
-  std::optional<uint32_t> first_timestamp;
-  while (pos + 11 <= payload.size()) {
-    const uint8_t* h = payload.data() + pos;
-    uint8_t type = h[0] & 0x1f;
-    uint32_t size = read_be24(h + 1);
-    uint32_t timestamp = read_be24(h + 4) | (uint32_t(h[7]) << 24);
-    if (pos + 11 + size > payload.size()) {
-      log()->warn("{} dropped a truncated aggregate message", tag());
-      return;
-    }
-    if (!first_timestamp) first_timestamp = timestamp;
-    if (type == msg::kAudio || type == msg::kVideo) {
-      RtmpMessage inner{message.chunk_stream_id, type,
-                        message.timestamp + (timestamp - *first_timestamp), message.stream_id,
-                        payload.slice(pos + 11, size)};
-      handle_media(inner);
-    }
-    pos += 11 + size + 4;  // tag header, body, previous tag size
-  }
 }
 
 // ---- Writing ----

@@ -25,7 +25,7 @@ PackagerOptions with_clock(PackagerOptions options) {
   return options;
 }
 
-PublisherSettings publisher_settings(const core::PackagerConfig& config,
+PublisherSettings publisher_settings(const packager::PackagerConfig& config,
                                      const PackagerOptions& options, const std::string& stream_id,
                                      bool record) {
   PublisherSettings settings;
@@ -57,7 +57,7 @@ struct Packager::Registry {
   std::unordered_map<std::string, std::shared_ptr<StreamState>> streams;
 };
 
-Packager::Packager(const core::PackagerConfig& config, PackagerOptions options)
+Packager::Packager(const packager::PackagerConfig& config, PackagerOptions options)
     : config_(config),
       options_(with_clock(std::move(options))),
       registry_(std::make_unique<Registry>()) {

@@ -21,8 +21,9 @@ core::MediaKind kind_of(uint8_t track) {
 
 }  // namespace
 
-StreamPackager::StreamPackager(const core::PackagerConfig& config, const PackagerOptions& options,
-                               const core::PublishGrant& grant, std::shared_ptr<StreamState> stream)
+StreamPackager::StreamPackager(const packager::PackagerConfig& config,
+                               const PackagerOptions& options, const core::PublishGrant& grant,
+                               std::shared_ptr<StreamState> stream)
     : config_(config), options_(options), grant_(grant), stream_(std::move(stream)) {
   std::lock_guard lock(stream_->mutex);
   if (stream_->publishing) {

@@ -5,8 +5,8 @@
 #include <optional>
 #include <vector>
 
-#include "looplive/core/config.hpp"
 #include "looplive/core/packet_sink.hpp"
+#include "looplive/packager/config.hpp"
 #include "looplive/packager/packager.hpp"
 #include "segmenter.hpp"
 #include "stream_state.hpp"
@@ -30,7 +30,7 @@ namespace looplive::packager {
 // time it was away, so the live edge of a dynamic MPD stays true).
 class StreamPackager : public core::PacketSink {
  public:
-  StreamPackager(const core::PackagerConfig& config, const PackagerOptions& options,
+  StreamPackager(const packager::PackagerConfig& config, const PackagerOptions& options,
                  const core::PublishGrant& grant, std::shared_ptr<StreamState> stream);
   ~StreamPackager() override;
   StreamPackager(const StreamPackager&) = delete;
@@ -64,7 +64,7 @@ class StreamPackager : public core::PacketSink {
   int64_t last_duration(uint8_t track) const;
   void fail(const core::Error& error);
 
-  core::PackagerConfig config_;
+  packager::PackagerConfig config_;
   PackagerOptions options_;
   core::PublishGrant grant_;
   std::shared_ptr<StreamState> stream_;

@@ -179,13 +179,13 @@ class WebhookReceiver {
 
 // A database of its own in the shared cluster, so no other case's streams
 // are recovered or listed.
-inline core::DatabaseConfig fresh_database(const std::string& name) {
+inline db::DatabaseConfig fresh_database(const std::string& name) {
   return PgCluster::shared().fresh_database(name);
 }
 
-inline core::Config api_test_config(const core::DatabaseConfig& database,
-                                    const std::string& media_root, const WebhookReceiver* hooks) {
-  core::Config config;
+inline app::Config api_test_config(const db::DatabaseConfig& database,
+                                   const std::string& media_root, const WebhookReceiver* hooks) {
+  app::Config config;
   config.server.io_threads = 2;
   config.rtmp.host = "127.0.0.1";
   config.rtmp.port = 0;
@@ -206,7 +206,7 @@ inline core::Config api_test_config(const core::DatabaseConfig& database,
 
 // The application, started on construction and stopped on destruction.
 struct ApiServer {
-  explicit ApiServer(const core::Config& config) : server(config) { server.start(); }
+  explicit ApiServer(const app::Config& config) : server(config) { server.start(); }
   ~ApiServer() { server.stop(); }
 
   HttpAnswer call(bhttp::verb method, const std::string& target, const std::string& body = "",

@@ -19,8 +19,8 @@
 
 namespace looplive::test {
 
-inline core::Config test_config(PgCluster& pg) {
-  core::Config config;
+inline app::Config test_config(PgCluster& pg) {
+  app::Config config;
   config.server.io_threads = 2;
   config.rtmp.host = "127.0.0.1";
   config.rtmp.port = 0;  // the kernel picks every port; read back with rtmp_port() etc.
@@ -57,7 +57,7 @@ class LogCapture {
 };
 
 struct TestServer {
-  explicit TestServer(core::Config config) : server(config, &sinks) { server.start(); }
+  explicit TestServer(app::Config config) : server(config, &sinks) { server.start(); }
   ~TestServer() { server.stop(); }
 
   std::string url(const std::string& key) const {

@@ -83,8 +83,8 @@ std::vector<uint8_t> command_header(uint32_t length) {
           0,    0, 0, 0};
 }
 
-core::Config robustness_config() {
-  core::Config config = test_config(PgCluster::shared());
+app::Config robustness_config() {
+  app::Config config = test_config(PgCluster::shared());
   config.rtmp.handshake_timeout = 500ms;
   config.rtmp.idle_timeout = 1500ms;
   config.rtmp.max_message_size = 1024 * 1024;
@@ -173,7 +173,7 @@ TEST_CASE("malformed input closes only the offending connection", "[integration]
 
 TEST_CASE("thousands of idle connections do not stop a publisher", "[integration][ingest]") {
   const auto& fixture = h264_aac_fixture();
-  core::Config config = test_config(PgCluster::shared());
+  app::Config config = test_config(PgCluster::shared());
   config.rtmp.max_connections = 2500;
   config.rtmp.max_connections_per_address = 2500;  // every client here is 127.0.0.1
   TestServer server(config);
@@ -202,7 +202,7 @@ TEST_CASE("thousands of idle connections do not stop a publisher", "[integration
 }
 
 TEST_CASE("connections beyond max_connections are closed at once", "[integration][ingest]") {
-  core::Config config = test_config(PgCluster::shared());
+  app::Config config = test_config(PgCluster::shared());
   config.rtmp.max_connections = 20;
   config.rtmp.max_connections_per_address = 100;
   TestServer server(config);
@@ -243,7 +243,7 @@ size_t resident_bytes() {
 
 TEST_CASE("before login, a client costs the memory of what it sent, not what it announced",
           "[integration][ingest]") {
-  core::Config config = robustness_config();
+  app::Config config = robustness_config();
   config.rtmp.max_message_size = 8 * 1024 * 1024;
   config.rtmp.idle_timeout = 10s;
   config.rtmp.max_connections_per_address = 100;
@@ -334,7 +334,7 @@ Bytes chunk_stream_flood() {
 TEST_CASE("each input of the security review ends its connection before it costs memory",
           "[integration][ingest]") {
   LogCapture logs;
-  core::Config config = robustness_config();
+  app::Config config = robustness_config();
   config.rtmp.max_message_size = 8 * 1024 * 1024;
   config.rtmp.idle_timeout = 10s;
   config.rtmp.max_connections_per_address = 100;
@@ -375,7 +375,7 @@ TEST_CASE("each input of the security review ends its connection before it costs
 
 TEST_CASE("connections from one address beyond its cap are closed; other addresses are not",
           "[integration][ingest]") {
-  core::Config config = test_config(PgCluster::shared());
+  app::Config config = test_config(PgCluster::shared());
   config.rtmp.max_connections_per_address = 5;
   TestServer server(config);
   const uint16_t port = server.server.rtmp_port();

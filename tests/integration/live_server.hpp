@@ -17,9 +17,9 @@ namespace looplive::test {
 
 struct LiveServer {
   // `adjust` changes the test configuration before the server starts.
-  explicit LiveServer(const std::function<void(core::Config&)>& adjust = [](core::Config&) {})
+  explicit LiveServer(const std::function<void(app::Config&)>& adjust = [](app::Config&) {})
       : media_root(make_scratch_dir("media")) {
-    core::Config config = test_config(PgCluster::shared());
+    app::Config config = test_config(PgCluster::shared());
     config.packager.media_root = media_root;
     adjust(config);
     server = std::make_unique<app::Server>(config);

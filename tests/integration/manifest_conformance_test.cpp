@@ -161,7 +161,7 @@ TEST_CASE("LL-HLS: a player asking for delta updates gets the newest segments on
           "[integration][origin][manifest][llhls]") {
   // 1 s segments, a 10-segment window: the skip boundary (six target
   // durations) lies inside the window once the show is 7 s old.
-  LiveServer live([](core::Config& config) {
+  LiveServer live([](app::Config& config) {
     config.packager.segment_duration = 1000ms;
     config.packager.live_window = 10;
   });

@@ -19,7 +19,7 @@ namespace {
 
 struct PackagingServer {
   explicit PackagingServer(const std::string& media_root) {
-    core::Config config = test_config(PgCluster::shared());
+    app::Config config = test_config(PgCluster::shared());
     config.packager.media_root = media_root;
     config.packager.write_live_to_disk = true;  // the test reads the live files
     server = std::make_unique<app::Server>(config);

@@ -47,7 +47,7 @@ std::string player(const std::string& kind, const std::string& url) {
 
 TEST_CASE("viewers play a live show over HTTP with ffmpeg, hls.js and dash.js",
           "[integration][origin][player]") {
-  LiveServer live([](core::Config& config) {
+  LiveServer live([](app::Config& config) {
     config.packager.thumbnails = true;
     // A window longer than six target durations: LL-HLS players get delta updates.
     config.packager.live_window = 10;

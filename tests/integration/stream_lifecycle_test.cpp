@@ -45,7 +45,7 @@ void publish_to_end(ApiServer& api, const std::string& key) {
 // Creates a recorded stream on a server of its own, publishes to it for a
 // few recorded segments and stops that server mid-stream, as a crash or a
 // deploy would; the publisher has exited when this returns.
-Created record_then_stop_server(const core::Config& config) {
+Created record_then_stop_server(const app::Config& config) {
   auto first = std::make_unique<ApiServer>(config);
   const auto stream = create(*first, true);
   Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, first->publish_url(stream.key)),

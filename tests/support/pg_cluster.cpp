@@ -137,7 +137,7 @@ std::string PgCluster::url() const {
   return "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=looplive user=postgres";
 }
 
-core::DatabaseConfig PgCluster::fresh_database(const std::string& name) const {
+db::DatabaseConfig PgCluster::fresh_database(const std::string& name) const {
   const std::string port = std::to_string(port_);
   for (const char* statement : {"DROP DATABASE IF EXISTS ", "CREATE DATABASE "}) {
     std::string output;
@@ -146,7 +146,7 @@ core::DatabaseConfig PgCluster::fresh_database(const std::string& name) const {
                     &output) != 0)
       throw std::runtime_error("cannot create database " + name + ": " + output);
   }
-  core::DatabaseConfig database = config();
+  db::DatabaseConfig database = config();
   database.url = "host=127.0.0.1 port=" + port + " dbname=" + name + " user=postgres";
   return database;
 }
@@ -159,8 +159,8 @@ PgCluster::StartOnExit::~StartOnExit() {
   }
 }
 
-core::DatabaseConfig PgCluster::config() const {
-  core::DatabaseConfig config;
+db::DatabaseConfig PgCluster::config() const {
+  db::DatabaseConfig config;
   config.url = url();
   config.connect_timeout = std::chrono::milliseconds(2000);
   return config;

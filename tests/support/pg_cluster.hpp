@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string>
 
-#include "looplive/core/config.hpp"
+#include "looplive/db/config.hpp"
 
 namespace looplive::test {
 
@@ -23,10 +23,10 @@ class PgCluster {
   void start();  // same directory and port; no-op when running
   bool running() const { return running_; }
 
-  core::DatabaseConfig config() const;
+  db::DatabaseConfig config() const;
   // A database of its own in this cluster, dropped and created anew, so a
   // test sees no other test's rows.
-  core::DatabaseConfig fresh_database(const std::string& name) const;
+  db::DatabaseConfig fresh_database(const std::string& name) const;
 
   // Starts the cluster again when it leaves scope, even if the test that
   // stopped it failed on the way.

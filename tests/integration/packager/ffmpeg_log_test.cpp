@@ -15,7 +15,7 @@ extern "C" {
 
 TEST_CASE("FFmpeg's messages go to the ffmpeg logger, one line per record", "[packager]") {
   looplive::test::ScratchDir root("packager");
-  looplive::core::PackagerConfig config;
+  looplive::packager::PackagerConfig config;
   config.media_root = root.path().string();
   const looplive::packager::Packager packager(config);
 

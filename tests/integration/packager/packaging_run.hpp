@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "looplive/core/config.hpp"
 #include "looplive/core/packet_sink.hpp"
+#include "looplive/packager/config.hpp"
 #include "looplive/packager/packager.hpp"
 #include "media_fixture.hpp"
 
@@ -95,7 +95,7 @@ inline CommandResult decode(const fs::path& entry) {
 
 struct Run {
   test::ScratchDir root{"packager"};
-  core::PackagerConfig config;
+  packager::PackagerConfig config;
   PackagerOptions options;
   Run() {
     config.media_root = root.path().string();

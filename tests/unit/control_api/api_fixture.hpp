@@ -33,16 +33,16 @@ class FakeEnder : public control_api::StreamEnder {
   std::string ended;
 };
 
-inline core::DatabaseConfig unreachable_database() {
-  core::DatabaseConfig config;
+inline db::DatabaseConfig unreachable_database() {
+  db::DatabaseConfig config;
   config.url = "host=127.0.0.1 port=" + std::to_string(free_port()) + " dbname=none user=none";
   config.connect_timeout = std::chrono::milliseconds(1000);
   return config;
 }
 
 struct ApiFixture {
-  explicit ApiFixture(core::DatabaseConfig database_config = unreachable_database(),
-                      core::ApiConfig api_config = {}) {
+  explicit ApiFixture(db::DatabaseConfig database_config = unreachable_database(),
+                      control_api::ApiConfig api_config = {}) {
     ::unsetenv("LOOPLIVE_API_TOKENS");
     database = std::make_unique<db::Database>(database_config);
     streams = std::make_unique<db::StreamRepository>(*database);

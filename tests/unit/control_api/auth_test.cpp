@@ -32,7 +32,7 @@ TEST_CASE("bearer credentials are read from the Authorization header", "[control
 }
 
 TEST_CASE("LOOPLIVE_API_TOKENS replaces the configured tokens", "[control_api][auth]") {
-  looplive::core::ApiConfig config;
+  looplive::control_api::ApiConfig config;
   config.tokens = {"configured-token-0123"};
   ::unsetenv("LOOPLIVE_API_TOKENS");
   CHECK(looplive::control_api::resolve_tokens(config) ==
@@ -79,7 +79,7 @@ TEST_CASE("the key hook admits a token or an allowed address", "[control_api][au
 }
 
 TEST_CASE("metrics can require a token", "[control_api][auth]") {
-  looplive::core::ApiConfig config;
+  looplive::control_api::ApiConfig config;
   config.metrics_require_auth = true;
   ApiFixture api(looplive::test::unreachable_database(), config);
   CHECK(api.request(bhttp::verb::get, "/metrics", "", "").status == 401);

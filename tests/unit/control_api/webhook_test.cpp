@@ -18,7 +18,7 @@ TEST_CASE("signatures are HMAC-SHA256 over timestamp, dot and body", "[control_a
 }
 
 TEST_CASE("retries back off exponentially up to the cap", "[control_api][webhooks]") {
-  looplive::core::WebhookConfig config;  // 1 s doubling, capped at 10 min
+  looplive::control_api::WebhookConfig config;  // 1 s doubling, capped at 10 min
   CHECK(webhook_backoff(config, 1) == 1s);
   CHECK(webhook_backoff(config, 2) == 2s);
   CHECK(webhook_backoff(config, 10) == 512s);
@@ -55,11 +55,11 @@ TEST_CASE("only http URLs are parsed for delivery", "[control_api][webhooks]") {
 TEST_CASE("a webhook event is one row per receiver, sharing id and body",
           "[control_api][webhooks]") {
   ::unsetenv("LOOPLIVE_WEBHOOK_SECRET");
-  looplive::core::WebhookConfig config;
+  looplive::control_api::WebhookConfig config;
   config.urls = {"http://a/hook", "http://b/hook"};
   config.secret = "s";
   // The dispatcher is never started: building rows needs no database.
-  looplive::db::Database database(looplive::core::DatabaseConfig{});
+  looplive::db::Database database(looplive::db::DatabaseConfig{});
   looplive::db::WebhookQueue queue(database);
   WebhookDispatcher dispatcher(queue, config);
   auto rows = dispatcher.deliveries("stream.live", {{"streamId", "s1"}, {"status", "live"}},

@@ -104,11 +104,19 @@ struct Reply {
 // misbehaves fails a test instead of hanging it.
 class Client {
  public:
-  // A small receive_buffer makes the server meet a full socket sooner.
-  explicit Client(uint16_t port, int receive_buffer = 0) {
+  // A small receive_buffer makes the server meet a full socket sooner;
+  // `from` is the client's address (any of 127.0.0.0/8).
+  explicit Client(uint16_t port, int receive_buffer = 0, const char* from = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ >= 0 && receive_buffer > 0)
       ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    if (fd_ >= 0 && from != nullptr) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      ::inet_pton(AF_INET, from, &local.sin_addr);
+      if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
+        throw std::runtime_error("bind failed");
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);

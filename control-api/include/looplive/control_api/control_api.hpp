@@ -10,9 +10,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "looplive/control_api/config.hpp"
 #include "looplive/control_api/stream_ender.hpp"
 #include "looplive/control_api/webhooks.hpp"
-#include "looplive/core/config.hpp"
 #include "looplive/core/ingest_figures.hpp"
 #include "looplive/core/latency_histogram.hpp"
 #include "looplive/core/publisher_registry.hpp"
@@ -43,15 +43,15 @@ struct ApiDependencies {
 };
 
 struct ApiSettings {
-  core::ApiConfig api;
+  control_api::ApiConfig api;
   std::string rtmp_app = "live";
   std::string media_root;
   std::chrono::milliseconds segment_duration{2'000};
-  core::RetentionConfig retention;
+  control_api::RetentionConfig retention;
 };
 
 // api.tokens, unless LOOPLIVE_API_TOKENS (comma-separated) is set and not empty.
-std::vector<std::string> resolve_tokens(const core::ApiConfig& config);
+std::vector<std::string> resolve_tokens(const control_api::ApiConfig& config);
 
 // The REST API on its own listener. docs/api.md describes every endpoint.
 class ControlApi {

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "looplive/core/config.hpp"
+#include "looplive/control_api/config.hpp"
 #include "looplive/media/stream_files.hpp"
 
 namespace looplive::control_api {
@@ -13,7 +13,7 @@ struct PublicUrls {
   std::string rtmp;      // e.g. "rtmp://live.example.com/live"
   std::string playback;  // e.g. "https://video.example.com"
 
-  static PublicUrls from(const core::ApiConfig& config) {
+  static PublicUrls from(const control_api::ApiConfig& config) {
     return PublicUrls{config.public_rtmp_url, config.public_playback_url};
   }
   std::string hls(const std::string& id) const {

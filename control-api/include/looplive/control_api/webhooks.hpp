@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "looplive/core/config.hpp"
+#include "looplive/control_api/config.hpp"
 #include "looplive/db/webhook_queue.hpp"
 
 namespace looplive::control_api {
@@ -24,9 +24,9 @@ std::string webhook_signature(std::string_view secret, std::string_view timestam
                               std::string_view body);
 // The delay before retry `attempts` (1 after the first failure):
 // initial_backoff * 2^(attempts-1), capped at max_backoff.
-std::chrono::milliseconds webhook_backoff(const core::WebhookConfig& config, int attempts);
+std::chrono::milliseconds webhook_backoff(const control_api::WebhookConfig& config, int attempts);
 // webhooks.secret, unless LOOPLIVE_WEBHOOK_SECRET is set and not empty.
-std::string resolve_webhook_secret(const core::WebhookConfig& config);
+std::string resolve_webhook_secret(const control_api::WebhookConfig& config);
 
 struct WebhookCounters {
   uint64_t delivered = 0;
@@ -44,7 +44,7 @@ struct WebhookCounters {
 class WebhookDispatcher {
  public:
   // Throws std::invalid_argument when URLs are configured without a secret.
-  WebhookDispatcher(db::WebhookQueue& queue, const core::WebhookConfig& config);
+  WebhookDispatcher(db::WebhookQueue& queue, const control_api::WebhookConfig& config);
   ~WebhookDispatcher();
   WebhookDispatcher(const WebhookDispatcher&) = delete;
   WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
@@ -67,7 +67,7 @@ class WebhookDispatcher {
   void idle(std::chrono::milliseconds longest);
 
   db::WebhookQueue& queue_;
-  core::WebhookConfig config_;
+  control_api::WebhookConfig config_;
   std::string secret_;
   std::thread thread_;
   std::mutex mutex_;

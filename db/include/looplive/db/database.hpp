@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "looplive/core/config.hpp"
+#include "looplive/db/config.hpp"
 
 namespace looplive::db {
 
@@ -24,7 +24,7 @@ class ConnectionPool;
 // blocking thread pool, never on an I/O thread.
 class Database {
  public:
-  explicit Database(const core::DatabaseConfig& config);
+  explicit Database(const db::DatabaseConfig& config);
   ~Database();
 
   // Applies the versioned migrations that are not applied yet, each in its

@@ -13,10 +13,10 @@
 #include "looplive/core/io_threads.hpp"
 
 #include "looplive/core/admission.hpp"
-#include "looplive/core/config.hpp"
 #include "looplive/core/ingest_figures.hpp"
 #include "looplive/core/packet_sink.hpp"
 #include "looplive/core/publisher_registry.hpp"
+#include "looplive/ingest/config.hpp"
 
 namespace looplive::ingest {
 
@@ -27,7 +27,7 @@ class RtmpSession;
 // runs elsewhere and posts its verdict back.
 class RtmpServer {
  public:
-  RtmpServer(core::IoContexts io, const core::RtmpConfig& config, core::Admission& admission,
+  RtmpServer(core::IoContexts io, const ingest::RtmpConfig& config, core::Admission& admission,
              core::PublisherRegistry& registry, core::SinkFactory& sinks);
   ~RtmpServer();
   RtmpServer(const RtmpServer&) = delete;
@@ -55,7 +55,7 @@ class RtmpServer {
   void forget(uint64_t id);
 
   core::IoContexts io_;
-  const core::RtmpConfig config_;
+  const ingest::RtmpConfig config_;
   core::Admission& admission_;
   core::PublisherRegistry& registry_;
   core::SinkFactory& sinks_;

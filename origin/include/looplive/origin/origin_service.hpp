@@ -16,28 +16,9 @@
 #include "looplive/core/shared_bytes.hpp"
 #include "looplive/http/server.hpp"
 #include "looplive/http/stats.hpp"
+#include "looplive/origin/config.hpp"
 
 namespace looplive::origin {
-
-struct OriginConfig {
-  std::string host = "0.0.0.0";
-  uint16_t port = 8080;
-  std::string media_root = "var/media";  // live/<id>/... and vods/<id>... below it
-  // "*" answers any Origin with "*"; otherwise an Origin on the list is echoed back.
-  std::vector<std::string> cors_allowed_origins = {"*"};
-  // Peers whose X-Forwarded-For is believed: addresses ("10.0.0.1") or CIDR
-  // blocks ("173.245.48.0/20"). Empty: every client is its TCP peer.
-  std::vector<std::string> trusted_proxies;
-  std::string session_param = "session";  // query parameter players add to name a viewer session
-  // The packager's segment duration: live playlists are cached for half of
-  // it, and a viewer counts as current for two of them after a request.
-  std::chrono::milliseconds target_duration{2000};
-  http::ServerLimits limits;
-  uint32_t vod_max_age_s = 86400;  // Cache-Control max-age of recorded streams' files
-  // Viewer figures of a stream nobody requested for this long are dropped;
-  // read them (or forget them) before that.
-  std::chrono::seconds viewer_retention{3600};
-};
 
 // One file of a live stream, held in memory.
 struct LiveFile {

@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "looplive/core/config.hpp"
 #include "looplive/core/packet_sink.hpp"
+#include "looplive/packager/config.hpp"
 #include "looplive/packager/live_view.hpp"
 
 namespace looplive::packager {
@@ -76,7 +76,7 @@ struct EndResult {
 // only in the view. Whether a stream is recorded is decided by its first publish.
 class Packager : public core::SinkFactory {
  public:
-  explicit Packager(const core::PackagerConfig& config, PackagerOptions options = {});
+  explicit Packager(const packager::PackagerConfig& config, PackagerOptions options = {});
   ~Packager() override;
   Packager(const Packager&) = delete;
   Packager& operator=(const Packager&) = delete;
@@ -104,7 +104,7 @@ class Packager : public core::SinkFactory {
 
  private:
   struct Registry;
-  core::PackagerConfig config_;
+  packager::PackagerConfig config_;
   PackagerOptions options_;
   std::unique_ptr<Registry> registry_;
 };

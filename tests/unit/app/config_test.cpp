@@ -2,11 +2,11 @@
 
 #include <fstream>
 
-#include "looplive/core/config.hpp"
+#include "config.hpp"
 
+using looplive::app::load_config;
+using looplive::app::parse_config;
 using looplive::core::ConfigError;
-using looplive::core::load_config;
-using looplive::core::parse_config;
 
 namespace {
 
@@ -21,7 +21,7 @@ std::string error_of(const std::string& yaml) {
 
 }  // namespace
 
-TEST_CASE("an empty file gives the documented defaults", "[core][config]") {
+TEST_CASE("an empty file gives the documented defaults", "[app][config]") {
   auto config = parse_config("", "empty.yaml");
   CHECK(config.rtmp.port == 1935);
   CHECK(config.rtmp.app == "live");
@@ -31,6 +31,11 @@ TEST_CASE("an empty file gives the documented defaults", "[core][config]") {
   CHECK(config.packager.live_window == 6);
   CHECK_FALSE(config.packager.write_live_to_disk);  // the origin serves the live window from memory
   CHECK(config.log.level == "info");
+  // One origin configuration, one set of defaults: CDN edges and NATs open many connections.
+  CHECK(config.origin.limits.max_connections == 20'000);
+  CHECK(config.origin.limits.max_connections_per_ip == 1'000);
+  CHECK(config.origin.limits.max_connections_per_proxy == 10'000);
+  CHECK(config.origin.limits.header_timeout == std::chrono::seconds(5));
   CHECK(config.api.host == "127.0.0.1");
   CHECK(config.api.port == 8081);
   CHECK(config.api.tokens.empty());
@@ -45,13 +50,14 @@ TEST_CASE("an empty file gives the documented defaults", "[core][config]") {
   CHECK(config.webhooks.max_attempts == 16);
 }
 
-TEST_CASE("values are read from every section", "[core][config]") {
+TEST_CASE("values are read from every section", "[app][config]") {
   auto config = parse_config(R"(
 server: {io_threads: 3, blocking_threads: 4}
 log: {level: debug, loggers: {ingest: trace}}
 rtmp: {host: 127.0.0.1, port: 19350, app: shop, idle_timeout_ms: 5000, max_connections: 7}
 database: {url: "host=/tmp dbname=x", connect_timeout_ms: 500}
 packager: {segment_duration_ms: 4000, live_window: 10, write_live_to_disk: true, thumbnails: true}
+origin: {port: 8088, max_connections_per_ip: 50, idle_timeout_ms: 9000, trusted_proxies: [10.0.0.0/8]}
 )",
                              "t.yaml");
   CHECK(config.server.io_threads == 3);
@@ -68,9 +74,13 @@ packager: {segment_duration_ms: 4000, live_window: 10, write_live_to_disk: true,
   CHECK(config.packager.live_window == 10);
   CHECK(config.packager.write_live_to_disk);
   CHECK(config.packager.thumbnails);
+  CHECK(config.origin.port == 8088);
+  CHECK(config.origin.limits.max_connections_per_ip == 50);
+  CHECK(config.origin.limits.idle_timeout == std::chrono::seconds(9));
+  CHECK(config.origin.trusted_proxies == std::vector<std::string>{"10.0.0.0/8"});
 }
 
-TEST_CASE("control API, lifecycle and webhook sections are read", "[core][config]") {
+TEST_CASE("control API, lifecycle and webhook sections are read", "[app][config]") {
   auto config = parse_config(R"(
 api:
   host: 0.0.0.0
@@ -109,7 +119,7 @@ webhooks:
   CHECK(config.webhooks.max_attempts == 3);
 }
 
-TEST_CASE("bad control API, lifecycle and webhook settings are refused", "[core][config]") {
+TEST_CASE("bad control API, lifecycle and webhook settings are refused", "[app][config]") {
   CHECK(error_of("api: {tokens: short}") == "test.yaml: api.tokens: must be a list of strings");
   CHECK(error_of("api: {tokens: [short]}") ==
         "test.yaml: api.tokens: every token must have at least 16 characters");
@@ -143,7 +153,7 @@ TEST_CASE("bad control API, lifecycle and webhook settings are refused", "[core]
         "test.yaml: webhooks.timeout_ms: must be between 100 and 120000, got 50");
 }
 
-TEST_CASE("bad configuration names the file, the key and the reason", "[core][config]") {
+TEST_CASE("bad configuration names the file, the key and the reason", "[app][config]") {
   CHECK(error_of("rtmp: {prot: 1935}") == "test.yaml: rtmp.prot: unknown key");
   CHECK(error_of("bogus: 1") == "test.yaml: bogus: unknown key");
   CHECK(error_of("rtmp: {port: abc}") == "test.yaml: rtmp.port: must be an integer");
@@ -166,7 +176,7 @@ TEST_CASE("bad configuration names the file, the key and the reason", "[core][co
   CHECK(error_of("rtmp: {port: 1935").find("test.yaml") == 0);  // YAML syntax error
 }
 
-TEST_CASE("the sample configuration is valid and documents every default", "[core][config]") {
+TEST_CASE("the sample configuration is valid and documents every default", "[app][config]") {
   auto sample = load_config(std::string(LOOPLIVE_SOURCE_DIR) + "/conf/looplive.yaml");
   auto defaults = parse_config("", "defaults");
   CHECK(sample.rtmp.port == defaults.rtmp.port);
@@ -190,9 +200,13 @@ TEST_CASE("the sample configuration is valid and documents every default", "[cor
   CHECK(sample.webhooks.initial_backoff == defaults.webhooks.initial_backoff);
   CHECK(sample.webhooks.max_backoff == defaults.webhooks.max_backoff);
   CHECK(sample.webhooks.max_attempts == defaults.webhooks.max_attempts);
+  CHECK(sample.origin.limits.max_connections == defaults.origin.limits.max_connections);
+  CHECK(sample.origin.limits.max_connections_per_ip ==
+        defaults.origin.limits.max_connections_per_ip);
+  CHECK(sample.origin.vod_max_age_s == defaults.origin.vod_max_age_s);
 }
 
-TEST_CASE("a missing file is reported", "[core][config]") {
+TEST_CASE("a missing file is reported", "[app][config]") {
   CHECK_THROWS_WITH(load_config("/nonexistent/looplive.yaml"),
                     "/nonexistent/looplive.yaml: cannot be read");
 }

@@ -1,0 +1,43 @@
+#include "config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace looplive::app {
+
+namespace {
+
+void read_config(core::ConfigSection s, LifecycleConfig& c) {
+  s.read_ms("reconnect_window_ms", c.reconnect_window, 0, 3'600'000);
+  s.read_ms("owner_lease_ms", c.owner_lease, 1'000, 600'000);
+  s.finish();
+}
+
+}  // namespace
+
+Config parse_config(const std::string& yaml_text, const std::string& source_name) {
+  Config config;
+  core::ConfigSection top = core::ConfigSection::parse(yaml_text, source_name);
+  core::read_config(top.section("server"), config.server);
+  core::read_config(top.section("log"), config.log);
+  ingest::read_config(top.section("rtmp"), config.rtmp);
+  db::read_config(top.section("database"), config.database);
+  packager::read_config(top.section("packager"), config.packager);
+  origin::read_config(top.section("origin"), config.origin);
+  control_api::read_config(top.section("api"), config.api);
+  read_config(top.section("lifecycle"), config.lifecycle);
+  control_api::read_config(top.section("webhooks"), config.webhooks);
+  control_api::read_config(top.section("retention"), config.retention);
+  top.finish();
+  return config;
+}
+
+Config load_config(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw core::ConfigError(path + ": cannot be read");
+  std::stringstream text;
+  text << file.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+}  // namespace looplive::app

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "looplive/core/config_section.hpp"
+
+namespace looplive::control_api {
+
+// The api:, webhooks: and retention: sections of the configuration file.
+struct ApiConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8081;
+  // Bearer tokens the backend authenticates with; LOOPLIVE_API_TOKENS
+  // (comma-separated) replaces the list when set.
+  std::vector<std::string> tokens;
+  // The addresses publishers and players are told to use.
+  std::string public_rtmp_url = "rtmp://localhost:1935/live";
+  std::string public_playback_url = "http://localhost:8080";
+  // Peers that may call the key-validation hook without a token (nginx-rtmp cannot send one).
+  std::vector<std::string> hook_allowed_addresses{"127.0.0.1"};
+  bool metrics_require_auth = false;
+};
+
+struct WebhookConfig {
+  std::vector<std::string> urls;  // http:// only
+  // HMAC-SHA256 key; LOOPLIVE_WEBHOOK_SECRET replaces it when set.
+  std::string secret;
+  std::chrono::milliseconds connect_timeout{2'000};
+  std::chrono::milliseconds timeout{5'000};  // for the whole request and response
+  // Retry n waits initial_backoff * 2^(n-1), capped at max_backoff.
+  std::chrono::milliseconds initial_backoff{1'000};
+  std::chrono::milliseconds max_backoff{600'000};
+  uint32_t max_attempts = 16;
+};
+
+// How long PostgreSQL keeps what no longer changes; zero keeps it forever.
+struct RetentionConfig {
+  // Delivered and abandoned webhook deliveries (the delivery log).
+  std::chrono::seconds webhooks{30 * 86'400};
+  // Ended streams, with their recordings, as DELETE /v1/streams/{id} removes them.
+  std::chrono::seconds ended_streams{0};
+  std::chrono::milliseconds check_interval{3'600'000};  // how often both are pruned
+};
+
+void read_config(core::ConfigSection section, ApiConfig& config);
+void read_config(core::ConfigSection section, WebhookConfig& config);
+void read_config(core::ConfigSection section, RetentionConfig& config);
+
+}  // namespace looplive::control_api

@@ -1,0 +1,84 @@
+#include "looplive/control_api/config.hpp"
+
+#include <boost/asio/ip/address.hpp>
+
+#include <initializer_list>
+#include <string_view>
+
+namespace looplive::control_api {
+
+namespace {
+
+bool has_scheme(const std::string& url, std::initializer_list<std::string_view> schemes) {
+  for (auto scheme : schemes)
+    if (url.starts_with(scheme) && url.size() > scheme.size()) return true;
+  return false;
+}
+
+// Base URLs are joined with "/path", so a trailing slash would double up.
+void read_base_url(core::ConfigSection& s, const std::string& key, std::string& out,
+                   std::initializer_list<std::string_view> schemes, const std::string& expected) {
+  s.read(key, out);
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  if (!has_scheme(out, schemes)) s.fail(s.key_path(key), "must start with " + expected);
+}
+
+}  // namespace
+
+void read_config(core::ConfigSection s, ApiConfig& c) {
+  s.read("host", c.host);
+  if (c.host.empty()) s.fail(s.key_path("host"), "must not be empty");
+  s.read_int("port", c.port, 1, 65535);
+  s.read_list("tokens", c.tokens);
+  for (const auto& token : c.tokens) {
+    // Short tokens can be guessed; separators would not survive LOOPLIVE_API_TOKENS.
+    if (token.size() < 16)
+      s.fail(s.key_path("tokens"), "every token must have at least 16 characters");
+    if (token.find_first_of(", \t\r\n") != std::string::npos)
+      s.fail(s.key_path("tokens"), "tokens must not contain spaces or commas");
+  }
+  read_base_url(s, "public_rtmp_url", c.public_rtmp_url, {"rtmp://", "rtmps://"},
+                "rtmp:// or rtmps://");
+  read_base_url(s, "public_playback_url", c.public_playback_url, {"http://", "https://"},
+                "http:// or https://");
+  s.read_list("hook_allowed_addresses", c.hook_allowed_addresses);
+  for (const auto& address : c.hook_allowed_addresses) {
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(address, ec);
+    if (ec) s.fail(s.key_path("hook_allowed_addresses"), "'" + address + "' is not an IP address");
+  }
+  s.read_bool("metrics_require_auth", c.metrics_require_auth);
+  s.finish();
+}
+
+void read_config(core::ConfigSection s, WebhookConfig& c) {
+  s.read_list("urls", c.urls);
+  for (const auto& url : c.urls) {
+    if (url.starts_with("https://"))
+      s.fail(s.key_path("urls"),
+             "'" + url + "': https is not supported, use http:// (a local TLS proxy can forward)");
+    if (!has_scheme(url, {"http://"}))
+      s.fail(s.key_path("urls"), "'" + url + "' must start with http://");
+  }
+  s.read("secret", c.secret);
+  s.read_ms("connect_timeout_ms", c.connect_timeout, 100, 60'000);
+  s.read_ms("timeout_ms", c.timeout, 100, 120'000);
+  s.read_ms("initial_backoff_ms", c.initial_backoff, 10, 3'600'000);
+  s.read_ms("max_backoff_ms", c.max_backoff, 10, 86'400'000);
+  if (c.max_backoff < c.initial_backoff)
+    s.fail(s.key_path("max_backoff_ms"), "must not be less than initial_backoff_ms");
+  s.read_int("max_attempts", c.max_attempts, 1, 100);
+  s.finish();
+}
+
+void read_config(core::ConfigSection s, RetentionConfig& c) {
+  auto webhooks_days = static_cast<uint32_t>(c.webhooks.count() / 86'400);
+  auto streams_days = static_cast<uint32_t>(c.ended_streams.count() / 86'400);
+  s.read_int("webhooks_days", webhooks_days, 0, 36'500);
+  s.read_int("ended_streams_days", streams_days, 0, 36'500);
+  c.webhooks = std::chrono::seconds(int64_t{webhooks_days} * 86'400);
+  c.ended_streams = std::chrono::seconds(int64_t{streams_days} * 86'400);
+  s.finish();
+}
+
+}  // namespace looplive::control_api

@@ -1,0 +1,21 @@
+#include "looplive/origin/config.hpp"
+
+namespace looplive::origin {
+
+void read_config(core::ConfigSection s, OriginConfig& c) {
+  s.read("host", c.host);
+  s.read_int("port", c.port, 0, 65535);
+  s.read_list("cors_allowed_origins", c.cors_allowed_origins);
+  s.read_list("trusted_proxies", c.trusted_proxies);
+  s.read("session_param", c.session_param);
+  if (c.session_param.empty()) s.fail(s.key_path("session_param"), "must not be empty");
+  s.read_int("max_connections", c.limits.max_connections, 1, 1'000'000);
+  s.read_int("max_connections_per_ip", c.limits.max_connections_per_ip, 1, 1'000'000);
+  s.read_int("max_connections_per_proxy", c.limits.max_connections_per_proxy, 1, 1'000'000);
+  s.read_ms("header_timeout_ms", c.limits.header_timeout, 100, 600'000);
+  s.read_ms("idle_timeout_ms", c.limits.idle_timeout, 1'000, 3'600'000);
+  s.read_int("vod_max_age_s", c.vod_max_age_s, 0, 31'536'000);
+  s.finish();
+}
+
+}  // namespace looplive::origin
