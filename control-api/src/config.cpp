@@ -2,8 +2,12 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <filesystem>
+
 #include <initializer_list>
 #include <string_view>
+
+#include "webhook_client.hpp"
 
 namespace looplive::control_api {
 
@@ -54,12 +58,12 @@ void read_config(core::ConfigSection s, ApiConfig& c) {
 void read_config(core::ConfigSection s, WebhookConfig& c) {
   s.read_list("urls", c.urls);
   for (const auto& url : c.urls) {
-    if (url.starts_with("https://"))
-      s.fail(s.key_path("urls"),
-             "'" + url + "': https is not supported, use http:// (a local TLS proxy can forward)");
-    if (!has_scheme(url, {"http://"}))
-      s.fail(s.key_path("urls"), "'" + url + "' must start with http://");
+    if (!parse_http_url(url))
+      s.fail(s.key_path("urls"), "'" + url + "' must be an http:// or https:// URL with a host");
   }
+  s.read("ca_file", c.ca_file);
+  if (!c.ca_file.empty() && !std::filesystem::is_regular_file(c.ca_file))
+    s.fail(s.key_path("ca_file"), "'" + c.ca_file + "' is not a readable file");
   s.read("secret", c.secret);
   s.read_ms("connect_timeout_ms", c.connect_timeout, 100, 60'000);
   s.read_ms("timeout_ms", c.timeout, 100, 120'000);

@@ -1,26 +1,23 @@
 #include "webhook_client.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
+#include <curl/curl.h>
+
+#include <memory>
+#include <mutex>
 
 namespace looplive::control_api {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-using boost::system::error_code;
-
 std::optional<HttpUrl> parse_http_url(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (!url.starts_with(kScheme)) return std::nullopt;
-  url.remove_prefix(kScheme.size());
   HttpUrl out;
+  if (url.starts_with("https://")) {
+    out.tls = true;
+    out.port = "443";
+    url.remove_prefix(8);
+  } else if (url.starts_with("http://")) {
+    url.remove_prefix(7);
+  } else {
+    return std::nullopt;
+  }
   const auto path_at = url.find_first_of("/?");
   std::string_view authority = url.substr(0, path_at);
   if (path_at != std::string_view::npos) {
@@ -53,66 +50,98 @@ std::optional<HttpUrl> parse_http_url(std::string_view url) {
 
 namespace {
 
-// Runs the io_context until its work is done, a deadline passes or `stop`
-// turns true; false when it had to be cut short.
-bool run_until(net::io_context& io, const std::atomic<bool>& stop,
-               std::chrono::steady_clock::time_point deadline) {
-  while (!io.stopped()) {
-    if (stop.load() || std::chrono::steady_clock::now() >= deadline) {
-      io.stop();
-      return false;
-    }
-    io.run_for(std::chrono::milliseconds(50));
+void init_curl_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// Only the status matters; the body is read and dropped.
+size_t discard(char*, size_t size, size_t count, void*) {
+  return size * count;
+}
+
+int check_stop(void* stop, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(stop)->load() ? 1 : 0;
+}
+
+// What went wrong, named by the step it went wrong in.
+std::string describe(CURLcode code, const char* detail, const std::atomic<bool>& stop) {
+  if (code == CURLE_ABORTED_BY_CALLBACK && stop.load()) return "stopped";
+  std::string step;
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+      step = "resolve";
+      break;
+    case CURLE_COULDNT_CONNECT:
+      step = "connect";
+      break;
+    case CURLE_OPERATION_TIMEDOUT:
+      step = "timed out";
+      break;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+      step = "tls";
+      break;
+    default:
+      step = "request";
   }
-  return true;
+  return step + ": " + (detail[0] != '\0' ? detail : curl_easy_strerror(code));
 }
 
 }  // namespace
 
-PostResult http_post(const HttpUrl& url, const std::string& body,
+PostResult http_post(const std::string& url, const std::string& body,
                      const std::vector<std::pair<std::string, std::string>>& headers,
-                     std::chrono::milliseconds connect_timeout, std::chrono::milliseconds timeout,
-                     const std::atomic<bool>& stop) {
-  net::io_context io;
-  net::ip::tcp::resolver resolver(io);
-  beast::tcp_stream stream(io);
-  beast::flat_buffer buffer;
-  bhttp::request<bhttp::string_body> request(bhttp::verb::post, url.target, 11);
-  request.set(bhttp::field::host, url.host + (url.port == "80" ? "" : ":" + url.port));
-  for (const auto& [name, value] : headers) request.set(name, value);
-  request.body() = body;
-  request.prepare_payload();
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(64 * 1024);  // only the status matters; a huge body is not read
-
+                     const PostOptions& options, const std::atomic<bool>& stop) {
+  init_curl_once();
   PostResult result;
-  const auto fail = [&](error_code ec, const char* what) {
-    result.error = std::string(what) + ": " + ec.message();
-  };
-  using Endpoints = net::ip::tcp::resolver::results_type;
-  resolver.async_resolve(url.host, url.port, [&](error_code ec, Endpoints endpoints) {
-    if (ec) return fail(ec, "resolve");
-    stream.expires_after(connect_timeout);
-    stream.async_connect(endpoints, [&](error_code ec, const net::ip::tcp::endpoint&) {
-      if (ec) return fail(ec, "connect");
-      stream.expires_after(timeout);
-      bhttp::async_write(stream, request, [&](error_code ec, size_t) {
-        if (ec) return fail(ec, "send");
-        bhttp::async_read(stream, buffer, parser, [&](error_code ec, size_t) {
-          if (ec && ec != bhttp::error::body_limit) return fail(ec, "response");
-          result.status = static_cast<int>(parser.get().result_int());
-        });
-      });
-    });
-  });
-  const auto deadline =
-      std::chrono::steady_clock::now() + connect_timeout + timeout + std::chrono::milliseconds(500);
-  if (!run_until(io, stop, deadline) && result.error.empty())
-    result.error = stop.load() ? "stopped" : "timed out";
-  error_code ignored;
-  stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-  if (result.error.empty() && (result.status < 200 || result.status > 299))
-    result.error = "HTTP " + std::to_string(result.status);
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+  if (!curl) {
+    result.error = "request: libcurl could not start";
+    return result;
+  }
+  curl_slist* list = nullptr;
+  for (const auto& [name, value] : headers)
+    list = curl_slist_append(list, (name + ": " + value).c_str());
+  list = curl_slist_append(list, "Expect:");  // no 100-continue round trip
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(list,
+                                                                          curl_slist_free_all);
+  char detail[CURL_ERROR_SIZE] = {};
+  CURL* h = curl.get();
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_POST, 1L);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, header_list.get());
+  curl_easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options.connect_timeout.count()));
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>((options.connect_timeout + options.timeout).count()));
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: it runs on a pool thread
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options.ca_file.c_str());
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, check_stop);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &stop);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
+
+  const CURLcode code = curl_easy_perform(h);
+  if (code != CURLE_OK) {
+    result.error = describe(code, detail, stop);
+    return result;
+  }
+  long status = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  result.status = static_cast<int>(status);
+  if (result.status < 200 || result.status > 299) result.error = "HTTP " + std::to_string(status);
   return result;
 }
 

@@ -11,13 +11,14 @@
 namespace looplive::control_api {
 
 struct HttpUrl {
+  bool tls = false;  // https
   std::string host;
-  std::string port = "80";
+  std::string port = "80";   // "443" for https
   std::string target = "/";  // path and query
 };
 
-// "http://host[:port][/path][?query]"; IPv6 hosts in brackets. Nothing for
-// anything else (https is not supported).
+// "http[s]://host[:port][/path][?query]"; IPv6 hosts in brackets. Nothing for
+// anything else, user names in the URL included.
 std::optional<HttpUrl> parse_http_url(std::string_view url);
 
 struct PostResult {
@@ -25,12 +26,18 @@ struct PostResult {
   std::string error;  // empty on a 2xx
 };
 
-// One HTTP/1.1 POST with Beast, blocking the calling thread: connecting gives
-// up after `connect_timeout`, the request and response after `timeout`, and
-// `stop` turning true aborts within about 50 ms. Redirects are not followed.
-PostResult http_post(const HttpUrl& url, const std::string& body,
+struct PostOptions {
+  std::chrono::milliseconds connect_timeout{2'000};  // TCP and TLS handshake
+  std::chrono::milliseconds timeout{5'000};          // the whole exchange
+  // PEM certificates to trust for https instead of the system's store; the
+  // server's certificate and name are always verified.
+  std::string ca_file;
+};
+
+// One HTTP/1.1 POST with libcurl, blocking the calling thread; `stop`
+// turning true aborts it within about a second. Redirects are not followed.
+PostResult http_post(const std::string& url, const std::string& body,
                      const std::vector<std::pair<std::string, std::string>>& headers,
-                     std::chrono::milliseconds connect_timeout, std::chrono::milliseconds timeout,
-                     const std::atomic<bool>& stop);
+                     const PostOptions& options, const std::atomic<bool>& stop);
 
 }  // namespace looplive::control_api

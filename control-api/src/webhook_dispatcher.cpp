@@ -136,17 +136,17 @@ void WebhookDispatcher::attempt(const db::Delivery& delivery) {
                          .count());
   PostResult result;
   if (!url) {
-    result.error = "not an http:// URL";
+    result.error = "not an http:// or https:// URL";
   } else {
     result =
-        http_post(*url, delivery.body,
+        http_post(delivery.url, delivery.body,
                   {{"Content-Type", "application/json"},
                    {"User-Agent", "looplive-webhooks"},
                    {"X-Looplive-Event", delivery.event_type},
                    {"X-Looplive-Event-Id", delivery.event_id},
                    {"X-Looplive-Timestamp", timestamp},
                    {"X-Looplive-Signature", webhook_signature(secret_, timestamp, delivery.body)}},
-                  config_.connect_timeout, config_.timeout, stopping_);
+                  {config_.connect_timeout, config_.timeout, config_.ca_file}, stopping_);
   }
   if (stopping_ && result.error == "stopped") {
     queue_.release(delivery.id);  // not an attempt; the next run makes it at once

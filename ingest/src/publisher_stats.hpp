@@ -14,7 +14,7 @@ namespace looplive::ingest {
 
 // Running figures about one publisher's media, for the periodic log line, the
 // end-of-publish summary and the encoder diagnostics the API shows. Updated
-// per packet on the session's strand, with no allocation and no lock.
+// per packet on the session's executor, with no allocation and no lock.
 class PublisherStats {
  public:
   PublisherStats();

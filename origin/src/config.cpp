@@ -1,5 +1,11 @@
 #include "looplive/origin/config.hpp"
 
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "client_identity.hpp"
+
 namespace looplive::origin {
 
 void read_config(core::ConfigSection s, OriginConfig& c) {
@@ -7,6 +13,14 @@ void read_config(core::ConfigSection s, OriginConfig& c) {
   s.read_int("port", c.port, 0, 65535);
   s.read_list("cors_allowed_origins", c.cors_allowed_origins);
   s.read_list("trusted_proxies", c.trusted_proxies);
+  try {
+    TrustedProxies{c.trusted_proxies};
+  } catch (const std::invalid_argument& error) {
+    std::string why = error.what();
+    if (const std::string_view named = "trusted_proxies: "; why.starts_with(named))
+      why.erase(0, named.size());
+    s.fail(s.key_path("trusted_proxies"), why);
+  }
   s.read("session_param", c.session_param);
   if (c.session_param.empty()) s.fail(s.key_path("session_param"), "must not be empty");
   s.read_int("max_connections", c.limits.max_connections, 1, 1'000'000);

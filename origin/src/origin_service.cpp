@@ -86,8 +86,9 @@ OriginService::OriginService(core::IoContexts io, OriginConfig config, const Liv
   if (!clock) clock = [] { return std::chrono::steady_clock::now(); };
   state_ = std::make_shared<State>(io.main(), config, source, std::move(clock));
   if (!config.trusted_proxies.empty()) {
-    config.limits.is_proxy = [proxies = TrustedProxies(config.trusted_proxies)](
-                                 const std::string& peer) { return proxies.contains(peer); };
+    config.limits.is_proxy = [state = state_](const std::string& peer) {
+      return state->handler.proxies().contains(peer);
+    };
   }
   server_ = std::make_unique<http::Server>(
       io, "origin", config.host, config.port, config.limits,

@@ -23,6 +23,7 @@ class RequestHandler {
                  RouteMetrics& metrics, HeldRequests& held, OriginService::Clock clock);
 
   void operator()(const http::Request& request, const http::Respond& respond) const;
+  const TrustedProxies& proxies() const { return proxies_; }
 
  private:
   struct Answer {

@@ -25,10 +25,10 @@ PackagerOptions with_clock(PackagerOptions options) {
   return options;
 }
 
-PublisherSettings publisher_settings(const packager::PackagerConfig& config,
-                                     const PackagerOptions& options, const std::string& stream_id,
-                                     bool record) {
-  PublisherSettings settings;
+StreamSettings stream_settings(const packager::PackagerConfig& config,
+                               const PackagerOptions& options, const std::string& stream_id,
+                               bool record) {
+  StreamSettings settings;
   settings.media_root = config.media_root;
   settings.stream_id = stream_id;
   settings.record = record;
@@ -74,8 +74,8 @@ std::shared_ptr<core::PacketSink> Packager::open(const core::PublishGrant& grant
     if (found != registry_->streams.end()) stream = found->second;
   }
   if (!stream) {
-    const PublisherSettings settings =
-        publisher_settings(config_, options_, grant.stream_id, grant.record);
+    const StreamSettings settings =
+        stream_settings(config_, options_, grant.stream_id, grant.record);
     auto fresh = std::make_shared<StreamState>(settings);
     // Once per stream and process, and outside the registry lock that every
     // origin request takes: the index is read only if a previous run left one.
@@ -109,7 +109,7 @@ EndResult Packager::end_stream(const std::string& stream_id) {
     if (stream->publishing) {
       core::logger("packager")->error("{}: ended while a publish is still open", stream_id);
     }
-    result = stream->publisher.end();
+    result = stream->window.end();
     stream->ended = true;
   }
   core::logger("packager")
@@ -129,7 +129,7 @@ EndResult Packager::recover_stream(const std::string& stream_id, bool recorded) 
     held = registry_->streams.contains(stream_id);
   }
   if (held) return end_stream(stream_id);
-  return recover_from_disk(publisher_settings(config_, options_, stream_id, recorded));
+  return recover_from_disk(stream_settings(config_, options_, stream_id, recorded));
 }
 
 }  // namespace looplive::packager

@@ -44,9 +44,9 @@ StreamPackager::StreamPackager(const packager::PackagerConfig& config,
   next_period_ = periods + 1;
   // Continue after the last segment, or later if the publisher was away
   // longer than the stream had run ahead of the wall clock.
-  const StreamPublisher& publisher = stream_->publisher;
-  int64_t start = publisher.timeline_end();
-  if (publisher.wall_origin()) start = std::max(start, options_.clock() - *publisher.wall_origin());
+  const LiveWindow& window = stream_->window;
+  int64_t start = window.timeline_end();
+  if (window.wall_origin()) start = std::max(start, options_.clock() - *window.wall_origin());
   start_at_ms_ = start;
 }
 
@@ -90,8 +90,8 @@ void StreamPackager::on_packet(const core::MediaPacket& packet) {
   if (packet.track > 1) return;
   if (!origin_set_) {
     // Wall clock of media time 0, from the first packet's arrival of the stream's first publish.
-    if (!stream_->publisher.wall_origin()) {
-      stream_->publisher.set_wall_origin(options_.clock() - packet.dts);
+    if (!stream_->window.wall_origin()) {
+      stream_->window.set_wall_origin(options_.clock() - packet.dts);
     }
     origin_set_ = true;
   }
@@ -143,11 +143,11 @@ void StreamPackager::start() {
     auto& out = stream_->outputs[t];
     if (!out)
       out = std::make_unique<TrackOutput>(media::files::track_prefix(known_[t]->kind),
-                                          stream_->publisher.epoch());
+                                          stream_->window.epoch());
     if (core::Status status = out->configure(*known_[t]); !status) return fail(status.error());
     if (next_period_) out->start_period(*next_period_);
     active_[t] = true;
-    stream_->publisher.add_init(out->track(), out->init_uri(), out->init());
+    stream_->window.add_init(out->track(), out->init_uri(), out->init());
   }
   if (known_[core::kVideoTrack]) open_thumbnailer(*known_[core::kVideoTrack]);
   state_ = State::running;
@@ -208,20 +208,20 @@ void StreamPackager::thumbnail(const core::MediaPacket& keyframe) {
     thumbnailer_.reset();
     return;
   }
-  stream_->publisher.set_thumbnail(std::move(jpeg.value()));
+  stream_->window.set_thumbnail(std::move(jpeg.value()));
 }
 
 void StreamPackager::restart(const core::TrackInfo& track) {
   TrackOutput& out = *output(track.index);
   TrackOutputs done;
   // The next segment starts a new period: nothing is announced before it exists.
-  stream_->publisher.pause(track.kind);
+  stream_->window.pause(track.kind);
   if (core::Status status = out.close(last_duration(track.index), done); !status) {
     return fail(status.error());
   }
   publish(track.kind, done);
   if (core::Status status = out.configure(track); !status) return fail(status.error());
-  stream_->publisher.add_init(out.track(), out.init_uri(), out.init());
+  stream_->window.add_init(out.track(), out.init_uri(), out.init());
   if (track.kind == core::MediaKind::video) open_thumbnailer(track);
   segmenter_->restart(track.index);
   core::logger("packager")
@@ -231,12 +231,12 @@ void StreamPackager::restart(const core::TrackInfo& track) {
 
 void StreamPackager::publish(core::MediaKind kind, TrackOutputs& done) {
   if (done.empty()) return;
-  for (auto& part : done.parts) stream_->publisher.add_part(kind, std::move(part));
+  for (auto& part : done.parts) stream_->window.add_part(kind, std::move(part));
   for (auto& segment : done.segments) {
-    stream_->publisher.add_segment(kind, std::move(segment));
+    stream_->window.add_segment(kind, std::move(segment));
     ++segments_;
   }
-  stream_->publisher.refresh(!done.segments.empty());
+  stream_->window.refresh(!done.segments.empty());
 }
 
 int64_t StreamPackager::last_duration(uint8_t track) const {
@@ -255,7 +255,7 @@ void StreamPackager::finish(core::EndReason reason) {
   std::lock_guard lock(stream_->mutex);
   if (state_ == State::waiting && !backlog_.empty()) start();
   // Nothing follows the last segments until the publisher is back.
-  for (uint8_t t = 0; t < 2; ++t) stream_->publisher.pause(kind_of(t));
+  for (uint8_t t = 0; t < 2; ++t) stream_->window.pause(kind_of(t));
   for (uint8_t t = 0; t < 2; ++t) {
     TrackOutput* out = output(t);
     if (out == nullptr) continue;
@@ -275,7 +275,7 @@ void StreamPackager::finish(core::EndReason reason) {
           "{}: publish ended ({}): {} segments, {} DTS bumped, {} jumps, {} PTS raised, "
           "{} dropped, {} write errors",
           grant_.stream_id, core::end_reason_name(reason), segments_, c.non_monotonic, c.jumps,
-          c.negative_composition, c.dropped, stream_->publisher.write_errors());
+          c.negative_composition, c.dropped, stream_->window.write_errors());
   stream_->publishing = false;
   if (state_ != State::failed) state_ = State::ended;
 }

@@ -26,7 +26,7 @@ std::string read_text(const fs::path& path) {
 
 // Temporary files of write_atomically and of the MP4 remux, in the stream's
 // live directory and among the VOD files; the process died before renaming them.
-void remove_leftovers(const PublisherSettings& settings) {
+void remove_leftovers(const StreamSettings& settings) {
   const fs::path live_dir = media::files::live_dir(settings.media_root, settings.stream_id);
   for (const fs::path& dir : {live_dir, media::files::vods_dir(settings.media_root)}) {
     const bool live = dir == live_dir;
@@ -40,7 +40,7 @@ void remove_leftovers(const PublisherSettings& settings) {
   }
 }
 
-void close_live_playlists(const PublisherSettings& settings) {
+void close_live_playlists(const StreamSettings& settings) {
   const fs::path dir = media::files::live_dir(settings.media_root, settings.stream_id);
   for (core::MediaKind kind : {core::MediaKind::video, core::MediaKind::audio}) {
     const std::string name = media::files::media_playlist(kind);
@@ -73,7 +73,7 @@ std::vector<SegmentInfo> present(const fs::path& dir, std::vector<SegmentInfo> s
 }
 
 // Each recorded track whose index names at least one segment on disk.
-std::vector<RecordedTrack> read_recording(const PublisherSettings& settings) {
+std::vector<RecordedTrack> read_recording(const StreamSettings& settings) {
   const fs::path dir = media::files::live_dir(settings.media_root, settings.stream_id);
   std::vector<RecordedTrack> tracks;
   for (const auto kind : {core::MediaKind::video, core::MediaKind::audio}) {
@@ -105,38 +105,38 @@ uint64_t configurations_used(const std::vector<SegmentInfo>& segments) {
 
 }  // namespace
 
-EndResult recover_from_disk(const PublisherSettings& settings) {
+EndResult recover_from_disk(const StreamSettings& settings) {
   remove_leftovers(settings);
   if (!settings.record) {
     close_live_playlists(settings);
     return {};
   }
-  StreamPublisher publisher(settings, std::make_shared<ViewSlot>());
+  LiveWindow window(settings, std::make_shared<ViewSlot>());
   bool any = false;
   for (auto& recorded : read_recording(settings)) {
-    publisher.restore(recorded.track, std::move(recorded.segments));
+    window.restore(recorded.track, std::move(recorded.segments));
     any = true;
   }
   if (!any) {
     close_live_playlists(settings);
     return {};
   }
-  EndResult result = publisher.end();
+  EndResult result = window.end();
   core::logger("packager")
       ->info("{}: recovered {:.3f} s of recording{}", settings.stream_id, result.duration_seconds,
              result.vod_mp4 ? "" : " (no MP4)");
   return result;
 }
 
-bool resume_from_disk(StreamState& stream, const PublisherSettings& settings) {
+bool resume_from_disk(StreamState& stream, const StreamSettings& settings) {
   remove_leftovers(settings);
   auto tracks = read_recording(settings);
   if (tracks.empty()) return false;
   for (auto& recorded : tracks) {
     const SegmentInfo& first = recorded.segments.front();
     const SegmentInfo& last = recorded.segments.back();
-    if (!stream.publisher.wall_origin())
-      stream.publisher.set_wall_origin(first.wall_clock_ms - first.start_ms);
+    if (!stream.window.wall_origin())
+      stream.window.set_wall_origin(first.wall_clock_ms - first.start_ms);
     const uint8_t index =
         recorded.track.kind == core::MediaKind::video ? core::kVideoTrack : core::kAudioTrack;
     auto output = std::make_unique<TrackOutput>(media::files::track_prefix(recorded.track.kind));
@@ -145,7 +145,7 @@ bool resume_from_disk(StreamState& stream, const PublisherSettings& settings) {
     core::logger("packager")
         ->info("{}: resuming the recording after {} from a previous run", settings.stream_id,
                last.uri);
-    stream.publisher.restore(recorded.track, std::move(recorded.segments));
+    stream.window.restore(recorded.track, std::move(recorded.segments));
   }
   return true;
 }

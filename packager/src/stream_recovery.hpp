@@ -1,7 +1,7 @@
 #pragma once
 
+#include "live_window.hpp"
 #include "looplive/packager/packager.hpp"
-#include "stream_publisher.hpp"
 
 namespace looplive::packager {
 
@@ -10,7 +10,7 @@ namespace looplive::packager {
 // playlists and its VOD from the recording index, which lists only segments
 // that were completely on disk; an unrecorded one just has its media
 // playlists closed with EXT-X-ENDLIST.
-EndResult recover_from_disk(const PublisherSettings& settings);
+EndResult recover_from_disk(const StreamSettings& settings);
 
 struct StreamState;
 // A recorded stream published again after a restart, within its reconnect
@@ -19,6 +19,6 @@ struct StreamState;
 // discontinuity) instead of writing over its files, and its VOD covers both
 // runs. Called on a new StreamState before its first publish; false when
 // there was nothing to resume.
-bool resume_from_disk(StreamState& stream, const PublisherSettings& settings);
+bool resume_from_disk(StreamState& stream, const StreamSettings& settings);
 
 }  // namespace looplive::packager

@@ -3,25 +3,25 @@
 #include <memory>
 #include <mutex>
 
+#include "live_window.hpp"
 #include "looplive/packager/packager.hpp"
-#include "stream_publisher.hpp"
 #include "track_output.hpp"
 #include "view_slot.hpp"
 
 namespace looplive::packager {
 
 // What a stream keeps from one publish to the next until it is ended: its
-// playlists and segment lists (in the publisher), its numbering and init
+// playlists and segment lists (in the live window), its numbering and init
 // segments (in the track outputs), its view. A publish borrows it from
 // open() to finish() without locking; the mutex, taken at both ends and by
 // end_stream, hands it over between the threads those calls run on.
 struct StreamState {
-  explicit StreamState(PublisherSettings settings)
-      : slot(std::make_shared<ViewSlot>()), publisher(std::move(settings), slot) {}
+  explicit StreamState(StreamSettings settings)
+      : slot(std::make_shared<ViewSlot>()), window(std::move(settings), slot) {}
 
   std::mutex mutex;
   const std::shared_ptr<ViewSlot> slot;
-  StreamPublisher publisher;
+  LiveWindow window;
   std::unique_ptr<TrackOutput> outputs[2];  // by track index; the stream's tracks
   bool publishing = false;
   bool ended = false;

@@ -17,7 +17,7 @@
 namespace looplive::packager {
 
 struct FinishedSegment {
-  SegmentInfo info;  // wall_clock_ms is left to the publisher
+  SegmentInfo info;  // wall_clock_ms is left to the live window
   core::SharedBytes bytes;
 };
 

@@ -138,11 +138,15 @@ TEST_CASE("bad control API, lifecycle and webhook settings are refused", "[app][
   CHECK(error_of("lifecycle: {reconnect_window_ms: 3600001}") ==
         "test.yaml: lifecycle.reconnect_window_ms: must be between 0 and 3600000, got 3600001");
   CHECK(error_of("lifecycle: {window: 1}") == "test.yaml: lifecycle.window: unknown key");
-  CHECK(error_of("webhooks: {urls: [https://x/hook]}") ==
-        "test.yaml: webhooks.urls: 'https://x/hook': https is not supported, use http:// (a "
-        "local TLS proxy can forward)");
+  CHECK(parse_config("webhooks: {urls: [https://x/hook]}", "t.yaml").webhooks.urls ==
+        std::vector<std::string>{"https://x/hook"});
   CHECK(error_of("webhooks: {urls: [ftp://x]}") ==
-        "test.yaml: webhooks.urls: 'ftp://x' must start with http://");
+        "test.yaml: webhooks.urls: 'ftp://x' must be an http:// or https:// URL with a host");
+  CHECK(error_of("webhooks: {urls: ['https://user@x/hook']}") ==
+        "test.yaml: webhooks.urls: 'https://user@x/hook' must be an http:// or https:// URL "
+        "with a host");
+  CHECK(error_of("webhooks: {ca_file: /nonexistent/ca.pem}") ==
+        "test.yaml: webhooks.ca_file: '/nonexistent/ca.pem' is not a readable file");
   CHECK(error_of("webhooks: {initial_backoff_ms: 5}") ==
         "test.yaml: webhooks.initial_backoff_ms: must be between 10 and 3600000, got 5");
   CHECK(error_of("webhooks: {initial_backoff_ms: 2000, max_backoff_ms: 1000}") ==
@@ -173,6 +177,11 @@ TEST_CASE("bad configuration names the file, the key and the reason", "[app][con
   CHECK(error_of("packager: {segment_duration_ms: 1000, fragment_duration_ms: 2000}") ==
         "test.yaml: packager.part_duration_ms: must not exceed segment_duration_ms");
   CHECK(error_of("rtmp: [1, 2]") == "test.yaml: rtmp: must be a mapping");
+  // A proxy list that cannot be read stops the start, not the first request.
+  CHECK(error_of("origin: {trusted_proxies: [cdn.example.com]}") ==
+        "test.yaml: origin.trusted_proxies: not an address: cdn.example.com");
+  CHECK(error_of("origin: {trusted_proxies: [10.0.0.0/33]}") ==
+        "test.yaml: origin.trusted_proxies: bad prefix length: 10.0.0.0/33");
   CHECK(error_of("rtmp: {port: 1935").find("test.yaml") == 0);  // YAML syntax error
 }
 
@@ -195,6 +204,7 @@ TEST_CASE("the sample configuration is valid and documents every default", "[app
   CHECK(sample.lifecycle.reconnect_window == defaults.lifecycle.reconnect_window);
   CHECK(sample.webhooks.urls == defaults.webhooks.urls);
   CHECK(sample.webhooks.secret == defaults.webhooks.secret);
+  CHECK(sample.webhooks.ca_file == defaults.webhooks.ca_file);
   CHECK(sample.webhooks.connect_timeout == defaults.webhooks.connect_timeout);
   CHECK(sample.webhooks.timeout == defaults.webhooks.timeout);
   CHECK(sample.webhooks.initial_backoff == defaults.webhooks.initial_backoff);

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "looplive/control_api/webhooks.hpp"
+#include "tls_receiver.hpp"
 #include "webhook_client.hpp"
 
 using namespace looplive::control_api;
@@ -32,7 +33,7 @@ TEST_CASE("retries back off exponentially up to the cap", "[control_api][webhook
   CHECK(total == 4023s);
 }
 
-TEST_CASE("only http URLs are parsed for delivery", "[control_api][webhooks]") {
+TEST_CASE("http and https URLs are parsed for delivery", "[control_api][webhooks]") {
   auto url = parse_http_url("http://backend.internal:8000/hooks/looplive?x=1");
   REQUIRE(url);
   CHECK(url->host == "backend.internal");
@@ -46,7 +47,11 @@ TEST_CASE("only http URLs are parsed for delivery", "[control_api][webhooks]") {
   REQUIRE(url);
   CHECK(url->host == "::1");
   CHECK(url->port == "9000");
-  CHECK_FALSE(parse_http_url("https://x/h"));
+  url = parse_http_url("https://hooks.example.com/h");
+  REQUIRE(url);
+  CHECK(url->tls);
+  CHECK(url->port == "443");
+  CHECK_FALSE(parse_http_url("ftp://x/h"));
   CHECK_FALSE(parse_http_url("http://user@x/h"));
   CHECK_FALSE(parse_http_url("http://:80/h"));
   CHECK_FALSE(parse_http_url("http://x:port/h"));
@@ -87,7 +92,35 @@ TEST_CASE("a receiver that does not answer fails the attempt, not the caller",
           "[control_api][webhooks]") {
   std::atomic<bool> stop{false};
   // Nothing listens on port 9 of the loopback: refused at once.
-  auto result = http_post(*parse_http_url("http://127.0.0.1:9/h"), "{}", {}, 500ms, 500ms, stop);
+  auto result = http_post("http://127.0.0.1:9/h", "{}", {}, {500ms, 500ms, ""}, stop);
   CHECK(result.status == 0);
   CHECK(result.error.starts_with("connect: "));
+}
+
+TEST_CASE("https receivers are reached, their certificate and name verified",
+          "[control_api][webhooks][tls]") {
+  test::TlsReceiver receiver;
+  std::atomic<bool> stop{false};
+  const std::string url = "https://127.0.0.1:" + std::to_string(receiver.port()) + "/hooks";
+  const std::vector<std::pair<std::string, std::string>> headers{
+      {"Content-Type", "application/json"}};
+
+  // Trusting the receiver's certificate: delivered.
+  auto trusted =
+      http_post(url, R"({"type":"stream.live"})", headers, {2s, 5s, receiver.ca_file()}, stop);
+  CHECK(trusted.error.empty());
+  CHECK(trusted.status == 200);
+  REQUIRE(receiver.bodies().size() == 1);
+  CHECK(receiver.bodies()[0] == R"({"type":"stream.live"})");
+
+  // The system's store does not know it: refused before anything is sent.
+  auto unknown = http_post(url, "{}", headers, {2s, 5s, ""}, stop);
+  CHECK(unknown.status == 0);
+  CHECK(unknown.error.starts_with("tls: "));
+  // A trusted certificate for another name: refused too.
+  const std::string by_name = "https://localhost:" + std::to_string(receiver.port()) + "/hooks";
+  auto wrong_name = http_post(by_name, "{}", headers, {2s, 5s, receiver.ca_file()}, stop);
+  CHECK(wrong_name.status == 0);
+  CHECK(wrong_name.error.starts_with("tls: "));
+  CHECK(receiver.bodies().size() == 1);
 }

@@ -25,7 +25,10 @@ struct ApiConfig {
 };
 
 struct WebhookConfig {
-  std::vector<std::string> urls;  // http:// only
+  std::vector<std::string> urls;  // http:// or https://
+  // PEM certificates to trust for https receivers instead of the system's
+  // store (a private CA, say). Certificates and names are always verified.
+  std::string ca_file;
   // HMAC-SHA256 key; LOOPLIVE_WEBHOOK_SECRET replaces it when set.
   std::string secret;
   std::chrono::milliseconds connect_timeout{2'000};

@@ -11,7 +11,7 @@ enum class EndReason { publisher_closed, publisher_timeout, protocol_error, kick
 std::string_view end_reason_name(EndReason reason);
 
 // Where an admitted publisher's media goes (the packager). Calls for one
-// publish come from one strand, in order; implementations must not block.
+// publish come from its session's executor, in order; implementations must not block.
 class PacketSink {
  public:
   virtual ~PacketSink() = default;

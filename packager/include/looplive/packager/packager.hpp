@@ -81,7 +81,7 @@ class Packager : public core::SinkFactory {
   Packager(const Packager&) = delete;
   Packager& operator=(const Packager&) = delete;
 
-  // A StreamPackager; its calls must be serialized (one strand per publish),
+  // A StreamPackager; its calls must be serialized (a publish's session executor),
   // and publishes of one stream must not overlap. Its finish() publishes the
   // partial segment and keeps the stream for the next publish, whatever the reason.
   std::shared_ptr<core::PacketSink> open(const core::PublishGrant& grant) override;

@@ -1,12 +1,10 @@
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,13 +15,15 @@
 #include "looplive/packager/live_view.hpp"
 #include "looplive/packager/packager.hpp"
 #include "period_spans.hpp"
+#include "recorder.hpp"
 #include "serial_jobs.hpp"
+#include "stream_disk.hpp"
 #include "track_output.hpp"
 #include "view_slot.hpp"
 
 namespace looplive::packager {
 
-struct PublisherSettings {
+struct StreamSettings {
   std::filesystem::path media_root;
   std::string stream_id;
   bool record = false;
@@ -44,24 +44,24 @@ struct PublisherSettings {
   std::function<void(const std::string& stream_id)> on_view;  // after each new view
 };
 
-// Turns finished segments into files, playlists, an MPD and LiveViews, for a
-// stream's whole life across publishes (layout: media/stream_files.hpp).
-// Playlists, the MPD and thumbnail.jpg reach the disk only with
-// write_live_files (the origin serves them from the view), though a recorded
-// stream leaves its closed playlists and MPD when it ends; the VOD playlists
-// point into ../live/<id>/ so segments are stored once.
+// A stream's live window, for its whole life across publishes (layout:
+// media/stream_files.hpp): turns finished segments into playlists, an MPD and
+// LiveViews for the origin, and hands them to the Recorder beside it when the
+// stream is recorded. Playlists, the MPD and thumbnail.jpg reach the disk
+// only with write_live_files (the origin serves them from the view), though a
+// recorded stream leaves its closed playlists and MPD when it ends.
 // A segment file is written before any playlist lists it, and stays on disk
 // and in the view for one more window after it leaves the playlists, since
 // players may still fetch it (RFC 8216 section 6.2.2); recorded streams keep all.
-// The view is published at once; files are written in order by the stream's
-// SerialJobs, so the thread that packages never waits on the disk. Only what
-// a recording needs after a crash is fsynced: segments, init segments and the
-// recording index of recorded streams, and the VOD.
-class StreamPublisher {
+// The view is stored at once; files are written in order by the StreamDisk,
+// so the thread that packages never waits on the disk. Only what a recording
+// needs after a crash is fsynced: segments, init segments and the recording
+// index of recorded streams, and the VOD.
+class LiveWindow {
  public:
-  StreamPublisher(PublisherSettings settings, std::shared_ptr<ViewSlot> slot);
-  StreamPublisher(const StreamPublisher&) = delete;
-  StreamPublisher& operator=(const StreamPublisher&) = delete;
+  LiveWindow(StreamSettings settings, std::shared_ptr<ViewSlot> slot);
+  LiveWindow(const LiveWindow&) = delete;
+  LiveWindow& operator=(const LiveWindow&) = delete;
 
   // Media time 0 in Unix milliseconds, for PROGRAM-DATE-TIME and availabilityStartTime.
   void set_wall_origin(int64_t wall_origin_ms) { wall_origin_ms_ = wall_origin_ms; }
@@ -79,7 +79,7 @@ class StreamPublisher {
   void pause(core::MediaKind kind) { track(kind)->producing = false; }
   void add_segment(core::MediaKind kind, FinishedSegment segment);
   // Renders the playlists (and the multivariant playlist and MPD, when a
-  // segment was added) and publishes a new view.
+  // segment was added) and stores a new view.
   void refresh(bool segments_added);
   // The latest preview still, in the view from the next segment on.
   void set_thumbnail(core::SharedBytes jpeg);
@@ -90,7 +90,7 @@ class StreamPublisher {
 
   // Where the latest segment of any track ends on the timeline; 0 before any.
   int64_t timeline_end() const;
-  uint64_t write_errors() const { return disk_.errors.load(std::memory_order_relaxed); }
+  uint64_t write_errors() const { return disk_.errors(); }
   uint64_t epoch() const { return settings_.epoch; }
 
  private:
@@ -113,29 +113,10 @@ class StreamPublisher {
     std::string delta_playlist;  // for _HLS_skip; empty when nothing can be skipped
   };
 
-  // What the file-writing jobs own; touched by them alone (and by restore()
-  // and end() once no job is pending).
-  struct Disk {
-    std::atomic<uint64_t> errors{0};
-    std::mutex failure_mutex;
-    std::string first_failure;  // why the first write failed
-    bool dir_made = false;
-    // A recorded segment failed to reach the disk (the disk is full, say):
-    // the recording ends at the last one stored, never with a hole in it.
-    bool recording_stopped = false;
-    // Recorded segments that reached the disk, by kind: all the recording index names.
-    std::vector<SegmentInfo> recorded[2];
-    // The target duration each index on disk was written with; 0 until this
-    // run has written it whole (a resumed index may end in a cut-off append).
-    int64_t index_target_seconds[2] = {0, 0};
-  };
-
   Track* track(core::MediaKind kind) { return kind == core::MediaKind::video ? &video_ : &audio_; }
   const std::string& prefix_of(const core::TrackInfo& info) { return track(info.kind)->prefix; }
   std::vector<Track*> active();
   bool complete();
-  void write(std::filesystem::path path, core::SharedBytes bytes, Sync sync);
-  void write(std::filesystem::path path, std::string text, Sync sync);
   Sync segment_sync() const { return settings_.record ? Sync::durable : Sync::replace_only; }
   void retire(Track& t);
   void render(bool ended, bool segments_added = true);
@@ -144,23 +125,11 @@ class StreamPublisher {
   uint64_t bandwidth(const Track& t) const;  // bits per second, for the MPD
   MpdOptions live_mpd_options() const;
   std::vector<RenditionReport> reports_for(const Track& t);
-  void publish(bool ended);
-  // Run by jobs only.
-  template <typename Bytes>
-  bool store(const std::filesystem::path& path, const Bytes& bytes, Sync sync);
-  void record(const core::TrackInfo& info, const SegmentInfo& segment);
-  void sync_live_dir();
-  void queue_write(size_t bytes, std::function<void()> job);
-  void fail_disk(const std::string& why);  // counts a failed write and logs why
-  bool write_vod();
-  std::vector<SegmentInfo>& recorded(const Track& t) {
-    return disk_.recorded[&t == &video_ ? 0 : 1];
-  }
+  void store_view(bool ended);  // for the origin, in the stream's ViewSlot
 
-  PublisherSettings settings_;
+  StreamSettings settings_;
   std::shared_ptr<ViewSlot> slot_;
   std::filesystem::path live_dir_;
-  bool dir_made_ = false;
   Track video_;
   Track audio_;
   PeriodSpans spans_;
@@ -169,11 +138,8 @@ class StreamPublisher {
   std::string multivariant_;
   std::string mpd_;
   uint64_t version_ = 0;
-  Disk disk_;
-  bool disk_given_up_ = false;  // the disk fell too far behind: no more writes (see queue_write)
-  // Bytes the queued writes hold; shared with the jobs, which may run after this is gone.
-  std::shared_ptr<std::atomic<size_t>> queued_bytes_ = std::make_shared<std::atomic<size_t>>(0);
-  SerialJobs jobs_;  // last: destroyed first, before what its jobs touch
+  std::optional<Recorder> recorder_;  // recorded streams
+  StreamDisk disk_;  // last: destroyed first, its jobs done before what they touch goes
 };
 
 }  // namespace looplive::packager

@@ -1,4 +1,4 @@
-#include "stream_publisher.hpp"
+#include "live_window.hpp"
 
 #include <algorithm>
 #include <system_error>
@@ -8,8 +8,6 @@
 #include "dash_manifest.hpp"
 #include "looplive/core/log.hpp"
 #include "looplive/media/stream_files.hpp"
-#include "recording_index.hpp"
-#include "vod_mp4.hpp"
 
 namespace looplive::packager {
 namespace {
@@ -20,11 +18,13 @@ constexpr uint64_t kPartSegmentsListed = 2;
 
 }  // namespace
 
-StreamPublisher::StreamPublisher(PublisherSettings settings, std::shared_ptr<ViewSlot> slot)
+LiveWindow::LiveWindow(StreamSettings settings, std::shared_ptr<ViewSlot> slot)
     : settings_(std::move(settings)),
       slot_(std::move(slot)),
       live_dir_(media::files::live_dir(settings_.media_root, settings_.stream_id)),
-      jobs_(settings_.disk_executor) {
+      disk_({live_dir_, settings_.stream_id, settings_.write_to_disk, settings_.max_queued_writes,
+             settings_.max_queued_bytes, settings_.disk_executor}) {
+  if (settings_.record) recorder_.emplace(disk_, settings_.media_root, settings_.stream_id);
   for (auto [t, kind] :
        {std::pair{&video_, core::MediaKind::video}, {&audio_, core::MediaKind::audio}}) {
     t->playlist_name = media::files::media_playlist(kind);
@@ -33,7 +33,7 @@ StreamPublisher::StreamPublisher(PublisherSettings settings, std::shared_ptr<Vie
   }
 }
 
-std::vector<StreamPublisher::Track*> StreamPublisher::active() {
+std::vector<LiveWindow::Track*> LiveWindow::active() {
   std::vector<Track*> tracks;
   if (video_.info) tracks.push_back(&video_);
   if (audio_.info) tracks.push_back(&audio_);
@@ -42,13 +42,13 @@ std::vector<StreamPublisher::Track*> StreamPublisher::active() {
 
 // The multivariant playlist and the MPD name every track, so they wait until
 // each track has a segment to list.
-bool StreamPublisher::complete() {
+bool LiveWindow::complete() {
   const auto tracks = active();
   return !tracks.empty() &&
          std::all_of(tracks.begin(), tracks.end(), [](Track* t) { return !t->listed.empty(); });
 }
 
-int64_t StreamPublisher::timeline_end() const {
+int64_t LiveWindow::timeline_end() const {
   int64_t end = 0;
   for (const Track* t : {&video_, &audio_}) {
     if (!t->listed.empty())
@@ -57,28 +57,22 @@ int64_t StreamPublisher::timeline_end() const {
   return end;
 }
 
-void StreamPublisher::add_init(const core::TrackInfo& info, const std::string& init_uri,
-                               const core::SharedBytes& init) {
+void LiveWindow::add_init(const core::TrackInfo& info, const std::string& init_uri,
+                          const core::SharedBytes& init) {
   Track& t = *track(info.kind);
   t.info = info;
   t.media[init_uri] = init;
-  write(live_dir_ / init_uri, init, segment_sync());
+  disk_.write(live_dir_ / init_uri, init, segment_sync());
 }
 
-void StreamPublisher::add_segment(core::MediaKind kind, FinishedSegment segment) {
+void LiveWindow::add_segment(core::MediaKind kind, FinishedSegment segment) {
   Track& t = *track(kind);
   SegmentInfo& info = segment.info;
   info.wall_clock_ms = wall_origin_ms_.value_or(0) + info.start_ms;
-  if (settings_.write_to_disk) {
-    queue_write(segment.bytes.size(), [this, info, bytes = segment.bytes, track = *t.info] {
-      // A segment that did not reach the disk stays out of the recording,
-      // which must never name a missing file, and ends it: a later one
-      // stored (once space is freed) would leave a hole in the middle.
-      if (settings_.record && disk_.recording_stopped) return;
-      const bool stored = store(live_dir_ / info.uri, bytes, segment_sync());
-      if (settings_.record && stored) record(track, info);
-      if (settings_.record && !stored) disk_.recording_stopped = true;
-    });
+  if (recorder_) {
+    recorder_->add_segment(*t.info, info, segment.bytes);
+  } else {
+    disk_.write(live_dir_ / info.uri, segment.bytes, Sync::replace_only);
   }
   t.media[info.uri] = segment.bytes;
   // The same bytes under the name the live MPD gives them.
@@ -103,7 +97,7 @@ void StreamPublisher::add_segment(core::MediaKind kind, FinishedSegment segment)
   retire(t);
 }
 
-void StreamPublisher::add_part(core::MediaKind kind, FinishedPart part) {
+void LiveWindow::add_part(core::MediaKind kind, FinishedPart part) {
   Track& t = *track(kind);
   part.segment.wall_clock_ms = wall_origin_ms_.value_or(0) + part.segment.start_ms;
   // A part that opens a segment means more are coming; the last parts of a
@@ -114,44 +108,18 @@ void StreamPublisher::add_part(core::MediaKind kind, FinishedPart part) {
   t.parts.push_back(std::move(part.info));
 }
 
-void StreamPublisher::refresh(bool segments_added) {
+void LiveWindow::refresh(bool segments_added) {
   render(false, segments_added);
-  publish(false);
+  store_view(false);
 }
 
-void StreamPublisher::set_thumbnail(core::SharedBytes jpeg) {
+void LiveWindow::set_thumbnail(core::SharedBytes jpeg) {
   if (settings_.write_live_files)
-    write(live_dir_ / media::files::kThumbnail, jpeg, Sync::replace_only);
+    disk_.write(live_dir_ / media::files::kThumbnail, jpeg, Sync::replace_only);
   thumbnail_ = std::move(jpeg);
 }
 
-// The segment's bytes are fsynced before the index names it, and so is its
-// name (the directory), so the index never names a file a crash could lose.
-// The index grows by an appended entry, which keeps a segment's cost flat
-// however long the show runs; it is written whole only the first time in a
-// run, after a failed append, or for a segment longer than its target duration.
-void StreamPublisher::record(const core::TrackInfo& info, const SegmentInfo& segment) {
-  const size_t kind = info.kind == core::MediaKind::video ? 0 : 1;
-  std::vector<SegmentInfo>& list = disk_.recorded[kind];
-  int64_t& target = disk_.index_target_seconds[kind];
-  list.push_back(segment);
-  sync_live_dir();
-  const std::filesystem::path index = live_dir_ / media::files::recording_index(info.kind);
-  if (target > 0 && recording_target_seconds(segment.duration_ms) <= target) {
-    const SegmentInfo* previous = list.size() > 1 ? &list[list.size() - 2] : nullptr;
-    const core::Status appended = append_durably(index, render_recording_entry(previous, segment));
-    if (appended) return;
-    fail_disk(appended.error().message);
-  }
-  int64_t longest = 0;
-  for (const auto& s : list) longest = std::max(longest, s.duration_ms);
-  const std::string text = render_recording_index(info, list);
-  const bool written = store(index, std::string_view(text), Sync::durable);
-  sync_live_dir();
-  target = written ? recording_target_seconds(longest) : 0;
-}
-
-void StreamPublisher::restore(const core::TrackInfo& info, std::vector<SegmentInfo> recorded) {
+void LiveWindow::restore(const core::TrackInfo& info, std::vector<SegmentInfo> recorded) {
   Track& t = *track(info.kind);
   t.info = info;
   for (const auto& s : recorded) {
@@ -161,47 +129,39 @@ void StreamPublisher::restore(const core::TrackInfo& info, std::vector<SegmentIn
   }
   const size_t window = std::min<size_t>(settings_.live_window, recorded.size());
   t.listed.assign(recorded.end() - static_cast<std::ptrdiff_t>(window), recorded.end());
-  jobs_.drain();
-  this->recorded(t) = std::move(recorded);
+  disk_.drain();
+  if (recorder_) recorder_->restore(info.kind, std::move(recorded));
 }
 
-EndResult StreamPublisher::end() {
+EndResult LiveWindow::end() {
   EndResult result;
   render(true);
   result.duration_seconds = static_cast<double>(spans_.total_ms()) / 1000;
   // The VOD is made from what reached the disk, once every write before it has.
-  jobs_.drain();
-  const std::string& id = settings_.stream_id;
-  if (settings_.record && write_vod()) {
-    result.recorded = true;
-    result.vod_playlist = media::files::vod_path(media::files::vod_multivariant(id));
-    auto mp4 =
-        write_vod_mp4(live_dir_, disk_.recorded[0], disk_.recorded[1],
-                      media::files::vods_dir(settings_.media_root) / media::files::vod_mp4(id));
-    if (mp4) {
-      result.vod_mp4 = media::files::vod_path(media::files::vod_mp4(id));
-    } else {
-      fail_disk("no MP4 of the recording: " + mp4.error().message);
-    }
+  disk_.drain();
+  if (recorder_) {
+    std::vector<Recorder::VodTrack> tracks;
+    for (Track* t : active())
+      tracks.push_back({&*t->info, t->prefix, t->meter.peak(), t->meter.average()});
+    recorder_->write_vod(tracks, settings_.segment_ms, settings_.utc_timing_url, result);
   }
   if (const uint64_t failed = write_errors(); settings_.record && failed > 0) {
-    std::lock_guard lock(disk_.failure_mutex);
     result.recording_error = std::to_string(failed) + " write" + (failed == 1 ? "" : "s") +
-                             " to the media root failed, the first: " + disk_.first_failure +
+                             " to the media root failed, the first: " + disk_.first_failure() +
                              ". The recording keeps what was stored before.";
   }
-  publish(true);
+  store_view(true);
   return result;
 }
 
-void StreamPublisher::retire(Track& t) {
+void LiveWindow::retire(Track& t) {
   while (t.retired.size() > settings_.live_window) {
     const std::string uri = std::move(t.retired.front().uri);
     t.media.erase(media::files::timed_segment(t.time_prefix, t.retired.front().start_ms));
     t.retired.erase(t.retired.begin());
     t.media.erase(uri);
     if (settings_.write_to_disk && !settings_.record) {
-      queue_write(0, [path = live_dir_ / uri] {
+      disk_.queue(0, [path = live_dir_ / uri] {
         std::error_code ignored;  // a missing file is what we wanted anyway
         std::filesystem::remove(path, ignored);
       });
@@ -209,7 +169,7 @@ void StreamPublisher::retire(Track& t) {
   }
 }
 
-MediaPlaylistOptions StreamPublisher::low_latency_options(const Track& t) const {
+MediaPlaylistOptions LiveWindow::low_latency_options(const Track& t) const {
   MediaPlaylistOptions options;
   if (settings_.part_ms <= 0 || t.listed.empty()) return options;
   options.part_target_ms = settings_.part_ms;
@@ -238,7 +198,7 @@ MediaPlaylistOptions StreamPublisher::low_latency_options(const Track& t) const 
 // it starts where the last one ended. The show's first segment is listed
 // from its first part: a player waiting for the show starts on it, a second
 // or more before it is whole.
-std::optional<SegmentInfo> StreamPublisher::growing(const Track& t) const {
+std::optional<SegmentInfo> LiveWindow::growing(const Track& t) const {
   if (!t.producing) return std::nullopt;
   if (t.open) return t.open;
   if (t.listed.empty()) return std::nullopt;
@@ -255,7 +215,7 @@ std::optional<SegmentInfo> StreamPublisher::growing(const Track& t) const {
 
 // Where each other track's playlist has got to, so a player switching
 // renditions asks for the right part at once.
-std::vector<RenditionReport> StreamPublisher::reports_for(const Track& t) {
+std::vector<RenditionReport> LiveWindow::reports_for(const Track& t) {
   std::vector<RenditionReport> reports;
   if (settings_.part_ms <= 0) return reports;
   for (Track* other : active()) {
@@ -270,7 +230,7 @@ std::vector<RenditionReport> StreamPublisher::reports_for(const Track& t) {
   return reports;
 }
 
-void StreamPublisher::render(bool ended, bool segments_added) {
+void LiveWindow::render(bool ended, bool segments_added) {
   // One target duration for all renditions and the whole show (RFC 8216
   // section 6.2.1); only segments recorded by an earlier version can exceed
   // the configured one, and they raise it for good.
@@ -284,7 +244,7 @@ void StreamPublisher::render(bool ended, bool segments_added) {
   // which seldom changes after the stream's first segments.
   const bool closing_only = to_disk && !settings_.write_live_files;
   const auto write_live = [&](std::string_view name, const std::string& text) {
-    if (to_disk) write(live_dir_ / name, text, Sync::replace_only);
+    if (to_disk) disk_.write(live_dir_ / name, text, Sync::replace_only);
   };
   for (Track* t : active()) {
     MediaPlaylistOptions options = low_latency_options(*t);
@@ -370,7 +330,7 @@ void StreamPublisher::render(bool ended, bool segments_added) {
   }
 }
 
-MpdOptions StreamPublisher::live_mpd_options() const {
+MpdOptions LiveWindow::live_mpd_options() const {
   MpdOptions mpd;
   mpd.availability_start_ms = wall_origin_ms_.value_or(0);
   mpd.publish_ms = settings_.clock();
@@ -389,7 +349,7 @@ MpdOptions StreamPublisher::live_mpd_options() const {
 }
 
 // The measured peak; before a segment is whole, the rate of the parts so far.
-uint64_t StreamPublisher::bandwidth(const Track& t) const {
+uint64_t LiveWindow::bandwidth(const Track& t) const {
   if (t.meter.peak() > 0 || !t.open) return t.meter.peak();
   uint64_t bytes = 0;
   int64_t duration_ms = 0;
@@ -402,54 +362,7 @@ uint64_t StreamPublisher::bandwidth(const Track& t) const {
   return duration_ms > 0 ? bytes * 8000 / uint64_t(duration_ms) : 0;
 }
 
-// Tracks without a recorded segment are left out; false when none has one.
-// Runs once no job is pending, on end()'s thread.
-bool StreamPublisher::write_vod() {
-  const auto tracks = active();
-  if (std::all_of(tracks.begin(), tracks.end(),
-                  [this](Track* t) { return recorded(*t).empty(); })) {
-    return false;
-  }
-  const std::filesystem::path dir = media::files::vods_dir(settings_.media_root);
-  std::error_code error;
-  std::filesystem::create_directories(dir, error);
-  const std::string& id = settings_.stream_id;
-  const std::string prefix = media::files::vod_to_live(id);
-  const auto store_text = [this](const std::filesystem::path& path, const std::string& text) {
-    store(path, std::string_view(text), Sync::durable);
-  };
-  VariantOptions variant;
-  variant.video_uri = media::files::vod_media_playlist(id, core::MediaKind::video);
-  variant.audio_uri = media::files::vod_media_playlist(id, core::MediaKind::audio);
-  std::vector<DashTrack> dash;
-  for (Track* t : tracks) {
-    const std::vector<SegmentInfo>& segments = recorded(*t);
-    if (segments.empty()) continue;
-    const core::TrackInfo& info = *t->info;
-    const bool video = info.kind == core::MediaKind::video;
-    (video ? variant.video : variant.audio) = &info;
-    variant.peak_bandwidth += t->meter.peak();
-    variant.average_bandwidth += t->meter.average();
-    MediaPlaylistOptions options;
-    options.vod = true;
-    options.uri_prefix = prefix;
-    store_text(dir / (video ? variant.video_uri : variant.audio_uri),
-               render_media_playlist(segments, options));
-    dash.push_back(
-        {&info, segments, t->meter.peak(), media::files::segment_template(t->prefix, false)});
-  }
-  store_text(dir / media::files::vod_multivariant(id), render_multivariant_playlist(variant));
-  MpdOptions mpd;
-  mpd.dynamic = false;
-  mpd.segment_ms = settings_.segment_ms;
-  mpd.utc_timing_url = settings_.utc_timing_url;
-  mpd.base_url = prefix;
-  store_text(dir / media::files::vod_manifest(id), render_mpd(dash, mpd));
-  if (core::Status status = sync_directory(dir); !status) fail_disk(status.error().message);
-  return true;
-}
-
-void StreamPublisher::publish(bool ended) {
+void LiveWindow::store_view(bool ended) {
   auto view = std::make_shared<LiveView>();
   view->stream_id = settings_.stream_id;
   view->version = ++version_;
@@ -479,84 +392,6 @@ void StreamPublisher::publish(bool ended) {
   view->mpd = mpd_;
   slot_->view.store(std::move(view));
   if (settings_.on_view) settings_.on_view(settings_.stream_id);
-}
-
-void StreamPublisher::sync_live_dir() {
-  if (core::Status status = sync_directory(live_dir_); !status) fail_disk(status.error().message);
-}
-
-void StreamPublisher::fail_disk(const std::string& why) {
-  disk_.errors.fetch_add(1, std::memory_order_relaxed);
-  {
-    std::lock_guard lock(disk_.failure_mutex);
-    if (disk_.first_failure.empty()) disk_.first_failure = why;
-  }
-  core::logger("packager")->error("{}: {}", settings_.stream_id, why);
-}
-
-void StreamPublisher::write(std::filesystem::path path, core::SharedBytes bytes, Sync sync) {
-  if (!settings_.write_to_disk) return;
-  const size_t size = bytes.size();
-  queue_write(size, [this, path = std::move(path), bytes = std::move(bytes), sync] {
-    store(path, bytes, sync);
-  });
-}
-
-void StreamPublisher::write(std::filesystem::path path, std::string text, Sync sync) {
-  if (!settings_.write_to_disk) return;
-  const size_t size = text.size();
-  queue_write(size, [this, path = std::move(path), text = std::move(text), sync] {
-    store(path, std::string_view(text), sync);
-  });
-}
-
-// The disk gets a bounded queue: past it the stream stops writing for good,
-// so its recording ends at the last segment stored (the index never names a
-// segment that a dropped write left out) and a slow or failing disk costs at
-// most the queue's memory.
-void StreamPublisher::queue_write(size_t bytes, std::function<void()> job) {
-  if (disk_given_up_) return;
-  const size_t waiting = jobs_.pending();
-  const size_t held = queued_bytes_->load(std::memory_order_relaxed);
-  if (waiting >= settings_.max_queued_writes || held + bytes > settings_.max_queued_bytes) {
-    disk_given_up_ = true;
-    fail_disk("the disk fell " + std::to_string(waiting) + " writes (" + std::to_string(held) +
-              " bytes) behind; nothing more of this stream is written (its recording ends at "
-              "the last segment stored) and viewers are served from memory");
-    return;
-  }
-  queued_bytes_->fetch_add(bytes, std::memory_order_relaxed);
-  // The bytes a job holds are counted until it has run.
-  jobs_.push([counter = queued_bytes_, bytes, job = std::move(job)] {
-    struct Release {
-      std::atomic<size_t>& counter;
-      size_t bytes;
-      ~Release() { counter.fetch_sub(bytes, std::memory_order_relaxed); }
-    } release{*counter, bytes};
-    job();
-  });
-}
-
-// Bytes is a string_view (text) or SharedBytes (media, copied from its
-// in-memory file inside the kernel).
-template <typename Bytes>
-bool StreamPublisher::store(const std::filesystem::path& path, const Bytes& bytes, Sync sync) {
-  if (!settings_.write_to_disk) return false;
-  if (!disk_.dir_made) {
-    std::error_code error;
-    std::filesystem::create_directories(live_dir_, error);
-    if (error) {
-      core::logger("packager")
-          ->error("{}: cannot create {}: {}", settings_.stream_id, live_dir_.string(),
-                  error.message());
-    }
-    disk_.dir_made = !error;
-  }
-  if (core::Status status = write_atomically(path, bytes, sync); !status) {
-    fail_disk(status.error().message);
-    return false;
-  }
-  return true;
 }
 
 }  // namespace looplive::packager

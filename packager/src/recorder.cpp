@@ -1,0 +1,110 @@
+#include "recorder.hpp"
+
+#include <algorithm>
+#include <system_error>
+#include <utility>
+
+#include "dash_manifest.hpp"
+#include "hls_playlist.hpp"
+#include "looplive/media/stream_files.hpp"
+#include "recording_index.hpp"
+#include "vod_mp4.hpp"
+
+namespace looplive::packager {
+
+Recorder::Recorder(StreamDisk& disk, std::filesystem::path media_root, std::string stream_id)
+    : disk_(disk), media_root_(std::move(media_root)), stream_id_(std::move(stream_id)) {}
+
+void Recorder::add_segment(const core::TrackInfo& track, const SegmentInfo& segment,
+                           const core::SharedBytes& bytes) {
+  disk_.queue(bytes.size(), [this, track, segment, bytes] {
+    if (stopped_) return;
+    stopped_ = !disk_.store(disk_.live_dir() / segment.uri, bytes, Sync::durable);
+    if (!stopped_) index(track, segment);
+  });
+}
+
+// The segment's bytes are fsynced before the index names it, and so is its
+// name (the directory), so the index never names a file a crash could lose.
+// The index grows by an appended entry, which keeps a segment's cost flat
+// however long the show runs; it is written whole only the first time in a
+// run, after a failed append, or for a segment longer than its target duration.
+void Recorder::index(const core::TrackInfo& track, const SegmentInfo& segment) {
+  Recorded& r = recorded(track.kind);
+  r.segments.push_back(segment);
+  disk_.sync_dir(disk_.live_dir());
+  const std::filesystem::path path = disk_.live_dir() / media::files::recording_index(track.kind);
+  int64_t& target = r.index_target_seconds;
+  if (target > 0 && recording_target_seconds(segment.duration_ms) <= target) {
+    const size_t n = r.segments.size();
+    const SegmentInfo* previous = n > 1 ? &r.segments[n - 2] : nullptr;
+    const core::Status appended = append_durably(path, render_recording_entry(previous, segment));
+    if (appended) return;
+    disk_.fail(appended.error().message);
+  }
+  int64_t longest = 0;
+  for (const auto& s : r.segments) longest = std::max(longest, s.duration_ms);
+  const std::string text = render_recording_index(track, r.segments);
+  const bool written = disk_.store(path, std::string_view(text), Sync::durable);
+  disk_.sync_dir(disk_.live_dir());
+  target = written ? recording_target_seconds(longest) : 0;
+}
+
+void Recorder::restore(core::MediaKind kind, std::vector<SegmentInfo> segments) {
+  recorded(kind).segments = std::move(segments);
+}
+
+void Recorder::write_vod(const std::vector<VodTrack>& tracks, int64_t segment_ms,
+                         const std::string& utc_timing_url, EndResult& result) {
+  if (std::all_of(tracks.begin(), tracks.end(),
+                  [this](const VodTrack& t) { return recorded(t.info->kind).segments.empty(); })) {
+    return;
+  }
+  const std::filesystem::path dir = media::files::vods_dir(media_root_);
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  const std::string& id = stream_id_;
+  const std::string prefix = media::files::vod_to_live(id);
+  const auto store_text = [this](const std::filesystem::path& path, const std::string& text) {
+    disk_.store(path, std::string_view(text), Sync::durable);
+  };
+  VariantOptions variant;
+  variant.video_uri = media::files::vod_media_playlist(id, core::MediaKind::video);
+  variant.audio_uri = media::files::vod_media_playlist(id, core::MediaKind::audio);
+  std::vector<DashTrack> dash;
+  for (const VodTrack& t : tracks) {
+    const std::vector<SegmentInfo>& segments = recorded(t.info->kind).segments;
+    if (segments.empty()) continue;
+    const bool video = t.info->kind == core::MediaKind::video;
+    (video ? variant.video : variant.audio) = t.info;
+    variant.peak_bandwidth += t.peak_bandwidth;
+    variant.average_bandwidth += t.average_bandwidth;
+    MediaPlaylistOptions options;
+    options.vod = true;
+    options.uri_prefix = prefix;
+    store_text(dir / (video ? variant.video_uri : variant.audio_uri),
+               render_media_playlist(segments, options));
+    dash.push_back(
+        {t.info, segments, t.peak_bandwidth, media::files::segment_template(t.prefix, false)});
+  }
+  store_text(dir / media::files::vod_multivariant(id), render_multivariant_playlist(variant));
+  MpdOptions mpd;
+  mpd.dynamic = false;
+  mpd.segment_ms = segment_ms;
+  mpd.utc_timing_url = utc_timing_url;
+  mpd.base_url = prefix;
+  store_text(dir / media::files::vod_manifest(id), render_mpd(dash, mpd));
+  disk_.sync_dir(dir);
+
+  result.recorded = true;
+  result.vod_playlist = media::files::vod_path(media::files::vod_multivariant(id));
+  auto mp4 = write_vod_mp4(disk_.live_dir(), video_.segments, audio_.segments,
+                           dir / media::files::vod_mp4(id));
+  if (mp4) {
+    result.vod_mp4 = media::files::vod_path(media::files::vod_mp4(id));
+  } else {
+    disk_.fail("no MP4 of the recording: " + mp4.error().message);
+  }
+}
+
+}  // namespace looplive::packager
