@@ -14,6 +14,7 @@
 #include "looplive/db/database.hpp"
 #include "looplive/db/stream_repository.hpp"
 #include "server.hpp"
+#include "version.hpp"
 
 namespace {
 
@@ -22,6 +23,7 @@ constexpr const char* kUsage =
        looplive --check-config FILE       validate a configuration file and exit
        looplive --config FILE --create-stream [--record]
                                           create a stream, print its id and key as JSON, exit
+       looplive --version                 print the version and the libraries' versions
        looplive --help
 )";
 
@@ -72,6 +74,9 @@ int main(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
+      return 0;
+    } else if (arg == "--version") {
+      std::cout << looplive::app::version_text();
       return 0;
     } else if (arg == "--check-config" && i + 1 < argc) {
       return check_config(argv[++i]);

@@ -27,6 +27,21 @@ void read_base_url(core::ConfigSection& s, const std::string& key, std::string& 
   if (!has_scheme(out, schemes)) s.fail(s.key_path(key), "must start with " + expected);
 }
 
+// "a, b,,c" -> {"a", "b", "c"}.
+std::vector<std::string> comma_list(std::string_view rest) {
+  std::vector<std::string> items;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) items.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return items;
+}
+
 }  // namespace
 
 void read_config(core::ConfigSection s, ApiConfig& c) {
@@ -34,12 +49,16 @@ void read_config(core::ConfigSection s, ApiConfig& c) {
   if (c.host.empty()) s.fail(s.key_path("host"), "must not be empty");
   s.read_int("port", c.port, 1, 65535);
   s.read_list("tokens", c.tokens);
+  std::string tokens_from = s.key_path("tokens");
+  if (auto listed = core::ConfigSection::environment("LOOPLIVE_API_TOKENS")) {
+    c.tokens = comma_list(*listed);
+    tokens_from = "LOOPLIVE_API_TOKENS";
+  }
   for (const auto& token : c.tokens) {
     // Short tokens can be guessed; separators would not survive LOOPLIVE_API_TOKENS.
-    if (token.size() < 16)
-      s.fail(s.key_path("tokens"), "every token must have at least 16 characters");
+    if (token.size() < 16) s.fail(tokens_from, "every token must have at least 16 characters");
     if (token.find_first_of(", \t\r\n") != std::string::npos)
-      s.fail(s.key_path("tokens"), "tokens must not contain spaces or commas");
+      s.fail(tokens_from, "tokens must not contain spaces or commas");
   }
   read_base_url(s, "public_rtmp_url", c.public_rtmp_url, {"rtmp://", "rtmps://"},
                 "rtmp:// or rtmps://");
@@ -65,6 +84,7 @@ void read_config(core::ConfigSection s, WebhookConfig& c) {
   if (!c.ca_file.empty() && !std::filesystem::is_regular_file(c.ca_file))
     s.fail(s.key_path("ca_file"), "'" + c.ca_file + "' is not a readable file");
   s.read("secret", c.secret);
+  if (auto secret = core::ConfigSection::environment("LOOPLIVE_WEBHOOK_SECRET")) c.secret = *secret;
   s.read_ms("connect_timeout_ms", c.connect_timeout, 100, 60'000);
   s.read_ms("timeout_ms", c.timeout, 100, 120'000);
   s.read_ms("initial_backoff_ms", c.initial_backoff, 10, 3'600'000);

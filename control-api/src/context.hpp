@@ -21,7 +21,7 @@ struct Context {
       : settings(std::move(settings_in)),
         deps(std::move(dependencies)),
         urls(PublicUrls::from(settings.api)),
-        tokens(resolve_tokens(settings.api)),
+        tokens(settings.api.tokens),
         log(core::logger("api")) {}
 
   // Runs `fn` on the blocking pool (database calls never run on an I/O

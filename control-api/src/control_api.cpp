@@ -13,23 +13,6 @@
 
 namespace looplive::control_api {
 
-std::vector<std::string> resolve_tokens(const control_api::ApiConfig& config) {
-  const char* from_environment = std::getenv("LOOPLIVE_API_TOKENS");
-  if (from_environment == nullptr || *from_environment == '\0') return config.tokens;
-  std::vector<std::string> tokens;
-  std::string_view rest(from_environment);
-  while (!rest.empty()) {
-    const auto comma = rest.find(',');
-    std::string_view token = rest.substr(0, comma);
-    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-    if (!token.empty()) tokens.emplace_back(token);
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
-  return tokens;
-}
-
 void Context::blocking(http::Respond respond, std::function<http::Response()> fn) {
   boost::asio::post(deps.blocking,
                     [respond = std::move(respond), fn = std::move(fn)] { respond(guarded(fn)); });

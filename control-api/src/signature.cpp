@@ -35,10 +35,4 @@ std::chrono::milliseconds webhook_backoff(const control_api::WebhookConfig& conf
   return std::min(delay, config.max_backoff);
 }
 
-std::string resolve_webhook_secret(const control_api::WebhookConfig& config) {
-  const char* from_environment = std::getenv("LOOPLIVE_WEBHOOK_SECRET");
-  if (from_environment != nullptr && *from_environment != '\0') return from_environment;
-  return config.secret;
-}
-
 }  // namespace looplive::control_api

@@ -142,6 +142,10 @@ PostResult http_post(const std::string& url, const std::string& body,
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
   result.status = static_cast<int>(status);
   if (result.status < 200 || result.status > 299) result.error = "HTTP " + std::to_string(status);
+  char* location = nullptr;
+  if (result.status >= 300 && result.status <= 399 &&
+      curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location != nullptr)
+    result.error += " redirect to " + std::string(location) + ", not followed";
   return result;
 }
 

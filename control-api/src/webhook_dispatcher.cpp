@@ -44,7 +44,7 @@ const std::shared_ptr<spdlog::logger>& log() {
 
 WebhookDispatcher::WebhookDispatcher(db::WebhookQueue& queue,
                                      const control_api::WebhookConfig& config)
-    : queue_(queue), config_(config), secret_(resolve_webhook_secret(config)) {
+    : queue_(queue), config_(config), secret_(config.secret) {
   if (!config_.urls.empty() && secret_.empty())
     throw std::invalid_argument(
         "webhooks.urls is set but there is no secret to sign with: set webhooks.secret or "

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdlib>
 #include <set>
 
 namespace looplive::core {
@@ -55,6 +56,12 @@ ConfigSection ConfigSection::section(const std::string& key) {
   state->path = key_path(key);
   state->source = state_->source;
   return ConfigSection(std::move(state));
+}
+
+std::optional<std::string> ConfigSection::environment(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
 }
 
 void ConfigSection::fail(const std::string& key, const std::string& reason) const {

@@ -35,9 +35,6 @@ std::string with_connect_timeout(std::string url, std::chrono::milliseconds time
 
 Database::Database(const db::DatabaseConfig& config) {
   std::string url = config.url;
-  if (const char* from_environment = std::getenv("LOOPLIVE_DATABASE_URL");
-      from_environment != nullptr && *from_environment != '\0')
-    url = from_environment;
   // Nothing connects here: the server may come up after us, and the first
   // call that needs it opens the first connection.
   pool_ = std::make_unique<ConnectionPool>(

@@ -148,17 +148,6 @@ TEST_CASE("Unavailable messages leave the connection string out") {
   }
 }
 
-TEST_CASE("LOOPLIVE_DATABASE_URL overrides the configured url") {
-  auto& cluster = PgCluster::shared();
-  auto config = cluster.config();
-  config.url = "host=127.0.0.1 port=1 dbname=nowhere user=nobody";
-  ::setenv("LOOPLIVE_DATABASE_URL", cluster.url().c_str(), 1);
-  Database database(config);
-  ::unsetenv("LOOPLIVE_DATABASE_URL");
-  CHECK(database.ping());
-  CHECK_FALSE(Database(config).ping());
-}
-
 TEST_CASE("URI connection strings get a connect timeout too") {
   auto& cluster = PgCluster::shared();
   auto config = cluster.config();

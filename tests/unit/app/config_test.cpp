@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "config.hpp"
@@ -219,4 +220,43 @@ TEST_CASE("the sample configuration is valid and documents every default", "[app
 TEST_CASE("a missing file is reported", "[app][config]") {
   CHECK_THROWS_WITH(load_config("/nonexistent/looplive.yaml"),
                     "/nonexistent/looplive.yaml: cannot be read");
+}
+
+// Secrets kept out of the file come from the environment, read and checked
+// with the file: --check-config and start-up see the same configuration.
+TEST_CASE("environment variables replace secrets and are checked like the file", "[app][config]") {
+  struct Unset {
+    ~Unset() {
+      for (const char* name :
+           {"LOOPLIVE_DATABASE_URL", "LOOPLIVE_API_TOKENS", "LOOPLIVE_WEBHOOK_SECRET"})
+        ::unsetenv(name);
+    }
+  } unset;
+  const char* file = R"(
+database: {url: "host=/nowhere"}
+api: {tokens: [configured-token-0123]}
+webhooks: {secret: from-file}
+)";
+  auto config = parse_config(file, "t.yaml");
+  CHECK(config.database.url == "host=/nowhere");
+  CHECK(config.api.tokens == std::vector<std::string>{"configured-token-0123"});
+  CHECK(config.webhooks.secret == "from-file");
+
+  ::setenv("LOOPLIVE_DATABASE_URL", "host=127.0.0.1 port=5433", 1);
+  ::setenv("LOOPLIVE_API_TOKENS", " one-token-0123456789 ,two-token-0123456789,,", 1);
+  ::setenv("LOOPLIVE_WEBHOOK_SECRET", "from-env", 1);
+  config = parse_config(file, "t.yaml");
+  CHECK(config.database.url == "host=127.0.0.1 port=5433");
+  CHECK(config.api.tokens ==
+        std::vector<std::string>{"one-token-0123456789", "two-token-0123456789"});
+  CHECK(config.webhooks.secret == "from-env");
+
+  // An empty variable is as good as none.
+  ::setenv("LOOPLIVE_WEBHOOK_SECRET", "", 1);
+  CHECK(parse_config(file, "t.yaml").webhooks.secret == "from-file");
+  // The token rules hold for tokens from the environment too.
+  ::setenv("LOOPLIVE_API_TOKENS", "short", 1);
+  CHECK(error_of(file) ==
+        "test.yaml: LOOPLIVE_API_TOKENS: every token must have at least 16 "
+        "characters");
 }

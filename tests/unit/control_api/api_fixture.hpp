@@ -43,7 +43,6 @@ inline db::DatabaseConfig unreachable_database() {
 struct ApiFixture {
   explicit ApiFixture(db::DatabaseConfig database_config = unreachable_database(),
                       control_api::ApiConfig api_config = {}) {
-    ::unsetenv("LOOPLIVE_API_TOKENS");
     database = std::make_unique<db::Database>(database_config);
     streams = std::make_unique<db::StreamRepository>(*database);
     queue = std::make_unique<db::WebhookQueue>(*database);

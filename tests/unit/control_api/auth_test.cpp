@@ -31,18 +31,6 @@ TEST_CASE("bearer credentials are read from the Authorization header", "[control
   CHECK_FALSE(bearer_token(""));
 }
 
-TEST_CASE("LOOPLIVE_API_TOKENS replaces the configured tokens", "[control_api][auth]") {
-  looplive::control_api::ApiConfig config;
-  config.tokens = {"configured-token-0123"};
-  ::unsetenv("LOOPLIVE_API_TOKENS");
-  CHECK(looplive::control_api::resolve_tokens(config) ==
-        std::vector<std::string>{"configured-token-0123"});
-  ::setenv("LOOPLIVE_API_TOKENS", " one-token-0123456789 ,two-token-0123456789,,", 1);
-  CHECK(looplive::control_api::resolve_tokens(config) ==
-        std::vector<std::string>{"one-token-0123456789", "two-token-0123456789"});
-  ::unsetenv("LOOPLIVE_API_TOKENS");
-}
-
 TEST_CASE("requests without a valid token are 401 with a Bearer challenge", "[control_api][auth]") {
   ApiFixture api;
   for (const auto& token : {std::string(), std::string("wrong-token-0123456789")}) {

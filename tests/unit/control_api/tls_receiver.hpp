@@ -21,6 +21,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "process.hpp"
@@ -96,6 +97,11 @@ class TlsReceiver {
   uint16_t port() const { return acceptor_.local_endpoint().port(); }
   // The certificate, to trust.
   std::string ca_file() const { return (scratch_.path() / "ca.pem").string(); }
+  // Answer 307 to `location` from now on.
+  void redirect_to(std::string location) {
+    std::lock_guard lock(mutex_);
+    redirect_ = std::move(location);
+  }
   std::vector<std::string> bodies() const {
     std::lock_guard lock(mutex_);
     return bodies_;
@@ -121,11 +127,15 @@ class TlsReceiver {
     bhttp::request<bhttp::string_body> request;
     bhttp::read(stream, buffer, request, ec);
     if (ec) return;
+    bhttp::response<bhttp::string_body> response(bhttp::status::ok, 11);
     {
       std::lock_guard lock(mutex_);
       bodies_.push_back(request.body());
+      if (!redirect_.empty()) {
+        response.result(bhttp::status::temporary_redirect);
+        response.set(bhttp::field::location, redirect_);
+      }
     }
-    bhttp::response<bhttp::string_body> response(bhttp::status::ok, 11);
     response.body() = "ok";
     response.prepare_payload();
     bhttp::write(stream, response, ec);
@@ -140,6 +150,7 @@ class TlsReceiver {
   std::thread thread_;
   mutable std::mutex mutex_;
   std::vector<std::string> bodies_;
+  std::string redirect_;
 };
 
 }  // namespace looplive::control_api::test

@@ -50,8 +50,6 @@ struct ApiSettings {
   control_api::RetentionConfig retention;
 };
 
-// api.tokens, unless LOOPLIVE_API_TOKENS (comma-separated) is set and not empty.
-std::vector<std::string> resolve_tokens(const control_api::ApiConfig& config);
 
 // The REST API on its own listener. docs/api.md describes every endpoint.
 class ControlApi {

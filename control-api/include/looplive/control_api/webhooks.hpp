@@ -25,8 +25,6 @@ std::string webhook_signature(std::string_view secret, std::string_view timestam
 // The delay before retry `attempts` (1 after the first failure):
 // initial_backoff * 2^(attempts-1), capped at max_backoff.
 std::chrono::milliseconds webhook_backoff(const control_api::WebhookConfig& config, int attempts);
-// webhooks.secret, unless LOOPLIVE_WEBHOOK_SECRET is set and not empty.
-std::string resolve_webhook_secret(const control_api::WebhookConfig& config);
 
 struct WebhookCounters {
   uint64_t delivered = 0;

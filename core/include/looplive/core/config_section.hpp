@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -47,6 +48,11 @@ class ConfigSection {
   void read_level(const std::string& key, std::string& out);
   // A mapping of names to log levels.
   void read_levels(const std::string& key, std::map<std::string, std::string>& out);
+
+  // An environment variable that replaces a key's value when it is set and
+  // not empty (secrets kept out of the file); nothing otherwise. Read with
+  // the file, so --check-config and start-up refuse a bad one alike.
+  static std::optional<std::string> environment(const char* name);
 
   [[noreturn]] void fail(const std::string& key, const std::string& reason) const;
   // "packager.live_window" for "live_window" in section "packager".

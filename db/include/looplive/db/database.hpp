@@ -39,4 +39,7 @@ class Database {
   std::unique_ptr<ConnectionPool> pool_;
 };
 
+// The PostgreSQL client libraries in use: "libpq 15.10, libpqxx 6.4.5".
+std::string client_version();
+
 }  // namespace looplive::db
