@@ -20,6 +20,7 @@
 #include "looplive/packager/packager.hpp"
 #include "rejection_notifier.hpp"
 #include "stream_lifecycle.hpp"
+#include "version.hpp"
 #include "vod_finalizer.hpp"
 
 namespace looplive::app {
@@ -148,6 +149,7 @@ void Server::start_control_api() {
   settings.rtmp_app = config_.rtmp.app;
   settings.media_root = config_.packager.media_root;
   settings.segment_duration = config_.packager.segment_duration;
+  settings.build_info = build_info();
   settings.retention = config_.retention;
   control_api::ApiDependencies dependencies{*database_, *streams_,   *webhook_queue_, registry_,
                                             figures_,   *lifecycle_, blocking_};

@@ -7,11 +7,25 @@
 
 namespace looplive::app {
 
+namespace {
+
+std::string boost_version() {
+  return std::to_string(BOOST_VERSION / 100000) + "." + std::to_string(BOOST_VERSION / 100 % 1000) +
+         "." + std::to_string(BOOST_VERSION % 100);
+}
+
+}  // namespace
+
 std::string version_text() {
   return std::string("looplive ") + LOOPLIVE_VERSION + "\n" + packager::ffmpeg_version() +
-         "\nBoost " + std::to_string(BOOST_VERSION / 100000) + "." +
-         std::to_string(BOOST_VERSION / 100 % 1000) + "." + std::to_string(BOOST_VERSION % 100) +
-         "\n" + db::client_version() + "\n";
+         "\nBoost " + boost_version() + "\n" + db::client_version() + "\n";
+}
+
+std::vector<std::pair<std::string, std::string>> build_info() {
+  return {{"version", LOOPLIVE_VERSION},
+          {"ffmpeg", packager::ffmpeg_version()},
+          {"boost", boost_version()},
+          {"libpq", db::client_version()}};
 }
 
 }  // namespace looplive::app

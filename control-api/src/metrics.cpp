@@ -6,6 +6,20 @@ namespace looplive::control_api {
 
 namespace {
 
+// A label value as the text format escapes it: backslash, quote and newline.
+std::string label_value(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 class Writer {
  public:
   void family(std::string_view name, std::string_view type, std::string_view help) {
@@ -109,6 +123,16 @@ void webhook_metrics(Writer& w, const MetricsInput& in) {
 
 std::string render_metrics(const MetricsInput& input) {
   Writer writer;
+  if (!input.build_info.empty()) {
+    std::string labels;
+    for (const auto& [name, value] : input.build_info) {
+      if (!labels.empty()) labels += ',';
+      labels += name + "=\"" + label_value(value) + "\"";
+    }
+    writer.family("looplive_build_info", "gauge",
+                  "The versions of looplive and the libraries it runs with; always 1.");
+    writer.sample("looplive_build_info", labels, 1);
+  }
   stream_metrics(writer, input);
   api_metrics(writer, input);
   webhook_metrics(writer, input);

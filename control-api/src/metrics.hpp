@@ -28,6 +28,7 @@ struct MetricsInput {
   http::Stats api;
   std::optional<core::LatencyHistogram::Snapshot> key_checks;
   std::optional<WebhookCounters> webhooks;
+  std::vector<std::pair<std::string, std::string>> build_info;  // label, value
 };
 
 // Prometheus text exposition format 0.0.4.

@@ -138,15 +138,21 @@ void WebhookDispatcher::attempt(const db::Delivery& delivery) {
   if (!url) {
     result.error = "not an http:// or https:// URL";
   } else {
-    result =
-        http_post(delivery.url, delivery.body,
-                  {{"Content-Type", "application/json"},
-                   {"User-Agent", "looplive-webhooks"},
-                   {"X-Looplive-Event", delivery.event_type},
-                   {"X-Looplive-Event-Id", delivery.event_id},
-                   {"X-Looplive-Timestamp", timestamp},
-                   {"X-Looplive-Signature", webhook_signature(secret_, timestamp, delivery.body)}},
-                  {config_.connect_timeout, config_.timeout, config_.ca_file}, stopping_);
+    std::vector<std::pair<std::string, std::string>> headers{
+        {"Content-Type", "application/json"},
+        {"User-Agent", "looplive-webhooks"},
+        {"X-Looplive-Event", delivery.event_type},
+        {"X-Looplive-Event-Id", delivery.event_id},
+        {"X-Looplive-Timestamp", timestamp},
+        {"X-Looplive-Signature", webhook_signature(secret_, timestamp, delivery.body)},
+        // Standard Webhooks, so its libraries verify deliveries as they are.
+        {"webhook-id", delivery.event_id},
+        {"webhook-timestamp", timestamp}};
+    const std::string standard =
+        standard_webhook_signature(secret_, delivery.event_id, timestamp, delivery.body);
+    if (!standard.empty()) headers.emplace_back("webhook-signature", standard);
+    result = http_post(delivery.url, delivery.body, headers,
+                       {config_.connect_timeout, config_.timeout, config_.ca_file}, stopping_);
   }
   if (stopping_ && result.error == "stopped") {
     queue_.release(delivery.id);  // not an attempt; the next run makes it at once

@@ -10,6 +10,9 @@ void read_config(ConfigSection s, ServerConfig& c) {
 
 void read_config(ConfigSection s, LogConfig& c) {
   s.read_level("level", c.level);
+  s.read("format", c.format);
+  if (c.format != "text" && c.format != "json")
+    s.fail(s.key_path("format"), "must be text or json");
   s.read("pattern", c.pattern);
   s.read_levels("loggers", c.loggers);
   s.finish();

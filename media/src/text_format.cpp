@@ -1,7 +1,8 @@
 #include "looplive/media/text_format.hpp"
 
 #include <cstdio>
-#include <ctime>
+
+#include "looplive/core/utc_text.hpp"
 
 namespace looplive::media {
 namespace {
@@ -10,28 +11,16 @@ int64_t floor_div(int64_t a, int64_t b) {
   return a / b - ((a % b != 0 && (a < 0) != (b < 0)) ? 1 : 0);
 }
 
-// `fraction` is below 10^digits; `zone` follows the fraction.
-std::string utc_text(int64_t unix_seconds, int64_t fraction, int digits, const char* zone) {
-  const auto time = static_cast<std::time_t>(unix_seconds);
-  std::tm parts{};
-  gmtime_r(&time, &parts);
-  char text[128];  // room for any int the compiler can imagine in each field
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%0*lld%s", parts.tm_year + 1900,
-                parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, digits,
-                static_cast<long long>(fraction), zone);
-  return text;
-}
-
 }  // namespace
 
 std::string utc_timestamp(int64_t unix_ms) {
   const int64_t seconds = floor_div(unix_ms, 1000);
-  return utc_text(seconds, unix_ms - seconds * 1000, 3, "Z");
+  return core::utc_text(seconds, unix_ms - seconds * 1000, 3, "Z");
 }
 
 std::string utc_timestamp_us(int64_t unix_us) {
   const int64_t seconds = floor_div(unix_us, 1'000'000);
-  return utc_text(seconds, unix_us - seconds * 1'000'000, 6, "+00:00");
+  return core::utc_text(seconds, unix_us - seconds * 1'000'000, 6, "+00:00");
 }
 
 std::string seconds_text(int64_t ms) {

@@ -39,7 +39,8 @@ namespace bhttp = boost::beast::http;
 using Clock = std::chrono::steady_clock;
 
 inline constexpr const char* kApiToken = "integration-token-0123456789";
-inline constexpr const char* kWebhookSecret = "whsec_integration";
+// A Standard Webhooks secret: "whsec_" and base64, so both signatures are sent.
+inline constexpr const char* kWebhookSecret = "whsec_aW50ZWdyYXRpb24tdGVzdC1zZWNyZXQh";
 
 struct HttpAnswer {
   int status = 0;
@@ -81,10 +82,17 @@ struct ReceivedHook {
   std::string timestamp;
   std::string signature;
   std::string body;
+  std::string id;                  // webhook-id
+  std::string standard_timestamp;  // webhook-timestamp
+  std::string standard_signature;  // webhook-signature
   int answered = 0;
   nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+  // Both signatures: looplive's own and the Standard Webhooks one.
   bool signature_valid() const {
-    return signature == control_api::webhook_signature(kWebhookSecret, timestamp, body);
+    return signature == control_api::webhook_signature(kWebhookSecret, timestamp, body) &&
+           standard_timestamp == timestamp && json()["id"] == id && !standard_signature.empty() &&
+           standard_signature ==
+               control_api::standard_webhook_signature(kWebhookSecret, id, timestamp, body);
   }
 };
 
@@ -149,9 +157,14 @@ class WebhookReceiver {
     boost::system::error_code ec;
     bhttp::read(socket, buffer, request, ec);
     if (ec) return;
-    ReceivedHook hook{Clock::now(), std::string(request["X-Looplive-Event"]),
+    ReceivedHook hook{Clock::now(),
+                      std::string(request["X-Looplive-Event"]),
                       std::string(request["X-Looplive-Timestamp"]),
-                      std::string(request["X-Looplive-Signature"]), request.body()};
+                      std::string(request["X-Looplive-Signature"]),
+                      request.body(),
+                      std::string(request["webhook-id"]),
+                      std::string(request["webhook-timestamp"]),
+                      std::string(request["webhook-signature"])};
     {
       std::lock_guard lock(mutex_);
       const bool fail = fail_all_ || failures_ > 0;

@@ -166,6 +166,8 @@ TEST_CASE("bad configuration names the file, the key and the reason", "[app][con
         "test.yaml: rtmp.port: must be between 1 and 65535, got 70000");
   CHECK(error_of("rtmp: {app: ''}") == "test.yaml: rtmp.app: must be a non-empty name without '/'");
   CHECK(error_of("log: {level: loud}") == "test.yaml: log.level: unknown log level 'loud'");
+  CHECK(error_of("log: {format: xml}") == "test.yaml: log.format: must be text or json");
+  CHECK(parse_config("log: {format: json}", "t.yaml").log.format == "json");
   CHECK(error_of("log: {loggers: {ingest: loud}}") ==
         "test.yaml: log.loggers.ingest: unknown log level 'loud'");
   CHECK(error_of("packager: {write_live_to_disk: maybe}") ==
@@ -190,6 +192,7 @@ TEST_CASE("the sample configuration is valid and documents every default", "[app
   auto sample = load_config(std::string(LOOPLIVE_SOURCE_DIR) + "/conf/looplive.yaml");
   auto defaults = parse_config("", "defaults");
   CHECK(sample.rtmp.port == defaults.rtmp.port);
+  CHECK(sample.log.format == defaults.log.format);
   CHECK(sample.rtmp.idle_timeout == defaults.rtmp.idle_timeout);
   CHECK(sample.rtmp.max_message_size == defaults.rtmp.max_message_size);
   CHECK(sample.packager.segment_duration == defaults.packager.segment_duration);

@@ -18,6 +18,20 @@ TEST_CASE("signatures are HMAC-SHA256 over timestamp, dot and body", "[control_a
         webhook_signature("whsec_test", "1700000000", "{}"));
 }
 
+TEST_CASE("Standard Webhooks signatures match the specification's example",
+          "[control_api][webhooks]") {
+  // The example of the Standard Webhooks specification (and of its libraries' tests).
+  CHECK(standard_webhook_signature(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
+            R"({"test": 2432232314})") == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  // Without the prefix the libraries read the same key.
+  CHECK(standard_webhook_signature(
+            "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
+            R"({"test": 2432232314})") == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  // A secret that is not base64 cannot be such a key.
+  CHECK(standard_webhook_signature("whsec_test!", "m", "1", "{}").empty());
+}
+
 TEST_CASE("retries back off exponentially up to the cap", "[control_api][webhooks]") {
   looplive::control_api::WebhookConfig config;  // 1 s doubling, capped at 10 min
   CHECK(webhook_backoff(config, 1) == 1s);

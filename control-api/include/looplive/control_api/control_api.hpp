@@ -48,8 +48,9 @@ struct ApiSettings {
   std::string media_root;
   std::chrono::milliseconds segment_duration{2'000};
   control_api::RetentionConfig retention;
+  // Labels of looplive_build_info: version, ffmpeg, boost, libpq.
+  std::vector<std::pair<std::string, std::string>> build_info;
 };
-
 
 // The REST API on its own listener. docs/api.md describes every endpoint.
 class ControlApi {

@@ -22,6 +22,12 @@ namespace looplive::control_api {
 // the X-Looplive-Signature header.
 std::string webhook_signature(std::string_view secret, std::string_view timestamp,
                               std::string_view body);
+// The webhook-signature header of Standard Webhooks (standardwebhooks.com):
+// "v1," and the base64 HMAC-SHA256 of "<id>.<timestamp>.<body>" keyed by the
+// secret as those libraries read one: the base64 after an optional "whsec_".
+// Empty when the secret is not base64 (only X-Looplive-Signature then).
+std::string standard_webhook_signature(std::string_view secret, std::string_view id,
+                                       std::string_view timestamp, std::string_view body);
 // The delay before retry `attempts` (1 after the first failure):
 // initial_backoff * 2^(attempts-1), capped at max_backoff.
 std::chrono::milliseconds webhook_backoff(const control_api::WebhookConfig& config, int attempts);
