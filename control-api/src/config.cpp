@@ -77,7 +77,7 @@ void read_config(core::ConfigSection s, ApiConfig& c) {
 void read_config(core::ConfigSection s, WebhookConfig& c) {
   s.read_list("urls", c.urls);
   for (const auto& url : c.urls) {
-    if (!parse_http_url(url))
+    if (!is_webhook_url(url))
       s.fail(s.key_path("urls"), "'" + url + "' must be an http:// or https:// URL with a host");
   }
   s.read("ca_file", c.ca_file);

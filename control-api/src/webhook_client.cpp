@@ -7,45 +7,32 @@
 
 namespace looplive::control_api {
 
-std::optional<HttpUrl> parse_http_url(std::string_view url) {
-  HttpUrl out;
+bool is_webhook_url(std::string_view url) {
   if (url.starts_with("https://")) {
-    out.tls = true;
-    out.port = "443";
     url.remove_prefix(8);
   } else if (url.starts_with("http://")) {
     url.remove_prefix(7);
   } else {
-    return std::nullopt;
+    return false;
   }
-  const auto path_at = url.find_first_of("/?");
-  std::string_view authority = url.substr(0, path_at);
-  if (path_at != std::string_view::npos) {
-    out.target = std::string(url.substr(path_at));
-    if (out.target.front() == '?') out.target.insert(0, "/");
-  }
-  if (authority.find('@') != std::string_view::npos) return std::nullopt;
+  const std::string_view authority = url.substr(0, url.find_first_of("/?"));
+  if (authority.find('@') != std::string_view::npos) return false;
+  std::string_view host = authority;
   std::string_view port;
   if (authority.starts_with("[")) {
     const auto close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    out.host = std::string(authority.substr(1, close - 1));
+    if (close == std::string_view::npos) return false;
+    host = authority.substr(1, close - 1);
     if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return std::nullopt;
+      if (authority[close + 1] != ':') return false;
       port = authority.substr(close + 2);
     }
-  } else {
-    const auto colon = authority.find(':');
-    out.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  } else if (const auto colon = authority.find(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
   }
-  if (out.host.empty()) return std::nullopt;
-  if (!port.empty()) {
-    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos)
-      return std::nullopt;
-    out.port = std::string(port);
-  }
-  return out;
+  if (host.empty()) return false;
+  return port.size() <= 5 && port.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
 namespace {

@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -10,16 +9,9 @@
 
 namespace looplive::control_api {
 
-struct HttpUrl {
-  bool tls = false;  // https
-  std::string host;
-  std::string port = "80";   // "443" for https
-  std::string target = "/";  // path and query
-};
-
-// "http[s]://host[:port][/path][?query]"; IPv6 hosts in brackets. Nothing for
-// anything else, user names in the URL included.
-std::optional<HttpUrl> parse_http_url(std::string_view url);
+// "http[s]://host[:port][/path][?query]", IPv6 hosts in brackets; a user
+// name in the URL is refused.
+bool is_webhook_url(std::string_view url);
 
 struct PostResult {
   int status = 0;     // 0 when no response arrived

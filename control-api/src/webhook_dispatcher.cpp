@@ -129,13 +129,13 @@ void WebhookDispatcher::attempt(const db::Delivery& delivery) {
   // may have read the same row: only the one that claims it sends it.
   const auto lease = 2 * (config_.connect_timeout + config_.timeout) + std::chrono::seconds(10);
   if (!queue_.claim(delivery.id, lease)) return;
-  const auto url = parse_http_url(delivery.url);
+  const bool sendable = is_webhook_url(delivery.url);
   const std::string timestamp =
       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count());
   PostResult result;
-  if (!url) {
+  if (!sendable) {
     result.error = "not an http:// or https:// URL";
   } else {
     std::vector<std::pair<std::string, std::string>> headers{

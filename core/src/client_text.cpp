@@ -9,9 +9,9 @@ namespace {
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 constexpr std::string_view kEllipsis = "\xE2\x80\xA6";     // U+2026
 
-// The length of the well-formed UTF-8 sequence at the start of `text`
-// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
-size_t sequence_length(std::string_view text) {
+}  // namespace
+
+size_t utf8_sequence_length(std::string_view text) {
   const auto byte = [&](size_t i) { return static_cast<uint8_t>(text[i]); };
   const uint8_t lead = byte(0);
   if (lead < 0x80) return 1;
@@ -39,6 +39,8 @@ size_t sequence_length(std::string_view text) {
   return length;
 }
 
+namespace {
+
 bool is_control(std::string_view character) {
   const auto first = static_cast<uint8_t>(character[0]);
   if (character.size() == 1) return first < 0x20 || first == 0x7F;
@@ -52,7 +54,7 @@ std::string client_text(std::string_view text, size_t max_bytes) {
   std::string out;
   size_t fits_mark = 0;  // where `out` may be cut so that the mark still fits
   while (!text.empty()) {
-    const size_t length = sequence_length(text);
+    const size_t length = utf8_sequence_length(text);
     const std::string_view character =
         length == 0 || is_control(text.substr(0, length)) ? kReplacement : text.substr(0, length);
     if (out.size() + character.size() > max_bytes) {

@@ -3,25 +3,12 @@
 #include <chrono>
 #include <string_view>
 
+#include "looplive/core/client_text.hpp"
 #include "looplive/core/utc_text.hpp"
 
 namespace looplive::core {
 
 namespace {
-
-// Length of the valid UTF-8 sequence at the start of `text`, 0 if there is none.
-size_t utf8_sequence(std::string_view text) {
-  const auto first = static_cast<unsigned char>(text[0]);
-  size_t length = first < 0x80                    ? 1
-                  : first >= 0xC2 && first < 0xE0 ? 2
-                  : first >= 0xE0 && first < 0xF0 ? 3
-                  : first >= 0xF0 && first < 0xF5 ? 4
-                                                  : 0;
-  if (length == 0 || length > text.size()) return 0;
-  for (size_t i = 1; i < length; ++i)
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) return 0;
-  return length;
-}
 
 void append(spdlog::memory_buf_t& out, std::string_view text) {
   out.append(text.data(), text.data() + text.size());
@@ -31,7 +18,7 @@ void append_string(spdlog::memory_buf_t& out, std::string_view text) {
   out.push_back('"');
   while (!text.empty()) {
     const char c = text[0];
-    const size_t length = utf8_sequence(text);
+    const size_t length = utf8_sequence_length(text);
     if (length == 0) {
       append(out, "\xEF\xBF\xBD");  // U+FFFD
       text.remove_prefix(1);

@@ -6,11 +6,16 @@ namespace looplive::core {
 
 std::string_view codec_name(Codec codec) {
   switch (codec) {
-    case Codec::h264: return "h264";
-    case Codec::hevc: return "hevc";
-    case Codec::av1: return "av1";
-    case Codec::aac: return "aac";
-    case Codec::opus: return "opus";
+    case Codec::h264:
+      return "h264";
+    case Codec::hevc:
+      return "hevc";
+    case Codec::av1:
+      return "av1";
+    case Codec::aac:
+      return "aac";
+    case Codec::opus:
+      return "opus";
   }
   return "unknown";
 }
@@ -21,11 +26,16 @@ MediaKind codec_kind(Codec codec) {
 
 std::string_view end_reason_name(EndReason reason) {
   switch (reason) {
-    case EndReason::publisher_closed: return "publisher closed";
-    case EndReason::publisher_timeout: return "publisher timed out";
-    case EndReason::protocol_error: return "protocol error";
-    case EndReason::kicked: return "ended by the server";
-    case EndReason::shutdown: return "server shutdown";
+    case EndReason::publisher_closed:
+      return "publisher closed";
+    case EndReason::publisher_timeout:
+      return "publisher timed out";
+    case EndReason::protocol_error:
+      return "protocol error";
+    case EndReason::kicked:
+      return "ended by the server";
+    case EndReason::shutdown:
+      return "server shutdown";
   }
   return "unknown";
 }

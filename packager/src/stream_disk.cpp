@@ -62,9 +62,9 @@ bool StreamDisk::make_dir() {
   return dir_made_;
 }
 
-// SharedBytes are copied from their in-memory file inside the kernel.
-bool StreamDisk::store(const std::filesystem::path& path, const core::SharedBytes& bytes,
-                       Sync sync) {
+// Bytes is text or SharedBytes (copied from its in-memory file inside the kernel).
+template <typename Bytes>
+bool StreamDisk::store_any(const std::filesystem::path& path, const Bytes& bytes, Sync sync) {
   if (!settings_.enabled) return false;
   make_dir();
   if (core::Status status = write_atomically(path, bytes, sync); !status) {
@@ -74,14 +74,13 @@ bool StreamDisk::store(const std::filesystem::path& path, const core::SharedByte
   return true;
 }
 
+bool StreamDisk::store(const std::filesystem::path& path, const core::SharedBytes& bytes,
+                       Sync sync) {
+  return store_any(path, bytes, sync);
+}
+
 bool StreamDisk::store(const std::filesystem::path& path, std::string_view text, Sync sync) {
-  if (!settings_.enabled) return false;
-  make_dir();
-  if (core::Status status = write_atomically(path, text, sync); !status) {
-    fail(status.error().message);
-    return false;
-  }
-  return true;
+  return store_any(path, text, sync);
 }
 
 void StreamDisk::sync_dir(const std::filesystem::path& dir) {

@@ -57,6 +57,8 @@ class StreamDisk {
 
  private:
   bool make_dir();
+  template <typename Bytes>
+  bool store_any(const std::filesystem::path& path, const Bytes& bytes, Sync sync);
 
   Settings settings_;
   std::atomic<uint64_t> errors_{0};

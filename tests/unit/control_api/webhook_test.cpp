@@ -47,28 +47,18 @@ TEST_CASE("retries back off exponentially up to the cap", "[control_api][webhook
   CHECK(total == 4023s);
 }
 
-TEST_CASE("http and https URLs are parsed for delivery", "[control_api][webhooks]") {
-  auto url = parse_http_url("http://backend.internal:8000/hooks/looplive?x=1");
-  REQUIRE(url);
-  CHECK(url->host == "backend.internal");
-  CHECK(url->port == "8000");
-  CHECK(url->target == "/hooks/looplive?x=1");
-  url = parse_http_url("http://127.0.0.1");
-  REQUIRE(url);
-  CHECK(url->port == "80");
-  CHECK(url->target == "/");
-  url = parse_http_url("http://[::1]:9000/h");
-  REQUIRE(url);
-  CHECK(url->host == "::1");
-  CHECK(url->port == "9000");
-  url = parse_http_url("https://hooks.example.com/h");
-  REQUIRE(url);
-  CHECK(url->tls);
-  CHECK(url->port == "443");
-  CHECK_FALSE(parse_http_url("ftp://x/h"));
-  CHECK_FALSE(parse_http_url("http://user@x/h"));
-  CHECK_FALSE(parse_http_url("http://:80/h"));
-  CHECK_FALSE(parse_http_url("http://x:port/h"));
+TEST_CASE("http and https URLs with a host are sent to", "[control_api][webhooks]") {
+  CHECK(is_webhook_url("http://backend.internal:8000/hooks/looplive?x=1"));
+  CHECK(is_webhook_url("http://127.0.0.1"));
+  CHECK(is_webhook_url("http://[::1]:9000/h"));
+  CHECK(is_webhook_url("https://hooks.example.com/h"));
+  CHECK(is_webhook_url("https://hooks.example.com?x=1"));
+  CHECK_FALSE(is_webhook_url("ftp://x/h"));
+  CHECK_FALSE(is_webhook_url("http://user@x/h"));
+  CHECK_FALSE(is_webhook_url("http://:80/h"));
+  CHECK_FALSE(is_webhook_url("http://x:port/h"));
+  CHECK_FALSE(is_webhook_url("http://[::1/h"));
+  CHECK_FALSE(is_webhook_url("https://"));
 }
 
 TEST_CASE("a webhook event is one row per receiver, sharing id and body",

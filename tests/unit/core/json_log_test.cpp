@@ -19,6 +19,7 @@ TEST_CASE("json logs are one parseable object per line, whatever the message hol
   logger.set_formatter(std::make_unique<JsonLogFormatter>());
   logger.info("method=GET path=/live/x/index.m3u8 status=200");
   logger.warn("encoder \"OBS\"\nsaid\ta \\ thing, caf\xC3\xA9 \xFF\xC3");
+  logger.info("surrogate \xED\xA0\x80, overlong \xE0\x80\x80");
 
   std::vector<nlohmann::json> lines;
   std::istringstream in(written.str());
@@ -28,7 +29,7 @@ TEST_CASE("json logs are one parseable object per line, whatever the message hol
     REQUIRE_FALSE(parsed.is_discarded());
     lines.push_back(parsed);
   }
-  REQUIRE(lines.size() == 2);
+  REQUIRE(lines.size() == 3);
   CHECK(lines[0]["level"] == "info");
   CHECK(lines[0]["logger"] == "origin");
   CHECK(lines[0]["msg"] == "method=GET path=/live/x/index.m3u8 status=200");
@@ -39,4 +40,8 @@ TEST_CASE("json logs are one parseable object per line, whatever the message hol
   // UTF-8 become U+FFFD, valid UTF-8 stays as it is.
   CHECK(lines[1]["msg"] ==
         "encoder \"OBS\"\nsaid\ta \\ thing, caf\xC3\xA9 \xEF\xBF\xBD\xEF\xBF\xBD");
+  // Sequences that look like UTF-8 but are not (a surrogate, an overlong
+  // form) are replaced byte by byte too: a strict JSON parser refuses them.
+  const std::string bad = "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD";
+  CHECK(lines[2]["msg"] == "surrogate " + bad + ", overlong " + bad);
 }

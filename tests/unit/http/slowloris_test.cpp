@@ -6,10 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "slow_clients.hpp"
 #include "test_server.hpp"
 
 using namespace looplive::http;
 using namespace looplive::http::test;
+using looplive::test::SlowClients;
 
 namespace {
 
@@ -18,51 +20,6 @@ const std::string kPlaylist = "#EXTM3U\n#live\n";
 void playlist(const Request&, Respond respond) {
   respond(text(kPlaylist));
 }
-
-// Sockets that connect and send a request head that never ends.
-class SlowClients {
- public:
-  explicit SlowClients(uint16_t port, size_t count, const char* from = "127.0.0.1") {
-    for (size_t i = 0; i < count; ++i) {
-      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      REQUIRE(fd >= 0);
-      fds_.push_back(fd);
-      sockaddr_in local{};
-      local.sin_family = AF_INET;
-      ::inet_pton(AF_INET, from, &local.sin_addr);
-      REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
-      sockaddr_in server{};
-      server.sin_family = AF_INET;
-      server.sin_port = htons(port);
-      ::inet_pton(AF_INET, "127.0.0.1", &server.sin_addr);
-      REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) == 0);
-      const std::string start = "GET /index.m3u8 HTTP/1.1\r\nHost: x\r\nX-Slow: ";
-      ::send(fd, start.data(), start.size(), MSG_NOSIGNAL);
-    }
-  }
-  ~SlowClients() {
-    for (int fd : fds_) ::close(fd);
-  }
-  SlowClients(const SlowClients&) = delete;
-  SlowClients& operator=(const SlowClients&) = delete;
-
-  void dribble() {
-    for (int fd : fds_) ::send(fd, "a", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-  }
-  // How many the server has closed: a read returns end of stream or a reset.
-  size_t closed() {
-    size_t count = 0;
-    for (int fd : fds_) {
-      char byte;
-      ssize_t n = ::recv(fd, &byte, 1, MSG_DONTWAIT);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) ++count;
-    }
-    return count;
-  }
-
- private:
-  std::vector<int> fds_;
-};
 
 void raise_descriptor_limit() {
   rlimit limit{};
@@ -85,7 +42,7 @@ TEST_CASE("500 slowloris connections do not keep a player from its playlist", "[
   limits.max_connections_per_ip = 1000;  // all from 127.0.0.1, like clients behind one NAT
   TestServer server(playlist, limits);
 
-  SlowClients slow(server.port(), 500);
+  SlowClients slow(server.port(), 500, "/index.m3u8");
   REQUIRE(eventually([&] { return server.server().stats().connections_open == 500; }));
   slow.dribble();
 
@@ -117,7 +74,7 @@ TEST_CASE("slow clients from one address use up only that address's share", "[ht
     players.push_back(std::make_unique<Client>(server.port()));
     REQUIRE(plays(*players.back()));
   }
-  SlowClients slow(server.port(), 500);
+  SlowClients slow(server.port(), 500, "/index.m3u8");
   // Each slow connection past the address's share pushes out its oldest unfinished one.
   REQUIRE(eventually([&] { return server.server().stats().connections_evicted >= 250; }));
   CHECK(server.server().stats().connections_open == 256);
@@ -144,7 +101,7 @@ TEST_CASE("an address whose connections all sent requests gets no more", "[http]
     players.push_back(std::make_unique<Client>(server.port()));
     REQUIRE(plays(*players.back()));
   }
-  SlowClients slow(server.port(), 1);
+  SlowClients slow(server.port(), 1, "/index.m3u8");
   REQUIRE(eventually([&] { return server.server().stats().connections_refused == 1; }));
   // Counted as it is refused, closed just after.
   CHECK(eventually([&] { return slow.closed() == 1; }));

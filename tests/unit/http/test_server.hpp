@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "looplive/http/server.hpp"
+#include "slow_clients.hpp"
 
 namespace looplive::http::test {
 
@@ -37,16 +38,7 @@ inline double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// Polls `done` until it holds or `timeout` passes; the server records some
-// things just after the client has seen the response.
-inline bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 3s) {
-  auto until = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+using looplive::test::eventually;
 
 // A Server on 127.0.0.1 (any port) run by two io threads, like production.
 class TestServer {

@@ -13,4 +13,8 @@ namespace looplive::core {
 // character boundary and marked with "…" when cut.
 std::string client_text(std::string_view text, size_t max_bytes);
 
+// The length of the well-formed UTF-8 sequence at the start of `text`
+// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+size_t utf8_sequence_length(std::string_view text);
+
 }  // namespace looplive::core

@@ -18,7 +18,7 @@ struct ServerConfig {
 };
 
 struct LogConfig {
-  std::string level = "info";  // trace, debug, info, warn, error, critical, off
+  std::string level = "info";   // trace, debug, info, warn, error, critical, off
   std::string format = "text";  // text (with `pattern`) or json: one JSON object per line
   std::string pattern = "%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v";
   std::map<std::string, std::string> loggers;  // per logger name: level
