@@ -69,9 +69,9 @@ class PackagerLiveSource : public origin::LiveSource {
 
   static std::time_t newest_segment_end(const packager::LiveView& view) {
     int64_t newest = 0;
-    for (const auto* track : {&view.video, &view.audio})
-      if (*track && !(*track)->segments.empty()) {
-        const auto& last = (*track)->segments.back();
+    for (const auto& track : view.tracks)
+      if (!track.segments.empty()) {
+        const auto& last = track.segments.back();
         newest = std::max(newest, last.wall_clock_ms + last.duration_ms);
       }
     return static_cast<std::time_t>(newest / 1000);

@@ -29,7 +29,7 @@ void PublisherStats::on_track(const core::TrackInfo& track) {
 }
 
 void PublisherStats::on_packet(const core::MediaPacket& packet) {
-  const bool video = packet.track == core::kVideoTrack;
+  const bool video = video_.info && packet.track == video_.info->id;
   TrackFigures& track = video ? video_ : audio_;
   const auto now = Clock::now();
   if (track.frames == 0) {

@@ -201,7 +201,7 @@ core::Result<Output> FlvTagReader::video_sequence_start(core::Codec codec,
   if (record.empty())
     return malformed("empty " + std::string(core::codec_name(codec)) + " sequence header");
   core::TrackInfo track;
-  track.index = core::kVideoTrack;
+  track.id = kVideoTrack;
   track.kind = core::MediaKind::video;
   track.codec = codec;
   track.timescale = 1000;
@@ -268,8 +268,8 @@ core::Result<Output> FlvTagReader::video_frame(core::Codec codec, int64_t timest
   if (!keyframe && codec == core::Codec::hevc)
     keyframe = hevc_has_irap(data.span(), nal_length_size_);
   Output out;
-  out.packet = core::MediaPacket{core::kVideoTrack, timestamp_ms, timestamp_ms + composition_ms,
-                                 keyframe, data};
+  out.packet =
+      core::MediaPacket{kVideoTrack, timestamp_ms, timestamp_ms + composition_ms, keyframe, data};
   return out;
 }
 
@@ -290,7 +290,7 @@ core::Result<Output> FlvTagReader::audio(int64_t timestamp_ms, const core::Share
       auto config = parse_audio_specific_config(payload.span().subspan(2));
       if (!config) return config.error().wrap("flv");
       core::TrackInfo track;
-      track.index = core::kAudioTrack;
+      track.id = kAudioTrack;
       track.kind = core::MediaKind::audio;
       track.codec = core::Codec::aac;
       track.timescale = 1000;
@@ -310,7 +310,7 @@ core::Result<Output> FlvTagReader::audio(int64_t timestamp_ms, const core::Share
       auto data = payload.slice(2);
       if (data.empty()) return ignored("empty AAC frame");
       Output out;
-      out.packet = core::MediaPacket{core::kAudioTrack, timestamp_ms, timestamp_ms, true, data};
+      out.packet = core::MediaPacket{kAudioTrack, timestamp_ms, timestamp_ms, true, data};
       return out;
     }
     default:

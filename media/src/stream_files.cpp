@@ -7,8 +7,9 @@ namespace looplive::media::files {
 
 namespace fs = std::filesystem;
 
-std::string track_prefix(core::MediaKind kind) {
-  return kind == core::MediaKind::video ? "v" : "a";
+std::string track_prefix(core::TrackKey track) {
+  return (track.kind == core::MediaKind::video ? "v" : "a") +
+         (track.rendition == 0 ? std::string() : std::to_string(track.rendition));
 }
 
 std::string timed_prefix(std::string_view prefix, uint64_t epoch) {
@@ -46,12 +47,17 @@ std::string segment_template(std::string_view prefix, bool by_time) {
   return std::string(prefix) + (by_time ? "_t$Time$.m4s" : "_$Number$.m4s");
 }
 
-std::string media_playlist(core::MediaKind kind) {
-  return kind == core::MediaKind::video ? "video.m3u8" : "audio.m3u8";
+std::string media_playlist(core::TrackKey track) {
+  return (track.kind == core::MediaKind::video ? "video" : "audio") +
+         (track.rendition == 0 ? std::string() : "_" + std::to_string(track.rendition)) + ".m3u8";
 }
 
-std::string recording_index(core::MediaKind kind) {
-  return "recording_" + media_playlist(kind);
+std::string recording_index(core::TrackKey track) {
+  return "recording_" + media_playlist(track);
+}
+
+bool is_recording_index(std::string_view name) {
+  return name.starts_with("recording_") && name.ends_with(".m3u8");
 }
 
 fs::path live_dir(const fs::path& media_root, std::string_view id) {
@@ -74,8 +80,8 @@ std::string vod_multivariant(std::string_view id) {
   return std::string(id) + ".m3u8";
 }
 
-std::string vod_media_playlist(std::string_view id, core::MediaKind kind) {
-  return std::string(id) + "_" + media_playlist(kind);
+std::string vod_media_playlist(std::string_view id, core::TrackKey track) {
+  return std::string(id) + "_" + media_playlist(track);
 }
 
 std::string vod_manifest(std::string_view id) {

@@ -30,8 +30,9 @@ std::span<const SegmentInfo> in_period(std::span<const SegmentInfo> segments, ui
   return {begin, end};
 }
 
-std::string timeline(std::span<const SegmentInfo> segments) {
-  std::string out = "        <SegmentTimeline>\n";
+// Inside a SegmentTemplate indented by `indent`.
+std::string timeline(std::span<const SegmentInfo> segments, const std::string& indent) {
+  std::string out = indent + "  <SegmentTimeline>\n";
   size_t i = 0;
   int64_t expected_start = std::numeric_limits<int64_t>::min();
   while (i < segments.size()) {
@@ -42,7 +43,7 @@ std::string timeline(std::span<const SegmentInfo> segments) {
            segments[i + repeat + 1].start_ms == segments[i + repeat].start_ms + s.duration_ms) {
       ++repeat;
     }
-    out += "          <S";
+    out += indent + "    <S";
     if (s.start_ms != expected_start) out += " t=\"" + std::to_string(s.start_ms) + "\"";
     out += " d=\"" + std::to_string(s.duration_ms) + "\"";
     if (repeat > 0) out += " r=\"" + std::to_string(repeat) + "\"";
@@ -50,27 +51,25 @@ std::string timeline(std::span<const SegmentInfo> segments) {
     i += repeat + 1;
     expected_start = segments[i - 1].start_ms + segments[i - 1].duration_ms;
   }
-  return out + "        </SegmentTimeline>\n";
+  return out + indent + "  </SegmentTimeline>\n";
 }
 
 bool low_latency(const MpdOptions& options) {
   return options.dynamic && options.chunk_ms > 0;
 }
 
-std::string adaptation_set(const DashTrack& track, std::span<const SegmentInfo> segments,
-                           int64_t period_start_ms, size_t id, const MpdOptions& options) {
-  const core::TrackInfo& info = *track.info;
-  const bool video = info.kind == core::MediaKind::video;
-  std::string out = "    <AdaptationSet id=\"" + std::to_string(id) + "\" contentType=\"" +
-                    (video ? "video" : "audio") + "\" mimeType=\"" +
-                    (video ? "video/mp4" : "audio/mp4") + "\" segmentAlignment=\"true\"";
-  // Segments cut between keyframes (a keyframe interval longer than the
-  // target duration) do not start with a stream access point.
-  const bool independent = std::all_of(segments.begin(), segments.end(),
-                                       [](const SegmentInfo& s) { return s.independent; });
-  out += independent ? " startWithSAP=\"1\">\n" : ">\n";
-  out += "      <SegmentTemplate timescale=\"1000\" presentationTimeOffset=\"" +
-         std::to_string(period_start_ms) + "\"";
+// One track's segments in a period: the tracks of an AdaptationSet.
+struct Listed {
+  const DashTrack* track;
+  std::span<const SegmentInfo> segments;
+};
+
+std::string segment_template(const Listed& listed, int64_t period_start_ms,
+                             const MpdOptions& options, const std::string& indent) {
+  const DashTrack& track = *listed.track;
+  const auto segments = listed.segments;
+  std::string out = indent + "<SegmentTemplate timescale=\"1000\" presentationTimeOffset=\"" +
+                    std::to_string(period_start_ms) + "\"";
   if (track.media_template.find("$Time$") == std::string::npos) {
     out += " startNumber=\"" + std::to_string(segments.front().number) + "\"";
   }
@@ -85,24 +84,61 @@ std::string adaptation_set(const DashTrack& track, std::span<const SegmentInfo> 
         "\" availabilityTimeComplete=\"false\"";
   }
   out += ">\n";
-  out += timeline(segments);
-  out += "      </SegmentTemplate>\n";
-  out += "      <Representation id=\"" + std::string(video ? "video" : "audio") + "\" codecs=\"" +
-         info.codec_string + "\" bandwidth=\"" + std::to_string(track.bandwidth) + "\"";
+  out += timeline(segments, indent);
+  return out + indent + "</SegmentTemplate>\n";
+}
+
+// <Representation ...> with its children but without its closing tag when it has any.
+std::string representation(const DashTrack& track, const std::string& indent,
+                           const std::string& inner) {
+  const core::TrackInfo& info = *track.info;
+  const bool video = info.kind == core::MediaKind::video;
+  const std::string id = std::string(video ? "video" : "audio") +
+                         (info.rendition == 0 ? "" : "_" + std::to_string(info.rendition));
+  std::string out = indent + "<Representation id=\"" + id + "\" codecs=\"" + info.codec_string +
+                    "\" bandwidth=\"" + std::to_string(track.bandwidth) + "\"";
+  std::string children = inner;
   if (video) {
     if (info.width > 0 && info.height > 0) {
       out += " width=\"" + std::to_string(info.width) + "\" height=\"" +
              std::to_string(info.height) + "\"";
     }
     if (info.frame_rate > 0) out += " frameRate=\"" + frame_rate_text(info.frame_rate) + "\"";
-    out += "/>\n";
   } else {
-    out += " audioSamplingRate=\"" + std::to_string(info.sample_rate) + "\">\n";
-    out +=
-        "        <AudioChannelConfiguration "
-        "schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"" +
-        std::to_string(info.channels) + "\"/>\n";
-    out += "      </Representation>\n";
+    out += " audioSamplingRate=\"" + std::to_string(info.sample_rate) + "\"";
+    children += indent +
+                "  <AudioChannelConfiguration "
+                "schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"" +
+                std::to_string(info.channels) + "\"/>\n";
+  }
+  if (children.empty()) return out + "/>\n";
+  return out + ">\n" + children + indent + "</Representation>\n";
+}
+
+// The renditions of one kind in a period. One rendition keeps its
+// SegmentTemplate on the AdaptationSet; a ladder gives each Representation
+// its own, as their file names differ.
+std::string adaptation_set(std::span<const Listed> renditions, int64_t period_start_ms, size_t id,
+                           const MpdOptions& options) {
+  const bool video = renditions.front().track->info->kind == core::MediaKind::video;
+  std::string out = "    <AdaptationSet id=\"" + std::to_string(id) + "\" contentType=\"" +
+                    (video ? "video" : "audio") + "\" mimeType=\"" +
+                    (video ? "video/mp4" : "audio/mp4") + "\" segmentAlignment=\"true\"";
+  // Segments cut between keyframes (a keyframe interval longer than the
+  // target duration) do not start with a stream access point.
+  const bool independent = std::all_of(renditions.begin(), renditions.end(), [](const Listed& l) {
+    return std::all_of(l.segments.begin(), l.segments.end(),
+                       [](const SegmentInfo& s) { return s.independent; });
+  });
+  out += independent ? " startWithSAP=\"1\">\n" : ">\n";
+  if (renditions.size() == 1) {
+    out += segment_template(renditions.front(), period_start_ms, options, "      ");
+    out += representation(*renditions.front().track, "      ", "");
+  } else {
+    for (const Listed& listed : renditions) {
+      out += representation(*listed.track, "      ",
+                            segment_template(listed, period_start_ms, options, "        "));
+    }
   }
   return out + "    </AdaptationSet>\n";
 }
@@ -172,9 +208,17 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
     played += span.end - span.start;
     out += "  <Period id=\"" + std::to_string(period) + "\" start=\"" + media::iso_duration(start) +
            "\">\n";
-    for (size_t id = 0; id < tracks.size(); ++id) {
-      const auto segments = in_period(listed[id], period);
-      if (!segments.empty()) out += adaptation_set(tracks[id], segments, span.start, id, options);
+    // Tracks come video first, then by rendition: one AdaptationSet per kind.
+    for (size_t first = 0; first < tracks.size();) {
+      const core::MediaKind kind = tracks[first].info->kind;
+      std::vector<Listed> renditions;
+      size_t next = first;
+      for (; next < tracks.size() && tracks[next].info->kind == kind; ++next) {
+        const auto segments = in_period(listed[next], period);
+        if (!segments.empty()) renditions.push_back({&tracks[next], segments});
+      }
+      if (!renditions.empty()) out += adaptation_set(renditions, span.start, first, options);
+      first = next;
     }
     out += "  </Period>\n";
   }

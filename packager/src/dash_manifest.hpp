@@ -58,7 +58,9 @@ struct MpdOptions {
 int64_t dash_target_latency_ms(int64_t chunk_ms);
 
 // One Period per discontinuity (each may need its own init segment), one
-// AdaptationSet per track with a SegmentTemplate ($Number$) and SegmentTimeline.
+// AdaptationSet per kind of track (tracks given video first, then by
+// rendition), one Representation per rendition, with a SegmentTemplate and
+// SegmentTimeline.
 std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& options);
 
 }  // namespace looplive::packager

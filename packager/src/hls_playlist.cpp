@@ -131,34 +131,51 @@ std::string render_media_playlist(std::span<const SegmentInfo> segments,
   return out;
 }
 
-std::string render_multivariant_playlist(const VariantOptions& options) {
+std::string render_multivariant_playlist(std::span<const VariantTrack> tracks) {
+  std::vector<const VariantTrack*> video;
+  std::vector<const VariantTrack*> audio;
+  for (const VariantTrack& t : tracks)
+    (t.info->kind == core::MediaKind::video ? video : audio).push_back(&t);
   std::string out = "#EXTM3U\n";
-  std::string codecs;
-  if (options.video != nullptr) codecs = options.video->codec_string;
-  if (options.audio != nullptr) {
-    codecs += (codecs.empty() ? "" : ",") + options.audio->codec_string;
-  }
-  const bool grouped = options.video != nullptr && options.audio != nullptr;
+  const bool grouped = !video.empty() && !audio.empty();
   if (grouped) {
-    out += "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES";
-    if (options.audio->channels > 0) {
-      out += ",CHANNELS=\"" + std::to_string(options.audio->channels) + "\"";
+    for (const VariantTrack* a : audio) {
+      const bool first = a == audio.front();
+      const std::string name = a->info->rendition == 0
+                                   ? std::string("audio")
+                                   : "audio_" + std::to_string(a->info->rendition);
+      out += "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"" + name +
+             "\",DEFAULT=" + (first ? "YES" : "NO") + ",AUTOSELECT=YES";
+      if (a->info->channels > 0) {
+        out += ",CHANNELS=\"" + std::to_string(a->info->channels) + "\"";
+      }
+      out += ",URI=\"" + a->uri + "\"\n";
     }
-    out += ",URI=\"" + options.audio_uri + "\"\n";
   }
-  out += "#EXT-X-STREAM-INF:BANDWIDTH=" + std::to_string(options.peak_bandwidth);
-  out += ",AVERAGE-BANDWIDTH=" + std::to_string(options.average_bandwidth);
-  out += ",CODECS=\"" + codecs + "\"";
-  if (options.video != nullptr) {
-    const core::TrackInfo& video = *options.video;
-    if (video.width > 0 && video.height > 0) {
-      out += ",RESOLUTION=" + std::to_string(video.width) + "x" + std::to_string(video.height);
+  // A variant's bandwidth and codecs count the default audio rendition it plays with.
+  const VariantTrack* with_audio = grouped ? audio.front() : nullptr;
+  for (const VariantTrack* variant : video.empty() ? audio : video) {
+    uint64_t peak = variant->peak_bandwidth;
+    uint64_t average = variant->average_bandwidth;
+    std::string codecs = variant->info->codec_string;
+    if (with_audio != nullptr) {
+      peak += with_audio->peak_bandwidth;
+      average += with_audio->average_bandwidth;
+      codecs += "," + with_audio->info->codec_string;
     }
-    if (video.frame_rate > 0) out += ",FRAME-RATE=" + media::fixed3(video.frame_rate);
+    out += "#EXT-X-STREAM-INF:BANDWIDTH=" + std::to_string(peak);
+    out += ",AVERAGE-BANDWIDTH=" + std::to_string(average);
+    out += ",CODECS=\"" + codecs + "\"";
+    const core::TrackInfo& info = *variant->info;
+    if (info.kind == core::MediaKind::video) {
+      if (info.width > 0 && info.height > 0) {
+        out += ",RESOLUTION=" + std::to_string(info.width) + "x" + std::to_string(info.height);
+      }
+      if (info.frame_rate > 0) out += ",FRAME-RATE=" + media::fixed3(info.frame_rate);
+    }
+    if (grouped) out += ",AUDIO=\"audio\"";
+    out += "\n" + variant->uri + "\n";
   }
-  if (grouped) out += ",AUDIO=\"audio\"";
-  out += "\n";
-  out += (options.video != nullptr ? options.video_uri : options.audio_uri) + "\n";
   return out;
 }
 

@@ -61,17 +61,18 @@ size_t skippable_segments(std::span<const SegmentInfo> segments, int64_t skip_un
 std::string render_media_playlist(std::span<const SegmentInfo> segments,
                                   const MediaPlaylistOptions& options);
 
-struct VariantOptions {
-  const core::TrackInfo* video = nullptr;  // either or both
-  const core::TrackInfo* audio = nullptr;
-  uint64_t peak_bandwidth = 0;     // bits per second, all tracks together
-  uint64_t average_bandwidth = 0;  // bits per second, all tracks together
-  std::string video_uri = "video.m3u8";
-  std::string audio_uri = "audio.m3u8";
+// A track as the multivariant playlist lists it.
+struct VariantTrack {
+  const core::TrackInfo* info = nullptr;
+  std::string uri;                 // its media playlist
+  uint64_t peak_bandwidth = 0;     // bits per second
+  uint64_t average_bandwidth = 0;  // bits per second
 };
 
-// The multivariant playlist: one variant, its audio as an alternative rendition.
-std::string render_multivariant_playlist(const VariantOptions& options);
+// The multivariant playlist: one variant per video rendition, in the order
+// given, each with the audio renditions as its alternatives (the first is
+// the default); without video, one variant per audio rendition.
+std::string render_multivariant_playlist(std::span<const VariantTrack> tracks);
 
 // Measured bit rates over a track's segments, for BANDWIDTH and AVERAGE-BANDWIDTH.
 class BitrateMeter {

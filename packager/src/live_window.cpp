@@ -25,19 +25,28 @@ LiveWindow::LiveWindow(StreamSettings settings, std::shared_ptr<ViewSlot> slot)
       disk_({live_dir_, settings_.stream_id, settings_.write_to_disk, settings_.max_queued_writes,
              settings_.max_queued_bytes, settings_.disk_executor}) {
   if (settings_.record) recorder_.emplace(disk_, settings_.media_root, settings_.stream_id);
-  for (auto [t, kind] :
-       {std::pair{&video_, core::MediaKind::video}, {&audio_, core::MediaKind::audio}}) {
-    t->playlist_name = media::files::media_playlist(kind);
-    t->prefix = media::files::track_prefix(kind);
-    t->time_prefix = media::files::timed_prefix(t->prefix, settings_.epoch);
+}
+
+LiveWindow::Track& LiveWindow::track(core::TrackKey key) {
+  const auto [found, made] = tracks_.try_emplace(key);
+  Track& t = found->second;
+  if (made) {
+    t.playlist_name = media::files::media_playlist(key);
+    t.prefix = media::files::track_prefix(key);
+    t.time_prefix = media::files::timed_prefix(t.prefix, settings_.epoch);
   }
+  return t;
 }
 
 std::vector<LiveWindow::Track*> LiveWindow::active() {
   std::vector<Track*> tracks;
-  if (video_.info) tracks.push_back(&video_);
-  if (audio_.info) tracks.push_back(&audio_);
+  for (auto& [key, t] : tracks_)
+    if (t.info) tracks.push_back(&t);
   return tracks;
+}
+
+void LiveWindow::pause(core::TrackKey key) {
+  if (const auto found = tracks_.find(key); found != tracks_.end()) found->second.producing = false;
 }
 
 // The multivariant playlist and the MPD name every track, so they wait until
@@ -50,23 +59,23 @@ bool LiveWindow::complete() {
 
 int64_t LiveWindow::timeline_end() const {
   int64_t end = 0;
-  for (const Track* t : {&video_, &audio_}) {
-    if (!t->listed.empty())
-      end = std::max(end, t->listed.back().start_ms + t->listed.back().duration_ms);
+  for (const auto& [key, t] : tracks_) {
+    if (!t.listed.empty())
+      end = std::max(end, t.listed.back().start_ms + t.listed.back().duration_ms);
   }
   return end;
 }
 
 void LiveWindow::add_init(const core::TrackInfo& info, const std::string& init_uri,
                           const core::SharedBytes& init) {
-  Track& t = *track(info.kind);
+  Track& t = track(info.key());
   t.info = info;
   t.media[init_uri] = init;
   disk_.write(live_dir_ / init_uri, init, segment_sync());
 }
 
-void LiveWindow::add_segment(core::MediaKind kind, FinishedSegment segment) {
-  Track& t = *track(kind);
+void LiveWindow::add_segment(core::TrackKey key, FinishedSegment segment) {
+  Track& t = track(key);
   SegmentInfo& info = segment.info;
   info.wall_clock_ms = wall_origin_ms_.value_or(0) + info.start_ms;
   if (recorder_) {
@@ -97,8 +106,8 @@ void LiveWindow::add_segment(core::MediaKind kind, FinishedSegment segment) {
   retire(t);
 }
 
-void LiveWindow::add_part(core::MediaKind kind, FinishedPart part) {
-  Track& t = *track(kind);
+void LiveWindow::add_part(core::TrackKey key, FinishedPart part) {
+  Track& t = track(key);
   part.segment.wall_clock_ms = wall_origin_ms_.value_or(0) + part.segment.start_ms;
   // A part that opens a segment means more are coming; the last parts of a
   // track being paused close the segment they belong to.
@@ -120,7 +129,7 @@ void LiveWindow::set_thumbnail(core::SharedBytes jpeg) {
 }
 
 void LiveWindow::restore(const core::TrackInfo& info, std::vector<SegmentInfo> recorded) {
-  Track& t = *track(info.kind);
+  Track& t = track(info.key());
   t.info = info;
   for (const auto& s : recorded) {
     t.meter.add(s.bytes, s.duration_ms);
@@ -130,7 +139,7 @@ void LiveWindow::restore(const core::TrackInfo& info, std::vector<SegmentInfo> r
   const size_t window = std::min<size_t>(settings_.live_window, recorded.size());
   t.listed.assign(recorded.end() - static_cast<std::ptrdiff_t>(window), recorded.end());
   disk_.drain();
-  if (recorder_) recorder_->restore(info.kind, std::move(recorded));
+  if (recorder_) recorder_->restore(info.key(), std::move(recorded));
 }
 
 EndResult LiveWindow::end() {
@@ -287,13 +296,11 @@ void LiveWindow::render(bool ended, bool segments_added) {
       });
   if (!mpd_ready || (!segments_added && !growing_changed)) return;
 
-  VariantOptions variant;
+  std::vector<VariantTrack> variants;
   std::vector<DashTrack> dash;
   for (Track* t : tracks) {
     const core::TrackInfo& info = *t->info;
-    (info.kind == core::MediaKind::video ? variant.video : variant.audio) = &info;
-    variant.peak_bandwidth += t->meter.peak();
-    variant.average_bandwidth += t->meter.average();
+    variants.push_back({&info, t->playlist_name, t->meter.peak(), t->meter.average()});
     dash.push_back({&info, t->listed, bandwidth(*t),
                     ended ? media::files::segment_template(t->prefix, false)
                           : media::files::segment_template(t->time_prefix, true),
@@ -304,7 +311,7 @@ void LiveWindow::render(bool ended, bool segments_added) {
     mpd_ = render_mpd(dash, live_mpd_options());
     return;
   }
-  if (std::string multivariant = render_multivariant_playlist(variant);
+  if (std::string multivariant = render_multivariant_playlist(variants);
       multivariant != multivariant_ || closing_only) {
     multivariant_ = std::move(multivariant);
     write_live(media::files::kMultivariantPlaylist, multivariant_);
@@ -320,7 +327,8 @@ void LiveWindow::render(bool ended, bool segments_added) {
     // while it grows: the copy on disk, for another web server, numbers them
     // and lists finished segments only.
     for (DashTrack& track : dash) {
-      track.media_template = media::files::segment_template(prefix_of(*track.info), false);
+      track.media_template =
+          media::files::segment_template(media::files::track_prefix(track.info->key()), false);
       track.growing.reset();
     }
     mpd.chunk_ms = 0;
@@ -370,6 +378,7 @@ void LiveWindow::store_view(bool ended) {
   for (Track* t : active()) {
     const MediaPlaylistOptions listed = low_latency_options(*t);
     LiveTrackView track{*t->info,
+                        t->playlist_name,
                         t->listed,
                         {listed.parts.begin(), listed.parts.end()},
                         listed.preload_hint,
@@ -384,7 +393,7 @@ void LiveWindow::store_view(bool ended) {
           if (part.segment_number == track.growing_number) track.parts.push_back(part);
       }
     }
-    (t == &video_ ? view->video : view->audio) = std::move(track);
+    view->tracks.push_back(std::move(track));
     view->media.insert(t->media.begin(), t->media.end());
   }
   if (!thumbnail_.empty()) view->media[std::string(media::files::kThumbnail)] = thumbnail_;

@@ -72,12 +72,12 @@ class LiveWindow {
                 const core::SharedBytes& init);
   // A part of a track's open segment, then the segment once complete; what
   // they add reaches the view and the playlists at the next refresh().
-  void add_part(core::MediaKind kind, FinishedPart part);
+  void add_part(core::TrackKey key, FinishedPart part);
   // The track's parts stop for now (its publisher left, or a new codec
   // configuration starts a new init segment): no segment after its last one
   // is announced until its next part.
-  void pause(core::MediaKind kind) { track(kind)->producing = false; }
-  void add_segment(core::MediaKind kind, FinishedSegment segment);
+  void pause(core::TrackKey key);
+  void add_segment(core::TrackKey key, FinishedSegment segment);
   // Renders the playlists (and the multivariant playlist and MPD, when a
   // segment was added) and stores a new view.
   void refresh(bool segments_added);
@@ -97,7 +97,7 @@ class LiveWindow {
   struct Track {
     std::optional<core::TrackInfo> info;
     std::string playlist_name;
-    std::string prefix;                // of its files: "v" or "a"
+    std::string prefix;                // of its files: "v", "a", "v1"...
     std::string time_prefix;           // of its time-addressed names: "v_<epoch>"
     std::vector<SegmentInfo> listed;   // the live window
     std::vector<SegmentInfo> retired;  // left the window, still served
@@ -113,9 +113,8 @@ class LiveWindow {
     std::string delta_playlist;  // for _HLS_skip; empty when nothing can be skipped
   };
 
-  Track* track(core::MediaKind kind) { return kind == core::MediaKind::video ? &video_ : &audio_; }
-  const std::string& prefix_of(const core::TrackInfo& info) { return track(info.kind)->prefix; }
-  std::vector<Track*> active();
+  Track& track(core::TrackKey key);  // made on first sight
+  std::vector<Track*> active();      // the tracks with a configuration, in key order
   bool complete();
   Sync segment_sync() const { return settings_.record ? Sync::durable : Sync::replace_only; }
   void retire(Track& t);
@@ -130,8 +129,7 @@ class LiveWindow {
   StreamSettings settings_;
   std::shared_ptr<ViewSlot> slot_;
   std::filesystem::path live_dir_;
-  Track video_;
-  Track audio_;
+  std::map<core::TrackKey, Track> tracks_;
   PeriodSpans spans_;
   core::SharedBytes thumbnail_;
   std::optional<int64_t> wall_origin_ms_;

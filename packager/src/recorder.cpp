@@ -30,10 +30,10 @@ void Recorder::add_segment(const core::TrackInfo& track, const SegmentInfo& segm
 // however long the show runs; it is written whole only the first time in a
 // run, after a failed append, or for a segment longer than its target duration.
 void Recorder::index(const core::TrackInfo& track, const SegmentInfo& segment) {
-  Recorded& r = recorded(track.kind);
+  Recorded& r = recorded_[track.key()];
   r.segments.push_back(segment);
   disk_.sync_dir(disk_.live_dir());
-  const std::filesystem::path path = disk_.live_dir() / media::files::recording_index(track.kind);
+  const std::filesystem::path path = disk_.live_dir() / media::files::recording_index(track.key());
   int64_t& target = r.index_target_seconds;
   if (target > 0 && recording_target_seconds(segment.duration_ms) <= target) {
     const size_t n = r.segments.size();
@@ -50,14 +50,20 @@ void Recorder::index(const core::TrackInfo& track, const SegmentInfo& segment) {
   target = written ? recording_target_seconds(longest) : 0;
 }
 
-void Recorder::restore(core::MediaKind kind, std::vector<SegmentInfo> segments) {
-  recorded(kind).segments = std::move(segments);
+void Recorder::restore(core::TrackKey key, std::vector<SegmentInfo> segments) {
+  recorded_[key].segments = std::move(segments);
+}
+
+const std::vector<SegmentInfo>& Recorder::segments_of(core::TrackKey key) const {
+  static const std::vector<SegmentInfo> kNone;
+  const auto found = recorded_.find(key);
+  return found == recorded_.end() ? kNone : found->second.segments;
 }
 
 void Recorder::write_vod(const std::vector<VodTrack>& tracks, int64_t segment_ms,
                          const std::string& utc_timing_url, EndResult& result) {
   if (std::all_of(tracks.begin(), tracks.end(),
-                  [this](const VodTrack& t) { return recorded(t.info->kind).segments.empty(); })) {
+                  [this](const VodTrack& t) { return segments_of(t.info->key()).empty(); })) {
     return;
   }
   const std::filesystem::path dir = media::files::vods_dir(media_root_);
@@ -68,26 +74,21 @@ void Recorder::write_vod(const std::vector<VodTrack>& tracks, int64_t segment_ms
   const auto store_text = [this](const std::filesystem::path& path, const std::string& text) {
     disk_.store(path, std::string_view(text), Sync::durable);
   };
-  VariantOptions variant;
-  variant.video_uri = media::files::vod_media_playlist(id, core::MediaKind::video);
-  variant.audio_uri = media::files::vod_media_playlist(id, core::MediaKind::audio);
+  std::vector<VariantTrack> variants;
   std::vector<DashTrack> dash;
   for (const VodTrack& t : tracks) {
-    const std::vector<SegmentInfo>& segments = recorded(t.info->kind).segments;
+    const std::vector<SegmentInfo>& segments = segments_of(t.info->key());
     if (segments.empty()) continue;
-    const bool video = t.info->kind == core::MediaKind::video;
-    (video ? variant.video : variant.audio) = t.info;
-    variant.peak_bandwidth += t.peak_bandwidth;
-    variant.average_bandwidth += t.average_bandwidth;
+    const std::string playlist = media::files::vod_media_playlist(id, t.info->key());
+    variants.push_back({t.info, playlist, t.peak_bandwidth, t.average_bandwidth});
     MediaPlaylistOptions options;
     options.vod = true;
     options.uri_prefix = prefix;
-    store_text(dir / (video ? variant.video_uri : variant.audio_uri),
-               render_media_playlist(segments, options));
+    store_text(dir / playlist, render_media_playlist(segments, options));
     dash.push_back(
         {t.info, segments, t.peak_bandwidth, media::files::segment_template(t.prefix, false)});
   }
-  store_text(dir / media::files::vod_multivariant(id), render_multivariant_playlist(variant));
+  store_text(dir / media::files::vod_multivariant(id), render_multivariant_playlist(variants));
   MpdOptions mpd;
   mpd.dynamic = false;
   mpd.segment_ms = segment_ms;
@@ -98,8 +99,10 @@ void Recorder::write_vod(const std::vector<VodTrack>& tracks, int64_t segment_ms
 
   result.recorded = true;
   result.vod_playlist = media::files::vod_path(media::files::vod_multivariant(id));
-  auto mp4 = write_vod_mp4(disk_.live_dir(), video_.segments, audio_.segments,
-                           dir / media::files::vod_mp4(id));
+  // The MP4 download holds what the publisher sent: rendition 0 of each kind.
+  auto mp4 =
+      write_vod_mp4(disk_.live_dir(), segments_of({core::MediaKind::video, 0}),
+                    segments_of({core::MediaKind::audio, 0}), dir / media::files::vod_mp4(id));
   if (mp4) {
     result.vod_mp4 = media::files::vod_path(media::files::vod_mp4(id));
   } else {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,7 @@ class Recorder {
   void add_segment(const core::TrackInfo& track, const SegmentInfo& segment,
                    const core::SharedBytes& bytes);
   // A track's recording as read back from disk after a crash, with no write pending.
-  void restore(core::MediaKind kind, std::vector<SegmentInfo> segments);
+  void restore(core::TrackKey key, std::vector<SegmentInfo> segments);
 
   // What the VOD lists of a track, from the live window.
   struct VodTrack {
@@ -49,17 +50,14 @@ class Recorder {
     // run has written it whole (a resumed index may end in a cut-off append).
     int64_t index_target_seconds = 0;
   };
-  Recorded& recorded(core::MediaKind kind) {
-    return kind == core::MediaKind::video ? video_ : audio_;
-  }
+  const std::vector<SegmentInfo>& segments_of(core::TrackKey key) const;
   void index(const core::TrackInfo& track, const SegmentInfo& segment);  // jobs only
 
   StreamDisk& disk_;
   const std::filesystem::path media_root_;
   const std::string stream_id_;
   // Touched by the disk's jobs alone, and by restore() and write_vod() once no job is pending.
-  Recorded video_;
-  Recorded audio_;
+  std::map<core::TrackKey, Recorded> recorded_;
   bool stopped_ = false;
 };
 

@@ -78,9 +78,14 @@ core::Result<core::TrackInfo> parse_track(std::string_view text) {
   if (kind->second != (track.kind == core::MediaKind::video ? "video" : "audio")) {
     return core::Error{"track kind does not match its codec"};
   }
-  track.index = track.kind == core::MediaKind::video ? core::kVideoTrack : core::kAudioTrack;
   track.codec_string = codecs->second;
   unsigned channels = 0;
+  // Indexes written before ladders have no RENDITION: theirs is the source's.
+  unsigned rendition = 0;
+  if (attributes.contains("RENDITION") &&
+      (!number(attributes, "RENDITION", rendition) || rendition > 255))
+    return core::Error{"bad track line"};
+  track.rendition = static_cast<uint8_t>(rendition);
   if (!number(attributes, "WIDTH", track.width) || !number(attributes, "HEIGHT", track.height) ||
       !number(attributes, "FRAME-RATE", track.frame_rate) ||
       !number(attributes, "SAMPLE-RATE", track.sample_rate) ||
@@ -130,6 +135,7 @@ std::string render_recording_index(const core::TrackInfo& track,
   out += "\n#EXT-X-PLAYLIST-TYPE:EVENT\n#EXT-X-INDEPENDENT-SEGMENTS\n";
   out +=
       std::string(kTrackTag) + "KIND=" + (track.kind == core::MediaKind::video ? "video" : "audio");
+  if (track.rendition != 0) out += ",RENDITION=" + std::to_string(track.rendition);
   out += ",CODEC=" + std::string(core::codec_name(track.codec)) + ",CODECS=\"" +
          track.codec_string + "\",WIDTH=" + std::to_string(track.width) +
          ",HEIGHT=" + std::to_string(track.height) +

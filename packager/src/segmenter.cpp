@@ -2,45 +2,70 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 #include "looplive/core/media_types.hpp"
 
 namespace looplive::packager {
 
-Segmenter::Segmenter(SegmenterConfig config) : config_(config) {}
-
-int64_t Segmenter::last_step(uint8_t track) const {
-  return track < 2 ? tracks_[track].last_step : 0;
-}
-
-void Segmenter::restart(uint8_t track) {
-  if (track > 1) return;
-  ++events_;
-  if (track == core::kVideoTrack) {
-    tracks_[track].started = false;
-  } else {
-    tracks_[track].cut_asap = true;
+Segmenter::Segmenter(SegmenterConfig config) : config_(std::move(config)) {
+  for (const SegmenterTrack& track : config_.tracks) {
+    Track t;
+    t.id = track.id;
+    t.video = track.kind == core::MediaKind::video;
+    tracks_.push_back(t);
+  }
+  const auto first_video =
+      std::find_if(tracks_.begin(), tracks_.end(), [](const Track& t) { return t.video; });
+  if (first_video != tracks_.end()) {
+    first_video->lead = true;
+    lead_ = &*first_video;
   }
 }
 
-Placement Segmenter::place(uint8_t track, int64_t dts, int64_t pts, bool keyframe) {
+Segmenter::Track* Segmenter::find(uint8_t track_id) {
+  const auto found = std::find_if(tracks_.begin(), tracks_.end(),
+                                  [&](const Track& t) { return t.id == track_id; });
+  return found == tracks_.end() ? nullptr : &*found;
+}
+
+int64_t Segmenter::last_step(uint8_t track_id) const {
+  for (const Track& t : tracks_)
+    if (t.id == track_id) return t.last_step;
+  return 0;
+}
+
+void Segmenter::restart(uint8_t track_id) {
+  Track* t = find(track_id);
+  if (t == nullptr) return;
+  ++events_;
+  if (t->lead) {
+    t->started = false;
+  } else {
+    t->cut_asap = true;
+  }
+}
+
+Placement Segmenter::place(uint8_t track_id, int64_t dts, int64_t pts, bool keyframe) {
   Placement p;
-  const bool video = track == core::kVideoTrack;
-  if (track > 1 || !(video ? config_.has_video : config_.has_audio)) {
+  Track* found = find(track_id);
+  if (found == nullptr) {
     p.drop = true;
     p.dts = dts;
     p.pts = pts;
     ++counts_.dropped;
     return p;
   }
-  Track& t = tracks_[track];
+  Track& t = *found;
   repair(t, dts, pts);
   p.dts = dts;
   p.pts = pts;
-  if (video) {
-    place_video(t, p, keyframe);
+  if (t.lead) {
+    place_lead(t, p, keyframe);
+  } else if (lead_ != nullptr) {
+    place_follower(t, p, keyframe);
   } else {
-    place_audio(t, p);
+    place_alone(t, p);
   }
   if (p.drop) {
     ++counts_.dropped;
@@ -57,13 +82,14 @@ Placement Segmenter::place(uint8_t track, int64_t dts, int64_t pts, bool keyfram
 void Segmenter::repair(Track& t, int64_t& dts, int64_t& pts) {
   const int64_t composition = pts - dts;
   if (!t.seen) {
-    const bool first = !tracks_[0].seen && !tracks_[1].seen;
+    const bool first =
+        std::none_of(tracks_.begin(), tracks_.end(), [](const Track& o) { return o.seen; });
     if (first && config_.start_at_ms) stream_offset_ = *config_.start_at_ms - dts;
     t.offset = stream_offset_;
     t.generation = generation_;
   } else if (std::abs(dts - t.last_in) > config_.jump_ms) {
-    // When the other track already rebased this break, reuse its offset so
-    // both tracks stay aligned; otherwise continue right after this track's
+    // When another track already rebased this break, reuse its offset so
+    // the tracks stay aligned; otherwise continue right after this track's
     // last sample.
     const bool follow = t.generation < generation_ &&
                         std::abs(dts + stream_offset_ - t.last_out) <= config_.jump_ms;
@@ -82,7 +108,7 @@ void Segmenter::repair(Track& t, int64_t& dts, int64_t& pts) {
     out = t.last_out + 1;
     ++counts_.non_monotonic;
   } else if (!t.seen && config_.start_at_ms && out < *config_.start_at_ms) {
-    // The other track came first with a later DTS; nothing may land on the
+    // Another track came first with a later DTS; nothing may land on the
     // timeline the stream already has.
     out = *config_.start_at_ms;
     ++counts_.non_monotonic;
@@ -111,7 +137,12 @@ void Segmenter::open_segment(Track& t, Placement& p, bool discontinuity) {
   t.fragment_start = p.dts;
 }
 
-void Segmenter::place_video(Track& t, Placement& p, bool keyframe) {
+void Segmenter::cut_followers(int64_t dts, uint64_t epoch) {
+  for (Track& t : tracks_)
+    if (!t.lead) t.boundaries.push_back({dts, epoch});
+}
+
+void Segmenter::place_lead(Track& t, Placement& p, bool keyframe) {
   if (!keyframe) {
     p.drop = !t.started;
     // The next frame would take the segment past its cap: end it here, so
@@ -120,54 +151,59 @@ void Segmenter::place_video(Track& t, Placement& p, bool keyframe) {
     if (t.started && config_.max_segment_ms > 0 && next_end > config_.max_segment_ms) {
       open_segment(t, p, false);
       p.independent = t.independent = false;
-      if (config_.has_audio) boundaries_.push_back({p.dts, t.applied});
+      cut_followers(p.dts, t.applied);
     }
     return;
   }
   const bool pending = t.applied < events_;
   if (t.started && !pending && t.independent && p.dts - t.segment_start < config_.segment_ms)
     return;
-  open_segment(t, p, pending && video_started_);
+  open_segment(t, p, pending && lead_started_);
   t.independent = true;
   t.applied = events_;
-  if (config_.has_audio && video_started_) boundaries_.push_back({p.dts, t.applied});
-  video_started_ = true;
+  if (lead_started_) cut_followers(p.dts, t.applied);
+  lead_started_ = true;
 }
 
-void Segmenter::place_audio(Track& t, Placement& p) {
-  if (!config_.has_video) {
-    const bool pending = t.applied < events_;
-    if (!t.started) {
-      open_segment(t, p, false);
-    } else if (pending || t.cut_asap || p.dts - t.segment_start >= config_.segment_ms) {
-      open_segment(t, p, pending);
-    }
-    t.applied = events_;
-    return;
+// Audio on its own cuts on time.
+void Segmenter::place_alone(Track& t, Placement& p) {
+  const bool pending = t.applied < events_;
+  if (!t.started) {
+    open_segment(t, p, false);
+  } else if (pending || t.cut_asap || p.dts - t.segment_start >= config_.segment_ms) {
+    open_segment(t, p, pending);
   }
-  // Audio before the first video keyframe would make audio segment 1 longer
-  // than video segment 1 and shift every later pair.
-  if (!video_started_) {
+  t.applied = events_;
+}
+
+void Segmenter::place_follower(Track& t, Placement& p, bool keyframe) {
+  // A follower's packets before the lead's first keyframe would make its
+  // segment 1 longer than the lead's and shift every later pair; a video
+  // follower also waits for its own first keyframe.
+  if (!lead_started_ || (t.video && !t.started && !keyframe)) {
     p.drop = true;
     return;
   }
   uint64_t epoch = 0;
   bool crossed = false;
-  while (!boundaries_.empty() && boundaries_.front().dts <= p.dts) {
-    epoch = std::max(epoch, boundaries_.front().epoch);
+  while (!t.boundaries.empty() && t.boundaries.front().dts <= p.dts) {
+    epoch = std::max(epoch, t.boundaries.front().epoch);
     crossed = true;
-    boundaries_.pop_front();
+    t.boundaries.pop_front();
   }
   if (!t.started) {
     open_segment(t, p, false);
-    t.applied = tracks_[core::kVideoTrack].applied;
+    t.applied = lead_->applied;
   } else if (t.cut_asap) {
     open_segment(t, p, true);
     t.applied = events_;
   } else if (crossed) {
     open_segment(t, p, epoch > t.applied);
     t.applied = std::max(t.applied, epoch);
+  } else {
+    return;
   }
+  p.independent = t.independent = !t.video || keyframe;
 }
 
 }  // namespace looplive::packager

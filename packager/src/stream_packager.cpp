@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "hls_playlist.hpp"
 #include "looplive/core/log.hpp"
@@ -13,10 +14,6 @@ namespace {
 bool same_configuration(const core::TrackInfo& a, const core::TrackInfo& b) {
   return a.codec == b.codec && a.codec_config == b.codec_config && a.width == b.width &&
          a.height == b.height && a.sample_rate == b.sample_rate && a.channels == b.channels;
-}
-
-core::MediaKind kind_of(uint8_t track) {
-  return track == core::kVideoTrack ? core::MediaKind::video : core::MediaKind::audio;
 }
 
 }  // namespace
@@ -33,8 +30,7 @@ StreamPackager::StreamPackager(const packager::PackagerConfig& config,
   stream_->publishing = true;
   bool made = false;
   uint64_t periods = 0;
-  for (auto& output : stream_->outputs) {
-    if (!output) continue;
+  for (auto& [key, output] : stream_->outputs) {
     resumed_ = true;
     output->discard();  // left open by a publish that never finished
     made = made || output->made_segments();
@@ -64,30 +60,28 @@ RepairCounts StreamPackager::counts() const {
 }
 
 void StreamPackager::on_track(const core::TrackInfo& track) {
-  if (track.index > 1 || kind_of(track.index) != track.kind) return;
   if (state_ == State::waiting) {
-    if (!wanted(track.index)) {
+    if (!wanted(track.key())) {
       core::logger("packager")
           ->warn("{}: {} track is new to the stream after a reconnect; ignored", grant_.stream_id,
                  core::codec_name(track.codec));
       return;
     }
-    known_[track.index] = track;
-    if (ready()) start();
+    tracks_[track.id].info = track;
   } else if (state_ == State::running) {
-    TrackOutput* out = output(track.index);
+    TrackOutput* out = output(track.id);
     if (out == nullptr) {
       core::logger("packager")
           ->warn("{}: {} track announced after packaging started; ignored", grant_.stream_id,
                  core::codec_name(track.codec));
     } else if (!same_configuration(out->track(), track)) {
+      tracks_[track.id].info = track;
       restart(track);
     }
   }
 }
 
 void StreamPackager::on_packet(const core::MediaPacket& packet) {
-  if (packet.track > 1) return;
   if (!origin_set_) {
     // Wall clock of media time 0, from the first packet's arrival of the stream's first publish.
     if (!stream_->window.wall_origin()) {
@@ -102,30 +96,56 @@ void StreamPackager::on_packet(const core::MediaPacket& packet) {
   }
 }
 
+TrackOutput* StreamPackager::output(uint8_t track_id) {
+  const auto found = tracks_.find(track_id);
+  return found == tracks_.end() ? nullptr : found->second.output;
+}
+
 void StreamPackager::hold(const core::MediaPacket& packet) {
-  const uint8_t t = packet.track;
-  const bool usable = known_[t] && (first_dts_[t] || t != core::kVideoTrack || packet.keyframe);
+  const auto found = tracks_.find(packet.track);
+  Track* t = found == tracks_.end() ? nullptr : &found->second;
+  const bool usable =
+      t != nullptr && (t->first_dts || t->info.kind != core::MediaKind::video || packet.keyframe);
   if (!usable) {
     ++dropped_waiting_;
     return;
   }
-  if (!first_dts_[t]) first_dts_[t] = packet.dts;
-  last_dts_[t] = packet.dts;
+  if (!t->first_dts) t->first_dts = packet.dts;
+  t->last_dts = packet.dts;
   backlog_.push_back(packet);
   if (ready()) start();
 }
 
-bool StreamPackager::wanted(uint8_t track) const {
-  return !resumed_ || stream_->outputs[track] != nullptr;
+bool StreamPackager::wanted(core::TrackKey key) const {
+  return !resumed_ || stream_->outputs.contains(key);
 }
 
 bool StreamPackager::ready() const {
-  const bool video = known_[core::kVideoTrack].has_value();
-  const bool audio = known_[core::kAudioTrack].has_value();
-  if (!video && !audio) return false;
-  if ((video || !wanted(core::kVideoTrack)) && (audio || !wanted(core::kAudioTrack))) return true;
-  const uint8_t only = video ? core::kVideoTrack : core::kAudioTrack;
-  return first_dts_[only] && last_dts_[only] - *first_dts_[only] >= options_.track_wait.count();
+  const auto known = [this](auto matches) {
+    return std::any_of(tracks_.begin(), tracks_.end(),
+                       [&](const auto& entry) { return matches(entry.second.info.key()); });
+  };
+  bool expected_known = !tracks_.empty();
+  if (resumed_) {
+    for (const auto& [key, output] : stream_->outputs)
+      expected_known = expected_known && known([&](core::TrackKey k) { return k == key; });
+  } else {
+    for (const core::MediaKind kind : {core::MediaKind::video, core::MediaKind::audio})
+      expected_known = expected_known && known([&](core::TrackKey k) { return k.kind == kind; });
+  }
+  if (expected_known) return true;
+  return std::any_of(tracks_.begin(), tracks_.end(), [this](const auto& entry) {
+    const Track& t = entry.second;
+    return t.first_dts && t.last_dts - *t.first_dts >= options_.track_wait.count();
+  });
+}
+
+std::vector<StreamPackager::Track*> StreamPackager::by_key() {
+  std::vector<Track*> sorted;
+  for (auto& [id, track] : tracks_) sorted.push_back(&track);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const Track* a, const Track* b) { return a->info.key() < b->info.key(); });
+  return sorted;
 }
 
 void StreamPackager::start() {
@@ -134,32 +154,47 @@ void StreamPackager::start() {
   config.max_segment_ms = max_segment_ms(config.segment_ms);
   config.part_ms = config_.part_duration.count();
   config.jump_ms = options_.jump_threshold.count();
-  config.has_video = known_[core::kVideoTrack].has_value();
-  config.has_audio = known_[core::kAudioTrack].has_value();
   config.start_at_ms = start_at_ms_;
-  segmenter_.emplace(config);
-  for (uint8_t t = 0; t < 2; ++t) {
-    if (!known_[t]) continue;
-    auto& out = stream_->outputs[t];
+  config.tracks.clear();
+  std::string codecs;
+  std::map<uint8_t, size_t> rank;  // ties in the backlog go in key order
+  std::optional<core::TrackKey> previous;
+  for (Track* t : by_key()) {
+    const core::TrackInfo& info = t->info;
+    if (std::exchange(previous, info.key()) == info.key()) {
+      core::logger("packager")
+          ->warn("{}: two tracks of the same kind and rendition; the second is ignored",
+                 grant_.stream_id);
+      continue;
+    }
+    auto& out = stream_->outputs[info.key()];
     if (!out)
-      out = std::make_unique<TrackOutput>(media::files::track_prefix(known_[t]->kind),
+      out = std::make_unique<TrackOutput>(media::files::track_prefix(info.key()),
                                           stream_->window.epoch());
-    if (core::Status status = out->configure(*known_[t]); !status) return fail(status.error());
+    if (core::Status status = out->configure(info); !status) return fail(status.error());
     if (next_period_) out->start_period(*next_period_);
-    active_[t] = true;
+    t->output = out.get();
     stream_->window.add_init(out->track(), out->init_uri(), out->init());
+    config.tracks.push_back({info.id, info.kind});
+    rank[info.id] = rank.size();
+    codecs += " " + info.codec_string;
+    if (!thumbnail_track_ && info.kind == core::MediaKind::video) {
+      thumbnail_track_ = info.id;
+      open_thumbnailer(info);
+    }
   }
-  if (known_[core::kVideoTrack]) open_thumbnailer(*known_[core::kVideoTrack]);
+  segmenter_.emplace(config);
   state_ = State::running;
   core::logger("packager")
-      ->info("{}: packaging{}{}{}", grant_.stream_id,
-             config.has_video ? " " + known_[0]->codec_string : "",
-             config.has_audio ? " " + known_[1]->codec_string : "",
-             start_at_ms_ ? " (reconnected)" : "");
+      ->info("{}: packaging{}{}", grant_.stream_id, codecs, start_at_ms_ ? " (reconnected)" : "");
   // Held packets arrive in arrival order; the segmenter wants decode order,
   // video first on ties so audio at the first keyframe's time is kept.
-  std::stable_sort(backlog_.begin(), backlog_.end(), [](const auto& a, const auto& b) {
-    return a.dts != b.dts ? a.dts < b.dts : a.track < b.track;
+  const auto order = [&rank](uint8_t id) {
+    const auto found = rank.find(id);
+    return found == rank.end() ? rank.size() : found->second;
+  };
+  std::stable_sort(backlog_.begin(), backlog_.end(), [&](const auto& a, const auto& b) {
+    return a.dts != b.dts ? a.dts < b.dts : order(a.track) < order(b.track);
   });
   std::vector<core::MediaPacket> held = std::move(backlog_);
   backlog_.clear();
@@ -173,15 +208,17 @@ void StreamPackager::route(const core::MediaPacket& packet) {
   const Placement placement =
       segmenter_->place(packet.track, packet.dts, packet.pts, packet.keyframe);
   if (placement.drop) return;
+  TrackOutput* out = output(packet.track);
+  if (out == nullptr) return;
   core::MediaPacket repaired = packet;
   repaired.dts = placement.dts;
   repaired.pts = placement.pts;
   TrackOutputs done;
-  if (core::Status status = output(packet.track)->push(repaired, placement, done); !status) {
+  if (core::Status status = out->push(repaired, placement, done); !status) {
     return fail(status.error());
   }
-  publish(kind_of(packet.track), done);
-  if (placement.new_segment && placement.independent && packet.track == core::kVideoTrack) {
+  publish(out->track().key(), done);
+  if (placement.new_segment && placement.independent && packet.track == thumbnail_track_) {
     thumbnail(repaired);
   }
 }
@@ -212,36 +249,36 @@ void StreamPackager::thumbnail(const core::MediaPacket& keyframe) {
 }
 
 void StreamPackager::restart(const core::TrackInfo& track) {
-  TrackOutput& out = *output(track.index);
+  TrackOutput& out = *output(track.id);
   TrackOutputs done;
   // The next segment starts a new period: nothing is announced before it exists.
-  stream_->window.pause(track.kind);
-  if (core::Status status = out.close(last_duration(track.index), done); !status) {
+  stream_->window.pause(track.key());
+  if (core::Status status = out.close(last_duration(tracks_[track.id]), done); !status) {
     return fail(status.error());
   }
-  publish(track.kind, done);
+  publish(track.key(), done);
   if (core::Status status = out.configure(track); !status) return fail(status.error());
   stream_->window.add_init(out.track(), out.init_uri(), out.init());
-  if (track.kind == core::MediaKind::video) open_thumbnailer(track);
-  segmenter_->restart(track.index);
+  if (track.id == thumbnail_track_) open_thumbnailer(track);
+  segmenter_->restart(track.id);
   core::logger("packager")
       ->info("{}: new {} configuration, now {}", grant_.stream_id, core::codec_name(track.codec),
              out.init_uri());
 }
 
-void StreamPackager::publish(core::MediaKind kind, TrackOutputs& done) {
+void StreamPackager::publish(core::TrackKey key, TrackOutputs& done) {
   if (done.empty()) return;
-  for (auto& part : done.parts) stream_->window.add_part(kind, std::move(part));
+  for (auto& part : done.parts) stream_->window.add_part(key, std::move(part));
   for (auto& segment : done.segments) {
-    stream_->window.add_segment(kind, std::move(segment));
+    stream_->window.add_segment(key, std::move(segment));
     ++segments_;
   }
   stream_->window.refresh(!done.segments.empty());
 }
 
-int64_t StreamPackager::last_duration(uint8_t track) const {
-  if (const int64_t step = segmenter_->last_step(track); step > 0) return step;
-  const core::TrackInfo& info = stream_->outputs[track]->track();
+int64_t StreamPackager::last_duration(const Track& track) const {
+  if (const int64_t step = segmenter_->last_step(track.info.id); step > 0) return step;
+  const core::TrackInfo& info = track.output->track();
   if (info.kind == core::MediaKind::video) {
     return info.frame_rate > 0 ? static_cast<int64_t>(1000 / info.frame_rate + 0.5) : 33;
   }
@@ -255,16 +292,16 @@ void StreamPackager::finish(core::EndReason reason) {
   std::lock_guard lock(stream_->mutex);
   if (state_ == State::waiting && !backlog_.empty()) start();
   // Nothing follows the last segments until the publisher is back.
-  for (uint8_t t = 0; t < 2; ++t) stream_->window.pause(kind_of(t));
-  for (uint8_t t = 0; t < 2; ++t) {
-    TrackOutput* out = output(t);
+  for (const auto& [key, output] : stream_->outputs) stream_->window.pause(key);
+  for (auto& [id, track] : tracks_) {
+    TrackOutput* out = track.output;
     if (out == nullptr) continue;
     TrackOutputs done;
-    core::Status status =
-        state_ == State::running ? out->close(last_duration(t), done) : core::Status(core::Ok{});
+    core::Status status = state_ == State::running ? out->close(last_duration(track), done)
+                                                   : core::Status(core::Ok{});
     if (!status) fail(status.error());
     if (state_ == State::running) {
-      publish(kind_of(t), done);
+      publish(out->track().key(), done);
     } else {
       out->discard();
     }

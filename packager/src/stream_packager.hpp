@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -18,11 +19,14 @@ namespace looplive::packager {
 // in order (the caller serializes them); the stream state is borrowed from
 // construction to finish() and touched by no one else meanwhile.
 //
-// Muxing starts once the tracks are known: every track the stream expects
-// (both for a new stream, the ones it already has for a reconnect), or one
-// track alone after `track_wait` of it since its first usable packet. Packets
-// before that are held; a track announced after the start, or one a
-// reconnecting stream never had, is ignored. Video before its first keyframe
+// Tracks are told apart by their id in this publish and are the stream's by
+// key (kind and rendition), so a reconnect continues each where it was.
+// Muxing starts at the first packet once the tracks are known: every track
+// the stream expects (a video and an audio track for a new stream, the ones it
+// already has for a reconnect), or the tracks known so far after `track_wait`
+// of one since its first usable packet. Packets before that are held; a
+// track announced after the start, or one a reconnecting stream never had,
+// is ignored. Video before its first keyframe
 // is dropped. A new codec configuration closes the track's segment, starts a
 // new muxer and init segment (init_v_1.mp4, ...) and flags a discontinuity.
 // A reconnect continues the stream's numbering after a discontinuity, with
@@ -49,19 +53,26 @@ class StreamPackager : public core::PacketSink {
  private:
   enum class State { waiting, running, ended, failed };
 
-  TrackOutput* output(uint8_t track) {
-    return active_[track] ? stream_->outputs[track].get() : nullptr;
-  }
-  bool wanted(uint8_t track) const;
+  // A track announced in this publish, by its id.
+  struct Track {
+    core::TrackInfo info;
+    TrackOutput* output = nullptr;     // once muxing: the stream's output for its key
+    std::optional<int64_t> first_dts;  // held packets' span, for the wait
+    int64_t last_dts = 0;
+  };
+
+  TrackOutput* output(uint8_t track_id);
+  bool wanted(core::TrackKey key) const;
   bool ready() const;
+  std::vector<Track*> by_key();  // video first, then by rendition
   void hold(const core::MediaPacket& packet);
   void start();
   void route(const core::MediaPacket& packet);
   void restart(const core::TrackInfo& track);
   void open_thumbnailer(const core::TrackInfo& track);
   void thumbnail(const core::MediaPacket& keyframe);
-  void publish(core::MediaKind kind, TrackOutputs& done);
-  int64_t last_duration(uint8_t track) const;
+  void publish(core::TrackKey key, TrackOutputs& done);
+  int64_t last_duration(const Track& track) const;
   void fail(const core::Error& error);
 
   packager::PackagerConfig config_;
@@ -72,11 +83,9 @@ class StreamPackager : public core::PacketSink {
   bool resumed_ = false;                 // an earlier publish fixed the stream's tracks
   std::optional<int64_t> start_at_ms_;   // where this publish continues the timeline
   std::optional<uint64_t> next_period_;  // the discontinuity index this publish opens
-  std::optional<core::TrackInfo> known_[2];
-  bool active_[2] = {false, false};
+  std::map<uint8_t, Track> tracks_;
+  std::optional<uint8_t> thumbnail_track_;  // the first video track's id, once muxing
   std::vector<core::MediaPacket> backlog_;
-  std::optional<int64_t> first_dts_[2];  // held packets' span per track, for the wait
-  int64_t last_dts_[2] = {0, 0};
   bool origin_set_ = false;
   bool finished_ = false;
   uint64_t dropped_waiting_ = 0;

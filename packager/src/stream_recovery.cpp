@@ -40,12 +40,18 @@ void remove_leftovers(const StreamSettings& settings) {
   }
 }
 
+// The live media playlists left on disk (video.m3u8, audio.m3u8, video_1.m3u8...).
 void close_live_playlists(const StreamSettings& settings) {
   const fs::path dir = media::files::live_dir(settings.media_root, settings.stream_id);
-  for (core::MediaKind kind : {core::MediaKind::video, core::MediaKind::audio}) {
-    const std::string name = media::files::media_playlist(kind);
-    std::error_code error;
-    if (!fs::exists(dir / name, error)) continue;
+  std::vector<std::string> playlists;  // listed first: closing one rewrites the directory
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(dir, error)) {
+    std::string name = entry.path().filename().string();
+    if (name.ends_with(".m3u8") && name != media::files::kMultivariantPlaylist &&
+        !media::files::is_recording_index(name))
+      playlists.push_back(std::move(name));
+  }
+  for (const std::string& name : playlists) {
     std::string text = read_text(dir / name);
     if (text.find("#EXT-X-ENDLIST") != std::string::npos) continue;
     text += "#EXT-X-ENDLIST\n";
@@ -72,14 +78,14 @@ std::vector<SegmentInfo> present(const fs::path& dir, std::vector<SegmentInfo> s
   return out;
 }
 
-// Each recorded track whose index names at least one segment on disk.
+// Each recorded track whose index names at least one segment on disk, in key order.
 std::vector<RecordedTrack> read_recording(const StreamSettings& settings) {
   const fs::path dir = media::files::live_dir(settings.media_root, settings.stream_id);
   std::vector<RecordedTrack> tracks;
-  for (const auto kind : {core::MediaKind::video, core::MediaKind::audio}) {
-    const fs::path index = dir / media::files::recording_index(kind);
-    std::error_code error;
-    if (!fs::exists(index, error)) continue;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(dir, error)) {
+    const fs::path& index = entry.path();
+    if (!media::files::is_recording_index(index.filename().string())) continue;
     auto recorded = parse_recording_index(read_text(index));
     if (!recorded) {
       core::logger("packager")
@@ -87,8 +93,17 @@ std::vector<RecordedTrack> read_recording(const StreamSettings& settings) {
       continue;
     }
     recorded->segments = present(dir, std::move(recorded->segments), settings.stream_id);
-    if (!recorded->segments.empty()) tracks.push_back(std::move(recorded.value()));
+    if (recorded->segments.empty()) continue;
+    if (index.filename() != media::files::recording_index(recorded->track.key())) {
+      core::logger("packager")
+          ->error("{}: {} describes another track; left out", settings.stream_id, index.string());
+      continue;
+    }
+    tracks.push_back(std::move(recorded.value()));
   }
+  std::sort(tracks.begin(), tracks.end(), [](const RecordedTrack& a, const RecordedTrack& b) {
+    return a.track.key() < b.track.key();
+  });
   return tracks;
 }
 
@@ -137,11 +152,9 @@ bool resume_from_disk(StreamState& stream, const StreamSettings& settings) {
     const SegmentInfo& last = recorded.segments.back();
     if (!stream.window.wall_origin())
       stream.window.set_wall_origin(first.wall_clock_ms - first.start_ms);
-    const uint8_t index =
-        recorded.track.kind == core::MediaKind::video ? core::kVideoTrack : core::kAudioTrack;
-    auto output = std::make_unique<TrackOutput>(media::files::track_prefix(recorded.track.kind));
+    auto output = std::make_unique<TrackOutput>(media::files::track_prefix(recorded.track.key()));
     output->resume(last.number, configurations_used(recorded.segments), last.discontinuity_index);
-    stream.outputs[index] = std::move(output);
+    stream.outputs[recorded.track.key()] = std::move(output);
     core::logger("packager")
         ->info("{}: resuming the recording after {} from a previous run", settings.stream_id,
                last.uri);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -22,7 +23,7 @@ struct StreamState {
   std::mutex mutex;
   const std::shared_ptr<ViewSlot> slot;
   LiveWindow window;
-  std::unique_ptr<TrackOutput> outputs[2];  // by track index; the stream's tracks
+  std::map<core::TrackKey, std::unique_ptr<TrackOutput>> outputs;  // the stream's tracks
   bool publishing = false;
   bool ended = false;
 };

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "ingest_harness.hpp"
+#include "looplive/media/flv_tag_reader.hpp"
 #include "media_fixture.hpp"
 
 using namespace looplive;
@@ -26,14 +27,15 @@ void check_publish(const RecordedPublish& publish, const MediaFixture& fixture) 
   CHECK(audio->codec == core::Codec::aac);
   CHECK(audio->sample_rate == 48000);
   CHECK(audio->channels == 2);
-  double video_frames = static_cast<double>(publish.count(core::kVideoTrack));
-  double audio_frames = static_cast<double>(publish.count(core::kAudioTrack));
+  double video_frames = static_cast<double>(publish.count(media::FlvTagReader::kVideoTrack));
+  double audio_frames = static_cast<double>(publish.count(media::FlvTagReader::kAudioTrack));
   CHECK(std::abs(video_frames - fixture.video_frames) <= 0.01 * fixture.video_frames);
   CHECK(std::abs(audio_frames - fixture.audio_frames) <= 0.01 * fixture.audio_frames);
   CHECK(publish.monotonic());
   // B-frames arrive with their composition offsets.
   bool reordered = false;
-  for (const auto& p : publish.packets) reordered |= p.track == core::kVideoTrack && p.pts != p.dts;
+  for (const auto& p : publish.packets)
+    reordered |= p.track == media::FlvTagReader::kVideoTrack && p.pts != p.dts;
   CHECK(reordered);
   REQUIRE(publish.end.has_value());
 }

@@ -19,6 +19,7 @@ extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #include <boost/asio/write.hpp>
 
 #include "ingest_harness.hpp"
+#include "looplive/media/flv_tag_reader.hpp"
 #include "media_fixture.hpp"
 
 using namespace looplive;
@@ -167,7 +168,7 @@ TEST_CASE("malformed input closes only the offending connection", "[integration]
   REQUIRE(status == 0);
   auto publishes = server.sinks.publishes(stream.stream.id);
   REQUIRE(publishes.size() == 1);
-  CHECK(static_cast<long>(publishes[0].count(core::kVideoTrack)) >=
+  CHECK(static_cast<long>(publishes[0].count(media::FlvTagReader::kVideoTrack)) >=
         fixture.video_frames * 99 / 100);
 }
 
@@ -197,7 +198,7 @@ TEST_CASE("thousands of idle connections do not stop a publisher", "[integration
   REQUIRE(status == 0);
   auto publishes = server.sinks.publishes(stream.stream.id);
   REQUIRE(publishes.size() == 1);
-  CHECK(static_cast<long>(publishes[0].count(core::kVideoTrack)) >=
+  CHECK(static_cast<long>(publishes[0].count(media::FlvTagReader::kVideoTrack)) >=
         fixture.video_frames * 99 / 100);
 }
 

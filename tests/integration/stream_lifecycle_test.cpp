@@ -78,12 +78,12 @@ Served served_after_a_while(ApiServer& api, const std::string& id) {
   std::this_thread::sleep_for(5s);  // a couple of segments
   auto view = api.server.packager()->view(id);
   REQUIRE(view);
-  REQUIRE(view->video);
-  REQUIRE_FALSE(view->video->segments.empty());
+  REQUIRE(view->video() != nullptr);
+  REQUIRE_FALSE(view->video()->segments.empty());
   Served served;
   for (const auto& entry : view->media) served.names.insert(entry.first);
-  served.first_number = view->video->segments.front().number;
-  served.last_number = view->video->segments.back().number;
+  served.first_number = view->video()->segments.front().number;
+  served.last_number = view->video()->segments.back().number;
   return served;
 }
 

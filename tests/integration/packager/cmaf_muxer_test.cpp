@@ -43,7 +43,7 @@ struct Muxed {
 Muxed mux_track(const lt::Demuxed& media, uint8_t track_index) {
   const auto* track = &media.tracks.front();
   for (const auto& t : media.tracks) {
-    if (t.index == track_index) track = &t;
+    if (t.id == track_index) track = &t;
   }
   auto opened = CmafTrackMuxer::open(*track);
   REQUIRE(opened.ok());

@@ -5,6 +5,7 @@
 // run ffprobe/ffmpeg on the output.
 
 #include <sys/wait.h>
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -57,6 +58,10 @@ inline std::string aac_codec_string(const std::vector<uint8_t>& asc) {
   return "mp4a.40." + std::to_string(object_type);
 }
 
+// The track ids demux_flv gives, as the RTMP ingest does.
+inline constexpr uint8_t kVideoTrack = 0;
+inline constexpr uint8_t kAudioTrack = 1;
+
 // FLV as the RTMP ingest sees it: AVCC H.264 with an avcC, raw AAC with an
 // AudioSpecificConfig, millisecond timestamps; video is track 0, audio track 1.
 inline Demuxed demux_flv(const fs::path& path) {
@@ -76,7 +81,7 @@ inline Demuxed demux_flv(const fs::path& path) {
     std::vector<uint8_t> config(par->extradata, par->extradata + par->extradata_size);
     core::TrackInfo track;
     if (par->codec_id == AV_CODEC_ID_H264) {
-      track.index = core::kVideoTrack;
+      track.id = kVideoTrack;
       track.kind = core::MediaKind::video;
       track.codec = core::Codec::h264;
       track.codec_string = avc_codec_string(config);
@@ -84,7 +89,7 @@ inline Demuxed demux_flv(const fs::path& path) {
       track.height = static_cast<uint16_t>(par->height);
       track.frame_rate = av_q2d(stream->avg_frame_rate);
     } else if (par->codec_id == AV_CODEC_ID_AAC) {
-      track.index = core::kAudioTrack;
+      track.id = kAudioTrack;
       track.kind = core::MediaKind::audio;
       track.codec = core::Codec::aac;
       track.codec_string = aac_codec_string(config);
@@ -94,7 +99,7 @@ inline Demuxed demux_flv(const fs::path& path) {
       continue;
     }
     track.codec_config = core::SharedBytes(std::move(config));
-    track_of[static_cast<int>(i)] = track.index;
+    track_of[static_cast<int>(i)] = track.id;
     out.tracks.push_back(track);
   }
   AVPacket* packet = av_packet_alloc();
@@ -116,6 +121,28 @@ inline Demuxed demux_flv(const fs::path& path) {
   out.duration_ms = context->duration > 0 ? context->duration / 1000 : 0;
   avformat_close_input(&context);
   return out;
+}
+
+// `source` with the video of `rung` added as another rendition of it, under
+// track id `id`: a ladder as a transcoder would feed it (the "av" and
+// "small" fixtures share their frame times and keyframes).
+inline Demuxed with_rendition(Demuxed source, const Demuxed& rung, uint8_t id, uint8_t rendition) {
+  for (const auto& track : rung.tracks) {
+    if (track.kind != core::MediaKind::video) continue;
+    core::TrackInfo added = track;
+    added.id = id;
+    added.rendition = rendition;
+    source.tracks.push_back(added);
+    for (const auto& packet : rung.packets) {
+      if (packet.track != track.id) continue;
+      core::MediaPacket copy = packet;
+      copy.track = id;
+      source.packets.push_back(copy);
+    }
+  }
+  std::stable_sort(source.packets.begin(), source.packets.end(),
+                   [](const auto& a, const auto& b) { return a.dts < b.dts; });
+  return source;
 }
 
 // Makes an FLV clip once per process: "av", "video" or "audio", 6 seconds,

@@ -75,7 +75,7 @@ inline double source_seconds(const Demuxed& media, uint8_t track) {
 inline double timeline_seconds(const Demuxed& media) {
   int64_t first = INT64_MAX;
   int64_t end = INT64_MIN;
-  for (const uint8_t track : {core::kVideoTrack, core::kAudioTrack}) {
+  for (const uint8_t track : {kVideoTrack, kAudioTrack}) {
     int64_t last = -1;
     int64_t step = 0;
     for (const auto& p : media.packets) {

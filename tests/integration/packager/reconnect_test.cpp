@@ -79,9 +79,9 @@ TEST_CASE("a reconnect continues the playlists after a discontinuity", "[package
   publish(packager, "r", true, halves.first, EndReason::publisher_timeout);
   const auto paused = packager.view("r");
   REQUIRE(paused != nullptr);
-  REQUIRE(paused->video.has_value());
+  REQUIRE(paused->video() != nullptr);
   CHECK_FALSE(paused->ended);
-  const auto& before = paused->video->segments;
+  const auto& before = paused->video()->segments;
   REQUIRE(before.size() == 2);
   const int64_t first_end = before.back().start_ms + before.back().duration_ms;
   CHECK(lt::text_of(dir / "video.m3u8").find("#EXT-X-ENDLIST") == std::string::npos);
@@ -91,8 +91,8 @@ TEST_CASE("a reconnect continues the playlists after a discontinuity", "[package
   publish(packager, "r", true, halves.second, EndReason::publisher_closed);
   const auto resumed = packager.view("r");
   REQUIRE(resumed != nullptr);
-  REQUIRE(resumed->video.has_value());
-  const auto& segments = resumed->video->segments;
+  REQUIRE(resumed->video() != nullptr);
+  const auto& segments = resumed->video()->segments;
   REQUIRE(segments.size() == 3);
   for (size_t i = 0; i < segments.size(); ++i) {
     CHECK(segments[i].number == i + 1);
@@ -231,8 +231,8 @@ TEST_CASE("publishes of one stream may come from different threads", "[packager]
   // An origin reading views all along, as the HTTP threads do.
   std::thread reader([&] {
     while (!done) {
-      if (const auto view = packager.view("x"); view && view->video) {
-        seen = std::max<uint64_t>(seen, view->video->segments.size());
+      if (const auto view = packager.view("x"); view && view->video()) {
+        seen = std::max<uint64_t>(seen, view->video()->segments.size());
       }
       std::this_thread::yield();
     }

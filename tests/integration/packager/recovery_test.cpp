@@ -93,6 +93,31 @@ TEST_CASE("a recorded stream is finalized from disk after a crash", "[packager]"
   CHECK(lt::faststart(mp4));
 }
 
+TEST_CASE("every rendition of a ladder is recovered after a crash", "[packager]") {
+  const lt::Demuxed media = lt::with_rendition(lt::demux_flv(lt::fixture("av")),
+                                               lt::demux_flv(lt::fixture("small")), 2, 1);
+  lt::Run run;
+  package_and_die(run, "l", true, media, 5000);
+  const fs::path dir = run.live("l");
+  REQUIRE(fs::exists(dir / "recording_video_1.m3u8"));
+
+  Packager packager(run.config, run.options);
+  const auto result = packager.recover_stream("l", true);
+  CHECK(result.recorded);
+  CHECK(lt::segments_of(run.vods() / "l_video.m3u8").size() == 2);
+  const auto rung = lt::segments_of(run.vods() / "l_video_1.m3u8");
+  REQUIRE(rung.size() == 2);
+  CHECK(rung.back().uri == "../live/l/v1_2.m4s");
+  CHECK(lt::count_of(lt::text_of(run.vods() / "l.m3u8"), "#EXT-X-STREAM-INF:") == 2);
+  CHECK(lt::text_of(dir / "video_1.m3u8").find("#EXT-X-ENDLIST") != std::string::npos);
+  for (const char* entry : {"l.m3u8", "l.mpd", "l.mp4"}) {
+    const auto decoded = lt::decode(run.vods() / entry);
+    INFO(entry << ": " << decoded.output);
+    CHECK(decoded.status == 0);
+    CHECK(decoded.output.empty());
+  }
+}
+
 TEST_CASE("an unrecorded stream's playlists are closed after a crash", "[packager]") {
   const lt::Demuxed media = lt::demux_flv(lt::fixture("av"));
   lt::Run run;

@@ -102,8 +102,8 @@ TEST_CASE("audio and video are packaged into playable CMAF, HLS and DASH", "[pac
         std::vector<uint8_t>(paused_view->file("v_2.m4s")->span().begin(),
                              paused_view->file("v_2.m4s")->span().end()));
   CHECK(paused_view->file("v_9.m4s") == nullptr);
-  REQUIRE(paused_view->video.has_value());
-  CHECK(paused_view->video->segments.size() == 3);
+  REQUIRE(paused_view->video() != nullptr);
+  CHECK(paused_view->video()->segments.size() == 3);
   sink.reset();
   CHECK(packager.view("s1") == paused_view);  // outlives the sink
 
@@ -244,7 +244,7 @@ TEST_CASE("a lone track waits a second for the other one, which is then ignored"
   Run run;
   Packager packager(run.config, run.options);
   auto sink = packager.open(PublishGrant{"late", false});
-  sink->on_track(media.tracks[0].index == 0 ? media.tracks[0] : media.tracks[1]);
+  sink->on_track(media.tracks[0].id == 0 ? media.tracks[0] : media.tracks[1]);
   const fs::path init = run.live("late") / "init_v.mp4";
   size_t i = 0;
   for (; i < media.packets.size() && media.packets[i].dts < 900; ++i) {
@@ -341,8 +341,8 @@ TEST_CASE("files are written off the packaging thread, in order, and the VOD wai
   // Viewers already have every segment from memory; the disk has nothing yet.
   const auto view = packager.view("d");
   REQUIRE(view != nullptr);
-  REQUIRE(view->video.has_value());
-  CHECK(view->video->segments.size() == 3);
+  REQUIRE(view->video() != nullptr);
+  CHECK(view->video()->segments.size() == 3);
   CHECK(view->file("v_3.m4s") != nullptr);
   const fs::path dir = run.live("d");
   CHECK_FALSE(fs::exists(dir / "v_1.m4s"));
@@ -397,8 +397,8 @@ TEST_CASE("a disk that falls too far behind stops the stream's writes, not its v
   // Viewers have every segment from memory.
   const auto view = packager.view("slow");
   REQUIRE(view != nullptr);
-  REQUIRE(view->video.has_value());
-  CHECK(view->video->segments.size() == 3);
+  REQUIRE(view->video() != nullptr);
+  CHECK(view->video()->segments.size() == 3);
 
   // The disk catches up: it stored what was queued before the bound, and the
   // recording index names exactly the segments it holds.
@@ -436,13 +436,13 @@ TEST_CASE("the live MPD lists the segment being written, served chunk by chunk a
   for (const auto& packet : media.packets) {
     sink->on_packet(packet);
     const auto view = packager.view("ll");
-    if (view == nullptr || !view->video || view->video->growing_uri.empty()) continue;
+    if (view == nullptr || !view->video() || view->video()->growing_uri.empty()) continue;
     ++growing_views;
-    const std::string& name = view->video->growing_uri;
+    const std::string& name = view->video()->growing_uri;
     const auto progress = view->progress(name);
     REQUIRE(progress.has_value());
     CHECK_FALSE(progress->complete);
-    if (view->video->segments.empty()) {
+    if (view->video()->segments.empty()) {
       // The show's first segment: the MPD lists it (and nothing else) from its first part.
       // (once each track has its first part).
       CHECK_FALSE(progress->chunks.empty());
@@ -450,7 +450,7 @@ TEST_CASE("the live MPD lists the segment being written, served chunk by chunk a
       if (view->text("manifest.mpd") != nullptr) ++first_segment_views;
     } else {
       // Listed from the moment the segment before it ends, where it starts.
-      const auto& last = view->video->segments.back();
+      const auto& last = view->video()->segments.back();
       CHECK(name.ends_with("_t" + std::to_string(last.start_ms + last.duration_ms) + ".m4s"));
     }
     std::vector<uint8_t> joined;
@@ -475,8 +475,8 @@ TEST_CASE("the live MPD lists the segment being written, served chunk by chunk a
   sink->finish(EndReason::publisher_closed);
   const auto view = packager.view("ll");
   REQUIRE(view != nullptr);
-  REQUIRE(view->video.has_value());
-  CHECK(view->video->growing_uri.empty());  // nothing grows once the publisher is gone
+  REQUIRE(view->video() != nullptr);
+  CHECK(view->video()->growing_uri.empty());  // nothing grows once the publisher is gone
   CHECK(view->mpd.find("<S d=\"2500\"/>") == std::string::npos);
   CHECK(view->mpd.find("availabilityTimeComplete") == std::string::npos);
   // Each segment, once whole, starts with every byte served while it grew.

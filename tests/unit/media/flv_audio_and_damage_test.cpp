@@ -26,7 +26,7 @@ TEST_CASE("AAC sequence header from an ffmpeg FLV becomes an audio track", "[flv
   REQUIRE(out.ok());
   REQUIRE(out->track);
   const auto& track = *out->track;
-  CHECK(track.index == looplive::core::kAudioTrack);
+  CHECK(track.id == looplive::media::FlvTagReader::kAudioTrack);
   CHECK(track.kind == MediaKind::audio);
   CHECK(track.codec == Codec::aac);
   CHECK(track.timescale == 1000);
@@ -44,7 +44,7 @@ TEST_CASE("raw AAC frames become key frame packets with pts equal to dts", "[flv
   auto out = reader.audio(23, frame);
   REQUIRE(out.ok());
   REQUIRE(out->packet);
-  CHECK(out->packet->track == looplive::core::kAudioTrack);
+  CHECK(out->packet->track == looplive::media::FlvTagReader::kAudioTrack);
   CHECK(out->packet->dts == 23);
   CHECK(out->packet->pts == 23);
   CHECK(out->packet->keyframe);

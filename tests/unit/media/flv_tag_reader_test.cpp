@@ -28,7 +28,7 @@ TEST_CASE("legacy AVC sequence header from an ffmpeg FLV becomes a video track",
   CHECK_FALSE(out->packet);
   CHECK(out->ignored.empty());
   const auto& track = *out->track;
-  CHECK(track.index == looplive::core::kVideoTrack);
+  CHECK(track.id == looplive::media::FlvTagReader::kVideoTrack);
   CHECK(track.kind == MediaKind::video);
   CHECK(track.codec == Codec::h264);
   CHECK(track.timescale == 1000);
@@ -52,7 +52,7 @@ TEST_CASE("legacy AVC frames carry dts, pts and the key frame flag", "[flv]") {
   REQUIRE(out->packet);
   CHECK_FALSE(out->track);
   const auto& packet = *out->packet;
-  CHECK(packet.track == looplive::core::kVideoTrack);
+  CHECK(packet.track == looplive::media::FlvTagReader::kVideoTrack);
   CHECK(packet.dts == 1000);
   CHECK(packet.pts == 1067);
   CHECK(packet.keyframe);
@@ -217,7 +217,7 @@ TEST_CASE("enhanced hvc1 sequence start and coded frames", "[flv]") {
   REQUIRE(out->track);
   CHECK(out->track->codec == Codec::hevc);
   CHECK(out->track->kind == MediaKind::video);
-  CHECK(out->track->index == looplive::core::kVideoTrack);
+  CHECK(out->track->id == looplive::media::FlvTagReader::kVideoTrack);
   CHECK(out->track->width == 1918);
   CHECK(out->track->height == 1078);
   CHECK(out->track->codec_string == "hvc1.1.6.L120.90");

@@ -42,7 +42,7 @@ TrackInfo video_track() {
 
 TrackInfo audio_track() {
   TrackInfo t;
-  t.index = 1;
+  t.id = 1;
   t.kind = MediaKind::audio;
   t.codec = Codec::aac;
   t.codec_string = "mp4a.40.2";
@@ -240,12 +240,10 @@ TEST_CASE("VOD media playlist", "[packager]") {
 TEST_CASE("multivariant playlists", "[packager]") {
   const TrackInfo video = video_track();
   const TrackInfo audio = audio_track();
-  VariantOptions options;
-  options.video = &video;
-  options.audio = &audio;
-  options.peak_bandwidth = 1'300'000;
-  options.average_bandwidth = 1'100'000;
-  CHECK(render_multivariant_playlist(options) ==
+  const VariantTrack v{&video, "video.m3u8", 1'200'000, 1'000'000};
+  const VariantTrack a{&audio, "audio.m3u8", 100'000, 100'000};
+  const std::vector<VariantTrack> both{v, a};
+  CHECK(render_multivariant_playlist(both) ==
         "#EXTM3U\n"
         "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,"
         "CHANNELS=\"2\",URI=\"audio.m3u8\"\n"
@@ -253,19 +251,41 @@ TEST_CASE("multivariant playlists", "[packager]") {
         "CODECS=\"avc1.64001e,mp4a.40.2\",RESOLUTION=640x360,FRAME-RATE=30.000,AUDIO=\"audio\"\n"
         "video.m3u8\n");
 
-  options.video = nullptr;
-  CHECK(render_multivariant_playlist(options) ==
+  const std::vector<VariantTrack> audio_only{a};
+  CHECK(render_multivariant_playlist(audio_only) ==
         "#EXTM3U\n"
-        "#EXT-X-STREAM-INF:BANDWIDTH=1300000,AVERAGE-BANDWIDTH=1100000,CODECS=\"mp4a.40.2\"\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=100000,AVERAGE-BANDWIDTH=100000,CODECS=\"mp4a.40.2\"\n"
         "audio.m3u8\n");
 
-  options.video = &video;
-  options.audio = nullptr;
-  CHECK(render_multivariant_playlist(options) ==
+  const std::vector<VariantTrack> video_only{v};
+  CHECK(render_multivariant_playlist(video_only) ==
         "#EXTM3U\n"
-        "#EXT-X-STREAM-INF:BANDWIDTH=1300000,AVERAGE-BANDWIDTH=1100000,"
+        "#EXT-X-STREAM-INF:BANDWIDTH=1200000,AVERAGE-BANDWIDTH=1000000,"
         "CODECS=\"avc1.64001e\",RESOLUTION=640x360,FRAME-RATE=30.000\n"
         "video.m3u8\n");
+}
+
+TEST_CASE("a ladder lists one variant per video rendition, each with the audio", "[packager]") {
+  const TrackInfo video = video_track();
+  TrackInfo rung = video_track();
+  rung.rendition = 1;
+  rung.width = 320;
+  rung.height = 180;
+  rung.codec_string = "avc1.64000d";
+  const TrackInfo audio = audio_track();
+  const std::vector<VariantTrack> ladder{{&video, "video.m3u8", 1'200'000, 1'000'000},
+                                         {&rung, "video_1.m3u8", 400'000, 300'000},
+                                         {&audio, "audio.m3u8", 100'000, 90'000}};
+  CHECK(render_multivariant_playlist(ladder) ==
+        "#EXTM3U\n"
+        "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,"
+        "CHANNELS=\"2\",URI=\"audio.m3u8\"\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=1300000,AVERAGE-BANDWIDTH=1090000,"
+        "CODECS=\"avc1.64001e,mp4a.40.2\",RESOLUTION=640x360,FRAME-RATE=30.000,AUDIO=\"audio\"\n"
+        "video.m3u8\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=500000,AVERAGE-BANDWIDTH=390000,"
+        "CODECS=\"avc1.64000d,mp4a.40.2\",RESOLUTION=320x180,FRAME-RATE=30.000,AUDIO=\"audio\"\n"
+        "video_1.m3u8\n");
 }
 
 TEST_CASE("bit rates are measured per segment", "[packager]") {
@@ -328,6 +348,49 @@ TEST_CASE("dynamic MPD for one period", "[packager]") {
         "  </Period>\n"
         "  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-iso:2014\" value=\"/time\"/>\n"
         "</MPD>\n");
+}
+
+TEST_CASE("a ladder's video renditions share one AdaptationSet, each with its template",
+          "[packager]") {
+  const TrackInfo video = video_track();
+  TrackInfo rung = video_track();
+  rung.rendition = 1;
+  rung.width = 320;
+  rung.height = 180;
+  const TrackInfo audio = audio_track();
+  const std::vector<SegmentInfo> v{segment(1, 0, 2000)};
+  std::vector<SegmentInfo> r = v;
+  r[0].init_uri = "init_v1.mp4";
+  std::vector<SegmentInfo> a{segment(1, 21, 2005)};
+  a[0].init_uri = "init_a.mp4";
+  const std::vector<DashTrack> tracks{{&video, v, 1'000'000, "v_$Number$.m4s"},
+                                      {&rung, r, 300'000, "v1_$Number$.m4s"},
+                                      {&audio, a, 128'000, "a_$Number$.m4s"}};
+  MpdOptions options;
+  options.dynamic = false;
+  const std::string mpd = render_mpd(tracks, options);
+  CHECK(mpd.find("    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\" "
+                 "segmentAlignment=\"true\" startWithSAP=\"1\">\n"
+                 "      <Representation id=\"video\" codecs=\"avc1.64001e\" bandwidth=\"1000000\" "
+                 "width=\"640\" height=\"360\" frameRate=\"30\">\n"
+                 "        <SegmentTemplate timescale=\"1000\" presentationTimeOffset=\"0\" "
+                 "startNumber=\"1\" initialization=\"init_v.mp4\" media=\"v_$Number$.m4s\">\n"
+                 "          <SegmentTimeline>\n"
+                 "            <S t=\"0\" d=\"2000\"/>\n"
+                 "          </SegmentTimeline>\n"
+                 "        </SegmentTemplate>\n"
+                 "      </Representation>\n"
+                 "      <Representation id=\"video_1\" codecs=\"avc1.64001e\" bandwidth=\"300000\" "
+                 "width=\"320\" height=\"180\" frameRate=\"30\">\n"
+                 "        <SegmentTemplate timescale=\"1000\" presentationTimeOffset=\"0\" "
+                 "startNumber=\"1\" initialization=\"init_v1.mp4\" media=\"v1_$Number$.m4s\">\n") !=
+        std::string::npos);
+  CHECK(mpd.find("<AdaptationSet id=\"2\" contentType=\"audio\"") != std::string::npos);
+  size_t sets = 0;
+  for (size_t at = mpd.find("<AdaptationSet"); at != std::string::npos;
+       at = mpd.find("<AdaptationSet", at + 1))
+    ++sets;
+  CHECK(sets == 2);
 }
 
 TEST_CASE("a discontinuity opens a new period; an ended stream gets a static MPD", "[packager]") {

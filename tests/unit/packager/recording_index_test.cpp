@@ -47,7 +47,7 @@ TEST_CASE("the recording index reads back what was written", "[packager]") {
   const auto parsed = parse_recording_index(text);
   REQUIRE(parsed.ok());
   CHECK(parsed->track.kind == MediaKind::video);
-  CHECK(parsed->track.index == 0);
+  CHECK(parsed->track.rendition == 0);
   CHECK(parsed->track.codec == Codec::hevc);
   CHECK(parsed->track.codec_string == video.codec_string);
   CHECK(parsed->track.width == 1280);
@@ -67,15 +67,15 @@ TEST_CASE("the recording index reads back what was written", "[packager]") {
   }
 
   TrackInfo audio;
-  audio.index = 1;
   audio.kind = MediaKind::audio;
+  audio.rendition = 2;
   audio.codec = Codec::opus;
   audio.codec_string = "opus";
   audio.sample_rate = 48000;
   audio.channels = 2;
   const auto sound = parse_recording_index(render_recording_index(audio, {}));
   REQUIRE(sound.ok());
-  CHECK(sound->track.index == 1);
+  CHECK(sound->track.key() == audio.key());
   CHECK(sound->track.codec == Codec::opus);
   CHECK(sound->track.sample_rate == 48000);
   CHECK(sound->track.channels == 2);

@@ -6,23 +6,26 @@
 
 #include "looplive/core/media_types.hpp"
 
-using looplive::core::kAudioTrack;
-using looplive::core::kVideoTrack;
+using looplive::core::MediaKind;
 using looplive::packager::Placement;
 using looplive::packager::Segmenter;
 using looplive::packager::SegmenterConfig;
 
 namespace {
 
+// The track ids of SegmenterConfig's default tracks.
+constexpr uint8_t kVideoTrack = 0;
+constexpr uint8_t kAudioTrack = 1;
+
 SegmenterConfig video_only() {
   SegmenterConfig config;
-  config.has_audio = false;
+  config.tracks = {{kVideoTrack, MediaKind::video}};
   return config;
 }
 
 SegmenterConfig audio_only() {
   SegmenterConfig config;
-  config.has_video = false;
+  config.tracks = {{kAudioTrack, MediaKind::audio}};
   return config;
 }
 
@@ -347,4 +350,32 @@ TEST_CASE("a continued timeline places the first packet where it was asked to", 
   CHECK(segmenter.place(kAudioTrack, 31, 31, true).dts == 30'021);
   CHECK(segmenter.counts().non_monotonic == 1);
   CHECK(segmenter.counts().jumps == 0);
+}
+
+TEST_CASE("a second video rendition with the lead's keyframes cuts on the same frames",
+          "[packager]") {
+  constexpr uint8_t kRungTrack = 2;
+  SegmenterConfig config;
+  config.tracks = {{kVideoTrack, MediaKind::video},
+                   {kRungTrack, MediaKind::video},
+                   {kAudioTrack, MediaKind::audio}};
+  Segmenter segmenter(config);
+  Cuts lead;
+  Cuts rung;
+  std::vector<bool> rung_independent;
+  // The rung's encoder starts two frames late, on an inter frame it must not open with.
+  for (int v = 0; v < 300; ++v) {
+    const bool keyframe = v % 60 == 0;
+    lead.record(segmenter.place(kVideoTrack, video_dts(v), video_dts(v), keyframe));
+    if (v < 2) continue;
+    const Placement p = segmenter.place(kRungTrack, video_dts(v), video_dts(v), keyframe);
+    CHECK(p.drop == (v < 60));
+    rung.record(p);
+    if (p.new_segment) rung_independent.push_back(p.independent);
+  }
+  CHECK(lead.starts == std::vector<int64_t>{0, 2000, 4000, 6000, 8000});
+  CHECK(rung.starts == std::vector<int64_t>{2000, 4000, 6000, 8000});
+  CHECK(rung_independent == std::vector<bool>{true, true, true, true});
+  // Packets of a track the segmenter was not given are dropped.
+  CHECK(segmenter.place(7, 10'000, 10'000, true).drop);
 }

@@ -14,15 +14,23 @@ enum class Codec : uint8_t { h264, hevc, av1, aac, opus };
 std::string_view codec_name(Codec codec);  // "h264", "hevc", "av1", "aac", "opus"
 MediaKind codec_kind(Codec codec);
 
-// Track indexes used by the RTMP ingest: one video and one audio track at most.
-constexpr uint8_t kVideoTrack = 0;
-constexpr uint8_t kAudioTrack = 1;
+// Which track of a stream this is, across its publishes: its kind and its
+// rendition. Rendition 0 is what the publisher sent; a ladder adds more.
+// Ordered video first, then by rendition, as manifests list them.
+struct TrackKey {
+  MediaKind kind = MediaKind::video;
+  uint8_t rendition = 0;
+  auto operator<=>(const TrackKey&) const = default;
+};
 
 // What a packager needs to know about one elementary stream. Announced again
 // when the encoder sends a new codec configuration mid-stream.
 struct TrackInfo {
-  uint8_t index = 0;
+  // Names the track's packets (MediaPacket::track) within one publish; the
+  // source chooses it and the stream knows the track by key() instead.
+  uint8_t id = 0;
   MediaKind kind = MediaKind::video;
+  uint8_t rendition = 0;
   Codec codec = Codec::h264;
   uint32_t timescale = 1000;  // RTMP timestamps are milliseconds
   // avcC / hvcC / av1C for video, AudioSpecificConfig for AAC.
@@ -34,14 +42,16 @@ struct TrackInfo {
   double frame_rate = 0;  // 0 when neither the bitstream nor the metadata says
   uint32_t sample_rate = 0;
   uint8_t channels = 0;
+
+  TrackKey key() const { return {kind, rendition}; }
 };
 
 // One access unit. Video payloads are length-prefixed NAL units (AVCC/HVCC
 // form) or AV1 OBUs in low-overhead form; audio payloads are raw frames.
 struct MediaPacket {
-  uint8_t track = 0;
-  int64_t dts = 0;  // in the track timescale
-  int64_t pts = 0;  // in the track timescale; pts - dts is the composition offset
+  uint8_t track = 0;  // TrackInfo::id
+  int64_t dts = 0;    // in the track timescale
+  int64_t pts = 0;    // in the track timescale; pts - dts is the composition offset
   bool keyframe = false;
   SharedBytes payload;
 };

@@ -12,9 +12,12 @@ namespace looplive::media {
 // Turns the payloads of RTMP audio (8) and video (9) messages, which are FLV
 // tag bodies, into TrackInfo and MediaPacket: legacy H.264 (codec id 7) and
 // AAC (sound format 10), and Enhanced RTMP video with FourCC hvc1, av01 and
-// avc1. Video is track core::kVideoTrack, audio core::kAudioTrack.
+// avc1. FLV carries one video and one audio track at most, with these ids.
 class FlvTagReader {
  public:
+  static constexpr uint8_t kVideoTrack = 0;
+  static constexpr uint8_t kAudioTrack = 1;
+
   struct Output {
     std::optional<core::TrackInfo> track;     // a new or changed codec configuration
     std::optional<core::MediaPacket> packet;  // a coded frame

@@ -15,6 +15,8 @@
 //
 //   live/<id>/init_v.mp4, init_a.mp4   init segments; init_v_1.mp4 ... after a
 //                                      codec change (with a discontinuity)
+//   (track prefixes: v and a for what the publisher sent, v<r> and a<r> for
+//   rendition r of a ladder: init_v1.mp4, v1_12.m4s, video_1.m3u8)
 //   live/<id>/v_<n>.m4s, a_<n>.m4s     media segments, n from 1 (the live MPD
 //                                      names each v_<epoch>_t<start ms>.m4s)
 //   live/<id>/v_<n>_p<i>.m4s           LL-HLS parts, in memory only
@@ -37,8 +39,9 @@ inline constexpr std::string_view kMultivariantPlaylist = "index.m3u8";
 inline constexpr std::string_view kManifest = "manifest.mpd";
 inline constexpr std::string_view kThumbnail = "thumbnail.jpg";
 
-// What a track's files start with: "v" for video, "a" for audio.
-std::string track_prefix(core::MediaKind kind);
+// What a track's files start with: "v" for video, "a" for audio, followed
+// by the rendition number from rendition 1 on ("v1").
+std::string track_prefix(core::TrackKey track);
 // The prefix of the live MPD's time-addressed names: "v_<epoch>". The epoch
 // changes with every start of the process, so a name is never reused with
 // other bytes.
@@ -54,8 +57,10 @@ std::string timed_segment(std::string_view timed_prefix, int64_t start_ms);  // 
 // A DASH SegmentTemplate@media: v_<epoch>_t$Time$.m4s, or v_$Number$.m4s.
 std::string segment_template(std::string_view prefix, bool by_time);
 
-std::string media_playlist(core::MediaKind kind);   // video.m3u8
-std::string recording_index(core::MediaKind kind);  // recording_video.m3u8
+std::string media_playlist(core::TrackKey track);   // video.m3u8, video_1.m3u8
+std::string recording_index(core::TrackKey track);  // recording_video.m3u8
+// Whether a live directory's file is a recording index (of any track).
+bool is_recording_index(std::string_view name);
 
 std::filesystem::path live_dir(const std::filesystem::path& media_root, std::string_view id);
 std::filesystem::path vods_dir(const std::filesystem::path& media_root);
@@ -65,7 +70,7 @@ std::string vod_path(std::string_view file);                        // vods/<fil
 
 // The VOD files of a stream, in vods/.
 std::string vod_multivariant(std::string_view id);                          // <id>.m3u8
-std::string vod_media_playlist(std::string_view id, core::MediaKind kind);  // <id>_video.m3u8
+std::string vod_media_playlist(std::string_view id, core::TrackKey track);  // <id>_video.m3u8
 std::string vod_manifest(std::string_view id);                              // <id>.mpd
 std::string vod_mp4(std::string_view id);                                   // <id>.mp4
 // How a VOD file reaches the recorded segments: "../live/<id>/".

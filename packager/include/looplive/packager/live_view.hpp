@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -38,11 +39,12 @@ struct PartInfo {
 };
 
 struct LiveTrackView {
-  core::TrackInfo track;
+  core::TrackInfo track;              // its key() tells the tracks of a stream apart
+  std::string playlist_name;          // media::files::media_playlist(track.key()): video.m3u8...
   std::vector<SegmentInfo> segments;  // the live window, oldest first
   std::vector<PartInfo> parts;        // listed LL-HLS parts, oldest first
   std::string preload_hint;           // the next part, announced before it exists
-  std::string playlist;               // video.m3u8 or audio.m3u8
+  std::string playlist;               // the text of video.m3u8, audio.m3u8, video_1.m3u8...
   std::string delta_playlist;         // its delta update (_HLS_skip); empty when none
   // Low-latency DASH: the segment being written, which the live MPD already
   // lists, under its time-addressed name (v_<epoch>_t<ms>.m4s); its parts are
@@ -65,10 +67,9 @@ struct LiveView {
   std::string stream_id;
   uint64_t version = 0;  // grows with every replacement
   bool ended = false;
-  std::optional<LiveTrackView> video;
-  std::optional<LiveTrackView> audio;
-  std::string multivariant;  // index.m3u8
-  std::string mpd;           // manifest.mpd
+  std::vector<LiveTrackView> tracks;  // video first, then by rendition
+  std::string multivariant;           // index.m3u8
+  std::string mpd;                    // manifest.mpd
   // Init segments still referenced and the window's segments, plus the few
   // that just left it (players may still be fetching them), each segment
   // under its number (v_12.m4s) and its start time (v_<epoch>_t24000.m4s, the live
@@ -108,18 +109,19 @@ struct LiveView {
   // A part the playlists announce with a preload hint, not yet complete.
   bool announces(std::string_view name) const {
     if (ended) return false;
-    return (video && video->preload_hint == name) || (audio && audio->preload_hint == name);
+    return std::any_of(tracks.begin(), tracks.end(),
+                       [&](const LiveTrackView& t) { return t.preload_hint == name; });
   }
   // A media segment by its time-addressed name, whole or still being
   // written (low-latency DASH); nullopt for a name the view does not hold.
   std::optional<SegmentProgress> progress(std::string_view name) const {
     if (const core::SharedBytes* whole = file(name)) return SegmentProgress{{*whole}, true};
     if (ended) return std::nullopt;
-    for (const auto* track : {&video, &audio}) {
-      if (!*track || (*track)->growing_uri.empty() || (*track)->growing_uri != name) continue;
+    for (const LiveTrackView& track : tracks) {
+      if (track.growing_uri.empty() || track.growing_uri != name) continue;
       SegmentProgress progress;
-      for (const PartInfo& part : (*track)->parts) {
-        if (part.segment_number != (*track)->growing_number) continue;
+      for (const PartInfo& part : track.parts) {
+        if (part.segment_number != track.growing_number) continue;
         if (const core::SharedBytes* bytes = file(part.uri)) progress.chunks.push_back(*bytes);
       }
       return progress;
@@ -132,11 +134,18 @@ struct LiveView {
   }
   // The track a media playlist name lists; nullptr for any other name.
   const LiveTrackView* track_of(std::string_view playlist_name) const {
-    const std::optional<LiveTrackView>* track = playlist_name == "video.m3u8"   ? &video
-                                                : playlist_name == "audio.m3u8" ? &audio
-                                                                                : nullptr;
-    return track != nullptr && *track ? &**track : nullptr;
+    for (const LiveTrackView& track : tracks)
+      if (track.playlist_name == playlist_name) return &track;
+    return nullptr;
   }
+  // The track of a kind and rendition (rendition 0: what the publisher sent).
+  const LiveTrackView* track(core::TrackKey key) const {
+    for (const LiveTrackView& t : tracks)
+      if (t.track.key() == key) return &t;
+    return nullptr;
+  }
+  const LiveTrackView* video() const { return track({core::MediaKind::video, 0}); }
+  const LiveTrackView* audio() const { return track({core::MediaKind::audio, 0}); }
 };
 
 }  // namespace looplive::packager
