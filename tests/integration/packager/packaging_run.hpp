@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "looplive/core/packet_sink.hpp"
 #include "looplive/packager/config.hpp"
 #include "looplive/packager/packager.hpp"
@@ -91,6 +93,14 @@ inline double timeline_seconds(const Demuxed& media) {
 
 inline CommandResult decode(const fs::path& entry) {
   return run({"ffmpeg", "-nostdin", "-v", "error", "-i", (entry).string(), "-f", "null", "-"});
+}
+
+// ffmpeg decodes the playlist, MPD or file to the end without a complaint.
+inline void check_decodes_clean(const fs::path& entry) {
+  const auto decoded = decode(entry);
+  INFO(entry.string() << ": " << decoded.output);
+  CHECK(decoded.status == 0);
+  CHECK(decoded.output.empty());
 }
 
 struct Run {
