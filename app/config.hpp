@@ -20,6 +20,8 @@ struct LifecycleConfig {
   // third of it): what another server sharing the database waits, after this
   // one vanished, before it adopts them.
   std::chrono::milliseconds owner_lease{15'000};
+
+  bool operator==(const LifecycleConfig&) const = default;
 };
 
 // The whole configuration file: one section per component, each declared and

@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
   try {
     if (want_stream) return create_stream(config, record);
     looplive::app::Server server(config);
+    server.set_config_source([config_path] { return looplive::app::load_config(config_path); });
     server.start();
     server.wait();
     server.stop();

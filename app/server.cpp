@@ -111,19 +111,77 @@ void Server::start(std::chrono::milliseconds database_wait) {
   rtmp_->start();
   start_control_api();
 
-  signals_ = std::make_unique<net::signal_set>(io_.main(), SIGINT, SIGTERM);
-  signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
-    core::logger("app")->info("signal {} received, shutting down", signal);
-    std::lock_guard lock(stop_mutex_);
-    stop_requested_ = true;
-    stopped_cv_.notify_all();
-  });
+  signals_ = std::make_unique<net::signal_set>(io_.main(), SIGINT, SIGTERM, SIGHUP);
+  await_signal();
 
   io_.start();
   started_ = true;
   log->info("looplive started: {} I/O threads, {} blocking threads", io_.size(),
             config_.server.blocking_threads);
+}
+
+void Server::await_signal() {
+  signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    if (signal == SIGHUP) {
+      // Reading and checking the file, and the webhooks' reconfiguration,
+      // stay off the I/O threads.
+      net::post(blocking_, [this] { reload_from_source(); });
+      return await_signal();
+    }
+    core::logger("app")->info("signal {} received, shutting down", signal);
+    std::lock_guard lock(stop_mutex_);
+    stop_requested_ = true;
+    stopped_cv_.notify_all();
+  });
+}
+
+void Server::reload_from_source() {
+  auto log = core::logger("app");
+  if (!config_source_) {
+    log->warn("SIGHUP: this server has no configuration file to read again; nothing changed");
+    return;
+  }
+  try {
+    reload(config_source_());
+  } catch (const core::ConfigError& error) {
+    log->error("SIGHUP: the configuration was not reloaded, the running one stays: {}",
+               error.what());
+  }
+}
+
+ReloadPlan Server::reload(const app::Config& next) {
+  std::lock_guard lock(reload_mutex_);
+  ReloadPlan plan = plan_reload(config_, next);
+  if (plan.webhooks() && webhooks_) {
+    try {
+      webhooks_->reconfigure(next.webhooks);
+    } catch (const std::invalid_argument& error) {
+      core::logger("app")->error("reload: webhooks unchanged: {}", error.what());
+      std::erase(plan.applied, "webhooks");
+    }
+  }
+  if (plan.log_levels()) core::set_log_levels(next.log);
+  if (plan.api_access() && api_) api_->set_access(next.api);
+  config_ = after_reload(config_, next, plan);
+  const auto names = [](const std::vector<std::string>& list) {
+    std::string text;
+    for (const auto& name : list) text += (text.empty() ? "" : ", ") + name;
+    return text.empty() ? std::string("nothing") : text;
+  };
+  auto log = core::logger("app");
+  log->info("configuration reloaded: applied {}", names(plan.applied));
+  if (!plan.restart.empty())
+    log->warn("configuration reloaded: {} changed but take effect only after a restart",
+              names(plan.restart));
+  last_reload_ = plan;
+  ++reloads_;
+  return plan;
+}
+
+std::pair<ReloadPlan, uint64_t> Server::last_reload() const {
+  std::lock_guard lock(reload_mutex_);
+  return {last_reload_, reloads_};
 }
 
 void Server::start_origin() {

@@ -4,11 +4,13 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "config.hpp"
+#include "config_reload.hpp"
 #include "looplive/core/ingest_figures.hpp"
 #include "looplive/core/io_threads.hpp"
 #include "looplive/core/latency_histogram.hpp"
@@ -63,6 +65,17 @@ class Server {
   // migrations, gives streams a previous run left live a reconnect window,
   // binds the listeners and starts the I/O threads.
   void start(std::chrono::milliseconds database_wait = std::chrono::seconds(30));
+  // Where SIGHUP reads the configuration again (the file it was started
+  // with); it throws core::ConfigError for a configuration that is not valid,
+  // which is then refused whole. Before start().
+  void set_config_source(std::function<app::Config()> source) {
+    config_source_ = std::move(source);
+  }
+  // Applies what can change in a running server (log levels, API access,
+  // webhooks) and logs what differs but needs a restart. Any thread.
+  ReloadPlan reload(const app::Config& next);
+  // The plan of the last reload, and how many have been done (tests).
+  std::pair<ReloadPlan, uint64_t> last_reload() const;
   // Blocks until SIGINT/SIGTERM or stop().
   void wait();
   // Closes listeners and connections, drains the pools and joins the threads. Idempotent.
@@ -84,6 +97,8 @@ class Server {
  private:
   void start_control_api();
   void start_origin();
+  void await_signal();
+  void reload_from_source();
 
   // Declared in dependency order: destroyed in reverse, users before what they use.
   app::Config config_;
@@ -112,6 +127,10 @@ class Server {
   std::unique_ptr<OriginViewerSource> origin_viewers_;
   std::unique_ptr<control_api::ControlApi> api_;
   std::unique_ptr<boost::asio::signal_set> signals_;
+  std::function<app::Config()> config_source_;
+  mutable std::mutex reload_mutex_;  // one reload at a time; guards the two below
+  ReloadPlan last_reload_;
+  uint64_t reloads_ = 0;
   std::mutex stop_mutex_;
   std::condition_variable stopped_cv_;
   bool stop_requested_ = false;

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "looplive/control_api/config.hpp"
+
 namespace looplive::control_api {
 
 // The configured bearer tokens, kept as SHA-256 digests so every comparison
@@ -19,6 +21,19 @@ class TokenSet {
 
  private:
   std::vector<std::array<unsigned char, 32>> digests_;
+};
+
+// Who may call what: what a reload of the configuration can change while
+// requests are answered on every I/O thread.
+struct AccessRules {
+  explicit AccessRules(const ApiConfig& api)
+      : tokens(api.tokens),
+        hook_allowed_addresses(api.hook_allowed_addresses),
+        metrics_require_auth(api.metrics_require_auth) {}
+
+  TokenSet tokens;
+  std::vector<std::string> hook_allowed_addresses;
+  bool metrics_require_auth = false;
 };
 
 // The credentials of "Authorization: Bearer <token>" (scheme case-insensitive);

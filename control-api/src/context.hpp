@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -21,22 +22,36 @@ struct Context {
       : settings(std::move(settings_in)),
         deps(std::move(dependencies)),
         urls(PublicUrls::from(settings.api)),
-        tokens(settings.api.tokens),
-        log(core::logger("api")) {}
+        log(core::logger("api")),
+        access_(std::make_shared<const AccessRules>(settings.api)) {}
 
   // Runs `fn` on the blocking pool (database calls never run on an I/O
   // thread) and responds with what it returns, errors mapped by guarded().
   void blocking(http::Respond respond, std::function<http::Response()> fn);
   core::ViewerFigures viewers(const std::string& stream_id) const;
 
-  ApiSettings settings;
+  // The rules a request is checked against, as last configured.
+  std::shared_ptr<const AccessRules> access() const {
+    std::lock_guard lock(access_mutex_);
+    return access_;
+  }
+  void set_access(const ApiConfig& api) {
+    auto rules = std::make_shared<const AccessRules>(api);
+    std::lock_guard lock(access_mutex_);
+    access_ = std::move(rules);
+  }
+
+  ApiSettings settings;  // settings.api's access fields as at start; access() has the current ones
   ApiDependencies deps;
   PublicUrls urls;
-  TokenSet tokens;
   std::shared_ptr<spdlog::logger> log;
   std::function<http::Stats()> http_stats;  // of the API's own listener
   // Table counts for /metrics, at most once every 10 s.
   DatabaseFigures database_figures{std::chrono::seconds(10)};
+
+ private:
+  mutable std::mutex access_mutex_;
+  std::shared_ptr<const AccessRules> access_;
 };
 
 // Handlers, one per route; each file registers its own.

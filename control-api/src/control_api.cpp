@@ -31,23 +31,23 @@ struct ControlApi::Impl {
     add_ops_routes(router);
   }
 
-  bool has_token(const http::Request& request) const {
-    auto token = bearer_token(request.header(bhttp::field::authorization));
-    return token && context.tokens.contains(*token);
-  }
-
   bool allowed(Access access, const http::Request& request) const {
+    const std::shared_ptr<const AccessRules> rules = context.access();
+    const auto has_token = [&] {
+      auto token = bearer_token(request.header(bhttp::field::authorization));
+      return token && rules->tokens.contains(*token);
+    };
     switch (access) {
       case Access::open:
         return true;
       case Access::token:
-        return has_token(request);
+        return has_token();
       case Access::metrics:
-        return !context.settings.api.metrics_require_auth || has_token(request);
+        return !rules->metrics_require_auth || has_token();
       case Access::hook: {
-        const auto& addresses = context.settings.api.hook_allowed_addresses;
+        const auto& addresses = rules->hook_allowed_addresses;
         return std::find(addresses.begin(), addresses.end(), request.peer) != addresses.end() ||
-               has_token(request);
+               has_token();
       }
     }
     return false;
@@ -104,7 +104,7 @@ ControlApi::ControlApi(boost::asio::io_context& io, ApiSettings settings,
         impl->handle(request, std::move(respond));
       });
   impl_->context.http_stats = [impl = impl_.get()] { return impl->server->stats(); };
-  if (impl_->context.tokens.empty())
+  if (impl_->context.access()->tokens.empty())
     impl_->context.log->warn(
         "no API token is configured (api.tokens or LOOPLIVE_API_TOKENS): every authenticated "
         "request will be refused");
@@ -132,6 +132,10 @@ uint16_t ControlApi::port() const {
 
 http::Stats ControlApi::stats() const {
   return impl_->server->stats();
+}
+
+void ControlApi::set_access(const ApiConfig& api) {
+  impl_->context.set_access(api);
 }
 
 void ControlApi::handle(const http::Request& request, http::Respond respond) {

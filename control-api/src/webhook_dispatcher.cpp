@@ -44,11 +44,29 @@ const std::shared_ptr<spdlog::logger>& log() {
 
 WebhookDispatcher::WebhookDispatcher(db::WebhookQueue& queue,
                                      const control_api::WebhookConfig& config)
-    : queue_(queue), config_(config), secret_(config.secret) {
-  if (!config_.urls.empty() && secret_.empty())
+    : queue_(queue), settings_(checked(config)) {}
+
+WebhookDispatcher::Settings WebhookDispatcher::checked(const control_api::WebhookConfig& config) {
+  if (!config.urls.empty() && config.secret.empty())
     throw std::invalid_argument(
         "webhooks.urls is set but there is no secret to sign with: set webhooks.secret or "
         "LOOPLIVE_WEBHOOK_SECRET");
+  return std::make_shared<const control_api::WebhookConfig>(config);
+}
+
+WebhookDispatcher::Settings WebhookDispatcher::settings() const {
+  std::lock_guard lock(settings_mutex_);
+  return settings_;
+}
+
+void WebhookDispatcher::reconfigure(const control_api::WebhookConfig& config) {
+  Settings next = checked(config);
+  {
+    std::lock_guard lock(settings_mutex_);
+    settings_ = std::move(next);
+  }
+  start();  // the first receiver may have just been configured
+  wake();
 }
 
 WebhookDispatcher::~WebhookDispatcher() {
@@ -59,19 +77,21 @@ std::vector<db::NewDelivery> WebhookDispatcher::deliveries(
     std::string_view type, const nlohmann::json& data,
     const std::optional<std::string>& stream_id) const {
   std::vector<db::NewDelivery> out;
-  if (config_.urls.empty()) return out;
+  const Settings config = settings();
+  if (config->urls.empty()) return out;
   const std::string id = uuid_v4();
   const std::string body =
       nlohmann::json{{"id", id}, {"type", type}, {"createdAt", iso_now()}, {"data", data}}.dump(
           -1, ' ', false, nlohmann::json::error_handler_t::replace);
-  for (const auto& url : config_.urls)
+  for (const auto& url : config->urls)
     out.push_back(db::NewDelivery{id, std::string(type), stream_id, url, body});
   return out;
 }
 
 void WebhookDispatcher::start() {
   // With no receiver configured there is nothing to send, and no reason to poll the database.
-  if (thread_.joinable() || config_.urls.empty()) return;
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable() || stopping_ || settings()->urls.empty()) return;
   thread_ = std::thread([this] { run(); });
 }
 
@@ -89,6 +109,7 @@ void WebhookDispatcher::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  // start() checks stopping_ under the mutex: no thread starts after this point.
   if (thread_.joinable()) thread_.join();
 }
 
@@ -127,7 +148,8 @@ void WebhookDispatcher::run() {
 void WebhookDispatcher::attempt(const db::Delivery& delivery) {
   // Another looplive on the same database (a deploy overlap, a second node)
   // may have read the same row: only the one that claims it sends it.
-  const auto lease = 2 * (config_.connect_timeout + config_.timeout) + std::chrono::seconds(10);
+  const Settings config = settings();
+  const auto lease = 2 * (config->connect_timeout + config->timeout) + std::chrono::seconds(10);
   if (!queue_.claim(delivery.id, lease)) return;
   const bool sendable = is_webhook_url(delivery.url);
   const std::string timestamp =
@@ -144,15 +166,15 @@ void WebhookDispatcher::attempt(const db::Delivery& delivery) {
         {"X-Looplive-Event", delivery.event_type},
         {"X-Looplive-Event-Id", delivery.event_id},
         {"X-Looplive-Timestamp", timestamp},
-        {"X-Looplive-Signature", webhook_signature(secret_, timestamp, delivery.body)},
+        {"X-Looplive-Signature", webhook_signature(config->secret, timestamp, delivery.body)},
         // Standard Webhooks, so its libraries verify deliveries as they are.
         {"webhook-id", delivery.event_id},
         {"webhook-timestamp", timestamp}};
     const std::string standard =
-        standard_webhook_signature(secret_, delivery.event_id, timestamp, delivery.body);
+        standard_webhook_signature(config->secret, delivery.event_id, timestamp, delivery.body);
     if (!standard.empty()) headers.emplace_back("webhook-signature", standard);
     result = http_post(delivery.url, delivery.body, headers,
-                       {config_.connect_timeout, config_.timeout, config_.ca_file}, stopping_);
+                       {config->connect_timeout, config->timeout, config->ca_file}, stopping_);
   }
   if (stopping_ && result.error == "stopped") {
     queue_.release(delivery.id);  // not an attempt; the next run makes it at once
@@ -164,17 +186,17 @@ void WebhookDispatcher::attempt(const db::Delivery& delivery) {
     ++delivered_;
     log()->info("{} {} delivered to {} (attempt {})", delivery.event_type, delivery.event_id,
                 delivery.url, attempts);
-  } else if (attempts >= static_cast<int>(config_.max_attempts)) {
+  } else if (attempts >= static_cast<int>(config->max_attempts)) {
     queue_.give_up(delivery.id, result.status, result.error);
     ++abandoned_;
     log()->error("{} {} to {}: {}; gave up after {} attempts", delivery.event_type,
                  delivery.event_id, delivery.url, result.error, attempts);
   } else {
-    const auto delay = webhook_backoff(config_, attempts);
+    const auto delay = webhook_backoff(*config, attempts);
     queue_.retry_later(delivery.id, result.status, result.error, delay);
     ++failed_attempts_;
     log()->warn("{} {} to {}: {}; attempt {} of {}, next in {} ms", delivery.event_type,
-                delivery.event_id, delivery.url, result.error, attempts, config_.max_attempts,
+                delivery.event_id, delivery.url, result.error, attempts, config->max_attempts,
                 delay.count());
   }
 }

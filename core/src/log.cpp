@@ -10,7 +10,10 @@ namespace looplive::core {
 
 namespace {
 
-LogConfig g_config;  // written once by init_logging before any thread starts
+// Written by init_logging before any thread starts; its levels also by
+// set_log_levels, under the mutex that logger() takes.
+LogConfig g_config;
+std::mutex g_creation;
 
 void apply_format(spdlog::logger& logger) {
   if (g_config.format == "json") {
@@ -31,9 +34,19 @@ void init_logging(const LogConfig& config) {
     logger(name)->set_level(spdlog::level::from_str(level));
 }
 
+void set_log_levels(const LogConfig& config) {
+  std::lock_guard lock(g_creation);
+  g_config.level = config.level;
+  g_config.loggers = config.loggers;
+  spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& existing) {
+    const auto own = g_config.loggers.find(existing->name());
+    existing->set_level(
+        spdlog::level::from_str(own != g_config.loggers.end() ? own->second : g_config.level));
+  });
+}
+
 std::shared_ptr<spdlog::logger> logger(const std::string& name) {
-  static std::mutex creation;
-  std::lock_guard lock(creation);
+  std::lock_guard lock(g_creation);
   if (auto existing = spdlog::get(name)) return existing;
   auto created = spdlog::stderr_color_mt(name);
   auto level = g_config.loggers.find(name);

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 #include "client_identity.hpp"
 
@@ -30,6 +31,19 @@ void read_config(core::ConfigSection s, OriginConfig& c) {
   s.read_ms("idle_timeout_ms", c.limits.idle_timeout, 1'000, 3'600'000);
   s.read_int("vod_max_age_s", c.vod_max_age_s, 0, 31'536'000);
   s.finish();
+}
+
+bool OriginConfig::operator==(const OriginConfig& o) const {
+  const auto numbers = [](const http::ServerLimits& l) {
+    return std::tuple(l.max_connections, l.max_connections_per_ip, l.max_connections_per_proxy,
+                      l.header_timeout, l.idle_timeout, l.max_header_bytes, l.max_body_bytes,
+                      l.write_timeout);
+  };
+  return host == o.host && port == o.port && media_root == o.media_root &&
+         cors_allowed_origins == o.cors_allowed_origins && trusted_proxies == o.trusted_proxies &&
+         session_param == o.session_param && target_duration == o.target_duration &&
+         numbers(limits) == numbers(o.limits) && vod_max_age_s == o.vod_max_age_s &&
+         viewer_retention == o.viewer_retention;
 }
 
 }  // namespace looplive::origin

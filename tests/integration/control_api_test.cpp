@@ -2,6 +2,10 @@
 // publishers, a real webhook receiver.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -432,5 +436,69 @@ TEST_CASE("retention deletes old deliveries and ended streams with their media, 
   CHECK_FALSE(fs::exists(ended_media));
   // A stream that has not ended stays, whatever its age.
   CHECK(api.call(bhttp::verb::get, "/v1/streams/" + kept).status == 200);
+  fs::remove_all(media);
+}
+
+TEST_CASE("SIGHUP applies new tokens and webhook receivers and keeps serving",
+          "[integration][control_api][reload]") {
+  WebhookReceiver before;
+  WebhookReceiver after;
+  const std::string media = make_scratch_dir("media");
+  const app::Config config = api_test_config(fresh_database("api_reload"), media, &before);
+  app::Config next = config;
+  const std::string fresh_token = "rotated-token-9876543210";
+  next.api.tokens = {fresh_token};
+  next.webhooks.urls = {after.url()};
+  next.log.loggers["api"] = "debug";
+  next.rtmp.max_connections = 5;  // differs, but only a restart applies it
+  std::atomic<bool> valid = true;
+  app::Server server(config);
+  server.set_config_source([&] {
+    if (!valid) throw core::ConfigError("conf/looplive.yaml: api.tokens: too short");
+    return next;
+  });
+  server.start();
+  const auto call = [&](bhttp::verb method, const std::string& target, const std::string& token) {
+    return http_request(server.api_port(), method, target, "", token);
+  };
+  const auto reload_and_wait = [&](uint64_t count) {
+    REQUIRE(::kill(::getpid(), SIGHUP) == 0);
+    const auto deadline = Clock::now() + 5s;
+    while (server.last_reload().second < count && Clock::now() < deadline)
+      std::this_thread::sleep_for(5ms);
+  };
+  const std::string id =
+      http_request(server.api_port(), bhttp::verb::post, "/v1/streams", create_body(false))
+          .json()["streamId"];
+
+  // A configuration that does not validate changes nothing.
+  valid = false;
+  REQUIRE(::kill(::getpid(), SIGHUP) == 0);
+  std::this_thread::sleep_for(300ms);
+  CHECK(server.last_reload().second == 0);
+  CHECK(call(bhttp::verb::get, "/v1/streams/" + id, kApiToken).status == 200);
+
+  valid = true;
+  reload_and_wait(1);
+  const auto [plan, count] = server.last_reload();
+  REQUIRE(count == 1);
+  CHECK(plan.applied == std::vector<std::string>{"log.loggers", "api.tokens", "webhooks"});
+  CHECK(plan.restart == std::vector<std::string>{"rtmp"});
+  CHECK(call(bhttp::verb::get, "/v1/streams/" + id, kApiToken).status == 401);
+  CHECK(call(bhttp::verb::get, "/v1/streams/" + id, fresh_token).status == 200);
+  CHECK(core::logger("api")->level() == spdlog::level::debug);
+
+  // Events after the reload go to the new receiver, signed with the same secret.
+  CHECK(call(bhttp::verb::post, "/v1/streams/" + id + "/end", fresh_token).status == 200);
+  REQUIRE(after.wait_for(id, "stream.ended", 10s));
+  CHECK(after.delivered(id, "stream.ended").front().signature_valid());
+  CHECK(before.delivered(id, "stream.ended").empty());
+
+  // The same file again: nothing left to apply, the restart still pending.
+  reload_and_wait(2);
+  CHECK(server.last_reload().first.applied.empty());
+  CHECK(server.last_reload().first.restart == std::vector<std::string>{"rtmp"});
+  server.stop();
+  core::set_log_levels(config.log);
   fs::remove_all(media);
 }

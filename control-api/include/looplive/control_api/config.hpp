@@ -22,6 +22,8 @@ struct ApiConfig {
   // Peers that may call the key-validation hook without a token (nginx-rtmp cannot send one).
   std::vector<std::string> hook_allowed_addresses{"127.0.0.1"};
   bool metrics_require_auth = false;
+
+  bool operator==(const ApiConfig&) const = default;
 };
 
 struct WebhookConfig {
@@ -37,6 +39,8 @@ struct WebhookConfig {
   std::chrono::milliseconds initial_backoff{1'000};
   std::chrono::milliseconds max_backoff{600'000};
   uint32_t max_attempts = 16;
+
+  bool operator==(const WebhookConfig&) const = default;
 };
 
 // How long PostgreSQL keeps what no longer changes; zero keeps it forever.
@@ -46,6 +50,8 @@ struct RetentionConfig {
   // Ended streams, with their recordings, as DELETE /v1/streams/{id} removes them.
   std::chrono::seconds ended_streams{0};
   std::chrono::milliseconds check_interval{3'600'000};  // how often both are pruned
+
+  bool operator==(const RetentionConfig&) const = default;
 };
 
 void read_config(core::ConfigSection section, ApiConfig& config);

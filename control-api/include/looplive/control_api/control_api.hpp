@@ -65,6 +65,9 @@ class ControlApi {
   void stop();  // idempotent
   uint16_t port() const;
   http::Stats stats() const;
+  // Applies new tokens, hook_allowed_addresses and metrics_require_auth to
+  // the requests that follow (a configuration reload); any thread.
+  void set_access(const ApiConfig& api);
   // Answers one request as the listener would (tests call it without a socket).
   void handle(const http::Request& request, http::Respond respond);
 

@@ -63,16 +63,23 @@ class WebhookDispatcher {
   void wake();
   // Interrupts a delivery in flight within a fraction of a second; idempotent.
   void stop();
+  // New URLs, secret, timeouts and retry policy for the events and attempts
+  // that follow (a configuration reload); deliveries already queued keep
+  // their URL. Throws std::invalid_argument as the constructor does.
+  void reconfigure(const control_api::WebhookConfig& config);
   WebhookCounters counters() const;
 
  private:
+  using Settings = std::shared_ptr<const control_api::WebhookConfig>;
+  static Settings checked(const control_api::WebhookConfig& config);
+  Settings settings() const;
   void run();
   void attempt(const db::Delivery& delivery);
   void idle(std::chrono::milliseconds longest);
 
   db::WebhookQueue& queue_;
-  control_api::WebhookConfig config_;
-  std::string secret_;
+  mutable std::mutex settings_mutex_;
+  Settings settings_;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -15,6 +15,8 @@ namespace looplive::core {
 struct ServerConfig {
   unsigned io_threads = 0;        // 0: one per core
   unsigned blocking_threads = 2;  // database queries, file writes, webhooks
+
+  bool operator==(const ServerConfig&) const = default;
 };
 
 struct LogConfig {
@@ -22,6 +24,8 @@ struct LogConfig {
   std::string format = "text";  // text (with `pattern`) or json: one JSON object per line
   std::string pattern = "%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v";
   std::map<std::string, std::string> loggers;  // per logger name: level
+
+  bool operator==(const LogConfig&) const = default;
 };
 
 void read_config(ConfigSection section, ServerConfig& config);

@@ -11,6 +11,9 @@ namespace looplive::core {
 
 // Sets the default level, pattern and per-logger levels once, at start-up.
 void init_logging(const LogConfig& config);
+// Changes the default and per-logger levels of a running process (a reload);
+// the format and pattern stay as init_logging set them.
+void set_log_levels(const LogConfig& config);
 // A named logger ("ingest", "db", "packager", ...), created on first use.
 std::shared_ptr<spdlog::logger> logger(const std::string& name);
 

@@ -29,6 +29,8 @@ struct RtmpConfig {
   uint32_t max_message_size = 8 * 1024 * 1024;  // bytes; one video frame must fit
   uint32_t out_chunk_size = 4096;               // our Set Chunk Size towards the client
   uint32_t window_ack_size = 2'500'000;
+
+  bool operator==(const RtmpConfig&) const = default;
 };
 
 void read_config(core::ConfigSection section, RtmpConfig& config);

@@ -40,6 +40,9 @@ struct OriginConfig {
   // Viewer figures of a stream nobody requested for this long are dropped;
   // read them (or forget them) before that.
   std::chrono::seconds viewer_retention{3600};
+
+  // Limits compared by their numbers (is_proxy is derived from trusted_proxies).
+  bool operator==(const OriginConfig& other) const;
 };
 
 void read_config(core::ConfigSection section, OriginConfig& config);

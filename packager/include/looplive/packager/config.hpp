@@ -21,6 +21,8 @@ struct PackagerConfig {
   // live window from memory either way.
   bool write_live_to_disk = false;
   bool thumbnails = false;  // a JPEG of each segment's first keyframe as live/{id}/thumbnail.jpg
+
+  bool operator==(const PackagerConfig&) const = default;
 };
 
 void read_config(core::ConfigSection section, PackagerConfig& config);
