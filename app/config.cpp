@@ -10,14 +10,16 @@ namespace {
 void read_config(core::ConfigSection s, LifecycleConfig& c) {
   s.read_ms("reconnect_window_ms", c.reconnect_window, 0, 3'600'000);
   s.read_ms("owner_lease_ms", c.owner_lease, 1'000, 600'000);
+  s.read_ms("drain_delay_ms", c.drain_delay, 0, 600'000);
   s.finish();
 }
 
 }  // namespace
 
-Config parse_config(const std::string& yaml_text, const std::string& source_name) {
+Config parse_config(const std::string& yaml_text, const std::string& source_name,
+                    const std::filesystem::path& base_dir) {
   Config config;
-  core::ConfigSection top = core::ConfigSection::parse(yaml_text, source_name);
+  core::ConfigSection top = core::ConfigSection::parse(yaml_text, source_name, base_dir);
   core::read_config(top.section("server"), config.server);
   core::read_config(top.section("log"), config.log);
   ingest::read_config(top.section("rtmp"), config.rtmp);
@@ -37,7 +39,7 @@ Config load_config(const std::string& path) {
   if (!file) throw core::ConfigError(path + ": cannot be read");
   std::stringstream text;
   text << file.rdbuf();
-  return parse_config(text.str(), path);
+  return parse_config(text.str(), path, std::filesystem::absolute(path).parent_path());
 }
 
 }  // namespace looplive::app

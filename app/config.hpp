@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 
 #include "looplive/control_api/config.hpp"
@@ -20,6 +21,10 @@ struct LifecycleConfig {
   // third of it): what another server sharing the database waits, after this
   // one vanished, before it adopts them.
   std::chrono::milliseconds owner_lease{15'000};
+  // On SIGTERM, how long /readyz answers 503 and new publishes are refused
+  // before the running publishers are told to go: time for a load balancer
+  // to stop sending new ones here.
+  std::chrono::milliseconds drain_delay{0};
 
   bool operator==(const LifecycleConfig&) const = default;
 };
@@ -41,7 +46,10 @@ struct Config {
 };
 
 // Throw core::ConfigError; its message reads "FILE: KEY: REASON".
+// Relative paths in the file are taken from the file's directory.
 Config load_config(const std::string& path);
-Config parse_config(const std::string& yaml_text, const std::string& source_name);
+// Without `base_dir`, relative paths are left as written (relative to the working directory).
+Config parse_config(const std::string& yaml_text, const std::string& source_name,
+                    const std::filesystem::path& base_dir = {});
 
 }  // namespace looplive::app

@@ -215,6 +215,7 @@ void Server::start_control_api() {
   dependencies.webhooks = webhooks_.get();
   dependencies.key_checks = &key_checks_;
   dependencies.extra_metrics = extra_metrics_;
+  dependencies.draining = [this] { return draining_.load(); };
   dependencies.listeners_up = [this] {
     return rtmp_ && rtmp_->port() != 0 && api_ && api_->port() != 0;
   };
@@ -252,17 +253,26 @@ void Server::stop() {
     stop_requested_ = true;
     stopped_cv_.notify_all();
   }
-  // Order: stop answering and deciding, end every publish (sinks finish their
-  // work), let queued blocking jobs finish, then stop webhooks and the I/O threads.
+  // Order: drain (not ready, no new publish; then every publisher told to
+  // go, its stream left reconnecting), stop answering and deciding, let
+  // queued blocking jobs finish, then stop webhooks and the I/O threads.
+  draining_ = true;
+  if (rtmp_) rtmp_->drain();
+  if (started_ && config_.lifecycle.drain_delay.count() > 0) {
+    core::logger("app")->info("draining for {} ms before publishers are told to go",
+                              config_.lifecycle.drain_delay.count());
+    std::this_thread::sleep_for(config_.lifecycle.drain_delay);
+  }
   if (signals_) signals_->cancel();
-  if (api_) api_->stop();
-  if (origin_) origin_->stop();
-  if (lifecycle_) lifecycle_->stop();
   if (rtmp_) rtmp_->stop();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (rtmp_ && rtmp_->connection_count() > 0 && std::chrono::steady_clock::now() < deadline &&
          started_)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (lifecycle_ && started_) lifecycle_->settle(std::chrono::seconds(5));
+  if (api_) api_->stop();
+  if (origin_) origin_->stop();
+  if (lifecycle_) lifecycle_->stop();
   blocking_.join();  // streams ended by now have their VODs
   // The streams this process held stay live for a successor, which may take
   // them at once rather than after the lease.

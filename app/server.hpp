@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -136,6 +137,7 @@ class Server {
   bool stop_requested_ = false;
   bool stopped_ = false;
   bool started_ = false;  // the I/O threads run
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace looplive::app

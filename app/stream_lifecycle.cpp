@@ -42,6 +42,13 @@ void StreamLifecycle::stop() {
   });
 }
 
+void StreamLifecycle::settle(std::chrono::milliseconds longest) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> settled = done->get_future();
+  net::post(strand_, [this, done] { net::post(writes_, [done] { done->set_value(); }); });
+  settled.wait_for(longest);
+}
+
 void StreamLifecycle::on_open(const std::string& id, bool record, uint64_t generation) {
   if (stopping_) return;
   if (ended_.contains(id)) {
@@ -72,10 +79,21 @@ void StreamLifecycle::on_finish(const std::string& id, uint64_t generation,
   if (found == entries_.end() || found->second.generation != generation) return;
   Entry& entry = found->second;
   entry.publishing = false;
-  // On shutdown the stream stays live in the database; the next start gives it a window.
-  if (stopping_ || reason == core::EndReason::shutdown) return;
+  if (stopping_) return;
   if (entry.ending) {
     if (entry.revoked) finalize(id);  // otherwise after_revoke() finds no publisher and does
+    return;
+  }
+  if (reason == core::EndReason::shutdown) {
+    // The publisher was told to reconnect, to this server's successor or
+    // another one behind the same address; whichever adopts the stream
+    // gives it a reconnect window, as this process will not be there to end it.
+    write([this, id] {
+      const std::string why = "server shutting down";
+      if (deps_.streams.transition(id, db::StreamStatus::reconnecting, why,
+                                   events(events::kStreamReconnecting, why)))
+        log_->info("stream {} is reconnecting: the server is shutting down", id);
+    });
     return;
   }
   const std::string why = "publisher gone (" + std::string(core::end_reason_name(reason)) + ")";

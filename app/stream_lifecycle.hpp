@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +68,9 @@ class StreamLifecycle : public control_api::StreamEnder {
   void recover();
   void end(const std::string& stream_id,
            std::function<void(control_api::EndOutcome)> done) override;
+  // Returns once the publisher events heard so far are decided and their
+  // database writes done (or after `longest`): a shutdown's last transitions.
+  void settle(std::chrono::milliseconds longest);
   // Takes no new decision from now on; what is left is recovered at the next start.
   void stop();
 

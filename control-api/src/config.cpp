@@ -80,11 +80,16 @@ void read_config(core::ConfigSection s, WebhookConfig& c) {
     if (!is_webhook_url(url))
       s.fail(s.key_path("urls"), "'" + url + "' must be an http:// or https:// URL with a host");
   }
-  s.read("ca_file", c.ca_file);
+  s.read_path("ca_file", c.ca_file);
   if (!c.ca_file.empty() && !std::filesystem::is_regular_file(c.ca_file))
     s.fail(s.key_path("ca_file"), "'" + c.ca_file + "' is not a readable file");
   s.read("secret", c.secret);
   if (auto secret = core::ConfigSection::environment("LOOPLIVE_WEBHOOK_SECRET")) c.secret = *secret;
+  s.read("previous_secret", c.previous_secret);
+  if (auto previous = core::ConfigSection::environment("LOOPLIVE_WEBHOOK_PREVIOUS_SECRET"))
+    c.previous_secret = *previous;
+  if (!c.previous_secret.empty() && c.secret.empty())
+    s.fail(s.key_path("previous_secret"), "is set without a secret to rotate to");
   s.read_ms("connect_timeout_ms", c.connect_timeout, 100, 60'000);
   s.read_ms("timeout_ms", c.timeout, 100, 120'000);
   s.read_ms("initial_backoff_ms", c.initial_backoff, 10, 3'600'000);

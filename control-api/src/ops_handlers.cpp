@@ -12,6 +12,13 @@ void healthz(Context&, const http::Request&, const Params&, http::Respond respon
 }
 
 void readyz(Context& context, const http::Request&, const Params&, http::Respond respond) {
+  // A load balancer stops sending publishers and viewers here before they are told to go.
+  if (context.deps.draining && context.deps.draining()) {
+    return respond(json_response(
+        bhttp::status::service_unavailable,
+        {{"error", {{"code", "draining"}, {"message", "The server is shutting down."}}},
+         {"checks", {{"server", "draining"}}}}));
+  }
   context.blocking(std::move(respond), [&context] {
     const bool database = context.deps.database.ping();
     const bool listeners = !context.deps.listeners_up || context.deps.listeners_up();

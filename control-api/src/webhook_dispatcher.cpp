@@ -160,19 +160,30 @@ void WebhookDispatcher::attempt(const db::Delivery& delivery) {
   if (!sendable) {
     result.error = "not an http:// or https:// URL";
   } else {
+    // Signed with each active secret: a receiver checks any signature listed.
+    std::string looplive_signatures;
+    std::string standard_signatures;
+    for (const std::string* secret : {&config->secret, &config->previous_secret}) {
+      if (secret->empty()) continue;
+      const auto add = [](std::string& list, const std::string& signature) {
+        if (!signature.empty()) list += (list.empty() ? "" : " ") + signature;
+      };
+      add(looplive_signatures, webhook_signature(*secret, timestamp, delivery.body));
+      add(standard_signatures,
+          standard_webhook_signature(*secret, delivery.event_id, timestamp, delivery.body));
+    }
     std::vector<std::pair<std::string, std::string>> headers{
         {"Content-Type", "application/json"},
         {"User-Agent", "looplive-webhooks"},
         {"X-Looplive-Event", delivery.event_type},
         {"X-Looplive-Event-Id", delivery.event_id},
         {"X-Looplive-Timestamp", timestamp},
-        {"X-Looplive-Signature", webhook_signature(config->secret, timestamp, delivery.body)},
+        {"X-Looplive-Signature", looplive_signatures},
         // Standard Webhooks, so its libraries verify deliveries as they are.
         {"webhook-id", delivery.event_id},
         {"webhook-timestamp", timestamp}};
-    const std::string standard =
-        standard_webhook_signature(config->secret, delivery.event_id, timestamp, delivery.body);
-    if (!standard.empty()) headers.emplace_back("webhook-signature", standard);
+    if (!standard_signatures.empty())
+      headers.emplace_back("webhook-signature", standard_signatures);
     result = http_post(delivery.url, delivery.body, headers,
                        {config->connect_timeout, config->timeout, config->ca_file}, stopping_);
   }

@@ -17,6 +17,7 @@ struct ConfigSection::State {
   YAML::Node node;
   std::string path;
   std::shared_ptr<const std::string> source;
+  std::filesystem::path base_dir;
   std::set<std::string> seen;
 
   // An undefined node when the key is absent or null (a const lookup never inserts).
@@ -39,8 +40,10 @@ ConfigSection::~ConfigSection() = default;
 ConfigSection::ConfigSection(ConfigSection&&) noexcept = default;
 ConfigSection& ConfigSection::operator=(ConfigSection&&) noexcept = default;
 
-ConfigSection ConfigSection::parse(const std::string& yaml_text, const std::string& source_name) {
+ConfigSection ConfigSection::parse(const std::string& yaml_text, const std::string& source_name,
+                                   const std::filesystem::path& base_dir) {
   auto state = std::make_unique<State>();
+  state->base_dir = base_dir;
   try {
     state->node = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
@@ -55,7 +58,18 @@ ConfigSection ConfigSection::section(const std::string& key) {
   state->node = state_->child(key);
   state->path = key_path(key);
   state->source = state_->source;
+  state->base_dir = state_->base_dir;
   return ConfigSection(std::move(state));
+}
+
+void ConfigSection::read_path(const std::string& key, std::string& out) {
+  std::string value;
+  read(key, value);
+  if (value.empty()) return;
+  std::filesystem::path path(value);
+  if (path.is_relative() && !state_->base_dir.empty())
+    path = (state_->base_dir / path).lexically_normal();
+  out = path.string();
 }
 
 std::optional<std::string> ConfigSection::environment(const char* name) {

@@ -58,6 +58,10 @@ void RtmpSession::close_from_outside(core::EndReason reason) {
     if (reason == core::EndReason::kicked && self->phase_ == Phase::publishing) {
       self->send_status("status", status::kUnpublishSuccess, "The stream was ended.");
       self->close_after_flush(reason, "stream ended by the server");
+    } else if (reason == core::EndReason::shutdown && self->phase_ == Phase::publishing) {
+      self->send_status("error", status::kConnectClosed,
+                        "The server is shutting down; reconnect to continue the stream.");
+      self->close_after_flush(reason, "server shutting down");
     } else {
       self->close(reason, std::string(core::end_reason_name(reason)));
     }
@@ -296,6 +300,13 @@ void RtmpSession::on_publish(const std::vector<amf0::Value>& values) {
     return close_after_flush(core::EndReason::protocol_error, "publish without a stream key");
   }
   key_hint_ = core::redact_key(key);
+  if (server_.draining_) {
+    log()->info("{} publish refused from {} with key {}: the server is shutting down", tag(),
+                remote_, key_hint_);
+    send_status("error", status::kFailed,
+                "The server is shutting down; publish again in a moment.");
+    return close_after_flush(core::EndReason::shutdown, "publish refused: shutting down");
+  }
   phase_ = Phase::admitting;
   reader_.hold_back_large_media(false);
   auto executor = socket_.get_executor();

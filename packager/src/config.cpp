@@ -3,7 +3,7 @@
 namespace looplive::packager {
 
 void read_config(core::ConfigSection s, PackagerConfig& c) {
-  s.read("media_root", c.media_root);
+  s.read_path("media_root", c.media_root);
   if (c.media_root.empty()) s.fail(s.key_path("media_root"), "must not be empty");
   s.read_ms("segment_duration_ms", c.segment_duration, 1'000, 10'000);
   // Its name before chunks became LL-HLS parts, still read so older configurations start.

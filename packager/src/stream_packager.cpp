@@ -217,7 +217,7 @@ void StreamPackager::route(const core::MediaPacket& packet) {
   if (core::Status status = out->push(repaired, placement, done); !status) {
     return fail(status.error());
   }
-  publish(out->track().key(), done);
+  add_to_window(out->track().key(), done);
   if (placement.new_segment && placement.independent && packet.track == thumbnail_track_) {
     thumbnail(repaired);
   }
@@ -256,7 +256,7 @@ void StreamPackager::restart(const core::TrackInfo& track) {
   if (core::Status status = out.close(last_duration(tracks_[track.id]), done); !status) {
     return fail(status.error());
   }
-  publish(track.key(), done);
+  add_to_window(track.key(), done);
   if (core::Status status = out.configure(track); !status) return fail(status.error());
   stream_->window.add_init(out.track(), out.init_uri(), out.init());
   if (track.id == thumbnail_track_) open_thumbnailer(track);
@@ -266,7 +266,7 @@ void StreamPackager::restart(const core::TrackInfo& track) {
              out.init_uri());
 }
 
-void StreamPackager::publish(core::TrackKey key, TrackOutputs& done) {
+void StreamPackager::add_to_window(core::TrackKey key, TrackOutputs& done) {
   if (done.empty()) return;
   for (auto& part : done.parts) stream_->window.add_part(key, std::move(part));
   for (auto& segment : done.segments) {
@@ -301,7 +301,7 @@ void StreamPackager::finish(core::EndReason reason) {
                                                    : core::Status(core::Ok{});
     if (!status) fail(status.error());
     if (state_ == State::running) {
-      publish(out->track().key(), done);
+      add_to_window(out->track().key(), done);
     } else {
       out->discard();
     }

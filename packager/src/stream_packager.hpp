@@ -42,7 +42,7 @@ class StreamPackager : public core::PacketSink {
 
   void on_track(const core::TrackInfo& track) override;
   void on_packet(const core::MediaPacket& packet) override;
-  // Publishes the partial segments and gives the stream state back, ready
+  // Lists the partial segments in the live window and gives the stream state back, ready
   // for the next publish or for end_stream(); ENDLIST waits for the latter.
   void finish(core::EndReason reason) override;
 
@@ -71,7 +71,7 @@ class StreamPackager : public core::PacketSink {
   void restart(const core::TrackInfo& track);
   void open_thumbnailer(const core::TrackInfo& track);
   void thumbnail(const core::MediaPacket& keyframe);
-  void publish(core::TrackKey key, TrackOutputs& done);
+  void add_to_window(core::TrackKey key, TrackOutputs& done);
   int64_t last_duration(const Track& track) const;
   void fail(const core::Error& error);
 

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -87,12 +88,19 @@ struct ReceivedHook {
   std::string standard_signature;  // webhook-signature
   int answered = 0;
   nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
-  // Both signatures: looplive's own and the Standard Webhooks one.
-  bool signature_valid() const {
-    return signature == control_api::webhook_signature(kWebhookSecret, timestamp, body) &&
-           standard_timestamp == timestamp && json()["id"] == id && !standard_signature.empty() &&
-           standard_signature ==
-               control_api::standard_webhook_signature(kWebhookSecret, id, timestamp, body);
+  // Both signatures under `secret`, looplive's own and the Standard Webhooks
+  // one, among those each header lists (two while a secret is rotated).
+  bool signature_valid(const std::string& secret = kWebhookSecret) const {
+    const auto listed = [](const std::string& header, const std::string& wanted) {
+      std::istringstream words(header);
+      for (std::string word; words >> word;)
+        if (word == wanted) return true;
+      return false;
+    };
+    return listed(signature, control_api::webhook_signature(secret, timestamp, body)) &&
+           standard_timestamp == timestamp && json()["id"] == id &&
+           listed(standard_signature,
+                  control_api::standard_webhook_signature(secret, id, timestamp, body));
   }
 };
 

@@ -449,6 +449,10 @@ TEST_CASE("SIGHUP applies new tokens and webhook receivers and keeps serving",
   const std::string fresh_token = "rotated-token-9876543210";
   next.api.tokens = {fresh_token};
   next.webhooks.urls = {after.url()};
+  // The secret rotates: deliveries are signed with both until receivers move.
+  const std::string fresh_secret = "whsec_bmV3LXNlY3JldC1mb3ItdGhlLXJvdGF0aW9u";
+  next.webhooks.secret = fresh_secret;
+  next.webhooks.previous_secret = kWebhookSecret;
   next.log.loggers["api"] = "debug";
   next.rtmp.max_connections = 5;  // differs, but only a restart applies it
   std::atomic<bool> valid = true;
@@ -491,7 +495,10 @@ TEST_CASE("SIGHUP applies new tokens and webhook receivers and keeps serving",
   // Events after the reload go to the new receiver, signed with the same secret.
   CHECK(call(bhttp::verb::post, "/v1/streams/" + id + "/end", fresh_token).status == 200);
   REQUIRE(after.wait_for(id, "stream.ended", 10s));
-  CHECK(after.delivered(id, "stream.ended").front().signature_valid());
+  const auto delivered = after.delivered(id, "stream.ended").front();
+  CHECK(delivered.signature_valid(kWebhookSecret));
+  CHECK(delivered.signature_valid(fresh_secret));
+  CHECK_FALSE(delivered.signature_valid("whsec_" + std::string(40, 'A')));
   CHECK(before.delivered(id, "stream.ended").empty());
 
   // The same file again: nothing left to apply, the restart still pending.

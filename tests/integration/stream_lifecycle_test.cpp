@@ -177,8 +177,9 @@ TEST_CASE("a restart keeps live streams and pending webhooks", "[integration][li
   REQUIRE(hooks.wait_for(stream.id, "stream.live", 10s));
   CHECK(hooks.delivered(stream.id, "stream.live")[0].json()["id"] == failed_live);
   REQUIRE(hooks.wait_for(stream.id, "stream.reconnecting", 10s));
+  // The first server drained: it left the stream reconnecting as it stopped.
   CHECK(hooks.delivered(stream.id, "stream.reconnecting")[0].json()["data"]["reason"] ==
-        "server restarted");
+        "server shutting down");
 
   // Nobody came back: ended, and the recording finalized from what is on disk.
   REQUIRE(hooks.wait_for(stream.id, "stream.ended", 20s));
@@ -408,4 +409,42 @@ TEST_CASE("a disk that fills during a show fails the recording, never the show",
   check_recorded(live / "recording_video.m3u8");
   check_recorded(live / "recording_audio.m3u8");
   publisher.terminate();
+}
+
+TEST_CASE("a stopping server drains: not ready, new publishes refused, publishers told to go",
+          "[integration][lifecycle]") {
+  WebhookReceiver hooks;
+  const std::string media = make_scratch_dir("media");
+  auto config = api_test_config(fresh_database("lifecycle_drain"), media, &hooks);
+  config.lifecycle.drain_delay = 2s;
+  ApiServer api(config);
+  const auto running = create(api, false);
+  const auto late = create(api, false);
+  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, api.publish_url(running.key)),
+                    make_scratch_dir("ffmpeg") + "/out.log");
+  REQUIRE(api.wait_live(running.id, true, 20s));
+  CHECK(api.call(bhttp::verb::get, "/readyz", "", "").status == 200);
+
+  std::thread stopping([&] { api.server.stop(); });
+  std::this_thread::sleep_for(300ms);
+  // Within the delay: a load balancer sees 503, a new publisher is refused
+  // with a reason, the running one goes on.
+  const auto ready = api.call(bhttp::verb::get, "/readyz", "", "");
+  CHECK(ready.status == 503);
+  CHECK(ready.json()["error"]["code"] == "draining");
+  std::string out;
+  const int refused =
+      run_command(ffmpeg_publish(h264_aac_fixture().path, api.publish_url(late.key)), &out, 30s);
+  INFO(out);
+  CHECK(refused != 0);
+  CHECK(out.find("The server is shutting down") != std::string::npos);
+  CHECK(api.server.registry().is_live(running.id));
+  stopping.join();
+
+  // Then the publisher was told to go, and its stream waits for it elsewhere.
+  // (ffmpeg prints the status only when it reads before its next write fails.)
+  CHECK(publisher.wait(5s).has_value());
+  CHECK(api.status_of(running.id) == "reconnecting");
+  CHECK(api.status_of(late.id) == "ready");
+  fs::remove_all(media);
 }

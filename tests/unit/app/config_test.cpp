@@ -1,9 +1,11 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "config.hpp"
+#include "process.hpp"
 
 using looplive::app::load_config;
 using looplive::app::parse_config;
@@ -146,6 +148,8 @@ TEST_CASE("bad control API, lifecycle and webhook settings are refused", "[app][
   CHECK(error_of("webhooks: {urls: ['https://user@x/hook']}") ==
         "test.yaml: webhooks.urls: 'https://user@x/hook' must be an http:// or https:// URL "
         "with a host");
+  CHECK(error_of("webhooks: {previous_secret: old-secret}") ==
+        "test.yaml: webhooks.previous_secret: is set without a secret to rotate to");
   CHECK(error_of("webhooks: {ca_file: /nonexistent/ca.pem}") ==
         "test.yaml: webhooks.ca_file: '/nonexistent/ca.pem' is not a readable file");
   CHECK(error_of("webhooks: {initial_backoff_ms: 5}") ==
@@ -196,7 +200,11 @@ TEST_CASE("the sample configuration is valid and documents every default", "[app
   CHECK(sample.rtmp.idle_timeout == defaults.rtmp.idle_timeout);
   CHECK(sample.rtmp.max_message_size == defaults.rtmp.max_message_size);
   CHECK(sample.packager.segment_duration == defaults.packager.segment_duration);
-  CHECK(sample.packager.media_root == defaults.packager.media_root);
+  // Written relative to conf/, the sample's media root is the default's in the checkout.
+  CHECK(sample.packager.media_root ==
+        (std::filesystem::path(LOOPLIVE_SOURCE_DIR) / defaults.packager.media_root)
+            .lexically_normal()
+            .string());
   CHECK(sample.database.url == defaults.database.url);
   CHECK(sample.api.host == defaults.api.host);
   CHECK(sample.api.port == defaults.api.port);
@@ -206,8 +214,10 @@ TEST_CASE("the sample configuration is valid and documents every default", "[app
   CHECK(sample.api.hook_allowed_addresses == defaults.api.hook_allowed_addresses);
   CHECK(sample.api.metrics_require_auth == defaults.api.metrics_require_auth);
   CHECK(sample.lifecycle.reconnect_window == defaults.lifecycle.reconnect_window);
+  CHECK(sample.lifecycle.drain_delay == defaults.lifecycle.drain_delay);
   CHECK(sample.webhooks.urls == defaults.webhooks.urls);
   CHECK(sample.webhooks.secret == defaults.webhooks.secret);
+  CHECK(sample.webhooks.previous_secret == defaults.webhooks.previous_secret);
   CHECK(sample.webhooks.ca_file == defaults.webhooks.ca_file);
   CHECK(sample.webhooks.connect_timeout == defaults.webhooks.connect_timeout);
   CHECK(sample.webhooks.timeout == defaults.webhooks.timeout);
@@ -262,4 +272,22 @@ webhooks: {secret: from-file}
   CHECK(error_of(file) ==
         "test.yaml: LOOPLIVE_API_TOKENS: every token must have at least 16 "
         "characters");
+}
+
+TEST_CASE("relative paths are taken from the configuration file's directory", "[app][config]") {
+  looplive::test::ScratchDir dir("config");
+  std::filesystem::create_directories(dir.path() / "etc");
+  looplive::test::write_bytes(dir.path() / "etc/ca.pem", {'x'});
+  const std::string yaml =
+      "packager: {media_root: ../media}\n"
+      "webhooks: {ca_file: ca.pem}\n";
+  looplive::test::write_bytes(dir.path() / "etc/looplive.yaml", {yaml.begin(), yaml.end()});
+  // Whatever the working directory: the file's own is what counts.
+  const auto loaded = load_config((dir.path() / "etc/looplive.yaml").string());
+  CHECK(loaded.packager.media_root == (dir.path() / "media").string());
+  CHECK(loaded.webhooks.ca_file == (dir.path() / "etc/ca.pem").string());
+  // Absolute paths stay; text without a file keeps paths as written.
+  const auto absolute = parse_config("packager: {media_root: /srv/media}", "t.yaml", "/etc");
+  CHECK(absolute.packager.media_root == "/srv/media");
+  CHECK(parse_config("packager: {media_root: m}", "t.yaml").packager.media_root == "m");
 }

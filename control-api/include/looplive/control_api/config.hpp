@@ -33,6 +33,9 @@ struct WebhookConfig {
   std::string ca_file;
   // HMAC-SHA256 key; LOOPLIVE_WEBHOOK_SECRET replaces it when set.
   std::string secret;
+  // While receivers move to a new secret: deliveries are also signed with
+  // this one (each signature header then lists both).
+  std::string previous_secret;
   std::chrono::milliseconds connect_timeout{2'000};
   std::chrono::milliseconds timeout{5'000};  // for the whole request and response
   // Retry n waits initial_backoff * 2^(n-1), capped at max_backoff.

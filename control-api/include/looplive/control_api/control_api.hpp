@@ -39,6 +39,7 @@ struct ApiDependencies {
   const WebhookDispatcher* webhooks = nullptr;         // for /metrics
   const core::LatencyHistogram* key_checks = nullptr;  // for /metrics
   std::function<bool()> listeners_up;                  // for /readyz; none: true
+  std::function<bool()> draining;                      // for /readyz: shutting down; none: false
   std::function<std::string()> extra_metrics;          // appended to /metrics
 };
 

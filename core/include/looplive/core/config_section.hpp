@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,14 +27,20 @@ class ConfigError : public std::runtime_error {
 // ConfigError naming the key's whole path.
 class ConfigSection {
  public:
-  // The whole file; throws ConfigError if it is not YAML.
-  static ConfigSection parse(const std::string& yaml_text, const std::string& source_name);
+  // The whole file; throws ConfigError if it is not YAML. Relative paths
+  // read with read_path() are taken from `base_dir` (the file's directory)
+  // when it is given, and left as written otherwise.
+  static ConfigSection parse(const std::string& yaml_text, const std::string& source_name,
+                             const std::filesystem::path& base_dir = {});
   ~ConfigSection();
   ConfigSection(ConfigSection&&) noexcept;
   ConfigSection& operator=(ConfigSection&&) noexcept;
 
   ConfigSection section(const std::string& key);
   void read(const std::string& key, std::string& out);
+  // A file or directory: relative to the configuration file's directory, so
+  // the file means the same whatever the working directory.
+  void read_path(const std::string& key, std::string& out);
   void read_bool(const std::string& key, bool& out);
   template <class Int>
   void read_int(const std::string& key, Int& out, long long min, long long max) {

@@ -39,7 +39,12 @@ class RtmpServer {
 
   // Binds and starts accepting; throws boost::system::system_error when the address is taken.
   void start();
-  // Stops accepting and closes every connection (publishers see their stream end).
+  // A shutdown begins: new publishes are refused ("the server is shutting
+  // down"), running ones go on until stop().
+  void drain() { draining_ = true; }
+  // Stops accepting and closes every connection; a publisher is told the
+  // server is going away first (NetConnection.Connect.Closed), so its
+  // encoder reconnects, to another server behind the same address.
   void stop();
   uint16_t port() const;  // the bound port, useful when configured with port 0
   size_t connection_count() const;
@@ -70,6 +75,7 @@ class RtmpServer {
   std::unordered_map<uint64_t, Connection> sessions_;
   std::unordered_map<std::string, uint32_t> per_address_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> draining_{false};
   std::atomic<size_t> unadmitted_bytes_{0};  // held by connections not publishing
   std::atomic<uint64_t> memory_cuts_{0};
 };

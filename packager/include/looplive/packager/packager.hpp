@@ -82,7 +82,7 @@ class Packager : public core::SinkFactory {
   Packager& operator=(const Packager&) = delete;
 
   // A StreamPackager; its calls must be serialized (a publish's session executor),
-  // and publishes of one stream must not overlap. Its finish() publishes the
+  // and publishes of one stream must not overlap. Its finish() lists the
   // partial segment and keeps the stream for the next publish, whatever the reason.
   std::shared_ptr<core::PacketSink> open(const core::PublishGrant& grant) override;
   // The stream's latest view, from any thread: from its first segment until
