@@ -65,11 +65,13 @@ void stream_metrics(Writer& w, const MetricsInput& in) {
   w.family("looplive_ingest_bytes_total", "counter",
            "Media bytes received from publishers since start-up (as of their last report).");
   w.sample("looplive_ingest_bytes_total", "", static_cast<double>(in.ingest_bytes_total));
-  w.family("looplive_ingest_bitrate_kbps", "gauge",
+  // Base units, and `stream` as the origin's viewer figures name it.
+  w.family("looplive_ingest_bitrate_bits_per_second", "gauge",
            "Bitrate of each connected publisher over its last stats interval.");
   for (const auto& figures : in.connected)
-    w.sample("looplive_ingest_bitrate_kbps", fmt::format("stream_id=\"{}\"", figures.stream_id),
-             figures.bitrate_kbps);
+    w.sample("looplive_ingest_bitrate_bits_per_second",
+             fmt::format("stream=\"{}\"", label_value(figures.stream_id)),
+             figures.bitrate_kbps * 1000);
 }
 
 void api_metrics(Writer& w, const MetricsInput& in) {
@@ -119,6 +121,23 @@ void webhook_metrics(Writer& w, const MetricsInput& in) {
   }
 }
 
+void process_metrics(Writer& w, const ProcessFigures& p) {
+  w.family("process_cpu_seconds_total", "counter", "User and system CPU time spent, in seconds.");
+  w.sample("process_cpu_seconds_total", "", p.cpu_seconds);
+  w.family("process_resident_memory_bytes", "gauge",
+           "Resident memory (in-memory segment files, not mapped, are not in it).");
+  w.sample("process_resident_memory_bytes", "", p.resident_bytes);
+  w.family("process_virtual_memory_bytes", "gauge", "Virtual memory size.");
+  w.sample("process_virtual_memory_bytes", "", p.virtual_bytes);
+  w.family("process_open_fds", "gauge",
+           "Open file descriptors: connections and in-memory segment files among them.");
+  w.sample("process_open_fds", "", p.open_fds);
+  w.family("process_max_fds", "gauge", "The limit on open file descriptors.");
+  w.sample("process_max_fds", "", p.max_fds);
+  w.family("process_start_time_seconds", "gauge", "Start time of the process, in Unix seconds.");
+  w.sample("process_start_time_seconds", "", p.start_time_seconds);
+}
+
 }  // namespace
 
 std::string render_metrics(const MetricsInput& input) {
@@ -136,6 +155,7 @@ std::string render_metrics(const MetricsInput& input) {
   stream_metrics(writer, input);
   api_metrics(writer, input);
   webhook_metrics(writer, input);
+  if (input.process) process_metrics(writer, *input.process);
   return writer.take();
 }
 

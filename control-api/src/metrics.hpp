@@ -14,6 +14,7 @@
 #include "looplive/db/stream_repository.hpp"
 #include "looplive/db/webhook_queue.hpp"
 #include "looplive/http/stats.hpp"
+#include "process_figures.hpp"
 
 namespace looplive::control_api {
 
@@ -29,6 +30,7 @@ struct MetricsInput {
   std::optional<core::LatencyHistogram::Snapshot> key_checks;
   std::optional<WebhookCounters> webhooks;
   std::vector<std::pair<std::string, std::string>> build_info;  // label, value
+  std::optional<ProcessFigures> process;
 };
 
 // Prometheus text exposition format 0.0.4.

@@ -56,6 +56,7 @@ void metrics(Context& context, const http::Request&, const Params&, http::Respon
     if (deps.key_checks) input.key_checks = deps.key_checks->snapshot();
     if (deps.webhooks) input.webhooks = deps.webhooks->counters();
     input.build_info = context.settings.build_info;
+    input.process = read_process_figures();
     std::string text = render_metrics(input);
     if (deps.extra_metrics) text += deps.extra_metrics();
     return http::Response(bhttp::status::ok, std::move(text),

@@ -65,14 +65,24 @@ namespace {
 
 std::string stat_lines(const http::Stats& stats) {
   return fmt::format(
+      "# HELP looplive_origin_connections_open Origin HTTP connections open now.\n"
       "# TYPE looplive_origin_connections_open gauge\n"
       "looplive_origin_connections_open {}\n"
+      "# HELP looplive_origin_connections_refused_total Connections closed on accept for being "
+      "over "
+      "a connection limit.\n"
       "# TYPE looplive_origin_connections_refused_total counter\n"
       "looplive_origin_connections_refused_total {}\n"
+      "# HELP looplive_origin_connections_evicted_total Connections without a whole request head "
+      "closed to make room for a new one from the same address.\n"
       "# TYPE looplive_origin_connections_evicted_total counter\n"
       "looplive_origin_connections_evicted_total {}\n"
+      "# HELP looplive_origin_timeouts_total Connections closed for a header, idle or write "
+      "timeout.\n"
       "# TYPE looplive_origin_timeouts_total counter\n"
       "looplive_origin_timeouts_total {}\n"
+      "# HELP looplive_origin_sent_bytes_total Bytes sent to viewers and caches, headers "
+      "included.\n"
       "# TYPE looplive_origin_sent_bytes_total counter\n"
       "looplive_origin_sent_bytes_total {}\n",
       stats.connections_open, stats.connections_refused, stats.connections_evicted, stats.timeouts,
@@ -153,9 +163,12 @@ std::string OriginService::metrics_text() const {
   out += "# TYPE looplive_viewers_current gauge\n";
   for (const auto& [id, f] : figures)
     out += fmt::format("looplive_viewers_current{{stream=\"{}\"}} {}\n", id, f.current);
+  out +=
+      "# HELP looplive_viewers_peak Most viewer sessions active at once since the stream began.\n";
   out += "# TYPE looplive_viewers_peak gauge\n";
   for (const auto& [id, f] : figures)
     out += fmt::format("looplive_viewers_peak{{stream=\"{}\"}} {}\n", id, f.peak);
+  out += "# HELP looplive_viewers_unique Distinct viewer sessions since the stream began.\n";
   out += "# TYPE looplive_viewers_unique gauge\n";
   for (const auto& [id, f] : figures)
     out += fmt::format("looplive_viewers_unique{{stream=\"{}\"}} {}\n", id, f.unique);

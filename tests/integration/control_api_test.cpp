@@ -261,6 +261,16 @@ TEST_CASE("a receiver that answers 500 twice gets the event on the third try",
         std::string::npos);
   CHECK(metrics.find("looplive_streams{status=\"ended\"} 1\n") != std::string::npos);
   CHECK(metrics.find("looplive_database_up 1\n") != std::string::npos);
+  CHECK(metrics.find("\nprocess_open_fds ") != std::string::npos);
+  // Prometheus's own linter takes the whole exposition, the origin's and RTMP's included.
+  const fs::path scraped = fs::path(media) / "metrics.txt";
+  write_bytes(scraped, {metrics.begin(), metrics.end()});
+  std::string lint;
+  const int linted =
+      run_command({"sh", "-c", "promtool check metrics < \"$0\"", scraped.string()}, &lint);
+  INFO(lint);
+  CHECK(linted == 0);
+  CHECK(lint.empty());
   fs::remove_all(media);
 }
 
