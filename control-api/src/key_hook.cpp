@@ -1,5 +1,7 @@
 // POST /v1/hooks/validate-key: key validation for RTMP servers in front of
-// looplive, in the nginx-rtmp on_publish style (2xx accepts, anything else refuses).
+// looplive, in the nginx-rtmp on_publish style (2xx accepts, anything else
+// refuses), and as SRS's http_hooks on_publish asks (JSON with "action",
+// answered 200 with {"code": 0} to accept).
 #include "context.hpp"
 #include "looplive/http/util.hpp"
 #include "request_body.hpp"
@@ -13,6 +15,7 @@ struct KeyQuestion {
   std::string key;
   std::optional<std::string> app;
   std::string address;  // the publisher's, for the log
+  bool srs = false;     // SRS reads "code" in the answer: 0 accepts
 };
 
 // The publish name may carry a query ("sk_...?token=x") and slashes around it.
@@ -29,8 +32,17 @@ KeyQuestion read_question(const http::Request& request) {
     question.key = strip_name(http::query_param(form, "name").value_or(""));
     question.app = http::query_param(form, "app");
     question.address = http::query_param(form, "addr").value_or("");
+  } else if (const auto body = json_body(request); body.contains("action")) {
+    // SRS names more of the client with each version (client_id, vhost,
+    // tcUrl, server_id, stream_url, ...); the key is the stream name.
+    if (optional_string(body, "action") != "on_publish")
+      throw ApiError(bhttp::status::bad_request, "bad_request",
+                     "Only SRS's on_publish hook is answered here.");
+    question.srs = true;
+    question.key = strip_name(optional_string(body, "stream").value_or(""));
+    question.app = optional_string(body, "app");
+    question.address = optional_string(body, "ip").value_or("");
   } else {
-    const auto body = json_body(request);
     reject_unknown_fields(body, {"key", "app", "addr"});
     question.key = strip_name(optional_string(body, "key").value_or(""));
     question.app = optional_string(body, "app");
@@ -38,7 +50,8 @@ KeyQuestion read_question(const http::Request& request) {
   }
   if (question.key.empty())
     throw ApiError(bhttp::status::bad_request, "bad_request",
-                   "Send the key as JSON {\"key\": ...} or as the form field \"name\".");
+                   "Send the key as JSON {\"key\": ...}, as the form field \"name\" or as "
+                   "SRS's \"stream\".");
   if (question.app) *question.app = strip_name(*question.app);
   return question;
 }
@@ -60,9 +73,11 @@ void validate_key(Context& context, const http::Request& request, const Params&,
       return refuse("Invalid or expired stream key.");
     if (context.deps.registry.is_live(match->stream_id))
       return refuse("This stream key is already publishing.");
-    return json_response(bhttp::status::ok, {{"streamId", match->stream_id},
-                                             {"status", db::status_name(match->status)},
-                                             {"record", match->record}});
+    nlohmann::json accepted{{"streamId", match->stream_id},
+                            {"status", db::status_name(match->status)},
+                            {"record", match->record}};
+    if (question.srs) accepted["code"] = 0;
+    return json_response(bhttp::status::ok, std::move(accepted));
   });
 }
 

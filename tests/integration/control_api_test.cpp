@@ -194,6 +194,22 @@ TEST_CASE("tokens, the key hook in both forms and key rotation", "[integration][
     };
     CHECK(form(key).status == 200);
     CHECK(form("sk_unknown").status == 403);
+    // SRS's http_hooks on_publish, as SRS 5 sends it from 127.0.0.1: 200 with code 0 accepts.
+    const auto srs = [&](const std::string& action, const std::string& stream) {
+      const nlohmann::json body{{"server_id", "vid-k21d7y2"},        {"action", action},
+                                {"client_id", "341w361a"},           {"ip", "203.0.113.7"},
+                                {"vhost", "__defaultVhost__"},       {"app", "live"},
+                                {"tcUrl", "rtmp://127.0.0.1/live"},  {"stream", stream},
+                                {"param", "?vhost=__defaultVhost__"}};
+      return http_request(api.server.api_port(), bhttp::verb::post, "/v1/hooks/validate-key",
+                          body.dump(), "");
+    };
+    const auto accepted = srs("on_publish", key);
+    CHECK(accepted.status == 200);
+    CHECK(accepted.json()["code"] == 0);
+    CHECK(accepted.json()["streamId"] == id);
+    CHECK(srs("on_publish", "sk_unknown").status == 403);
+    CHECK(srs("on_play", key).status == 400);
     CHECK(api.call(bhttp::verb::post, "/v1/hooks/validate-key", R"({"key": "sk_nope"})").status ==
           403);
   }
