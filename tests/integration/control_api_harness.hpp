@@ -227,7 +227,12 @@ inline app::Config api_test_config(const db::DatabaseConfig& database,
 
 // The application, started on construction and stopped on destruction.
 struct ApiServer {
-  explicit ApiServer(const app::Config& config) : server(config) { server.start(); }
+  // `reread` is what SIGHUP reads as the configuration file.
+  explicit ApiServer(const app::Config& config, std::function<app::Config()> reread = {})
+      : server(config) {
+    if (reread) server.set_config_source(std::move(reread));
+    server.start();
+  }
   ~ApiServer() { server.stop(); }
 
   HttpAnswer call(bhttp::verb method, const std::string& target, const std::string& body = "",

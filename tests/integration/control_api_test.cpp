@@ -14,6 +14,7 @@
 #include "control_api_harness.hpp"
 #include "looplive/db/database.hpp"
 #include "looplive/db/webhook_queue.hpp"
+#include "looplive/packager/packager.hpp"
 #include "media_fixture.hpp"
 
 using namespace looplive;
@@ -532,6 +533,59 @@ TEST_CASE("SIGHUP applies new tokens and webhook receivers and keeps serving",
   CHECK(server.last_reload().first.applied.empty());
   CHECK(server.last_reload().first.restart == std::vector<std::string>{"rtmp"});
   server.stop();
+  core::set_log_levels(config.log);
+  fs::remove_all(media);
+}
+
+TEST_CASE("a reload during a live show drops no segment and keeps the publisher",
+          "[integration][control_api][reload]") {
+  const std::string media = make_scratch_dir("media");
+  const app::Config config = api_test_config(fresh_database("api_reload_live"), media, nullptr);
+  app::Config next = config;
+  next.api.tokens = {"rotated-token-9876543210"};
+  next.log.level = "debug";
+  ApiServer api(config, [&] { return next; });
+  auto created = api.call(bhttp::verb::post, "/v1/streams", create_body(false)).json();
+  const std::string id = created["streamId"];
+  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path,
+                                   api.publish_url(created["streamKey"].get<std::string>())),
+                    make_scratch_dir("ffmpeg") + "/out.log");
+  REQUIRE(api.wait_live(id, true, 20s));
+  const auto newest_segment = [&]() -> uint64_t {
+    const auto view = api.server.packager()->view(id);
+    return view && view->video() && !view->video()->segments.empty()
+               ? view->video()->segments.back().number
+               : 0;
+  };
+  for (auto deadline = Clock::now() + 10s; newest_segment() == 0 && Clock::now() < deadline;)
+    std::this_thread::sleep_for(20ms);
+  const uint64_t before = newest_segment();
+  REQUIRE(before > 0);
+  REQUIRE(::kill(::getpid(), SIGHUP) == 0);
+  for (auto deadline = Clock::now() + 5s;
+       api.server.last_reload().second == 0 && Clock::now() < deadline;)
+    std::this_thread::sleep_for(5ms);
+  REQUIRE(api.server.last_reload().second == 1);
+  // Two more segments: the show went on across the reload.
+  for (auto deadline = Clock::now() + 8s; newest_segment() < before + 2 && Clock::now() < deadline;)
+    std::this_thread::sleep_for(20ms);
+
+  // Still the same publish, and the playlist runs on without a gap or a break.
+  CHECK(api.server.registry().is_live(id));
+  CHECK_FALSE(publisher.wait(0ms).has_value());
+  const auto view = api.server.packager()->view(id);
+  REQUIRE(view != nullptr);
+  REQUIRE(view->video() != nullptr);
+  const auto& segments = view->video()->segments;
+  CHECK(segments.back().number >= before + 2);
+  for (size_t i = 1; i < segments.size(); ++i) {
+    INFO(segments[i].uri);
+    CHECK(segments[i].number == segments[i - 1].number + 1);
+    CHECK_FALSE(segments[i].discontinuity);
+  }
+  CHECK(api.call(bhttp::verb::get, "/v1/streams/" + id, "", "rotated-token-9876543210").status ==
+        200);
+  api.server.stop();
   core::set_log_levels(config.log);
   fs::remove_all(media);
 }
