@@ -258,10 +258,14 @@ void Server::stop() {
   // queued blocking jobs finish, then stop webhooks and the I/O threads.
   draining_ = true;
   if (rtmp_) rtmp_->drain();
-  if (started_ && config_.lifecycle.drain_delay.count() > 0) {
+  const auto drain_delay = [this] {
+    std::lock_guard lock(reload_mutex_);  // a reload may be writing config_
+    return config_.lifecycle.drain_delay;
+  }();
+  if (started_ && drain_delay.count() > 0) {
     core::logger("app")->info("draining for {} ms before publishers are told to go",
-                              config_.lifecycle.drain_delay.count());
-    std::this_thread::sleep_for(config_.lifecycle.drain_delay);
+                              drain_delay.count());
+    std::this_thread::sleep_for(drain_delay);
   }
   if (signals_) signals_->cancel();
   if (rtmp_) rtmp_->stop();
