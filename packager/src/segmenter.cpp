@@ -138,8 +138,14 @@ void Segmenter::open_segment(Track& t, Placement& p, bool discontinuity) {
 }
 
 void Segmenter::cut_followers(int64_t dts, uint64_t epoch) {
-  for (Track& t : tracks_)
-    if (!t.lead) t.boundaries.push_back({dts, epoch});
+  for (Track& t : tracks_) {
+    if (t.lead) continue;
+    t.boundaries.push_back({dts, epoch});
+    // A track announced but silent must not make the queue grow for the whole
+    // show. Its next packet passes every cut still queued, and epochs only
+    // grow, so the oldest carry nothing the newest do not.
+    if (t.boundaries.size() > kMaxPendingCuts) t.boundaries.pop_front();
+  }
 }
 
 void Segmenter::place_lead(Track& t, Placement& p, bool keyframe) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -95,6 +96,8 @@ class Segmenter {
     int64_t fragment_start = 0;
     std::deque<Boundary> boundaries;  // a follower's: the lead's cuts it has not reached yet
   };
+
+  static constexpr size_t kMaxPendingCuts = 64;  // per follower
 
   Track* find(uint8_t track_id);
   void repair(Track& t, int64_t& dts, int64_t& pts);

@@ -379,3 +379,17 @@ TEST_CASE("a second video rendition with the lead's keyframes cuts on the same f
   // Packets of a track the segmenter was not given are dropped.
   CHECK(segmenter.place(7, 10'000, 10'000, true).drop);
 }
+
+TEST_CASE("a follower that stays silent holds a bounded queue and still cuts on return",
+          "[packager]") {
+  Segmenter segmenter(SegmenterConfig{});
+  // Ten minutes of video with a keyframe every 2 s while the audio track says nothing.
+  for (int v = 0; v < 30 * 600; ++v)
+    segmenter.place(kVideoTrack, video_dts(v), video_dts(v), v % 60 == 0);
+  // Audio comes back: its first packet opens a segment, the next cut comes with the video's.
+  const int64_t back = video_dts(30 * 600);
+  CHECK(segmenter.place(kAudioTrack, back, back, true).new_segment);
+  CHECK_FALSE(segmenter.place(kAudioTrack, back + 21, back + 21, true).new_segment);
+  segmenter.place(kVideoTrack, back + 2000, back + 2000, true);
+  CHECK(segmenter.place(kAudioTrack, back + 2005, back + 2005, true).new_segment);
+}

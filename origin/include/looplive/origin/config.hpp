@@ -42,6 +42,8 @@ struct OriginConfig {
   std::chrono::seconds viewer_retention{3600};
 
   // Limits compared by their numbers (is_proxy is derived from trusted_proxies).
+  // Written out (in config.cpp): a new member must be added there too, or a
+  // reload would not see it change.
   bool operator==(const OriginConfig& other) const;
 };
 
