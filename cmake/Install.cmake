@@ -26,6 +26,7 @@ install(FILES ${PROJECT_BINARY_DIR}/dist/looplive.yaml ${PROJECT_SOURCE_DIR}/dis
 install(FILES ${PROJECT_BINARY_DIR}/dist/looplive.service DESTINATION lib/systemd/system)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/api.md
               ${PROJECT_SOURCE_DIR}/docs/cdn.md ${PROJECT_SOURCE_DIR}/docs/sellers.md
+              ${PROJECT_SOURCE_DIR}/docs/openapi.yaml
               ${PROJECT_SOURCE_DIR}/LICENSE
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 

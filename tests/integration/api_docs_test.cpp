@@ -1,7 +1,9 @@
 // Every example in docs/api.md, sent to the real server in the order the page
 // shows them: each answer must have the documented status, headers and at
 // least the documented JSON fields. Values learned from answers (the stream's
-// id and keys) replace the page's sample values in later requests.
+// id and keys) replace the page's sample values in later requests. Every
+// request, answer and webhook of that walk is then checked against
+// docs/openapi.yaml, which must also pass the OpenAPI linter.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -65,8 +67,22 @@ std::string substituted(std::string text, const std::map<std::string, std::strin
   return text;
 }
 
+// What was sent and answered, for the OpenAPI check.
+nlohmann::json exchange_json(const bhttp::request<bhttp::string_body>& request,
+                             const HttpAnswer& answer) {
+  nlohmann::json headers = nlohmann::json::object();
+  for (const auto& field : answer.headers) headers[field.name_string()] = field.value();
+  return {{"method", request.method_string()},
+          {"target", request.target()},
+          {"requestContentType", request[bhttp::field::content_type]},
+          {"requestBody", request.body()},
+          {"status", answer.status},
+          {"responseHeaders", headers},
+          {"responseBody", answer.body}};
+}
+
 HttpAnswer send(uint16_t port, const Message& request,
-                const std::map<std::string, std::string>& values) {
+                const std::map<std::string, std::string>& values, nlohmann::json& exchanges) {
   std::istringstream line(substituted(request.start_line, values));
   std::string method, target;
   line >> method >> target;
@@ -88,7 +104,27 @@ HttpAnswer send(uint16_t port, const Message& request,
   answer.status = static_cast<int>(response.result_int());
   for (const auto& field : response) answer.headers.set(field.name_string(), field.value());
   answer.body = response.body();
+  exchanges.push_back(exchange_json(message, answer));
   return answer;
+}
+
+nlohmann::json webhook_json(const ReceivedHook& hook) {
+  nlohmann::json headers = nlohmann::json::object();
+  for (const auto& [name, value] : hook.headers) headers[name] = value;
+  return {{"headers", headers}, {"body", hook.body}};
+}
+
+const std::string kOpenApi = std::string(LOOPLIVE_SOURCE_DIR) + "/docs/openapi.yaml";
+
+// docs/openapi.yaml against what `exchanges` recorded; the checker's exit
+// status, with what it printed in `report`.
+int openapi_check(const nlohmann::json& exchanges, const std::string& dir, std::string& report) {
+  const std::string path = dir + "/exchanges.json";
+  std::ofstream(path) << exchanges.dump(2);
+  return run_command(
+      {"/usr/bin/python3", std::string(LOOPLIVE_SOURCE_DIR) + "/tests/support/openapi_check.py",
+       kOpenApi, path},
+      &report, 60s);
 }
 
 // Every documented field is there; nested objects are compared the same way,
@@ -149,7 +185,10 @@ TEST_CASE("every example in docs/api.md is what the server answers", "[integrati
   const std::string media = make_scratch_dir("media");
   auto config = api_test_config(fresh_database("api_docs"), media, nullptr);
   config.api.tokens = {kDocToken};
+  WebhookReceiver hooks;
+  config.webhooks.urls = {hooks.url()};
   ApiServer api(config);
+  nlohmann::json exchanges = nlohmann::json::array();
   std::map<std::string, std::string> values;
   std::unique_ptr<Process> publisher;
   size_t examples = 0;
@@ -175,12 +214,74 @@ TEST_CASE("every example in docs/api.md is what the server answers", "[integrati
         FAIL("unknown directive " << directive);
       }
     }
-    const HttpAnswer actual = send(api.server.api_port(), request, values);
+    const HttpAnswer actual = send(api.server.api_port(), request, values, exchanges);
     learn(response, actual, values);
     check_answer(response, actual, values);
     ++examples;
   }
   CHECK(examples == blocks.size() / 2);
   if (publisher) publisher->terminate();
+
+  // The walk publishes, force-rotates the key, ends and deletes a recorded stream.
+  const std::string stream_id = substituted("ab546c68-9163-421e-95a3-69e091d505ee", values);
+  for (const char* type : {"stream.live", "stream.reconnecting", "stream.ended", "recording.ready"})
+    CHECK(hooks.wait_for(stream_id, type, 20s));
+  nlohmann::json webhooks = nlohmann::json::array();
+  for (const auto& hook : hooks.received()) webhooks.push_back(webhook_json(hook));
+  std::string report;
+  const int status = openapi_check(
+      {{"requests", exchanges}, {"webhooks", webhooks}, {"requireAllOperations", true}}, media,
+      report);
+  INFO(report);
+  CHECK(status == 0);
+  CHECK(report.find("checked " + std::to_string(exchanges.size()) + " exchanges") == 0);
   std::filesystem::remove_all(media);
+}
+
+TEST_CASE("docs/openapi.yaml passes the OpenAPI linter", "[integration][docs]") {
+  const std::string player = std::string(LOOPLIVE_SOURCE_DIR) + "/tests/player";
+  std::string output;
+  // No telemetry or update check: the test machine reaches no network.
+  const int status =
+      run_command({"env", "REDOCLY_TELEMETRY=off", "REDOCLY_SUPPRESS_UPDATE_NOTICE=true",
+                   player + "/node_modules/.bin/redocly", "lint", "--format=stylish", "--config",
+                   std::string(LOOPLIVE_SOURCE_DIR) + "/docs/redocly.yaml", kOpenApi},
+                  &output, 120s);
+  INFO(output);
+  CHECK(status == 0);
+  CHECK(output.find("valid") != std::string::npos);
+}
+
+TEST_CASE("the OpenAPI check finds answers and webhooks that differ from the document",
+          "[integration][docs]") {
+  ScratchDir dir("openapi");
+  const nlohmann::json stream_answer = {
+      {"method", "GET"},
+      {"target", "/v1/streams/ab546c68-9163-421e-95a3-69e091d505ee"},
+      {"status", 200},
+      {"responseHeaders", {{"Content-Type", "application/json"}}},
+      {"responseBody", R"({"streamId": "ab546c68-9163-421e-95a3-69e091d505ee", "status": "live",
+                           "colour": "red"})"}};
+  const nlohmann::json undocumented_status = {{"method", "POST"},
+                                              {"target", "/v1/streams"},
+                                              {"requestContentType", "application/json"},
+                                              {"requestBody", R"({"record": true})"},
+                                              {"status", 202},
+                                              {"responseHeaders", nlohmann::json::object()},
+                                              {"responseBody", ""}};
+  const nlohmann::json webhook = {
+      {"headers", {{"Content-Type", "application/json"}}},
+      {"body", R"({"id": "5d38174d-ceaa-4c5e-9932-ce5fef38987d", "type": "stream.live",
+                  "createdAt": "2025-10-18T07:01:01.412207+00:00", "data": {}})"}};
+  std::string report;
+  const int status =
+      openapi_check({{"requests", {stream_answer, undocumented_status}}, {"webhooks", {webhook}}},
+                    dir.path().string(), report);
+  INFO(report);
+  CHECK(status == 1);
+  CHECK(report.find("'colour' was unexpected") != std::string::npos);
+  CHECK(report.find("'endedAt' is a required property") != std::string::npos);
+  CHECK(report.find("status 202 not documented") != std::string::npos);
+  CHECK(report.find("header X-Looplive-Signature missing") != std::string::npos);
+  CHECK(report.find("'hlsUrl' is a required property") != std::string::npos);
 }

@@ -87,6 +87,7 @@ struct ReceivedHook {
   std::string standard_timestamp;  // webhook-timestamp
   std::string standard_signature;  // webhook-signature
   int answered = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // all of them, as sent
   nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
   // Both signatures under `secret`, looplive's own and the Standard Webhooks
   // one, among those each header lists (two while a secret is rotated).
@@ -173,6 +174,7 @@ class WebhookReceiver {
                       std::string(request["webhook-id"]),
                       std::string(request["webhook-timestamp"]),
                       std::string(request["webhook-signature"])};
+    for (const auto& field : request) hook.headers.emplace_back(field.name_string(), field.value());
     {
       std::lock_guard lock(mutex_);
       const bool fail = fail_all_ || failures_ > 0;
