@@ -13,7 +13,6 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 
@@ -24,6 +23,7 @@
 #include "looplive/core/publisher_registry.hpp"
 #include "looplive/core/viewer_source.hpp"
 #include "looplive/db/stream_repository.hpp"
+#include "lifecycle_clock.hpp"
 #include "vod_finalizer.hpp"
 
 namespace looplive::app {
@@ -75,7 +75,7 @@ class StreamLifecycle : public control_api::StreamEnder {
   void stop();
 
  private:
-  using Timer = boost::asio::steady_timer;
+  using Timer = LifecycleTimer;
   using Waiter = std::function<void(control_api::EndOutcome)>;
 
   struct Entry {
