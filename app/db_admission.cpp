@@ -6,6 +6,7 @@
 #include <exception>
 #include <utility>
 
+#include "looplive/core/error.hpp"
 #include "looplive/core/log.hpp"
 #include "looplive/core/stream_key.hpp"
 
@@ -89,13 +90,14 @@ core::AdmissionResult DbAdmission::decide(const core::PublishRequest& request) {
       result.detail =
           "stream " + match->stream_id + " is " + std::string(db::status_name(match->status));
     }
-  } catch (const db::Unavailable& error) {
-    result = core::AdmissionResult{AdmissionVerdict::unavailable, {}, false, error.what()};
   } catch (const std::exception& error) {
+    const bool unreachable =
+        core::error_code_of(std::current_exception()) == core::ErrorCode::unavailable;
     result = core::AdmissionResult{AdmissionVerdict::unavailable,
                                    {},
                                    false,
-                                   std::string("key lookup failed: ") + error.what()};
+                                   unreachable ? std::string(error.what())
+                                               : "key lookup failed: " + std::string(error.what())};
   } catch (...) {
     result = core::AdmissionResult{
         AdmissionVerdict::unavailable, {}, false, "key lookup failed: unknown error"};

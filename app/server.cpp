@@ -12,6 +12,7 @@
 #include "live_sources.hpp"
 #include "looplive/control_api/control_api.hpp"
 #include "looplive/control_api/webhooks.hpp"
+#include "looplive/core/error.hpp"
 #include "looplive/core/log.hpp"
 #include "looplive/db/database.hpp"
 #include "looplive/db/stream_repository.hpp"
@@ -76,8 +77,9 @@ void Server::start(std::chrono::milliseconds database_wait) {
     try {
       database_->migrate();
       break;
-    } catch (const db::Unavailable& e) {
-      if (std::chrono::steady_clock::now() >= give_up) throw;
+    } catch (const core::Failure& e) {
+      if (e.code() != core::ErrorCode::unavailable || std::chrono::steady_clock::now() >= give_up)
+        throw;
       log->warn("database not reachable yet ({}); retrying", e.what());
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }

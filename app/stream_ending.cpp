@@ -2,6 +2,7 @@
 #include <boost/asio/post.hpp>
 
 #include "looplive/control_api/events.hpp"
+#include "looplive/core/error.hpp"
 #include "stream_lifecycle.hpp"
 
 namespace looplive::app {
@@ -17,14 +18,20 @@ constexpr auto kPublisherGoneWait = std::chrono::seconds(5);
 constexpr auto kRetryEnd = std::chrono::seconds(5);
 
 EndOutcome outcome_of(const std::exception_ptr& error) {
+  std::string message = "unknown failure";
   try {
     std::rethrow_exception(error);
-  } catch (const db::NotFound& e) {
-    return EndOutcome{EndOutcome::Kind::not_found, {}, e.what()};
-  } catch (const db::Unavailable& e) {
-    return EndOutcome{EndOutcome::Kind::unavailable, {}, e.what()};
   } catch (const std::exception& e) {
-    return EndOutcome{EndOutcome::Kind::failed, {}, e.what()};
+    message = e.what();
+  } catch (...) {
+  }
+  switch (core::error_code_of(error).value_or(core::ErrorCode::invalid)) {
+    case core::ErrorCode::not_found:
+      return EndOutcome{EndOutcome::Kind::not_found, {}, message};
+    case core::ErrorCode::unavailable:
+      return EndOutcome{EndOutcome::Kind::unavailable, {}, message};
+    default:
+      return EndOutcome{EndOutcome::Kind::failed, {}, message};
   }
 }
 
@@ -52,10 +59,9 @@ void StreamLifecycle::start_end(const std::string& id, const std::string& reason
   // Revoked before anything else, so no publisher is admitted while the stream ends.
   net::post(writes_, [this, id] {
     try {
-      auto stream = deps_.streams.find(id);
-      if (!stream) throw db::NotFound("no stream with id " + id);
-      if (!stream->summary) deps_.streams.revoke_keys(id);
-      net::post(strand_, [this, id, stream = *stream] { after_revoke(id, stream); });
+      auto stream = deps_.streams.get(id);
+      if (!stream.summary) deps_.streams.revoke_keys(id);
+      net::post(strand_, [this, id, stream = std::move(stream)] { after_revoke(id, stream); });
     } catch (...) {
       net::post(strand_, [this, id, outcome = outcome_of(std::current_exception())] {
         conclude(id, outcome);
@@ -125,6 +131,9 @@ void StreamLifecycle::store_end(const std::string& id, const std::string& reason
     deps_.webhooks.wake();
     log_->info("stream {} ended ({}){}", id, reason,
                vod.vod_playlist ? ": recording at " + *vod.vod_playlist : "");
+  } catch (const core::Failure& error) {
+    outcome = outcome_of(std::current_exception());
+    log_->error("{}", error.within("stream " + id + ": storing its end").what());
   } catch (...) {
     outcome = outcome_of(std::current_exception());
     log_->error("stream {}: storing its end failed: {}", id, outcome.message);

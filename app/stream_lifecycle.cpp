@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include "looplive/control_api/events.hpp"
+#include "looplive/core/error.hpp"
 #include "looplive/core/log.hpp"
 
 namespace looplive::app {
@@ -164,8 +165,11 @@ void StreamLifecycle::write(std::function<void()> fn) {
     try {
       fn();
       deps_.webhooks.wake();
-    } catch (const db::InvalidTransition& error) {
-      log_->debug("{}", error.what());  // ended meanwhile: the later news is moot
+    } catch (const core::Failure& error) {
+      if (error.code() == core::ErrorCode::conflict)
+        log_->debug("{}", error.what());  // ended meanwhile: the later news is moot
+      else
+        log_->error("stream status not stored: {}", error.what());
     } catch (const std::exception& error) {
       log_->error("stream status not stored: {}", error.what());
     }

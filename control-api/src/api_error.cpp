@@ -2,9 +2,8 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include "looplive/core/error.hpp"
 #include "looplive/core/log.hpp"
-#include "looplive/db/database.hpp"
-#include "looplive/db/stream_repository.hpp"
 
 namespace looplive::control_api {
 
@@ -23,19 +22,37 @@ http::Response error_response(bhttp::status status, std::string_view code,
   return json_response(status, {{"error", {{"code", code}, {"message", message}}}});
 }
 
+namespace {
+
+// What a client is told of each kind of failure.
+http::Response answer(const core::Failure& failure) {
+  switch (failure.code()) {
+    case core::ErrorCode::not_found:
+      return error_response(bhttp::status::not_found, "not_found", "No stream has this id.");
+    case core::ErrorCode::already_exists:
+      return error_response(bhttp::status::conflict, "conflict",
+                            "A stream with this id already exists.");
+    case core::ErrorCode::conflict:
+      return error_response(bhttp::status::conflict, "conflict", failure.what());
+    case core::ErrorCode::unavailable:
+      core::logger("api")->warn("database unavailable: {}", failure.what());
+      return error_response(bhttp::status::service_unavailable, "unavailable",
+                            "The database cannot be reached right now; try again in a moment.");
+    case core::ErrorCode::invalid:
+      return error_response(bhttp::status::unprocessable_entity, "invalid", failure.what());
+  }
+  return error_response(bhttp::status::internal_server_error, "internal", "Unknown failure.");
+}
+
+}  // namespace
+
 http::Response guarded(const std::function<http::Response()>& fn) {
   try {
     return fn();
   } catch (const ApiError& error) {
     return error_response(error.status(), error.code(), error.what());
-  } catch (const db::NotFound&) {
-    return error_response(bhttp::status::not_found, "not_found", "No stream has this id.");
-  } catch (const db::InvalidTransition& error) {
-    return error_response(bhttp::status::conflict, "conflict", error.what());
-  } catch (const db::Unavailable& error) {
-    core::logger("api")->warn("database unavailable: {}", error.what());
-    return error_response(bhttp::status::service_unavailable, "unavailable",
-                          "The database cannot be reached right now; try again in a moment.");
+  } catch (const core::Failure& error) {
+    return answer(error);
   } catch (const std::invalid_argument& error) {
     return error_response(bhttp::status::unprocessable_entity, "invalid", error.what());
   } catch (const std::exception& error) {

@@ -39,12 +39,11 @@ void rotate_key(Context& context, const http::Request& request, const Params& pa
   reject_unknown_fields(body, {"force"});
   const bool force = optional_bool(body, "force").value_or(false);
   context.blocking(std::move(respond), [&context, id = params.id, force] {
-    auto stream = context.deps.streams.find(id);
-    if (!stream) throw db::NotFound(id);
-    if (stream->status == db::StreamStatus::ended)
+    const auto stream = context.deps.streams.get(id);
+    if (stream.status == db::StreamStatus::ended)
       throw ApiError(bhttp::status::conflict, "stream_ended",
                      "The stream has ended; create a new one.");
-    const bool live = stream->status == db::StreamStatus::live || context.deps.registry.is_live(id);
+    const bool live = stream.status == db::StreamStatus::live || context.deps.registry.is_live(id);
     if (live && !force)
       throw ApiError(bhttp::status::conflict, "stream_live",
                      "The stream is live. Send {\"force\": true} to rotate anyway; the "
@@ -64,9 +63,8 @@ void delete_stream(Context& context, const http::Request&, const Params& params,
                    http::Respond respond) {
   require_stream_id(params.id);
   context.blocking(std::move(respond), [&context, id = params.id] {
-    auto stream = context.deps.streams.find(id);
-    if (!stream) throw db::NotFound(id);
-    if (stream->status != db::StreamStatus::ended || !stream->summary)
+    const auto stream = context.deps.streams.get(id);
+    if (stream.status != db::StreamStatus::ended || !stream.summary)
       throw ApiError(bhttp::status::conflict, "stream_not_ended",
                      "Only an ended stream can be deleted; end it first with POST "
                      "/v1/streams/" +

@@ -42,12 +42,7 @@ void create_stream(Context& context, const http::Request& request, const Params&
                          " bytes as compact JSON.");
   }
   context.blocking(std::move(respond), [&context, id, record = *record, metadata] {
-    db::CreatedStream created;
-    try {
-      created = context.deps.streams.create(id, record, metadata);
-    } catch (const db::AlreadyExists&) {
-      throw ApiError(bhttp::status::conflict, "conflict", "A stream with this id already exists.");
-    }
+    const db::CreatedStream created = context.deps.streams.create(id, record, metadata);
     context.log->info("stream {} created (record={})", created.stream.id, record);
     auto response = json_response(bhttp::status::created, created_json(created, context.urls));
     response.headers.set(bhttp::field::location, "/v1/streams/" + created.stream.id);
@@ -59,11 +54,10 @@ void get_stream(Context& context, const http::Request&, const Params& params,
                 http::Respond respond) {
   require_stream_id(params.id);
   context.blocking(std::move(respond), [&context, id = params.id] {
-    auto stream = context.deps.streams.find(id);
-    if (!stream) throw db::NotFound(id);
+    const auto stream = context.deps.streams.get(id);
     return json_response(
         bhttp::status::ok,
-        stream_json(*stream, context.urls, context.deps.figures.get(id), context.viewers(id)));
+        stream_json(stream, context.urls, context.deps.figures.get(id), context.viewers(id)));
   });
 }
 
@@ -119,9 +113,8 @@ void stream_health(Context& context, const http::Request&, const Params& params,
                    http::Respond respond) {
   require_stream_id(params.id);
   context.blocking(std::move(respond), [&context, id = params.id] {
-    auto stream = context.deps.streams.find(id);
-    if (!stream) throw db::NotFound(id);
-    return json_response(bhttp::status::ok, health_report(*stream, context.deps.figures.get(id),
+    const auto stream = context.deps.streams.get(id);
+    return json_response(bhttp::status::ok, health_report(stream, context.deps.figures.get(id),
                                                           context.settings.segment_duration));
   });
 }

@@ -76,7 +76,7 @@ ConnectionPool::Borrowed ConnectionPool::acquire() {
       --open_;
     }
     returned_.notify_one();
-    throw Unavailable(unreachable_message(error.what()));
+    throw core::Failure(core::ErrorCode::unavailable, unreachable_message(error.what()));
   }
 }
 

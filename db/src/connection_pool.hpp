@@ -39,7 +39,7 @@ class ConnectionPool {
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
   // Calls fn(pqxx::connection&) with a connection of its own and returns what
-  // it returns. Lost connections become Unavailable; fn may run twice when an
+  // it returns. Lost connections become ErrorCode::unavailable; fn may run twice when an
   // idle connection turns out to be dead, so it must be a whole transaction
   // (or several) that is safe to repeat after a failure before commit.
   template <class Fn>
@@ -88,12 +88,13 @@ std::invoke_result_t<Fn&, pqxx::connection&> ConnectionPool::run(Fn&& fn) {
       }
     } catch (const pqxx::in_doubt_error& error) {
       discard(std::move(borrowed.connection), true);
-      throw Unavailable("database connection lost during commit (outcome unknown): " +
-                        std::string(error.what()));
+      throw core::Failure(
+          core::ErrorCode::unavailable,
+          "database connection lost during commit (outcome unknown): " + std::string(error.what()));
     } catch (const pqxx::broken_connection& error) {
       discard(std::move(borrowed.connection), true);
       if (may_retry) continue;
-      throw Unavailable(unreachable_message(error.what()));
+      throw core::Failure(core::ErrorCode::unavailable, unreachable_message(error.what()));
     } catch (const pqxx::sql_error& error) {
       if (borrowed.connection && !is_connection_failure(error) && borrowed.connection->is_open()) {
         give_back(std::move(borrowed.connection));
@@ -101,7 +102,7 @@ std::invoke_result_t<Fn&, pqxx::connection&> ConnectionPool::run(Fn&& fn) {
       }
       discard(std::move(borrowed.connection), true);
       if (may_retry) continue;
-      throw Unavailable(unreachable_message(error.what()));
+      throw core::Failure(core::ErrorCode::unavailable, unreachable_message(error.what()));
     } catch (...) {
       if (borrowed.connection && borrowed.connection->is_open())
         give_back(std::move(borrowed.connection));

@@ -93,11 +93,12 @@ bool apply_transition(pqxx::work& txn, const std::string& id, StreamStatus statu
   // The row lock orders concurrent transitions, so each event's from_status is true.
   const auto rows =
       txn.exec_params("SELECT status FROM streams WHERE id = $1::uuid FOR UPDATE", id);
-  if (rows.empty()) throw NotFound("no stream with id " + id);
+  if (rows.empty()) throw core::Failure(core::ErrorCode::not_found, "no stream with id " + id);
   const auto from = rows[0][0].as<std::string>();
   if (from == to) return false;
   if (from == status_name(StreamStatus::ended))
-    throw InvalidTransition("stream " + id + " has ended and cannot become " + to);
+    throw core::Failure(core::ErrorCode::conflict,
+                        "stream " + id + " has ended and cannot become " + to);
   txn.exec_params(
       "UPDATE streams SET status = $2, updated_at = now(),"
       " started_at = CASE WHEN $2 = 'live' THEN coalesce(started_at, now()) ELSE started_at END,"
@@ -151,7 +152,8 @@ CreatedStream StreamRepository::create(const std::optional<std::string>& id, boo
               stream_columns(),
           wanted_id, record, metadata_json));
     } catch (const pqxx::unique_violation&) {
-      throw AlreadyExists("a stream with id " + wanted_id + " already exists");
+      throw core::Failure(core::ErrorCode::already_exists,
+                          "a stream with id " + wanted_id + " already exists");
     } catch (const pqxx::check_violation&) {
       throw std::invalid_argument("stream metadata must be a JSON object");
     } catch (const pqxx::data_exception& error) {
@@ -177,6 +179,12 @@ std::optional<StreamRecord> StreamRepository::find(const std::string& id) {
     if (rows.empty()) return std::nullopt;
     return read_stream(rows[0]);
   });
+}
+
+StreamRecord StreamRepository::get(const std::string& id) {
+  auto stream = find(id);
+  if (!stream) throw core::Failure(core::ErrorCode::not_found, "no stream with id " + id);
+  return std::move(*stream);
 }
 
 std::optional<KeyMatch> StreamRepository::find_by_key(std::string_view key) {
@@ -212,7 +220,7 @@ void StreamRepository::revoke_keys(const std::string& stream_id) {
   database_.pool().run([&](pqxx::connection& connection) {
     pqxx::work txn(connection);
     if (txn.exec_params("SELECT 1 FROM streams WHERE id = $1::uuid", stream_id).empty())
-      throw NotFound("no stream with id " + stream_id);
+      throw core::Failure(core::ErrorCode::not_found, "no stream with id " + stream_id);
     txn.exec_params(
         "UPDATE stream_keys SET revoked_at = now() WHERE stream_id = $1::uuid AND revoked_at IS "
         "NULL",

@@ -41,9 +41,11 @@ std::string StreamRepository::rotate_key(const std::string& stream_id) {
     pqxx::work txn(connection);
     const auto rows =
         txn.exec_params("SELECT status FROM streams WHERE id = $1::uuid FOR UPDATE", stream_id);
-    if (rows.empty()) throw NotFound("no stream with id " + stream_id);
+    if (rows.empty())
+      throw core::Failure(core::ErrorCode::not_found, "no stream with id " + stream_id);
     if (rows[0][0].as<std::string>() == status_name(StreamStatus::ended))
-      throw InvalidTransition("stream " + stream_id + " has ended; its key cannot be rotated");
+      throw core::Failure(core::ErrorCode::conflict,
+                          "stream " + stream_id + " has ended; its key cannot be rotated");
     revoke_in(txn, stream_id);
     insert_key(txn, stream_id, key);
     txn.commit();
@@ -58,7 +60,7 @@ StreamRecord StreamRepository::end(const std::string& id, const std::string& rea
     pqxx::work txn(connection);
     const auto rows = txn.exec_params(
         "SELECT finalized_at IS NOT NULL FROM streams WHERE id = $1::uuid FOR UPDATE", id);
-    if (rows.empty()) throw NotFound("no stream with id " + id);
+    if (rows.empty()) throw core::Failure(core::ErrorCode::not_found, "no stream with id " + id);
     if (rows[0][0].as<bool>()) return select_stream(txn, id);
     revoke_in(txn, id);
     apply_transition(txn, id, StreamStatus::ended, reason);

@@ -19,7 +19,7 @@ StreamRecord read_stream(const pqxx::row& row);
 // Stores a key by its hash and a short prefix, never in clear.
 void insert_key(pqxx::work& txn, const std::string& stream_id, const std::string& key);
 // Moves the stream (row-locked) to `to` and records the event; false when it
-// already was there. Throws NotFound, or InvalidTransition from ended.
+// already was there. Throws ErrorCode::not_found, or conflict from ended.
 bool apply_transition(pqxx::work& txn, const std::string& id, StreamStatus to,
                       const std::string& reason);
 

@@ -9,14 +9,17 @@
 #include <vector>
 
 #include "connection_pool.hpp"
+#include "error_code.hpp"
 #include "looplive/db/database.hpp"
 #include "looplive/db/stream_repository.hpp"
 #include "migration_list.hpp"
 #include "pg_cluster.hpp"
 
+using looplive::core::ErrorCode;
+using looplive::core::Failure;
 using looplive::db::Database;
 using looplive::db::StreamRepository;
-using looplive::db::Unavailable;
+using looplive::test::HasCode;
 using looplive::test::PgCluster;
 
 namespace {
@@ -96,13 +99,16 @@ TEST_CASE("ping and calls fail with Unavailable while the server is down, then r
     try {
       streams.find_by_key(created.key);
       FAIL("find_by_key succeeded with the server stopped");
-    } catch (const Unavailable& error) {
+    } catch (const Failure& error) {
+      CHECK(error.code() == ErrorCode::unavailable);
       CHECK(std::string(error.what()) == "database unreachable: connection refused");
     }
-    CHECK_THROWS_AS(streams.create(std::nullopt, false), Unavailable);
-    CHECK_THROWS_AS(streams.set_status(created.stream.id, looplive::db::StreamStatus::live, "x"),
-                    Unavailable);
-    CHECK_THROWS_AS(database.schema_version(), Unavailable);
+    CHECK_THROWS_MATCHES(streams.create(std::nullopt, false), Failure,
+                         HasCode(ErrorCode::unavailable));
+    CHECK_THROWS_MATCHES(
+        streams.set_status(created.stream.id, looplive::db::StreamStatus::live, "x"), Failure,
+        HasCode(ErrorCode::unavailable));
+    CHECK_THROWS_MATCHES(database.schema_version(), Failure, HasCode(ErrorCode::unavailable));
     CHECK(database.pool().open_count() == 0);
   }
 
@@ -141,7 +147,8 @@ TEST_CASE("Unavailable messages leave the connection string out") {
   try {
     database.schema_version();
     FAIL("schema_version succeeded with the server stopped");
-  } catch (const Unavailable& error) {
+  } catch (const Failure& error) {
+    CHECK(error.code() == ErrorCode::unavailable);
     const std::string message = error.what();
     CHECK(message.find("hunter2") == std::string::npos);
     CHECK(message.rfind("database unreachable: ", 0) == 0);

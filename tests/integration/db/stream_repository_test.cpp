@@ -6,17 +6,18 @@
 #include <stdexcept>
 #include <string>
 
+#include "error_code.hpp"
 #include "looplive/core/stream_key.hpp"
 #include "looplive/db/database.hpp"
 #include "looplive/db/stream_repository.hpp"
 #include "pg_cluster.hpp"
 
-using looplive::db::AlreadyExists;
+using looplive::core::ErrorCode;
+using looplive::core::Failure;
 using looplive::db::Database;
-using looplive::db::InvalidTransition;
-using looplive::db::NotFound;
 using looplive::db::StreamRepository;
 using looplive::db::StreamStatus;
+using looplive::test::HasCode;
 using looplive::test::PgCluster;
 
 namespace {
@@ -133,7 +134,8 @@ TEST_CASE("revoke_keys makes the key report revoked") {
 
   f.streams.revoke_keys(created.stream.id);  // again: nothing to do, no error
   CHECK(f.streams.find_by_key(created.key)->revoked);
-  CHECK_THROWS_AS(f.streams.revoke_keys("00000000-0000-4000-8000-000000000000"), NotFound);
+  CHECK_THROWS_MATCHES(f.streams.revoke_keys("00000000-0000-4000-8000-000000000000"), Failure,
+                       HasCode(ErrorCode::not_found));
   CHECK_THROWS_AS(f.streams.revoke_keys("not-a-uuid"), std::invalid_argument);
 }
 
@@ -190,11 +192,12 @@ TEST_CASE("set_status records transitions and their timestamps") {
       id);
   CHECK(at[0][0].as<bool>());
 
-  CHECK_THROWS_AS(f.streams.set_status(id, StreamStatus::live, "again"), InvalidTransition);
+  CHECK_THROWS_MATCHES(f.streams.set_status(id, StreamStatus::live, "again"), Failure,
+                       HasCode(ErrorCode::conflict));
   CHECK_NOTHROW(f.streams.set_status(id, StreamStatus::ended, "twice"));
-  CHECK_THROWS_AS(
+  CHECK_THROWS_MATCHES(
       f.streams.set_status("00000000-0000-4000-8000-000000000000", StreamStatus::live, "x"),
-      NotFound);
+      Failure, HasCode(ErrorCode::not_found));
   CHECK_THROWS_AS(f.streams.set_status("42", StreamStatus::live, "x"), std::invalid_argument);
 }
 
@@ -214,7 +217,8 @@ TEST_CASE("create accepts an explicit id and refuses a taken one") {
   try {
     f.streams.create(id, false);
     FAIL("a duplicate id was accepted");
-  } catch (const AlreadyExists& error) {
+  } catch (const Failure& error) {
+    CHECK(error.code() == ErrorCode::already_exists);
     CHECK(std::string(error.what()) == "a stream with id " + id + " already exists");
   }
   // The refused attempt left no key behind.

@@ -4,12 +4,16 @@
 
 #include <thread>
 
+#include "error_code.hpp"
 #include "looplive/db/database.hpp"
 #include "looplive/db/stream_repository.hpp"
 #include "looplive/db/webhook_queue.hpp"
 #include "pg_cluster.hpp"
 
 using namespace looplive::db;
+using looplive::core::ErrorCode;
+using looplive::core::Failure;
+using looplive::test::HasCode;
 using looplive::test::PgCluster;
 using namespace std::chrono_literals;
 
@@ -76,8 +80,8 @@ TEST_CASE("ending stores the summary once and answers it again", "[control_api][
   CHECK(again.ended_at == ended.ended_at);
   CHECK(s.queue.counts().pending == pending);
   CHECK(s.streams.find(id)->summary->unique_viewers == 7);
-  CHECK_THROWS_AS(s.streams.end("00000000-0000-4000-8000-000000000000", "x", {}, nullptr),
-                  NotFound);
+  CHECK_THROWS_MATCHES(s.streams.end("00000000-0000-4000-8000-000000000000", "x", {}, nullptr),
+                       Failure, HasCode(ErrorCode::not_found));
 }
 
 TEST_CASE("without a media duration the time on air is stored", "[control_api][db]") {
@@ -99,8 +103,10 @@ TEST_CASE("rotating a key revokes the old one", "[control_api][db]") {
   CHECK(s.streams.find_by_key(created.key)->revoked);
   CHECK_FALSE(s.streams.find_by_key(key)->revoked);
   s.streams.set_status(created.stream.id, StreamStatus::ended, "test");
-  CHECK_THROWS_AS(s.streams.rotate_key(created.stream.id), InvalidTransition);
-  CHECK_THROWS_AS(s.streams.rotate_key("00000000-0000-4000-8000-000000000000"), NotFound);
+  CHECK_THROWS_MATCHES(s.streams.rotate_key(created.stream.id), Failure,
+                       HasCode(ErrorCode::conflict));
+  CHECK_THROWS_MATCHES(s.streams.rotate_key("00000000-0000-4000-8000-000000000000"), Failure,
+                       HasCode(ErrorCode::not_found));
 }
 
 TEST_CASE("the list pages newest first with a keyset", "[control_api][db]") {

@@ -4,15 +4,9 @@
 #include <utility>
 #include <variant>
 
+#include "looplive/core/error.hpp"
+
 namespace looplive::core {
-
-// A domain error: a message a log line can show as it is. Layers add their
-// step in front ("admission: db: connection refused").
-struct Error {
-  std::string message;
-
-  Error wrap(const std::string& step) const { return Error{step + ": " + message}; }
-};
 
 // Either a value or an Error. Parsers and domain code return this; exceptions
 // stay at start-up and inside blocking jobs.

@@ -5,16 +5,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "looplive/core/error.hpp"
 #include "looplive/db/config.hpp"
 
 namespace looplive::db {
 
-// The database could not be reached (connection refused, lost, timed out).
-class Unavailable : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
+// Calls that cannot reach the database (connection refused, lost, timed out)
+// throw core::Failure with ErrorCode::unavailable.
 class ConnectionPool;
 
 // PostgreSQL through libpqxx. libpqxx connections are not thread-safe, so each

@@ -20,23 +20,10 @@ std::string_view status_name(StreamStatus status);
 // The inverse of status_name; nothing for a name that is not a status.
 std::optional<StreamStatus> parse_status(std::string_view name);
 
-// create() with an id that another stream already has.
-class AlreadyExists : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// set_status() or revoke_keys() on a stream that does not exist.
-class NotFound : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// set_status() on a stream that has ended: ended is final.
-class InvalidTransition : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// Failures are core::Failure: ErrorCode::already_exists for create() with a
+// taken id, not_found for a stream that does not exist, conflict for a change
+// to a stream that has ended (ended is final), unavailable when the database
+// cannot be reached.
 
 // What ending a stream produced, stored with it.
 struct EndSummary {
@@ -89,7 +76,7 @@ struct ListQuery {
 using EventBuilder = std::function<std::vector<NewDelivery>(const StreamRecord& changed)>;
 
 // Streams and their keys. Every method blocks; every method throws
-// Unavailable when the database cannot be reached. Stream ids are UUIDs in
+// ErrorCode::unavailable when the database cannot be reached. Stream ids are UUIDs in
 // canonical 8-4-4-4-12 form; a malformed one is std::invalid_argument, except
 // in find(), where it simply matches nothing.
 class StreamRepository {
@@ -97,30 +84,32 @@ class StreamRepository {
   explicit StreamRepository(Database& database) : database_(database) {}
 
   // Creates a stream in status ready with a fresh key. `id` is generated when
-  // empty. Throws AlreadyExists for a taken id, std::invalid_argument for a
+  // empty. Throws already_exists for a taken id, std::invalid_argument for a
   // malformed id or metadata that is not a JSON object.
   CreatedStream create(const std::optional<std::string>& id, bool record,
                        const std::string& metadata_json = "{}");
   std::optional<StreamRecord> find(const std::string& id);
+  // find() for a stream that must exist: throws not_found otherwise.
+  StreamRecord get(const std::string& id);
   std::optional<KeyMatch> find_by_key(std::string_view key);
   // Records a transition (and its timestamp) in streams and stream_events:
   // started_at on first going live, ended_at on ending. Setting the current
-  // status again changes nothing. Throws NotFound, or InvalidTransition when
+  // status again changes nothing. Throws not_found, or conflict when
   // the stream has ended.
   void set_status(const std::string& id, StreamStatus status, const std::string& reason);
   // set_status that also stores the deliveries `events` builds, in the same
   // transaction. Returns whether the status changed (no events when it did not).
   bool transition(const std::string& id, StreamStatus status, const std::string& reason,
                   const EventBuilder& events);
-  // Every key of the stream stops admitting publishers. Throws NotFound.
+  // Every key of the stream stops admitting publishers. Throws not_found.
   void revoke_keys(const std::string& stream_id);
 
   // Revokes every key and issues a fresh one (returned in clear, once).
-  // Throws NotFound, or InvalidTransition when the stream has ended.
+  // Throws not_found, or conflict when the stream has ended.
   std::string rotate_key(const std::string& stream_id);
   // In one transaction: revokes the keys, sets status ended (once), stores
   // the summary and the deliveries `events` builds. A stream whose summary is
-  // already stored is returned as it is, with no new events. Throws NotFound.
+  // already stored is returned as it is, with no new events. Throws not_found.
   StreamRecord end(const std::string& id, const std::string& reason, const EndSummary& summary,
                    const EventBuilder& events);
   // Deletes the stream, its keys and its events; false when there was none.

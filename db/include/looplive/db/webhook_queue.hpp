@@ -36,7 +36,7 @@ struct DeliveryCounts {
 };
 
 // The webhook outbox in PostgreSQL, so a restart loses no event. Every
-// method blocks and throws Unavailable when the database cannot be reached.
+// method blocks and throws core::Failure (unavailable) when the database cannot be reached.
 class WebhookQueue {
  public:
   explicit WebhookQueue(Database& database) : database_(database) {}
