@@ -30,7 +30,9 @@ class RejectionNotifier {
       if (!fresh && now - last->second < kQuietPeriod) return;
       last->second = now;
     }
-    const std::string reason = match.revoked ? "key revoked" : "stream ended";
+    // Ending a stream also revokes its key: the end is what the seller needs to hear of.
+    const std::string reason =
+        match.status == db::StreamStatus::ended ? "stream ended" : "key revoked";
     queue_.enqueue(webhooks_.deliveries(
         control_api::events::kPublishRejected,
         control_api::events::publish_rejected(match.stream_id, db::status_name(match.status),
