@@ -3,6 +3,7 @@
 
 #include "looplive/control_api/events.hpp"
 #include "looplive/core/error.hpp"
+#include "looplive/core/log.hpp"
 #include "stream_lifecycle.hpp"
 
 namespace looplive::app {
@@ -78,9 +79,10 @@ void StreamLifecycle::after_revoke(const std::string& id, const db::StreamRecord
   entry.never_live = !stream.started_at && !entry.packaged_here;
   const bool kicked = deps_.registry.kick(id);
   if (!kicked && !entry.publishing) return finalize(id);
-  log_->info("stream {}: disconnecting the publisher", id);
+  log_->info("{} disconnecting the publisher", core::log_context(id));
   arm_timer(id, kPublisherGoneWait, [this, id] {
-    log_->warn("stream {}: the publisher has not left after the kick; finalizing anyway", id);
+    log_->warn("{} the publisher has not left after the kick; finalizing anyway",
+               core::log_context(id));
     finalize(id);
   });
 }
@@ -104,7 +106,7 @@ void StreamLifecycle::finalize(const std::string& id) {
     try {
       vod = packaged_here ? deps_.finalizer.end(id) : deps_.finalizer.recover(id, record);
     } catch (const std::exception& error) {
-      log_->error("stream {}: finalizing the recording failed: {}", id, error.what());
+      log_->error("{} finalizing the recording failed: {}", core::log_context(id), error.what());
     }
     net::post(strand_, [this, id, vod] { entries_[id].vod = vod; });
     net::post(writes_, [this, id, reason, vod] { store_end(id, reason, vod); });
@@ -129,14 +131,14 @@ void StreamLifecycle::store_end(const std::string& id, const std::string& reason
         deps_.streams.end(id, reason, summary, events(control_api::events::kStreamEnded, reason));
     outcome.kind = EndOutcome::Kind::ended;
     deps_.webhooks.wake();
-    log_->info("stream {} ended ({}){}", id, reason,
+    log_->info("{} ended ({}){}", core::log_context(id), reason,
                vod.vod_playlist ? ": recording at " + *vod.vod_playlist : "");
   } catch (const core::Failure& error) {
     outcome = outcome_of(std::current_exception());
-    log_->error("{}", error.within("stream " + id + ": storing its end").what());
+    log_->error("{} {}", core::log_context(id), error.within("storing its end").what());
   } catch (...) {
     outcome = outcome_of(std::current_exception());
-    log_->error("stream {}: storing its end failed: {}", id, outcome.message);
+    log_->error("{} storing its end failed: {}", core::log_context(id), outcome.message);
   }
   net::post(strand_, [this, id, outcome] { conclude(id, outcome); });
 }

@@ -70,7 +70,7 @@ void StreamLifecycle::on_open(const std::string& id, bool record, uint64_t gener
   write([this, id] {
     if (deps_.streams.transition(id, db::StreamStatus::live, "publisher connected",
                                  events(events::kStreamLive)))
-      log_->info("stream {} is live", id);
+      log_->info("{} is live", core::log_context(id));
   });
 }
 
@@ -93,7 +93,7 @@ void StreamLifecycle::on_finish(const std::string& id, uint64_t generation,
       const std::string why = "server shutting down";
       if (deps_.streams.transition(id, db::StreamStatus::reconnecting, why,
                                    events(events::kStreamReconnecting, why)))
-        log_->info("stream {} is reconnecting: the server is shutting down", id);
+        log_->info("{} is reconnecting: the server is shutting down", core::log_context(id));
     });
     return;
   }
@@ -101,8 +101,8 @@ void StreamLifecycle::on_finish(const std::string& id, uint64_t generation,
   write([this, id, why] {
     if (deps_.streams.transition(id, db::StreamStatus::reconnecting, why,
                                  events(events::kStreamReconnecting, why)))
-      log_->info("stream {} is reconnecting: {}; ends in {} ms unless the publisher returns", id,
-                 why, deps_.reconnect_window.count());
+      log_->info("{} is reconnecting: {}; ends in {} ms unless the publisher returns",
+                 core::log_context(id), why, deps_.reconnect_window.count());
   });
   arm_timer(id, deps_.reconnect_window,
             [this, id] { start_end(id, "reconnect window expired", nullptr, true); });

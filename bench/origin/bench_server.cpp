@@ -67,7 +67,7 @@ int main() {
   std::string stop = env("LOOPLIVE_BENCH_STOP", "/nonexistent/stop");
   while (!std::filesystem::exists(stop))
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  auto stats = origin.service().stats();
+  auto stats = origin.service().figures();
   std::cout << "responses " << stats.responses() << ", refused " << stats.connections_refused
             << ", timeouts " << stats.timeouts << std::endl;
   return 0;

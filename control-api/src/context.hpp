@@ -45,7 +45,7 @@ struct Context {
   ApiDependencies deps;
   PublicUrls urls;
   std::shared_ptr<spdlog::logger> log;
-  std::function<http::Stats()> http_stats;  // of the API's own listener
+  std::function<http::ServerFigures()> http_figures;  // of the API's own listener
   // Table counts for /metrics, at most once every 10 s.
   DatabaseFigures database_figures{std::chrono::seconds(10)};
 

@@ -103,7 +103,7 @@ ControlApi::ControlApi(boost::asio::io_context& io, ApiSettings settings,
       [impl = impl_.get()](const http::Request& request, http::Respond respond) {
         impl->handle(request, std::move(respond));
       });
-  impl_->context.http_stats = [impl = impl_.get()] { return impl->server->stats(); };
+  impl_->context.http_figures = [impl = impl_.get()] { return impl->server->figures(); };
   if (impl_->context.access()->tokens.empty())
     impl_->context.log->warn(
         "no API token is configured (api.tokens or LOOPLIVE_API_TOKENS): every authenticated "
@@ -130,8 +130,8 @@ uint16_t ControlApi::port() const {
   return impl_->server->port();
 }
 
-http::Stats ControlApi::stats() const {
-  return impl_->server->stats();
+http::ServerFigures ControlApi::figures() const {
+  return impl_->server->figures();
 }
 
 void ControlApi::set_access(const ApiConfig& api) {

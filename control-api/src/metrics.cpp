@@ -86,7 +86,7 @@ void api_metrics(Writer& w, const MetricsInput& in) {
            static_cast<double>(in.api.responses_5xx));
   w.family("looplive_api_request_duration_seconds", "histogram",
            "Control API latency, from the request read to the response written.");
-  w.histogram("looplive_api_request_duration_seconds", http::Stats::kLatencyBoundsMs,
+  w.histogram("looplive_api_request_duration_seconds", http::ServerFigures::kLatencyBoundsMs,
               in.api.latency_buckets.data(), in.api.responses(), in.api.latency_sum_ms / 1000.0,
               1000);
   if (in.key_checks) {

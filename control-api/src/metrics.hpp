@@ -13,7 +13,7 @@
 #include "looplive/core/latency_histogram.hpp"
 #include "looplive/db/stream_repository.hpp"
 #include "looplive/db/webhook_queue.hpp"
-#include "looplive/http/stats.hpp"
+#include "looplive/http/server_figures.hpp"
 #include "process_figures.hpp"
 
 namespace looplive::control_api {
@@ -26,9 +26,9 @@ struct MetricsInput {
   size_t publishers_live = 0;
   uint64_t ingest_bytes_total = 0;
   std::vector<core::IngestFigures> connected;
-  http::Stats api;
+  http::ServerFigures api;
   std::optional<core::LatencyHistogram::Snapshot> key_checks;
-  std::optional<WebhookCounters> webhooks;
+  std::optional<WebhookCounts> webhooks;
   std::vector<std::pair<std::string, std::string>> build_info;  // label, value
   std::optional<ProcessFigures> process;
 };

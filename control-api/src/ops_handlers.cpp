@@ -52,9 +52,9 @@ void metrics(Context& context, const http::Request&, const Params&, http::Respon
     input.publishers_live = deps.registry.live_count();
     input.ingest_bytes_total = deps.figures.total_bytes();
     input.connected = deps.figures.connected();
-    if (context.http_stats) input.api = context.http_stats();
+    if (context.http_figures) input.api = context.http_figures();
     if (deps.key_checks) input.key_checks = deps.key_checks->snapshot();
-    if (deps.webhooks) input.webhooks = deps.webhooks->counters();
+    if (deps.webhooks) input.webhooks = deps.webhooks->counts();
     input.build_info = context.settings.build_info;
     input.process = read_process_figures();
     std::string text = render_metrics(input);

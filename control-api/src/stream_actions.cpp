@@ -51,7 +51,8 @@ void rotate_key(Context& context, const http::Request& request, const Params& pa
     const std::string key = context.deps.streams.rotate_key(id);
     // Revoked first, so the kicked encoder's automatic reconnect with the old key is refused.
     if (force) context.deps.registry.kick(id);
-    context.log->info("stream {}: key rotated{}", id, force ? " (publisher disconnected)" : "");
+    context.log->info("{} key rotated{}", core::log_context(id),
+                      force ? " (publisher disconnected)" : "");
     return json_response(bhttp::status::ok, {{"streamId", id},
                                              {"streamKey", key},
                                              {"rtmpUrl", context.urls.rtmp},
@@ -72,7 +73,7 @@ void delete_stream(Context& context, const http::Request&, const Params& params,
     remove_media(context.settings.media_root, id);
     context.deps.streams.remove(id);
     context.deps.figures.erase(id);
-    context.log->info("stream {} deleted with its media", id);
+    context.log->info("{} deleted with its media", core::log_context(id));
     return http::Response(bhttp::status::no_content);
   });
 }

@@ -43,7 +43,7 @@ void create_stream(Context& context, const http::Request& request, const Params&
   }
   context.blocking(std::move(respond), [&context, id, record = *record, metadata] {
     const db::CreatedStream created = context.deps.streams.create(id, record, metadata);
-    context.log->info("stream {} created (record={})", created.stream.id, record);
+    context.log->info("{} created (record={})", core::log_context(created.stream.id), record);
     auto response = json_response(bhttp::status::created, created_json(created, context.urls));
     response.headers.set(bhttp::field::location, "/v1/streams/" + created.stream.id);
     return response;

@@ -113,8 +113,8 @@ void WebhookDispatcher::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-WebhookCounters WebhookDispatcher::counters() const {
-  return WebhookCounters{delivered_.load(), failed_attempts_.load(), abandoned_.load()};
+WebhookCounts WebhookDispatcher::counts() const {
+  return WebhookCounts{delivered_.load(), failed_attempts_.load(), abandoned_.load()};
 }
 
 void WebhookDispatcher::idle(std::chrono::milliseconds longest) {

@@ -25,6 +25,16 @@ void apply_format(spdlog::logger& logger) {
 
 }  // namespace
 
+std::string log_context(std::string_view stream_id, uint64_t connection_id) {
+  std::string text = "[";
+  if (!stream_id.empty()) text += "stream=" + std::string(stream_id);
+  if (connection_id != 0) {
+    if (!stream_id.empty()) text += ' ';
+    text += "conn=" + std::to_string(connection_id);
+  }
+  return text + "]";
+}
+
 void init_logging(const LogConfig& config) {
   g_config = config;
   spdlog::set_level(spdlog::level::from_str(config.level));

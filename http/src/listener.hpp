@@ -16,7 +16,7 @@
 #include "looplive/core/io_threads.hpp"
 
 #include "looplive/http/server.hpp"
-#include "stats_counters.hpp"
+#include "server_counters.hpp"
 
 namespace looplive::http::detail {
 
@@ -34,12 +34,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void stop();
   uint16_t port() const { return port_; }
   size_t connection_count() const;
-  Stats stats() const { return counters_.snapshot(); }
+  ServerFigures figures() const { return counters_.snapshot(); }
 
   const ServerLimits& limits() const { return limits_; }
   const Handler& handler() const { return handler_; }
   spdlog::logger& log() const { return *log_; }
-  StatsCounters& counters() { return counters_; }
+  ServerCounters& counters() { return counters_; }
   bool stopping() const { return stopping_flag_.load(std::memory_order_relaxed); }
   // Called once per admitted connection when it closes; safe to repeat.
   void forget(uint64_t id, const std::string& peer);
@@ -67,7 +67,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   std::atomic<uint64_t> next_id_{1};
   std::atomic<bool> stopping_flag_{false};
   std::atomic<uint64_t> refused_{0};
-  StatsCounters counters_;
+  ServerCounters counters_;
 
   // Taken when a connection is accepted or closes, never while serving a request.
   mutable std::mutex mutex_;

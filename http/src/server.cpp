@@ -25,8 +25,8 @@ uint16_t Server::port() const {
 size_t Server::connection_count() const {
   return listener_->connection_count();
 }
-Stats Server::stats() const {
-  return listener_->stats();
+ServerFigures Server::figures() const {
+  return listener_->figures();
 }
 
 }  // namespace looplive::http

@@ -37,8 +37,7 @@ RtmpSession::RtmpSession(RtmpServer& server, Socket socket, uint64_t id)
 }
 
 std::string RtmpSession::tag() const {
-  if (stream_id_.empty()) return "[conn=" + std::to_string(id_) + "]";
-  return "[stream=" + stream_id_ + " conn=" + std::to_string(id_) + "]";
+  return core::log_context(stream_id_, id_);
 }
 
 void RtmpSession::start() {
@@ -348,7 +347,7 @@ void RtmpSession::on_admission(core::AdmissionResult result) {
   }
 
   std::weak_ptr<RtmpSession> weak = shared_from_this();
-  const core::PublishGrant grant{result.stream_id, result.record};
+  const core::PublishGrant grant{result.stream_id, result.record, id_};
   auto token = server_.registry_.claim(grant, [weak] {
     if (auto self = weak.lock()) self->close_from_outside(core::EndReason::kicked);
   });
@@ -364,8 +363,8 @@ void RtmpSession::on_admission(core::AdmissionResult result) {
   sink_ = server_.sinks_.open(grant);
   phase_ = Phase::publishing;
   uncount_held();
-  stats_.on_publish_start();
-  publish_figures(true);
+  counters_.on_publish_start();
+  report_figures(true);
   log()->info("{} publishing from {} with key {} (record={})", tag(), remote_, key_hint_,
               result.record);
   send(kControlChunkStream, msg::kUserControl, 0,
@@ -379,11 +378,11 @@ void RtmpSession::on_admission(core::AdmissionResult result) {
 
 void RtmpSession::end_publish(core::EndReason reason) {
   if (sink_) {
-    publish_figures(false);
+    report_figures(false);
     sink_->finish(reason);
     sink_.reset();
     log()->info("{} publish ended ({}): {}", tag(), core::end_reason_name(reason),
-                stats_.total_summary());
+                counters_.total_summary());
   }
   if (registry_token_) {
     server_.registry_.release(stream_id_, *registry_token_, reason);
@@ -532,14 +531,14 @@ void RtmpSession::log_stats() {
   stats_timer_.expires_after(server_.config_.stats_interval);
   stats_timer_.async_wait([self = shared_from_this()](error_code ec) {
     if (ec || self->phase_ != Phase::publishing) return;
-    log()->info("{} ingest: {}", self->tag(), self->stats_.interval_summary());
-    self->publish_figures(true);
+    log()->info("{} ingest: {}", self->tag(), self->counters_.interval_summary());
+    self->report_figures(true);
     self->log_stats();
   });
 }
 
-void RtmpSession::publish_figures(bool connected) {
-  if (server_.figures_) server_.figures_->publish(stats_.figures(stream_id_, remote_, connected));
+void RtmpSession::report_figures(bool connected) {
+  if (server_.figures_) server_.figures_->update(counters_.figures(stream_id_, remote_, connected));
 }
 
 }  // namespace looplive::ingest

@@ -18,7 +18,7 @@
 #include "looplive/core/admission.hpp"
 #include "looplive/core/packet_sink.hpp"
 #include "looplive/media/flv_tag_reader.hpp"
-#include "publisher_stats.hpp"
+#include "publisher_counters.hpp"
 #include "receive_batching.hpp"
 #include "timestamp_unwrapper.hpp"
 
@@ -80,7 +80,7 @@ class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
   void close_after_flush(core::EndReason reason, const std::string& why);
   void arm_idle_timer();
   void log_stats();
-  void publish_figures(bool connected);  // into the server's figures registry, if it has one
+  void report_figures(bool connected);  // into the server's figures registry, if it has one
 
   std::string tag() const;
 
@@ -123,7 +123,7 @@ class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
   std::optional<uint64_t> registry_token_;
   std::shared_ptr<core::PacketSink> sink_;
   media::FlvTagReader tag_reader_;
-  PublisherStats stats_;
+  PublisherCounters counters_;
   TimestampUnwrapper video_clock_;
   TimestampUnwrapper audio_clock_;
   std::string last_ignored_;

@@ -66,7 +66,7 @@ void RtmpSession::handle_data(const RtmpMessage& message, size_t amf_offset) {
   const std::string encoder_name = encoder && encoder->type() == amf0::Type::string
                                        ? loggable(encoder->as_string())
                                        : std::string();
-  if (!encoder_name.empty()) stats_.on_encoder(encoder_name);
+  if (!encoder_name.empty()) counters_.on_encoder(encoder_name);
   log()->info("{} metadata from encoder '{}'", tag(),
               encoder_name.empty() ? "unknown" : encoder_name);
 }
@@ -78,13 +78,13 @@ void RtmpSession::handle_media(const RtmpMessage& message) {
   bool started = clock.started();
   int64_t previous = clock.current();
   int64_t timestamp = clock.unwrap(message.timestamp);
-  if (started && timestamp < previous) stats_.on_backward_timestamp();
+  if (started && timestamp < previous) counters_.on_backward_timestamp();
 
   auto out = video ? tag_reader_.video(timestamp, message.payload)
                    : tag_reader_.audio(timestamp, message.payload);
   if (!out) {
     // One broken tag must not end a seller's show: drop it, count it, say so.
-    stats_.on_ignored_tag();
+    counters_.on_ignored_tag();
     log()->warn("{} dropped a malformed {} tag: {}", tag(), video ? "video" : "audio",
                 out.error().message);
     return;
@@ -97,15 +97,15 @@ void RtmpSession::handle_media(const RtmpMessage& message) {
     else
       log()->info("{} audio track: {} ({}) {} Hz {} ch", tag(), core::codec_name(track.codec),
                   track.codec_string, track.sample_rate, track.channels);
-    stats_.on_track(track);
+    counters_.on_track(track);
     sink_->on_track(track);
   }
   if (out->packet) {
-    stats_.on_packet(*out->packet);
+    counters_.on_packet(*out->packet);
     sink_->on_packet(*out->packet);
   }
   if (!out->ignored.empty()) {
-    stats_.on_ignored_tag();
+    counters_.on_ignored_tag();
     if (out->ignored != last_ignored_) log()->info("{} ignoring tags: {}", tag(), out->ignored);
     last_ignored_ = out->ignored;
   }

@@ -63,7 +63,7 @@ struct OriginService::State {
 
 namespace {
 
-std::string stat_lines(const http::Stats& stats) {
+std::string figure_lines(const http::ServerFigures& stats) {
   return fmt::format(
       "# HELP looplive_origin_connections_open Origin HTTP connections open now.\n"
       "# TYPE looplive_origin_connections_open gauge\n"
@@ -143,8 +143,8 @@ uint16_t OriginService::port() const {
   return server_->port();
 }
 
-http::Stats OriginService::stats() const {
-  return server_->stats();
+http::ServerFigures OriginService::figures() const {
+  return server_->figures();
 }
 
 ViewerFigures OriginService::viewers(const std::string& stream_id) const {
@@ -157,22 +157,22 @@ void OriginService::forget_viewers(const std::string& stream_id) {
 
 std::string OriginService::metrics_text() const {
   std::string out = state_->metrics.text();
-  auto figures = state_->viewers.all_figures(state_->clock());
+  auto viewers = state_->viewers.all_figures(state_->clock());
   out +=
       "# HELP looplive_viewers_current Viewer sessions active in the last two target durations.\n";
   out += "# TYPE looplive_viewers_current gauge\n";
-  for (const auto& [id, f] : figures)
+  for (const auto& [id, f] : viewers)
     out += fmt::format("looplive_viewers_current{{stream=\"{}\"}} {}\n", id, f.current);
   out +=
       "# HELP looplive_viewers_peak Most viewer sessions active at once since the stream began.\n";
   out += "# TYPE looplive_viewers_peak gauge\n";
-  for (const auto& [id, f] : figures)
+  for (const auto& [id, f] : viewers)
     out += fmt::format("looplive_viewers_peak{{stream=\"{}\"}} {}\n", id, f.peak);
   out += "# HELP looplive_viewers_unique Distinct viewer sessions since the stream began.\n";
   out += "# TYPE looplive_viewers_unique gauge\n";
-  for (const auto& [id, f] : figures)
+  for (const auto& [id, f] : viewers)
     out += fmt::format("looplive_viewers_unique{{stream=\"{}\"}} {}\n", id, f.unique);
-  return out + stat_lines(stats());
+  return out + figure_lines(figures());
 }
 
 }  // namespace looplive::origin

@@ -14,7 +14,7 @@ namespace looplive::origin {
 // answer them, kept in relaxed atomics so requests never wait on each other.
 // The time runs from the request being handed over to the response being
 // handed back: it shows a slow disk or a slow LiveSource, not a slow client
-// (http::Stats has the whole exchange, write included, for all routes).
+// (http::ServerFigures has the whole exchange, write included, for all routes).
 class RouteMetrics {
  public:
   static constexpr std::array<double, 12> kBoundsSeconds = {

@@ -107,13 +107,14 @@ EndResult Packager::end_stream(const std::string& stream_id) {
     std::lock_guard lock(stream->mutex);
     if (stream->ended) return {};
     if (stream->publishing) {
-      core::logger("packager")->error("{}: ended while a publish is still open", stream_id);
+      core::logger("packager")
+          ->error("{} ended while a publish is still open", core::log_context(stream_id));
     }
     result = stream->window.end();
     stream->ended = true;
   }
   core::logger("packager")
-      ->info("{}: ended: {:.3f} s{}", stream_id, result.duration_seconds,
+      ->info("{} ended: {:.3f} s{}", core::log_context(stream_id), result.duration_seconds,
              result.recorded ? ", recorded" : "");
   // The view stayed up while the VOD was written; only now does it go.
   std::lock_guard lock(registry_->mutex);

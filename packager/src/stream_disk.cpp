@@ -55,8 +55,8 @@ bool StreamDisk::make_dir() {
   std::filesystem::create_directories(settings_.live_dir, error);
   if (error) {
     core::logger("packager")
-        ->error("{}: cannot create {}: {}", settings_.stream_id, settings_.live_dir.string(),
-                error.message());
+        ->error("{} cannot create {}: {}", core::log_context(settings_.stream_id),
+                settings_.live_dir.string(), error.message());
   }
   dir_made_ = !error;
   return dir_made_;
@@ -93,7 +93,7 @@ void StreamDisk::fail(const std::string& why) {
     std::lock_guard lock(failure_mutex_);
     if (first_failure_.empty()) first_failure_ = why;
   }
-  core::logger("packager")->error("{}: {}", settings_.stream_id, why);
+  core::logger("packager")->error("{} {}", core::log_context(settings_.stream_id), why);
 }
 
 std::string StreamDisk::first_failure() const {

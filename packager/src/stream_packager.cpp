@@ -25,7 +25,7 @@ StreamPackager::StreamPackager(const packager::PackagerConfig& config,
   std::lock_guard lock(stream_->mutex);
   if (stream_->publishing) {
     core::logger("packager")
-        ->error("{}: a new publish while the previous one is still open", grant_.stream_id);
+        ->error("{} a new publish while the previous one is still open", context());
   }
   stream_->publishing = true;
   bool made = false;
@@ -63,7 +63,7 @@ void StreamPackager::on_track(const core::TrackInfo& track) {
   if (state_ == State::waiting) {
     if (!wanted(track.key())) {
       core::logger("packager")
-          ->warn("{}: {} track is new to the stream after a reconnect; ignored", grant_.stream_id,
+          ->warn("{} {} track is new to the stream after a reconnect; ignored", context(),
                  core::codec_name(track.codec));
       return;
     }
@@ -72,7 +72,7 @@ void StreamPackager::on_track(const core::TrackInfo& track) {
     TrackOutput* out = output(track.id);
     if (out == nullptr) {
       core::logger("packager")
-          ->warn("{}: {} track announced after packaging started; ignored", grant_.stream_id,
+          ->warn("{} {} track announced after packaging started; ignored", context(),
                  core::codec_name(track.codec));
     } else if (!same_configuration(out->track(), track)) {
       tracks_[track.id].info = track;
@@ -163,8 +163,7 @@ void StreamPackager::start() {
     const core::TrackInfo& info = t->info;
     if (std::exchange(previous, info.key()) == info.key()) {
       core::logger("packager")
-          ->warn("{}: two tracks of the same kind and rendition; the second is ignored",
-                 grant_.stream_id);
+          ->warn("{} two tracks of the same kind and rendition; the second is ignored", context());
       continue;
     }
     auto& out = stream_->outputs[info.key()];
@@ -186,7 +185,7 @@ void StreamPackager::start() {
   segmenter_.emplace(config);
   state_ = State::running;
   core::logger("packager")
-      ->info("{}: packaging{}{}", grant_.stream_id, codecs, start_at_ms_ ? " (reconnected)" : "");
+      ->info("{} packaging{}{}", context(), codecs, start_at_ms_ ? " (reconnected)" : "");
   // Held packets arrive in arrival order; the segmenter wants decode order,
   // video first on ties so audio at the first keyframe's time is kept.
   const auto order = [&rank](uint8_t id) {
@@ -228,8 +227,7 @@ void StreamPackager::open_thumbnailer(const core::TrackInfo& track) {
   if (!options_.thumbnails) return;
   auto opened = Thumbnailer::open(track, options_.thumbnail_width);
   if (!opened) {
-    core::logger("packager")
-        ->warn("{}: no thumbnails: {}", grant_.stream_id, opened.error().message);
+    core::logger("packager")->warn("{} no thumbnails: {}", context(), opened.error().message);
     return;
   }
   thumbnailer_ = std::move(opened.value());
@@ -240,8 +238,7 @@ void StreamPackager::thumbnail(const core::MediaPacket& keyframe) {
   auto jpeg = thumbnailer_->encode(keyframe);
   if (!jpeg) {
     // One bad picture should not flood the log every segment.
-    core::logger("packager")
-        ->warn("{}: thumbnails stopped: {}", grant_.stream_id, jpeg.error().message);
+    core::logger("packager")->warn("{} thumbnails stopped: {}", context(), jpeg.error().message);
     thumbnailer_.reset();
     return;
   }
@@ -262,7 +259,7 @@ void StreamPackager::restart(const core::TrackInfo& track) {
   if (track.id == thumbnail_track_) open_thumbnailer(track);
   segmenter_->restart(track.id);
   core::logger("packager")
-      ->info("{}: new {} configuration, now {}", grant_.stream_id, core::codec_name(track.codec),
+      ->info("{} new {} configuration, now {}", context(), core::codec_name(track.codec),
              out.init_uri());
 }
 
@@ -309,16 +306,16 @@ void StreamPackager::finish(core::EndReason reason) {
   const RepairCounts c = counts();
   core::logger("packager")
       ->info(
-          "{}: publish ended ({}): {} segments, {} DTS bumped, {} jumps, {} PTS raised, "
+          "{} publish ended ({}): {} segments, {} DTS bumped, {} jumps, {} PTS raised, "
           "{} dropped, {} write errors",
-          grant_.stream_id, core::end_reason_name(reason), segments_, c.non_monotonic, c.jumps,
+          context(), core::end_reason_name(reason), segments_, c.non_monotonic, c.jumps,
           c.negative_composition, c.dropped, stream_->window.write_errors());
   stream_->publishing = false;
   if (state_ != State::failed) state_ = State::ended;
 }
 
 void StreamPackager::fail(const core::Error& error) {
-  core::logger("packager")->error("{}: packaging stopped: {}", grant_.stream_id, error.message);
+  core::logger("packager")->error("{} packaging stopped: {}", context(), error.message);
   state_ = State::failed;
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "looplive/core/log.hpp"
 #include "looplive/core/packet_sink.hpp"
 #include "looplive/packager/config.hpp"
 #include "looplive/packager/packager.hpp"
@@ -74,6 +75,7 @@ class StreamPackager : public core::PacketSink {
   void add_to_window(core::TrackKey key, TrackOutputs& done);
   int64_t last_duration(const Track& track) const;
   void fail(const core::Error& error);
+  std::string context() const { return core::log_context(grant_.stream_id, grant_.connection_id); }
 
   packager::PackagerConfig config_;
   PackagerOptions options_;

@@ -56,7 +56,8 @@ void close_live_playlists(const StreamSettings& settings) {
     if (text.find("#EXT-X-ENDLIST") != std::string::npos) continue;
     text += "#EXT-X-ENDLIST\n";
     if (core::Status status = write_atomically(dir / name, text); !status) {
-      core::logger("packager")->error("{}: {}", settings.stream_id, status.error().message);
+      core::logger("packager")
+          ->error("{} {}", core::log_context(settings.stream_id), status.error().message);
     }
   }
 }
@@ -69,7 +70,8 @@ std::vector<SegmentInfo> present(const fs::path& dir, std::vector<SegmentInfo> s
     std::error_code error;
     const auto size = fs::file_size(dir / s.uri, error);
     if (error || !fs::exists(dir / s.init_uri, error)) {
-      core::logger("packager")->error("{}: recorded {} is missing; left out", stream_id, s.uri);
+      core::logger("packager")
+          ->error("{} recorded {} is missing; left out", core::log_context(stream_id), s.uri);
       continue;
     }
     s.bytes = size;
@@ -89,14 +91,16 @@ std::vector<RecordedTrack> read_recording(const StreamSettings& settings) {
     auto recorded = parse_recording_index(read_text(index));
     if (!recorded) {
       core::logger("packager")
-          ->error("{}: {}: {}", settings.stream_id, index.string(), recorded.error().message);
+          ->error("{} {}: {}", core::log_context(settings.stream_id), index.string(),
+                  recorded.error().message);
       continue;
     }
     recorded->segments = present(dir, std::move(recorded->segments), settings.stream_id);
     if (recorded->segments.empty()) continue;
     if (index.filename() != media::files::recording_index(recorded->track.key())) {
       core::logger("packager")
-          ->error("{}: {} describes another track; left out", settings.stream_id, index.string());
+          ->error("{} {} describes another track; left out", core::log_context(settings.stream_id),
+                  index.string());
       continue;
     }
     tracks.push_back(std::move(recorded.value()));
@@ -138,8 +142,8 @@ EndResult recover_from_disk(const StreamSettings& settings) {
   }
   EndResult result = window.end();
   core::logger("packager")
-      ->info("{}: recovered {:.3f} s of recording{}", settings.stream_id, result.duration_seconds,
-             result.vod_mp4 ? "" : " (no MP4)");
+      ->info("{} recovered {:.3f} s of recording{}", core::log_context(settings.stream_id),
+             result.duration_seconds, result.vod_mp4 ? "" : " (no MP4)");
   return result;
 }
 
@@ -156,8 +160,8 @@ bool resume_from_disk(StreamState& stream, const StreamSettings& settings) {
     output->resume(last.number, configurations_used(recorded.segments), last.discontinuity_index);
     stream.outputs[recorded.track.key()] = std::move(output);
     core::logger("packager")
-        ->info("{}: resuming the recording after {} from a previous run", settings.stream_id,
-               last.uri);
+        ->info("{} resuming the recording after {} from a previous run",
+               core::log_context(settings.stream_id), last.uri);
     stream.window.restore(recorded.track, std::move(recorded.segments));
   }
   return true;

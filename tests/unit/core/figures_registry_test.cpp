@@ -21,15 +21,15 @@ IngestFigures figures(const std::string& id, int64_t started, uint64_t bytes, bo
 TEST_CASE("the figures registry keeps the latest per stream and counts bytes once",
           "[core][figures]") {
   IngestFiguresRegistry registry;
-  registry.publish(figures("a", 1, 100, true));
-  registry.publish(figures("a", 1, 250, true));  // same publish: +150
-  registry.publish(figures("b", 7, 40, true));
+  registry.update(figures("a", 1, 100, true));
+  registry.update(figures("a", 1, 250, true));  // same publish: +150
+  registry.update(figures("b", 7, 40, true));
   CHECK(registry.total_bytes() == 290);
-  registry.publish(figures("a", 2, 30, true));  // a new publish of a: counted from zero
+  registry.update(figures("a", 2, 30, true));  // a new publish of a: counted from zero
   CHECK(registry.total_bytes() == 320);
   CHECK(registry.get("a")->bytes == 30);
   CHECK(registry.connected().size() == 2);
-  registry.publish(figures("b", 7, 40, false));
+  registry.update(figures("b", 7, 40, false));
   CHECK(registry.connected().size() == 1);
   registry.erase("a");
   CHECK_FALSE(registry.get("a"));

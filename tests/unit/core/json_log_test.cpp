@@ -1,4 +1,5 @@
 #include "json_log_formatter.hpp"
+#include "looplive/core/log.hpp"
 
 #include <spdlog/logger.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -44,4 +45,11 @@ TEST_CASE("json logs are one parseable object per line, whatever the message hol
   // form) are replaced byte by byte too: a strict JSON parser refuses them.
   const std::string bad = "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD";
   CHECK(lines[2]["msg"] == "surrogate " + bad + ", overlong " + bad);
+}
+
+TEST_CASE("log lines about a stream begin with the same context everywhere") {
+  using looplive::core::log_context;
+  CHECK(log_context("1c2d", 7) == "[stream=1c2d conn=7]");
+  CHECK(log_context("1c2d") == "[stream=1c2d]");
+  CHECK(log_context("", 7) == "[conn=7]");
 }

@@ -129,7 +129,7 @@ TEST_CASE("slowloris: dribbled heads are cut off at header_timeout", "[http][lim
   CHECK(still_open == 0);
   CHECK(earliest >= 950);                    // not before header_timeout...
   CHECK(latest <= connect_ms + 1000 + 600);  // ...and not much later, despite the dribbling
-  CHECK(server.server().stats().timeouts >= kDribblers);
+  CHECK(server.server().figures().timeouts >= kDribblers);
   CHECK(eventually([&] { return server.server().connection_count() == 0; }));
 }
 
@@ -196,7 +196,7 @@ TEST_CASE("connections over max_connections_per_ip are closed at once", "[http][
   extra.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
   CHECK(extra.closed_within(1s));
   CHECK(extra.received().empty());
-  CHECK(server.server().stats().connections_refused == 1);
+  CHECK(server.server().figures().connections_refused == 1);
 
   clients.pop_back();
   REQUIRE(eventually([&] { return server.server().connection_count() == 2; }));
@@ -216,8 +216,8 @@ TEST_CASE("connections over max_connections are closed at once", "[http][limits]
   REQUIRE(b.get("/"));
   Client c(server.port());
   CHECK(c.closed_within(1s));
-  CHECK(server.server().stats().connections_refused == 1);
-  CHECK(server.server().stats().connections_accepted == 2);
+  CHECK(server.server().figures().connections_refused == 1);
+  CHECK(server.server().figures().connections_accepted == 2);
 }
 
 TEST_CASE("stop closes every connection", "[http][limits]") {
@@ -231,5 +231,5 @@ TEST_CASE("stop closes every connection", "[http][limits]") {
   CHECK(a.closed_within(1s));
   CHECK(b.closed_within(1s));
   CHECK(server.server().connection_count() == 0);
-  CHECK(server.server().stats().connections_open == 0);
+  CHECK(server.server().figures().connections_open == 0);
 }

@@ -43,7 +43,7 @@ TEST_CASE("500 slowloris connections do not keep a player from its playlist", "[
   TestServer server(playlist, limits);
 
   SlowClients slow(server.port(), 500, "/index.m3u8");
-  REQUIRE(eventually([&] { return server.server().stats().connections_open == 500; }));
+  REQUIRE(eventually([&] { return server.server().figures().connections_open == 500; }));
   slow.dribble();
 
   auto started = Clock::now();
@@ -58,7 +58,7 @@ TEST_CASE("500 slowloris connections do not keep a player from its playlist", "[
     slow.dribble();
   }
   CHECK(eventually([&] { return slow.closed() == 500; }, 4s));
-  CHECK(server.server().stats().timeouts >= 500);
+  CHECK(server.server().figures().timeouts >= 500);
 }
 
 TEST_CASE("slow clients from one address use up only that address's share", "[http][slowloris]") {
@@ -76,9 +76,9 @@ TEST_CASE("slow clients from one address use up only that address's share", "[ht
   }
   SlowClients slow(server.port(), 500, "/index.m3u8");
   // Each slow connection past the address's share pushes out its oldest unfinished one.
-  REQUIRE(eventually([&] { return server.server().stats().connections_evicted >= 250; }));
-  CHECK(server.server().stats().connections_open == 256);
-  CHECK(server.server().stats().connections_refused == 0);
+  REQUIRE(eventually([&] { return server.server().figures().connections_evicted >= 250; }));
+  CHECK(server.server().figures().connections_open == 256);
+  CHECK(server.server().figures().connections_refused == 0);
 
   // A player at the same address still gets in, and so does one at another.
   for (const char* address : {"127.0.0.1", "127.0.0.2"}) {
@@ -102,9 +102,9 @@ TEST_CASE("an address whose connections all sent requests gets no more", "[http]
     REQUIRE(plays(*players.back()));
   }
   SlowClients slow(server.port(), 1, "/index.m3u8");
-  REQUIRE(eventually([&] { return server.server().stats().connections_refused == 1; }));
+  REQUIRE(eventually([&] { return server.server().figures().connections_refused == 1; }));
   // Counted as it is refused, closed just after.
   CHECK(eventually([&] { return slow.closed() == 1; }));
-  CHECK(server.server().stats().connections_evicted == 0);
+  CHECK(server.server().figures().connections_evicted == 0);
   for (auto& player : players) CHECK(plays(*player));
 }

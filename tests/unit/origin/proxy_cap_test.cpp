@@ -32,7 +32,7 @@ TEST_CASE("a trusted proxy gets its own, higher cap", "[origin][proxies]") {
     CHECK(direct.back()->request("GET", live("index.m3u8")).status == 200);
   }
   SlowClients one_more(origin.port(), 1, live("index.m3u8"), "127.0.0.2");
-  CHECK(eventually([&] { return origin.service().stats().connections_refused == 1; }, 3s));
+  CHECK(eventually([&] { return origin.service().figures().connections_refused == 1; }, 3s));
   // Counted as it is refused, closed just after.
   CHECK(eventually([&] { return one_more.closed() == 1; }, 3s));
 }

@@ -21,7 +21,7 @@
 #include "looplive/db/stream_repository.hpp"
 #include "looplive/db/webhook_queue.hpp"
 #include "looplive/http/handler.hpp"
-#include "looplive/http/stats.hpp"
+#include "looplive/http/server_figures.hpp"
 
 namespace looplive::control_api {
 
@@ -65,7 +65,7 @@ class ControlApi {
   void start();
   void stop();  // idempotent
   uint16_t port() const;
-  http::Stats stats() const;
+  http::ServerFigures figures() const;
   // Applies new tokens, hook_allowed_addresses and metrics_require_auth to
   // the requests that follow (a configuration reload); any thread.
   void set_access(const ApiConfig& api);

@@ -32,7 +32,7 @@ std::string standard_webhook_signature(std::string_view secret, std::string_view
 // initial_backoff * 2^(attempts-1), capped at max_backoff.
 std::chrono::milliseconds webhook_backoff(const control_api::WebhookConfig& config, int attempts);
 
-struct WebhookCounters {
+struct WebhookCounts {
   uint64_t delivered = 0;
   uint64_t failed_attempts = 0;  // attempts that will be retried
   uint64_t abandoned = 0;        // deliveries given up after max_attempts
@@ -67,7 +67,7 @@ class WebhookDispatcher {
   // that follow (a configuration reload); deliveries already queued keep
   // their URL. Throws std::invalid_argument as the constructor does.
   void reconfigure(const control_api::WebhookConfig& config);
-  WebhookCounters counters() const;
+  WebhookCounts counts() const;
 
  private:
   using Settings = std::shared_ptr<const control_api::WebhookConfig>;

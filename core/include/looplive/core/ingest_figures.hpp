@@ -54,7 +54,7 @@ struct IngestFigures {
 // (reader). Touched once per stats interval per publisher, never per packet.
 class IngestFiguresRegistry {
  public:
-  void publish(const IngestFigures& figures) {
+  void update(const IngestFigures& figures) {
     std::lock_guard lock(mutex_);
     auto [it, inserted] = entries_.try_emplace(figures.stream_id, figures);
     const bool same_publish = !inserted && it->second.started_at_ms == figures.started_at_ms &&

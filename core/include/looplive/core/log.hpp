@@ -1,7 +1,9 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <spdlog/spdlog.h>
 
@@ -16,5 +18,9 @@ void init_logging(const LogConfig& config);
 void set_log_levels(const LogConfig& config);
 // A named logger ("ingest", "db", "packager", ...), created on first use.
 std::shared_ptr<spdlog::logger> logger(const std::string& name);
+// How every log line about a stream begins, in ingest, the packager and the
+// lifecycle alike, so one search finds them all: "[stream=ID conn=N]", either
+// part left out when unknown (0 is no connection).
+std::string log_context(std::string_view stream_id, uint64_t connection_id = 0);
 
 }  // namespace looplive::core

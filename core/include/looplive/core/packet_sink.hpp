@@ -23,6 +23,7 @@ class PacketSink {
 struct PublishGrant {
   std::string stream_id;
   bool record = false;
+  uint64_t connection_id = 0;  // the publisher's connection, named in log lines
 };
 
 class SinkFactory {

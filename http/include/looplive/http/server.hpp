@@ -12,7 +12,7 @@
 #include "looplive/core/io_threads.hpp"
 
 #include "looplive/http/handler.hpp"
-#include "looplive/http/stats.hpp"
+#include "looplive/http/server_figures.hpp"
 
 namespace looplive::http {
 
@@ -63,7 +63,7 @@ class Server {
   void stop();
   uint16_t port() const;  // the bound port, once started (useful with port 0)
   size_t connection_count() const;
-  Stats stats() const;
+  ServerFigures figures() const;
 
  private:
   std::shared_ptr<detail::Listener> listener_;

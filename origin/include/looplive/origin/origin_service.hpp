@@ -15,7 +15,7 @@
 
 #include "looplive/core/shared_bytes.hpp"
 #include "looplive/http/server.hpp"
-#include "looplive/http/stats.hpp"
+#include "looplive/http/server_figures.hpp"
 #include "looplive/origin/config.hpp"
 
 namespace looplive::origin {
@@ -101,7 +101,7 @@ class OriginService {
   void start();
   void stop();  // thread-safe
   uint16_t port() const;
-  http::Stats stats() const;
+  http::ServerFigures figures() const;
 
   ViewerFigures viewers(const std::string& stream_id) const;  // thread-safe
   // A live stream's files changed: requests waiting on it (blocking playlist

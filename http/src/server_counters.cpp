@@ -1,13 +1,13 @@
-#include "stats_counters.hpp"
+#include "server_counters.hpp"
 
 #include <algorithm>
 
 namespace looplive::http::detail {
 
-void StatsCounters::on_response(unsigned status, double latency_ms, uint64_t bytes) {
+void ServerCounters::on_response(unsigned status, double latency_ms, uint64_t bytes) {
   unsigned status_class = status / 100;
   if (status_class >= 2 && status_class <= 5) bump(by_class_[status_class - 2]);
-  const auto& bounds = Stats::kLatencyBoundsMs;
+  const auto& bounds = ServerFigures::kLatencyBoundsMs;
   size_t bucket =
       size_t(std::lower_bound(bounds.begin(), bounds.end(), latency_ms) - bounds.begin());
   bump(buckets_[bucket]);
@@ -15,11 +15,11 @@ void StatsCounters::on_response(unsigned status, double latency_ms, uint64_t byt
   bump(bytes_, bytes);
 }
 
-Stats StatsCounters::snapshot() const {
+ServerFigures ServerCounters::snapshot() const {
   auto load = [](const std::atomic<uint64_t>& counter) {
     return counter.load(std::memory_order_relaxed);
   };
-  Stats stats;
+  ServerFigures stats;
   stats.responses_2xx = load(by_class_[0]);
   stats.responses_3xx = load(by_class_[1]);
   stats.responses_4xx = load(by_class_[2]);

@@ -6,7 +6,7 @@
 namespace looplive::http {
 
 // A snapshot of one server's counters since it was made.
-struct Stats {
+struct ServerFigures {
   // Upper bounds, in ms, of the latency buckets; one more bucket holds the rest (+Inf).
   static constexpr std::array<double, 11> kLatencyBoundsMs = {0.5, 1,   2,   5,   10,  25,
                                                               50,  100, 250, 500, 1000};

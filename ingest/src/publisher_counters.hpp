@@ -15,9 +15,9 @@ namespace looplive::ingest {
 // Running figures about one publisher's media, for the periodic log line, the
 // end-of-publish summary and the encoder diagnostics the API shows. Updated
 // per packet on the session's executor, with no allocation and no lock.
-class PublisherStats {
+class PublisherCounters {
  public:
-  PublisherStats();
+  PublisherCounters();
 
   void on_publish_start();  // the publish was admitted: figures count from here
   void on_track(const core::TrackInfo& track);

@@ -1,4 +1,4 @@
-#include "publisher_stats.hpp"
+#include "publisher_counters.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -17,18 +17,18 @@ int64_t unix_ms() {
 
 }  // namespace
 
-PublisherStats::PublisherStats() : started_at_ms_(unix_ms()) {}
+PublisherCounters::PublisherCounters() : started_at_ms_(unix_ms()) {}
 
-void PublisherStats::on_publish_start() {
+void PublisherCounters::on_publish_start() {
   started_at_ms_ = unix_ms();
   interval_start_ = Clock::now();
 }
 
-void PublisherStats::on_track(const core::TrackInfo& track) {
+void PublisherCounters::on_track(const core::TrackInfo& track) {
   (track.kind == core::MediaKind::video ? video_ : audio_).info = track;
 }
 
-void PublisherStats::on_packet(const core::MediaPacket& packet) {
+void PublisherCounters::on_packet(const core::MediaPacket& packet) {
   const bool video = video_.info && packet.track == video_.info->id;
   TrackFigures& track = video ? video_ : audio_;
   const auto now = Clock::now();
@@ -56,12 +56,12 @@ void PublisherStats::on_packet(const core::MediaPacket& packet) {
   track.last_keyframe_dts = packet.dts;
 }
 
-double PublisherStats::to_ms(const TrackFigures& track, int64_t ticks) {
+double PublisherCounters::to_ms(const TrackFigures& track, int64_t ticks) {
   const uint32_t timescale = track.info && track.info->timescale ? track.info->timescale : 1000;
   return static_cast<double>(ticks) * 1000.0 / timescale;
 }
 
-std::string PublisherStats::describe(const TrackFigures& track) const {
+std::string PublisherCounters::describe(const TrackFigures& track) const {
   if (!track.info) return "";
   const core::TrackInfo& info = *track.info;
   if (info.kind == core::MediaKind::video)
@@ -71,7 +71,7 @@ std::string PublisherStats::describe(const TrackFigures& track) const {
                      info.sample_rate, info.channels, track.last_kbps);
 }
 
-std::string PublisherStats::interval_summary() {
+std::string PublisherCounters::interval_summary() {
   auto now = Clock::now();
   double seconds = std::chrono::duration<double>(now - interval_start_).count();
   for (TrackFigures* track : {&video_, &audio_}) {
@@ -91,7 +91,7 @@ std::string PublisherStats::interval_summary() {
   return video + ", " + audio;
 }
 
-std::string PublisherStats::total_summary() const {
+std::string PublisherCounters::total_summary() const {
   return fmt::format(
       "video_frames={} video_keyframes={} video_bytes={} audio_frames={} audio_bytes={} "
       "ignored_tags={} backward_timestamps={}",
@@ -99,7 +99,7 @@ std::string PublisherStats::total_summary() const {
       backward_timestamps_);
 }
 
-std::optional<double> PublisherStats::lead_ms(const TrackFigures& track) {
+std::optional<double> PublisherCounters::lead_ms(const TrackFigures& track) {
   if (track.frames < 2) return std::nullopt;
   const double media = to_ms(track, track.last_dts - track.first_dts);
   const double wall =
@@ -107,7 +107,7 @@ std::optional<double> PublisherStats::lead_ms(const TrackFigures& track) {
   return media - wall;
 }
 
-core::IngestTrackFigures PublisherStats::track_figures(const TrackFigures& track) {
+core::IngestTrackFigures PublisherCounters::track_figures(const TrackFigures& track) {
   core::IngestTrackFigures out;
   const core::TrackInfo& info = *track.info;
   out.codec = std::string(core::codec_name(info.codec));
@@ -123,7 +123,7 @@ core::IngestTrackFigures PublisherStats::track_figures(const TrackFigures& track
   return out;
 }
 
-void PublisherStats::fill_diagnostics(core::IngestFigures& out) const {
+void PublisherCounters::fill_diagnostics(core::IngestFigures& out) const {
   const size_t gaps = std::min(video_.keyframe_gap_count, kKeyframeHistory);
   if (gaps > 0) {
     double sum = 0, longest = 0;
@@ -152,9 +152,9 @@ void PublisherStats::fill_diagnostics(core::IngestFigures& out) const {
   }
 }
 
-core::IngestFigures PublisherStats::figures(const std::string& stream_id,
-                                            const std::string& remote_address,
-                                            bool connected) const {
+core::IngestFigures PublisherCounters::figures(const std::string& stream_id,
+                                               const std::string& remote_address,
+                                               bool connected) const {
   core::IngestFigures out;
   out.stream_id = stream_id;
   out.connected = connected;

@@ -7,7 +7,7 @@
 #include <numeric>
 
 #include "looplive/core/log.hpp"
-#include "stats_counters.hpp"
+#include "server_counters.hpp"
 #include "test_server.hpp"
 
 using namespace looplive;
@@ -85,7 +85,7 @@ TEST_CASE("stats count responses by class, latency, bytes and connections", "[ht
   });
   JoinFirst join_workers(workers);
   auto& http_server = server.server();
-  CHECK(http_server.stats().responses() == 0);
+  CHECK(http_server.figures().responses() == 0);
 
   Client client(server.port());
   uint64_t wire = 0;
@@ -94,8 +94,8 @@ TEST_CASE("stats count responses by class, latency, bytes and connections", "[ht
     REQUIRE(reply);
     wire += reply->wire_bytes;
   }
-  REQUIRE(eventually([&] { return http_server.stats().responses() == 7; }));
-  Stats stats = http_server.stats();
+  REQUIRE(eventually([&] { return http_server.figures().responses() == 7; }));
+  ServerFigures stats = http_server.figures();
   CHECK(stats.responses_2xx == 4);
   CHECK(stats.responses_3xx == 1);
   CHECK(stats.responses_4xx == 1);
@@ -113,15 +113,15 @@ TEST_CASE("stats count responses by class, latency, bytes and connections", "[ht
   {
     Client second(server.port());
     REQUIRE(second.get("/a"));
-    CHECK(http_server.stats().connections_open == 2);
+    CHECK(http_server.figures().connections_open == 2);
   }
-  CHECK(eventually([&] { return http_server.stats().connections_open == 1; }));
-  CHECK(http_server.stats().connections_accepted == 2);
-  CHECK(eventually([&] { return http_server.stats().responses_2xx == 5; }));
+  CHECK(eventually([&] { return http_server.figures().connections_open == 1; }));
+  CHECK(http_server.figures().connections_accepted == 2);
+  CHECK(eventually([&] { return http_server.figures().responses_2xx == 5; }));
 }
 
 TEST_CASE("latency buckets include their upper bound", "[http][stats]") {
-  detail::StatsCounters counters;
+  detail::ServerCounters counters;
   counters.on_response(200, 0, 10);
   counters.on_response(200, 0.5, 10);
   counters.on_response(204, 0.51, 10);
@@ -130,7 +130,7 @@ TEST_CASE("latency buckets include their upper bound", "[http][stats]") {
   counters.on_response(500, 1000, 10);
   counters.on_response(503, 1000.5, 10);
   counters.on_response(101, 3, 10);  // counted in latency and bytes, in no status class
-  Stats stats = counters.snapshot();
+  ServerFigures stats = counters.snapshot();
   CHECK(stats.latency_buckets[0] == 2);   // [0, 0.5]
   CHECK(stats.latency_buckets[1] == 1);   // (0.5, 1]
   CHECK(stats.latency_buckets[3] == 1);   // (2, 5]

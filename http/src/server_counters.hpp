@@ -4,12 +4,12 @@
 #include <atomic>
 #include <cstdint>
 
-#include "looplive/http/stats.hpp"
+#include "looplive/http/server_figures.hpp"
 
 namespace looplive::http::detail {
 
-// The live side of Stats: relaxed atomics, so connections never wait on each other.
-class StatsCounters {
+// The live side of ServerFigures: relaxed atomics, so connections never wait on each other.
+class ServerCounters {
  public:
   void on_response(unsigned status, double latency_ms, uint64_t bytes);
   void on_accepted() { bump(accepted_); }
@@ -18,7 +18,7 @@ class StatsCounters {
   void on_opened() { bump(open_); }
   void on_closed() { open_.fetch_sub(1, std::memory_order_relaxed); }
   void on_timeout() { bump(timeouts_); }
-  Stats snapshot() const;
+  ServerFigures snapshot() const;
 
  private:
   static void bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
@@ -26,7 +26,7 @@ class StatsCounters {
   }
 
   std::array<std::atomic<uint64_t>, 4> by_class_{};  // 2xx, 3xx, 4xx, 5xx
-  std::array<std::atomic<uint64_t>, Stats::kLatencyBoundsMs.size() + 1> buckets_{};
+  std::array<std::atomic<uint64_t>, ServerFigures::kLatencyBoundsMs.size() + 1> buckets_{};
   std::atomic<uint64_t> latency_sum_us_{0};
   std::atomic<uint64_t> bytes_{0};
   std::atomic<uint64_t> open_{0};
