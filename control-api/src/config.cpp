@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "preview_page.hpp"
 #include "webhook_client.hpp"
 
 namespace looplive::control_api {
@@ -71,6 +72,16 @@ void read_config(core::ConfigSection s, ApiConfig& c) {
     if (ec) s.fail(s.key_path("hook_allowed_addresses"), "'" + address + "' is not an IP address");
   }
   s.read_bool("metrics_require_auth", c.metrics_require_auth);
+  s.read("preview_hls_js_url", c.preview_hls_js_url);
+  if (!is_script_url(c.preview_hls_js_url))
+    s.fail(s.key_path("preview_hls_js_url"),
+           "must be an http:// or https:// URL without spaces, quotes or angle brackets");
+  // The default digest is that of the default file; any other URL names other bytes.
+  if (c.preview_hls_js_url != ApiConfig{}.preview_hls_js_url) c.preview_hls_js_integrity.clear();
+  s.read("preview_hls_js_integrity", c.preview_hls_js_integrity);
+  if (!is_integrity(c.preview_hls_js_integrity))
+    s.fail(s.key_path("preview_hls_js_integrity"),
+           "must be empty or Subresource Integrity digests such as sha384-<base64>");
   s.finish();
 }
 

@@ -60,5 +60,6 @@ void add_stream_routes(Router& router);
 void add_action_routes(Router& router);
 void add_hook_routes(Router& router);
 void add_ops_routes(Router& router);
+void add_preview_routes(Router& router);
 
 }  // namespace looplive::control_api

@@ -29,6 +29,7 @@ struct ControlApi::Impl {
     add_action_routes(router);
     add_hook_routes(router);
     add_ops_routes(router);
+    add_preview_routes(router);
   }
 
   bool allowed(Access access, const http::Request& request) const {

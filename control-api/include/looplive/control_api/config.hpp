@@ -22,6 +22,14 @@ struct ApiConfig {
   // Peers that may call the key-validation hook without a token (nginx-rtmp cannot send one).
   std::vector<std::string> hook_allowed_addresses{"127.0.0.1"};
   bool metrics_require_auth = false;
+  // The player the preview page (GET /watch/{id}) loads, and the Subresource
+  // Integrity digest of that exact file: the browser refuses any other bytes,
+  // so a compromised CDN cannot run code beside an API token. The default
+  // digest belongs to the default URL only; another URL has none unless
+  // preview_hls_js_integrity gives its own.
+  std::string preview_hls_js_url = "https://cdn.jsdelivr.net/npm/hls.js@1.7.4/dist/hls.min.js";
+  std::string preview_hls_js_integrity =
+      "sha384-p9vgU/7IYJWd3I4STrtqxqR/2cAQlhIX7D/HrTnIMEjjcUox165b7se7sxmm3zDg";
 
   bool operator==(const ApiConfig&) const = default;
 };
