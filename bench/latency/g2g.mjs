@@ -11,15 +11,14 @@
 // `seconds` of playback have been watched from the first frame, or the start
 // timed out. Exits 0 when frames were measured. Uses Debian's
 // /usr/bin/chromium (CHROMIUM overrides) through playwright-core from
-// tests/player/node_modules, with the flags of tests/player/play.mjs.
-import { createRequire } from 'node:module';
+// tests/player/node_modules, launched as the player tests launch it (tests/player/browser.mjs).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { launchBrowser } from '../../tests/player/browser.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modules = path.join(here, '..', '..', 'tests', 'player', 'node_modules');
-const require = createRequire(path.join(modules, '..', 'package.json'));
-const { chromium } = require('playwright-core');
 
 const cfg = JSON.parse(process.argv[2] || '{}');
 if (!cfg.url || !cfg.player || !cfg.layout) {
@@ -36,12 +35,7 @@ const lib = cfg.player.startsWith('hls') ? path.join(modules, 'hls.js/dist/hls.m
 const emit = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync',
-         '--autoplay-policy=no-user-gesture-required'],
-});
+const browser = await launchBrowser();
 let stopping = false;
 const stop = async (code) => {
   if (stopping) return;

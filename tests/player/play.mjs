@@ -12,7 +12,7 @@
 // the player says it plays, in seconds; lowLatency whether it plays in its
 // low-latency mode; growingSegments how many segments came chunked (fetched
 // while still being written, low-latency DASH).
-import { chromium } from 'playwright-core';
+import { launchBrowser } from './browser.mjs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,12 +31,7 @@ const script = kind.startsWith('hls')
   : path.join(here, 'node_modules/dashjs/dist/modern/umd/dash.all.min.js');
 
 // The flags keep Chromium off the network it cannot reach here.
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync',
-         '--autoplay-policy=no-user-gesture-required'],
-});
+const browser = await launchBrowser();
 let result = { ok: false, player: kind, errors: [] };
 try {
   const page = await browser.newPage();

@@ -16,7 +16,7 @@
 //   - a stream id no stream has: "No such stream";
 //   - hls.js with one byte more: the browser does not run it.
 // Prints one JSON line and exits 0 when every visit went as described, else 1.
-import { chromium } from 'playwright-core';
+import { launchBrowser } from './browser.mjs';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,12 +35,7 @@ const kMinAdvance = 6;
 const hlsJs = readFileSync(path.join(here, 'node_modules/hls.js/dist/hls.min.js'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync',
-         '--autoplay-policy=no-user-gesture-required'],
-});
+const browser = await launchBrowser();
 const result = { ok: false, errors: [], offline: [], hlsJsRequests: [], cspViolations: [],
                  tokenInUrls: 0 };
 
