@@ -136,6 +136,10 @@ void process_metrics(Writer& w, const ProcessFigures& p) {
   w.sample("process_max_fds", "", p.max_fds);
   w.family("process_start_time_seconds", "gauge", "Start time of the process, in Unix seconds.");
   w.sample("process_start_time_seconds", "", p.start_time_seconds);
+  w.family("looplive_memory_file_bytes", "gauge",
+           "Live segments and parts held in in-memory files (memfd): memory the process holds "
+           "beside process_resident_memory_bytes, which does not count them.");
+  w.sample("looplive_memory_file_bytes", "", p.memory_file_bytes);
 }
 
 }  // namespace

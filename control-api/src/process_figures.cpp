@@ -9,6 +9,8 @@
 #include <sstream>
 #include <string>
 
+#include "looplive/core/shared_bytes.hpp"
+
 namespace looplive::control_api {
 
 namespace {
@@ -52,6 +54,7 @@ std::optional<ProcessFigures> read_process_figures() {
   out.start_time_seconds = boot_time() + values[22] / ticks;
   out.virtual_bytes = values[23];
   out.resident_bytes = values[24] * page;
+  out.memory_file_bytes = static_cast<double>(core::memory_file_bytes());
   std::error_code error;
   for (auto it = std::filesystem::directory_iterator("/proc/self/fd", error);
        !error && it != std::filesystem::directory_iterator(); it.increment(error))

@@ -14,6 +14,7 @@ struct ProcessFigures {
   double open_fds = 0;
   double max_fds = 0;
   double start_time_seconds = 0;  // Unix time
+  double memory_file_bytes = 0;   // segments and parts in in-memory files (core::memory_file_bytes)
 };
 
 std::optional<ProcessFigures> read_process_figures();

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <utility>
 
@@ -12,6 +13,8 @@
 namespace looplive::core {
 namespace {
 
+std::atomic<size_t> g_memory_file_bytes{0};
+
 // A sealed memfd and its read-only mapping, released together.
 struct MemoryFile {
   int fd = -1;
@@ -19,11 +22,18 @@ struct MemoryFile {
   size_t size = 0;
   ~MemoryFile() {
     if (address != MAP_FAILED) ::munmap(address, size);
-    if (fd >= 0) ::close(fd);
+    if (fd >= 0) {
+      ::close(fd);
+      g_memory_file_bytes.fetch_sub(size, std::memory_order_relaxed);
+    }
   }
 };
 
 }  // namespace
+
+size_t memory_file_bytes() {
+  return g_memory_file_bytes.load(std::memory_order_relaxed);
+}
 
 SharedBytes::SharedBytes(std::vector<uint8_t>&& bytes) {
   auto owner = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
@@ -57,6 +67,8 @@ void MemoryFileBuilder::append(std::span<const std::span<const uint8_t>> pieces)
   if (!in_memory_ && write_all(fd_, pieces) != 0) fall_back_to_memory();
   if (in_memory_) {
     for (const auto& piece : pieces) fallback_.insert(fallback_.end(), piece.begin(), piece.end());
+  } else {
+    g_memory_file_bytes.fetch_add(bytes, std::memory_order_relaxed);
   }
   size_ += bytes;
 }
@@ -74,6 +86,7 @@ void MemoryFileBuilder::fall_back_to_memory() {
     done += static_cast<size_t>(n);
   }
   ::close(std::exchange(fd_, -1));
+  g_memory_file_bytes.fetch_sub(size_, std::memory_order_relaxed);
   in_memory_ = true;
 }
 
@@ -90,7 +103,7 @@ SharedBytes MemoryFileBuilder::seal() {
         ::fcntl(fd_, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0 &&
         (file->address = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd_, 0)) != MAP_FAILED;
     if (sealed) {
-      file->fd = std::exchange(fd_, -1);
+      file->fd = std::exchange(fd_, -1);  // its bytes stay counted, now as the file's
       SharedBytes out;
       out.buffer_ =
           std::shared_ptr<const uint8_t>(file, static_cast<const uint8_t*>(file->address));
@@ -107,7 +120,10 @@ SharedBytes MemoryFileBuilder::seal() {
 }
 
 void MemoryFileBuilder::clear() {
-  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+  if (fd_ >= 0) {
+    ::close(std::exchange(fd_, -1));
+    g_memory_file_bytes.fetch_sub(size_, std::memory_order_relaxed);
+  }
   size_ = 0;
   in_memory_ = false;
   fallback_.clear();

@@ -120,3 +120,24 @@ TEST_CASE("a builder out of descriptors gathers in memory and loses nothing", "[
   CHECK(whole.fd() >= 0);
   CHECK(whole == SharedBytes::copy_of(both));
 }
+
+TEST_CASE("bytes in in-memory files are counted while they are held", "[shared_bytes]") {
+  using looplive::core::memory_file_bytes;
+  const size_t before = memory_file_bytes();
+  const auto bytes = pattern(9000, 3);
+  MemoryFileBuilder builder;
+  builder.append(bytes);
+  CHECK(memory_file_bytes() == before + 9000);  // being written counts too
+  SharedBytes sealed = builder.seal();
+  REQUIRE(sealed.fd() >= 0);
+  CHECK(memory_file_bytes() == before + 9000);
+  {
+    const SharedBytes part = sealed.slice(100, 50);  // a view holds the same file
+    sealed = {};
+    CHECK(memory_file_bytes() == before + 9000);
+  }
+  CHECK(memory_file_bytes() == before);
+  builder.append(bytes);
+  builder.clear();
+  CHECK(memory_file_bytes() == before);
+}

@@ -86,4 +86,8 @@ class MemoryFileBuilder {
   std::vector<uint8_t> fallback_;  // the bytes, when in_memory_
 };
 
+// Bytes the process holds in in-memory files (memfd), sealed or being
+// written: memory the kernel keeps for it that resident memory does not show.
+size_t memory_file_bytes();
+
 }  // namespace looplive::core
