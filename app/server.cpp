@@ -207,7 +207,6 @@ void Server::start_control_api() {
   control_api::ApiSettings settings;
   settings.api = config_.api;
   settings.rtmp_app = config_.rtmp.app;
-  settings.media_root = config_.packager.media_root;
   settings.segment_duration = config_.packager.segment_duration;
   settings.build_info = build_info();
   settings.retention = config_.retention;
@@ -218,6 +217,11 @@ void Server::start_control_api() {
   dependencies.key_checks = &key_checks_;
   dependencies.extra_metrics = extra_metrics_;
   dependencies.draining = [this] { return draining_.load(); };
+  if (packager_)
+    dependencies.remove_media = [packager = packager_.get()](const std::string& id) {
+      if (auto removed = packager->remove_media(id); !removed)
+        throw std::runtime_error(removed.error().message);
+    };
   dependencies.listeners_up = [this] {
     return rtmp_ && rtmp_->port() != 0 && api_ && api_->port() != 0;
   };

@@ -50,10 +50,8 @@ void Retention::prune() {
     if (retention.ended_streams.count() > 0) {
       for (const auto& id :
            context_.deps.streams.ended_before(retention.ended_streams, kStreamsPerPass)) {
-        remove_media(context_.settings.media_root, id);
-        context_.deps.streams.remove(id);
-        context_.deps.figures.erase(id);
-        context_.log->info("retention: stream {} deleted with its media", id);
+        delete_ended_stream(context_, id);
+        context_.log->info("retention: {} deleted with its media", core::log_context(id));
       }
     }
   } catch (const std::exception& error) {

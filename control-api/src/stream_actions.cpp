@@ -70,9 +70,7 @@ void delete_stream(Context& context, const http::Request&, const Params& params,
                      "Only an ended stream can be deleted; end it first with POST "
                      "/v1/streams/" +
                          id + "/end.");
-    remove_media(context.settings.media_root, id);
-    context.deps.streams.remove(id);
-    context.deps.figures.erase(id);
+    delete_ended_stream(context, id);
     context.log->info("{} deleted with its media", core::log_context(id));
     return http::Response(bhttp::status::no_content);
   });

@@ -2,10 +2,13 @@
 
 #include <string>
 
+#include "context.hpp"
+
 namespace looplive::control_api {
 
-// Deletes a stream's media, wherever the layout (media/stream_files.hpp) puts
-// it. Throws std::runtime_error when a file cannot be removed.
-void remove_media(const std::string& media_root, const std::string& id);
+// Deletes an ended stream everywhere: its files (through the packager), its
+// rows and its figures. Blocks on the database and the disk; throws when a
+// file cannot be removed, and then keeps the rows so a later try finds it.
+void delete_ended_stream(Context& context, const std::string& id);
 
 }  // namespace looplive::control_api

@@ -7,6 +7,7 @@
 
 #include "ffmpeg_log.hpp"
 #include "looplive/core/log.hpp"
+#include "looplive/media/stream_files.hpp"
 #include "stream_packager.hpp"
 #include "stream_recovery.hpp"
 #include "stream_state.hpp"
@@ -131,6 +132,10 @@ EndResult Packager::recover_stream(const std::string& stream_id, bool recorded) 
   }
   if (held) return end_stream(stream_id);
   return recover_from_disk(stream_settings(config_, options_, stream_id, recorded));
+}
+
+core::Status Packager::remove_media(const std::string& stream_id) const {
+  return media::files::remove_stream(config_.media_root, stream_id);
 }
 
 }  // namespace looplive::packager

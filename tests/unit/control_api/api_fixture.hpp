@@ -49,7 +49,6 @@ struct ApiFixture {
     control_api::ApiSettings settings;
     settings.api = std::move(api_config);
     if (settings.api.tokens.empty()) settings.api.tokens = {kToken};
-    settings.media_root = "/nonexistent";
     api = std::make_unique<control_api::ControlApi>(
         io, settings,
         control_api::ApiDependencies{*database, *streams, *queue, registry, figures, ender, pool});

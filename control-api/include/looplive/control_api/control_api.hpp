@@ -41,12 +41,14 @@ struct ApiDependencies {
   std::function<bool()> listeners_up;                  // for /readyz; none: true
   std::function<bool()> draining;                      // for /readyz: shutting down; none: false
   std::function<std::string()> extra_metrics;          // appended to /metrics
+  // Deletes an ended stream's files (the packager knows where they are);
+  // throws when one cannot be removed. None: nothing is on disk to delete.
+  std::function<void(const std::string& stream_id)> remove_media;
 };
 
 struct ApiSettings {
   control_api::ApiConfig api;
   std::string rtmp_app = "live";
-  std::string media_root;
   std::chrono::milliseconds segment_duration{2'000};
   control_api::RetentionConfig retention;
   // Labels of looplive_build_info: version, ffmpeg, boost, libpq.

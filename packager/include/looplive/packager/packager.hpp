@@ -8,6 +8,7 @@
 #include <string>
 
 #include "looplive/core/packet_sink.hpp"
+#include "looplive/core/result.hpp"
 #include "looplive/packager/config.hpp"
 #include "looplive/packager/live_view.hpp"
 
@@ -101,6 +102,9 @@ class Packager : public core::SinkFactory {
   // recording from the index: numbering carries on after a discontinuity and
   // nothing on disk is written over.
   EndResult recover_stream(const std::string& stream_id, bool recorded);
+  // Deletes every file of a stream that has ended: its live directory and
+  // its replay (playlists, MPD, MP4). The error names a file that stayed.
+  core::Status remove_media(const std::string& stream_id) const;
 
  private:
   struct Registry;
