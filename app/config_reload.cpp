@@ -35,7 +35,15 @@ ReloadPlan plan_reload(const Config& running, const Config& next) {
   compare(running.rtmp == next.rtmp, "rtmp", false);
   compare(running.database == next.database, "database", false);
   compare(running.packager == next.packager, "packager", false);
-  compare(running.origin == next.origin, "origin", false);
+  // The origin reads its CORS list and trusted proxies per request.
+  compare(running.origin.cors_allowed_origins == next.origin.cors_allowed_origins,
+          "origin.cors_allowed_origins", true);
+  compare(running.origin.trusted_proxies == next.origin.trusted_proxies, "origin.trusted_proxies",
+          true);
+  origin::OriginConfig fixed_origin = next.origin;
+  fixed_origin.cors_allowed_origins = running.origin.cors_allowed_origins;
+  fixed_origin.trusted_proxies = running.origin.trusted_proxies;
+  compare(fixed_origin == running.origin, "origin", false);
   compare(running.lifecycle == next.lifecycle, "lifecycle", false);
   compare(running.retention == next.retention, "retention", false);
   return plan;
@@ -53,6 +61,10 @@ Config after_reload(const Config& running, const Config& next, const ReloadPlan&
     out.api.metrics_require_auth = next.api.metrics_require_auth;
   }
   if (plan.webhooks()) out.webhooks = next.webhooks;
+  if (plan.origin_clients()) {
+    out.origin.cors_allowed_origins = next.origin.cors_allowed_origins;
+    out.origin.trusted_proxies = next.origin.trusted_proxies;
+  }
   return out;
 }
 

@@ -22,6 +22,10 @@ struct ReloadPlan {
            contains(applied, "api.metrics_require_auth");
   }
   bool webhooks() const { return contains(applied, "webhooks"); }
+  bool origin_clients() const {
+    return contains(applied, "origin.cors_allowed_origins") ||
+           contains(applied, "origin.trusted_proxies");
+  }
 
  private:
   static bool contains(const std::vector<std::string>& names, const std::string& name);

@@ -165,6 +165,7 @@ ReloadPlan Server::reload(const app::Config& next) {
   }
   if (plan.log_levels()) core::set_log_levels(next.log);
   if (plan.api_access() && api_) api_->set_access(next.api);
+  if (plan.origin_clients() && origin_) origin_->set_client_policy(next.origin);
   config_ = after_reload(config_, next, plan);
   const auto names = [](const std::vector<std::string>& list) {
     std::string text;

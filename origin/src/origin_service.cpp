@@ -95,11 +95,10 @@ OriginService::OriginService(core::IoContexts io, OriginConfig config, const Liv
                              Clock clock) {
   if (!clock) clock = [] { return std::chrono::steady_clock::now(); };
   state_ = std::make_shared<State>(io.main(), config, source, std::move(clock));
-  if (!config.trusted_proxies.empty()) {
-    config.limits.is_proxy = [state = state_](const std::string& peer) {
-      return state->handler.proxies().contains(peer);
-    };
-  }
+  // Asked even with no proxy configured: a reload may name some.
+  config.limits.is_proxy = [state = state_](const std::string& peer) {
+    return state->handler.is_trusted_proxy(peer);
+  };
   server_ = std::make_unique<http::Server>(
       io, "origin", config.host, config.port, config.limits,
       [state = state_](const http::Request& request, http::Respond respond) {
@@ -141,6 +140,10 @@ size_t OriginService::held_requests() const {
 
 uint16_t OriginService::port() const {
   return server_->port();
+}
+
+void OriginService::set_client_policy(const OriginConfig& config) {
+  state_->handler.set_client_policy(config);
 }
 
 http::ServerFigures OriginService::figures() const {

@@ -73,8 +73,13 @@ RequestHandler::RequestHandler(const OriginConfig& config, const LiveSource& sou
       hold_limit_(config.target_duration * 3),
       clock_(std::move(clock)),
       cache_(config.target_duration, config.vod_max_age_s),
-      cors_(config.cors_allowed_origins),
-      proxies_(config.trusted_proxies) {}
+      policy_(std::make_shared<const ClientPolicy>(ClientPolicy{
+          CorsPolicy(config.cors_allowed_origins), TrustedProxies(config.trusted_proxies)})) {}
+
+void RequestHandler::set_client_policy(const OriginConfig& config) {
+  policy_.store(std::make_shared<const ClientPolicy>(ClientPolicy{
+      CorsPolicy(config.cors_allowed_origins), TrustedProxies(config.trusted_proxies)}));
+}
 
 void RequestHandler::operator()(const http::Request& request, const http::Respond& respond) const {
   const auto started = std::chrono::steady_clock::now();
@@ -83,7 +88,7 @@ void RequestHandler::operator()(const http::Request& request, const http::Respon
   std::variant<Target, TargetError> target = TargetError::not_found;
   auto method = request.method();
   if (method == bhttp::verb::options) {
-    result.response = cors_.preflight(request.header(bhttp::field::origin));
+    result.response = policy()->cors.preflight(request.header(bhttp::field::origin));
   } else if (method != bhttp::verb::get && method != bhttp::verb::head) {
     result.response =
         plain(bhttp::status::method_not_allowed, "Method Not Allowed\n", CachePolicy::kNoStore);
@@ -113,10 +118,12 @@ void RequestHandler::operator()(const http::Request& request, const http::Respon
 
 void RequestHandler::finish(const http::Request& request, Answer result, Started started,
                             const http::Respond& respond) const {
+  const auto policy = this->policy();
   if (request.method() != bhttp::verb::options)
-    cors_.apply(request.header(bhttp::field::origin), result.response);
+    policy->cors.apply(request.header(bhttp::field::origin), result.response);
   if (result.viewed_stream && is_success(result.response.status))
-    viewers_.touch(*result.viewed_stream, session_key(request, session_param_, proxies_), clock_());
+    viewers_.touch(*result.viewed_stream, session_key(request, session_param_, policy->proxies),
+                   clock_());
   metrics_.record(result.route, unsigned(result.response.status),
                   std::chrono::steady_clock::now() - started);
   respond(std::move(result.response));

@@ -1,5 +1,9 @@
 #pragma once
 
+#include <atomic>
+#include <memory>
+#include <string_view>
+
 #include <string>
 
 #include "client_identity.hpp"
@@ -23,7 +27,10 @@ class RequestHandler {
                  RouteMetrics& metrics, HeldRequests& held, OriginService::Clock clock);
 
   void operator()(const http::Request& request, const http::Respond& respond) const;
-  const TrustedProxies& proxies() const { return proxies_; }
+  // Whose X-Forwarded-For is believed (origin.trusted_proxies).
+  bool is_trusted_proxy(std::string_view peer) const { return policy()->proxies.contains(peer); }
+  // A reload's CORS origins and trusted proxies, for the requests that follow.
+  void set_client_policy(const OriginConfig& config);
 
  private:
   struct Answer {
@@ -60,8 +67,13 @@ class RequestHandler {
   const std::chrono::milliseconds hold_limit_;  // three target durations (RFC 8216bis 6.2.5.2)
   const OriginService::Clock clock_;
   const CachePolicy cache_;
-  const CorsPolicy cors_;
-  const TrustedProxies proxies_;
+  // Swapped whole by a reload while requests are answered on other threads.
+  struct ClientPolicy {
+    CorsPolicy cors;
+    TrustedProxies proxies;
+  };
+  std::shared_ptr<const ClientPolicy> policy() const { return policy_.load(); }
+  std::atomic<std::shared_ptr<const ClientPolicy>> policy_;
 };
 
 }  // namespace looplive::origin

@@ -11,6 +11,8 @@
 #include <map>
 #include <thread>
 
+#include <boost/beast/http/empty_body.hpp>
+
 #include "control_api_harness.hpp"
 #include "looplive/db/database.hpp"
 #include "looplive/db/webhook_queue.hpp"
@@ -466,7 +468,24 @@ TEST_CASE("retention deletes old deliveries and ended streams with their media, 
   fs::remove_all(media);
 }
 
-TEST_CASE("SIGHUP applies new tokens and webhook receivers and keeps serving",
+// The Access-Control-Allow-Origin the origin answers a preflight from `from` with.
+std::string allowed_origin(uint16_t origin_port, const std::string& from) {
+  net::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(10s);
+  stream.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), origin_port));
+  bhttp::request<bhttp::empty_body> request(bhttp::verb::options, "/live/x/index.m3u8", 11);
+  request.set(bhttp::field::host, "127.0.0.1");
+  request.set(bhttp::field::origin, from);
+  request.set(bhttp::field::access_control_request_method, "GET");
+  bhttp::write(stream, request);
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> response;
+  bhttp::read(stream, buffer, response);
+  return std::string(response[bhttp::field::access_control_allow_origin]);
+}
+
+TEST_CASE("SIGHUP applies new tokens, webhook receivers and CORS origins and keeps serving",
           "[integration][control_api][reload]") {
   WebhookReceiver before;
   WebhookReceiver after;
@@ -482,6 +501,7 @@ TEST_CASE("SIGHUP applies new tokens and webhook receivers and keeps serving",
   next.webhooks.previous_secret = kWebhookSecret;
   next.log.loggers["api"] = "debug";
   next.rtmp.max_connections = 5;  // differs, but only a restart applies it
+  next.origin.cors_allowed_origins = {"https://shop.example"};
   std::atomic<bool> valid = true;
   app::Server server(config);
   server.set_config_source([&] {
@@ -508,13 +528,18 @@ TEST_CASE("SIGHUP applies new tokens and webhook receivers and keeps serving",
   std::this_thread::sleep_for(300ms);
   CHECK(server.last_reload().second == 0);
   CHECK(call(bhttp::verb::get, "/v1/streams/" + id, kApiToken).status == 200);
+  CHECK(allowed_origin(server.origin_port(), "https://other.example") == "*");
 
   valid = true;
   reload_and_wait(1);
   const auto [plan, count] = server.last_reload();
   REQUIRE(count == 1);
-  CHECK(plan.applied == std::vector<std::string>{"log.loggers", "api.tokens", "webhooks"});
+  CHECK(plan.applied == std::vector<std::string>{"log.loggers", "api.tokens", "webhooks",
+                                                 "origin.cors_allowed_origins"});
   CHECK(plan.restart == std::vector<std::string>{"rtmp"});
+  // Players on the listed site only, from the next request on.
+  CHECK(allowed_origin(server.origin_port(), "https://shop.example") == "https://shop.example");
+  CHECK(allowed_origin(server.origin_port(), "https://other.example").empty());
   CHECK(call(bhttp::verb::get, "/v1/streams/" + id, kApiToken).status == 401);
   CHECK(call(bhttp::verb::get, "/v1/streams/" + id, fresh_token).status == 200);
   CHECK(core::logger("api")->level() == spdlog::level::debug);

@@ -100,6 +100,9 @@ class OriginService {
   // Binds and listens; throws boost::system::system_error.
   void start();
   void stop();  // thread-safe
+  // A reload: origin.cors_allowed_origins and origin.trusted_proxies of
+  // `config` apply to the requests that follow (connection limits do not change).
+  void set_client_policy(const OriginConfig& config);
   uint16_t port() const;
   http::ServerFigures figures() const;
 
