@@ -6,8 +6,10 @@
 Creates a recorded stream through the control API, gives its RTMP URL and key
 to an encoder (ffmpeg publishing a test pattern, as a seller's OBS would),
 waits until the API says the stream is live and its stream.live webhook has
-come, lets the show run, ends it through the API and waits for stream.ended
-and recording.ready. The webhooks are read from the file receiver.py appends
+come, drops the encoder's connection (a seller's network hiccup) and waits for
+stream.reconnecting, publishes again with the same key and waits for the second
+stream.live, lets the show run, ends it through the API and waits for
+stream.ended and recording.ready. The webhooks are read from the file receiver.py appends
 to, and only those it verified count. On the way it checks what a backend
 relies on: the playback URLs in the events answer, and stream.ended says what
 the end call answered. Writes {streamId, created, end} to the report file and
@@ -148,6 +150,20 @@ def run_show(api: Api, capture: str) -> dict:
         # The URL a backend gives viewers plays (a manifest answers 404 until it lists something).
         wait_for(lambda: playlist_answers(live["hlsUrl"]), 15, f"{live['hlsUrl']} to answer")
         print("live, and its playlist answers", flush=True)
+
+        # The seller's connection drops; the encoder comes back with the same key.
+        encoder.kill()
+        encoder.wait()
+        away = wait_for(lambda: verified_events(capture, stream_id).get("stream.reconnecting"), 10,
+                        "stream.reconnecting")[0]["data"]
+        check(away["status"] == "reconnecting" and away["reconnectWindowSeconds"] > 0,
+              f"stream.reconnecting: {away}")
+        check(api.call("GET", f"/v1/streams/{stream_id}")[1].get("status") == "reconnecting",
+              "the API does not say reconnecting")
+        encoder = publish(created["rtmpUrl"], created["streamKey"])
+        wait_for(lambda: len(verified_events(capture, stream_id).get("stream.live", [])) >= 2, 20,
+                 "the second stream.live")
+        print("back after a drop", flush=True)
         time.sleep(SHOW_SECONDS)
 
         status, end = api.call("POST", f"/v1/streams/{stream_id}/end")

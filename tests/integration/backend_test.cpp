@@ -1,9 +1,9 @@
 // The marketplace backend as a separate program would be: a FastAPI receiver
 // (tests/backend/receiver.py) takes every webhook over HTTPS, with a
 // certificate from a CA made here, and checks each signature itself, while
-// backend.py drives create → publish → end through the control API; the
-// deliveries it took are then checked again by the npm standardwebhooks
-// package, untouched.
+// backend.py drives create → publish → drop → publish again → end through
+// the control API; the deliveries it took are then checked again by the npm
+// standardwebhooks package, untouched.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -203,9 +203,12 @@ TEST_CASE("a FastAPI backend gets every webhook over HTTPS, verified, and runs a
     CHECK(hook.signature_valid());
     ids_by_type[delivery.type].insert(delivery.header("webhook-id"));
   }
-  // Ended while live: no reconnect window in between, so no stream.reconnecting.
-  const std::map<std::string, size_t> expected{
-      {"stream.live", 1}, {"stream.ended", 1}, {"recording.ready", 1}, {"publish.rejected", 1}};
+  // Live, a dropped connection, live again, ended while live, and the ended key refused.
+  const std::map<std::string, size_t> expected{{"stream.live", 2},
+                                               {"stream.reconnecting", 1},
+                                               {"stream.ended", 1},
+                                               {"recording.ready", 1},
+                                               {"publish.rejected", 1}};
   std::map<std::string, size_t> events;
   for (const auto& [type, ids] : ids_by_type) events[type] = ids.size();
   CHECK(events == expected);
