@@ -43,8 +43,6 @@ class ByteReader {
     pos_ += count;
     return out;
   }
-  std::span<const uint8_t> rest() { return take(bytes_.size() - pos_); }
-  bool at_end() const { return pos_ == bytes_.size(); }
   bool ok() const { return !failed_; }
 
  private:
