@@ -19,20 +19,18 @@ constexpr auto kPublisherGoneWait = std::chrono::seconds(5);
 constexpr auto kRetryEnd = std::chrono::seconds(5);
 
 EndOutcome outcome_of(const std::exception_ptr& error) {
-  std::string message = "unknown failure";
   try {
     std::rethrow_exception(error);
+  } catch (const core::Failure& failure) {
+    const auto kind = failure.code() == core::ErrorCode::not_found ? EndOutcome::Kind::not_found
+                      : failure.code() == core::ErrorCode::unavailable
+                          ? EndOutcome::Kind::unavailable
+                          : EndOutcome::Kind::failed;
+    return EndOutcome{kind, {}, failure.what()};
   } catch (const std::exception& e) {
-    message = e.what();
+    return EndOutcome{EndOutcome::Kind::failed, {}, e.what()};
   } catch (...) {
-  }
-  switch (core::error_code_of(error).value_or(core::ErrorCode::invalid)) {
-    case core::ErrorCode::not_found:
-      return EndOutcome{EndOutcome::Kind::not_found, {}, message};
-    case core::ErrorCode::unavailable:
-      return EndOutcome{EndOutcome::Kind::unavailable, {}, message};
-    default:
-      return EndOutcome{EndOutcome::Kind::failed, {}, message};
+    return EndOutcome{EndOutcome::Kind::failed, {}, "unknown failure"};
   }
 }
 
@@ -133,9 +131,6 @@ void StreamLifecycle::store_end(const std::string& id, const std::string& reason
     deps_.webhooks.wake();
     log_->info("{} ended ({}){}", core::log_context(id), reason,
                vod.vod_playlist ? ": recording at " + *vod.vod_playlist : "");
-  } catch (const core::Failure& error) {
-    outcome = outcome_of(std::current_exception());
-    log_->error("{} {}", core::log_context(id), error.within("storing its end").what());
   } catch (...) {
     outcome = outcome_of(std::current_exception());
     log_->error("{} storing its end failed: {}", core::log_context(id), outcome.message);

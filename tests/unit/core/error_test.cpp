@@ -8,7 +8,7 @@ using namespace looplive::core;
 
 TEST_CASE("a failure keeps its code under a chain of context") {
   const Failure inner(ErrorCode::unavailable, "connection refused");
-  const Failure outer = inner.within("storing its end").within("stream 1c2");
+  const Failure outer(inner.error().wrap("storing its end").wrap("stream 1c2"));
   CHECK(outer.code() == ErrorCode::unavailable);
   CHECK(std::string(outer.what()) == "stream 1c2: storing its end: connection refused");
   CHECK(outer.error().message == outer.what());
@@ -27,6 +27,7 @@ TEST_CASE("the code of a thrown failure is found without knowing its type") {
     }
   };
   CHECK(code_of(Failure(ErrorCode::not_found, "no stream")) == ErrorCode::not_found);
-  CHECK(code_of(Failure(ErrorCode::conflict, "ended").within("rotating")) == ErrorCode::conflict);
+  CHECK(code_of(Failure(Error{"ended", ErrorCode::conflict}.wrap("rotating"))) ==
+        ErrorCode::conflict);
   CHECK_FALSE(code_of(std::runtime_error("other")).has_value());
 }

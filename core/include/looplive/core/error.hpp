@@ -36,8 +36,6 @@ class Failure : public std::runtime_error {
   Failure(ErrorCode code, const std::string& message) : Failure(Error{message, code}) {}
   const Error& error() const noexcept { return error_; }
   ErrorCode code() const noexcept { return error_.code; }
-  // The same failure with what the caller was doing in front.
-  Failure within(const std::string& step) const { return Failure(error_.wrap(step)); }
 
  private:
   Error error_;
