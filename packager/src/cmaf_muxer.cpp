@@ -1,5 +1,6 @@
 #include "cmaf_muxer.hpp"
 
+#include "box_writer.hpp"
 #include "ffmpeg_codec.hpp"
 #include "looplive/media/av1_obus.hpp"
 
@@ -14,6 +15,8 @@ extern "C" {
 
 namespace looplive::packager {
 namespace {
+
+using namespace boxes;
 
 constexpr int kIoBufferSize = 4 * 1024;
 constexpr AVRational kMilliseconds{1, 1000};
@@ -32,32 +35,6 @@ constexpr uint32_t kSyncSample = 0x02000000;
 constexpr uint32_t kDependentSample = 0x01010000;
 // libavformat numbers the tracks of its moov from 1; ours has one track.
 constexpr uint32_t kTrackId = 1;
-
-void put_u32(std::vector<uint8_t>& out, uint32_t value) {
-  out.insert(out.end(), {static_cast<uint8_t>(value >> 24), static_cast<uint8_t>(value >> 16),
-                         static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value)});
-}
-
-void put_u64(std::vector<uint8_t>& out, uint64_t value) {
-  put_u32(out, static_cast<uint32_t>(value >> 32));
-  put_u32(out, static_cast<uint32_t>(value));
-}
-
-// Writes one box header (size, type) and leaves the size to fix up.
-size_t open_box(std::vector<uint8_t>& out, const char (&type)[5]) {
-  const size_t at = out.size();
-  put_u32(out, 0);
-  out.insert(out.end(), type, type + 4);
-  return at;
-}
-
-void set_u32(std::vector<uint8_t>& out, size_t at, uint32_t value) {
-  for (int i = 0; i < 4; ++i) out[at + i] = static_cast<uint8_t>(value >> (24 - 8 * i));
-}
-
-void close_box(std::vector<uint8_t>& out, size_t at) {
-  set_u32(out, at, static_cast<uint32_t>(out.size() - at));
-}
 
 core::Status describe(AVStream* stream, const core::TrackInfo& track) {
   AVCodecParameters* par = stream->codecpar;

@@ -33,6 +33,8 @@ class CmafTrackMuxer {
   // to `segment` (nothing when nothing was written): each sample is copied
   // once, into that in-memory file (the packager gives it a part's).
   core::Status flush_fragment(core::MemoryFileBuilder& segment);
+  // Samples are waiting for the next flush_fragment().
+  bool pending() const { return !samples_.empty(); }
 
  private:
   struct Sample {

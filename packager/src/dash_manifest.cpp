@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "looplive/media/text_format.hpp"
+#include "tag_events.hpp"
 
 namespace looplive::packager {
 namespace {
@@ -52,6 +53,43 @@ std::string timeline(std::span<const SegmentInfo> segments, const std::string& i
     expected_start = segments[i - 1].start_ms + segments[i - 1].duration_ms;
   }
   return out + indent + "  </SegmentTimeline>\n";
+}
+
+std::string xml_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else
+      out += c;
+  }
+  return out;
+}
+
+// The tags that start in [from_ms, to_ms), as the period's EventStream.
+std::string event_stream(std::span<const TagRange> events, int64_t from_ms, int64_t to_ms,
+                         int64_t period_start_ms) {
+  std::string out;
+  for (const TagRange& range : events) {
+    const core::ProductTag& tag = *range.tag;
+    if (tag.media_time_ms < from_ms || tag.media_time_ms >= to_ms) continue;
+    // Still on screen from an earlier period: listed from this one's start.
+    const int64_t at = std::max(tag.media_time_ms, period_start_ms);
+    out += "      <Event id=\"" + std::to_string(tag.id) + "\" presentationTime=\"" +
+           std::to_string(at) + "\"";
+    if (range.end_ms)
+      out += " duration=\"" + std::to_string(std::max<int64_t>(0, *range.end_ms - at)) + "\"";
+    out += ">" + xml_text(tag.cue_json) + "</Event>\n";
+  }
+  if (out.empty()) return out;
+  return "    <EventStream schemeIdUri=\"" + std::string(kTagScheme) + "\" value=\"" +
+         std::string(kTagSchemeValue) + "\" timescale=\"1000\" presentationTimeOffset=\"" +
+         std::to_string(period_start_ms) + "\">\n" + out + "    </EventStream>\n";
 }
 
 bool low_latency(const MpdOptions& options) {
@@ -131,6 +169,10 @@ std::string adaptation_set(std::span<const Listed> renditions, int64_t period_st
                        [](const SegmentInfo& s) { return s.independent; });
   });
   out += independent ? " startWithSAP=\"1\">\n" : ">\n";
+  if (id == 0 && options.inband_events) {
+    out += "      <InbandEventStream schemeIdUri=\"" + std::string(kTagScheme) + "\" value=\"" +
+           std::string(kTagSchemeValue) + "\"/>\n";
+  }
   if (renditions.size() == 1) {
     out += segment_template(renditions.front(), period_start_ms, options, "      ");
     out += representation(*renditions.front().track, "      ", "");
@@ -203,11 +245,17 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
            "\"/>\n    <PlaybackRate min=\"0.96\" max=\"1.04\"/>\n  </ServiceDescription>\n";
   }
   int64_t played = 0;
-  for (const auto& [period, span] : periods) {
+  for (auto it = periods.begin(); it != periods.end(); ++it) {
+    const auto& [period, span] = *it;
     const int64_t start = options.dynamic ? span.start : played;
     played += span.end - span.start;
     out += "  <Period id=\"" + std::to_string(period) + "\" start=\"" + media::iso_duration(start) +
            "\">\n";
+    const auto next = std::next(it);
+    out += event_stream(
+        options.events, it == periods.begin() ? std::numeric_limits<int64_t>::min() : span.start,
+        next == periods.end() ? std::numeric_limits<int64_t>::max() : next->second.start,
+        span.start);
     // Tracks come video first, then by rendition: one AdaptationSet per kind.
     for (size_t first = 0; first < tracks.size();) {
       const core::MediaKind kind = tracks[first].info->kind;

@@ -8,6 +8,7 @@
 
 #include "looplive/core/media_types.hpp"
 #include "looplive/packager/live_view.hpp"
+#include "tag_book.hpp"
 
 namespace looplive::packager {
 
@@ -44,6 +45,12 @@ struct MpdOptions {
   // so a player's next request after it never lands inside it again.
   int64_t growing_ms = 0;
   int64_t target_latency_ms = 0;  // ServiceDescription Latency@target
+  // Product tags: an EventStream in the period each starts in (one that
+  // started before the first period, still on screen, from that period's
+  // start), its Event the cue JSON; and, when the first track's fragments
+  // carry them as emsg, an InbandEventStream on its AdaptationSet.
+  std::span<const TagRange> events;
+  bool inband_events = false;
 };
 
 // Segment addressing in a SegmentTemplate. A live MPD addresses segments by

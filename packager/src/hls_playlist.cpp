@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "looplive/core/base64url.hpp"
 #include "looplive/media/text_format.hpp"
 
 namespace looplive::packager {
@@ -47,6 +48,20 @@ size_t skippable_segments(std::span<const SegmentInfo> segments, int64_t skip_un
   return count;
 }
 
+std::string render_daterange(const TagRange& range) {
+  const core::ProductTag& tag = *range.tag;
+  std::string out = "#EXT-X-DATERANGE:ID=\"tag-" + std::to_string(tag.id) +
+                    "\",CLASS=\"com.looplive.product\",START-DATE=\"" +
+                    media::utc_timestamp(tag.wall_clock_ms) + "\"";
+  if (const auto duration = range.duration_ms())
+    out += ",DURATION=" + media::seconds_text(*duration);
+  // The API admits product ids that a quoted string may hold (no quote, no line break).
+  out += ",X-PRODUCT-ID=\"" + tag.product_id + "\",X-ACTION=\"" +
+         std::string(core::tag_action_name(tag.action)) + "\",X-PAYLOAD=\"" +
+         core::base64url(tag.cue_json) + "\"\n";
+  return out;
+}
+
 std::string render_media_playlist(std::span<const SegmentInfo> segments,
                                   const MediaPlaylistOptions& options) {
   if (segments.empty()) return {};
@@ -83,6 +98,7 @@ std::string render_media_playlist(std::span<const SegmentInfo> segments,
   if (std::all_of(segments.begin(), segments.end(), [](const auto& s) { return s.independent; })) {
     out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
   }
+  for (const TagRange& range : options.dateranges) out += render_daterange(range);
   const std::string* map = nullptr;
   const auto head = [&](const SegmentInfo& s) {
     if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";

@@ -6,6 +6,7 @@
 
 #include "looplive/core/media_types.hpp"
 #include "looplive/packager/live_view.hpp"
+#include "tag_book.hpp"
 
 namespace looplive::packager {
 
@@ -48,7 +49,14 @@ struct MediaPlaylistOptions {
   // `delta` renders the update, the oldest segments replaced by EXT-X-SKIP.
   int64_t skip_until_ms = 0;
   bool delta = false;
+  // Product tags, as EXT-X-DATERANGE (CLASS "com.looplive.product") before the segments.
+  std::span<const TagRange> dateranges;
 };
+
+// One product tag as an EXT-X-DATERANGE line: START-DATE its program date
+// time, DURATION once its end is known, X-PRODUCT-ID, X-ACTION, and X-PAYLOAD
+// the cue JSON in URL-safe base64.
+std::string render_daterange(const TagRange& range);
 
 // CAN-SKIP-UNTIL for a stream: six target durations, the least RFC 8216bis
 // allows, or 0 when a live window of `window_ms` never reaches past it.

@@ -18,9 +18,11 @@ constexpr uint64_t kPartSegmentsListed = 2;
 
 }  // namespace
 
-LiveWindow::LiveWindow(StreamSettings settings, std::shared_ptr<ViewSlot> slot)
+LiveWindow::LiveWindow(StreamSettings settings, std::shared_ptr<ViewSlot> slot,
+                       std::shared_ptr<TagBook> tags)
     : settings_(std::move(settings)),
       slot_(std::move(slot)),
+      tags_(std::move(tags)),
       live_dir_(media::files::live_dir(settings_.media_root, settings_.stream_id)),
       disk_({live_dir_, settings_.stream_id, settings_.write_to_disk, settings_.max_queued_writes,
              settings_.max_queued_bytes, settings_.disk_executor}) {
@@ -55,6 +57,15 @@ bool LiveWindow::complete() {
   const auto tracks = active();
   return !tracks.empty() &&
          std::all_of(tracks.begin(), tracks.end(), [](Track* t) { return !t->listed.empty(); });
+}
+
+int64_t LiveWindow::window_start() const {
+  std::optional<int64_t> start;
+  for (const auto& [key, t] : tracks_) {
+    if (!t.listed.empty())
+      start = std::min(start.value_or(t.listed.front().start_ms), t.listed.front().start_ms);
+  }
+  return start.value_or(0);
 }
 
 int64_t LiveWindow::timeline_end() const {
@@ -152,7 +163,8 @@ EndResult LiveWindow::end() {
     std::vector<Recorder::VodTrack> tracks;
     for (Track* t : active())
       tracks.push_back({&*t->info, t->prefix, t->meter.peak(), t->meter.average()});
-    recorder_->write_vod(tracks, settings_.segment_ms, settings_.utc_timing_url, result);
+    recorder_->write_vod(tracks, tags_->all(), settings_.segment_ms, settings_.utc_timing_url,
+                         result);
   }
   if (const uint64_t failed = write_errors(); settings_.record && failed > 0) {
     result.recording_error = std::to_string(failed) + " write" + (failed == 1 ? "" : "s") +
@@ -255,8 +267,13 @@ void LiveWindow::render(bool ended, bool segments_added) {
   const auto write_live = [&](std::string_view name, const std::string& text) {
     if (to_disk) disk_.write(live_dir_ / name, text, Sync::replace_only);
   };
+  // Every playlist lists the tags from the oldest segment on, and those still on screen there.
+  const uint64_t tags_version = tags_->version();
+  const std::vector<TagRange> tags =
+      tags_version > 0 ? tags_->listed(window_start()) : std::vector<TagRange>{};
   for (Track* t : active()) {
     MediaPlaylistOptions options = low_latency_options(*t);
+    options.dateranges = tags;
     const std::vector<RenditionReport> reports = reports_for(*t);
     options.reports = reports;
     options.target_seconds = target;
@@ -294,7 +311,9 @@ void LiveWindow::render(bool ended, bool segments_added) {
       !tracks.empty() && std::all_of(tracks.begin(), tracks.end(), [](const Track* t) {
         return !t->listed.empty() || t->announced;
       });
-  if (!mpd_ready || (!segments_added && !growing_changed)) return;
+  const bool tags_changed = tags_version != mpd_tags_version_;
+  if (!mpd_ready || (!segments_added && !growing_changed && !tags_changed)) return;
+  mpd_tags_version_ = tags_version;
 
   std::vector<VariantTrack> variants;
   std::vector<DashTrack> dash;
@@ -306,9 +325,12 @@ void LiveWindow::render(bool ended, bool segments_added) {
                           : media::files::segment_template(t->time_prefix, true),
                     t->announced});
   }
+  MpdOptions mpd = live_mpd_options();
+  mpd.events = tags;
+  mpd.inband_events = tags_version > 0;
   if (!complete()) {
     // Only the live MPD so far, with the first segments as they grow.
-    mpd_ = render_mpd(dash, live_mpd_options());
+    mpd_ = render_mpd(dash, mpd);
     return;
   }
   if (std::string multivariant = render_multivariant_playlist(variants);
@@ -317,7 +339,6 @@ void LiveWindow::render(bool ended, bool segments_added) {
     write_live(media::files::kMultivariantPlaylist, multivariant_);
   }
 
-  MpdOptions mpd = live_mpd_options();
   mpd.dynamic = !ended;
   if (ended) mpd.chunk_ms = 0;
   mpd_ = render_mpd(dash, mpd);

@@ -18,6 +18,7 @@
 #include "recorder.hpp"
 #include "serial_jobs.hpp"
 #include "stream_disk.hpp"
+#include "tag_book.hpp"
 #include "track_output.hpp"
 #include "view_slot.hpp"
 
@@ -59,7 +60,9 @@ struct StreamSettings {
 // index of recorded streams, and the VOD.
 class LiveWindow {
  public:
-  LiveWindow(StreamSettings settings, std::shared_ptr<ViewSlot> slot);
+  // `tags` are listed in the playlists and the MPD, and in the recording's.
+  LiveWindow(StreamSettings settings, std::shared_ptr<ViewSlot> slot,
+             std::shared_ptr<TagBook> tags);
   LiveWindow(const LiveWindow&) = delete;
   LiveWindow& operator=(const LiveWindow&) = delete;
 
@@ -124,10 +127,13 @@ class LiveWindow {
   uint64_t bandwidth(const Track& t) const;  // bits per second, for the MPD
   MpdOptions live_mpd_options() const;
   std::vector<RenditionReport> reports_for(const Track& t);
-  void store_view(bool ended);  // for the origin, in the stream's ViewSlot
+  int64_t window_start() const;  // the first listed segment's start, of any track
+  void store_view(bool ended);   // for the origin, in the stream's ViewSlot
 
   StreamSettings settings_;
   std::shared_ptr<ViewSlot> slot_;
+  std::shared_ptr<TagBook> tags_;
+  uint64_t mpd_tags_version_ = 0;  // the tags the MPD lists
   std::filesystem::path live_dir_;
   std::map<core::TrackKey, Track> tracks_;
   PeriodSpans spans_;

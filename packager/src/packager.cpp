@@ -90,9 +90,8 @@ std::shared_ptr<core::PacketSink> Packager::open(const core::PublishGrant& grant
 }
 
 std::shared_ptr<const LiveView> Packager::view(const std::string& stream_id) const {
-  std::shared_lock lock(registry_->mutex);
-  const auto found = registry_->streams.find(stream_id);
-  return found == registry_->streams.end() ? nullptr : found->second->slot->view.load();
+  const auto stream = find(stream_id);
+  return stream ? stream->slot->view.load() : nullptr;
 }
 
 EndResult Packager::end_stream(const std::string& stream_id) {
@@ -132,6 +131,41 @@ EndResult Packager::recover_stream(const std::string& stream_id, bool recorded) 
   }
   if (held) return end_stream(stream_id);
   return recover_from_disk(stream_settings(config_, options_, stream_id, recorded));
+}
+
+std::shared_ptr<StreamState> Packager::find(const std::string& stream_id) const {
+  std::shared_lock lock(registry_->mutex);
+  const auto found = registry_->streams.find(stream_id);
+  return found == registry_->streams.end() ? nullptr : found->second;
+}
+
+namespace {
+
+core::Error not_here(const std::string& stream_id) {
+  return core::Error{"stream " + stream_id + " is not being packaged here",
+                     core::ErrorCode::not_found};
+}
+
+}  // namespace
+
+core::Result<core::TagStamp> Packager::stamp_tag(const std::string& stream_id,
+                                                 std::optional<int64_t> media_time_ms,
+                                                 std::optional<int64_t> wall_clock_ms) const {
+  const auto stream = find(stream_id);
+  if (!stream) return not_here(stream_id);
+  return stream->tags->stamp(options_.clock(), media_time_ms, wall_clock_ms);
+}
+
+core::Status Packager::add_tag(const std::string& stream_id, core::ProductTag tag) {
+  const auto stream = find(stream_id);
+  if (!stream) return not_here(stream_id);
+  return stream->tags->add(std::move(tag));
+}
+
+core::Status Packager::remove_tag(const std::string& stream_id, uint64_t tag_id) {
+  const auto stream = find(stream_id);
+  if (!stream) return not_here(stream_id);
+  return stream->tags->remove(tag_id);
 }
 
 core::Status Packager::remove_media(const std::string& stream_id) const {

@@ -60,8 +60,8 @@ const std::vector<SegmentInfo>& Recorder::segments_of(core::TrackKey key) const 
   return found == recorded_.end() ? kNone : found->second.segments;
 }
 
-void Recorder::write_vod(const std::vector<VodTrack>& tracks, int64_t segment_ms,
-                         const std::string& utc_timing_url, EndResult& result) {
+void Recorder::write_vod(const std::vector<VodTrack>& tracks, std::span<const TagRange> tags,
+                         int64_t segment_ms, const std::string& utc_timing_url, EndResult& result) {
   if (std::all_of(tracks.begin(), tracks.end(),
                   [this](const VodTrack& t) { return segments_of(t.info->key()).empty(); })) {
     return;
@@ -84,6 +84,7 @@ void Recorder::write_vod(const std::vector<VodTrack>& tracks, int64_t segment_ms
     MediaPlaylistOptions options;
     options.vod = true;
     options.uri_prefix = prefix;
+    options.dateranges = tags;
     store_text(dir / playlist, render_media_playlist(segments, options));
     dash.push_back(
         {t.info, segments, t.peak_bandwidth, media::files::segment_template(t.prefix, false)});
@@ -94,6 +95,8 @@ void Recorder::write_vod(const std::vector<VodTrack>& tracks, int64_t segment_ms
   mpd.segment_ms = segment_ms;
   mpd.utc_timing_url = utc_timing_url;
   mpd.base_url = prefix;
+  mpd.events = tags;
+  mpd.inband_events = !tags.empty();
   store_text(dir / media::files::vod_manifest(id), render_mpd(dash, mpd));
   disk_.sync_dir(dir);
 

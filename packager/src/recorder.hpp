@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "looplive/packager/live_view.hpp"
 #include "looplive/packager/packager.hpp"
 #include "stream_disk.hpp"
+#include "tag_book.hpp"
 
 namespace looplive::packager {
 
@@ -40,8 +42,8 @@ class Recorder {
   };
   // Writes the VOD of the tracks with a recorded segment into `result`
   // (nothing when none has one). With no write pending.
-  void write_vod(const std::vector<VodTrack>& tracks, int64_t segment_ms,
-                 const std::string& utc_timing_url, EndResult& result);
+  void write_vod(const std::vector<VodTrack>& tracks, std::span<const TagRange> tags,
+                 int64_t segment_ms, const std::string& utc_timing_url, EndResult& result);
 
  private:
   struct Recorded {

@@ -87,6 +87,7 @@ void StreamPackager::on_packet(const core::MediaPacket& packet) {
     if (!stream_->window.wall_origin()) {
       stream_->window.set_wall_origin(options_.clock() - packet.dts);
     }
+    stream_->tags->set_wall_origin(*stream_->window.wall_origin());
     origin_set_ = true;
   }
   if (state_ == State::waiting) {
@@ -173,6 +174,11 @@ void StreamPackager::start() {
     if (core::Status status = out->configure(info); !status) return fail(status.error());
     if (next_period_) out->start_period(*next_period_);
     t->output = out.get();
+    // The first track (video when there is one) carries the tags' event messages.
+    if (!events_track_) {
+      events_track_ = info.id;
+      out->carry_events(stream_->tags.get());
+    }
     stream_->window.add_init(out->track(), out->init_uri(), out->init());
     config.tracks.push_back({info.id, info.kind});
     rank[info.id] = rank.size();
@@ -184,6 +190,7 @@ void StreamPackager::start() {
   }
   segmenter_.emplace(config);
   state_ = State::running;
+  stream_->tags->set_publishing(true);
   core::logger("packager")
       ->info("{} packaging{}{}", context(), codecs, start_at_ms_ ? " (reconnected)" : "");
   // Held packets arrive in arrival order; the segmenter wants decode order,
@@ -217,6 +224,9 @@ void StreamPackager::route(const core::MediaPacket& packet) {
     return fail(status.error());
   }
   add_to_window(out->track().key(), done);
+  // A tag posted now is stamped with the next frame's time.
+  if (packet.track == events_track_)
+    stream_->tags->note_next_frame(repaired.dts + last_duration(tracks_[packet.track]));
   if (placement.new_segment && placement.independent && packet.track == thumbnail_track_) {
     thumbnail(repaired);
   }
@@ -311,6 +321,7 @@ void StreamPackager::finish(core::EndReason reason) {
           context(), core::end_reason_name(reason), segments_, c.non_monotonic, c.jumps,
           c.negative_composition, c.dropped, stream_->window.write_errors());
   stream_->publishing = false;
+  stream_->tags->set_publishing(false);
   if (state_ != State::failed) state_ = State::ended;
 }
 

@@ -87,6 +87,7 @@ class StreamPackager : public core::PacketSink {
   std::optional<uint64_t> next_period_;  // the discontinuity index this publish opens
   std::map<uint8_t, Track> tracks_;
   std::optional<uint8_t> thumbnail_track_;  // the first video track's id, once muxing
+  std::optional<uint8_t> events_track_;     // the id of the track that carries tags
   std::vector<core::MediaPacket> backlog_;
   bool origin_set_ = false;
   bool finished_ = false;

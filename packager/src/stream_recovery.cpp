@@ -130,7 +130,7 @@ EndResult recover_from_disk(const StreamSettings& settings) {
     close_live_playlists(settings);
     return {};
   }
-  LiveWindow window(settings, std::make_shared<ViewSlot>());
+  LiveWindow window(settings, std::make_shared<ViewSlot>(), std::make_shared<TagBook>());
   bool any = false;
   for (auto& recorded : read_recording(settings)) {
     window.restore(recorded.track, std::move(recorded.segments));

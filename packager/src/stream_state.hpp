@@ -6,6 +6,7 @@
 
 #include "live_window.hpp"
 #include "looplive/packager/packager.hpp"
+#include "tag_book.hpp"
 #include "track_output.hpp"
 #include "view_slot.hpp"
 
@@ -18,10 +19,13 @@ namespace looplive::packager {
 // end_stream, hands it over between the threads those calls run on.
 struct StreamState {
   explicit StreamState(StreamSettings settings)
-      : slot(std::make_shared<ViewSlot>()), window(std::move(settings), slot) {}
+      : slot(std::make_shared<ViewSlot>()),
+        tags(std::make_shared<TagBook>()),
+        window(std::move(settings), slot, tags) {}
 
   std::mutex mutex;
   const std::shared_ptr<ViewSlot> slot;
+  const std::shared_ptr<TagBook> tags;  // locks itself: the API adds to it from its threads
   LiveWindow window;
   std::map<core::TrackKey, std::unique_ptr<TrackOutput>> outputs;  // the stream's tracks
   bool publishing = false;

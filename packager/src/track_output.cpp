@@ -90,6 +90,10 @@ core::Status TrackOutput::write_held(int64_t duration_ms) {
 // The fragment becomes a part of its own, then joins the segment: players on
 // LL-HLS fetch the part, the others the whole segment.
 core::Status TrackOutput::flush(int64_t end_ms, TrackOutputs& done) {
+  if (events_ != nullptr && muxer_->pending()) {
+    const std::vector<uint8_t> events = events_->fragment_events(part_start_, end_ms, parts_ == 0);
+    if (!events.empty()) part_.append(events);
+  }
   if (core::Status s = muxer_->flush_fragment(part_); !s) return s;
   core::SharedBytes bytes = part_.seal();
   if (bytes.empty()) return core::Ok{};

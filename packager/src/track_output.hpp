@@ -13,6 +13,7 @@
 #include "looplive/core/shared_bytes.hpp"
 #include "looplive/packager/live_view.hpp"
 #include "segmenter.hpp"
+#include "tag_book.hpp"
 
 namespace looplive::packager {
 
@@ -72,6 +73,9 @@ class TrackOutput {
     configurations_ = configurations;
     discontinuities_ = discontinuities;
   }
+  // This track carries the stream's tags as event messages (emsg) before
+  // each fragment's moof; none: it carries none.
+  void carry_events(TagBook* tags) { events_ = tags; }
   // Forgets an open segment that will never be closed (its publish vanished).
   void discard();
   uint64_t discontinuities() const { return discontinuities_; }
@@ -109,6 +113,7 @@ class TrackOutput {
   uint64_t first_number_ = 1;
   uint64_t discontinuities_ = 0;
   std::optional<uint64_t> next_period_;
+  TagBook* events_ = nullptr;
 };
 
 }  // namespace looplive::packager

@@ -8,11 +8,14 @@
 #include <string>
 
 #include "looplive/core/packet_sink.hpp"
+#include "looplive/core/product_tag.hpp"
 #include "looplive/core/result.hpp"
 #include "looplive/packager/config.hpp"
 #include "looplive/packager/live_view.hpp"
 
 namespace looplive::packager {
+
+struct StreamState;
 
 // Runs a job on a thread that may block on the disk; jobs may run in
 // parallel, the packager keeps each stream's own jobs in order.
@@ -75,7 +78,13 @@ struct EndResult {
 // in live/<id>/. Unrecorded streams lose segments one live window after they
 // leave the playlists. With write_live_to_disk off, unrecorded streams exist
 // only in the view. Whether a stream is recorded is decided by its first publish.
-class Packager : public core::SinkFactory {
+//
+// Product tags (core::TagCarrier) live with a stream from its first frame to
+// end_stream(): each playlist lists them as EXT-X-DATERANGE, the MPD as an
+// EventStream, and the fragments of the stream's first track carry them as
+// emsg boxes, so a tag is on air at the next part at the latest; the
+// recording keeps them all.
+class Packager : public core::SinkFactory, public core::TagCarrier {
  public:
   explicit Packager(const packager::PackagerConfig& config, PackagerOptions options = {});
   ~Packager() override;
@@ -106,8 +115,15 @@ class Packager : public core::SinkFactory {
   // its replay (playlists, MPD, MP4). The error names a file that stayed.
   core::Status remove_media(const std::string& stream_id) const;
 
+  core::Result<core::TagStamp> stamp_tag(const std::string& stream_id,
+                                         std::optional<int64_t> media_time_ms,
+                                         std::optional<int64_t> wall_clock_ms) const override;
+  core::Status add_tag(const std::string& stream_id, core::ProductTag tag) override;
+  core::Status remove_tag(const std::string& stream_id, uint64_t tag_id) override;
+
  private:
   struct Registry;
+  std::shared_ptr<StreamState> find(const std::string& stream_id) const;
   packager::PackagerConfig config_;
   PackagerOptions options_;
   std::unique_ptr<Registry> registry_;

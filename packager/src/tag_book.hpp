@@ -1,0 +1,102 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "looplive/core/product_tag.hpp"
+#include "looplive/core/result.hpp"
+
+namespace looplive::packager {
+
+// A tag and how long its card stays on screen, as the tags after it say.
+struct TagRange {
+  std::shared_ptr<const core::ProductTag> tag;
+  // Media time the card leaves the screen: the tag's own duration, the next
+  // tag of the same product, or at once for a hide. None: still on screen.
+  std::optional<int64_t> end_ms;
+
+  std::optional<int64_t> duration_ms() const {
+    if (!end_ms) return std::nullopt;
+    return *end_ms - tag->media_time_ms;
+  }
+};
+
+// Bounds on what one stream's tags may hold in memory.
+struct TagLimits {
+  size_t max_tags = 250'000;
+  size_t max_bytes = 64 * 1024 * 1024;  // of cue JSON
+};
+
+// One stream's product tags, the single source every carrier reads: the
+// playlists (EXT-X-DATERANGE), the MPD (EventStream) and the fragments of the
+// track that carries events (emsg). Tags arrive from the API's threads and
+// are read by the thread that packages the stream, so every call locks.
+// A tag is on air once a playlist, a manifest or a fragment holds it; from
+// then on it can no longer be taken back.
+class TagBook {
+ public:
+  explicit TagBook(TagLimits limits = {}) : limits_(limits) {}
+
+  // Where tags are stamped: media time 0 as Unix time, and the media time of
+  // the next frame while a publisher sends them.
+  void set_wall_origin(int64_t unix_ms) { wall_origin_ms_ = unix_ms; }
+  void note_next_frame(int64_t media_ms) { next_frame_ms_ = media_ms; }
+  void set_publishing(bool publishing) { publishing_ = publishing; }
+  core::Result<core::TagStamp> stamp(int64_t now_ms, std::optional<int64_t> media_ms,
+                                     std::optional<int64_t> wall_ms) const;
+
+  core::Status add(core::ProductTag tag);
+  core::Status remove(uint64_t tag_id);
+  bool empty() const;
+  // Grows with every change: the MPD is rendered again when it does.
+  uint64_t version() const;
+
+  // What a live playlist or manifest starting at `from_ms` lists: every tag
+  // from there on, and the earlier ones whose cards are still on screen
+  // there (a viewer joining now sees them), by media time. They are on air.
+  std::vector<TagRange> listed(int64_t from_ms);
+  // Every tag, for the replay.
+  std::vector<TagRange> all();
+  // The emsg boxes of one fragment [start_ms, end_ms) of the track that
+  // carries events: the tags that start before its end and no fragment has
+  // carried yet, and, at the start of a segment, again every card on screen
+  // at its start, so a player starting there shows them. They are on air.
+  std::vector<uint8_t> fragment_events(int64_t start_ms, int64_t end_ms, bool segment_start);
+
+ private:
+  using Key = std::pair<int64_t, uint64_t>;  // media time, id
+  struct Entry {
+    std::shared_ptr<const core::ProductTag> tag;
+    std::optional<int64_t> end_ms;
+    bool on_air = false;
+  };
+
+  void settle(const std::set<Key>& product, std::set<Key>::const_iterator at);
+  // The product's tag on screen at `at_ms` (started before it, not ended by it).
+  const Key* on_screen(const std::set<Key>& product, int64_t at_ms, bool started_at_too) const;
+  TagRange range(Entry& entry) const { return {entry.tag, entry.end_ms}; }
+
+  const TagLimits limits_;
+  std::atomic<int64_t> wall_origin_ms_{0};
+  std::atomic<int64_t> next_frame_ms_{-1};  // -1: no frame yet
+  std::atomic<bool> publishing_{false};
+
+  mutable std::mutex mutex_;
+  std::map<Key, Entry> entries_;
+  std::unordered_map<uint64_t, Key> by_id_;
+  std::map<std::string, std::set<Key>> by_product_;
+  std::set<Key> unsent_;  // no fragment has carried them yet
+  size_t bytes_ = 0;
+  uint64_t version_ = 0;
+};
+
+}  // namespace looplive::packager
