@@ -16,6 +16,7 @@
 #include "looplive/core/log.hpp"
 #include "looplive/db/database.hpp"
 #include "looplive/db/stream_repository.hpp"
+#include "looplive/db/tag_repository.hpp"
 #include "looplive/db/webhook_queue.hpp"
 #include "looplive/ingest/rtmp_server.hpp"
 #include "looplive/packager/packager.hpp"
@@ -87,6 +88,7 @@ void Server::start(std::chrono::milliseconds database_wait) {
   log->info("database schema at version {}", database_->schema_version());
   streams_ = std::make_unique<db::StreamRepository>(*database_);
   webhook_queue_ = std::make_unique<db::WebhookQueue>(*database_);
+  tags_ = std::make_unique<db::TagRepository>(*database_);
   webhooks_ = std::make_unique<control_api::WebhookDispatcher>(*webhook_queue_, config_.webhooks);
 
   // The origin counts viewers, so it starts before the parts that report them.
@@ -218,11 +220,14 @@ void Server::start_control_api() {
   dependencies.key_checks = &key_checks_;
   dependencies.extra_metrics = extra_metrics_;
   dependencies.draining = [this] { return draining_.load(); };
-  if (packager_)
+  if (packager_) {
     dependencies.remove_media = [packager = packager_.get()](const std::string& id) {
       if (auto removed = packager->remove_media(id); !removed)
         throw std::runtime_error(removed.error().message);
     };
+    dependencies.tag_store = tags_.get();
+    dependencies.tag_carrier = packager_.get();
+  }
   dependencies.listeners_up = [this] {
     return rtmp_ && rtmp_->port() != 0 && api_ && api_->port() != 0;
   };

@@ -22,6 +22,7 @@
 namespace looplive::db {
 class Database;
 class StreamRepository;
+class TagRepository;
 class WebhookQueue;
 }  // namespace looplive::db
 namespace looplive::control_api {
@@ -118,6 +119,7 @@ class Server {
   std::unique_ptr<db::Database> database_;
   std::unique_ptr<db::StreamRepository> streams_;
   std::unique_ptr<db::WebhookQueue> webhook_queue_;
+  std::unique_ptr<db::TagRepository> tags_;
   std::unique_ptr<control_api::WebhookDispatcher> webhooks_;
   std::unique_ptr<VodFinalizer> finalizer_;
   std::unique_ptr<StreamLifecycle> lifecycle_;

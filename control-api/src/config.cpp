@@ -72,6 +72,7 @@ void read_config(core::ConfigSection s, ApiConfig& c) {
     if (ec) s.fail(s.key_path("hook_allowed_addresses"), "'" + address + "' is not an IP address");
   }
   s.read_bool("metrics_require_auth", c.metrics_require_auth);
+  s.read_int("tags_per_second", c.tags_per_second, 1, 10'000);
   s.read("preview_hls_js_url", c.preview_hls_js_url);
   if (!is_script_url(c.preview_hls_js_url))
     s.fail(s.key_path("preview_hls_js_url"),

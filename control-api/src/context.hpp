@@ -13,6 +13,7 @@
 #include "looplive/control_api/public_urls.hpp"
 #include "looplive/core/log.hpp"
 #include "metrics.hpp"
+#include "tag_rate.hpp"
 
 namespace looplive::control_api {
 
@@ -23,6 +24,7 @@ struct Context {
         deps(std::move(dependencies)),
         urls(PublicUrls::from(settings.api)),
         log(core::logger("api")),
+        tag_rate(settings.api.tags_per_second),
         access_(std::make_shared<const AccessRules>(settings.api)) {}
 
   // Runs `fn` on the blocking pool (database calls never run on an I/O
@@ -45,6 +47,7 @@ struct Context {
   ApiDependencies deps;
   PublicUrls urls;
   std::shared_ptr<spdlog::logger> log;
+  TagRate tag_rate;                                   // per stream
   std::function<http::ServerFigures()> http_figures;  // of the API's own listener
   // Table counts for /metrics, at most once every 10 s.
   DatabaseFigures database_figures{std::chrono::seconds(10)};
@@ -61,5 +64,6 @@ void add_action_routes(Router& router);
 void add_hook_routes(Router& router);
 void add_ops_routes(Router& router);
 void add_preview_routes(Router& router);
+void add_tag_routes(Router& router);
 
 }  // namespace looplive::control_api

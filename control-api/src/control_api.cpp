@@ -30,6 +30,7 @@ struct ControlApi::Impl {
     add_hook_routes(router);
     add_ops_routes(router);
     add_preview_routes(router);
+    add_tag_routes(router);
   }
 
   bool allowed(Access access, const http::Request& request) const {

@@ -34,6 +34,8 @@ Router::Match Router::match(boost::beast::http::verb method, std::string_view pa
     for (size_t i = 0; i < segments.size() && same; ++i) {
       if (route.segments[i] == "{id}")
         same = !segments[i].empty(), params.id = canonical_stream_id(segments[i]);
+      else if (route.segments[i] == "{tagId}")
+        same = !segments[i].empty(), params.tag_id = segments[i];
       else
         same = route.segments[i] == segments[i];
     }

@@ -22,7 +22,8 @@ enum class Access {
 };
 
 struct Params {
-  std::string id;  // the {id} segment, when the pattern has one
+  std::string id;      // the {id} segment, when the pattern has one (a stream id, canonical)
+  std::string tag_id;  // the {tagId} segment, as sent
 };
 
 using RouteHandler = std::function<void(Context& context, const http::Request& request,
@@ -30,7 +31,7 @@ using RouteHandler = std::function<void(Context& context, const http::Request& r
 
 struct Route {
   boost::beast::http::verb method;
-  std::vector<std::string> segments;  // "{id}" matches any one non-empty segment
+  std::vector<std::string> segments;  // "{id}", "{tagId}" match any one non-empty segment
   Access access;
   RouteHandler handler;
 };

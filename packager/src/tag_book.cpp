@@ -125,7 +125,9 @@ std::vector<TagRange> TagBook::listed(int64_t from_ms) {
   for (const auto& [id, product] : by_product_)
     if (const Key* key = on_screen(product, from_ms, false)) keys.push_back(*key);
   std::sort(keys.begin(), keys.end());
-  for (auto it = entries_.lower_bound({from_ms, 0}); it != entries_.end(); ++it)
+  const int64_t until = next_frame_ms_;
+  for (auto it = entries_.lower_bound({from_ms, 0});
+       it != entries_.end() && it->first.first <= until; ++it)
     keys.push_back(it->first);
   std::vector<TagRange> ranges;
   ranges.reserve(keys.size());

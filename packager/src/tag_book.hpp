@@ -61,8 +61,10 @@ class TagBook {
   uint64_t version() const;
 
   // What a live playlist or manifest starting at `from_ms` lists: every tag
-  // from there on, and the earlier ones whose cards are still on screen
-  // there (a viewer joining now sees them), by media time. They are on air.
+  // from there up to the next frame (a tag placed ahead waits for its time,
+  // and can be taken back until then), and the earlier ones whose cards are
+  // still on screen there (a viewer joining now sees them), by media time.
+  // They are on air.
   std::vector<TagRange> listed(int64_t from_ms);
   // Every tag, for the replay.
   std::vector<TagRange> all();

@@ -101,9 +101,15 @@ TEST_CASE("a live window lists the cards still on screen from before it", "[pack
   REQUIRE(book.add(tag(3, "bag", TagAction::show, 2000)));
   REQUIRE(book.add(tag(4, "bag", TagAction::hide, 3000)));
   REQUIRE(book.add(tag(5, "belt", TagAction::show, 9000)));
-  // At 5000 only the shoe is still on screen; the belt comes later.
+  REQUIRE(book.add(tag(6, "sock", TagAction::show, 12000)));
+  book.note_next_frame(10000);
+  // At 5000 only the shoe is still on screen; the belt comes later, and the
+  // sock waits for its time.
   CHECK(ids(book.listed(5000)) == std::vector<uint64_t>{1, 5});
   CHECK(ids(book.listed(0)) == std::vector<uint64_t>{1, 2, 3, 4, 5});
+  CHECK(book.remove(6));
+  REQUIRE(book.add(tag(7, "sock", TagAction::show, 10000)));
+  CHECK(ids(book.listed(9500)) == std::vector<uint64_t>{1, 5, 7});
 }
 
 TEST_CASE("a tag can be taken back until it is on air", "[packager][tags]") {
@@ -118,6 +124,7 @@ TEST_CASE("a tag can be taken back until it is on air", "[packager][tags]") {
   CHECK(book.add(tag(1, "shoe", TagAction::show, 1000)).error().code == ErrorCode::already_exists);
   book.fragment_events(0, 2000, true);  // tag 1 goes out in a fragment
   CHECK(book.remove(1).error().code == ErrorCode::conflict);
+  book.note_next_frame(8000);
   book.listed(7000);  // tag 3 goes out in a playlist
   CHECK(book.remove(3).error().code == ErrorCode::conflict);
 }
@@ -254,6 +261,7 @@ TEST_CASE("an MPD lists tags in the period they start in", "[packager][tags]") {
   REQUIRE(book.add(tag(1, "shoe", TagAction::show, 1000)));  // before the window, still on
   REQUIRE(book.add(tag(2, "hat", TagAction::show, 5000, 500)));
   REQUIRE(book.add(tag(3, "hat", TagAction::show, 21000)));
+  book.note_next_frame(22000);
   const auto ranges = book.listed(4000);
   MpdOptions options;
   options.events = ranges;

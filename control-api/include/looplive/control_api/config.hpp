@@ -22,6 +22,9 @@ struct ApiConfig {
   // Peers that may call the key-validation hook without a token (nginx-rtmp cannot send one).
   std::vector<std::string> hook_allowed_addresses{"127.0.0.1"};
   bool metrics_require_auth = false;
+  // Product tags a stream may take per second, sustained; a burst may reach
+  // twice as many. Beyond that, POST .../tags answers 429.
+  uint32_t tags_per_second = 100;
   // The player the preview page (GET /watch/{id}) loads, and the Subresource
   // Integrity digest of that exact file: the browser refuses any other bytes,
   // so a compromised CDN cannot run code beside an API token. The default

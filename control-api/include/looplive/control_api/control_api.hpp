@@ -15,10 +15,12 @@
 #include "looplive/control_api/webhooks.hpp"
 #include "looplive/core/ingest_figures.hpp"
 #include "looplive/core/latency_histogram.hpp"
+#include "looplive/core/product_tag.hpp"
 #include "looplive/core/publisher_registry.hpp"
 #include "looplive/core/viewer_source.hpp"
 #include "looplive/db/database.hpp"
 #include "looplive/db/stream_repository.hpp"
+#include "looplive/db/tag_repository.hpp"
 #include "looplive/db/webhook_queue.hpp"
 #include "looplive/http/handler.hpp"
 #include "looplive/http/server_figures.hpp"
@@ -44,6 +46,10 @@ struct ApiDependencies {
   // Deletes an ended stream's files (the packager knows where they are);
   // throws when one cannot be removed. None: nothing is on disk to delete.
   std::function<void(const std::string& stream_id)> remove_media;
+  // Product tags: where they are stored, and what carries them in the media.
+  // Either missing: the tag routes answer 503.
+  db::TagRepository* tag_store = nullptr;
+  core::TagCarrier* tag_carrier = nullptr;
 };
 
 struct ApiSettings {

@@ -1,0 +1,124 @@
+#include "looplive/db/tag_repository.hpp"
+
+#include <cstdio>
+
+#include "connection_pool.hpp"
+#include "looplive/core/error.hpp"
+#include "stream_rows.hpp"
+
+namespace looplive::db {
+namespace {
+
+const std::string kColumns =
+    "id, stream_id::text, product_id, action, payload::text, x, y, duration_ms, media_time_ms,"
+    " wall_clock_ms, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+
+// Optional numbers travel as text, empty for NULL.
+std::string optional_text(const std::optional<double>& value) {
+  if (!value) return {};
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", *value);
+  return text;
+}
+
+std::string optional_text(const std::optional<int64_t>& value) {
+  return value ? std::to_string(*value) : std::string();
+}
+
+TagRecord read_tag(const pqxx::row& row) {
+  TagRecord record;
+  record.id = row[0].as<uint64_t>();
+  NewTag& tag = record.tag;
+  tag.stream_id = row[1].as<std::string>();
+  tag.product_id = row[2].as<std::string>();
+  tag.action = row[3].as<std::string>();
+  tag.payload_json = row[4].as<std::string>();
+  if (!row[5].is_null()) tag.x = row[5].as<double>();
+  if (!row[6].is_null()) tag.y = row[6].as<double>();
+  if (!row[7].is_null()) tag.duration_ms = row[7].as<int64_t>();
+  tag.media_time_ms = row[8].as<int64_t>();
+  tag.wall_clock_ms = row[9].as<int64_t>();
+  record.created_at = row[10].as<std::string>();
+  return record;
+}
+
+}  // namespace
+
+TagRecord TagRepository::insert(const NewTag& tag) {
+  require_uuid(tag.stream_id);
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    try {
+      TagRecord record = read_tag(txn.exec_params1(
+          "INSERT INTO stream_tags (stream_id, product_id, action, payload, x, y, duration_ms,"
+          " media_time_ms, wall_clock_ms) VALUES ($1::uuid, $2, $3, $4::jsonb,"
+          " nullif($5, '')::double precision, nullif($6, '')::double precision,"
+          " nullif($7, '')::bigint, $8, $9) RETURNING " +
+              kColumns,
+          tag.stream_id, tag.product_id, tag.action, tag.payload_json, optional_text(tag.x),
+          optional_text(tag.y), optional_text(tag.duration_ms), tag.media_time_ms,
+          tag.wall_clock_ms));
+      txn.commit();
+      return record;
+    } catch (const pqxx::foreign_key_violation&) {
+      throw core::Failure(core::ErrorCode::not_found, "no stream with id " + tag.stream_id);
+    } catch (const pqxx::check_violation& error) {
+      throw std::invalid_argument("the tag breaks a rule of the table: " +
+                                  std::string(error.what()));
+    }
+  });
+}
+
+std::vector<TagRecord> TagRepository::list(const std::string& stream_id,
+                                           std::optional<TagPosition> after, size_t limit) {
+  require_uuid(stream_id);
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::read_transaction txn(connection);
+    const auto rows = txn.exec_params(
+        "SELECT " + kColumns +
+            " FROM stream_tags WHERE stream_id = $1::uuid AND (NOT $2 OR (media_time_ms, id) > "
+            "($3, $4)) ORDER BY media_time_ms, id LIMIT $5",
+        stream_id, after.has_value(), after ? after->media_time_ms : 0,
+        after ? static_cast<int64_t>(after->id) : 0, static_cast<int64_t>(limit));
+    std::vector<TagRecord> tags;
+    tags.reserve(rows.size());
+    for (const auto& row : rows) tags.push_back(read_tag(row));
+    return tags;
+  });
+}
+
+std::optional<TagRecord> TagRepository::find(const std::string& stream_id, uint64_t tag_id) {
+  require_uuid(stream_id);
+  return database_.pool().run([&](pqxx::connection& connection) -> std::optional<TagRecord> {
+    pqxx::read_transaction txn(connection);
+    const auto rows = txn.exec_params(
+        "SELECT " + kColumns + " FROM stream_tags WHERE stream_id = $1::uuid AND id = $2",
+        stream_id, static_cast<int64_t>(tag_id));
+    if (rows.empty()) return std::nullopt;
+    return read_tag(rows[0]);
+  });
+}
+
+bool TagRepository::remove(const std::string& stream_id, uint64_t tag_id) {
+  require_uuid(stream_id);
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    const auto result =
+        txn.exec_params("DELETE FROM stream_tags WHERE stream_id = $1::uuid AND id = $2", stream_id,
+                        static_cast<int64_t>(tag_id));
+    txn.commit();
+    return result.affected_rows() > 0;
+  });
+}
+
+uint64_t TagRepository::count(const std::string& stream_id) {
+  require_uuid(stream_id);
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::read_transaction txn(connection);
+    return txn
+        .exec_params1("SELECT count(*) FROM stream_tags WHERE stream_id = $1::uuid", stream_id)[0]
+        .as<uint64_t>();
+  });
+}
+
+}  // namespace looplive::db

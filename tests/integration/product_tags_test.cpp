@@ -1,0 +1,259 @@
+// Product tags from the API to the media: a seller's show is published with
+// ffmpeg, the backend places tags over HTTP, and the test reads them back
+// where players find them: EXT-X-DATERANGE in both media playlists, the live
+// MPD's EventStream, emsg boxes in the video fragments (decoded with
+// ffprobe), the timeline API, and after the end the replay's playlists and MPD.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <regex>
+
+#include "control_api_harness.hpp"
+#include "http_client.hpp"
+#include "looplive/core/base64url.hpp"
+#include "looplive/core/utc_text.hpp"
+#include "media_fixture.hpp"
+
+using namespace looplive;
+using namespace looplive::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The attributes of the EXT-X-DATERANGE line with this ID; empty when none.
+std::map<std::string, std::string> daterange(const std::string& playlist, const std::string& id) {
+  std::map<std::string, std::string> attributes;
+  const std::string start = "#EXT-X-DATERANGE:ID=\"" + id + "\"";
+  const auto at = playlist.find(start);
+  if (at == std::string::npos) return attributes;
+  const std::string line = playlist.substr(at, playlist.find('\n', at) - at);
+  static const std::regex kAttribute(R"(([A-Z0-9-]+)=("[^"]*"|[^,]*))");
+  for (std::sregex_iterator it(line.begin() + line.find(':') + 1, line.end(), kAttribute), end;
+       it != end; ++it) {
+    std::string value = (*it)[2];
+    if (!value.empty() && value.front() == '"') value = value.substr(1, value.size() - 2);
+    attributes[(*it)[1]] = value;
+  }
+  return attributes;
+}
+
+// URIs of the listed media segments, oldest first.
+std::vector<std::string> segment_uris(const std::string& playlist) {
+  std::vector<std::string> uris;
+  std::istringstream lines(playlist);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line[0] != '#') uris.push_back(line);
+  return uris;
+}
+
+nlohmann::json tag_body(const std::string& product, const std::string& action,
+                        nlohmann::json extra = nlohmann::json::object()) {
+  extra["productId"] = product;
+  extra["action"] = action;
+  return extra;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("product tags reach playlists, manifests, fragments and the replay",
+          "[integration][tags]") {
+  const std::string media = make_scratch_dir("media");
+  app::Config config = api_test_config(fresh_database("tags"), media, nullptr);
+  config.api.tags_per_second = 5;  // a burst of 10, so the limit shows in a few requests
+  ApiServer api(config);
+  HttpClient origin(api.server.origin_port());
+
+  auto created = api.call(bhttp::verb::post, "/v1/streams", R"({"record": true})").json();
+  const std::string id = created["streamId"];
+  const std::string tags_path = "/v1/streams/" + id + "/tags";
+  const std::string live = "/live/" + id + "/";
+
+  // Before the show there is no timeline to place a tag on.
+  auto early = api.call(bhttp::verb::post, tags_path, tag_body("shoe-1", "show").dump());
+  CHECK(early.status == 409);
+  CHECK(early.json()["error"]["code"] == "not_on_air");
+
+  Process publisher({"ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re",
+                     "-stream_loop", "2", "-i", long_h264_aac_fixture().path, "-c", "copy", "-f",
+                     "flv", api.publish_url(created["streamKey"])},
+                    make_scratch_dir("ffmpeg") + "/out.log");
+  REQUIRE(api.wait_live(id, true, 20s));
+  const auto deadline = Clock::now() + 20s;
+  while (Clock::now() < deadline && origin.get(live + "index.m3u8").status != 200)
+    std::this_thread::sleep_for(100ms);
+  REQUIRE(origin.get(live + "index.m3u8").status == 200);
+
+  // Bad requests are refused with what is wrong, and take nothing.
+  const auto refused = [&](const nlohmann::json& body, int status, const std::string& code) {
+    auto answer = api.call(bhttp::verb::post, tags_path, body.dump());
+    INFO(body.dump() << " -> " << answer.body);
+    CHECK(answer.status == status);
+    CHECK(answer.json()["error"]["code"] == code);
+  };
+  refused(tag_body("shoe-1", "wave"), 422, "invalid");
+  refused(tag_body("shoe \"1\"", "show"), 422, "invalid");
+  refused(tag_body("shoe-1", "show", {{"x", 1.5}}), 422, "invalid");
+  refused(tag_body("shoe-1", "show", {{"colour", "red"}}), 422, "invalid");
+  refused(tag_body("shoe-1", "hide", {{"durationMs", 1000}}), 422, "invalid");
+  refused(tag_body("shoe-1", "show", {{"payload", {{"blob", std::string(17 * 1024, 'a')}}}}), 413,
+          "payload_too_large");
+
+  const nlohmann::json payload = {{"name", "Red shoe"}, {"price", "49.00"}, {"currency", "EUR"}};
+  auto posted =
+      api.call(bhttp::verb::post, tags_path,
+               tag_body("shoe-1", "show", {{"payload", payload}, {"x", 0.25}, {"y", 0.75}}).dump());
+  REQUIRE(posted.status == 201);
+  const auto shoe = posted.json();
+  INFO(shoe.dump());
+  const std::string shoe_id = shoe["id"];
+  CHECK(posted.headers[bhttp::field::location] == tags_path + "/" + shoe_id);
+  CHECK(shoe["productId"] == "shoe-1");
+  CHECK(shoe["payload"] == payload);
+  CHECK(shoe["x"] == 0.25);
+  const double shoe_time = shoe["mediaTime"];
+  CHECK(shoe_time > 0);
+  const auto pdt = core::parse_utc_ms(shoe["programDateTime"].get<std::string>());
+  REQUIRE(pdt);
+  // The program date time is the wall clock of the media time: now, give or take the buffer.
+  CHECK(std::abs(*pdt - std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count()) < 5000);
+
+  // A tag placed a minute ahead waits for its time, and can be taken back.
+  auto ahead = api.call(bhttp::verb::post, tags_path,
+                        tag_body("hat-2", "show", {{"mediaTime", shoe_time + 60}}).dump());
+  REQUIRE(ahead.status == 201);
+  CHECK(ahead.json()["mediaTime"].get<double>() == Approx(shoe_time + 60));
+  const std::string ahead_id = ahead.json()["id"];
+
+  // Within a part (500 ms) the tag is in both media playlists...
+  std::this_thread::sleep_for(1500ms);
+  const std::string cue = [&] {
+    nlohmann::json c = {{"id", shoe_id},    {"productId", "shoe-1"},
+                        {"action", "show"}, {"payload", payload},
+                        {"x", 0.25},        {"y", 0.75}};
+    return c.dump();
+  }();
+  for (const std::string name : {"video.m3u8", "audio.m3u8"}) {
+    const auto playlist = origin.get(live + name).body;
+    INFO(name << ":\n" << playlist);
+    const auto range = daterange(playlist, "tag-" + shoe_id);
+    REQUIRE_FALSE(range.empty());
+    CHECK(range.at("CLASS") == "com.looplive.product");
+    CHECK(range.at("X-PRODUCT-ID") == "shoe-1");
+    CHECK(range.at("X-ACTION") == "show");
+    CHECK(core::parse_utc_ms(range.at("START-DATE")) == pdt);
+    CHECK_FALSE(range.contains("DURATION"));  // on screen until a hide
+    CHECK(core::unbase64url(range.at("X-PAYLOAD")) == cue);
+    CHECK(daterange(playlist, "tag-" + ahead_id).empty());
+  }
+  // ...and in the live MPD.
+  const auto mpd = origin.get(live + "manifest.mpd").body;
+  INFO(mpd);
+  CHECK(contains(mpd, "<EventStream schemeIdUri=\"urn:looplive:tag:2026\""));
+  CHECK(contains(mpd, "<Event id=\"" + shoe_id + "\" presentationTime=\"" +
+                          std::to_string(std::llround(shoe_time * 1000)) + "\">"));
+  CHECK(contains(mpd, "<InbandEventStream schemeIdUri=\"urn:looplive:tag:2026\""));
+
+  auto taken_back = api.call(bhttp::verb::delete_, tags_path + "/" + ahead_id);
+  CHECK(taken_back.status == 204);
+  auto on_air = api.call(bhttp::verb::delete_, tags_path + "/" + shoe_id);
+  CHECK(on_air.status == 409);
+  CHECK(on_air.json()["error"]["code"] == "tag_on_air");
+  CHECK(api.call(bhttp::verb::delete_, tags_path + "/" + ahead_id).status == 404);
+
+  // Two segments later: the fragment where the tag starts carries it, and
+  // so does the start of every later segment while the card is on screen.
+  std::this_thread::sleep_for(4500ms);
+  const auto video = origin.get(live + "video.m3u8").body;
+  const auto uris = segment_uris(video);
+  REQUIRE(uris.size() >= 3);
+  const std::string scratch = make_scratch_dir("tag-segments");
+  static const std::regex kMap(R"re(#EXT-X-MAP:URI="([^"]+)")re");
+  std::smatch map;
+  REQUIRE(std::regex_search(video, map, kMap));
+  const auto init_reply = origin.get(live + map[1].str());
+  REQUIRE(init_reply.status == 200);
+  const std::string init = init_reply.body;
+  size_t carrying = 0;
+  for (const auto& uri : uris) {
+    const std::string segment = origin.get(live + uri).body;
+    REQUIRE_FALSE(segment.empty());
+    if (contains(segment, "urn:looplive:tag:2026") && contains(segment, cue) &&
+        contains(segment, "https://aomedia.org/emsg/ID3") && contains(segment, "com.looplive.tag"))
+      ++carrying;
+    // Every segment with its init decodes without an error.
+    const std::string file = scratch + "/" + uri + ".mp4";
+    std::ofstream(file, std::ios::binary) << init << segment;
+    int status = 0;
+    const std::string errors = decode_errors(file, &status);
+    INFO(uri << ": " << errors);
+    CHECK(status == 0);
+    CHECK(errors.empty());
+  }
+  const std::string newest = origin.get(live + uris.back()).body;
+  CHECK(contains(newest, cue));  // a viewer joining now gets the card at once
+  CHECK(carrying >= 2);
+
+  // The hide ends the card: its range gets a duration, later segments stop repeating it.
+  auto hidden = api.call(bhttp::verb::post, tags_path, tag_body("shoe-1", "hide").dump());
+  REQUIRE(hidden.status == 201);
+  const double hide_time = hidden.json()["mediaTime"];
+  std::this_thread::sleep_for(1500ms);
+  const auto after_hide = daterange(origin.get(live + "video.m3u8").body, "tag-" + shoe_id);
+  REQUIRE(after_hide.contains("DURATION"));
+  CHECK(std::stod(after_hide.at("DURATION")) == Approx(hide_time - shoe_time).margin(0.002));
+
+  // The timeline, paged.
+  auto first_page = api.call(bhttp::verb::get, tags_path + "?limit=1").json();
+  REQUIRE(first_page["tags"].size() == 1);
+  CHECK(first_page["tags"][0]["id"] == shoe_id);
+  REQUIRE(first_page["nextCursor"].is_string());
+  auto second_page =
+      api.call(bhttp::verb::get,
+               tags_path + "?limit=1&cursor=" + first_page["nextCursor"].get<std::string>())
+          .json();
+  REQUIRE(second_page["tags"].size() == 1);
+  CHECK(second_page["tags"][0]["action"] == "hide");
+  CHECK(second_page["nextCursor"].is_null());
+  CHECK(api.call(bhttp::verb::get, tags_path + "?cursor=nonsense").status == 422);
+
+  // The rate: a burst of twice the per-second figure passes, then 429.
+  std::this_thread::sleep_for(2500ms);  // the bucket fills again
+  int accepted = 0, limited = 0;
+  std::string retry_after;
+  for (int i = 0; i < 16; ++i) {
+    auto answer = api.call(bhttp::verb::post, tags_path,
+                           tag_body("sock-" + std::to_string(i), "update").dump());
+    if (answer.status == 201) ++accepted;
+    if (answer.status == 429) {
+      ++limited;
+      retry_after = answer.headers[bhttp::field::retry_after];
+      CHECK(answer.json()["error"]["code"] == "rate_limited");
+    }
+  }
+  CHECK(accepted >= 10);
+  CHECK(accepted <= 12);
+  CHECK(limited == 16 - accepted);
+  CHECK(retry_after == "1");
+
+  // After the end: no new tags, the timeline stays, the replay carries them.
+  std::this_thread::sleep_for(2500ms);  // past the rate limit again
+  REQUIRE(api.call(bhttp::verb::post, "/v1/streams/" + id + "/end").status == 200);
+  auto late = api.call(bhttp::verb::post, tags_path, tag_body("shoe-1", "show").dump());
+  CHECK(late.status == 409);
+  CHECK(late.json()["error"]["code"] == "stream_ended");
+  CHECK(api.call(bhttp::verb::get, tags_path + "?limit=1000").json()["tags"].size() ==
+        2 + static_cast<size_t>(accepted));
+  const std::string vods = media + "/vods/";
+  const std::string vod_video = read_file(vods + id + "_video.m3u8");
+  INFO(vod_video);
+  CHECK(daterange(vod_video, "tag-" + shoe_id).contains("DURATION"));
+  const std::string vod_mpd = read_file(vods + id + ".mpd");
+  CHECK(contains(vod_mpd, "<Event id=\"" + shoe_id + "\""));
+  CHECK(contains(vod_mpd, "<InbandEventStream"));
+}
