@@ -88,7 +88,7 @@ void LiveWindow::add_init(const core::TrackInfo& info, const std::string& init_u
 void LiveWindow::add_segment(core::TrackKey key, FinishedSegment segment) {
   Track& t = track(key);
   SegmentInfo& info = segment.info;
-  info.wall_clock_ms = wall_origin_ms_.value_or(0) + info.start_ms;
+  info.wall_clock_ms = wall_origin_ms_.value_or(0) + info.start_ms + info.presentation_offset_ms;
   if (recorder_) {
     recorder_->add_segment(*t.info, info, segment.bytes);
   } else {
@@ -119,7 +119,8 @@ void LiveWindow::add_segment(core::TrackKey key, FinishedSegment segment) {
 
 void LiveWindow::add_part(core::TrackKey key, FinishedPart part) {
   Track& t = track(key);
-  part.segment.wall_clock_ms = wall_origin_ms_.value_or(0) + part.segment.start_ms;
+  part.segment.wall_clock_ms =
+      wall_origin_ms_.value_or(0) + part.segment.start_ms + part.segment.presentation_offset_ms;
   // A part that opens a segment means more are coming; the last parts of a
   // track being paused close the segment they belong to.
   if (!t.open || t.open->number != part.segment.number) t.producing = true;

@@ -98,6 +98,9 @@ core::Result<core::TrackInfo> parse_track(std::string_view text) {
 
 bool parse_segment(std::string_view text, SegmentInfo& segment) {
   const Attributes attributes = parse_attributes(text);
+  // Absent from indexes written before it was kept: no B-frame lead.
+  if (attributes.contains("LEAD") && !number(attributes, "LEAD", segment.presentation_offset_ms))
+    return false;
   return number(attributes, "NUMBER", segment.number) &&
          number(attributes, "START", segment.start_ms) &&
          number(attributes, "DURATION", segment.duration_ms) &&
@@ -120,7 +123,9 @@ std::string render_recording_entry(const SegmentInfo* previous, const SegmentInf
   out += std::string(kSegmentTag) + "NUMBER=" + std::to_string(s.number) +
          ",START=" + std::to_string(s.start_ms) + ",DURATION=" + std::to_string(s.duration_ms) +
          ",PERIOD=" + std::to_string(s.discontinuity_index) +
-         ",WALL=" + std::to_string(s.wall_clock_ms) + "\n";
+         ",WALL=" + std::to_string(s.wall_clock_ms);
+  if (s.presentation_offset_ms != 0) out += ",LEAD=" + std::to_string(s.presentation_offset_ms);
+  out += "\n";
   out += "#EXTINF:" + media::seconds_text(s.duration_ms) + ",\n" + s.uri + "\n";
   return out;
 }

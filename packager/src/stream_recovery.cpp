@@ -155,7 +155,8 @@ bool resume_from_disk(StreamState& stream, const StreamSettings& settings) {
     const SegmentInfo& first = recorded.segments.front();
     const SegmentInfo& last = recorded.segments.back();
     if (!stream.window.wall_origin())
-      stream.window.set_wall_origin(first.wall_clock_ms - first.start_ms);
+      stream.window.set_wall_origin(first.wall_clock_ms - first.start_ms -
+                                    first.presentation_offset_ms);
     auto output = std::make_unique<TrackOutput>(media::files::track_prefix(recorded.track.key()));
     output->resume(last.number, configurations_used(recorded.segments), last.discontinuity_index);
     stream.outputs[recorded.track.key()] = std::move(output);

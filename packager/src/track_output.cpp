@@ -59,6 +59,7 @@ core::Status TrackOutput::push(const core::MediaPacket& packet, const Placement&
     current_.uri = media::files::segment(prefix_, current_.number);
     current_.init_uri = init_uri_;
     current_.start_ms = packet.dts;
+    current_.presentation_offset_ms = std::max<int64_t>(0, packet.pts - packet.dts);
     current_.independent = placement.independent;
     current_.discontinuity = discontinuity;
     current_.discontinuity_index = discontinuities_;

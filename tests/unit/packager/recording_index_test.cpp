@@ -39,6 +39,7 @@ TEST_CASE("the recording index reads back what was written", "[packager]") {
                                     segment(2, 2002, 1001, 0, "init_v.mp4"),
                                     segment(3, 30000, 2002, 2, "init_v_1.mp4")};
   segments[2].discontinuity = true;
+  segments[1].presentation_offset_ms = 67;  // B-frames: the first frame shown comes later
 
   const std::string text = render_recording_index(video, segments);
   CHECK(text.find("#EXT-X-PLAYLIST-TYPE:EVENT\n") != std::string::npos);
@@ -62,6 +63,7 @@ TEST_CASE("the recording index reads back what was written", "[packager]") {
     CHECK(got.start_ms == segments[i].start_ms);
     CHECK(got.duration_ms == segments[i].duration_ms);
     CHECK(got.wall_clock_ms == segments[i].wall_clock_ms);
+    CHECK(got.presentation_offset_ms == segments[i].presentation_offset_ms);
     CHECK(got.discontinuity == segments[i].discontinuity);
     CHECK(got.discontinuity_index == segments[i].discontinuity_index);
   }

@@ -17,12 +17,16 @@ namespace looplive::packager {
 // One finished media segment as the playlists and the MPD describe it.
 // Times are milliseconds on the stream's repaired timeline.
 struct SegmentInfo {
-  uint64_t number = 0;        // per track, from 1: v_<number>.m4s, a_<number>.m4s
-  std::string uri;            // relative to the playlist
-  std::string init_uri;       // the init segment it must be decoded with
-  int64_t start_ms = 0;       // DTS of the first sample
-  int64_t duration_ms = 0;    // up to the next segment's start
-  int64_t wall_clock_ms = 0;  // Unix time of the start, for EXT-X-PROGRAM-DATE-TIME
+  uint64_t number = 0;      // per track, from 1: v_<number>.m4s, a_<number>.m4s
+  std::string uri;          // relative to the playlist
+  std::string init_uri;     // the init segment it must be decoded with
+  int64_t start_ms = 0;     // DTS of the first sample
+  int64_t duration_ms = 0;  // up to the next segment's start
+  // Unix time of the first frame shown, for EXT-X-PROGRAM-DATE-TIME: players
+  // (hls.js, AVPlayer) date the segment's first presented frame, which with
+  // B-frames comes presentation_offset_ms after its first decode time.
+  int64_t wall_clock_ms = 0;
+  int64_t presentation_offset_ms = 0;  // the first sample's PTS minus its DTS
   uint64_t bytes = 0;
   bool independent = true;           // starts with a keyframe (every audio segment does)
   bool discontinuity = false;        // first segment after a timeline break or a codec change
