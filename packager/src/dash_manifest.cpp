@@ -71,9 +71,13 @@ std::string xml_text(std::string_view text) {
   return out;
 }
 
-// The tags that start in [from_ms, to_ms), as the period's EventStream.
+// The tags that start in [from_ms, to_ms), as the period's EventStream. A
+// card still on screen lasts, as far as this MPD knows, to its end
+// (`listed_end_ms`): players (dash.js) start an event with no duration only
+// when the playhead crosses its start, so a viewer who joins later would
+// never see it; the next MPD carries the card on, or its real end.
 std::string event_stream(std::span<const TagRange> events, int64_t from_ms, int64_t to_ms,
-                         int64_t period_start_ms) {
+                         int64_t period_start_ms, int64_t listed_end_ms) {
   std::string out;
   for (const TagRange& range : events) {
     const core::ProductTag& tag = *range.tag;
@@ -82,8 +86,8 @@ std::string event_stream(std::span<const TagRange> events, int64_t from_ms, int6
     const int64_t at = std::max(tag.media_time_ms, period_start_ms);
     out += "      <Event id=\"" + std::to_string(tag.id) + "\" presentationTime=\"" +
            std::to_string(at) + "\"";
-    if (range.end_ms)
-      out += " duration=\"" + std::to_string(std::max<int64_t>(0, *range.end_ms - at)) + "\"";
+    const int64_t end = range.end_ms.value_or(std::max(listed_end_ms, at));
+    out += " duration=\"" + std::to_string(std::max<int64_t>(0, end - at)) + "\"";
     out += ">" + xml_text(tag.cue_json) + "</Event>\n";
   }
   if (out.empty()) return out;
@@ -255,7 +259,7 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
     out += event_stream(
         options.events, it == periods.begin() ? std::numeric_limits<int64_t>::min() : span.start,
         next == periods.end() ? std::numeric_limits<int64_t>::max() : next->second.start,
-        span.start);
+        span.start, periods.rbegin()->second.end);
     // Tracks come video first, then by rendition: one AdaptationSet per kind.
     for (size_t first = 0; first < tracks.size();) {
       const core::MediaKind kind = tracks[first].info->kind;

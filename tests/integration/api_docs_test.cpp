@@ -170,7 +170,7 @@ void learn(const Message& documented, const HttpAnswer& actual,
   if (!documented.body.starts_with("{")) return;
   const auto expected = nlohmann::json::parse(documented.body, nullptr, false);
   const auto json = actual.json();
-  for (const char* field : {"streamId", "streamKey"}) {
+  for (const char* field : {"streamId", "streamKey", "id"}) {
     if (expected.contains(field) && json.contains(field) && expected[field].is_string() &&
         json[field].is_string())
       values[expected[field]] = json[field];

@@ -156,7 +156,7 @@ TEST_CASE("product tags reach playlists, manifests, fragments and the replay",
   INFO(mpd);
   CHECK(contains(mpd, "<EventStream schemeIdUri=\"urn:looplive:tag:2026\""));
   CHECK(contains(mpd, "<Event id=\"" + shoe_id + "\" presentationTime=\"" +
-                          std::to_string(std::llround(shoe_time * 1000)) + "\">"));
+                          std::to_string(std::llround(shoe_time * 1000)) + "\" duration=\""));
   CHECK(contains(mpd, "<InbandEventStream schemeIdUri=\"urn:looplive:tag:2026\""));
 
   auto taken_back = api.call(bhttp::verb::delete_, tags_path + "/" + ahead_id);

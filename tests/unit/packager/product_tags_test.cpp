@@ -274,10 +274,12 @@ TEST_CASE("an MPD lists tags in the period they start in", "[packager][tags]") {
   CHECK(head.find("<EventStream schemeIdUri=\"urn:looplive:tag:2026\" value=\"1\" "
                   "timescale=\"1000\" presentationTimeOffset=\"4000\">") != std::string::npos);
   CHECK(head.find("<Event id=\"1\" presentationTime=\"4000\">{&quot;") == std::string::npos);
-  CHECK(head.find("<Event id=\"1\" presentationTime=\"4000\">{\"id\":\"1\"") != std::string::npos);
+  CHECK(head.find("<Event id=\"1\" presentationTime=\"4000\" duration=\"18000\">{\"id\":\"1\"") !=
+        std::string::npos);
   CHECK(head.find("<Event id=\"2\" presentationTime=\"5000\" duration=\"500\">") !=
         std::string::npos);
-  CHECK(tail.find("<Event id=\"3\" presentationTime=\"21000\">") != std::string::npos);
+  CHECK(tail.find("<Event id=\"3\" presentationTime=\"21000\" duration=\"1000\">") !=
+        std::string::npos);
   CHECK(head.find("<InbandEventStream schemeIdUri=\"urn:looplive:tag:2026\" value=\"1\"/>") !=
         std::string::npos);
 }
