@@ -34,7 +34,8 @@ json recording_ready(const db::StreamRecord& stream, const PublicUrls& urls) {
   return json{{"streamId", stream.id},
               {"status", db::status_name(stream.status)},
               {"vodUrl", ended["vodUrl"]},
-              {"duration", ended["duration"]}};
+              {"duration", ended["duration"]},
+              {"tagsUrl", "/v1/streams/" + stream.id + "/tags"}};
 }
 
 json recording_failed(const db::StreamRecord& stream, const PublicUrls& urls) {

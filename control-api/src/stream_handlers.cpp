@@ -8,6 +8,7 @@
 #include "looplive/http/util.hpp"
 #include "request_body.hpp"
 #include "router.hpp"
+#include "tag_json.hpp"
 
 namespace looplive::control_api {
 
@@ -16,6 +17,7 @@ namespace {
 constexpr size_t kDefaultPageSize = 20;
 constexpr size_t kMaxPageSize = 100;
 constexpr size_t kMaxMetadataBytes = 16 * 1024;
+constexpr size_t kMaxChapters = 1000;  // the rest are in GET .../tags
 
 void create_stream(Context& context, const http::Request& request, const Params&,
                    http::Respond respond) {
@@ -55,9 +57,11 @@ void get_stream(Context& context, const http::Request&, const Params& params,
   require_stream_id(params.id);
   context.blocking(std::move(respond), [&context, id = params.id] {
     const auto stream = context.deps.streams.get(id);
-    return json_response(
-        bhttp::status::ok,
-        stream_json(stream, context.urls, context.deps.figures.get(id), context.viewers(id)));
+    auto json =
+        stream_json(stream, context.urls, context.deps.figures.get(id), context.viewers(id));
+    if (db::TagRepository* tags = context.deps.tag_store)
+      json["tags"] = tags_summary_json(id, tags->count(id), tags->chapters(id, kMaxChapters));
+    return json_response(bhttp::status::ok, json);
   });
 }
 

@@ -4,13 +4,12 @@
 #include <cmath>
 
 #include "context.hpp"
-#include "looplive/control_api/stream_json.hpp"
 #include "looplive/core/base64url.hpp"
 #include "looplive/core/utc_text.hpp"
 #include "looplive/http/util.hpp"
-#include "looplive/media/text_format.hpp"
 #include "request_body.hpp"
 #include "router.hpp"
+#include "tag_json.hpp"
 
 namespace looplive::control_api {
 namespace {
@@ -97,33 +96,6 @@ TagRequest parse_tag(const http::Request& request) {
       invalid("\"programDateTime\" must be an RFC 3339 date-time, e.g. 2026-12-05T10:00:00.250Z.");
   }
   return parsed;
-}
-
-// What players receive in every carrier (emsg, EXT-X-DATERANGE, EventStream).
-std::string cue_json(uint64_t id, const db::NewTag& tag) {
-  nlohmann::json cue = {{"id", std::to_string(id)},
-                        {"productId", tag.product_id},
-                        {"action", tag.action},
-                        {"payload", nlohmann::json::parse(tag.payload_json)}};
-  if (tag.x) cue["x"] = *tag.x;
-  if (tag.y) cue["y"] = *tag.y;
-  if (tag.duration_ms) cue["durationMs"] = *tag.duration_ms;
-  return cue.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-nlohmann::json tag_json(const db::TagRecord& record) {
-  const db::NewTag& tag = record.tag;
-  return {{"id", std::to_string(record.id)},
-          {"streamId", tag.stream_id},
-          {"productId", tag.product_id},
-          {"action", tag.action},
-          {"payload", nlohmann::json::parse(tag.payload_json)},
-          {"x", tag.x ? nlohmann::json(*tag.x) : nlohmann::json(nullptr)},
-          {"y", tag.y ? nlohmann::json(*tag.y) : nlohmann::json(nullptr)},
-          {"durationMs", tag.duration_ms ? nlohmann::json(*tag.duration_ms) : nullptr},
-          {"mediaTime", static_cast<double>(tag.media_time_ms) / 1000},
-          {"programDateTime", media::utc_timestamp_us(tag.wall_clock_ms * 1000)},
-          {"createdAt", api_time(record.created_at)}};
 }
 
 void require_tags(const Context& context) {

@@ -1,5 +1,6 @@
 #include "looplive/db/tag_repository.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "connection_pool.hpp"
@@ -109,6 +110,41 @@ bool TagRepository::remove(const std::string& stream_id, uint64_t tag_id) {
     txn.commit();
     return result.affected_rows() > 0;
   });
+}
+
+std::vector<TagChapter> TagRepository::chapters(const std::string& stream_id, size_t limit) {
+  require_uuid(stream_id);
+  const auto rows = database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::read_transaction txn(connection);
+    // Each show or update lasts until its duration or the product's next tag.
+    return txn.exec_params(
+        "SELECT product_id, start_ms, CASE WHEN duration_ms IS NULL THEN next_ms"
+        " WHEN next_ms IS NULL THEN start_ms + duration_ms"
+        " ELSE least(start_ms + duration_ms, next_ms) END"
+        " FROM (SELECT product_id, action, media_time_ms AS start_ms, duration_ms,"
+        "   lead(media_time_ms) OVER (PARTITION BY product_id ORDER BY media_time_ms, id) AS "
+        "next_ms"
+        "   FROM stream_tags WHERE stream_id = $1::uuid) AS t"
+        " WHERE action <> 'hide' ORDER BY product_id, start_ms",
+        stream_id);
+  });
+  std::vector<TagChapter> chapters;
+  for (const auto& row : rows) {
+    TagChapter piece{row[0].as<std::string>(), row[1].as<int64_t>(), std::nullopt};
+    if (!row[2].is_null()) piece.end_ms = row[2].as<int64_t>();
+    // An update right where the product's card already is extends its chapter.
+    if (!chapters.empty() && chapters.back().product_id == piece.product_id &&
+        chapters.back().end_ms == piece.start_ms) {
+      chapters.back().end_ms = piece.end_ms;
+      continue;
+    }
+    chapters.push_back(std::move(piece));
+  }
+  std::stable_sort(chapters.begin(), chapters.end(), [](const TagChapter& a, const TagChapter& b) {
+    return a.start_ms < b.start_ms;
+  });
+  if (chapters.size() > limit) chapters.resize(limit);
+  return chapters;
 }
 
 uint64_t TagRepository::count(const std::string& stream_id) {

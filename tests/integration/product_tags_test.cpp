@@ -249,6 +249,17 @@ TEST_CASE("product tags reach playlists, manifests, fragments and the replay",
   CHECK(late.json()["error"]["code"] == "stream_ended");
   CHECK(api.call(bhttp::verb::get, tags_path + "?limit=1000").json()["tags"].size() ==
         2 + static_cast<size_t>(accepted));
+  // The stream itself says how many tags it has, and when each card was on screen.
+  const auto ended = api.call(bhttp::verb::get, "/v1/streams/" + id).json();
+  INFO(ended.dump());
+  CHECK(ended["tags"]["count"] == 2 + accepted);
+  CHECK(ended["tags"]["url"] == tags_path);
+  const auto& chapters = ended["tags"]["chapters"];
+  REQUIRE(chapters.size() == 1 + static_cast<size_t>(accepted));
+  CHECK(chapters[0]["productId"] == "shoe-1");
+  CHECK(chapters[0]["start"].get<double>() == Approx(shoe_time));
+  CHECK(chapters[0]["end"].get<double>() == Approx(hide_time));
+  CHECK(chapters[1]["end"].is_null());  // a sock's card, never hidden
   const std::string vods = media + "/vods/";
   const std::string vod_video = read_file(vods + id + "_video.m3u8");
   INFO(vod_video);

@@ -35,6 +35,15 @@ struct TagPosition {
   uint64_t id = 0;
 };
 
+// A stretch of the show with one product's card on screen: from a show or
+// update until a hide, its duration, or the product's next tag (stretches
+// that meet are one).
+struct TagChapter {
+  std::string product_id;
+  int64_t start_ms = 0;
+  std::optional<int64_t> end_ms;  // none: still on screen at the end
+};
+
 // A stream's product tags, in timeline order. Every method blocks and throws
 // core::Failure: unavailable when the database cannot be reached, not_found
 // from insert() for a stream that does not exist.
@@ -50,6 +59,8 @@ class TagRepository {
   // False when the stream has no such tag.
   bool remove(const std::string& stream_id, uint64_t tag_id);
   uint64_t count(const std::string& stream_id);
+  // The stream's chapters by media time, `limit` at most.
+  std::vector<TagChapter> chapters(const std::string& stream_id, size_t limit);
 
  private:
   Database& database_;

@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""Product tags under load: how soon a posted tag is on air, and what tags cost.
+
+1. Delay: one live show (ffmpeg's test pattern, 30 fps, 2 s GOP, the sample
+   configuration's 500 ms parts). Tags are posted at --rate a second for
+   --seconds; a poller reads the video playlist every 10 ms and fetches every
+   new LL-HLS part once. Per tag: from sending the POST to (a) the playlist
+   listing its EXT-X-DATERANGE and (b) a part carrying its emsg.
+2. Cost: --streams publishers from tools/rtmp_loadgen (720p30, 2.5 Mbit/s,
+   B-frames), measured twice for --cpu-seconds: without tags, then with one
+   tag a second on every stream and --rate a second more on the first. CPU
+   seconds of looplive and of its PostgreSQL, and their difference.
+
+    tags_bench.py [--rate 50] [--seconds 30] [--streams 100] [--cpu-seconds 40]
+
+It starts build/release's looplive with its own PostgreSQL cluster on free
+loopback ports (bench/latency's helpers) and stops everything it started.
+"""
+import argparse
+import http.client
+import json
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "latency"))
+sys.path.insert(0, str(HERE.parent))
+
+import latency_bench as lb  # noqa: E402  looplive, its database, ffmpeg publishing
+from rtmp_bench import LOADGEN, cpu_seconds, make_fixture  # noqa: E402
+
+TOKEN = "tags-bench-token-0123456789"
+PART = re.compile(r'#EXT-X-PART:DURATION=[0-9.]+,URI="([^"]+)"')
+
+
+class Api:
+    """A keep-alive client for the control API (one per thread)."""
+
+    def __init__(self, port):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+
+    def call(self, method, path, body=None):
+        headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+        self.conn.request(method, path, json.dumps(body) if body is not None else None, headers)
+        response = self.conn.getresponse()
+        return response.status, response.read()
+
+
+def pct(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else None
+
+
+def post_tags(api_port, streams, per_second, seconds, sent, answered, stop):
+    """Posts tags to `streams` in turn at `per_second`, noting when each was
+    sent and what the API answered."""
+    api = Api(api_port)
+    interval = 1 / per_second
+    start = time.monotonic()
+    n = 0
+    while not stop.is_set() and time.monotonic() - start < seconds:
+        stream = streams[n % len(streams)]
+        body = {"productId": f"sku-{n % 40}", "action": "show" if n % 3 else "update",
+                "payload": {"title": f"Product {n}", "price": "19.99", "currency": "EUR"}}
+        t = time.monotonic()
+        status, text = api.call("POST", f"/v1/streams/{stream}/tags", body)
+        tag = json.loads(text).get("id") if status == 201 else None
+        answered.append((status, tag))
+        if tag:
+            sent[tag] = t
+        n += 1
+        time.sleep(max(0, start + n * interval - time.monotonic()))
+
+
+def watch(origin_port, stream, sent, in_playlist, in_part, stop):
+    """Polls the video playlist every 10 ms and reads every new part once."""
+    conn = http.client.HTTPConnection("127.0.0.1", origin_port, timeout=10)
+    seen_parts = set()
+    tag_ids = re.compile(rb'tag-(\d+)"')
+    cue_ids = re.compile(rb'urn:looplive:tag:2026\x001\x00\{"[^}]*?"id":"(\d+)"')
+    while not stop.is_set():
+        conn.request("GET", f"/live/{stream}/video.m3u8")
+        response = conn.getresponse()
+        body = response.read()
+        now = time.monotonic()
+        for tag in tag_ids.findall(body):
+            in_playlist.setdefault(tag.decode(), now)
+        for uri in PART.findall(body.decode()):
+            if uri in seen_parts:
+                continue
+            seen_parts.add(uri)
+            conn.request("GET", f"/live/{stream}/{uri}")
+            part = conn.getresponse().read()
+            now = time.monotonic()
+            for tag in cue_ids.findall(part):
+                in_part.setdefault(tag.decode(), now)
+        time.sleep(0.01)
+
+
+def delay(server, args, work):
+    stream = server.new_stream()
+    publisher = lb.Publisher(stream["rtmp"], work / "publisher.log")
+    try:
+        wait_playable(server, stream["id"])
+        sent, answered, in_playlist, in_part = {}, [], {}, {}
+        stop = threading.Event()
+        watcher = threading.Thread(target=watch, args=(server.origin_port, stream["id"], sent,
+                                                       in_playlist, in_part, stop), daemon=True)
+        watcher.start()
+        post_tags(server.api_port, [stream["id"]], args.rate, args.seconds, sent, answered, stop)
+        time.sleep(3)  # the last tags reach the media
+        stop.set()
+        watcher.join(5)
+        return {
+            "posted": len(answered),
+            "created": sum(1 for s, _ in answered if s == 201),
+            "playlist": [(in_playlist[t] - sent[t]) * 1000 for t in sent if t in in_playlist],
+            "part": [(in_part[t] - sent[t]) * 1000 for t in sent if t in in_part],
+            "missing_playlist": sum(1 for t in sent if t not in in_playlist),
+            "missing_part": sum(1 for t in sent if t not in in_part),
+        }
+    finally:
+        publisher.stop()
+
+
+def wait_playable(server, stream_id, timeout=30):
+    conn = http.client.HTTPConnection("127.0.0.1", server.origin_port, timeout=5)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn.request("GET", f"/live/{stream_id}/index.m3u8")
+            response = conn.getresponse()
+            response.read()
+            if response.status == 200:
+                return
+        except OSError:
+            conn = http.client.HTTPConnection("127.0.0.1", server.origin_port, timeout=5)
+        time.sleep(0.2)
+    sys.exit(f"stream {stream_id} never became playable")
+
+
+def postgres_pid(server):
+    return int((server.pg_dir / "postmaster.pid").read_text().split()[0])
+
+
+def cost(server, args, work, fixture, with_tags):
+    streams = [server.new_stream() for _ in range(args.streams)]
+    keys = work / f"keys-{with_tags}.txt"
+    keys.write_text("\n".join(s["rtmp"].rsplit("/", 1)[1] for s in streams) + "\n")
+    seconds = args.cpu_seconds + 20
+    loadgen = lb.subprocess.Popen(
+        [str(LOADGEN), "--publishers", str(args.streams), "--seconds", str(seconds),
+         "--url-template", f"rtmp://127.0.0.1:{server.rtmp_port}/live/{{key}}", "--keys", str(keys),
+         "--stagger-ms", "20", str(fixture)],
+        stdout=lb.subprocess.PIPE, stderr=lb.subprocess.STDOUT, text=True)
+    lb.children.append(loadgen)
+    ids = [s["id"] for s in streams]
+    for stream_id in ids:
+        wait_playable(server, stream_id)
+    stop = threading.Event()
+    posters, answered = [], []
+    if with_tags:
+        # One tag a second on every stream, from a few threads, and --rate on the first.
+        groups = [ids[i::4] for i in range(4)]
+        for group in groups:
+            posters.append(threading.Thread(target=post_tags, args=(
+                server.api_port, group, len(group), seconds, {}, answered, stop), daemon=True))
+        posters.append(threading.Thread(target=post_tags, args=(
+            server.api_port, ids[:1], args.rate, seconds, {}, answered, stop), daemon=True))
+        for poster in posters:
+            poster.start()
+    time.sleep(5)
+    pids = {"looplive": server.proc.pid, "postgres": postgres_pid(server)}
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    t0 = time.monotonic()
+    time.sleep(args.cpu_seconds)
+    elapsed = time.monotonic() - t0
+    after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    stop.set()
+    for poster in posters:
+        poster.join(15)
+    loadgen.communicate(timeout=seconds + 120)
+    result = {name: (after[name] - before[name]) / elapsed for name in pids}
+    result["tags_created"] = sum(1 for s, _ in answered if s == 201)
+    result["tags_refused"] = sum(1 for s, _ in answered if s != 201)
+    time.sleep(15)  # the streams end (reconnect window) before the next phase
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=int, default=50, help="tags a second on one stream")
+    parser.add_argument("--seconds", type=int, default=30, help="of tags for the delay")
+    parser.add_argument("--streams", type=int, default=100, help="publishers for the cost; 0 skips")
+    parser.add_argument("--cpu-seconds", type=int, default=40, help="measured per cost phase")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="looplive-tags-"))
+    work.chmod(0o755)  # PostgreSQL runs as its own user below it
+    server = lb.Looplive(work, None)
+    server.env["LOOPLIVE_API_TOKENS"] = TOKEN
+    try:
+        server.start()
+        d = delay(server, args, work)
+        print(f"\nTag on air, {args.rate} tags/s on one live show for {args.seconds} s "
+              f"({d['created']} of {d['posted']} posted), milliseconds from sending the POST:")
+        print("| where | p50 | p95 | p99 | max | never seen |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for name, key, missing in (("media playlist (EXT-X-DATERANGE)", "playlist", "missing_playlist"),
+                                   ("a part's emsg", "part", "missing_part")):
+            values = d[key]
+            row = [f"{pct(values, p):.0f}" if values else "-" for p in (50, 95, 99, 100)]
+            print(f"| {name} | {' | '.join(row)} | {d[missing]} |")
+        if args.streams:
+            fixture = work / "720p30.flv"
+            make_fixture(fixture, "1280x720", 30, "2500k", 60)
+            plain = cost(server, args, work, fixture, False)
+            tagged = cost(server, args, work, fixture, True)
+            print(f"\nCPU (cores busy) with {args.streams} publishers, {args.cpu_seconds} s each:")
+            print("| process | without tags | with tags | added |")
+            print("| --- | --- | --- | --- |")
+            for name in ("looplive", "postgres"):
+                added = (tagged[name] - plain[name]) / plain[name] * 100 if plain[name] else 0
+                print(f"| {name} | {plain[name]:.3f} | {tagged[name]:.3f} | {added:+.1f}% |")
+            both = plain["looplive"] + plain["postgres"]
+            added = (tagged["looplive"] + tagged["postgres"] - both) / both * 100
+            print(f"| both | {both:.3f} | {tagged['looplive'] + tagged['postgres']:.3f} | {added:+.1f}% |")
+            print(f"tags placed during the tagged phase: {tagged['tags_created']}, "
+                  f"refused: {tagged['tags_refused']}")
+    finally:
+        for child in lb.children:
+            lb.stop_process(child)
+        server.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
