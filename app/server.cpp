@@ -11,6 +11,7 @@
 #include "db_admission.hpp"
 #include "live_sources.hpp"
 #include "looplive/control_api/control_api.hpp"
+#include "looplive/control_api/events.hpp"
 #include "looplive/control_api/webhooks.hpp"
 #include "looplive/core/error.hpp"
 #include "looplive/core/log.hpp"
@@ -61,6 +62,10 @@ Server::Server(const app::Config& config, core::SinkFactory* sinks)
     // Streams publish only once the origin exists (it starts before ingest).
     options.on_view = [this](const std::string& stream_id) {
       if (origin_) origin_->live_changed(stream_id);
+    };
+    options.on_tags_aired = [this](const std::string& stream_id,
+                                   std::vector<core::ProductTag> tags) {
+      announce_aired(stream_id, std::move(tags));
     };
     packager_ = std::make_unique<packager::Packager>(config_.packager, std::move(options));
   }
@@ -204,6 +209,28 @@ void Server::start_origin() {
     extra_metrics_ = [this] {
       return origin_->metrics_text() + (rtmp_ ? rtmp_->metrics_text() : "");
     };
+}
+
+void Server::announce_aired(const std::string& stream_id, std::vector<core::ProductTag> tags) {
+  if (!webhooks_ || !webhooks_->sends(control_api::events::kTagAired)) return;
+  // The outbox is PostgreSQL: never on the packaging thread.
+  net::post(blocking_, [this, stream_id, tags = std::move(tags)] {
+    try {
+      std::vector<db::NewDelivery> deliveries;
+      for (const core::ProductTag& tag : tags) {
+        auto more =
+            webhooks_->deliveries(control_api::events::kTagAired,
+                                  control_api::events::tag_aired(stream_id, tag), stream_id);
+        deliveries.insert(deliveries.end(), std::make_move_iterator(more.begin()),
+                          std::make_move_iterator(more.end()));
+      }
+      webhook_queue_->enqueue(deliveries);
+      webhooks_->wake();
+    } catch (const std::exception& error) {
+      core::logger("app")->warn("{} tag.aired not queued: {}", core::log_context(stream_id),
+                                error.what());
+    }
+  });
 }
 
 void Server::start_control_api() {

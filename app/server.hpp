@@ -16,6 +16,7 @@
 #include "looplive/core/io_threads.hpp"
 #include "looplive/core/latency_histogram.hpp"
 #include "looplive/core/packet_sink.hpp"
+#include "looplive/core/product_tag.hpp"
 #include "looplive/core/publisher_registry.hpp"
 #include "looplive/core/viewer_source.hpp"
 
@@ -98,6 +99,8 @@ class Server {
 
  private:
   void start_control_api();
+  // tag.aired webhooks, when configured; from the thread that packages the stream.
+  void announce_aired(const std::string& stream_id, std::vector<core::ProductTag> tags);
   void start_origin();
   void await_signal();
   void reload_from_source();

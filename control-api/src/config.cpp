@@ -109,6 +109,7 @@ void read_config(core::ConfigSection s, WebhookConfig& c) {
   if (c.max_backoff < c.initial_backoff)
     s.fail(s.key_path("max_backoff_ms"), "must not be less than initial_backoff_ms");
   s.read_int("max_attempts", c.max_attempts, 1, 100);
+  s.read_bool("tag_aired", c.tag_aired);
   s.finish();
 }
 

@@ -1,6 +1,7 @@
 #include "looplive/control_api/events.hpp"
 
 #include "looplive/control_api/stream_json.hpp"
+#include "looplive/media/text_format.hpp"
 
 namespace looplive::control_api::events {
 
@@ -50,6 +51,15 @@ json publish_rejected(const std::string& stream_id, std::string_view status,
               {"status", status},
               {"reason", reason},
               {"remoteAddress", remote_address}};
+}
+
+json tag_aired(const std::string& stream_id, const core::ProductTag& tag) {
+  return json{{"streamId", stream_id},
+              {"tagId", std::to_string(tag.id)},
+              {"productId", tag.product_id},
+              {"action", core::tag_action_name(tag.action)},
+              {"mediaTime", static_cast<double>(tag.media_time_ms) / 1000},
+              {"programDateTime", media::utc_timestamp_us(tag.wall_clock_ms * 1000)}};
 }
 
 }  // namespace looplive::control_api::events

@@ -6,6 +6,7 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include "looplive/control_api/events.hpp"
 #include "looplive/control_api/stream_json.hpp"
 #include "looplive/control_api/webhooks.hpp"
 #include "looplive/core/log.hpp"
@@ -71,6 +72,11 @@ void WebhookDispatcher::reconfigure(const control_api::WebhookConfig& config) {
 
 WebhookDispatcher::~WebhookDispatcher() {
   stop();
+}
+
+bool WebhookDispatcher::sends(std::string_view type) const {
+  const Settings config = settings();
+  return !config->urls.empty() && (type != events::kTagAired || config->tag_aired);
 }
 
 std::vector<db::NewDelivery> WebhookDispatcher::deliveries(

@@ -423,6 +423,9 @@ void LiveWindow::store_view(bool ended) {
   view->mpd = mpd_;
   slot_->view.store(std::move(view));
   if (settings_.on_view) settings_.on_view(settings_.stream_id);
+  if (std::vector<core::ProductTag> aired = tags_->take_aired();
+      !aired.empty() && settings_.on_tags_aired)
+    settings_.on_tags_aired(settings_.stream_id, std::move(aired));
 }
 
 }  // namespace looplive::packager

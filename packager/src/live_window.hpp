@@ -43,6 +43,9 @@ struct StreamSettings {
   std::function<int64_t()> clock;                             // Unix milliseconds
   DiskExecutor disk_executor;                                 // empty: write on the caller's thread
   std::function<void(const std::string& stream_id)> on_view;  // after each new view
+  // After a view that put tags on air (see PackagerOptions).
+  std::function<void(const std::string& stream_id, std::vector<core::ProductTag> tags)>
+      on_tags_aired;
 };
 
 // A stream's live window, for its whole life across publishes (layout:

@@ -39,6 +39,7 @@ StreamSettings stream_settings(const packager::PackagerConfig& config,
   settings.segment_ms = config.segment_duration.count();
   settings.part_ms = config.part_duration.count();
   settings.on_view = options.on_view;
+  settings.on_tags_aired = options.on_tags_aired;
   settings.utc_timing_url = options.utc_timing_url;
   settings.clock = options.clock;
   settings.epoch = numbering_epoch(options.clock());

@@ -133,7 +133,7 @@ std::vector<TagRange> TagBook::listed(int64_t from_ms) {
   ranges.reserve(keys.size());
   for (const Key& key : keys) {
     Entry& entry = entries_.at(key);
-    entry.on_air = true;
+    put_on_air(entry);
     ranges.push_back(range(entry));
   }
   return ranges;
@@ -144,10 +144,23 @@ std::vector<TagRange> TagBook::all() {
   std::vector<TagRange> ranges;
   ranges.reserve(entries_.size());
   for (auto& [key, entry] : entries_) {
-    entry.on_air = true;
+    put_on_air(entry);
     ranges.push_back(range(entry));
   }
   return ranges;
+}
+
+void TagBook::put_on_air(Entry& entry) {
+  if (entry.on_air) return;
+  entry.on_air = true;
+  core::ProductTag aired = *entry.tag;
+  aired.cue_json.clear();
+  aired_.push_back(std::move(aired));
+}
+
+std::vector<core::ProductTag> TagBook::take_aired() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(aired_, {});
 }
 
 std::vector<uint8_t> TagBook::fragment_events(int64_t start_ms, int64_t end_ms,
@@ -159,7 +172,7 @@ std::vector<uint8_t> TagBook::fragment_events(int64_t start_ms, int64_t end_ms,
     const Key key = *unsent_.begin();
     unsent_.erase(unsent_.begin());
     Entry& entry = entries_.at(key);
-    entry.on_air = true;
+    put_on_air(entry);
     append_tag_events(out, *entry.tag, range(entry).duration_ms());
     carried.insert(key);
   }

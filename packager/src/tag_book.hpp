@@ -73,6 +73,8 @@ class TagBook {
   // carried yet, and, at the start of a segment, again every card on screen
   // at its start, so a player starting there shows them. They are on air.
   std::vector<uint8_t> fragment_events(int64_t start_ms, int64_t end_ms, bool segment_start);
+  // The tags that went on air since the last call (their cues left out).
+  std::vector<core::ProductTag> take_aired();
 
  private:
   using Key = std::pair<int64_t, uint64_t>;  // media time, id
@@ -83,6 +85,7 @@ class TagBook {
   };
 
   void settle(const std::set<Key>& product, std::set<Key>::const_iterator at);
+  void put_on_air(Entry& entry);
   // The product's tag on screen at `at_ms` (started before it, not ended by it).
   const Key* on_screen(const std::set<Key>& product, int64_t at_ms, bool started_at_too) const;
   TagRange range(Entry& entry) const { return {entry.tag, entry.end_ms}; }
@@ -96,7 +99,8 @@ class TagBook {
   std::map<Key, Entry> entries_;
   std::unordered_map<uint64_t, Key> by_id_;
   std::map<std::string, std::set<Key>> by_product_;
-  std::set<Key> unsent_;  // no fragment has carried them yet
+  std::set<Key> unsent_;                 // no fragment has carried them yet
+  std::vector<core::ProductTag> aired_;  // since the last take_aired()
   size_t bytes_ = 0;
   uint64_t version_ = 0;
 };

@@ -187,6 +187,7 @@ TEST_CASE("every example in docs/api.md is what the server answers", "[integrati
   config.api.tokens = {kDocToken};
   WebhookReceiver hooks;
   config.webhooks.urls = {hooks.url()};
+  config.webhooks.tag_aired = true;  // the walk's tags: their webhooks are checked too
   ApiServer api(config);
   nlohmann::json exchanges = nlohmann::json::array();
   std::map<std::string, std::string> values;
@@ -224,7 +225,8 @@ TEST_CASE("every example in docs/api.md is what the server answers", "[integrati
 
   // The walk publishes, force-rotates the key, ends and deletes a recorded stream.
   const std::string stream_id = substituted("ab546c68-9163-421e-95a3-69e091d505ee", values);
-  for (const char* type : {"stream.live", "stream.reconnecting", "stream.ended", "recording.ready"})
+  for (const char* type :
+       {"stream.live", "stream.reconnecting", "stream.ended", "recording.ready", "tag.aired"})
     CHECK(hooks.wait_for(stream_id, type, 20s));
   nlohmann::json webhooks = nlohmann::json::array();
   for (const auto& hook : hooks.received()) webhooks.push_back(webhook_json(hook));

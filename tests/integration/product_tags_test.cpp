@@ -62,8 +62,10 @@ bool contains(const std::string& haystack, const std::string& needle) {
 TEST_CASE("product tags reach playlists, manifests, fragments and the replay",
           "[integration][tags]") {
   const std::string media = make_scratch_dir("media");
-  app::Config config = api_test_config(fresh_database("tags"), media, nullptr);
+  WebhookReceiver hooks;
+  app::Config config = api_test_config(fresh_database("tags"), media, &hooks);
   config.api.tags_per_second = 5;  // a burst of 10, so the limit shows in a few requests
+  config.webhooks.tag_aired = true;
   ApiServer api(config);
   HttpClient origin(api.server.origin_port());
 
@@ -158,6 +160,18 @@ TEST_CASE("product tags reach playlists, manifests, fragments and the replay",
   CHECK(contains(mpd, "<Event id=\"" + shoe_id + "\" presentationTime=\"" +
                           std::to_string(std::llround(shoe_time * 1000)) + "\" duration=\""));
   CHECK(contains(mpd, "<InbandEventStream schemeIdUri=\"urn:looplive:tag:2026\""));
+
+  // The backend hears that the tag is on air, once.
+  REQUIRE(hooks.wait_for(id, "tag.aired", 5s));
+  const auto aired = hooks.delivered(id, "tag.aired");
+  REQUIRE(aired.size() == 1);
+  const auto aired_data = aired.front().json()["data"];
+  CHECK(aired_data["tagId"] == shoe_id);
+  CHECK(aired_data["productId"] == "shoe-1");
+  CHECK(aired_data["action"] == "show");
+  CHECK(aired_data["mediaTime"].get<double>() == Approx(shoe_time));
+  CHECK(aired_data["programDateTime"] == shoe["programDateTime"]);
+  CHECK(aired.front().signature_valid());
 
   auto taken_back = api.call(bhttp::verb::delete_, tags_path + "/" + ahead_id);
   CHECK(taken_back.status == 204);

@@ -53,6 +53,8 @@ struct WebhookConfig {
   std::chrono::milliseconds initial_backoff{1'000};
   std::chrono::milliseconds max_backoff{600'000};
   uint32_t max_attempts = 16;
+  // Also send tag.aired as each product tag reaches the origin.
+  bool tag_aired = false;
 
   bool operator==(const WebhookConfig&) const = default;
 };

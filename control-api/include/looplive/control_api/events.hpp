@@ -6,9 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "looplive/control_api/public_urls.hpp"
+#include "looplive/core/product_tag.hpp"
 #include "looplive/db/stream_repository.hpp"
 
-// The `data` of each webhook event type; every one carries streamId and status.
+// The `data` of each webhook event type; every one carries streamId, and each
+// about the stream's state its status.
 namespace looplive::control_api::events {
 
 inline constexpr std::string_view kStreamLive = "stream.live";
@@ -17,6 +19,7 @@ inline constexpr std::string_view kStreamEnded = "stream.ended";
 inline constexpr std::string_view kRecordingReady = "recording.ready";
 inline constexpr std::string_view kRecordingFailed = "recording.failed";
 inline constexpr std::string_view kPublishRejected = "publish.rejected";
+inline constexpr std::string_view kTagAired = "tag.aired";
 
 nlohmann::json live(const db::StreamRecord& stream, const PublicUrls& urls);
 nlohmann::json reconnecting(const db::StreamRecord& stream, std::chrono::milliseconds window,
@@ -28,5 +31,7 @@ nlohmann::json recording_ready(const db::StreamRecord& stream, const PublicUrls&
 nlohmann::json recording_failed(const db::StreamRecord& stream, const PublicUrls& urls);
 nlohmann::json publish_rejected(const std::string& stream_id, std::string_view status,
                                 std::string_view reason, const std::string& remote_address);
+// A product tag reached the origin: it is in what players load.
+nlohmann::json tag_aired(const std::string& stream_id, const core::ProductTag& tag);
 
 }  // namespace looplive::control_api::events

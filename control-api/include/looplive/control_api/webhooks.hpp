@@ -57,6 +57,9 @@ class WebhookDispatcher {
   // when no URL is configured. Store them, then call wake().
   std::vector<db::NewDelivery> deliveries(std::string_view type, const nlohmann::json& data,
                                           const std::optional<std::string>& stream_id) const;
+  // Whether events of this type go out now: some URL is configured, and
+  // for tag.aired, webhooks.tag_aired is on.
+  bool sends(std::string_view type) const;
   // Does nothing when no URL is configured: deliveries queued by an earlier
   // configuration then wait until one is.
   void start();

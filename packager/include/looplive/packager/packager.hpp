@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "looplive/core/packet_sink.hpp"
 #include "looplive/core/product_tag.hpp"
@@ -39,6 +40,11 @@ struct PackagerOptions {
   // Told the stream's id each time its view changes, on the thread that
   // packages it (an origin answers the requests waiting on it); must not block.
   std::function<void(const std::string& stream_id)> on_view;
+  // Told the product tags that reached the origin (a playlist, a manifest or
+  // a fragment in the stream's view), their cues left out, on the thread that
+  // packages the stream; must not block.
+  std::function<void(const std::string& stream_id, std::vector<core::ProductTag> tags)>
+      on_tags_aired;
   // Where file writes run. Empty: on the thread that packages, which then
   // waits on the disk (fine for tests and tools, not for an I/O thread).
   DiskExecutor disk_executor;
