@@ -102,7 +102,7 @@ void Server::start(std::chrono::milliseconds database_wait) {
   // Ingest -> packager, on the publisher's I/O thread; the lifecycle hears of
   // publishes from the registry, that one finished only once the packager has
   // taken its last packet. The packager hands its file writes to the disk pool.
-  finalizer_ = std::make_unique<VodFinalizer>(packager_.get());
+  finalizer_ = std::make_unique<VodFinalizer>(packager_.get(), tags_.get());
   lifecycle_ = std::make_unique<StreamLifecycle>(StreamLifecycle::Dependencies{
       io_.main(), blocking_, *streams_, registry_, *finalizer_, *webhooks_,
       control_api::PublicUrls::from(config_.api), viewers_, &figures_,

@@ -16,6 +16,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "lifecycle_clock.hpp"
 #include "looplive/control_api/public_urls.hpp"
 #include "looplive/control_api/stream_ender.hpp"
 #include "looplive/control_api/webhooks.hpp"
@@ -23,7 +24,6 @@
 #include "looplive/core/publisher_registry.hpp"
 #include "looplive/core/viewer_source.hpp"
 #include "looplive/db/stream_repository.hpp"
-#include "lifecycle_clock.hpp"
 #include "vod_finalizer.hpp"
 
 namespace looplive::app {

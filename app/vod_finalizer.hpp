@@ -6,6 +6,9 @@
 namespace looplive::packager {
 class Packager;
 }
+namespace looplive::db {
+class TagRepository;
+}
 
 namespace looplive::app {
 
@@ -18,10 +21,13 @@ struct VodResult {
 
 // Finalizes a stream's playlists and recording through the packager. Without
 // one (tests that replace it with their own sink) there is nothing to finalize.
-// Both calls block on file writes and the MP4 remux: blocking pool only.
+// Both calls block on file writes and the MP4 remux: blocking pool only. The
+// replay lists the stream's product tags as stored in `tags` (when given),
+// those placed before a restart included.
 class VodFinalizer {
  public:
-  explicit VodFinalizer(packager::Packager* packager) : packager_(packager) {}
+  explicit VodFinalizer(packager::Packager* packager, db::TagRepository* tags = nullptr)
+      : packager_(packager), tags_(tags) {}
 
   // A stream this process packaged.
   VodResult end(const std::string& stream_id);
@@ -30,6 +36,7 @@ class VodFinalizer {
 
  private:
   packager::Packager* packager_;
+  db::TagRepository* tags_;
 };
 
 }  // namespace looplive::app

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "context.hpp"
+#include "looplive/control_api/tag_cue.hpp"
 #include "looplive/core/base64url.hpp"
 #include "looplive/core/utc_text.hpp"
 #include "looplive/http/util.hpp"
@@ -140,10 +141,7 @@ void post_tag(Context& context, const http::Request& request, const Params& para
     tag.media_time_ms = stamp->media_time_ms;
     tag.wall_clock_ms = stamp->wall_clock_ms;
     const db::TagRecord record = context.deps.tag_store->insert(tag);
-    core::ProductTag placed{
-        record.id,         tag.product_id,    parsed.action,           tag.duration_ms,
-        tag.media_time_ms, tag.wall_clock_ms, cue_json(record.id, tag)};
-    if (const auto added = carrier.add_tag(tag.stream_id, std::move(placed)); !added) {
+    if (const auto added = carrier.add_tag(tag.stream_id, placed_tag(record)); !added) {
       context.deps.tag_store->remove(tag.stream_id, record.id);
       if (added.error().code == core::ErrorCode::conflict)
         throw ApiError(bhttp::status::conflict, "too_many_tags",

@@ -1,6 +1,7 @@
 #include "tag_json.hpp"
 
 #include "looplive/control_api/stream_json.hpp"
+#include "looplive/control_api/tag_cue.hpp"
 #include "looplive/media/text_format.hpp"
 
 namespace looplive::control_api {
@@ -21,6 +22,17 @@ std::string cue_json(uint64_t id, const db::NewTag& tag) {
   if (tag.y) cue["y"] = *tag.y;
   if (tag.duration_ms) cue["durationMs"] = *tag.duration_ms;
   return cue.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+core::ProductTag placed_tag(const db::TagRecord& record) {
+  const db::NewTag& tag = record.tag;
+  return {record.id,
+          tag.product_id,
+          core::parse_tag_action(tag.action).value_or(core::TagAction::show),
+          tag.duration_ms,
+          tag.media_time_ms,
+          tag.wall_clock_ms,
+          cue_json(record.id, tag)};
 }
 
 nlohmann::json tag_json(const db::TagRecord& record) {

@@ -95,7 +95,7 @@ std::shared_ptr<const LiveView> Packager::view(const std::string& stream_id) con
   return stream ? stream->slot->view.load() : nullptr;
 }
 
-EndResult Packager::end_stream(const std::string& stream_id) {
+EndResult Packager::end_stream(const std::string& stream_id, std::vector<core::ProductTag> stored) {
   std::shared_ptr<StreamState> stream;
   {
     std::lock_guard lock(registry_->mutex);
@@ -111,6 +111,7 @@ EndResult Packager::end_stream(const std::string& stream_id) {
       core::logger("packager")
           ->error("{} ended while a publish is still open", core::log_context(stream_id));
     }
+    stream->tags->add_missing(std::move(stored));
     result = stream->window.end();
     stream->ended = true;
   }
@@ -124,14 +125,17 @@ EndResult Packager::end_stream(const std::string& stream_id) {
   return result;
 }
 
-EndResult Packager::recover_stream(const std::string& stream_id, bool recorded) {
+EndResult Packager::recover_stream(const std::string& stream_id, bool recorded,
+                                   std::vector<core::ProductTag> stored) {
   bool held = false;
   {
     std::lock_guard lock(registry_->mutex);
     held = registry_->streams.contains(stream_id);
   }
-  if (held) return end_stream(stream_id);
-  return recover_from_disk(stream_settings(config_, options_, stream_id, recorded));
+  if (held) return end_stream(stream_id, std::move(stored));
+  auto tags = std::make_shared<TagBook>();
+  tags->add_missing(std::move(stored));
+  return recover_from_disk(stream_settings(config_, options_, stream_id, recorded), tags);
 }
 
 std::shared_ptr<StreamState> Packager::find(const std::string& stream_id) const {

@@ -124,13 +124,13 @@ uint64_t configurations_used(const std::vector<SegmentInfo>& segments) {
 
 }  // namespace
 
-EndResult recover_from_disk(const StreamSettings& settings) {
+EndResult recover_from_disk(const StreamSettings& settings, std::shared_ptr<TagBook> tags) {
   remove_leftovers(settings);
   if (!settings.record) {
     close_live_playlists(settings);
     return {};
   }
-  LiveWindow window(settings, std::make_shared<ViewSlot>(), std::make_shared<TagBook>());
+  LiveWindow window(settings, std::make_shared<ViewSlot>(), std::move(tags));
   bool any = false;
   for (auto& recorded : read_recording(settings)) {
     window.restore(recorded.track, std::move(recorded.segments));

@@ -50,6 +50,10 @@ core::Status TagBook::add(core::ProductTag tag) {
   return core::Ok{};
 }
 
+void TagBook::add_missing(std::vector<core::ProductTag> tags) {
+  for (core::ProductTag& tag : tags) add(std::move(tag));  // already_exists or full: skipped
+}
+
 core::Status TagBook::remove(uint64_t tag_id) {
   std::lock_guard lock(mutex_);
   const auto id = by_id_.find(tag_id);

@@ -55,6 +55,9 @@ class TagBook {
                                      std::optional<int64_t> wall_ms) const;
 
   core::Status add(core::ProductTag tag);
+  // Adds those of `tags` the book does not hold (kept elsewhere across a
+  // restart), as far as the limits allow.
+  void add_missing(std::vector<core::ProductTag> tags);
   core::Status remove(uint64_t tag_id);
   bool empty() const;
   // Grows with every change: the MPD is rendered again when it does.

@@ -57,15 +57,22 @@ void publish_to_end(ApiServer& api, const std::string& key) {
 }
 
 // Creates a recorded stream on a server of its own, publishes to it for a
-// few recorded segments and stops that server mid-stream, as a crash or a
-// deploy would; the publisher has exited when this returns.
-Created record_then_stop_server(const app::Config& config) {
+// few recorded segments (placing a product tag when `tag_id` is given) and
+// stops that server mid-stream, as a crash or a deploy would; the publisher
+// has exited when this returns.
+Created record_then_stop_server(const app::Config& config, std::string* tag_id = nullptr) {
   auto first = std::make_unique<ApiServer>(config);
   const auto stream = create(*first, true);
   Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, first->publish_url(stream.key)),
                     make_scratch_dir("ffmpeg") + "/out.log");
   REQUIRE(first->wait_live(stream.id, true, 20s));
   std::this_thread::sleep_for(5s);  // a couple of recorded segments
+  if (tag_id) {
+    const auto tag = first->call(bhttp::verb::post, "/v1/streams/" + stream.id + "/tags",
+                                 R"({"productId": "sku-7", "action": "show"})");
+    REQUIRE(tag.status == 201);
+    *tag_id = tag.json()["id"];
+  }
   REQUIRE(first->status_of(stream.id) == "live");
   first.reset();
   CHECK(publisher.wait(10s).has_value());
@@ -212,7 +219,8 @@ TEST_CASE("a seller back within the window after a restart continues the recordi
   auto config = api_test_config(fresh_database("lifecycle_resume"), media, nullptr);
   config.lifecycle.reconnect_window = 20s;
 
-  const auto stream = record_then_stop_server(config);
+  std::string tag_id;
+  const auto stream = record_then_stop_server(config, &tag_id);
   const fs::path dir = fs::path(media) / "live" / stream.id;
   const std::string first_segment = first_listed(dir / "recording_video.m3u8");
   REQUIRE(fs::exists(dir / first_segment));
@@ -238,6 +246,8 @@ TEST_CASE("a seller back within the window after a restart continues the recordi
   const std::string text = read_file(vod.string());
   CHECK(count_of(text, "#EXTINF") >= segments_before + 2);
   CHECK(count_of(text, "#EXT-X-DISCONTINUITY\n") >= 1);
+  // The tag placed before the restart is in the replay, from the database.
+  CHECK(text.find("#EXT-X-DATERANGE:ID=\"tag-" + tag_id + "\"") != std::string::npos);
   check_decodes(vod);
   check_decodes(fs::path(media) / "vods" / (stream.id + "_audio.m3u8"));
   fs::remove_all(media);

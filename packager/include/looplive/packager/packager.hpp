@@ -108,7 +108,9 @@ class Packager : public core::SinkFactory, public core::TagCarrier {
   // EXT-X-ENDLIST, a static MPD, and for recorded streams the VOD playlists,
   // MPD and MP4; then forgets it. Blocks for the remux (run it off the I/O
   // threads). Thread-safe; an unknown or already ended stream gives an empty result.
-  EndResult end_stream(const std::string& stream_id);
+  // `stored` are the stream's tags as kept elsewhere (the database): the
+  // replay lists those this process never held too (placed before a restart).
+  EndResult end_stream(const std::string& stream_id, std::vector<core::ProductTag> stored = {});
   // After a crash: finalizes a stream that was live when the process died,
   // from what is on disk alone (the recording index), so at most the segment
   // being written is lost. Also removes leftover temporary files. For a
@@ -116,7 +118,8 @@ class Packager : public core::SinkFactory, public core::TagCarrier {
   // stream published again instead (open() after a restart) resumes its
   // recording from the index: numbering carries on after a discontinuity and
   // nothing on disk is written over.
-  EndResult recover_stream(const std::string& stream_id, bool recorded);
+  EndResult recover_stream(const std::string& stream_id, bool recorded,
+                           std::vector<core::ProductTag> stored = {});
   // Deletes every file of a stream that has ended: its live directory and
   // its replay (playlists, MPD, MP4). The error names a file that stayed.
   core::Status remove_media(const std::string& stream_id) const;
