@@ -106,7 +106,8 @@ def delay(server, args, work):
     stream = server.new_stream()
     publisher = lb.Publisher(stream["rtmp"], work / "publisher.log")
     try:
-        wait_playable(server, stream["id"])
+        if not wait_playable(server, stream["id"]):
+            sys.exit("the show never became playable")
         sent, answered, in_playlist, in_part = {}, [], {}, {}
         stop = threading.Event()
         watcher = threading.Thread(target=watch, args=(server.origin_port, stream["id"], sent,
@@ -137,11 +138,11 @@ def wait_playable(server, stream_id, timeout=30):
             response = conn.getresponse()
             response.read()
             if response.status == 200:
-                return
+                return True
         except OSError:
             conn = http.client.HTTPConnection("127.0.0.1", server.origin_port, timeout=5)
         time.sleep(0.2)
-    sys.exit(f"stream {stream_id} never became playable")
+    return False
 
 
 def postgres_pid(server):
@@ -153,20 +154,24 @@ def cost(server, args, work, fixture, with_tags):
     keys = work / f"keys-{with_tags}.txt"
     keys.write_text("\n".join(s["rtmp"].rsplit("/", 1)[1] for s in streams) + "\n")
     seconds = args.cpu_seconds + 20
+    log = open(work / f"loadgen-{with_tags}.log", "w")
     loadgen = lb.subprocess.Popen(
         [str(LOADGEN), "--publishers", str(args.streams), "--seconds", str(seconds),
          "--url-template", f"rtmp://127.0.0.1:{server.rtmp_port}/live/{{key}}", "--keys", str(keys),
          "--stagger-ms", "20", str(fixture)],
-        stdout=lb.subprocess.PIPE, stderr=lb.subprocess.STDOUT, text=True)
+        stdout=log, stderr=lb.subprocess.STDOUT, text=True)
     lb.children.append(loadgen)
     ids = [s["id"] for s in streams]
     for stream_id in ids:
-        wait_playable(server, stream_id)
+        if not wait_playable(server, stream_id):
+            print((work / f"loadgen-{with_tags}.log").read_text()[-3000:])
+            print((work / "looplive.log").read_text()[-3000:])
+            sys.exit(f"stream {stream_id} never became playable")
     stop = threading.Event()
     posters, answered = [], []
     if with_tags:
         # One tag a second on every stream, from a few threads, and --rate on the first.
-        groups = [ids[i::4] for i in range(4)]
+        groups = [ids[i::4] for i in range(4) if ids[i::4]]
         for group in groups:
             posters.append(threading.Thread(target=post_tags, args=(
                 server.api_port, group, len(group), seconds, {}, answered, stop), daemon=True))
@@ -184,7 +189,8 @@ def cost(server, args, work, fixture, with_tags):
     stop.set()
     for poster in posters:
         poster.join(15)
-    loadgen.communicate(timeout=seconds + 120)
+    loadgen.wait(timeout=seconds + 120)
+    log.close()
     result = {name: (after[name] - before[name]) / elapsed for name in pids}
     result["tags_created"] = sum(1 for s, _ in answered if s == 201)
     result["tags_refused"] = sum(1 for s, _ in answered if s != 201)

@@ -103,9 +103,9 @@ void Recorder::write_vod(const std::vector<VodTrack>& tracks, std::span<const Ta
   result.recorded = true;
   result.vod_playlist = media::files::vod_path(media::files::vod_multivariant(id));
   // The MP4 download holds what the publisher sent: rendition 0 of each kind.
-  auto mp4 =
-      write_vod_mp4(disk_.live_dir(), segments_of({core::MediaKind::video, 0}),
-                    segments_of({core::MediaKind::audio, 0}), dir / media::files::vod_mp4(id));
+  auto mp4 = write_vod_mp4(disk_.live_dir(), segments_of({core::MediaKind::video, 0}),
+                           segments_of({core::MediaKind::audio, 0}),
+                           dir / media::files::vod_mp4(id), tags);
   if (mp4) {
     result.vod_mp4 = media::files::vod_path(media::files::vod_mp4(id));
   } else {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -68,7 +69,59 @@ core::Status fsync_file(const fs::path& path) {
   return core::Ok{};
 }
 
-core::Status remux(std::vector<Source>& sources, const fs::path& path) {
+struct Chapter {
+  int64_t start_ms = 0;  // on the file's timeline
+  int64_t end_ms = 0;
+  std::string title;
+};
+
+// The tags on the file's timeline, where its periods play back to back: each
+// at its time, shifted with the period of the last segment that starts by it.
+std::vector<Chapter> chapters_of(std::span<const TagRange> tags,
+                                 std::span<const SegmentInfo> segments,
+                                 const std::map<uint64_t, int64_t>& shifts, int64_t total_ms) {
+  std::vector<Chapter> chapters;
+  if (segments.empty()) return chapters;
+  for (const TagRange& range : tags) {
+    const core::ProductTag& tag = *range.tag;
+    const auto after =
+        std::upper_bound(segments.begin(), segments.end(), tag.media_time_ms,
+                         [](int64_t at, const SegmentInfo& s) { return at < s.start_ms; });
+    const SegmentInfo& within = after == segments.begin() ? segments.front() : *(after - 1);
+    const int64_t start =
+        std::clamp<int64_t>(tag.media_time_ms + shifts.at(within.discontinuity_index), 0, total_ms);
+    chapters.push_back(
+        {start, total_ms, std::string(core::tag_action_name(tag.action)) + " " + tag.product_id});
+  }
+  std::stable_sort(chapters.begin(), chapters.end(),
+                   [](const Chapter& a, const Chapter& b) { return a.start_ms < b.start_ms; });
+  // A chapter track's first sample plays from zero: one from the start to the
+  // first tag keeps the tags at their times.
+  if (!chapters.empty() && chapters.front().start_ms > 0)
+    chapters.insert(chapters.begin(), Chapter{0, 0, "start"});
+  for (size_t i = 0; i + 1 < chapters.size(); ++i) chapters[i].end_ms = chapters[i + 1].start_ms;
+  return chapters;
+}
+
+core::Status add_chapters(AVFormatContext* context, const std::vector<Chapter>& chapters) {
+  for (size_t i = 0; i < chapters.size(); ++i) {
+    auto* chapter = static_cast<AVChapter*>(av_mallocz(sizeof(AVChapter)));
+    if (chapter == nullptr) return core::Error{"out of memory"};
+    chapter->id = static_cast<int64_t>(i);
+    chapter->time_base = AVRational{1, 1000};
+    chapter->start = chapters[i].start_ms;
+    chapter->end = chapters[i].end_ms;
+    int count = static_cast<int>(context->nb_chapters);
+    av_dynarray_add(&context->chapters, &count, chapter);  // frees the chapter if it fails
+    if (context->chapters == nullptr) return core::Error{"out of memory"};
+    context->nb_chapters = static_cast<unsigned>(count);
+    av_dict_set(&chapter->metadata, "title", chapters[i].title.c_str(), 0);
+  }
+  return core::Ok{};
+}
+
+core::Status remux(std::vector<Source>& sources, const fs::path& path,
+                   const std::vector<Chapter>& chapters) {
   Output output;
   if (int rc = avformat_alloc_output_context2(&output.context, nullptr, "mp4", path.c_str());
       rc < 0) {
@@ -89,6 +142,7 @@ core::Status remux(std::vector<Source>& sources, const fs::path& path) {
     }
     source.stream->time_base = source.reader->time_base();
   }
+  if (core::Status added = add_chapters(output.context, chapters); !added) return added;
   if (int rc = avio_open(&output.context->pb, path.c_str(), AVIO_FLAG_WRITE); rc < 0) {
     return av_error("open " + path.string(), rc);
   }
@@ -129,7 +183,8 @@ core::Status remux(std::vector<Source>& sources, const fs::path& path) {
 }  // namespace
 
 core::Result<int64_t> write_vod_mp4(const fs::path& dir, std::span<const SegmentInfo> video,
-                                    std::span<const SegmentInfo> audio, const fs::path& target) {
+                                    std::span<const SegmentInfo> audio, const fs::path& target,
+                                    std::span<const TagRange> tags) {
   PeriodSpans spans;
   for (const auto& s : video) spans.add(s);
   for (const auto& s : audio) spans.add(s);
@@ -148,7 +203,8 @@ core::Result<int64_t> write_vod_mp4(const fs::path& dir, std::span<const Segment
   if (sources.empty()) return core::Error{"no segments"};
 
   const fs::path temporary = target.parent_path() / ("." + target.filename().string() + ".tmp");
-  core::Status status = remux(sources, temporary);
+  const auto chapters = chapters_of(tags, video.empty() ? audio : video, shifts, spans.total_ms());
+  core::Status status = remux(sources, temporary, chapters);
   if (status) status = fsync_file(temporary);
   std::error_code error;
   if (status) {

@@ -88,6 +88,9 @@ TEST_CASE("product tags reach playlists, manifests, fragments and the replay",
   while (Clock::now() < deadline && origin.get(live + "index.m3u8").status != 200)
     std::this_thread::sleep_for(100ms);
   REQUIRE(origin.get(live + "index.m3u8").status == 200);
+  // Every version of the playlists and the MPD, tags and all, as the conformance checker sees it.
+  ManifestWatcher watcher(api.server.origin_port(), id,
+                          {"index.m3u8", "video.m3u8", "audio.m3u8", "manifest.mpd"}, 50ms);
 
   // Bad requests are refused with what is wrong, and take nothing.
   const auto refused = [&](const nlohmann::json& body, int status, const std::string& code) {
@@ -222,6 +225,12 @@ TEST_CASE("product tags reach playlists, manifests, fragments and the replay",
   REQUIRE(after_hide.contains("DURATION"));
   CHECK(std::stod(after_hide.at("DURATION")) == Approx(hide_time - shoe_time).margin(0.002));
 
+  watcher.stop();
+  const auto problems = watcher.problems();
+  INFO(problems.size() << " problems, the first: " << (problems.empty() ? "" : problems[0]));
+  CHECK(problems.empty());
+  CHECK(watcher.versions("video.m3u8") > 10);
+
   // The timeline, paged.
   auto first_page = api.call(bhttp::verb::get, tags_path + "?limit=1").json();
   REQUIRE(first_page["tags"].size() == 1);
@@ -281,4 +290,21 @@ TEST_CASE("product tags reach playlists, manifests, fragments and the replay",
   const std::string vod_mpd = read_file(vods + id + ".mpd");
   CHECK(contains(vod_mpd, "<Event id=\"" + shoe_id + "\""));
   CHECK(contains(vod_mpd, "<InbandEventStream"));
+  // The MP4 download: every tag a chapter at its time.
+  std::string probe;
+  REQUIRE(
+      run_command({"ffprobe", "-v", "error", "-show_chapters", "-of", "json", vods + id + ".mp4"},
+                  &probe) == 0);
+  const auto chapters_json = nlohmann::json::parse(probe.substr(probe.find('{')), nullptr, false);
+  INFO(probe);
+  REQUIRE(chapters_json.contains("chapters"));
+  const auto& mp4_chapters = chapters_json["chapters"];
+  REQUIRE(mp4_chapters.size() == 3 + static_cast<size_t>(accepted));
+  CHECK(mp4_chapters[0]["tags"]["title"] == "start");
+  CHECK(mp4_chapters[1]["tags"]["title"] == "show shoe-1");
+  CHECK(std::stod(mp4_chapters[1]["start_time"].get<std::string>()) ==
+        Approx(shoe_time).margin(0.002));
+  CHECK(mp4_chapters[2]["tags"]["title"] == "hide shoe-1");
+  CHECK(std::stod(mp4_chapters[2]["start_time"].get<std::string>()) ==
+        Approx(hide_time).margin(0.002));
 }

@@ -41,6 +41,29 @@ std::optional<std::string> attribute(std::string_view list, std::string_view nam
   return std::nullopt;
 }
 
+// Every NAME=value of a tag's attribute list (after the colon), quotes removed.
+std::map<std::string, std::string> attributes(std::string_view line) {
+  std::map<std::string, std::string> out;
+  std::string_view rest = line.substr(line.find(':') + 1);
+  while (!rest.empty()) {
+    const size_t eq = rest.find('=');
+    if (eq == std::string_view::npos) break;
+    const std::string name(rest.substr(0, eq));
+    rest.remove_prefix(eq + 1);
+    size_t end = 0;
+    if (starts_with(rest, "\"")) {
+      end = rest.find('"', 1);
+      out[name] = std::string(rest.substr(1, end == std::string_view::npos ? end : end - 1));
+      end = end == std::string_view::npos ? rest.size() : end + 1;
+    } else {
+      end = std::min(rest.find(','), rest.size());
+      out[name] = std::string(rest.substr(0, end));
+    }
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+  }
+  return out;
+}
+
 int64_t to_int(const std::optional<std::string>& text, int64_t fallback) {
   if (!text || text->empty()) return fallback;
   try {
@@ -147,6 +170,8 @@ void ManifestChecker::check_media_playlist(const std::string& name, Seen& seen,
       if (part_target > 0 && duration > part_target + 1e-9) {
         problem(name, "part of " + std::to_string(duration) + " s over the part target");
       }
+    } else if (starts_with(line, "#EXT-X-DATERANGE:")) {
+      check_daterange(name, seen, line, body);
     } else if (starts_with(line, "#EXTINF:")) {
       extinf = std::stod(std::string(line.substr(8)));
     } else if (!line.empty() && line[0] != '#' && extinf) {
@@ -181,6 +206,29 @@ void ManifestChecker::check_media_playlist(const std::string& name, Seen& seen,
     problem(name, "discontinuity sequence went back");
   }
   seen.discontinuity_sequence = discontinuities;
+}
+
+// RFC 8216 section 4.4.5.1: an ID and a START-DATE; a DURATION that is not
+// negative; a playlist with dates has program date times; and a range seen
+// again keeps every attribute it had (players drop one that changes).
+void ManifestChecker::check_daterange(const std::string& name, Seen& seen, std::string_view line,
+                                      const std::string& body) {
+  const auto now = attributes(line);
+  const auto id = now.find("ID");
+  if (id == now.end()) return problem(name, "a DATERANGE without an ID");
+  if (!now.contains("START-DATE")) problem(name, "DATERANGE " + id->second + " without START-DATE");
+  if (const auto duration = now.find("DURATION");
+      duration != now.end() && std::stod(duration->second) < 0)
+    problem(name, "DATERANGE " + id->second + " lasts less than nothing");
+  if (body.find("#EXT-X-PROGRAM-DATE-TIME:") == std::string::npos)
+    problem(name, "a DATERANGE in a playlist without EXT-X-PROGRAM-DATE-TIME");
+  auto& before = seen.dateranges[id->second];
+  for (const auto& [attribute, value] : now) {
+    const auto [it, fresh] = before.emplace(attribute, value);
+    if (!fresh && it->second != value)
+      problem(name, "DATERANGE " + id->second + " changed " + attribute + " from " + it->second +
+                        " to " + value);
+  }
 }
 
 void ManifestChecker::check_mpd(const std::string& name, Seen& seen, const std::string& body) {

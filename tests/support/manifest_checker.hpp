@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace looplive::test {
@@ -17,6 +18,8 @@ namespace looplive::test {
 // - media and discontinuity sequence numbers never go back, and a media
 //   sequence number never names another URI;
 // - a live LL-HLS playlist (with EXT-X-PART-INF) ends in a preload hint;
+// - an EXT-X-DATERANGE has an ID, a START-DATE and program date times beside
+//   it, and keeps the value of every attribute it had when seen again;
 // - an MPD segment number never names another time, and a $Time$-addressed
 //   segment never changes its duration, within a period.
 // The part a live LL-HLS media playlist announces next (EXT-X-PRELOAD-HINT),
@@ -58,9 +61,13 @@ class ManifestChecker {
     // Low-latency MPD: a segment listed while it grows, under the same key ->
     // the duration listed, the most it may turn out to last.
     std::map<std::string, int64_t> growing;
+    // EXT-X-DATERANGE by ID -> its attributes as first seen
+    std::map<std::string, std::map<std::string, std::string>> dateranges;
   };
 
   void check_media_playlist(const std::string& name, Seen& seen, const std::string& body);
+  void check_daterange(const std::string& name, Seen& seen, std::string_view line,
+                       const std::string& body);
   void check_mpd(const std::string& name, Seen& seen, const std::string& body);
   void problem(const std::string& name, const std::string& what);
 

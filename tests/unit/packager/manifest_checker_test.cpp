@@ -199,3 +199,45 @@ TEST_CASE("the checker reads delta updates between whole playlists", "[manifest]
     CHECK(checker.problems().size() == 1);
   }
 }
+
+TEST_CASE("the checker passes product tags as rendered and catches a changed DATERANGE",
+          "[manifest]") {
+  TagBook book;
+  looplive::core::ProductTag show;
+  show.id = 4;
+  show.product_id = "sku-1";
+  show.media_time_ms = 2500;
+  show.wall_clock_ms = 1714564802500;
+  show.cue_json = R"({"id":"4"})";
+  REQUIRE(book.add(show));
+  book.note_next_frame(8000);
+  std::vector<SegmentInfo> segments = window(1, 3);
+  for (auto& s : segments) s.wall_clock_ms = 1714564800000 + s.start_ms;
+  const auto render = [&] {
+    const auto ranges = book.listed(0);
+    MediaPlaylistOptions options;
+    options.target_seconds = 2;
+    options.dateranges = ranges;
+    return render_media_playlist(segments, options);
+  };
+  ManifestChecker checker;
+  checker.feed("video.m3u8", 200, render());
+  looplive::core::ProductTag hide = show;
+  hide.id = 5;
+  hide.action = looplive::core::TagAction::hide;
+  hide.media_time_ms = 4000;
+  hide.wall_clock_ms += 1500;
+  REQUIRE(book.add(hide));
+  const std::string with_end = render();  // the show gains a DURATION: allowed
+  REQUIRE(with_end.find("DURATION=1.500") != std::string::npos);
+  checker.feed("video.m3u8", 200, with_end);
+  CHECK(checker.problems().empty());
+
+  std::string moved = with_end;
+  const auto at = moved.find("START-DATE=\"2024-05-01T12:00:02.500Z\"");
+  REQUIRE(at != std::string::npos);
+  moved.replace(at, 37, "START-DATE=\"2024-05-01T12:00:02.600Z\"");
+  checker.feed("video.m3u8", 200, moved);
+  REQUIRE(checker.problems().size() == 1);
+  CHECK(checker.problems()[0].find("DATERANGE tag-4 changed START-DATE") != std::string::npos);
+}
