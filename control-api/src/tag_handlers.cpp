@@ -135,9 +135,13 @@ void post_tag(Context& context, const http::Request& request, const Params& para
   context.blocking(std::move(respond), [&context, parsed = std::move(parsed)]() mutable {
     db::NewTag& tag = parsed.tag;
     core::TagCarrier& carrier = *context.deps.tag_carrier;
-    require_not_ended(context.deps.streams.get(tag.stream_id));
+    // A stream the packager holds has not ended: the database is asked only
+    // why one it does not hold cannot take tags (no such stream, ended).
     const auto stamp = carrier.stamp_tag(tag.stream_id, parsed.media_time_ms, parsed.wall_clock_ms);
-    if (!stamp) not_on_air(stamp.error());
+    if (!stamp) {
+      require_not_ended(context.deps.streams.get(tag.stream_id));
+      not_on_air(stamp.error());
+    }
     tag.media_time_ms = stamp->media_time_ms;
     tag.wall_clock_ms = stamp->wall_clock_ms;
     const db::TagRecord record = context.deps.tag_store->insert(tag);

@@ -48,7 +48,8 @@ TagRecord read_tag(const pqxx::row& row) {
 TagRecord TagRepository::insert(const NewTag& tag) {
   require_uuid(tag.stream_id);
   return database_.pool().run([&](pqxx::connection& connection) {
-    pqxx::work txn(connection);
+    // One statement, one round trip: no transaction around it.
+    pqxx::nontransaction txn(connection);
     try {
       TagRecord record = read_tag(txn.exec_params1(
           "INSERT INTO stream_tags (stream_id, product_id, action, payload, x, y, duration_ms,"
@@ -59,7 +60,6 @@ TagRecord TagRepository::insert(const NewTag& tag) {
           tag.stream_id, tag.product_id, tag.action, tag.payload_json, optional_text(tag.x),
           optional_text(tag.y), optional_text(tag.duration_ms), tag.media_time_ms,
           tag.wall_clock_ms));
-      txn.commit();
       return record;
     } catch (const pqxx::foreign_key_violation&) {
       throw core::Failure(core::ErrorCode::not_found, "no stream with id " + tag.stream_id);

@@ -62,6 +62,12 @@ std::string render_daterange(const TagRange& range) {
   return out;
 }
 
+std::string render_dateranges(std::span<const TagRange> ranges) {
+  std::string out;
+  for (const TagRange& range : ranges) out += render_daterange(range);
+  return out;
+}
+
 std::string render_media_playlist(std::span<const SegmentInfo> segments,
                                   const MediaPlaylistOptions& options) {
   if (segments.empty()) return {};
@@ -98,7 +104,7 @@ std::string render_media_playlist(std::span<const SegmentInfo> segments,
   if (std::all_of(segments.begin(), segments.end(), [](const auto& s) { return s.independent; })) {
     out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
   }
-  for (const TagRange& range : options.dateranges) out += render_daterange(range);
+  out += options.dateranges;
   const std::string* map = nullptr;
   const auto head = [&](const SegmentInfo& s) {
     if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";

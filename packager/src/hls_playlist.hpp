@@ -49,14 +49,16 @@ struct MediaPlaylistOptions {
   // `delta` renders the update, the oldest segments replaced by EXT-X-SKIP.
   int64_t skip_until_ms = 0;
   bool delta = false;
-  // Product tags, as EXT-X-DATERANGE (CLASS "com.looplive.product") before the segments.
-  std::span<const TagRange> dateranges;
+  // Product tags, as EXT-X-DATERANGE lines (render_daterange()), written
+  // before the segments; rendered once for every playlist of a stream.
+  std::string_view dateranges;
 };
 
 // One product tag as an EXT-X-DATERANGE line: START-DATE its program date
 // time, DURATION once its end is known, X-PRODUCT-ID, X-ACTION, and X-PAYLOAD
 // the cue JSON in URL-safe base64.
 std::string render_daterange(const TagRange& range);
+std::string render_dateranges(std::span<const TagRange> ranges);
 
 // CAN-SKIP-UNTIL for a stream: six target durations, the least RFC 8216bis
 // allows, or 0 when a live window of `window_ms` never reaches past it.

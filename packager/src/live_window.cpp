@@ -272,9 +272,10 @@ void LiveWindow::render(bool ended, bool segments_added) {
   const uint64_t tags_version = tags_->version();
   const std::vector<TagRange> tags =
       tags_version > 0 ? tags_->listed(window_start()) : std::vector<TagRange>{};
+  const std::string dateranges = daterange_lines(tags);
   for (Track* t : active()) {
     MediaPlaylistOptions options = low_latency_options(*t);
-    options.dateranges = tags;
+    options.dateranges = dateranges;
     const std::vector<RenditionReport> reports = reports_for(*t);
     options.reports = reports;
     options.target_seconds = target;
@@ -358,6 +359,27 @@ void LiveWindow::render(bool ended, bool segments_added) {
   } else {
     write_live(media::files::kManifest, mpd_);
   }
+}
+
+// A tag's line changes only when its end becomes known, and a show lists
+// hundreds at 50 tags a second: each is rendered once, not every part.
+std::string LiveWindow::daterange_lines(std::span<const TagRange> tags) {
+  std::string out;
+  std::unordered_map<uint64_t, RenderedRange> kept;
+  kept.reserve(tags.size());
+  for (const TagRange& range : tags) {
+    auto found = daterange_lines_.find(range.tag->id);
+    RenderedRange rendered;
+    if (found != daterange_lines_.end() && found->second.end_ms == range.end_ms) {
+      rendered = std::move(found->second);
+    } else {
+      rendered = {range.end_ms, render_daterange(range)};
+    }
+    out += rendered.line;
+    kept.emplace(range.tag->id, std::move(rendered));
+  }
+  daterange_lines_ = std::move(kept);
+  return out;
 }
 
 MpdOptions LiveWindow::live_mpd_options() const {

@@ -6,7 +6,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "atomic_file.hpp"
@@ -131,12 +133,18 @@ class LiveWindow {
   MpdOptions live_mpd_options() const;
   std::vector<RenditionReport> reports_for(const Track& t);
   int64_t window_start() const;  // the first listed segment's start, of any track
-  void store_view(bool ended);   // for the origin, in the stream's ViewSlot
+  std::string daterange_lines(std::span<const TagRange> tags);
+  void store_view(bool ended);  // for the origin, in the stream's ViewSlot
 
   StreamSettings settings_;
   std::shared_ptr<ViewSlot> slot_;
   std::shared_ptr<TagBook> tags_;
   uint64_t mpd_tags_version_ = 0;  // the tags the MPD lists
+  struct RenderedRange {
+    std::optional<int64_t> end_ms;
+    std::string line;
+  };
+  std::unordered_map<uint64_t, RenderedRange> daterange_lines_;  // by tag id, as last listed
   std::filesystem::path live_dir_;
   std::map<core::TrackKey, Track> tracks_;
   PeriodSpans spans_;

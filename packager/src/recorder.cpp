@@ -74,6 +74,7 @@ void Recorder::write_vod(const std::vector<VodTrack>& tracks, std::span<const Ta
   const auto store_text = [this](const std::filesystem::path& path, const std::string& text) {
     disk_.store(path, std::string_view(text), Sync::durable);
   };
+  const std::string dateranges = render_dateranges(tags);
   std::vector<VariantTrack> variants;
   std::vector<DashTrack> dash;
   for (const VodTrack& t : tracks) {
@@ -84,7 +85,7 @@ void Recorder::write_vod(const std::vector<VodTrack>& tracks, std::span<const Ta
     MediaPlaylistOptions options;
     options.vod = true;
     options.uri_prefix = prefix;
-    options.dateranges = tags;
+    options.dateranges = dateranges;
     store_text(dir / playlist, render_media_playlist(segments, options));
     dash.push_back(
         {t.info, segments, t.peak_bandwidth, media::files::segment_template(t.prefix, false)});

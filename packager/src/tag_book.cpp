@@ -91,21 +91,23 @@ uint64_t TagBook::version() const {
   return version_;
 }
 
-// A tag's end depends on the next tag of its product: settle the one at
-// `at` and the one before it, whose next tag `at` may now be.
+// A tag without a duration of its own ends where the product's next tag
+// starts: settle the one at `at` and the one before it, whose next tag `at`
+// may now be. An end once on air stays (a playlist's DATERANGE must never
+// change an attribute it had), so a tag placed back in time before an aired
+// one does not shorten it.
 void TagBook::settle(const std::set<Key>& product, std::set<Key>::const_iterator at) {
   const auto end_of = [&](std::set<Key>::const_iterator it) {
     Entry& entry = entries_.at(*it);
     const core::ProductTag& tag = *entry.tag;
-    std::optional<int64_t> end;
     if (tag.action == core::TagAction::hide) {
-      end = tag.media_time_ms;
-    } else {
-      if (tag.duration_ms) end = tag.media_time_ms + *tag.duration_ms;
-      if (const auto next = std::next(it); next != product.end())
-        end = std::min(end.value_or(next->first), next->first);
+      entry.end_ms = tag.media_time_ms;
+    } else if (tag.duration_ms) {
+      entry.end_ms = tag.media_time_ms + *tag.duration_ms;
+    } else if (!(entry.on_air && entry.end_ms)) {
+      const auto next = std::next(it);
+      entry.end_ms = next == product.end() ? std::nullopt : std::optional(next->first);
     }
-    entry.end_ms = end;
   };
   end_of(at);
   if (at != product.begin()) end_of(std::prev(at));

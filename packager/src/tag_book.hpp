@@ -20,8 +20,10 @@ namespace looplive::packager {
 // A tag and how long its card stays on screen, as the tags after it say.
 struct TagRange {
   std::shared_ptr<const core::ProductTag> tag;
-  // Media time the card leaves the screen: the tag's own duration, the next
-  // tag of the same product, or at once for a hide. None: still on screen.
+  // Media time the card leaves the screen: after the tag's own duration, at
+  // the product's next tag, or at once for a hide. None: still on screen.
+  // (A card with a duration may be replaced sooner by the product's next tag;
+  // its range keeps the duration it was placed with.)
   std::optional<int64_t> end_ms;
 
   std::optional<int64_t> duration_ms() const {

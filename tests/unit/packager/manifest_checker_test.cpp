@@ -217,7 +217,8 @@ TEST_CASE("the checker passes product tags as rendered and catches a changed DAT
     const auto ranges = book.listed(0);
     MediaPlaylistOptions options;
     options.target_seconds = 2;
-    options.dateranges = ranges;
+    const std::string lines = render_dateranges(ranges);
+    options.dateranges = lines;
     return render_media_playlist(segments, options);
   };
   ManifestChecker checker;

@@ -112,6 +112,19 @@ TEST_CASE("a live window lists the cards still on screen from before it", "[pack
   CHECK(ids(book.listed(9500)) == std::vector<uint64_t>{1, 5, 7});
 }
 
+TEST_CASE("a range on air keeps its end", "[packager][tags]") {
+  TagBook book;
+  REQUIRE(book.add(tag(1, "shoe", TagAction::show, 1000)));
+  REQUIRE(book.add(tag(2, "shoe", TagAction::hide, 5000)));
+  book.note_next_frame(6000);
+  REQUIRE(book.listed(0).front().end_ms == 5000);  // now on air with its end
+  // A tag placed back in time, between them: the aired range keeps its end.
+  REQUIRE(book.add(tag(3, "shoe", TagAction::update, 3000)));
+  const auto all = book.all();
+  CHECK(all[0].end_ms == 5000);
+  CHECK(all[1].end_ms == 5000);  // the update lasts to the hide
+}
+
 TEST_CASE("a tag can be taken back until it is on air", "[packager][tags]") {
   TagBook book;
   REQUIRE(book.add(tag(1, "shoe", TagAction::show, 1000)));
@@ -183,7 +196,7 @@ TEST_CASE("fragments carry new tags once, and every card on screen at a segment 
   auto second = parse_emsgs(book.fragment_events(1000, 2000, false));
   REQUIRE(second.size() == 2);
   CHECK(second[0].id == 2);
-  CHECK(second[0].duration == 1400);  // the hide at 2600 ends it
+  CHECK(second[0].duration == 5000);  // its own; the hide at 2600 replaces it sooner
   // A segment starting at 2000: tag 3 is new; shoe and hat are repeated.
   auto third = parse_emsgs(book.fragment_events(2000, 3000, true));
   std::vector<uint32_t> carried;
@@ -233,7 +246,8 @@ TEST_CASE("a tag is an EXT-X-DATERANGE with its program date time", "[packager][
   s.duration_ms = 2000;
   s.wall_clock_ms = kNoon;
   MediaPlaylistOptions options;
-  options.dateranges = ranges;
+  const std::string lines = render_dateranges(ranges);
+  options.dateranges = lines;
   const std::string playlist = render_media_playlist(std::span(&s, 1), options);
   // Before the first segment's tags, in time order.
   const auto first = playlist.find("#EXT-X-DATERANGE:ID=\"tag-7\"");
