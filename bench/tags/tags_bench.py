@@ -1,4 +1,4 @@
-#!/ usr / bin / env python3
+#!/usr/bin/env python3
 """Product tags under load: how soon a posted tag is on air, and what tags cost.
 
 1. Delay: one live show (ffmpeg's test pattern, 30 fps, 2 s GOP, the sample
@@ -65,10 +65,8 @@ def post_tags(api_port, streams, per_second, seconds, sent, answered, stop):
     n = 0
     while not stop.is_set() and time.monotonic() - start < seconds:
         stream = streams[n % len(streams)]
-        body = {
-  "productId" : f "sku-{n % 40}", "action" : "show" if n % 3 else "update", "payload" : {
-    "title" : f "Product {n}", "price" : "19.99", "currency" : "EUR"
-  }}
+        body = {"productId": f"sku-{n % 40}", "action": "show" if n % 3 else "update",
+                "payload": {"title": f"Product {n}", "price": "19.99", "currency": "EUR"}}
         t = time.monotonic()
         status, text = api.call("POST", f"/v1/streams/{stream}/tags", body)
         tag = json.loads(text).get("id") if status == 201 else None
@@ -172,7 +170,7 @@ def cost(server, args, work, fixture, with_tags):
     stop = threading.Event()
     posters, answered = [], []
     if with_tags:
-#One tag a second on every stream, from a few threads, and--rate on the first.
+        # One tag a second on every stream, from a few threads, and --rate on the first.
         groups = [ids[i::4] for i in range(4) if ids[i::4]]
         for group in groups:
             posters.append(threading.Thread(target=post_tags, args=(
@@ -183,20 +181,17 @@ def cost(server, args, work, fixture, with_tags):
             poster.start()
     time.sleep(5)
     pids = {"looplive": server.proc.pid, "postgres": postgres_pid(server)}
-    before = {
-name: cpu_seconds(pid) for name, pid in pids.items()}
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     t0 = time.monotonic()
     time.sleep(args.cpu_seconds)
     elapsed = time.monotonic() - t0
-    after = {
-name: cpu_seconds(pid) for name, pid in pids.items()}
+    after = {name: cpu_seconds(pid) for name, pid in pids.items()}
     stop.set()
     for poster in posters:
         poster.join(15)
     loadgen.wait(timeout=seconds + 120)
     log.close()
-    result = {
-name: (after[name] - before[name]) / elapsed for name in pids}
+    result = {name: (after[name] - before[name]) / elapsed for name in pids}
     result["tags_created"] = sum(1 for s, _ in answered if s == 201)
     result["tags_refused"] = sum(1 for s, _ in answered if s != 201)
     time.sleep(15)  # the streams end (reconnect window) before the next phase
@@ -214,7 +209,7 @@ def main():
     work.chmod(0o755)  # PostgreSQL runs as its own user below it
     server = lb.Looplive(work, None)
     server.env["LOOPLIVE_API_TOKENS"] = TOKEN
-#Every publisher comes from 127.0.0.1, which the per - address cap would stop at 32.
+    # Every publisher comes from 127.0.0.1, which the per-address cap would stop at 32.
     config = server.config.read_text()
     server.config.write_text(re.sub(r"(\n  max_connections_per_address:) \d+", r"\1 1000", config, 1))
     try:
