@@ -51,7 +51,13 @@ core::Status TagBook::add(core::ProductTag tag) {
 }
 
 void TagBook::add_missing(std::vector<core::ProductTag> tags) {
-  for (core::ProductTag& tag : tags) add(std::move(tag));  // already_exists or full: skipped
+  for (core::ProductTag& tag : tags) {
+    const Key key{tag.media_time_ms, tag.id};
+    if (!add(std::move(tag))) continue;  // held already, or no room
+    std::lock_guard lock(mutex_);
+    entries_.at(key).on_air = true;
+    unsent_.erase(key);  // its fragments were written by that run
+  }
 }
 
 core::Status TagBook::remove(uint64_t tag_id) {
@@ -79,11 +85,6 @@ core::Status TagBook::remove(uint64_t tag_id) {
   by_id_.erase(id);
   ++version_;
   return core::Ok{};
-}
-
-bool TagBook::empty() const {
-  std::lock_guard lock(mutex_);
-  return entries_.empty();
 }
 
 uint64_t TagBook::version() const {

@@ -58,10 +58,10 @@ class TagBook {
 
   core::Status add(core::ProductTag tag);
   // Adds those of `tags` the book does not hold (kept elsewhere across a
-  // restart), as far as the limits allow.
+  // restart), as far as the limits allow. An earlier run put them on air:
+  // they count as on air already, and take_aired() never reports them.
   void add_missing(std::vector<core::ProductTag> tags);
   core::Status remove(uint64_t tag_id);
-  bool empty() const;
   // Grows with every change: the MPD is rendered again when it does.
   uint64_t version() const;
 

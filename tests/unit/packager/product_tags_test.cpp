@@ -125,6 +125,24 @@ TEST_CASE("a range on air keeps its end", "[packager][tags]") {
   CHECK(all[1].end_ms == 5000);  // the update lasts to the hide
 }
 
+TEST_CASE("tags go on air once, and those of an earlier run are never announced",
+          "[packager][tags]") {
+  TagBook book;
+  REQUIRE(book.add(tag(1, "shoe", TagAction::show, 1000)));
+  book.add_missing({tag(1, "shoe", TagAction::show, 1000), tag(2, "hat", TagAction::show, 500)});
+  book.note_next_frame(2000);
+  book.listed(0);
+  const auto aired = book.take_aired();
+  REQUIRE(aired.size() == 1);  // tag 2 came from an earlier run
+  CHECK(aired[0].id == 1);
+  CHECK(aired[0].cue_json.empty());
+  book.all();
+  CHECK(book.take_aired().empty());
+  CHECK(book.remove(2).error().code == ErrorCode::conflict);  // on air already
+  // Tag 2 was carried by that run's fragments; only tag 1 goes out now.
+  for (const auto& e : parse_emsgs(book.fragment_events(0, 2000, false))) CHECK(e.id == 1);
+}
+
 TEST_CASE("a tag can be taken back until it is on air", "[packager][tags]") {
   TagBook book;
   REQUIRE(book.add(tag(1, "shoe", TagAction::show, 1000)));
