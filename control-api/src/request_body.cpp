@@ -1,11 +1,13 @@
 #include "request_body.hpp"
 
 #include <cctype>
+#include <charconv>
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 
 #include "api_error.hpp"
+#include "looplive/http/util.hpp"
 
 namespace looplive::control_api {
 namespace {
@@ -82,6 +84,17 @@ std::optional<std::string> optional_string(const nlohmann::json& body, const std
     throw ApiError(bhttp::status::unprocessable_entity, "invalid",
                    "\"" + field + "\" must be a string.");
   return it->get<std::string>();
+}
+
+size_t page_limit(const http::Request& request, size_t fallback, size_t most) {
+  const auto text = http::query_param(request.query(), "limit");
+  if (!text) return fallback;
+  size_t parsed = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), parsed);
+  if (ec != std::errc() || end != text->data() + text->size() || parsed < 1 || parsed > most)
+    throw ApiError(bhttp::status::unprocessable_entity, "invalid",
+                   "\"limit\" must be a whole number from 1 to " + std::to_string(most) + ".");
+  return parsed;
 }
 
 bool is_uuid(std::string_view text) {

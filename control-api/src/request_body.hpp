@@ -21,6 +21,10 @@ void reject_unknown_fields(const nlohmann::json& body,
 std::optional<bool> optional_bool(const nlohmann::json& body, const std::string& field);
 std::optional<std::string> optional_string(const nlohmann::json& body, const std::string& field);
 
+// A list's `limit` query parameter: `fallback` when absent, 422 unless a
+// whole number from 1 to `most`.
+size_t page_limit(const http::Request& request, size_t fallback, size_t most);
+
 bool is_uuid(std::string_view text);
 // 404 unless `id` is a UUID: nothing else can name a stream.
 void require_stream_id(const std::string& id);

@@ -67,22 +67,13 @@ void get_stream(Context& context, const http::Request&, const Params& params,
 
 db::ListQuery list_query(const http::Request& request) {
   db::ListQuery query;
-  query.limit = kDefaultPageSize;
+  query.limit = page_limit(request, kDefaultPageSize, kMaxPageSize);
   const auto fail = [](const std::string& message) {
     throw ApiError(bhttp::status::unprocessable_entity, "invalid", message);
   };
   if (auto status = http::query_param(request.query(), "status")) {
     query.status = db::parse_status(*status);
     if (!query.status) fail("\"status\" must be one of ready, live, reconnecting, ended.");
-  }
-  if (auto limit = http::query_param(request.query(), "limit")) {
-    size_t parsed = 0;
-    const bool digits = !limit->empty() && limit->size() <= 4 &&
-                        limit->find_first_not_of("0123456789") == std::string::npos;
-    if (digits) parsed = std::stoul(*limit);
-    if (!digits || parsed < 1 || parsed > kMaxPageSize)
-      fail("\"limit\" must be a whole number from 1 to " + std::to_string(kMaxPageSize) + ".");
-    query.limit = parsed;
   }
   if (auto text = http::query_param(request.query(), "cursor"); text && !text->empty()) {
     auto cursor = decode_cursor(*text);

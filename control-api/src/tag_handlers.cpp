@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "context.hpp"
+#include "cursor.hpp"
 #include "looplive/control_api/tag_cue.hpp"
-#include "looplive/core/base64url.hpp"
 #include "looplive/core/utc_text.hpp"
 #include "looplive/http/util.hpp"
 #include "request_body.hpp"
@@ -161,37 +161,14 @@ void post_tag(Context& context, const http::Request& request, const Params& para
   });
 }
 
-std::optional<db::TagPosition> decode_tag_cursor(std::string_view text) {
-  const auto plain = core::unbase64url(text);
-  if (!plain) return std::nullopt;
-  const auto comma = plain->find(',');
-  if (comma == std::string::npos) return std::nullopt;
-  db::TagPosition position;
-  const char* end = plain->data() + plain->size();
-  const auto time = std::from_chars(plain->data(), plain->data() + comma, position.media_time_ms);
-  const auto id = std::from_chars(plain->data() + comma + 1, end, position.id);
-  if (time.ec != std::errc() || time.ptr != plain->data() + comma || id.ec != std::errc() ||
-      id.ptr != end)
-    return std::nullopt;
-  return position;
-}
-
 void list_tags(Context& context, const http::Request& request, const Params& params,
                http::Respond respond) {
   require_stream_id(params.id);
   require_tags(context);
-  size_t limit = kDefaultPageSize;
-  if (auto text = http::query_param(request.query(), "limit")) {
-    size_t parsed = 0;
-    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), parsed);
-    if (ec != std::errc() || end != text->data() + text->size() || parsed < 1 ||
-        parsed > kMaxPageSize)
-      invalid("\"limit\" must be a whole number from 1 to " + std::to_string(kMaxPageSize) + ".");
-    limit = parsed;
-  }
+  const size_t limit = page_limit(request, kDefaultPageSize, kMaxPageSize);
   std::optional<db::TagPosition> after;
   if (auto text = http::query_param(request.query(), "cursor"); text && !text->empty()) {
-    after = text->size() <= 64 ? decode_tag_cursor(*text) : std::nullopt;
+    after = decode_tag_cursor(*text);
     if (!after) invalid("\"cursor\" is not a cursor this API returned.");
   }
   context.blocking(std::move(respond), [&context, id = params.id, after, limit] {
@@ -200,8 +177,7 @@ void list_tags(Context& context, const http::Request& request, const Params& par
     nlohmann::json next = nullptr;
     if (tags.size() > limit) {
       tags.resize(limit);
-      next = core::base64url(std::to_string(tags.back().tag.media_time_ms) + "," +
-                             std::to_string(tags.back().id));
+      next = encode_tag_cursor({tags.back().tag.media_time_ms, tags.back().id});
     }
     nlohmann::json items = nlohmann::json::array();
     for (const auto& tag : tags) items.push_back(tag_json(tag));
