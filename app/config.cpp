@@ -25,6 +25,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
   ingest::read_config(top.section("rtmp"), config.rtmp);
   db::read_config(top.section("database"), config.database);
   packager::read_config(top.section("packager"), config.packager);
+  transcode::read_config(top.section("ladder"), config.ladder);
   origin::read_config(top.section("origin"), config.origin);
   control_api::read_config(top.section("api"), config.api);
   read_config(top.section("lifecycle"), config.lifecycle);

@@ -10,6 +10,7 @@
 #include "looplive/ingest/config.hpp"
 #include "looplive/origin/config.hpp"
 #include "looplive/packager/config.hpp"
+#include "looplive/transcode/config.hpp"
 
 namespace looplive::app {
 
@@ -38,6 +39,7 @@ struct Config {
   ingest::RtmpConfig rtmp;
   db::DatabaseConfig database;
   packager::PackagerConfig packager;
+  transcode::LadderConfig ladder;
   origin::OriginConfig origin;
   control_api::ApiConfig api;
   LifecycleConfig lifecycle;

@@ -87,6 +87,7 @@ core::AdmissionResult DbAdmission::decide(const core::PublishRequest& request) {
       result.verdict = AdmissionVerdict::accepted;
       result.stream_id = match->stream_id;
       result.record = match->record;
+      result.ladder = match->ladder;
       result.detail =
           "stream " + match->stream_id + " is " + std::string(db::status_name(match->status));
     }

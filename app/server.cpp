@@ -21,6 +21,7 @@
 #include "looplive/db/webhook_queue.hpp"
 #include "looplive/ingest/rtmp_server.hpp"
 #include "looplive/packager/packager.hpp"
+#include "looplive/transcode/ladder.hpp"
 #include "rejection_notifier.hpp"
 #include "stream_lifecycle.hpp"
 #include "version.hpp"
@@ -114,7 +115,9 @@ void Server::start(std::chrono::milliseconds database_wait) {
   admission_->measure_into(&key_checks_);
   admission_->claim_as(owner_, config_.lifecycle.owner_lease);
   admission_->on_refused(RejectionNotifier(*webhook_queue_, *webhooks_));
-  core::SinkFactory& sinks = replacement_sinks_ ? *replacement_sinks_ : *packager_;
+  if (!replacement_sinks_)
+    ladder_ = std::make_unique<transcode::LadderSinks>(config_.ladder, *packager_);
+  core::SinkFactory& sinks = replacement_sinks_ ? *replacement_sinks_ : *ladder_;
   rtmp_ = std::make_unique<ingest::RtmpServer>(io_, config_.rtmp, *admission_, registry_, sinks);
   rtmp_->set_figures(&figures_);
   rtmp_->start();
@@ -254,6 +257,9 @@ void Server::start_control_api() {
     };
     dependencies.tag_store = tags_.get();
     dependencies.tag_carrier = packager_.get();
+    dependencies.ladder_trouble = [ladder = ladder_.get()](const std::string& id) {
+      return ladder->status().trouble(id);
+    };
   }
   dependencies.listeners_up = [this] {
     return rtmp_ && rtmp_->port() != 0 && api_ && api_->port() != 0;

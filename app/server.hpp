@@ -36,6 +36,9 @@ class RtmpServer;
 namespace looplive::packager {
 class Packager;
 }
+namespace looplive::transcode {
+class LadderSinks;
+}
 namespace looplive::origin {
 class OriginService;
 }
@@ -118,6 +121,7 @@ class Server {
   const core::ViewerSource* viewers_ = nullptr;
   std::function<std::string()> extra_metrics_;
   std::unique_ptr<packager::Packager> packager_;
+  std::unique_ptr<transcode::LadderSinks> ladder_;  // in front of the packager
   core::SinkFactory* replacement_sinks_;
   std::unique_ptr<db::Database> database_;
   std::unique_ptr<db::StreamRepository> streams_;

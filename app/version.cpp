@@ -2,8 +2,8 @@
 
 #include <boost/version.hpp>
 
+#include "looplive/av/version.hpp"
 #include "looplive/db/database.hpp"
-#include "looplive/packager/packager.hpp"
 
 namespace looplive::app {
 
@@ -17,13 +17,13 @@ std::string boost_version() {
 }  // namespace
 
 std::string version_text() {
-  return std::string("looplive ") + LOOPLIVE_VERSION + "\n" + packager::ffmpeg_version() +
-         "\nBoost " + boost_version() + "\n" + db::client_version() + "\n";
+  return std::string("looplive ") + LOOPLIVE_VERSION + "\n" + av::ffmpeg_version() + "\nBoost " +
+         boost_version() + "\n" + db::client_version() + "\n";
 }
 
 std::vector<std::pair<std::string, std::string>> build_info() {
   return {{"version", LOOPLIVE_VERSION},
-          {"ffmpeg", packager::ffmpeg_version()},
+          {"ffmpeg", av::ffmpeg_version()},
           {"boost", boost_version()},
           {"libpq", db::client_version()}};
 }

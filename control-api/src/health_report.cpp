@@ -148,7 +148,8 @@ json measured(const core::IngestFigures& f) {
 
 json health_report(const db::StreamRecord& stream,
                    const std::optional<core::IngestFigures>& figures,
-                   std::chrono::milliseconds segment_duration) {
+                   std::chrono::milliseconds segment_duration,
+                   const std::optional<std::string>& ladder_trouble) {
   json report{{"streamId", stream.id},
               {"status", db::status_name(stream.status)},
               {"connected", figures && figures->connected},
@@ -170,6 +171,14 @@ json health_report(const db::StreamRecord& stream,
   checks.push_back(pace_check(f));
   checks.push_back(bitrate_check(f));
   frames_checks(f, checks);
+  if (ladder_trouble) {
+    checks.push_back(
+        check("ladder", "warning",
+              "The adaptive ladder stopped: " + *ladder_trouble +
+                  ". Viewers get the published rendition only.",
+              "Give the server more CPU, use fewer or smaller rungs (ladder.rungs) or a "
+              "faster preset (ladder.preset: ultrafast); the next publish tries again."));
+  }
   report["level"] = worst(checks);
   report["measured"] = measured(f);
   report["checks"] = std::move(checks);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +17,7 @@ namespace looplive::control_api {
 // no publisher has sent anything yet.
 nlohmann::json health_report(const db::StreamRecord& stream,
                              const std::optional<core::IngestFigures>& figures,
-                             std::chrono::milliseconds segment_duration);
+                             std::chrono::milliseconds segment_duration,
+                             const std::optional<std::string>& ladder_trouble = std::nullopt);
 
 }  // namespace looplive::control_api

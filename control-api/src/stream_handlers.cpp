@@ -19,10 +19,39 @@ constexpr size_t kMaxPageSize = 100;
 constexpr size_t kMaxMetadataBytes = 16 * 1024;
 constexpr size_t kMaxChapters = 1000;  // the rest are in GET .../tags
 
+// "ladder": "auto", "off" or a list of rungs ("480p@1200k"); absent or null:
+// the server's default.
+std::optional<core::LadderChoice> ladder_choice(const nlohmann::json& body) {
+  const auto it = body.find("ladder");
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  const auto fail = [](const std::string& why) {
+    throw ApiError(bhttp::status::unprocessable_entity, "invalid",
+                   "\"ladder\" must be \"auto\", \"off\" or a list of 1 to 4 rungs such as "
+                   "[\"720p@2800k\", \"360p@600k\"]" +
+                       why);
+  };
+  core::LadderChoice choice;
+  if (it->is_string()) {
+    const std::string text = it->get<std::string>();
+    if (text != "auto" && text != "off") fail(".");
+    choice.enabled = text == "auto";
+    return choice;
+  }
+  if (!it->is_array() || it->empty() || it->size() > 4) fail(".");
+  choice.enabled = true;
+  for (const auto& item : *it) {
+    if (!item.is_string()) fail(".");
+    auto rung = core::parse_rung(item.get<std::string>());
+    if (!rung) fail(": " + rung.error().message + ".");
+    choice.rungs.push_back(*rung);
+  }
+  return choice;
+}
+
 void create_stream(Context& context, const http::Request& request, const Params&,
                    http::Respond respond) {
   const auto body = json_body(request);
-  reject_unknown_fields(body, {"id", "record", "metadata"});
+  reject_unknown_fields(body, {"id", "record", "metadata", "ladder"});
   auto id = optional_string(body, "id");
   if (id && !is_uuid(*id))
     throw ApiError(bhttp::status::unprocessable_entity, "invalid", "\"id\" must be a UUID.");
@@ -43,8 +72,9 @@ void create_stream(Context& context, const http::Request& request, const Params&
                      "\"metadata\" must be at most " + std::to_string(kMaxMetadataBytes) +
                          " bytes as compact JSON.");
   }
-  context.blocking(std::move(respond), [&context, id, record = *record, metadata] {
-    const db::CreatedStream created = context.deps.streams.create(id, record, metadata);
+  const auto ladder = ladder_choice(body);
+  context.blocking(std::move(respond), [&context, id, record = *record, metadata, ladder] {
+    const db::CreatedStream created = context.deps.streams.create(id, record, metadata, ladder);
     context.log->info("{} created (record={})", core::log_context(created.stream.id), record);
     auto response = json_response(bhttp::status::created, created_json(created, context.urls));
     response.headers.set(bhttp::field::location, "/v1/streams/" + created.stream.id);
@@ -109,8 +139,10 @@ void stream_health(Context& context, const http::Request&, const Params& params,
   require_stream_id(params.id);
   context.blocking(std::move(respond), [&context, id = params.id] {
     const auto stream = context.deps.streams.get(id);
+    const auto& ladder = context.deps.ladder_trouble;
     return json_response(bhttp::status::ok, health_report(stream, context.deps.figures.get(id),
-                                                          context.settings.segment_duration));
+                                                          context.settings.segment_duration,
+                                                          ladder ? ladder(id) : std::nullopt));
   });
 }
 

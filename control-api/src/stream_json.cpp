@@ -31,6 +31,17 @@ json vod_url(const db::StreamRecord& stream, const PublicUrls& urls) {
   return urls.media(*stream.summary->vod_path);
 }
 
+// The stream's own ladder as it was asked for: null (the server's default),
+// "off", "auto" or its rungs.
+json ladder_json(const db::StreamRecord& stream) {
+  if (!stream.ladder) return nullptr;
+  if (!stream.ladder->enabled) return "off";
+  if (stream.ladder->rungs.empty()) return "auto";
+  json rungs = json::array();
+  for (const core::Rung& rung : stream.ladder->rungs) rungs.push_back(core::rung_text(rung));
+  return rungs;
+}
+
 std::string recording_state(const db::StreamRecord& stream) {
   if (!stream.record) return "off";
   if (stream.summary && stream.summary->recording_error) return "failed";
@@ -76,15 +87,11 @@ std::string iso_now() {
 
 json created_json(const db::CreatedStream& created, const PublicUrls& urls) {
   const auto& stream = created.stream;
-  return json{{"streamId", stream.id},
-              {"status", db::status_name(stream.status)},
-              {"record", stream.record},
-              {"metadata", metadata(stream)},
-              {"rtmpUrl", urls.rtmp},
-              {"streamKey", created.key},
-              {"hlsUrl", urls.hls(stream.id)},
-              {"dashUrl", urls.dash(stream.id)},
-              {"createdAt", api_time(stream.created_at)}};
+  return json{{"streamId", stream.id},           {"status", db::status_name(stream.status)},
+              {"record", stream.record},         {"metadata", metadata(stream)},
+              {"ladder", ladder_json(stream)},   {"rtmpUrl", urls.rtmp},
+              {"streamKey", created.key},        {"hlsUrl", urls.hls(stream.id)},
+              {"dashUrl", urls.dash(stream.id)}, {"createdAt", api_time(stream.created_at)}};
 }
 
 json ingest_json(const core::IngestFigures& figures) {
@@ -114,6 +121,7 @@ json stream_json(const db::StreamRecord& stream, const PublicUrls& urls,
            {"status", db::status_name(stream.status)},
            {"record", stream.record},
            {"metadata", metadata(stream)},
+           {"ladder", ladder_json(stream)},
            {"rtmpUrl", urls.rtmp},
            {"hlsUrl", urls.hls(stream.id)},
            {"dashUrl", urls.dash(stream.id)},

@@ -29,6 +29,33 @@ std::optional<std::string> optional_text(const pqxx::field& field) {
   return field.as<std::string>();
 }
 
+// The ladder column: NULL, 'off', 'auto' or rungs such as '480p@1200k,360p@600k'.
+std::optional<std::string> ladder_column(const std::optional<core::LadderChoice>& ladder) {
+  if (!ladder) return std::nullopt;
+  if (!ladder->enabled) return "off";
+  if (ladder->rungs.empty()) return "auto";
+  std::string text;
+  for (const core::Rung& rung : ladder->rungs)
+    text += (text.empty() ? "" : ",") + core::rung_text(rung);
+  return text;
+}
+
+std::optional<core::LadderChoice> read_ladder(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  const std::string text = field.as<std::string>();
+  core::LadderChoice choice;
+  choice.enabled = text != "off";
+  if (text == "off" || text == "auto") return choice;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    // Written by ladder_column only; a rung it cannot read is left out.
+    if (auto rung = core::parse_rung(rest.substr(0, comma))) choice.rungs.push_back(*rung);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return choice;
+}
+
 std::optional<double> optional_number(const pqxx::field& field) {
   if (field.is_null()) return std::nullopt;
   return field.as<double>();
@@ -41,7 +68,7 @@ const std::string& stream_columns() {
       "id::text, status, record, metadata::text, " + iso_utc("created_at") + ", " +
       iso_utc("started_at") + ", " + iso_utc("ended_at") +
       ", finalized_at IS NOT NULL, duration_seconds, peak_viewers, unique_viewers,"
-      " average_watch_seconds, vod_path, recording_error";
+      " average_watch_seconds, vod_path, recording_error, ladder";
   return columns;
 }
 
@@ -78,6 +105,7 @@ StreamRecord read_stream(const pqxx::row& row) {
     summary.recording_error = optional_text(row[13]);
     stream.summary = std::move(summary);
   }
+  stream.ladder = read_ladder(row[14]);
   return stream;
 }
 
@@ -135,7 +163,8 @@ std::optional<StreamStatus> parse_status(std::string_view name) {
 }
 
 CreatedStream StreamRepository::create(const std::optional<std::string>& id, bool record,
-                                       const std::string& metadata_json) {
+                                       const std::string& metadata_json,
+                                       const std::optional<core::LadderChoice>& ladder) {
   const std::string wanted_id = id.value_or("");
   if (!wanted_id.empty()) require_uuid(wanted_id);
   return database_.pool().run([&](pqxx::connection& connection) {
@@ -146,11 +175,11 @@ CreatedStream StreamRepository::create(const std::optional<std::string>& id, boo
     pqxx::work txn(connection);
     try {
       created.stream = read_stream(txn.exec_params1(
-          "INSERT INTO streams (id, record, metadata)"
-          " VALUES (coalesce(nullif($1, '')::uuid, gen_random_uuid()), $2, $3::jsonb)"
+          "INSERT INTO streams (id, record, metadata, ladder)"
+          " VALUES (coalesce(nullif($1, '')::uuid, gen_random_uuid()), $2, $3::jsonb, $4)"
           " RETURNING " +
               stream_columns(),
-          wanted_id, record, metadata_json));
+          wanted_id, record, metadata_json, ladder_column(ladder)));
     } catch (const pqxx::unique_violation&) {
       throw core::Failure(core::ErrorCode::already_exists,
                           "a stream with id " + wanted_id + " already exists");
@@ -192,7 +221,7 @@ std::optional<KeyMatch> StreamRepository::find_by_key(std::string_view key) {
   return database_.pool().run([&](pqxx::connection& connection) -> std::optional<KeyMatch> {
     pqxx::work txn(connection);
     const auto rows = txn.exec_params(
-        "SELECT s.id::text, s.status, s.record, k.revoked_at IS NOT NULL"
+        "SELECT s.id::text, s.status, s.record, k.revoked_at IS NOT NULL, s.ladder"
         " FROM stream_keys k JOIN streams s ON s.id = k.stream_id"
         " WHERE k.key_hash = $1",
         key_hash);
@@ -202,6 +231,7 @@ std::optional<KeyMatch> StreamRepository::find_by_key(std::string_view key) {
     match.status = status_from_column(rows[0][1]);
     match.record = rows[0][2].as<bool>();
     match.revoked = rows[0][3].as<bool>();
+    match.ladder = read_ladder(rows[0][4]);
     return match;
   });
 }

@@ -1,7 +1,7 @@
 #include "cmaf_muxer.hpp"
 
 #include "box_writer.hpp"
-#include "ffmpeg_codec.hpp"
+#include "looplive/av/codec_id.hpp"
 #include "looplive/media/av1_obus.hpp"
 
 #include <algorithm>
@@ -38,7 +38,7 @@ constexpr uint32_t kTrackId = 1;
 
 core::Status describe(AVStream* stream, const core::TrackInfo& track) {
   AVCodecParameters* par = stream->codecpar;
-  par->codec_id = ffmpeg_codec_id(track.codec);
+  par->codec_id = av::ffmpeg_codec_id(track.codec);
   if (!track.codec_config.empty()) {
     const size_t size = track.codec_config.size();
     par->extradata = static_cast<uint8_t*>(av_mallocz(size + AV_INPUT_BUFFER_PADDING_SIZE));
@@ -83,12 +83,12 @@ core::Status CmafTrackMuxer::start(const core::TrackInfo& track) {
   audio_ = track.kind == core::MediaKind::audio;
   codec_ = track.codec;
   std::vector<uint8_t> header;  // where on_write puts the init segment
-  AvIoPtr io;                   // before the context, so that it outlives it
+  av::AvIoPtr io;               // before the context, so that it outlives it
   AVFormatContext* raw = nullptr;
   if (int rc = avformat_alloc_output_context2(&raw, nullptr, "mp4", nullptr); rc < 0) {
-    return av_error("mp4 muxer", rc);
+    return av::av_error("mp4 muxer", rc);
   }
-  AvOutputPtr context(raw);
+  av::AvOutputPtr context(raw);
   auto* buffer = static_cast<uint8_t*>(av_malloc(kIoBufferSize));
   if (buffer == nullptr) return core::Error{"out of memory"};
   io.reset(avio_alloc_context(buffer, kIoBufferSize, 1, &header, nullptr, &on_write, nullptr));
@@ -108,7 +108,7 @@ core::Status CmafTrackMuxer::start(const core::TrackInfo& track) {
   av_dict_set(&options, "use_editlist", "0", 0);
   const int rc = avformat_write_header(context.get(), &options);
   av_dict_free(&options);
-  if (rc < 0) return av_error("write header", rc);
+  if (rc < 0) return av::av_error("write header", rc);
   avio_flush(io.get());
   // The muxer replaces the millisecond time base with the track's timescale.
   time_base_ = stream->time_base;

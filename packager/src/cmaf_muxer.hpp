@@ -6,7 +6,7 @@
 #include <span>
 #include <vector>
 
-#include "ffmpeg_ptr.hpp"
+#include "looplive/av/ffmpeg_ptr.hpp"
 #include "looplive/core/media_types.hpp"
 #include "looplive/core/result.hpp"
 #include "looplive/core/shared_bytes.hpp"

@@ -251,7 +251,11 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
   int64_t played = 0;
   for (auto it = periods.begin(); it != periods.end(); ++it) {
     const auto& [period, span] = *it;
-    const int64_t start = options.dynamic ? span.start : played;
+    const auto began = options.period_starts.find(period);
+    const int64_t period_start = options.dynamic && began != options.period_starts.end()
+                                     ? std::min(began->second, span.start)
+                                     : span.start;
+    const int64_t start = options.dynamic ? period_start : played;
     played += span.end - span.start;
     out += "  <Period id=\"" + std::to_string(period) + "\" start=\"" + media::iso_duration(start) +
            "\">\n";
@@ -259,7 +263,7 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
     out += event_stream(
         options.events, it == periods.begin() ? std::numeric_limits<int64_t>::min() : span.start,
         next == periods.end() ? std::numeric_limits<int64_t>::max() : next->second.start,
-        span.start, periods.rbegin()->second.end);
+        period_start, periods.rbegin()->second.end);
     // Tracks come video first, then by rendition: one AdaptationSet per kind.
     for (size_t first = 0; first < tracks.size();) {
       const core::MediaKind kind = tracks[first].info->kind;
@@ -269,7 +273,7 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
         const auto segments = in_period(listed[next], period);
         if (!segments.empty()) renditions.push_back({&tracks[next], segments});
       }
-      if (!renditions.empty()) out += adaptation_set(renditions, span.start, first, options);
+      if (!renditions.empty()) out += adaptation_set(renditions, period_start, first, options);
       first = next;
     }
     out += "  </Period>\n";

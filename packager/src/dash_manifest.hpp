@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -51,6 +52,10 @@ struct MpdOptions {
   // carry them as emsg, an InbandEventStream on its AdaptationSet.
   std::span<const TagRange> events;
   bool inband_events = false;
+  // A live period's start, by discontinuity index, fixed when it began:
+  // Period@start must not move as the window slides (players place the
+  // timeline by it). A period missing here starts at its first listed segment.
+  std::map<uint64_t, int64_t> period_starts;
 };
 
 // Segment addressing in a SegmentTemplate. A live MPD addresses segments by

@@ -43,8 +43,16 @@ LiveWindow::Track& LiveWindow::track(core::TrackKey key) {
 std::vector<LiveWindow::Track*> LiveWindow::active() {
   std::vector<Track*> tracks;
   for (auto& [key, t] : tracks_)
-    if (t.info) tracks.push_back(&t);
+    if (t.info && !t.dropped) tracks.push_back(&t);
   return tracks;
+}
+
+void LiveWindow::drop(core::TrackKey key) {
+  const auto found = tracks_.find(key);
+  if (found == tracks_.end() || found->second.dropped) return;
+  found->second.dropped = true;
+  render(false, true);
+  store_view(false);
 }
 
 void LiveWindow::pause(core::TrackKey key) {
@@ -81,6 +89,7 @@ void LiveWindow::add_init(const core::TrackInfo& info, const std::string& init_u
                           const core::SharedBytes& init) {
   Track& t = track(info.key());
   t.info = info;
+  t.dropped = false;
   t.media[init_uri] = init;
   disk_.write(live_dir_ / init_uri, init, segment_sync());
 }
@@ -390,6 +399,7 @@ MpdOptions LiveWindow::live_mpd_options() const {
   mpd.time_shift_ms = settings_.segment_ms * settings_.live_window;
   mpd.presentation_delay_ms = settings_.segment_ms * 3;
   mpd.utc_timing_url = settings_.utc_timing_url;
+  mpd.period_starts = spans_.starts();
   if (settings_.part_ms > 0) {
     mpd.chunk_ms = settings_.part_ms;
     // An audio segment ends with the audio frame that crosses the video's

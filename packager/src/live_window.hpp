@@ -85,6 +85,10 @@ class LiveWindow {
   // configuration starts a new init segment): no segment after its last one
   // is announced until its next part.
   void pause(core::TrackKey key);
+  // The track ended early (StreamPackager::end_track): the multivariant
+  // playlist, the MPD, the view and the recording leave it out from now on,
+  // until add_init() brings it back.
+  void drop(core::TrackKey key);
   void add_segment(core::TrackKey key, FinishedSegment segment);
   // Renders the playlists (and the multivariant playlist and MPD, when a
   // segment was added) and stores a new view.
@@ -119,6 +123,7 @@ class LiveWindow {
     int64_t longest_ms = 0;
     std::string playlist;
     std::string delta_playlist;  // for _HLS_skip; empty when nothing can be skipped
+    bool dropped = false;        // ended early in this publish: listed nowhere
   };
 
   Track& track(core::TrackKey key);  // made on first sight

@@ -5,7 +5,7 @@
 #include <shared_mutex>
 #include <unordered_map>
 
-#include "ffmpeg_log.hpp"
+#include "looplive/av/log.hpp"
 #include "looplive/core/log.hpp"
 #include "looplive/media/stream_files.hpp"
 #include "stream_packager.hpp"
@@ -63,7 +63,7 @@ Packager::Packager(const packager::PackagerConfig& config, PackagerOptions optio
     : config_(config),
       options_(with_clock(std::move(options))),
       registry_(std::make_unique<Registry>()) {
-  route_ffmpeg_logs();
+  av::route_ffmpeg_logs();
 }
 
 Packager::~Packager() = default;

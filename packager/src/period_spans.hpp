@@ -26,6 +26,14 @@ class PeriodSpans {
     return total;
   }
 
+  // Per period, where it began: its first segment's start, of any track, even
+  // after that segment left the live window.
+  std::map<uint64_t, int64_t> starts() const {
+    std::map<uint64_t, int64_t> out;
+    for (const auto& [period, span] : spans_) out[period] = span.start;
+    return out;
+  }
+
   // Per period, what to add to its timestamps to start it where the previous one ends, from 0.
   std::map<uint64_t, int64_t> shifts() const {
     std::map<uint64_t, int64_t> out;

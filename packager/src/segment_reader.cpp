@@ -52,7 +52,7 @@ core::Status SegmentReader::open_run() {
   const std::string first = runs_[run_].files.front().string();
   // On failure avformat_open_input frees the context but leaves our I/O alone.
   if (int rc = avformat_open_input(&raw, nullptr, av_find_input_format("mp4"), nullptr); rc < 0) {
-    return av_error(first, rc);
+    return av::av_error(first, rc);
   }
   input_.reset(raw);
   if (input_->nb_streams != 1) return core::Error{first + ": not a single-track file"};
@@ -61,7 +61,7 @@ core::Status SegmentReader::open_run() {
     parameters_.reset(avcodec_parameters_alloc());
     if (!parameters_) return core::Error{"out of memory"};
     if (int rc = avcodec_parameters_copy(parameters_.get(), stream->codecpar); rc < 0) {
-      return av_error("copy parameters", rc);
+      return av::av_error("copy parameters", rc);
     }
     time_base_ = stream->time_base;
   } else if (!same_configuration(*parameters_, *stream->codecpar)) {
@@ -78,7 +78,7 @@ core::Result<bool> SegmentReader::read(AVPacket* packet) {
       if (core::Status status = open_run(); !status) return status.error();
       continue;
     }
-    if (rc < 0) return av_error("read " + runs_[run_].files.front().string(), rc);
+    if (rc < 0) return av::av_error("read " + runs_[run_].files.front().string(), rc);
     av_packet_rescale_ts(packet, input_->streams[0]->time_base, time_base_);
     const int64_t shift = av_rescale_q(runs_[run_].shift_ms, kMilliseconds, time_base_);
     if (packet->dts != AV_NOPTS_VALUE) packet->dts += shift;

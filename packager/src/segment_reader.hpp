@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "ffmpeg_ptr.hpp"
+#include "looplive/av/ffmpeg_ptr.hpp"
 #include "looplive/core/result.hpp"
 
 namespace looplive::packager {
@@ -47,8 +47,8 @@ class SegmentReader {
   size_t run_ = 0;
   size_t file_ = 0;
   std::ifstream in_;
-  AvIoPtr io_;
-  AvInputPtr input_;  // after io_: closed before its I/O context is freed
+  av::AvIoPtr io_;
+  av::AvInputPtr input_;  // after io_: closed before its I/O context is freed
   AvParametersPtr parameters_;
   AVRational time_base_{1, 1000};
 };

@@ -97,6 +97,26 @@ void StreamPackager::on_packet(const core::MediaPacket& packet) {
   }
 }
 
+void StreamPackager::end_track(uint8_t track_id) {
+  const auto found = tracks_.find(track_id);
+  if (found == tracks_.end()) return;
+  Track& track = found->second;
+  const core::TrackKey key = track.info.key();
+  if (state_ == State::running && track.output != nullptr) {
+    TrackOutputs done;
+    if (core::Status status = track.output->close(last_duration(track), done); !status)
+      return fail(status.error());
+    add_to_window(key, done);
+  }
+  // Its packets still in the backlog go with it.
+  std::erase_if(backlog_, [&](const core::MediaPacket& p) { return p.track == track_id; });
+  tracks_.erase(found);
+  if (state_ != State::waiting) stream_->window.drop(key);
+  core::logger("packager")
+      ->info("{} {} track {} ends here; no longer listed", context(),
+             key.kind == core::MediaKind::video ? "video" : "audio", key.rendition);
+}
+
 TrackOutput* StreamPackager::output(uint8_t track_id) {
   const auto found = tracks_.find(track_id);
   return found == tracks_.end() ? nullptr : found->second.output;

@@ -43,6 +43,9 @@ class StreamPackager : public core::PacketSink {
 
   void on_track(const core::TrackInfo& track) override;
   void on_packet(const core::MediaPacket& packet) override;
+  // Closes the track's segment and takes it out of the playlists and the MPD
+  // (its playlist answers 404), until a later publish brings it back.
+  void end_track(uint8_t track_id) override;
   // Lists the partial segments in the live window and gives the stream state back, ready
   // for the next publish or for end_stream(); ENDLIST waits for the latter.
   void finish(core::EndReason reason) override;

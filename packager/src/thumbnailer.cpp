@@ -1,6 +1,6 @@
 #include "thumbnailer.hpp"
 
-#include "ffmpeg_codec.hpp"
+#include "looplive/av/decoder.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -27,7 +27,6 @@ bool full_range(const AVFrame& frame) {
 }  // namespace
 
 Thumbnailer::~Thumbnailer() {
-  avcodec_free_context(&decoder_);
   sws_freeContext(scaler_);
   av_frame_free(&decoded_);
   av_frame_free(&scaled_);
@@ -35,31 +34,17 @@ Thumbnailer::~Thumbnailer() {
 
 core::Result<std::unique_ptr<Thumbnailer>> Thumbnailer::open(const core::TrackInfo& track,
                                                              int max_width) {
-  const AVCodec* codec = avcodec_find_decoder(ffmpeg_codec_id(track.codec));
-  if (codec == nullptr)
-    return core::Error{"no decoder for " + std::string(core::codec_name(track.codec))};
+  // One still per segment does not need decoder threads of its own beside the I/O threads.
+  auto decoder = av::open_decoder(track, 1);
+  if (!decoder) return decoder.error();
   std::unique_ptr<Thumbnailer> out(new Thumbnailer());
   out->max_width_ = std::max(16, max_width);
-  out->decoder_ = avcodec_alloc_context3(codec);
+  out->decoder_ = std::move(decoder.value());
   out->decoded_ = av_frame_alloc();
   out->scaled_ = av_frame_alloc();
   out->packet_.reset(av_packet_alloc());
-  if (out->decoder_ == nullptr || out->decoded_ == nullptr || out->scaled_ == nullptr ||
-      !out->packet_) {
+  if (out->decoded_ == nullptr || out->scaled_ == nullptr || !out->packet_) {
     return core::Error{"out of memory"};
-  }
-  if (!track.codec_config.empty()) {
-    const size_t size = track.codec_config.size();
-    out->decoder_->extradata =
-        static_cast<uint8_t*>(av_mallocz(size + AV_INPUT_BUFFER_PADDING_SIZE));
-    if (out->decoder_->extradata == nullptr) return core::Error{"out of memory"};
-    std::memcpy(out->decoder_->extradata, track.codec_config.data(), size);
-    out->decoder_->extradata_size = static_cast<int>(size);
-  }
-  // One still per segment does not need decoder threads of its own beside the I/O threads.
-  out->decoder_->thread_count = 1;
-  if (int rc = avcodec_open2(out->decoder_, codec, nullptr); rc < 0) {
-    return av_error("open decoder", rc);
   }
   return out;
 }
@@ -73,22 +58,11 @@ core::Result<core::SharedBytes> Thumbnailer::encode(const core::MediaPacket& key
 // The keyframe alone, then a drain, then a reset so the next one starts clean.
 core::Status Thumbnailer::decode(const core::MediaPacket& keyframe) {
   av_frame_unref(decoded_);
-  // The decoder wants padding after the payload, so it gets a copy.
-  std::vector<uint8_t> padded(keyframe.payload.size() + AV_INPUT_BUFFER_PADDING_SIZE);
-  std::copy(keyframe.payload.data(), keyframe.payload.data() + keyframe.payload.size(),
-            padded.begin());
-  AVPacket* packet = packet_.get();
-  packet->data = padded.data();
-  packet->size = static_cast<int>(keyframe.payload.size());
-  packet->pts = keyframe.pts;
-  packet->dts = keyframe.dts;
-  packet->flags = AV_PKT_FLAG_KEY;
-  int rc = avcodec_send_packet(decoder_, packet);
-  av_packet_unref(packet);
+  int rc = av::send_packet(decoder_.get(), packet_.get(), keyframe);
   // Draining right away gets the picture out of a decoder that would wait for reordering.
-  if (rc >= 0) rc = avcodec_send_packet(decoder_, nullptr);
-  const bool got = rc >= 0 && avcodec_receive_frame(decoder_, decoded_) >= 0;
-  avcodec_flush_buffers(decoder_);
+  if (rc >= 0) rc = avcodec_send_packet(decoder_.get(), nullptr);
+  const bool got = rc >= 0 && avcodec_receive_frame(decoder_.get(), decoded_) >= 0;
+  avcodec_flush_buffers(decoder_.get());
   if (!got) return core::Error{"the keyframe decoded to no picture"};
   return core::Ok{};
 }
@@ -109,11 +83,11 @@ core::Status Thumbnailer::scale() {
   scaled_->format = AV_PIX_FMT_YUV420P;
   scaled_->width = width;
   scaled_->height = height;
-  if (int rc = av_frame_get_buffer(scaled_, 0); rc < 0) return av_error("frame buffer", rc);
+  if (int rc = av_frame_get_buffer(scaled_, 0); rc < 0) return av::av_error("frame buffer", rc);
   if (int rc = sws_scale(scaler_, decoded_->data, decoded_->linesize, 0, decoded_->height,
                          scaled_->data, scaled_->linesize);
       rc < 0) {
-    return av_error("scale", rc);
+    return av::av_error("scale", rc);
   }
   scaled_->color_range = AVCOL_RANGE_JPEG;
   return core::Ok{};
@@ -143,7 +117,7 @@ core::Result<core::SharedBytes> Thumbnailer::compress() {
     out = core::SharedBytes::copy_of({packet->data, static_cast<size_t>(packet->size)});
     av_packet_unref(packet);
   } else {
-    out = av_error("encode JPEG", rc);
+    out = av::av_error("encode JPEG", rc);
   }
   avcodec_free_context(&encoder);
   return out;

@@ -2,7 +2,8 @@
 
 #include <memory>
 
-#include "ffmpeg_ptr.hpp"
+#include "looplive/av/decoder.hpp"
+#include "looplive/av/ffmpeg_ptr.hpp"
 #include "looplive/core/media_types.hpp"
 #include "looplive/core/result.hpp"
 #include "looplive/core/shared_bytes.hpp"
@@ -32,11 +33,11 @@ class Thumbnailer {
   core::Result<core::SharedBytes> compress();
 
   int max_width_ = 320;
-  AVCodecContext* decoder_ = nullptr;
+  av::CodecContextPtr decoder_;
   SwsContext* scaler_ = nullptr;
   AVFrame* decoded_ = nullptr;
   AVFrame* scaled_ = nullptr;
-  AvPacketPtr packet_;
+  av::AvPacketPtr packet_;
 };
 
 }  // namespace looplive::packager

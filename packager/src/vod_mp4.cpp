@@ -48,7 +48,7 @@ struct Output {
 struct Source {
   std::unique_ptr<SegmentReader> reader;
   AVStream* stream = nullptr;
-  AvPacketPtr next;
+  av::AvPacketPtr next;
   bool ready = false;  // `next` holds a packet
 };
 
@@ -125,14 +125,14 @@ core::Status remux(std::vector<Source>& sources, const fs::path& path,
   Output output;
   if (int rc = avformat_alloc_output_context2(&output.context, nullptr, "mp4", path.c_str());
       rc < 0) {
-    return av_error("mp4 muxer", rc);
+    return av::av_error("mp4 muxer", rc);
   }
   for (auto& source : sources) {
     source.stream = avformat_new_stream(output.context, nullptr);
     if (source.stream == nullptr) return core::Error{"out of memory"};
     const AVCodecParameters& parameters = source.reader->parameters();
     if (int rc = avcodec_parameters_copy(source.stream->codecpar, &parameters); rc < 0) {
-      return av_error("copy parameters", rc);
+      return av::av_error("copy parameters", rc);
     }
     // Keep hvc1 as in the CMAF; other tags are left for the muxer to choose.
     if (parameters.codec_id != AV_CODEC_ID_HEVC) source.stream->codecpar->codec_tag = 0;
@@ -144,14 +144,14 @@ core::Status remux(std::vector<Source>& sources, const fs::path& path,
   }
   if (core::Status added = add_chapters(output.context, chapters); !added) return added;
   if (int rc = avio_open(&output.context->pb, path.c_str(), AVIO_FLAG_WRITE); rc < 0) {
-    return av_error("open " + path.string(), rc);
+    return av::av_error("open " + path.string(), rc);
   }
   AVDictionary* options = nullptr;
   // faststart moves the moov in front of the media in a second pass over the file.
   av_dict_set(&options, "movflags", "+faststart", 0);
   const int header = avformat_write_header(output.context, &options);
   av_dict_free(&options);
-  if (header < 0) return av_error("write header", header);
+  if (header < 0) return av::av_error("write header", header);
 
   for (auto& source : sources) {
     if (core::Status status = refill(source); !status) return status;
@@ -171,12 +171,12 @@ core::Status remux(std::vector<Source>& sources, const fs::path& path,
     packet->stream_index = earliest->stream->index;
     av_packet_rescale_ts(packet, earliest->reader->time_base(), earliest->stream->time_base);
     if (int rc = av_interleaved_write_frame(output.context, packet); rc < 0) {
-      return av_error("write packet", rc);
+      return av::av_error("write packet", rc);
     }
     if (core::Status status = refill(*earliest); !status) return status;
   }
-  if (int rc = av_write_trailer(output.context); rc < 0) return av_error("write trailer", rc);
-  if (int rc = avio_closep(&output.context->pb); rc < 0) return av_error("close", rc);
+  if (int rc = av_write_trailer(output.context); rc < 0) return av::av_error("write trailer", rc);
+  if (int rc = avio_closep(&output.context->pb); rc < 0) return av::av_error("close", rc);
   return core::Ok{};
 }
 

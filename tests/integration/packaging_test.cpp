@@ -8,6 +8,7 @@
 
 #include "ingest_harness.hpp"
 #include "looplive/packager/packager.hpp"
+#include "manifest_checker.hpp"
 #include "media_fixture.hpp"
 
 using namespace looplive;
@@ -37,14 +38,6 @@ std::vector<double> extinf_durations(const std::string& playlist) {
   std::regex extinf(R"(#EXTINF:([0-9.]+),)");
   for (std::sregex_iterator it(playlist.begin(), playlist.end(), extinf), end; it != end; ++it)
     out.push_back(std::stod((*it)[1]));
-  return out;
-}
-
-std::vector<std::string> segment_uris(const std::string& playlist) {
-  std::vector<std::string> out;
-  std::istringstream lines(playlist);
-  for (std::string line; std::getline(lines, line);)
-    if (!line.empty() && line[0] != '#') out.push_back(line);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include "http_client.hpp"
 #include "live_server.hpp"
 #include "media_fixture.hpp"
+#include "player_report.hpp"
 
 using namespace looplive;
 using namespace looplive::test;
@@ -17,13 +18,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* kToken = "preview-test-token-0123456789";
-
-// The one JSON line preview.mjs prints last.
-nlohmann::json report_of(const std::string& output) {
-  const auto start = output.rfind("\n{");
-  return nlohmann::json::parse(output.substr(start == std::string::npos ? 0 : start + 1), nullptr,
-                               false);
-}
 
 }  // namespace
 
@@ -69,7 +63,7 @@ TEST_CASE("the preview page plays a live show with its figures and encoder warni
   INFO("preview.mjs (" << took.count() << " s): " << output);
   INFO("publisher: " << publisher.output());
   CHECK(status == 0);
-  const auto report = report_of(output);
+  const auto report = player_report(output);
   REQUIRE(report.is_object());
   // Played by hls.js (which ran, so its integrity digest matched the file),
   // past several playlist reloads, with frames decoded.

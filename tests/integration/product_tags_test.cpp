@@ -12,6 +12,7 @@
 #include "http_client.hpp"
 #include "looplive/core/base64url.hpp"
 #include "looplive/core/utc_text.hpp"
+#include "manifest_checker.hpp"
 #include "media_fixture.hpp"
 
 using namespace looplive;
@@ -35,15 +36,6 @@ std::map<std::string, std::string> daterange(const std::string& playlist, const 
     attributes[(*it)[1]] = value;
   }
   return attributes;
-}
-
-// URIs of the listed media segments, oldest first.
-std::vector<std::string> segment_uris(const std::string& playlist) {
-  std::vector<std::string> uris;
-  std::istringstream lines(playlist);
-  for (std::string line; std::getline(lines, line);)
-    if (!line.empty() && line[0] != '#') uris.push_back(line);
-  return uris;
 }
 
 nlohmann::json tag_body(const std::string& product, const std::string& action,

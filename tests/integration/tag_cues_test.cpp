@@ -11,6 +11,7 @@
 #include "http_client.hpp"
 #include "looplive/core/utc_text.hpp"
 #include "media_fixture.hpp"
+#include "player_report.hpp"
 
 using namespace looplive;
 using namespace looplive::test;
@@ -54,22 +55,9 @@ class Show {
 // Runs tags.mjs while `during` places tags; returns its report.
 nlohmann::json play(const std::string& kind, const std::string& url, int seconds,
                     const std::function<void()>& during = {}, std::optional<double> start = {}) {
-  std::vector<std::string> argv = {"node",
-                                   std::string(LOOPLIVE_SOURCE_DIR) + "/tests/player/tags.mjs",
-                                   kind, url, std::to_string(seconds)};
-  if (start) argv.push_back(std::to_string(*start));
-  Process player(argv, make_scratch_dir("tags-" + kind) + "/player.log");
-  if (during) during();
-  const auto status = player.wait(std::chrono::seconds(seconds + 60));
-  const std::string output = player.output();
-  INFO(kind << " " << url << ":\n" << output);
-  REQUIRE(status.has_value());
-  const auto line = output.rfind("\n{");
-  auto report = nlohmann::json::parse(output.substr(line == std::string::npos ? 0 : line + 1),
-                                      nullptr, false);
-  REQUIRE(report.is_object());
-  CHECK(report["ok"] == true);
-  return report;
+  std::vector<std::string> args = {kind, url, std::to_string(seconds)};
+  if (start) args.push_back(std::to_string(*start));
+  return run_player("tags.mjs", args, "tags-" + kind, std::chrono::seconds(seconds + 60), during);
 }
 
 // The report's first cue for a tag from one source; null when it never came.

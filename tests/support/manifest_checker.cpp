@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <optional>
+#include <sstream>
 #include <string_view>
 
 namespace looplive::test {
@@ -74,6 +75,14 @@ int64_t to_int(const std::optional<std::string>& text, int64_t fallback) {
 }
 
 }  // namespace
+
+std::vector<std::string> segment_uris(const std::string& playlist) {
+  std::vector<std::string> uris;
+  std::istringstream lines(playlist);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line[0] != '#') uris.push_back(line);
+  return uris;
+}
 
 std::optional<PreloadHint> preload_hint(const std::string& playlist) {
   const std::string tag = "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"";
@@ -235,6 +244,7 @@ void ManifestChecker::check_mpd(const std::string& name, Seen& seen, const std::
   const bool whole = (starts_with(body, "<?xml") || starts_with(body, "<MPD")) &&
                      body.find("</MPD>") != std::string::npos;
   if (!whole) return problem(name, "200 without a whole MPD");
+  bool dynamic = false;
   std::string period = "?";
   std::string kind = "?";
   int64_t number = 0;
@@ -273,8 +283,16 @@ void ManifestChecker::check_mpd(const std::string& name, Seen& seen, const std::
     const size_t open = line.find('<');
     if (open == std::string_view::npos) continue;
     line.remove_prefix(open);
-    if (starts_with(line, "<Period")) {
+    if (starts_with(line, "<MPD")) {
+      dynamic = attribute(line, "type").value_or("") == "dynamic";
+    } else if (starts_with(line, "<Period")) {
       period = attribute(line, "id").value_or("?");
+      const std::string start = attribute(line, "start").value_or("?");
+      if (dynamic) {
+        const auto [it, fresh] = seen.period_starts.emplace(period, start);
+        if (!fresh && it->second != start)
+          problem(name, "live period " + period + " started at " + it->second + ", now " + start);
+      }
     } else if (starts_with(line, "<AdaptationSet")) {
       kind = attribute(line, "contentType").value_or("?");
     } else if (starts_with(line, "<SegmentTemplate")) {

@@ -31,6 +31,10 @@ struct PreloadHint {
 };
 std::optional<PreloadHint> preload_hint(const std::string& playlist);
 
+// The URIs of a media playlist's segments (or a multivariant playlist's
+// variants), in the order listed.
+std::vector<std::string> segment_uris(const std::string& playlist);
+
 class ManifestChecker {
  public:
   // One answer for a file of the stream ("index.m3u8", "video.m3u8",
@@ -63,6 +67,9 @@ class ManifestChecker {
     std::map<std::string, int64_t> growing;
     // EXT-X-DATERANGE by ID -> its attributes as first seen
     std::map<std::string, std::map<std::string, std::string>> dateranges;
+    // Live MPD: Period@id -> Period@start as first seen (a static MPD, once
+    // the show ended, plays its periods from zero instead)
+    std::map<std::string, std::string> period_starts;
   };
 
   void check_media_playlist(const std::string& name, Seen& seen, const std::string& body);

@@ -91,6 +91,7 @@ TEST_CASE("the checker catches each manifest defect", "[manifest]") {
     video.kind = looplive::core::MediaKind::video;
     video.codec_string = "avc1.64001e";
     MpdOptions options;
+    options.period_starts = {{0, 0}};
     std::vector<SegmentInfo> first = window(1, 3);
     const std::vector<DashTrack> tracks{{&video, first, 1'000'000, "v_$Number$.m4s"}};
     checker.feed("manifest.mpd", 200, render_mpd(tracks, options));
@@ -107,6 +108,7 @@ TEST_CASE("the checker catches each manifest defect", "[manifest]") {
     looplive::core::TrackInfo video;
     video.kind = looplive::core::MediaKind::video;
     MpdOptions options;
+    options.period_starts = {{0, 0}};
     std::vector<SegmentInfo> first = window(1, 3);
     const std::vector<DashTrack> tracks{
         {&video, first, 1, looplive::media::files::segment_template("v", true)}};
@@ -120,6 +122,28 @@ TEST_CASE("the checker catches each manifest defect", "[manifest]") {
     const std::vector<DashTrack> changed{
         {&video, slid, 1, looplive::media::files::segment_template("v", true)}};
     checker.feed("manifest.mpd", 200, render_mpd(changed, options));
+    CHECK(checker.problems().size() == 1);
+  }
+  SECTION("a live period whose start moves as the window slides") {
+    ManifestChecker checker;
+    looplive::core::TrackInfo video;
+    video.kind = looplive::core::MediaKind::video;
+    MpdOptions options;
+    const auto feed = [&](uint64_t first) {
+      const std::vector<SegmentInfo> segments = window(first, 3);
+      const std::vector<DashTrack> tracks{
+          {&video, segments, 1, looplive::media::files::segment_template("v", true)}};
+      checker.feed("manifest.mpd", 200, render_mpd(tracks, options));
+    };
+    options.period_starts = {{0, 0}};  // where the show began, as the live window knows it
+    feed(1);
+    feed(2);
+    CHECK(checker.problems().empty());
+    options.period_starts.clear();  // the start taken from the first listed segment
+    feed(3);
+    CHECK(checker.problems().size() == 1);
+    options.dynamic = false;  // the finished show plays from zero
+    feed(3);
     CHECK(checker.problems().size() == 1);
   }
   SECTION("a low-latency MPD's growing segment may end sooner than listed, never later") {

@@ -465,6 +465,22 @@ TEST_CASE("a static MPD plays periods back to back; a dynamic one keeps the gap"
   CHECK(live.find("<Period id=\"1\" start=\"PT30S\">") != std::string::npos);
 }
 
+TEST_CASE("a live period keeps the start it began with as its segments leave the window",
+          "[packager]") {
+  const TrackInfo video = video_track();
+  const std::vector<SegmentInfo> v{segment(7, 12000, 2000), segment(8, 14000, 2000)};
+  const std::vector<DashTrack> tracks{{&video, v, 1'000'000, "v_$Number$.m4s"}};
+  MpdOptions options;
+  CHECK(render_mpd(tracks, options).find("<Period id=\"0\" start=\"PT12S\">") != std::string::npos);
+  options.period_starts = {{0, 1000}};
+  const std::string live = render_mpd(tracks, options);
+  CHECK(live.find("<Period id=\"0\" start=\"PT1S\">") != std::string::npos);
+  CHECK(live.find("presentationTimeOffset=\"1000\"") != std::string::npos);
+  CHECK(live.find("<S t=\"12000\" d=\"2000\" r=\"1\"/>") != std::string::npos);
+  options.dynamic = false;
+  CHECK(render_mpd(tracks, options).find("<Period id=\"0\" start=\"PT0S\">") != std::string::npos);
+}
+
 TEST_CASE("a low-latency live MPD lists the growing segment; a static one never does",
           "[packager]") {
   const TrackInfo video = video_track();

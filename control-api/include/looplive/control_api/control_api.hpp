@@ -50,6 +50,9 @@ struct ApiDependencies {
   // Either missing: the tag routes answer 503.
   db::TagRepository* tag_store = nullptr;
   core::TagCarrier* tag_carrier = nullptr;
+  // Why a stream's adaptive ladder stopped during its publish, for
+  // /health; none: no ladders.
+  std::function<std::optional<std::string>(const std::string& stream_id)> ladder_trouble;
 };
 
 struct ApiSettings {

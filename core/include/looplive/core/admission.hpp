@@ -1,7 +1,10 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
+
+#include "looplive/core/ladder_choice.hpp"
 
 namespace looplive::core {
 
@@ -21,9 +24,10 @@ enum class AdmissionVerdict {
 
 struct AdmissionResult {
   AdmissionVerdict verdict = AdmissionVerdict::unavailable;
-  std::string stream_id;  // set when accepted
-  bool record = false;    // whether the stream is recorded for replay
-  std::string detail;     // why, for the log (never contains the key)
+  std::string stream_id;               // set when accepted
+  bool record = false;                 // whether the stream is recorded for replay
+  std::string detail;                  // why, for the log (never contains the key)
+  std::optional<LadderChoice> ladder;  // the stream's own, when accepted
 };
 
 // Decides whether a publisher may go live. Implementations do their blocking

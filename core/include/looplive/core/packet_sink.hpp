@@ -1,8 +1,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "looplive/core/ladder_choice.hpp"
 #include "looplive/core/media_types.hpp"
 
 namespace looplive::core {
@@ -17,13 +19,18 @@ class PacketSink {
   virtual ~PacketSink() = default;
   virtual void on_track(const TrackInfo& track) = 0;  // new track or new codec configuration
   virtual void on_packet(const MediaPacket& packet) = 0;
+  // A track that stops for the rest of the publish (a ladder rung too slow
+  // for real time): a packager stops listing it, so players move to the
+  // others. Packets of it that follow are ignored.
+  virtual void end_track(uint8_t /*track_id*/) {}
   virtual void finish(EndReason reason) = 0;
 };
 
 struct PublishGrant {
   std::string stream_id;
   bool record = false;
-  uint64_t connection_id = 0;  // the publisher's connection, named in log lines
+  uint64_t connection_id = 0;          // the publisher's connection, named in log lines
+  std::optional<LadderChoice> ladder;  // the stream's own; none: the server's default
 };
 
 class SinkFactory {

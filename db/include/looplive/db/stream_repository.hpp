@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "looplive/core/ladder_choice.hpp"
 #include "looplive/db/database.hpp"
 #include "looplive/db/webhook_queue.hpp"
 
@@ -46,7 +47,8 @@ struct StreamRecord {
   std::string created_at;  // ISO 8601, UTC
   std::optional<std::string> started_at;
   std::optional<std::string> ended_at;
-  std::optional<EndSummary> summary;  // once the stream has ended and its recording is final
+  std::optional<EndSummary> summary;         // once the stream has ended and its recording is final
+  std::optional<core::LadderChoice> ladder;  // its own; none: the server's default
 };
 
 struct CreatedStream {
@@ -60,6 +62,7 @@ struct KeyMatch {
   StreamStatus status = StreamStatus::ready;
   bool record = false;
   bool revoked = false;
+  std::optional<core::LadderChoice> ladder;
 };
 
 // A page of the stream list: newest first, after the (created_at, id) of
@@ -87,7 +90,8 @@ class StreamRepository {
   // empty. Throws already_exists for a taken id, std::invalid_argument for a
   // malformed id or metadata that is not a JSON object.
   CreatedStream create(const std::optional<std::string>& id, bool record,
-                       const std::string& metadata_json = "{}");
+                       const std::string& metadata_json = "{}",
+                       const std::optional<core::LadderChoice>& ladder = std::nullopt);
   std::optional<StreamRecord> find(const std::string& id);
   // find() for a stream that must exist: throws not_found otherwise.
   StreamRecord get(const std::string& id);

@@ -138,7 +138,4 @@ class Packager : public core::SinkFactory, public core::TagCarrier {
   std::unique_ptr<Registry> registry_;
 };
 
-// The FFmpeg libraries in use: "FFmpeg 5.1.6 (libavformat 59.27.100, ...)".
-std::string ffmpeg_version();
-
 }  // namespace looplive::packager

@@ -1,4 +1,4 @@
-#include "ffmpeg_log.hpp"
+#include "looplive/av/log.hpp"
 
 #include <cstdarg>
 #include <memory>
@@ -12,7 +12,7 @@ extern "C" {
 
 #include "looplive/core/log.hpp"
 
-namespace looplive::packager {
+namespace looplive::av {
 namespace {
 
 spdlog::logger* ffmpeg_logger = nullptr;
@@ -59,4 +59,4 @@ void route_ffmpeg_logs() {
   });
 }
 
-}  // namespace looplive::packager
+}  // namespace looplive::av

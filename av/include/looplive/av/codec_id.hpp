@@ -6,7 +6,7 @@ extern "C" {
 
 #include "looplive/core/media_types.hpp"
 
-namespace looplive::packager {
+namespace looplive::av {
 
 // FFmpeg's name for a codec looplive carries.
 inline AVCodecID ffmpeg_codec_id(core::Codec codec) {
@@ -25,4 +25,4 @@ inline AVCodecID ffmpeg_codec_id(core::Codec codec) {
   return AV_CODEC_ID_NONE;
 }
 
-}  // namespace looplive::packager
+}  // namespace looplive::av

@@ -6,9 +6,9 @@ extern "C" {
 #include <libavutil/avutil.h>
 }
 
-#include "looplive/packager/packager.hpp"
+#include "looplive/av/version.hpp"
 
-namespace looplive::packager {
+namespace looplive::av {
 
 namespace {
 
@@ -26,4 +26,4 @@ std::string ffmpeg_version() {
          dotted(avutil_version()) + ")";
 }
 
-}  // namespace looplive::packager
+}  // namespace looplive::av

@@ -10,7 +10,7 @@ extern "C" {
 
 #include "looplive/core/result.hpp"
 
-namespace looplive::packager {
+namespace looplive::av {
 
 struct AvPacketDeleter {
   void operator()(AVPacket* packet) const { av_packet_free(&packet); }
@@ -47,4 +47,4 @@ inline core::Error av_error(const std::string& step, int code) {
   return core::Error{step + ": " + av_error_text(code)};
 }
 
-}  // namespace looplive::packager
+}  // namespace looplive::av

@@ -1,0 +1,177 @@
+"""The live ladder's cost and quality, beside ffmpeg making the same rungs.
+
+A 720p30 H.264 show (3 Mbit/s, B-frames, 2 s GOP, AAC; what OBS sends) is
+published in real time (ffmpeg -re -c copy) three times:
+
+  source only   looplive packaging the show as published
+  ladder        looplive with ladder.default auto and rungs 480p@1200k,
+                360p@600k (recorded, so the rungs can be measured)
+  ffmpeg        ffmpeg reading the same file in real time and making the same
+                two rungs: split, scale (bicubic), libx264 veryfast,
+                zerolatency, the same bitrates and VBV, keyframes on the
+                source's (the command is printed)
+
+CPU is the process's user + system time over a window in the middle of the
+show, in cores (1.0 = one core busy). The ladder's own cost is the ladder run
+minus the source-only run. Quality is PSNR (luma and average, ffmpeg's psnr
+filter) of each rung against the source scaled to the rung's size with the
+same scaler, over the whole show.
+
+Run through bench/ladder/run, which installs what is missing and builds Release.
+"""
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "latency"))
+sys.path.insert(0, str(HERE.parent))
+import latency_bench as lb  # noqa: E402  looplive, its database, process handling
+from rtmp_bench import cpu_seconds, make_fixture  # noqa: E402
+
+RUNGS = [(854, 480, 1200), (640, 360, 600)]  # width, height, kbit/s
+
+
+def ladder_config(text):
+    """conf/looplive.yaml's ladder section switched on with the bench's rungs."""
+    rungs = ", ".join(f'"{h}p@{k}k"' for _, h, k in RUNGS)
+    out, section = [], None
+    for line in text.splitlines():
+        top = re.match(r"^([a-z_]+):", line)
+        if top:
+            section = top.group(1)
+        if section == "ladder" and line.startswith("  default:"):
+            line = "  default: auto"
+        elif section == "ladder" and line.startswith("  rungs:"):
+            line = f"  rungs: [{rungs}]"
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def publish(url, fixture, seconds, log):
+    return subprocess.Popen(
+        ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-re", "-t", str(seconds),
+         "-i", str(fixture), "-c", "copy", "-f", "flv", url],
+        stdout=log, stderr=subprocess.STDOUT)
+
+
+def measure(pid, warmup, window):
+    time.sleep(warmup)
+    before, t0 = cpu_seconds(pid), time.monotonic()
+    time.sleep(window)
+    return (cpu_seconds(pid) - before) / (time.monotonic() - t0)
+
+
+def looplive_run(work, fixture, args, ladder):
+    server = lb.Looplive(work, None)
+    if ladder:
+        server.config.write_text(ladder_config(server.config.read_text()))
+    try:
+        server.start()
+        created = lb.json.loads(subprocess.run(
+            [str(lb.LOOPLIVE), "--config", str(server.config), "--create-stream", "--record"],
+            env=server.env, check=True, capture_output=True, text=True).stdout)
+        url = f"rtmp://127.0.0.1:{server.rtmp_port}/live/{created['streamKey']}"
+        log = open(work / "publisher.log", "w")
+        publisher = publish(url, fixture, args.seconds, log)
+        lb.children.append(publisher)
+        cores = measure(server.proc.pid, args.warmup, args.window)
+        publisher.wait(args.seconds + 60)
+        log.close()
+        vods = server.media / "vods"
+        playlist = vods / f"{created['streamId']}.m3u8"
+        deadline = time.monotonic() + 120
+        while ladder and not playlist.exists() and time.monotonic() < deadline:
+            time.sleep(1)  # the stream ends after the reconnect window
+        rungs = []
+        if ladder:
+            for i in range(len(RUNGS)):
+                rungs.append(vods / f"{created['streamId']}_video_{i + 1}.m3u8")
+        return cores, rungs
+    finally:
+        server.close()
+
+
+def ffmpeg_command(fixture, outputs, seconds):
+    graph = f"[0:v]split={len(RUNGS)}" + "".join(f"[s{i}]" for i in range(len(RUNGS))) + ";"
+    graph += ";".join(f"[s{i}]scale={w}:{h}:flags=bicubic[v{i}]" for i, (w, h, _) in enumerate(RUNGS))
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-y", "-re", "-t", str(seconds),
+           "-i", str(fixture), "-filter_complex", graph]
+    for i, (_, _, kbits) in enumerate(RUNGS):
+        cmd += ["-map", f"[v{i}]", "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency",
+                "-b:v", f"{kbits}k", "-maxrate", f"{kbits}k", "-bufsize", f"{2 * kbits}k",
+                "-g", "100000", "-x264-params", "scenecut=0:open-gop=0",
+                "-force_key_frames", "source", "-bf", "0", str(outputs[i])]
+    return cmd
+
+
+def ffmpeg_run(work, fixture, args):
+    outputs = [work / f"ffmpeg_{h}p.mp4" for _, h, _ in RUNGS]
+    cmd = ffmpeg_command(fixture, outputs, args.seconds)
+    log = open(work / "ffmpeg-ladder.log", "w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    lb.children.append(proc)
+    cores = measure(proc.pid, args.warmup, args.window)
+    proc.wait(args.seconds + 60)
+    log.close()
+    return cores, outputs, cmd
+
+
+def psnr(rendition, fixture, width, height):
+    """(luma, average) PSNR in dB of `rendition` against the source scaled to its size."""
+    graph = (f"[1:v]scale={width}:{height}:flags=bicubic,setpts=PTS-STARTPTS[ref];"
+             f"[0:v]setpts=PTS-STARTPTS[dist];[dist][ref]psnr=shortest=1")
+    out = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-i", str(rendition), "-i", str(fixture),
+                          "-lavfi", graph, "-f", "null", "-"], capture_output=True, text=True)
+    m = re.search(r"PSNR y:([0-9.]+) .*average:([0-9.]+)", out.stderr)
+    if not m:
+        sys.exit(f"no PSNR for {rendition}:\n{out.stderr[-2000:]}")
+    return float(m.group(1)), float(m.group(2))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=60, help="length of each show")
+    parser.add_argument("--warmup", type=int, default=10, help="seconds before the CPU window")
+    parser.add_argument("--window", type=int, default=40, help="seconds of the CPU window")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="looplive-ladder-bench-"))
+    fixture = work / "show_720p30.flv"
+    make_fixture(fixture, "1280x720", 30, "3000k", args.seconds + 5)
+    try:
+        plain, _ = looplive_run(work / "plain", fixture, args, ladder=False)
+        laddered, rung_playlists = looplive_run(work / "ladder", fixture, args, ladder=True)
+        reference, outputs, cmd = ffmpeg_run(work, fixture, args)
+        rows = []
+        for i, (w, h, kbits) in enumerate(RUNGS):
+            ours = psnr(rung_playlists[i], fixture, w, h)
+            theirs = psnr(outputs[i], fixture, w, h)
+            rows.append((f"{h}p @ {kbits}k", ours, theirs))
+    finally:
+        for proc in lb.children:
+            lb.stop_process(proc)
+        if not args.keep:
+            subprocess.run(["rm", "-rf", str(work)])
+    ladder_cost = laddered - plain
+    print(f"Source: 720p30 H.264 3 Mbit/s with B-frames, {args.seconds} s published in real time; "
+          f"CPU over {args.window} s.\n")
+    print("| measure | looplive | ffmpeg | looplive / ffmpeg |")
+    print("| --- | --- | --- | --- |")
+    print(f"| CPU, source only (packaging, recording) | {plain:.3f} cores | | |")
+    print(f"| CPU, with the ladder | {laddered:.3f} cores | | |")
+    print(f"| CPU of the ladder (480p + 360p) | {ladder_cost:.3f} cores | {reference:.3f} cores | "
+          f"{ladder_cost / reference:.2f} |")
+    for name, ours, theirs in rows:
+        print(f"| PSNR {name}, luma / average | {ours[0]:.2f} / {ours[1]:.2f} dB | "
+              f"{theirs[0]:.2f} / {theirs[1]:.2f} dB | {ours[1] - theirs[1]:+.2f} dB |")
+    print("\nffmpeg: " + " ".join(cmd))
+
+
+if __name__ == "__main__":
+    main()

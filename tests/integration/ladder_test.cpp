@@ -1,0 +1,289 @@
+// ffmpeg publishes one 640x360 rendition; the server's ladder adds two lower
+// ones. Every rung is listed in the multivariant playlist and the MPD, live
+// and in the recording, cut on the same frames as the source, and decodes
+// at its own size.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "control_api_harness.hpp"
+#include "http_client.hpp"
+#include "looplive/core/media_types.hpp"
+#include "looplive/media/stream_files.hpp"
+#include "looplive/packager/live_view.hpp"
+#include "looplive/packager/packager.hpp"
+#include "manifest_checker.hpp"
+#include "media_fixture.hpp"
+#include "player_report.hpp"
+
+using namespace looplive;
+using namespace looplive::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> matches(const std::string& text, const std::string& pattern) {
+  std::vector<std::string> out;
+  const std::regex re(pattern);
+  for (std::sregex_iterator it(text.begin(), text.end(), re), end; it != end; ++it)
+    out.push_back((*it)[1]);
+  return out;
+}
+
+// ffprobe's view of a segment read with its init segment: "WIDTHxHEIGHT"
+// and the first packet's flags, errors apart.
+struct Probe {
+  std::string size;
+  std::string first_flags;
+  std::string errors;
+};
+
+Probe probe(const fs::path& init, const fs::path& segment) {
+  const fs::path joined = segment.string() + ".probe.mp4";
+  {
+    std::ofstream out(joined, std::ios::binary);
+    out << read_file(init) << read_file(segment);
+  }
+  Probe p;
+  std::string out;
+  run_command({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+               "stream=width,height:packet=flags", "-of", "csv=p=0", joined.string()},
+              &out);
+  fs::remove(joined);
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    if (line.find_first_not_of("K_DC") == std::string::npos) {
+      if (p.first_flags.empty()) p.first_flags = line;
+    } else if (std::regex_match(line, std::regex(R"(\d+,\d+)"))) {
+      p.size = line.substr(0, line.find(',')) + "x" + line.substr(line.find(',') + 1);
+    } else {
+      p.errors += line + "\n";
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("a laddered show lists every rung, cut on the source's frames, live and recorded",
+          "[integration][ladder]") {
+  const auto& fixture = long_h264_aac_fixture();
+  const std::string media_root = make_scratch_dir("media");
+  app::Config config = api_test_config(fresh_database("ladder_vod"), media_root, nullptr);
+  config.packager.write_live_to_disk = true;
+  config.ladder.by_default = true;
+  config.ladder.rungs = {{240, 400'000}, {144, 200'000}};
+  auto api = std::make_unique<ApiServer>(config);
+  app::Server* server = &api->server;
+  auto stream = server->streams().create(std::nullopt, /*record=*/true);
+  const std::string url =
+      "rtmp://127.0.0.1:" + std::to_string(server->rtmp_port()) + "/live/" + stream.key;
+  const fs::path live = fs::path(media_root) / "live" / stream.stream.id;
+  const fs::path vods = fs::path(media_root) / "vods";
+
+  Process publisher(ffmpeg_publish(fixture.path, url), make_scratch_dir("ladder") + "/ffmpeg.log");
+  // While live: the multivariant playlist names all three video renditions.
+  std::string live_multivariant;
+  std::shared_ptr<const packager::LiveView> view;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    view = server->packager()->view(stream.stream.id);
+    if (view && matches(view->multivariant, "RESOLUTION=([0-9x]+)").size() == 3) {
+      live_multivariant = view->multivariant;
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  // Every rung has LL-HLS parts and a preload hint, as the source has.
+  REQUIRE(view);
+  size_t with_parts = 0;
+  for (const auto& track : view->tracks) {
+    if (track.playlist.find("#EXT-X-PART:") != std::string::npos && !track.preload_hint.empty())
+      ++with_parts;
+  }
+  CHECK(with_parts == 4);  // three video renditions and the audio
+  INFO(live_multivariant);
+  CHECK(matches(live_multivariant, "RESOLUTION=([0-9x]+)") ==
+        std::vector<std::string>{"640x360", "426x240", "256x144"});
+  REQUIRE(publisher.wait(60s) == 0);
+  const fs::path vod_playlist = vods / media::files::vod_multivariant(stream.stream.id);
+  const auto vod_deadline = std::chrono::steady_clock::now() + 30s;
+  while (!fs::exists(vod_playlist) && std::chrono::steady_clock::now() < vod_deadline)
+    std::this_thread::sleep_for(100ms);
+  REQUIRE(fs::exists(vod_playlist));
+  api.reset();
+
+  // The replay is adaptive too, each rung with its measured bandwidth and exact codecs.
+  const std::string vod = read_file(vod_playlist);
+  INFO(vod);
+  CHECK(matches(vod, "RESOLUTION=([0-9x]+)") ==
+        std::vector<std::string>{"640x360", "426x240", "256x144"});
+  const auto bandwidths = matches(vod, ":BANDWIDTH=([0-9]+)");
+  REQUIRE(bandwidths.size() == 3);
+  CHECK(std::stoull(bandwidths[1]) > std::stoull(bandwidths[2]));
+  CHECK(matches(vod, R"re(CODECS="(avc1\.[0-9a-f]{6}),mp4a)re").size() == 3);
+  const std::string mpd = read_file(vods / media::files::vod_manifest(stream.stream.id));
+  CHECK(matches(mpd, R"re(<Representation id="(video[_0-9]*)")re") ==
+        std::vector<std::string>{"video", "video_1", "video_2"});
+
+  // Every rung has the source's segment boundaries; each segment starts
+  // with a keyframe and decodes at the rung's size.
+  const auto durations = [&](core::TrackKey key) {
+    return matches(read_file(vods / media::files::vod_media_playlist(stream.stream.id, key)),
+                   "#EXTINF:([0-9.]+),");
+  };
+  const auto source_durations = durations({core::MediaKind::video, 0});
+  REQUIRE(source_durations.size() >= 5);
+  const std::vector<std::pair<uint8_t, std::string>> rungs{{1, "426x240"}, {2, "256x144"}};
+  for (const auto& [rendition, size] : rungs) {
+    INFO("rendition " << int(rendition));
+    const core::TrackKey key{core::MediaKind::video, rendition};
+    CHECK(durations(key) == source_durations);
+    const std::string playlist = read_file(live / media::files::media_playlist(key));
+    const auto init = matches(playlist, R"re(#EXT-X-MAP:URI="([^"]+)")re");
+    REQUIRE(init.size() == 1);
+    for (const std::string& uri : segment_uris(playlist)) {
+      INFO(uri);
+      const Probe p = probe(live / init[0], live / uri);
+      CHECK(p.errors.empty());
+      CHECK(p.size == size);
+      CHECK(p.first_flags.starts_with("K"));
+    }
+  }
+}
+
+TEST_CASE("a stream's own ladder; a rung too slow for real time is dropped, the show goes on",
+          "[integration][ladder]") {
+  const std::string media = make_scratch_dir("media");
+  app::Config config = api_test_config(fresh_database("ladder"), media, nullptr);
+  config.ladder.preset = "placebo";  // far too slow for 30 frames a second at 240p
+  config.ladder.max_delay_ms = 500;
+  ApiServer api(config);
+  HttpClient origin(api.server.origin_port());
+
+  // The server's default is off; this stream asks for its own rungs.
+  auto bad = api.call(bhttp::verb::post, "/v1/streams", R"({"record": false, "ladder": ["240"]})");
+  CHECK(bad.status == 422);
+  auto created = api.call(bhttp::verb::post, "/v1/streams",
+                          R"({"record": false, "ladder": ["240p@400k", "144p@200k"]})")
+                     .json();
+  CHECK(created["ladder"] == nlohmann::json::array({"240p@400k", "144p@200k"}));
+  const std::string id = created["streamId"];
+  CHECK(api.call(bhttp::verb::get, "/v1/streams/" + id).json()["ladder"] == created["ladder"]);
+
+  Process publisher({"ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-i",
+                     long_h264_aac_fixture().path, "-c", "copy", "-f", "flv",
+                     api.publish_url(created["streamKey"])},
+                    make_scratch_dir("ladder-slow") + "/ffmpeg.log");
+  // The 240p rung falls behind and is dropped (health says so), and the
+  // playlists leave it out while the source goes on.
+  const auto health_of = [&] {
+    return api.call(bhttp::verb::get, "/v1/streams/" + id + "/health").json();
+  };
+  bool dropped = false;
+  nlohmann::json health;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!dropped && std::chrono::steady_clock::now() < deadline) {
+    health = health_of();
+    for (const auto& check : health["checks"])
+      dropped =
+          dropped || (check["id"] == "ladder" && check["level"] == "warning" &&
+                      check["message"].get<std::string>().find("426x240") != std::string::npos);
+    std::this_thread::sleep_for(200ms);
+  }
+  INFO(health.dump());
+  REQUIRE(dropped);
+  CHECK(health["level"] == "warning");
+  std::string multivariant;
+  for (int i = 0; i < 100 && multivariant.empty(); ++i) {
+    const auto view = api.server.packager()->view(id);
+    if (view) multivariant = view->multivariant;
+    std::this_thread::sleep_for(100ms);
+  }
+  INFO(multivariant);
+  CHECK(multivariant.find("RESOLUTION=640x360") != std::string::npos);
+  CHECK(multivariant.find("RESOLUTION=426x240") == std::string::npos);
+  CHECK(origin.get("/live/" + id + "/video_1.m3u8").status == 404);
+  const auto mpd = origin.get("/live/" + id + "/manifest.mpd");
+  CHECK(mpd.status == 200);
+  CHECK(mpd.body.find("video_1") == std::string::npos);
+  // The source rendition keeps growing after the drop.
+  const auto before = origin.get("/live/" + id + "/video.m3u8").body;
+  std::this_thread::sleep_for(2500ms);
+  const auto after = origin.get("/live/" + id + "/video.m3u8").body;
+  CHECK(after != before);
+  CHECK(segment_uris(after).size() >= 2);
+  publisher.terminate();
+}
+
+namespace {
+
+// Runs tests/player/ladder.mjs; its report.
+nlohmann::json play_throttled(const std::string& kind, const std::string& url, int free,
+                              int throttled, int kbits) {
+  return run_player(
+      "ladder.mjs",
+      {kind, url, std::to_string(free), std::to_string(throttled), std::to_string(kbits)},
+      "ladder-" + kind, std::chrono::seconds(2 * free + throttled + 90));
+}
+
+// The smallest picture height shown while throttled, and whether the
+// player ever stalled after it started.
+struct Watched {
+  int smallest_throttled = 0;
+  int stalled_ms = 0;
+};
+
+Watched watched(const nlohmann::json& report) {
+  Watched w;
+  w.smallest_throttled = 100000;
+  for (const auto& h : report["heights"])
+    if (h["phase"] == "throttled")
+      w.smallest_throttled = std::min(w.smallest_throttled, int(h["height"]));
+  for (const auto& s : report["stalls"]) w.stalled_ms += int(double(s["ms"]));
+  return w;
+}
+
+}  // namespace
+
+TEST_CASE("hls.js and dash.js move down the ladder when the bandwidth drops, without a stall",
+          "[integration][ladder][player]") {
+  const std::string media = make_scratch_dir("media");
+  app::Config config = api_test_config(fresh_database("ladder_play"), media, nullptr);
+  config.ladder.by_default = true;
+  config.ladder.rungs = {{240, 300'000}, {144, 150'000}};
+  ApiServer api(config);
+  auto created = api.call(bhttp::verb::post, "/v1/streams", R"({"record": false})").json();
+  const std::string id = created["streamId"];
+  Process publisher({"ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re",
+                     "-stream_loop", "8", "-i", long_h264_aac_fixture().path, "-c", "copy", "-f",
+                     "flv", api.publish_url(created["streamKey"])},
+                    make_scratch_dir("ladder-play") + "/ffmpeg.log");
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto view = api.server.packager()->view(id);
+    if (view && view->multivariant.find("RESOLUTION=256x144") != std::string::npos) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  const std::string origin = "http://127.0.0.1:" + std::to_string(api.server.origin_port());
+  // The source (640x360) takes about 0.9 Mbit/s with its audio; 400 kbit/s
+  // leaves room for a rung only. The players keep a few seconds of buffer
+  // (low-latency modes keep about one, too little for any player to switch
+  // before it runs dry: bench/README.md).
+  for (const auto& [kind, file] : std::vector<std::pair<std::string, std::string>>{
+           {"hls", "index.m3u8"}, {"dash", "manifest.mpd"}}) {
+    INFO(kind);
+    const auto report = play_throttled(kind, origin + "/live/" + id + "/" + file, 8, 24, 400);
+    INFO(report.dump());
+    std::printf("ladder playback %s: %s\n", kind.c_str(), report.dump().c_str());
+    const Watched w = watched(report);
+    CHECK(w.smallest_throttled < 360);
+    CHECK(w.stalled_ms < 500);
+  }
+  publisher.terminate();
+}

@@ -1,0 +1,118 @@
+// A real H.264 publish (the ffmpeg-made fixture, with B-frames) through the
+// ladder's transcoder: every rung decodes at its size, has a picture for
+// every source picture and its keyframes at the source's decode times.
+#include "transcoder.hpp"
+
+#include <catch2/catch.hpp>
+#include <set>
+#include <vector>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+}
+
+#include "looplive/av/decoder.hpp"
+#include "looplive/media/flv_file.hpp"
+#include "looplive/media/flv_tag_reader.hpp"
+#include "media_fixture.hpp"
+
+using namespace looplive;
+
+namespace {
+
+struct Source {
+  core::TrackInfo track;
+  std::vector<core::MediaPacket> packets;
+};
+
+Source read_video(const std::string& path) {
+  auto tags = media::read_flv_file(path);
+  REQUIRE(tags);
+  media::FlvTagReader reader;
+  Source source;
+  for (const auto& tag : *tags) {
+    if (tag.type != media::kFlvTagVideo) continue;
+    auto output = reader.video(tag.timestamp_ms, core::SharedBytes::copy_of(tag.body));
+    REQUIRE(output);
+    if (output->track) source.track = *output->track;
+    if (output->packet) source.packets.push_back(*output->packet);
+  }
+  return source;
+}
+
+}  // namespace
+
+TEST_CASE("the transcoder encodes every rung from each source picture, keyframes aligned",
+          "[ladder]") {
+  const Source source = read_video(test::h264_aac_fixture().path);
+  REQUIRE(source.track.width == 640);
+  const std::vector<transcode::RungPlan> plan{{1, 426, 240, 400'000}, {2, 256, 144, 200'000}};
+  transcode::LadderConfig config;
+  auto opened = transcode::Transcoder::open(source.track, plan, config, 100);
+  REQUIRE(opened);
+  transcode::Transcoder& transcoder = *opened.value();
+  const auto& tracks = transcoder.rung_tracks();
+  REQUIRE(tracks.size() == 2);
+  CHECK(tracks[0].id == 100);
+  CHECK(tracks[0].rendition == 1);
+  CHECK(tracks[0].width == 426);
+  CHECK(tracks[0].height == 240);
+  CHECK(tracks[0].codec_string.starts_with("avc1."));
+  CHECK(tracks[1].id == 101);
+
+  std::vector<core::MediaPacket> made;
+  for (const auto& packet : source.packets) REQUIRE(transcoder.push(packet, made));
+  REQUIRE(transcoder.flush(made));
+
+  std::set<int64_t> source_keys;
+  for (const auto& p : source.packets)
+    if (p.keyframe) source_keys.insert(p.dts);
+  REQUIRE(source_keys.size() >= 2);
+  for (size_t rung = 0; rung < tracks.size(); ++rung) {
+    INFO("rung " << rung);
+    std::vector<core::MediaPacket> packets;
+    for (const auto& p : made)
+      if (p.track == tracks[rung].id) packets.push_back(p);
+    // One rung picture per source picture, the last ones flushed out of the decoder.
+    CHECK(packets.size() == source.packets.size());
+    std::set<int64_t> keys;
+    int64_t last_dts = -1;
+    for (const auto& p : packets) {
+      if (p.keyframe) keys.insert(p.dts);
+      CHECK(p.dts > last_dts);
+      CHECK(p.pts >= p.dts);
+      last_dts = p.dts;
+    }
+    CHECK(keys == source_keys);
+
+    // A decoder configured from the rung's own avcC decodes it at its size.
+    auto decoder = av::open_decoder(tracks[rung], 1);
+    REQUIRE(decoder);
+    AVPacket* scratch = av_packet_alloc();
+    AVFrame* picture = av_frame_alloc();
+    size_t pictures = 0;
+    for (const auto& p : packets) {
+      REQUIRE(av::send_packet(decoder->get(), scratch, p) >= 0);
+      while (avcodec_receive_frame(decoder->get(), picture) >= 0) {
+        CHECK(picture->width == tracks[rung].width);
+        CHECK(picture->height == tracks[rung].height);
+        ++pictures;
+      }
+    }
+    avcodec_send_packet(decoder->get(), nullptr);
+    while (avcodec_receive_frame(decoder->get(), picture) >= 0) ++pictures;
+    CHECK(pictures == packets.size());
+    av_frame_free(&picture);
+    av_packet_free(&scratch);
+  }
+}
+
+TEST_CASE("a transcoder with an unknown encoder does not open", "[ladder]") {
+  const Source source = read_video(test::h264_aac_fixture().path);
+  transcode::LadderConfig config;
+  config.encoder = "no_such_encoder";
+  const std::vector<transcode::RungPlan> plan{{1, 426, 240, 400'000}};
+  auto opened = transcode::Transcoder::open(source.track, plan, config, 100);
+  REQUIRE_FALSE(opened);
+  CHECK(opened.error().message.find("no_such_encoder") != std::string::npos);
+}

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "looplive/core/config_section.hpp"
+#include "looplive/core/ladder_choice.hpp"
+
+namespace looplive::transcode {
+
+// The ladder: section of the configuration file.
+struct LadderConfig {
+  // Streams get a ladder unless they say otherwise (POST /v1/streams "ladder").
+  bool by_default = false;
+  // The rungs of every ladder; empty: derived from the source (a 1080p
+  // source gets 720p, 480p and 360p).
+  std::vector<core::Rung> rungs;
+  // An H.264 encoder of libavcodec: libx264 (software), or h264_vaapi /
+  // h264_nvenc where the machine has them.
+  std::string encoder = "libx264";
+  std::string preset = "veryfast";  // libx264's speed and quality trade
+  // Threads each laddered stream may keep busy decoding and encoding.
+  uint32_t threads = 1;
+  // Media the ladder may hold back before it is stopped as too slow for real
+  // time (the source keeps playing).
+  uint32_t max_delay_ms = 2000;
+
+  bool operator==(const LadderConfig&) const = default;
+};
+
+void read_config(core::ConfigSection section, LadderConfig& config);
+
+}  // namespace looplive::transcode

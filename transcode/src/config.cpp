@@ -1,0 +1,27 @@
+#include "looplive/transcode/config.hpp"
+
+namespace looplive::transcode {
+
+void read_config(core::ConfigSection s, LadderConfig& c) {
+  std::string mode = c.by_default ? "auto" : "off";
+  s.read("default", mode);
+  if (mode != "off" && mode != "auto") s.fail(s.key_path("default"), "must be off or auto");
+  c.by_default = mode == "auto";
+  std::vector<std::string> rungs;
+  s.read_list("rungs", rungs);
+  if (!rungs.empty()) c.rungs.clear();
+  for (const std::string& text : rungs) {
+    auto rung = core::parse_rung(text);
+    if (!rung) s.fail(s.key_path("rungs"), rung.error().message);
+    c.rungs.push_back(*rung);
+  }
+  if (c.rungs.size() > 4) s.fail(s.key_path("rungs"), "at most 4 rungs");
+  s.read("encoder", c.encoder);
+  if (c.encoder.empty()) s.fail(s.key_path("encoder"), "must not be empty");
+  s.read("preset", c.preset);
+  s.read_int("threads", c.threads, 1, 16);
+  s.read_int("max_delay_ms", c.max_delay_ms, 500, 10'000);
+  s.finish();
+}
+
+}  // namespace looplive::transcode

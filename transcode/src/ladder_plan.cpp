@@ -1,0 +1,69 @@
+#include "looplive/transcode/ladder_plan.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+namespace looplive::transcode {
+namespace {
+
+// Bitrates for H.264 at 30 frames a second, as common ladders use them.
+constexpr std::array<core::Rung, 4> kUsualRungs{{
+    {1080, 5'000'000},
+    {720, 2'800'000},
+    {480, 1'200'000},
+    {360, 600'000},
+}};
+
+constexpr size_t kMaxRungs = 4;
+
+uint16_t even(double value) {
+  return static_cast<uint16_t>(std::max(2.0, 2.0 * std::round(value / 2)));
+}
+
+// The usual bitrate for a height: that of the smallest usual rung at least as tall.
+uint64_t usual_bitrate(uint16_t height) {
+  for (auto it = kUsualRungs.rbegin(); it != kUsualRungs.rend(); ++it)
+    if (it->height >= height) return it->bitrate;
+  return kUsualRungs.front().bitrate;
+}
+
+}  // namespace
+
+std::vector<RungPlan> plan_ladder(const core::TrackInfo& source,
+                                  std::span<const core::Rung> wanted) {
+  std::vector<RungPlan> plan;
+  if (source.kind != core::MediaKind::video || source.width == 0 || source.height == 0) return plan;
+  std::vector<core::Rung> rungs;
+  if (wanted.empty()) {
+    for (const core::Rung& rung : kUsualRungs)
+      if (rung.height < source.height) rungs.push_back(rung);
+  } else {
+    for (const core::Rung& rung : wanted)
+      if (rung.height <= source.height) rungs.push_back(rung);
+  }
+  const bool browsers_play_source = source.codec == core::Codec::h264;
+  if (rungs.empty() && !browsers_play_source) {
+    const uint16_t height = std::min<uint16_t>(source.height, 1080);
+    rungs.push_back({height, usual_bitrate(height)});
+  }
+  std::sort(rungs.begin(), rungs.end(),
+            [](const core::Rung& a, const core::Rung& b) { return a.height > b.height; });
+  rungs.erase(
+      std::unique(rungs.begin(), rungs.end(),
+                  [](const core::Rung& a, const core::Rung& b) { return a.height == b.height; }),
+      rungs.end());
+  if (rungs.size() > kMaxRungs) rungs.resize(kMaxRungs);
+  const double aspect = static_cast<double>(source.width) / source.height;
+  for (const core::Rung& rung : rungs) {
+    RungPlan p;
+    p.rendition = static_cast<uint8_t>(plan.size() + 1);
+    p.height = even(rung.height);
+    p.width = even(rung.height * aspect);
+    p.bitrate = rung.bitrate;
+    plan.push_back(p);
+  }
+  return plan;
+}
+
+}  // namespace looplive::transcode

@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "looplive/av/decoder.hpp"
+#include "looplive/av/ffmpeg_ptr.hpp"
+#include "looplive/core/media_types.hpp"
+#include "looplive/core/result.hpp"
+#include "looplive/transcode/config.hpp"
+#include "looplive/transcode/ladder_plan.hpp"
+
+struct AVFrame;
+struct SwsContext;
+
+namespace looplive::transcode {
+
+// Decodes a source video track once and encodes every rung of its ladder
+// from each picture, with libswscale and an H.264 encoder. A rung's
+// keyframes fall on the source's, and its decode times are the source's, so
+// the packager cuts every rung on the same frames.
+class Transcoder {
+ public:
+  // Rung tracks are numbered from `first_track_id`. The encoders open here,
+  // so the rungs' configuration records are known before any packet.
+  static core::Result<std::unique_ptr<Transcoder>> open(const core::TrackInfo& source,
+                                                        std::span<const RungPlan> plan,
+                                                        const LadderConfig& config,
+                                                        uint8_t first_track_id);
+  Transcoder(const Transcoder&) = delete;
+  Transcoder& operator=(const Transcoder&) = delete;
+  ~Transcoder();
+
+  const std::vector<core::TrackInfo>& rung_tracks() const { return tracks_; }
+
+  // Decodes one source packet and appends the rung packets it completes.
+  core::Status push(const core::MediaPacket& packet, std::vector<core::MediaPacket>& out);
+  // The end of the source: the pictures the decoder still holds, encoded.
+  core::Status flush(std::vector<core::MediaPacket>& out);
+  // Stops encoding the largest rung, the costliest; its track id. None left: nothing.
+  std::optional<core::TrackInfo> drop_largest();
+  size_t rungs() const { return rungs_.size(); }
+  // Source packets were skipped: forget what the decoder holds and start
+  // again at the next keyframe.
+  void resync();
+
+ private:
+  struct Rung {
+    RungPlan plan;
+    av::CodecContextPtr encoder;
+    SwsContext* scaler = nullptr;
+    AVFrame* picture = nullptr;
+    // Decode times given to the pictures sent, in order: the encoder
+    // returns them without reordering.
+    std::deque<int64_t> decode_times;
+  };
+
+  Transcoder() = default;
+  core::Status open_rung(const core::TrackInfo& source, const RungPlan& plan,
+                         const LadderConfig& config, uint8_t track_id);
+  core::Status encode_decoded(std::vector<core::MediaPacket>& out);
+  core::Status encode(Rung& rung, size_t index, bool keyframe, int64_t pts, int64_t dts,
+                      std::vector<core::MediaPacket>& out);
+
+  core::TrackInfo source_;
+  av::CodecContextPtr decoder_;
+  AVFrame* decoded_ = nullptr;
+  av::AvPacketPtr packet_;
+  std::vector<Rung> rungs_;
+  std::vector<core::TrackInfo> tracks_;
+  bool started_ = false;  // a keyframe was sent to the decoder
+  // Source decode times not yet given to a picture; a picture, in
+  // presentation order, takes the earliest. For a closed GOP that gives a
+  // keyframe its own decode time.
+  std::deque<int64_t> pending_dts_;
+  std::deque<std::pair<int64_t, int64_t>> keyframes_;  // source keyframes' (pts, dts)
+};
+
+}  // namespace looplive::transcode
