@@ -106,7 +106,10 @@ def ffmpeg_command(fixture, outputs, seconds):
         cmd += ["-map", f"[v{i}]", "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency",
                 "-b:v", f"{kbits}k", "-maxrate", f"{kbits}k", "-bufsize", f"{2 * kbits}k",
                 "-g", "100000", "-x264-params", "scenecut=0:open-gop=0",
-                "-force_key_frames", "source", "-bf", "0", str(outputs[i])]
+                "-force_key_frames", "source", "-bf", "0",
+                # One output picture per source picture, as the ladder makes: ffmpeg would
+                # otherwise repeat the first to fill the source's B-frame delay.
+                "-fps_mode", "passthrough", str(outputs[i])]
     return cmd
 
 
@@ -142,6 +145,7 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="looplive-ladder-bench-"))
+    work.chmod(0o755)  # PostgreSQL runs as its own user below it
     fixture = work / "show_720p30.flv"
     make_fixture(fixture, "1280x720", 30, "3000k", args.seconds + 5)
     try:

@@ -132,9 +132,10 @@ core::Status Transcoder::push(const core::MediaPacket& packet,
   if (!started_ && !packet.keyframe) return core::Ok{};
   started_ = true;
   pending_dts_.push_back(packet.dts);
+  in_decoder_[packet.pts] = packet.dts;
   if (packet.keyframe) {
-    keyframes_.emplace_back(packet.pts, packet.dts);
-    if (keyframes_.size() > kMaxKeyframesPending) keyframes_.pop_front();
+    keyframe_dts_.push_back(packet.dts);
+    if (keyframe_dts_.size() > kMaxKeyframesPending) keyframe_dts_.pop_front();
   }
   const int rc = av::send_packet(decoder_.get(), packet_.get(), packet);
   // A damaged picture is skipped; the decoder conceals what follows it.
@@ -162,7 +163,8 @@ std::optional<core::TrackInfo> Transcoder::drop_largest() {
 void Transcoder::resync() {
   avcodec_flush_buffers(decoder_.get());
   pending_dts_.clear();
-  keyframes_.clear();
+  in_decoder_.clear();
+  keyframe_dts_.clear();
   started_ = false;
 }
 
@@ -172,17 +174,25 @@ core::Status Transcoder::encode_decoded(std::vector<core::MediaPacket>& out) {
   while ((rc = avcodec_receive_frame(decoder_.get(), decoded_)) >= 0) {
     int64_t pts = decoded_->best_effort_timestamp;
     if (pts == AV_NOPTS_VALUE) pts = decoded_->pts;
-    bool keyframe = false;
-    while (!keyframes_.empty() && keyframes_.front().first < pts) keyframes_.pop_front();
-    if (!keyframes_.empty() && keyframes_.front().first == pts) {
-      // The keyframe's own decode time: what a damaged picture left behind goes.
-      const int64_t key_dts = keyframes_.front().second;
-      keyframes_.pop_front();
-      while (!pending_dts_.empty() && pending_dts_.front() < key_dts) pending_dts_.pop_front();
-      keyframe = true;
+    // Pictures come out in presentation order: those shown earlier that
+    // never came (damaged) will not.
+    std::optional<int64_t> own_dts;
+    for (auto it = in_decoder_.begin(); it != in_decoder_.end() && it->first <= pts;) {
+      if (it->first == pts) own_dts = it->second;
+      it = in_decoder_.erase(it);
     }
+    std::optional<int64_t> key_dts;
+    while (own_dts && !keyframe_dts_.empty() && keyframe_dts_.front() <= *own_dts) {
+      key_dts = keyframe_dts_.front();
+      keyframe_dts_.pop_front();
+    }
+    const bool keyframe = key_dts.has_value();
     int64_t dts = pts;
-    if (!pending_dts_.empty()) {
+    if (key_dts) {
+      // What a damaged picture left behind goes with the rest before the cut.
+      while (!pending_dts_.empty() && pending_dts_.front() <= *key_dts) pending_dts_.pop_front();
+      dts = std::min(*key_dts, pts);
+    } else if (!pending_dts_.empty()) {
       dts = std::min(pending_dts_.front(), pts);
       pending_dts_.pop_front();
     }

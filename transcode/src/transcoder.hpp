@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -73,11 +74,18 @@ class Transcoder {
   std::vector<Rung> rungs_;
   std::vector<core::TrackInfo> tracks_;
   bool started_ = false;  // a keyframe was sent to the decoder
-  // Source decode times not yet given to a picture; a picture, in
-  // presentation order, takes the earliest. For a closed GOP that gives a
-  // keyframe its own decode time.
+  // Rung decode times: source decode times not yet given to a picture; a
+  // picture, in presentation order, takes the earliest.
   std::deque<int64_t> pending_dts_;
-  std::deque<std::pair<int64_t, int64_t>> keyframes_;  // source keyframes' (pts, dts)
+  // Each source packet in the decoder: its presentation time -> decode time.
+  std::map<int64_t, int64_t> in_decoder_;
+  // Decode times of the source keyframes whose segment has not started on
+  // the rungs. A segment starts, on the rungs, with the first picture shown
+  // that was decoded from its keyframe on: the keyframe itself in a closed
+  // GOP, a leading picture in an open one (HEVC CRA). That picture becomes
+  // the rungs' keyframe, with the keyframe's decode time, where the
+  // packager cuts the source.
+  std::deque<int64_t> keyframe_dts_;
 };
 
 }  // namespace looplive::transcode

@@ -9,12 +9,15 @@
 
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
 }
 
 #include "looplive/av/decoder.hpp"
 #include "looplive/media/flv_file.hpp"
 #include "looplive/media/flv_tag_reader.hpp"
+#include "looplive/transcode/ladder_plan.hpp"
 #include "media_fixture.hpp"
+#include "process.hpp"
 
 using namespace looplive;
 
@@ -115,4 +118,96 @@ TEST_CASE("a transcoder with an unknown encoder does not open", "[ladder]") {
   auto opened = transcode::Transcoder::open(source.track, plan, config, 100);
   REQUIRE_FALSE(opened);
   CHECK(opened.error().message.find("no_such_encoder") != std::string::npos);
+}
+
+namespace {
+
+// An HEVC show as an encoder sends it: libx265's MP4 (hvcC and
+// length-prefixed NAL units, what Enhanced RTMP carries), read with libavformat.
+Source hevc_source(const std::string& dir) {
+  const std::string path = dir + "/hevc.mp4";
+  std::string out;
+  REQUIRE(test::run_command({"ffmpeg",
+                             "-hide_banner",
+                             "-loglevel",
+                             "error",
+                             "-y",
+                             "-f",
+                             "lavfi",
+                             "-i",
+                             "testsrc2=size=640x360:rate=30",
+                             "-t",
+                             "3",
+                             "-c:v",
+                             "libx265",
+                             "-x265-params",
+                             "log-level=error:keyint=60:min-keyint=60:scenecut=0:bframes=2",
+                             "-pix_fmt",
+                             "yuv420p",
+                             "-tag:v",
+                             "hvc1",
+                             path},
+                            &out) == 0);
+  AVFormatContext* input = nullptr;
+  REQUIRE(avformat_open_input(&input, path.c_str(), nullptr, nullptr) == 0);
+  REQUIRE(avformat_find_stream_info(input, nullptr) >= 0);
+  const AVStream* stream = input->streams[0];
+  Source source;
+  source.track.kind = core::MediaKind::video;
+  source.track.codec = core::Codec::hevc;
+  source.track.timescale = 1000;
+  source.track.width = static_cast<uint16_t>(stream->codecpar->width);
+  source.track.height = static_cast<uint16_t>(stream->codecpar->height);
+  source.track.codec_config = core::SharedBytes::copy_of(
+      {stream->codecpar->extradata, static_cast<size_t>(stream->codecpar->extradata_size)});
+  AVPacket* packet = av_packet_alloc();
+  while (av_read_frame(input, packet) >= 0) {
+    core::MediaPacket p;
+    p.dts = av_rescale_q(packet->dts, stream->time_base, AVRational{1, 1000});
+    p.pts = av_rescale_q(packet->pts, stream->time_base, AVRational{1, 1000});
+    p.keyframe = (packet->flags & AV_PKT_FLAG_KEY) != 0;
+    p.payload = core::SharedBytes::copy_of({packet->data, static_cast<size_t>(packet->size)});
+    source.packets.push_back(std::move(p));
+    av_packet_unref(packet);
+  }
+  av_packet_free(&packet);
+  avformat_close_input(&input);
+  return source;
+}
+
+}  // namespace
+
+TEST_CASE("an HEVC source gets an H.264 rung of its own size that browsers can play", "[ladder]") {
+  test::ScratchDir dir("hevc");
+  const Source source = hevc_source(dir.path().string());
+  REQUIRE(source.packets.size() == 90);
+  const auto plan = transcode::plan_ladder(source.track, {});
+  REQUIRE(plan.size() == 1);
+  transcode::LadderConfig config;
+  auto opened = transcode::Transcoder::open(source.track, plan, config, 100);
+  REQUIRE(opened);
+  const core::TrackInfo& rung = opened.value()->rung_tracks().front();
+  CHECK(rung.codec == core::Codec::h264);
+  CHECK(rung.width == 640);
+  CHECK(rung.height == 360);
+  std::vector<core::MediaPacket> made;
+  for (const auto& packet : source.packets) REQUIRE(opened.value()->push(packet, made));
+  REQUIRE(opened.value()->flush(made));
+  CHECK(made.size() == source.packets.size());
+  // libx265 makes open GOPs (CRA keyframes with leading pictures shown
+  // before them): the rung's keyframes still carry the source keyframes'
+  // decode times, where the packager cuts the source.
+  std::set<int64_t> source_keys;
+  for (const auto& p : source.packets)
+    if (p.keyframe) source_keys.insert(p.dts);
+  std::set<int64_t> keys;
+  int64_t last_dts = -1000;
+  for (const auto& p : made) {
+    if (p.keyframe) keys.insert(p.dts);
+    CHECK(p.dts > last_dts);
+    CHECK(p.pts >= p.dts);
+    last_dts = p.dts;
+  }
+  CHECK(source_keys.size() == 2);  // every 2 s
+  CHECK(keys == source_keys);
 }
