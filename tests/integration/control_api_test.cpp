@@ -315,6 +315,8 @@ TEST_CASE("a stream id in capitals names the same stream everywhere",
   Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, api.publish_url(key)),
                     make_scratch_dir("ffmpeg") + "/out.log");
   REQUIRE(api.wait_live(id, true, 20s));
+  // The database hears of it just after the registry.
+  REQUIRE(api.wait_status(id, "live", 10s));
   auto found = api.call(bhttp::verb::get, "/v1/streams/" + upper(id));
   REQUIRE(found.status == 200);
   CHECK(found.json()["streamId"] == id);
