@@ -21,6 +21,7 @@ Run through bench/ladder/run, which installs what is missing and builds Release.
 """
 
 import argparse
+import json
 import re
 import subprocess
 import sys
@@ -73,7 +74,7 @@ def looplive_run(work, fixture, args, ladder):
         server.config.write_text(ladder_config(server.config.read_text()))
     try:
         server.start()
-        created = lb.json.loads(subprocess.run(
+        created = json.loads(subprocess.run(
             [str(lb.LOOPLIVE), "--config", str(server.config), "--create-stream", "--record"],
             env=server.env, check=True, capture_output=True, text=True).stdout)
         url = f"rtmp://127.0.0.1:{server.rtmp_port}/live/{created['streamKey']}"
@@ -126,9 +127,12 @@ def ffmpeg_run(work, fixture, args):
 
 
 def psnr(rendition, fixture, width, height):
-    """(luma, average) PSNR in dB of `rendition` against the source scaled to its size."""
-    graph = (f"[1:v]scale={width}:{height}:flags=bicubic,setpts=PTS-STARTPTS[ref];"
-             f"[0:v]setpts=PTS-STARTPTS[dist];[dist][ref]psnr=shortest=1")
+    """(luma, average) PSNR in dB of `rendition` against the source scaled to its size.
+    Pictures are paired by their place in the sequence: both make one picture per
+    source picture, and their timestamps do not line up (the source starts at its
+    B-frame delay, ffmpeg's MP4 rounds to its own timescale)."""
+    graph = (f"[1:v]scale={width}:{height}:flags=bicubic,setpts=N/30/TB[ref];"
+             f"[0:v]setpts=N/30/TB[dist];[dist][ref]psnr=shortest=1")
     out = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-i", str(rendition), "-i", str(fixture),
                           "-lavfi", graph, "-f", "null", "-"], capture_output=True, text=True)
     m = re.search(r"PSNR y:([0-9.]+) .*average:([0-9.]+)", out.stderr)

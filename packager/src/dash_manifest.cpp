@@ -251,10 +251,12 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
   int64_t played = 0;
   for (auto it = periods.begin(); it != periods.end(); ++it) {
     const auto& [period, span] = *it;
-    const auto began = options.period_starts.find(period);
-    const int64_t period_start = options.dynamic && began != options.period_starts.end()
-                                     ? std::min(began->second, span.start)
-                                     : span.start;
+    int64_t period_start = span.start;
+    if (options.dynamic && options.period_starts != nullptr) {
+      if (const auto began = options.period_starts->find(period);
+          began != options.period_starts->end())
+        period_start = std::min(began->second, span.start);
+    }
     const int64_t start = options.dynamic ? period_start : played;
     played += span.end - span.start;
     out += "  <Period id=\"" + std::to_string(period) + "\" start=\"" + media::iso_duration(start) +

@@ -55,7 +55,7 @@ struct MpdOptions {
   // A live period's start, by discontinuity index, fixed when it began:
   // Period@start must not move as the window slides (players place the
   // timeline by it). A period missing here starts at its first listed segment.
-  std::map<uint64_t, int64_t> period_starts;
+  const std::map<uint64_t, int64_t>* period_starts = nullptr;
 };
 
 // Segment addressing in a SegmentTemplate. A live MPD addresses segments by

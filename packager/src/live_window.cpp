@@ -399,7 +399,7 @@ MpdOptions LiveWindow::live_mpd_options() const {
   mpd.time_shift_ms = settings_.segment_ms * settings_.live_window;
   mpd.presentation_delay_ms = settings_.segment_ms * 3;
   mpd.utc_timing_url = settings_.utc_timing_url;
-  mpd.period_starts = spans_.starts();
+  mpd.period_starts = &spans_.starts();
   if (settings_.part_ms > 0) {
     mpd.chunk_ms = settings_.part_ms;
     // An audio segment ends with the audio frame that crosses the video's

@@ -18,6 +18,7 @@ class PeriodSpans {
     Span& span = spans_[segment.discontinuity_index];
     span.start = std::min(span.start, segment.start_ms);
     span.end = std::max(span.end, segment.start_ms + segment.duration_ms);
+    starts_[segment.discontinuity_index] = span.start;
   }
 
   int64_t total_ms() const {
@@ -28,11 +29,7 @@ class PeriodSpans {
 
   // Per period, where it began: its first segment's start, of any track, even
   // after that segment left the live window.
-  std::map<uint64_t, int64_t> starts() const {
-    std::map<uint64_t, int64_t> out;
-    for (const auto& [period, span] : spans_) out[period] = span.start;
-    return out;
-  }
+  const std::map<uint64_t, int64_t>& starts() const { return starts_; }
 
   // Per period, what to add to its timestamps to start it where the previous one ends, from 0.
   std::map<uint64_t, int64_t> shifts() const {
@@ -51,6 +48,7 @@ class PeriodSpans {
     int64_t end = std::numeric_limits<int64_t>::min();
   };
   std::map<uint64_t, Span> spans_;
+  std::map<uint64_t, int64_t> starts_;  // each span's start, for the live MPD
 };
 
 }  // namespace looplive::packager

@@ -88,12 +88,13 @@ void LadderSink::start(const core::TrackInfo& source) {
       ->info("stream {}: ladder of {} from {}x{} {}: {}", stream_id_, rungs.size(), source.width,
              source.height, core::codec_name(source.codec), rungs_text(rungs));
   worker_ = std::make_unique<LadderWorker>(std::move(transcoder.value()),
-                                           static_cast<int64_t>(config_.max_delay_ms));
+                                           std::chrono::milliseconds(config_.max_delay_ms));
 }
 
 void LadderSink::deliver() {
-  for (const core::MediaPacket& packet : worker_->take()) downstream_->on_packet(packet);
-  for (const core::TrackInfo& rung : worker_->take_dropped()) {
+  if (!worker_->take(made_)) return;
+  for (const core::MediaPacket& packet : made_.packets) downstream_->on_packet(packet);
+  for (const core::TrackInfo& rung : made_.dropped) {
     downstream_->end_track(rung.id);
     std::erase(rung_ids_, rung.id);
     const std::string trouble = "the " + std::to_string(rung.width) + "x" +
@@ -102,9 +103,9 @@ void LadderSink::deliver() {
     core::logger("transcode")->warn("stream {}: {}", stream_id_, trouble);
     status_->set(stream_id_, trouble);
   }
-  if (auto trouble = worker_->stopped()) {
+  if (made_.stopped) {
     end_rungs_except({});
-    stop(std::move(trouble));
+    stop(made_.stopped);
   }
 }
 

@@ -37,6 +37,7 @@ class LadderSink : public core::PacketSink {
   std::shared_ptr<LadderStatus> status_;
   std::optional<core::TrackInfo> source_;
   std::unique_ptr<LadderWorker> worker_;
+  LadderOutput made_;              // the worker's output as handed on, its buffers kept
   std::vector<uint8_t> rung_ids_;  // the rung tracks the packager was given, still going
 };
 

@@ -9,11 +9,14 @@ namespace {
 // Source packets a finishing publish waits to see transcoded: half a second
 // of video is a few tens of milliseconds of work for a ladder that keeps up.
 constexpr size_t kMaxDrained = 15;
+// Source video packets a second, at most, that a real encoder sends.
+constexpr int64_t kMaxFramesPerSecond = 240;
 
 }  // namespace
 
-LadderWorker::LadderWorker(std::unique_ptr<Transcoder> transcoder, int64_t max_delay_ms)
-    : transcoder_(std::move(transcoder)), max_delay_ms_(max_delay_ms), thread_([this] { run(); }) {}
+LadderWorker::LadderWorker(std::unique_ptr<Transcoder> transcoder,
+                           std::chrono::milliseconds max_delay)
+    : transcoder_(std::move(transcoder)), max_delay_(max_delay), thread_([this] { run(); }) {}
 
 LadderWorker::~LadderWorker() {
   {
@@ -27,7 +30,7 @@ LadderWorker::~LadderWorker() {
 void LadderWorker::finish() {
   {
     std::lock_guard lock(mutex_);
-    if (stopped_ || queue_.size() > kMaxDrained) {
+    if (made_.stopped || behind_ || queue_.size() > kMaxDrained) {
       quit_ = true;
     } else {
       draining_ = true;
@@ -38,32 +41,40 @@ void LadderWorker::finish() {
 }
 
 void LadderWorker::submit(const core::MediaPacket& packet) {
+  const auto now = std::chrono::steady_clock::now();
+  const size_t max_queued =
+      static_cast<size_t>(max_delay_.count() * kMaxFramesPerSecond / 1000 + 1);
   {
     std::lock_guard lock(mutex_);
-    if (stopped_) return;
-    queue_.push_back(packet);
-    if (queue_.back().dts - queue_.front().dts > max_delay_ms_) {
-      // What is queued is skipped; the rest restart at the next keyframe.
+    if (made_.stopped || behind_) return;
+    if (!queue_.empty() && (now - queue_.front().at > max_delay_ || queue_.size() >= max_queued)) {
       queue_.clear();
       behind_ = true;
+    } else {
+      queue_.push_back({packet, now});
     }
   }
   wake_.notify_one();
 }
 
-std::vector<core::MediaPacket> LadderWorker::take() {
+bool LadderWorker::take(LadderOutput& out) {
+  out.clear();
+  if (!ready_.load(std::memory_order_acquire)) return false;
   std::lock_guard lock(mutex_);
-  return std::exchange(made_, {});
+  // Swapped, so both sides keep their vectors' capacity.
+  std::swap(out.packets, made_.packets);
+  std::swap(out.dropped, made_.dropped);
+  out.stopped = made_.stopped;
+  ready_.store(made_.stopped.has_value(), std::memory_order_release);
+  return true;
 }
 
-std::vector<core::TrackInfo> LadderWorker::take_dropped() {
-  std::lock_guard lock(mutex_);
-  return std::exchange(dropped_, {});
-}
-
-std::optional<std::string> LadderWorker::stopped() const {
-  std::lock_guard lock(mutex_);
-  return stopped_;
+void LadderWorker::publish(std::vector<core::MediaPacket>& made) {
+  made_.packets.insert(made_.packets.end(), std::make_move_iterator(made.begin()),
+                       std::make_move_iterator(made.end()));
+  made.clear();
+  if (!made_.packets.empty() || !made_.dropped.empty() || made_.stopped)
+    ready_.store(true, std::memory_order_release);
 }
 
 void LadderWorker::run() {
@@ -73,40 +84,37 @@ void LadderWorker::run() {
     wake_.wait(lock, [this] { return quit_ || draining_ || behind_ || !queue_.empty(); });
     if (quit_) return;
     if (behind_) {
-      behind_ = false;
+      // What was queued is skipped; the rest restart at the next keyframe.
       transcoder_->resync();
-      if (auto rung = transcoder_->drop_largest()) dropped_.push_back(std::move(*rung));
+      if (auto rung = transcoder_->drop_largest()) made_.dropped.push_back(std::move(*rung));
       if (transcoder_->rungs() == 0) {
-        stopped_ = "it fell more than " + std::to_string(max_delay_ms_) +
-                   " ms behind real time with every rung (too little CPU)";
-        queue_.clear();
-        return;
+        made_.stopped = "it fell more than " + std::to_string(max_delay_.count()) +
+                        " ms behind real time with every rung (too little CPU)";
       }
+      behind_ = false;
+      publish(made);
+      if (made_.stopped) return;
       continue;
     }
     if (queue_.empty()) {  // draining, and every queued packet is done
       lock.unlock();
-      made.clear();
       const core::Status status = transcoder_->flush(made);
       lock.lock();
-      made_.insert(made_.end(), std::make_move_iterator(made.begin()),
-                   std::make_move_iterator(made.end()));
-      if (!status) stopped_ = status.error().message;
+      if (!status) made_.stopped = status.error().message;
+      publish(made);
       return;
     }
-    core::MediaPacket packet = std::move(queue_.front());
+    core::MediaPacket packet = std::move(queue_.front().packet);
     queue_.pop_front();
     lock.unlock();
-    made.clear();
     const core::Status status = transcoder_->push(packet, made);
     lock.lock();
-    made_.insert(made_.end(), std::make_move_iterator(made.begin()),
-                 std::make_move_iterator(made.end()));
     if (!status) {
-      stopped_ = status.error().message;
+      made_.stopped = status.error().message;
       queue_.clear();
-      return;
     }
+    publish(made);
+    if (made_.stopped) return;
   }
 }
 

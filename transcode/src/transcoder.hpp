@@ -42,7 +42,7 @@ class Transcoder {
   core::Status push(const core::MediaPacket& packet, std::vector<core::MediaPacket>& out);
   // The end of the source: the pictures the decoder still holds, encoded.
   core::Status flush(std::vector<core::MediaPacket>& out);
-  // Stops encoding the largest rung, the costliest; its track id. None left: nothing.
+  // Stops encoding the largest rung, the costliest; its track. None left: nothing.
   std::optional<core::TrackInfo> drop_largest();
   size_t rungs() const { return rungs_.size(); }
   // Source packets were skipped: forget what the decoder holds and start

@@ -91,7 +91,8 @@ TEST_CASE("the checker catches each manifest defect", "[manifest]") {
     video.kind = looplive::core::MediaKind::video;
     video.codec_string = "avc1.64001e";
     MpdOptions options;
-    options.period_starts = {{0, 0}};
+    const std::map<uint64_t, int64_t> began{{0, 0}};
+    options.period_starts = &began;
     std::vector<SegmentInfo> first = window(1, 3);
     const std::vector<DashTrack> tracks{{&video, first, 1'000'000, "v_$Number$.m4s"}};
     checker.feed("manifest.mpd", 200, render_mpd(tracks, options));
@@ -108,7 +109,8 @@ TEST_CASE("the checker catches each manifest defect", "[manifest]") {
     looplive::core::TrackInfo video;
     video.kind = looplive::core::MediaKind::video;
     MpdOptions options;
-    options.period_starts = {{0, 0}};
+    const std::map<uint64_t, int64_t> began{{0, 0}};
+    options.period_starts = &began;
     std::vector<SegmentInfo> first = window(1, 3);
     const std::vector<DashTrack> tracks{
         {&video, first, 1, looplive::media::files::segment_template("v", true)}};
@@ -135,11 +137,12 @@ TEST_CASE("the checker catches each manifest defect", "[manifest]") {
           {&video, segments, 1, looplive::media::files::segment_template("v", true)}};
       checker.feed("manifest.mpd", 200, render_mpd(tracks, options));
     };
-    options.period_starts = {{0, 0}};  // where the show began, as the live window knows it
+    const std::map<uint64_t, int64_t> began{{0, 0}};
+    options.period_starts = &began;  // where the show began, as the live window knows it
     feed(1);
     feed(2);
     CHECK(checker.problems().empty());
-    options.period_starts.clear();  // the start taken from the first listed segment
+    options.period_starts = nullptr;  // the start taken from the first listed segment
     feed(3);
     CHECK(checker.problems().size() == 1);
     options.dynamic = false;  // the finished show plays from zero

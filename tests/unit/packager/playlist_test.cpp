@@ -472,7 +472,8 @@ TEST_CASE("a live period keeps the start it began with as its segments leave the
   const std::vector<DashTrack> tracks{{&video, v, 1'000'000, "v_$Number$.m4s"}};
   MpdOptions options;
   CHECK(render_mpd(tracks, options).find("<Period id=\"0\" start=\"PT12S\">") != std::string::npos);
-  options.period_starts = {{0, 1000}};
+  const std::map<uint64_t, int64_t> began{{0, 1000}};
+  options.period_starts = &began;
   const std::string live = render_mpd(tracks, options);
   CHECK(live.find("<Period id=\"0\" start=\"PT1S\">") != std::string::npos);
   CHECK(live.find("presentationTimeOffset=\"1000\"") != std::string::npos);

@@ -22,8 +22,8 @@ struct LadderConfig {
   std::string preset = "veryfast";  // libx264's speed and quality trade
   // Threads each laddered stream may keep busy decoding and encoding.
   uint32_t threads = 1;
-  // Media the ladder may hold back before it is stopped as too slow for real
-  // time (the source keeps playing).
+  // How long a source frame may wait for the ladder (wall clock) before the
+  // ladder counts as too slow for real time and drops its largest rung.
   uint32_t max_delay_ms = 2000;
 
   bool operator==(const LadderConfig&) const = default;
