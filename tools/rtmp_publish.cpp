@@ -13,6 +13,8 @@
 //   --hold-ms N  after the last tag, stay connected N ms, sending nothing, before
 //                closing (an encoder paused mid-stream); prints "holding" when it starts
 //   --verbose    print librtmp's debug log and every status the server sends
+//   --print-start  print "start unix=<seconds>" on stdout when sending begins:
+//                the wall-clock time the first tag's timestamp stands for
 //
 // After connecting it waits up to 5 s for NetStream.Publish.Start, and keeps
 // reading the socket while sending, so a refusal or a server-side close is
@@ -63,6 +65,7 @@ struct Options {
   uint32_t loops = 1;
   uint32_t hold_ms = 0;
   bool verbose = false;
+  bool print_start = false;
   std::string url;
   std::string file;
 };
@@ -76,7 +79,8 @@ struct Totals {
 
 void print_usage(std::FILE* out) {
   std::fprintf(out,
-               "usage: rtmp_publish [--realtime|--fast] [--loop N] [--hold-ms N] [--verbose] URL "
+               "usage: rtmp_publish [--realtime|--fast] [--loop N] [--hold-ms N] [--verbose] "
+               "[--print-start] URL "
                "FILE.flv\n"
                "  URL like rtmp://127.0.0.1:1935/live/sk_xxx\n"
                "exit: 0 ok, 1 usage/file error, 2 refused by server, 3 connection failed or "
@@ -103,6 +107,8 @@ bool parse_options(int argc, char** argv, Options& options, bool& help) {
       options.realtime = false;
     } else if (arg == "--verbose" || arg == "-v") {
       options.verbose = true;
+    } else if (arg == "--print-start") {
+      options.print_start = true;
     } else if (arg == "--loop") {
       if (i + 1 >= argc || !parse_count(argv[i + 1], options.loops)) {
         std::fprintf(stderr, "error: --loop needs a positive integer\n");
@@ -168,6 +174,12 @@ int publish(const Options& options, const std::vector<FlvTag>& tags) {
   const uint32_t period = looplive::tools::loop_period_ms(tags);
   Totals totals;
   const Clock::time_point start = Clock::now();
+  if (options.print_start) {
+    const auto unix_us = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    std::printf("start unix=%.6f\n", static_cast<double>(unix_us.count()) / 1e6);
+    std::fflush(stdout);
+  }
   bool alive = true;
   for (uint32_t pass = 0; pass < options.loops && alive; ++pass) {
     const uint64_t offset = uint64_t{pass} * period;

@@ -29,6 +29,8 @@ cfg.fps ??= 30;
 cfg.seconds ??= 60;
 cfg.startTimeout ??= 60;
 cfg.dashLiveDelay ??= 4;
+// G2G_CONSOLE=1: the page's console goes to stderr, hls.js's debug log included.
+cfg.debug ??= !!process.env.G2G_CONSOLE;
 const lib = cfg.player.startsWith('hls') ? path.join(modules, 'hls.js/dist/hls.min.js')
   : cfg.player.startsWith('dash') ? path.join(modules, 'dashjs/dist/modern/umd/dash.all.min.js') : null;
 

@@ -97,7 +97,7 @@
     const video = document.getElementById('v');
     const url = cfg.url;
     if (cfg.player === 'hls-ll' || cfg.player === 'hls') {
-      const hls = new Hls({ lowLatencyMode: cfg.player === 'hls-ll' });
+      const hls = new Hls({ lowLatencyMode: cfg.player === 'hls-ll', debug: !!cfg.debug });
       window.player = hls;
       hls.on(Hls.Events.MANIFEST_LOADED, () => { if (G.manifestAt === null) G.manifestAt = Date.now(); });
       hls.on(Hls.Events.ERROR, (_, data) => {

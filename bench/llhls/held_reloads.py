@@ -96,6 +96,31 @@ async def measure(port, stream, connections, rounds):
     return rows
 
 
+def wait_playable(url):
+    """Waits until a live media playlist has a preload hint: the show plays."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if b"PRELOAD-HINT" in urllib.request.urlopen(url, timeout=2).read():
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            sys.exit("the show never became playable")
+        time.sleep(0.05)
+
+
+def shut_down(server, publisher, work):
+    """Stops everything a bench started, pass or fail."""
+    import latency_bench as lb
+    if publisher:
+        publisher.stop()
+    server.close()
+    for proc in lb.children:
+        lb.stop_process(proc, signal.SIGKILL, 5)
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def serve_and_measure(args):
     import latency_bench as lb  # looplive, its database and the publisher
     work = Path(tempfile.mkdtemp(prefix="looplive-held-"))
@@ -107,24 +132,10 @@ def serve_and_measure(args):
         stream = server.new_stream()
         publisher = lb.Publisher(stream["rtmp"], work / "publisher.log")
         url = f"http://127.0.0.1:{server.origin_port}/live/{stream['id']}/video.m3u8"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if b"PRELOAD-HINT" in urllib.request.urlopen(url, timeout=2).read():
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                sys.exit("the show never became playable")
-            time.sleep(0.2)
+        wait_playable(url)
         return asyncio.run(measure(server.origin_port, stream["id"], args.connections, args.rounds))
     finally:
-        if publisher:
-            publisher.stop()
-        server.close()
-        for proc in lb.children:
-            lb.stop_process(proc, signal.SIGKILL, 5)
-        shutil.rmtree(work, ignore_errors=True)
+        shut_down(server, publisher, work)
 
 
 def main():
