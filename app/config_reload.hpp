@@ -18,13 +18,21 @@ struct ReloadPlan {
     return contains(applied, "log.level") || contains(applied, "log.loggers");
   }
   bool api_access() const {
-    return contains(applied, "api.tokens") || contains(applied, "api.hook_allowed_addresses") ||
+    return contains(applied, "api.tokens") || contains(applied, "api.read_tokens") ||
+           contains(applied, "api.hook_allowed_addresses") ||
            contains(applied, "api.metrics_require_auth");
   }
   bool webhooks() const { return contains(applied, "webhooks"); }
   bool origin_clients() const {
     return contains(applied, "origin.cors_allowed_origins") ||
-           contains(applied, "origin.trusted_proxies");
+           contains(applied, "origin.trusted_proxies") ||
+           contains(applied, "origin.max_connections") ||
+           contains(applied, "origin.max_connections_per_ip") ||
+           contains(applied, "origin.max_connections_per_proxy");
+  }
+  bool rtmp_caps() const {
+    return contains(applied, "rtmp.max_connections") ||
+           contains(applied, "rtmp.max_connections_per_address");
   }
 
  private:

@@ -9,6 +9,7 @@
 #include "looplive/core/error.hpp"
 #include "looplive/core/log.hpp"
 #include "looplive/core/stream_key.hpp"
+#include "stored_tags.hpp"
 
 namespace looplive::app {
 
@@ -88,6 +89,13 @@ core::AdmissionResult DbAdmission::decide(const core::PublishRequest& request) {
       result.stream_id = match->stream_id;
       result.record = match->record;
       result.ladder = match->ladder;
+      // Only a recording resumes the timeline the stored tags are on; a
+      // stream without one starts over, and reading its tags would be waste.
+      const bool resumed = match->status == db::StreamStatus::live ||
+                           match->status == db::StreamStatus::reconnecting;
+      if (tags_ && match->record && resumed && held_ && !held_(match->stream_id))
+        result.earlier_tags = std::make_shared<const std::vector<core::ProductTag>>(stored_tags(
+            tags_, match->stream_id, "its live playlists list only the tags placed from now on"));
       result.detail =
           "stream " + match->stream_id + " is " + std::string(db::status_name(match->status));
     }

@@ -14,6 +14,10 @@
 #include "looplive/core/latency_histogram.hpp"
 #include "looplive/db/stream_repository.hpp"
 
+namespace looplive::db {
+class TagRepository;
+}
+
 namespace looplive::app {
 
 // Admits publishers whose key belongs to a stream that is neither revoked nor
@@ -38,6 +42,14 @@ class DbAdmission : public core::Admission {
     lease_ = lease;
   }
 
+  // A recorded live or reconnecting stream this process does not hold
+  // (`held` says false: it is resumed after a restart) is admitted with its
+  // stored tags.
+  void restore_tags_from(db::TagRepository* tags, std::function<bool(const std::string&)> held) {
+    tags_ = tags;
+    held_ = std::move(held);
+  }
+
   void check(core::PublishRequest request,
              std::function<void(core::AdmissionResult)> done) override;
 
@@ -59,6 +71,8 @@ class DbAdmission : public core::Admission {
   std::atomic<size_t> in_flight_{0};
   std::string owner_;
   std::chrono::milliseconds lease_{0};
+  db::TagRepository* tags_ = nullptr;
+  std::function<bool(const std::string&)> held_;
 };
 
 }  // namespace looplive::app

@@ -115,6 +115,12 @@ void Server::start(std::chrono::milliseconds database_wait) {
   admission_->measure_into(&key_checks_);
   admission_->claim_as(owner_, config_.lifecycle.owner_lease);
   admission_->on_refused(RejectionNotifier(*webhook_queue_, *webhooks_));
+  // Without a packager (tests that take the media themselves) nothing would hold the tags.
+  if (packager_) {
+    admission_->restore_tags_from(tags_.get(), [packager = packager_.get()](const std::string& id) {
+      return packager->view(id) != nullptr;
+    });
+  }
   if (!replacement_sinks_)
     ladder_ = std::make_unique<transcode::LadderSinks>(config_.ladder, *packager_);
   core::SinkFactory& sinks = replacement_sinks_ ? *replacement_sinks_ : *ladder_;
@@ -176,6 +182,7 @@ ReloadPlan Server::reload(const app::Config& next) {
   if (plan.log_levels()) core::set_log_levels(next.log);
   if (plan.api_access() && api_) api_->set_access(next.api);
   if (plan.origin_clients() && origin_) origin_->set_client_policy(next.origin);
+  if (plan.rtmp_caps() && rtmp_) rtmp_->set_connection_caps(next.rtmp);
   config_ = after_reload(config_, next, plan);
   const auto names = [](const std::vector<std::string>& list) {
     std::string text;

@@ -28,10 +28,12 @@ class TokenSet {
 struct AccessRules {
   explicit AccessRules(const ApiConfig& api)
       : tokens(api.tokens),
+        read_tokens(api.read_tokens),
         hook_allowed_addresses(api.hook_allowed_addresses),
         metrics_require_auth(api.metrics_require_auth) {}
 
   TokenSet tokens;
+  TokenSet read_tokens;  // GET and HEAD only
   std::vector<std::string> hook_allowed_addresses;
   bool metrics_require_auth = false;
 };

@@ -55,12 +55,17 @@ void read_config(core::ConfigSection s, ApiConfig& c) {
     c.tokens = comma_list(*listed);
     tokens_from = "LOOPLIVE_API_TOKENS";
   }
-  for (const auto& token : c.tokens) {
-    // Short tokens can be guessed; separators would not survive LOOPLIVE_API_TOKENS.
-    if (token.size() < 16) s.fail(tokens_from, "every token must have at least 16 characters");
-    if (token.find_first_of(", \t\r\n") != std::string::npos)
-      s.fail(tokens_from, "tokens must not contain spaces or commas");
-  }
+  s.read_list("read_tokens", c.read_tokens);
+  const auto check_tokens = [&s](const std::vector<std::string>& tokens, const std::string& from) {
+    for (const auto& token : tokens) {
+      // Short tokens can be guessed; separators would not survive LOOPLIVE_API_TOKENS.
+      if (token.size() < 16) s.fail(from, "every token must have at least 16 characters");
+      if (token.find_first_of(", \t\r\n") != std::string::npos)
+        s.fail(from, "tokens must not contain spaces or commas");
+    }
+  };
+  check_tokens(c.tokens, tokens_from);
+  check_tokens(c.read_tokens, s.key_path("read_tokens"));
   read_base_url(s, "public_rtmp_url", c.public_rtmp_url, {"rtmp://", "rtmps://"},
                 "rtmp:// or rtmps://");
   read_base_url(s, "public_playback_url", c.public_playback_url, {"http://", "https://"},

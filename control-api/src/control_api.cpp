@@ -33,26 +33,33 @@ struct ControlApi::Impl {
     add_tag_routes(router);
   }
 
-  bool allowed(Access access, const http::Request& request) const {
+  enum class Verdict { allowed, unauthorized, read_only };
+
+  Verdict allowed(Access access, const http::Request& request, bhttp::verb method) const {
     const std::shared_ptr<const AccessRules> rules = context.access();
-    const auto has_token = [&] {
-      auto token = bearer_token(request.header(bhttp::field::authorization));
-      return token && rules->tokens.contains(*token);
+    const auto token = bearer_token(request.header(bhttp::field::authorization));
+    const bool full = token && rules->tokens.contains(*token);
+    const bool reader = !full && token && rules->read_tokens.contains(*token);
+    // A read token reads: HEAD is routed as GET.
+    const auto by_token = [&] {
+      if (full || (reader && method == bhttp::verb::get)) return Verdict::allowed;
+      return reader ? Verdict::read_only : Verdict::unauthorized;
     };
     switch (access) {
       case Access::open:
-        return true;
+        return Verdict::allowed;
       case Access::token:
-        return has_token();
+        return by_token();
       case Access::metrics:
-        return !rules->metrics_require_auth || has_token();
+        return rules->metrics_require_auth ? by_token() : Verdict::allowed;
       case Access::hook: {
         const auto& addresses = rules->hook_allowed_addresses;
-        return std::find(addresses.begin(), addresses.end(), request.peer) != addresses.end() ||
-               has_token();
+        const bool listed =
+            std::find(addresses.begin(), addresses.end(), request.peer) != addresses.end();
+        return listed || full ? Verdict::allowed : Verdict::unauthorized;
       }
     }
-    return false;
+    return Verdict::unauthorized;
   }
 
   void handle(const http::Request& request, http::Respond respond) {
@@ -69,7 +76,12 @@ struct ControlApi::Impl {
       response.headers.set(bhttp::field::allow, allow);
       return respond(std::move(response));
     }
-    if (!allowed(match.route->access, request)) {
+    const Verdict verdict = allowed(match.route->access, request, method);
+    if (verdict == Verdict::read_only)
+      return respond(error_response(bhttp::status::forbidden, "forbidden",
+                                    "This token may only read (GET); a write needs one of "
+                                    "api.tokens."));
+    if (verdict != Verdict::allowed) {
       const bool presented = !request.header(bhttp::field::authorization).empty();
       auto response = error_response(
           bhttp::status::unauthorized, "unauthorized",

@@ -130,7 +130,10 @@ bool apply_transition(pqxx::work& txn, const std::string& id, StreamStatus statu
   txn.exec_params(
       "UPDATE streams SET status = $2, updated_at = now(),"
       " started_at = CASE WHEN $2 = 'live' THEN coalesce(started_at, now()) ELSE started_at END,"
-      " ended_at = CASE WHEN $2 = 'ended' THEN now() ELSE ended_at END"
+      " ended_at = CASE WHEN $2 = 'ended' THEN now() ELSE ended_at END,"
+      // Nobody holds an ended stream; the owner index keeps only held ones.
+      " owner = CASE WHEN $2 = 'ended' THEN NULL ELSE owner END,"
+      " owner_until = CASE WHEN $2 = 'ended' THEN NULL ELSE owner_until END"
       " WHERE id = $1::uuid",
       id, to);
   txn.exec_params(

@@ -40,7 +40,8 @@ Listener::Listener(core::IoContexts io, std::string name, std::string host, uint
       handler_(std::move(handler)),
       log_(core::logger(name)),
       acceptor_(net::make_strand(io.main())),
-      retry_timer_(acceptor_.get_executor()) {}
+      retry_timer_(acceptor_.get_executor()),
+      caps_(limits.caps()) {}
 
 void Listener::start() {
   tcp::endpoint endpoint(net::ip::make_address(host_), requested_port_);
@@ -107,12 +108,12 @@ const char* Listener::admit(const std::shared_ptr<Connection>& connection, const
                             uint64_t id) {
   std::lock_guard lock(mutex_);
   if (stopping_) return "shutdown";
-  if (connections_.size() >= limits_.max_connections) return "max_connections";
+  if (connections_.size() >= caps_.max_connections) return "max_connections";
   std::set<uint64_t>& ids = per_ip_[peer];
   // Slow clients at an address (slowloris, or one bad client behind a CDN
   // edge or carrier NAT) must not lock out the others there.
-  const size_t cap = limits_.is_proxy && limits_.is_proxy(peer) ? limits_.max_connections_per_proxy
-                                                                : limits_.max_connections_per_ip;
+  const size_t cap = limits_.is_proxy && limits_.is_proxy(peer) ? caps_.max_connections_per_proxy
+                                                                : caps_.max_connections_per_ip;
   if (ids.size() >= cap && !evict_unfinished(ids)) return "max_connections_per_ip";
   ids.insert(id);
   connections_.emplace(id, connection);
@@ -142,6 +143,11 @@ void Listener::forget(uint64_t id, const std::string& peer) {
   auto it = per_ip_.find(peer);
   if (it != per_ip_.end() && it->second.erase(id) == 1 && it->second.empty()) per_ip_.erase(it);
   counters_.on_closed();
+}
+
+void Listener::set_caps(const ConnectionCaps& caps) {
+  std::lock_guard lock(mutex_);
+  caps_ = caps;
 }
 
 size_t Listener::connection_count() const {

@@ -34,6 +34,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void stop();
   uint16_t port() const { return port_; }
   size_t connection_count() const;
+  void set_caps(const ConnectionCaps& caps);
   ServerFigures figures() const { return counters_.snapshot(); }
 
   const ServerLimits& limits() const { return limits_; }
@@ -72,6 +73,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   // Taken when a connection is accepted or closes, never while serving a request.
   mutable std::mutex mutex_;
   bool stopping_ = false;
+  ConnectionCaps caps_;
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections_;
   std::unordered_map<std::string, std::set<uint64_t>> per_ip_;  // ids, oldest first
 };

@@ -28,5 +28,8 @@ size_t Server::connection_count() const {
 ServerFigures Server::figures() const {
   return listener_->figures();
 }
+void Server::set_connection_caps(const ConnectionCaps& caps) {
+  listener_->set_caps(caps);
+}
 
 }  // namespace looplive::http

@@ -22,7 +22,9 @@ RtmpServer::RtmpServer(core::IoContexts io, const ingest::RtmpConfig& config,
       admission_(admission),
       registry_(registry),
       sinks_(sinks),
-      acceptor_(net::make_strand(io.main())) {}
+      acceptor_(net::make_strand(io.main())),
+      max_connections_(config.max_connections),
+      max_connections_per_address_(config.max_connections_per_address) {}
 
 RtmpServer::~RtmpServer() {
   stop();
@@ -83,13 +85,18 @@ void RtmpServer::accept_next() {
 
 const char* RtmpServer::admit_connection(uint64_t id, const std::string& address) {
   std::lock_guard lock(sessions_mutex_);
-  if (sessions_.size() >= config_.max_connections) return "rtmp.max_connections";
+  if (sessions_.size() >= max_connections_) return "rtmp.max_connections";
   uint32_t& from_address = per_address_[address];
-  if (from_address >= config_.max_connections_per_address)
-    return "rtmp.max_connections_per_address";
+  if (from_address >= max_connections_per_address_) return "rtmp.max_connections_per_address";
   ++from_address;
   sessions_.emplace(id, Connection{{}, address});
   return nullptr;
+}
+
+void RtmpServer::set_connection_caps(const ingest::RtmpConfig& config) {
+  std::lock_guard lock(sessions_mutex_);
+  max_connections_ = config.max_connections;
+  max_connections_per_address_ = config.max_connections_per_address;
 }
 
 void RtmpServer::forget(uint64_t id) {

@@ -347,7 +347,8 @@ void RtmpSession::on_admission(core::AdmissionResult result) {
   }
 
   std::weak_ptr<RtmpSession> weak = shared_from_this();
-  const core::PublishGrant grant{result.stream_id, result.record, id_, result.ladder};
+  const core::PublishGrant grant{result.stream_id, result.record, id_, result.ladder,
+                                 result.earlier_tags};
   auto token = server_.registry_.claim(grant, [weak] {
     if (auto self = weak.lock()) self->close_from_outside(core::EndReason::kicked);
   });

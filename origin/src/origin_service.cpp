@@ -144,6 +144,7 @@ uint16_t OriginService::port() const {
 
 void OriginService::set_client_policy(const OriginConfig& config) {
   state_->handler.set_client_policy(config);
+  server_->set_connection_caps(config.limits.caps());
 }
 
 http::ServerFigures OriginService::figures() const {

@@ -82,6 +82,10 @@ std::shared_ptr<core::PacketSink> Packager::open(const core::PublishGrant& grant
     // Once per stream and process, and outside the registry lock that every
     // origin request takes: the index is read only if a previous run left one.
     if (grant.record) resume_from_disk(*fresh, settings);
+    // An earlier run's cards, on the timeline the recording resumes; a
+    // stream that starts over has a new timeline their times do not fit.
+    if (grant.earlier_tags && fresh->window.timeline_end() > 0)
+      fresh->tags->add_missing(*grant.earlier_tags);
     std::lock_guard lock(registry_->mutex);
     auto& entry = registry_->streams[grant.stream_id];
     if (!entry) entry = std::move(fresh);

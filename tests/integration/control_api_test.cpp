@@ -18,6 +18,7 @@
 #include "looplive/db/webhook_queue.hpp"
 #include "looplive/packager/packager.hpp"
 #include "media_fixture.hpp"
+#include "slow_clients.hpp"
 
 using namespace looplive;
 using namespace looplive::test;
@@ -158,7 +159,11 @@ TEST_CASE("a recorded show from creation to deletion", "[integration][control_ap
 
 TEST_CASE("tokens, the key hook in both forms and key rotation", "[integration][control_api]") {
   const std::string media = make_scratch_dir("media");
-  ApiServer api(api_test_config(fresh_database("api_keys"), media, nullptr));
+  app::Config config = api_test_config(fresh_database("api_keys"), media, nullptr);
+  const std::string reader = "read-only-token-0123456789";
+  config.api.read_tokens = {reader};
+  config.api.metrics_require_auth = true;
+  ApiServer api(config);
   auto created = api.call(bhttp::verb::post, "/v1/streams", create_body(false)).json();
   const std::string id = created["streamId"];
   const std::string key = created["streamKey"];
@@ -181,8 +186,32 @@ TEST_CASE("tokens, the key hook in both forms and key rotation", "[integration][
     }
     CHECK(api.call(bhttp::verb::get, "/healthz", "", "").status == 200);
     CHECK(api.call(bhttp::verb::get, "/readyz", "", "").status == 200);
-    CHECK(api.call(bhttp::verb::get, "/metrics", "", "").status == 200);
+    CHECK(api.call(bhttp::verb::get, "/metrics", "", "").status == 401);
     CHECK(api.status_of(id) == "ready");  // nothing happened
+  }
+
+  SECTION("a read token reads and nothing else") {
+    for (const std::string& target : std::vector<std::string>{
+             "/v1/streams", "/v1/streams/" + id, "/v1/streams/" + id + "/health",
+             "/v1/streams/" + id + "/tags", "/metrics"}) {
+      INFO(target);
+      CHECK(api.call(bhttp::verb::get, target, "", reader).status == 200);
+    }
+    CHECK_FALSE(
+        api.call(bhttp::verb::get, "/v1/streams/" + id, "", reader).json().contains("streamKey"));
+    for (auto [method, target] : std::vector<std::pair<bhttp::verb, std::string>>{
+             {bhttp::verb::post, "/v1/streams"},
+             {bhttp::verb::post, "/v1/streams/" + id + "/end"},
+             {bhttp::verb::post, "/v1/streams/" + id + "/key/rotate"},
+             {bhttp::verb::post, "/v1/streams/" + id + "/tags"},
+             {bhttp::verb::delete_, "/v1/streams/" + id}}) {
+      INFO(target);
+      auto answer = api.call(method, target, create_body(false), reader);
+      CHECK(answer.status == 403);
+      CHECK(answer.json()["error"]["code"] == "forbidden");
+    }
+    CHECK(api.status_of(id) == "ready");  // nothing happened
+    CHECK(api.call(bhttp::verb::get, "/v1/streams", "", "").status == 401);
   }
 
   SECTION("validate-key takes JSON with a token and nginx-rtmp's form from 127.0.0.1") {
@@ -487,8 +516,10 @@ std::string allowed_origin(uint16_t origin_port, const std::string& from) {
   return std::string(response[bhttp::field::access_control_allow_origin]);
 }
 
-TEST_CASE("SIGHUP applies new tokens, webhook receivers and CORS origins and keeps serving",
-          "[integration][control_api][reload]") {
+TEST_CASE(
+    "SIGHUP applies new tokens, webhook receivers, CORS origins and connection caps and keeps "
+    "serving",
+    "[integration][control_api][reload]") {
   WebhookReceiver before;
   WebhookReceiver after;
   const std::string media = make_scratch_dir("media");
@@ -502,8 +533,10 @@ TEST_CASE("SIGHUP applies new tokens, webhook receivers and CORS origins and kee
   next.webhooks.secret = fresh_secret;
   next.webhooks.previous_secret = kWebhookSecret;
   next.log.loggers["api"] = "debug";
-  next.rtmp.max_connections = 5;  // differs, but only a restart applies it
+  next.rtmp.window_ack_size = 1'000'000;  // differs, but only a restart applies it
   next.origin.cors_allowed_origins = {"https://shop.example"};
+  next.rtmp.max_connections_per_address = 1;
+  next.origin.limits.max_connections_per_ip = 2;
   std::atomic<bool> valid = true;
   app::Server server(config);
   server.set_config_source([&] {
@@ -531,14 +564,43 @@ TEST_CASE("SIGHUP applies new tokens, webhook receivers and CORS origins and kee
   CHECK(server.last_reload().second == 0);
   CHECK(call(bhttp::verb::get, "/v1/streams/" + id, kApiToken).status == 200);
   CHECK(allowed_origin(server.origin_port(), "https://other.example") == "*");
+  {
+    // Within the caps of the running configuration.
+    SlowClients players(server.origin_port(), 3, "/healthz");
+    SlowClients encoders(server.rtmp_port(), 2, "");
+    CHECK(eventually([&] { return server.rtmp_connections() == 2; }));
+    std::this_thread::sleep_for(200ms);
+    CHECK(players.closed() == 0);
+    CHECK(encoders.closed() == 0);
+  }
+  CHECK(eventually([&] { return server.rtmp_connections() == 0; }));
 
   valid = true;
   reload_and_wait(1);
   const auto [plan, count] = server.last_reload();
   REQUIRE(count == 1);
   CHECK(plan.applied == std::vector<std::string>{"log.loggers", "api.tokens", "webhooks",
-                                                 "origin.cors_allowed_origins"});
+                                                 "rtmp.max_connections_per_address",
+                                                 "origin.cors_allowed_origins",
+                                                 "origin.max_connections_per_ip"});
   CHECK(plan.restart == std::vector<std::string>{"rtmp"});
+  {
+    // The new caps hold for the connections that follow: one encoder
+    // connection an address, and two unfinished requests (a third evicts the
+    // oldest).
+    SlowClients first(server.rtmp_port(), 1, "");
+    CHECK(eventually([&] { return server.rtmp_connections() == 1; }));
+    SlowClients second(server.rtmp_port(), 1, "");
+    CHECK(eventually([&] { return second.closed() == 1; }));
+    CHECK(first.closed() == 0);
+    std::this_thread::sleep_for(300ms);  // the CORS checks' connections are gone
+    SlowClients players(server.origin_port(), 2, "/healthz");
+    std::this_thread::sleep_for(200ms);
+    CHECK(players.closed() == 0);
+    SlowClients late(server.origin_port(), 1, "/healthz");
+    CHECK(eventually([&] { return players.closed() == 1; }));
+    CHECK(late.closed() == 0);
+  }
   // Players on the listed site only, from the next request on.
   CHECK(allowed_origin(server.origin_port(), "https://shop.example") == "https://shop.example");
   CHECK(allowed_origin(server.origin_port(), "https://other.example").empty());

@@ -231,7 +231,26 @@ TEST_CASE("a seller back within the window after a restart continues the recordi
 
   ApiServer second(config);
   CHECK(second.status_of(stream.id) == "reconnecting");
-  publish_to_end(second, stream.key);  // the seller's encoder reconnects
+  {
+    // The seller's encoder reconnects. The card shown before the restart is
+    // still on screen: the live playlists list it for viewers joining now.
+    Process publisher(ffmpeg_publish(h264_aac_fixture().path, second.publish_url(stream.key)),
+                      make_scratch_dir("ffmpeg") + "/again.log");
+    const std::string playlist = "/live/" + stream.id + "/video.m3u8";
+    const auto listed = [&] {
+      const auto answer =
+          http_request(second.server.origin_port(), bhttp::verb::get, playlist, "", "");
+      return answer.status == 200 &&
+             answer.body.find("#EXT-X-DATERANGE:ID=\"tag-" + tag_id + "\"") != std::string::npos;
+    };
+    bool seen = false;
+    for (auto until = Clock::now() + 15s; !seen && Clock::now() < until;) {
+      seen = listed();
+      if (!seen) std::this_thread::sleep_for(100ms);
+    }
+    CHECK(seen);
+    REQUIRE(publisher.wait(60s) == 0);
+  }
   REQUIRE(second.call(bhttp::verb::post, "/v1/streams/" + stream.id + "/end").status == 200);
   const auto recording_ready = [&] {
     const auto shown = second.call(bhttp::verb::get, "/v1/streams/" + stream.id).json();

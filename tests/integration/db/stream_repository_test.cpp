@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <memory>
 #include <regex>
 #include <stdexcept>
@@ -199,6 +200,35 @@ TEST_CASE("set_status records transitions and their timestamps") {
       f.streams.set_status("00000000-0000-4000-8000-000000000000", StreamStatus::live, "x"),
       Failure, HasCode(ErrorCode::not_found));
   CHECK_THROWS_AS(f.streams.set_status("42", StreamStatus::live, "x"), std::invalid_argument);
+}
+
+TEST_CASE("a stream's owner holds it until it ends, then nobody does") {
+  Fixture f;
+  const std::string id = f.streams.create(std::nullopt, false).stream.id;
+  const std::string other = f.streams.create(std::nullopt, false).stream.id;
+  const auto owner_of = [&](const std::string& stream) {
+    return f.query(
+        "SELECT coalesce(owner, '-'), owner_until IS NULL FROM streams"
+        " WHERE id = $1::uuid",
+        stream);
+  };
+  REQUIRE(f.streams.claim(id, "host:1", std::chrono::seconds(15)));
+  REQUIRE(f.streams.claim(other, "host:1", std::chrono::seconds(15)));
+  f.streams.set_status(id, StreamStatus::live, "publisher connected");
+  f.streams.set_status(other, StreamStatus::live, "publisher connected");
+  CHECK(owner_of(id)[0][0].as<std::string>() == "host:1");
+  CHECK_FALSE(owner_of(id)[0][1].as<bool>());
+  // Another process cannot take it while the lease runs.
+  CHECK_FALSE(f.streams.claim(id, "host:2", std::chrono::seconds(15)));
+
+  f.streams.set_status(id, StreamStatus::ended, "ended by the API");
+  CHECK(owner_of(id)[0][0].as<std::string>() == "-");
+  CHECK(owner_of(id)[0][1].as<bool>());
+  f.streams.renew("host:1", std::chrono::seconds(15));
+  CHECK(owner_of(id)[0][0].as<std::string>() == "-");
+  // The live one is still held.
+  CHECK(owner_of(other)[0][0].as<std::string>() == "host:1");
+  f.streams.set_status(other, StreamStatus::ended, "ended");
 }
 
 TEST_CASE("create accepts an explicit id and refuses a taken one") {

@@ -128,6 +128,8 @@ TEST_CASE("bad control API, lifecycle and webhook settings are refused", "[app][
         "test.yaml: api.tokens: every token must have at least 16 characters");
   CHECK(error_of("api: {tokens: ['0123456789abcdef,x']}") ==
         "test.yaml: api.tokens: tokens must not contain spaces or commas");
+  CHECK(error_of("api: {read_tokens: [short]}") ==
+        "test.yaml: api.read_tokens: every token must have at least 16 characters");
   CHECK(error_of("api: {port: 0}") == "test.yaml: api.port: must be between 1 and 65535, got 0");
   CHECK(error_of("api: {public_rtmp_url: http://x/live}") ==
         "test.yaml: api.public_rtmp_url: must start with rtmp:// or rtmps://");

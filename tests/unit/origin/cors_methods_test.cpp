@@ -39,6 +39,27 @@ TEST_CASE("methods other than GET, HEAD and OPTIONS are 405 with Allow", "[origi
   CHECK(client.request("GET", live("index.m3u8")).status == 200);
 }
 
+TEST_CASE("a request body is refused before the origin holds any of it", "[origin][limits]") {
+  MediaRoot root;
+  MapSource source;
+  source.put(kStreamId, "index.m3u8", "#EXTM3U\n");
+  auto config = test_config(root);
+  RunningOrigin origin(config, source);
+  Client client(origin.port());
+  // Answered at the head: the promised kilobyte is never waited for.
+  auto reply = client.request("POST", live("index.m3u8"), {"Content-Length: 1000"});
+  CHECK(reply.status == 413);
+  Client chunked(origin.port());
+  chunked.send_raw("POST " + live("index.m3u8") +
+                   " HTTP/1.1\r\nHost: origin.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "400\r\n" +
+                   std::string(1024, 'x') + "\r\n");
+  CHECK(chunked.read_reply(false).status == 413);
+  // A request without one is served as before.
+  Client player(origin.port());
+  CHECK(player.request("GET", live("index.m3u8"), {"Content-Length: 0"}).status == 200);
+}
+
 TEST_CASE("an allow-list echoes listed origins only", "[origin][cors]") {
   MediaRoot root;
   MapSource source;

@@ -16,6 +16,10 @@ struct ApiConfig {
   // Bearer tokens the backend authenticates with; LOOPLIVE_API_TOKENS
   // (comma-separated) replaces the list when set.
   std::vector<std::string> tokens;
+  // Tokens that may only read: GET (and HEAD) of /v1/ and /metrics. For the
+  // preview page (GET /watch/{id}) and dashboards, which must not end or
+  // delete a stream or see a key; a write with one is 403.
+  std::vector<std::string> read_tokens;
   // The addresses publishers and players are told to use.
   std::string public_rtmp_url = "rtmp://localhost:1935/live";
   std::string public_playback_url = "http://localhost:8080";

@@ -1,10 +1,13 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "looplive/core/ladder_choice.hpp"
+#include "looplive/core/product_tag.hpp"
 
 namespace looplive::core {
 
@@ -28,6 +31,9 @@ struct AdmissionResult {
   bool record = false;                 // whether the stream is recorded for replay
   std::string detail;                  // why, for the log (never contains the key)
   std::optional<LadderChoice> ladder;  // the stream's own, when accepted
+  // A stream this process resumes after another run (a restart): the tags
+  // placed before, so its live playlists keep the cards still on screen.
+  std::shared_ptr<const std::vector<ProductTag>> earlier_tags;
 };
 
 // Decides whether a publisher may go live. Implementations do their blocking

@@ -3,9 +3,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "looplive/core/ladder_choice.hpp"
 #include "looplive/core/media_types.hpp"
+#include "looplive/core/product_tag.hpp"
 
 namespace looplive::core {
 
@@ -31,6 +33,8 @@ struct PublishGrant {
   bool record = false;
   uint64_t connection_id = 0;          // the publisher's connection, named in log lines
   std::optional<LadderChoice> ladder;  // the stream's own; none: the server's default
+  // Tags an earlier run placed (AdmissionResult::earlier_tags).
+  std::shared_ptr<const std::vector<ProductTag>> earlier_tags;
 };
 
 class SinkFactory {

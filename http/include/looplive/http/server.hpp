@@ -20,6 +20,15 @@ namespace detail {
 class Listener;
 }
 
+// The connection caps of ServerLimits, which a running server can change
+// (Server::set_connection_caps).
+struct ConnectionCaps {
+  size_t max_connections = 10000;
+  size_t max_connections_per_ip = 256;
+  size_t max_connections_per_proxy = 10000;
+  bool operator==(const ConnectionCaps&) const = default;
+};
+
 struct ServerLimits {
   // Connections over either limit are closed as soon as they are accepted,
   // without a response: answering costs the most when the server is busiest.
@@ -40,6 +49,10 @@ struct ServerLimits {
   size_t max_body_bytes = 1 << 20;  // 413 beyond it
   // A response write that makes no progress for this long is abandoned.
   std::chrono::milliseconds write_timeout{30000};
+
+  ConnectionCaps caps() const {
+    return {max_connections, max_connections_per_ip, max_connections_per_proxy};
+  }
 };
 
 // An HTTP/1.1 server on shared io_contexts: every connection runs on one of
@@ -64,6 +77,9 @@ class Server {
   uint16_t port() const;  // the bound port, once started (useful with port 0)
   size_t connection_count() const;
   ServerFigures figures() const;
+  // New caps for the connections accepted from now on (a reload); those
+  // already open stay, even over a lowered cap. Thread-safe.
+  void set_connection_caps(const ConnectionCaps& caps);
 
  private:
   std::shared_ptr<detail::Listener> listener_;

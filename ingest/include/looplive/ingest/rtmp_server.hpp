@@ -48,6 +48,9 @@ class RtmpServer {
   void stop();
   uint16_t port() const;  // the bound port, useful when configured with port 0
   size_t connection_count() const;
+  // A reload: config's max_connections and max_connections_per_address
+  // apply to the connections accepted from now on; open ones stay.
+  void set_connection_caps(const ingest::RtmpConfig& config);
   // Prometheus text: connections open, and those cut for holding more memory
   // than a connection not yet publishing may.
   std::string metrics_text() const;
@@ -72,6 +75,8 @@ class RtmpServer {
     std::string address;
   };
   mutable std::mutex sessions_mutex_;
+  uint32_t max_connections_;  // config_'s until a reload
+  uint32_t max_connections_per_address_;
   std::unordered_map<uint64_t, Connection> sessions_;
   std::unordered_map<std::string, uint32_t> per_address_;
   std::atomic<bool> stopping_{false};

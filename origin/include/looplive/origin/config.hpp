@@ -17,6 +17,10 @@ inline http::ServerLimits default_limits() {
   limits.max_connections = 20'000;
   limits.max_connections_per_ip = 1'000;
   limits.max_connections_per_proxy = 10'000;  // for each of the trusted proxies
+  // Players and CDNs send no request body, so any body is refused (413)
+  // before a byte of it is held: with the server's default of 1 MiB, one
+  // address's thousand connections could make the origin hold 1 GiB.
+  limits.max_body_bytes = 0;
   return limits;
 }
 

@@ -101,7 +101,8 @@ class OriginService {
   void start();
   void stop();  // thread-safe
   // A reload: origin.cors_allowed_origins and origin.trusted_proxies of
-  // `config` apply to the requests that follow (connection limits do not change).
+  // `config` apply to the requests that follow, and its connection caps
+  // (max_connections, _per_ip, _per_proxy) to the connections that follow.
   void set_client_policy(const OriginConfig& config);
   uint16_t port() const;
   http::ServerFigures figures() const;
