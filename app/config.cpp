@@ -14,6 +14,21 @@ void read_config(core::ConfigSection s, LifecycleConfig& c) {
   s.finish();
 }
 
+void read_config(core::ConfigSection s, VodConfig& c) {
+  s.read_int("workers", c.workers, 0, 16);
+  s.read_path("import_dir", c.import_dir);
+  s.read_bool("allow_urls", c.allow_urls);
+  s.read_int("max_duration_seconds", c.max_duration_seconds, 1, 24 * 3600);
+  transcode::read_rungs(s, "rungs", c.rungs);
+  s.read("encoder", c.encoder);
+  if (c.encoder.empty()) s.fail(s.key_path("encoder"), "must not be empty");
+  s.read("preset", c.preset);
+  s.read_int("threads", c.threads, 1, 16);
+  s.read_int("poster_width", c.poster_width, 64, 3840);
+  s.read_ms("io_timeout_ms", c.io_timeout, 1'000, 600'000);
+  s.finish();
+}
+
 }  // namespace
 
 Config parse_config(const std::string& yaml_text, const std::string& source_name,
@@ -31,6 +46,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
   read_config(top.section("lifecycle"), config.lifecycle);
   control_api::read_config(top.section("webhooks"), config.webhooks);
   control_api::read_config(top.section("retention"), config.retention);
+  read_config(top.section("vod"), config.vod);
   top.finish();
   return config;
 }

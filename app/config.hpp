@@ -3,9 +3,11 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "looplive/control_api/config.hpp"
 #include "looplive/core/config.hpp"
+#include "looplive/core/ladder_choice.hpp"
 #include "looplive/db/config.hpp"
 #include "looplive/ingest/config.hpp"
 #include "looplive/origin/config.hpp"
@@ -30,6 +32,26 @@ struct LifecycleConfig {
   bool operator==(const LifecycleConfig&) const = default;
 };
 
+// The vod: section: packaging uploaded videos (POST /v1/vod/jobs).
+struct VodConfig {
+  uint32_t workers = 1;  // jobs packaged at once; 0: no VOD jobs
+  // Sources named by a file are read from here (in the file: relative to it).
+  std::string import_dir = "var/import";
+  bool allow_urls = true;  // http:// and https:// sources
+  uint32_t max_duration_seconds = 4 * 3600;
+  // The ladder, largest first; rungs taller than the source are left out (a
+  // source shorter than all of them gets one rung at its own height).
+  std::vector<core::Rung> rungs{{1080, 5'000'000}, {720, 2'800'000}};
+  std::string encoder = "libx264";
+  std::string preset = "veryfast";
+  uint32_t threads = 2;  // per job
+  uint32_t poster_width = 1280;
+  // An http(s) source that sends nothing for this long fails the job.
+  std::chrono::milliseconds io_timeout{15'000};
+
+  bool operator==(const VodConfig&) const = default;
+};
+
 // The whole configuration file: one section per component, each declared and
 // read by its component (config.hpp beside its other headers). The default
 // member initializers are the defaults; conf/looplive.yaml documents each key.
@@ -45,6 +67,7 @@ struct Config {
   LifecycleConfig lifecycle;
   control_api::WebhookConfig webhooks;
   control_api::RetentionConfig retention;
+  VodConfig vod;
 };
 
 // Throw core::ConfigError; its message reads "FILE: KEY: REASON".

@@ -65,6 +65,7 @@ ReloadPlan plan_reload(const Config& running, const Config& next) {
   compare(fixed_origin == was, "origin", false);
   compare(running.lifecycle == next.lifecycle, "lifecycle", false);
   compare(running.retention == next.retention, "retention", false);
+  compare(running.vod == next.vod, "vod", false);
   return plan;
 }
 

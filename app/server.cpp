@@ -18,6 +18,7 @@
 #include "looplive/db/database.hpp"
 #include "looplive/db/stream_repository.hpp"
 #include "looplive/db/tag_repository.hpp"
+#include "looplive/db/vod_job_repository.hpp"
 #include "looplive/db/webhook_queue.hpp"
 #include "looplive/ingest/rtmp_server.hpp"
 #include "looplive/packager/packager.hpp"
@@ -26,6 +27,7 @@
 #include "stream_lifecycle.hpp"
 #include "version.hpp"
 #include "vod_finalizer.hpp"
+#include "vod_jobs.hpp"
 
 namespace looplive::app {
 
@@ -127,6 +129,14 @@ void Server::start(std::chrono::milliseconds database_wait) {
   rtmp_ = std::make_unique<ingest::RtmpServer>(io_, config_.rtmp, *admission_, registry_, sinks);
   rtmp_->set_figures(&figures_);
   rtmp_->start();
+  vod_jobs_ = std::make_unique<db::VodJobRepository>(*database_);
+  if (packager_ && config_.vod.workers > 0) {
+    vod_runner_ = std::make_unique<VodJobRunner>(
+        VodJobRunner::Settings{config_.vod, config_.packager, owner_, std::chrono::seconds(120),
+                               control_api::PublicUrls::from(config_.api)},
+        *vod_jobs_, webhooks_.get());
+    vod_runner_->start();
+  }
   start_control_api();
 
   signals_ = std::make_unique<net::signal_set>(io_.main(), SIGINT, SIGTERM, SIGHUP);
@@ -264,6 +274,8 @@ void Server::start_control_api() {
     };
     dependencies.tag_store = tags_.get();
     dependencies.tag_carrier = packager_.get();
+    dependencies.vod_jobs = vod_jobs_.get();
+    dependencies.vod_control = vod_runner_.get();
     dependencies.ladder_trouble = [ladder = ladder_.get()](const std::string& id) {
       return ladder->status().trouble(id);
     };
@@ -327,6 +339,7 @@ void Server::stop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (lifecycle_ && started_) lifecycle_->settle(std::chrono::seconds(5));
   if (api_) api_->stop();
+  if (vod_runner_) vod_runner_->stop();  // running jobs go back to the queue
   if (origin_) origin_->stop();
   if (lifecycle_) lifecycle_->stop();
   blocking_.join();  // streams ended by now have their VODs

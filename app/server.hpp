@@ -25,6 +25,7 @@ class Database;
 class StreamRepository;
 class TagRepository;
 class WebhookQueue;
+class VodJobRepository;
 }  // namespace looplive::db
 namespace looplive::control_api {
 class ControlApi;
@@ -48,6 +49,7 @@ namespace looplive::app {
 class DbAdmission;
 class PackagerLiveSource;
 class OriginViewerSource;
+class VodJobRunner;
 class StreamLifecycle;
 class VodFinalizer;
 
@@ -128,6 +130,8 @@ class Server {
   std::unique_ptr<db::WebhookQueue> webhook_queue_;
   std::unique_ptr<db::TagRepository> tags_;
   std::unique_ptr<control_api::WebhookDispatcher> webhooks_;
+  std::unique_ptr<db::VodJobRepository> vod_jobs_;
+  std::unique_ptr<VodJobRunner> vod_runner_;  // none: vod.workers is 0, or no packager
   std::unique_ptr<VodFinalizer> finalizer_;
   std::unique_ptr<StreamLifecycle> lifecycle_;
   std::unique_ptr<DbAdmission> admission_;

@@ -31,6 +31,7 @@ struct ControlApi::Impl {
     add_ops_routes(router);
     add_preview_routes(router);
     add_tag_routes(router);
+    add_vod_job_routes(router);
   }
 
   enum class Verdict { allowed, unauthorized, read_only };

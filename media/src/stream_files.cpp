@@ -68,12 +68,24 @@ fs::path vods_dir(const fs::path& media_root) {
   return media_root / kVodsDir;
 }
 
+fs::path vod_job_dir(const fs::path& media_root, std::string_view job_id) {
+  return vods_dir(media_root) / job_id;
+}
+
+fs::path vod_work_root(const fs::path& media_root) {
+  return media_root / kVodWorkDir;
+}
+
 std::string live_path(std::string_view id, std::string_view file) {
   return std::string(kLiveDir) + "/" + std::string(id) + "/" + std::string(file);
 }
 
 std::string vod_path(std::string_view file) {
   return std::string(kVodsDir) + "/" + std::string(file);
+}
+
+std::string vod_job_path(std::string_view job_id, std::string_view file) {
+  return vod_path(job_id) + "/" + std::string(file);
 }
 
 std::string vod_multivariant(std::string_view id) {

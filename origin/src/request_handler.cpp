@@ -214,6 +214,7 @@ RequestHandler::Answer RequestHandler::answer(const http::Request& request,
     case Target::Area::live:
       return live_file(request, target);
     case Target::Area::vods:
+    case Target::Area::vod_job:
       return vod_file(request, target);
     case Target::Area::health:
       return {plain(bhttp::status::ok, "ok", CachePolicy::kNoStore), Route::health};
@@ -253,7 +254,9 @@ RequestHandler::Answer RequestHandler::live_file(const http::Request& request,
 
 RequestHandler::Answer RequestHandler::vod_file(const http::Request& request,
                                                 const Target& target) const {
-  auto representation = find_disk_file(vods_dir_, {target.file});
+  auto representation = target.area == Target::Area::vod_job
+                            ? find_disk_file(vods_dir_, {target.stream_id, target.file})
+                            : find_disk_file(vods_dir_, {target.file});
   if (!representation) return {not_found(), Route::vod};
   return {origin::answer(request, *representation, content_type(target.file),
                          cache_.for_route(Route::vod)),

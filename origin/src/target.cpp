@@ -81,6 +81,9 @@ std::variant<Target, TargetError> parse_target(std::string_view encoded_path) {
   if (parts.size() == 1 && parts[0] == "healthz") return Target{Target::Area::health, {}, {}};
   if (parts.size() == 1 && parts[0] == "time") return Target{Target::Area::time, {}, {}};
   if (parts.size() == 2 && parts[0] == media::files::kVodsDir) return vod_target(parts[1]);
+  if (parts.size() == 3 && parts[0] == media::files::kVodsDir && is_stream_id(parts[1]) &&
+      is_media_file_name(parts[2]))
+    return Target{Target::Area::vod_job, std::string(parts[1]), std::string(parts[2])};
   if (parts.size() == 3 && parts[0] == media::files::kLiveDir && is_stream_id(parts[1]) &&
       is_media_file_name(parts[2]))
     return Target{Target::Area::live, std::string(parts[1]), std::string(parts[2])};

@@ -8,10 +8,11 @@ namespace looplive::origin {
 
 // What a request path names, once it is known to be safe.
 struct Target {
-  enum class Area { live, vods, health, time };
+  enum class Area { live, vods, vod_job, health, time };
   Area area = Area::health;
-  std::string stream_id;  // live and vods
-  std::string file;       // live: a name inside live/<id>/; vods: a name inside vods/
+  std::string stream_id;  // live and vods; vod_job: the job's id
+  // live: a name inside live/<id>/; vods: a name inside vods/; vod_job: inside vods/<job id>/
+  std::string file;
 };
 
 enum class TargetError {

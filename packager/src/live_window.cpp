@@ -26,7 +26,8 @@ LiveWindow::LiveWindow(StreamSettings settings, std::shared_ptr<ViewSlot> slot,
       live_dir_(media::files::live_dir(settings_.media_root, settings_.stream_id)),
       disk_({live_dir_, settings_.stream_id, settings_.write_to_disk, settings_.max_queued_writes,
              settings_.max_queued_bytes, settings_.disk_executor}) {
-  if (settings_.record) recorder_.emplace(disk_, settings_.media_root, settings_.stream_id);
+  if (settings_.record)
+    recorder_.emplace(disk_, settings_.media_root, settings_.stream_id, settings_.vod_in_place);
 }
 
 LiveWindow::Track& LiveWindow::track(core::TrackKey key) {
@@ -270,7 +271,9 @@ void LiveWindow::render(bool ended, bool segments_added) {
   // The origin serves live playlists from the view. A recorded stream also
   // leaves its closed ones on disk, where the origin finds them once the view
   // is gone, so a player still polling a finished show sees it end.
-  const bool to_disk = settings_.write_live_files || (ended && settings_.record);
+  // A VOD made in place takes the live names itself.
+  const bool to_disk =
+      settings_.write_live_files || (ended && settings_.record && !settings_.vod_in_place);
   // That closing write is the disk's first sight of the multivariant playlist,
   // which seldom changes after the stream's first segments.
   const bool closing_only = to_disk && !settings_.write_live_files;

@@ -42,6 +42,7 @@ struct StreamSettings {
   size_t max_queued_writes = 1024;             // see PackagerOptions
   size_t max_queued_bytes = 64 * 1024 * 1024;  // see PackagerOptions
   std::string utc_timing_url = "/time";
+  bool vod_in_place = false;                                  // see PackagerOptions
   std::function<int64_t()> clock;                             // Unix milliseconds
   DiskExecutor disk_executor;                                 // empty: write on the caller's thread
   std::function<void(const std::string& stream_id)> on_view;  // after each new view

@@ -46,6 +46,7 @@ StreamSettings stream_settings(const packager::PackagerConfig& config,
   settings.disk_executor = options.disk_executor;
   settings.max_queued_writes = options.max_queued_writes;
   settings.max_queued_bytes = options.max_queued_bytes;
+  settings.vod_in_place = options.vod_in_place;
   return settings;
 }
 

@@ -12,8 +12,44 @@
 
 namespace looplive::packager {
 
-Recorder::Recorder(StreamDisk& disk, std::filesystem::path media_root, std::string stream_id)
-    : disk_(disk), media_root_(std::move(media_root)), stream_id_(std::move(stream_id)) {}
+namespace {
+
+// Where a stream's VOD files go and what they are called.
+struct VodNames {
+  std::filesystem::path dir;
+  std::string path_prefix;  // of the files' paths under the media root
+  std::string to_segments;  // how the files reach the segments
+  std::string multivariant;
+  std::string manifest;
+  std::string mp4;
+  std::string media_playlist(const std::string& id, core::TrackKey track) const {
+    return to_segments.empty() ? media::files::media_playlist(track)
+                               : media::files::vod_media_playlist(id, track);
+  }
+};
+
+VodNames vod_names(const std::filesystem::path& media_root, const std::string& id, bool in_place) {
+  namespace files = media::files;
+  if (in_place) {
+    return {files::live_dir(media_root, id),
+            files::live_path(id, ""),
+            "",
+            std::string(files::kMultivariantPlaylist),
+            std::string(files::kManifest),
+            std::string(files::kDownload)};
+  }
+  return {files::vods_dir(media_root), files::vod_path(""),     files::vod_to_live(id),
+          files::vod_multivariant(id), files::vod_manifest(id), files::vod_mp4(id)};
+}
+
+}  // namespace
+
+Recorder::Recorder(StreamDisk& disk, std::filesystem::path media_root, std::string stream_id,
+                   bool in_place)
+    : disk_(disk),
+      media_root_(std::move(media_root)),
+      stream_id_(std::move(stream_id)),
+      in_place_(in_place) {}
 
 void Recorder::add_segment(const core::TrackInfo& track, const SegmentInfo& segment,
                            const core::SharedBytes& bytes) {
@@ -66,11 +102,12 @@ void Recorder::write_vod(const std::vector<VodTrack>& tracks, std::span<const Ta
                   [this](const VodTrack& t) { return segments_of(t.info->key()).empty(); })) {
     return;
   }
-  const std::filesystem::path dir = media::files::vods_dir(media_root_);
+  const VodNames names = vod_names(media_root_, stream_id_, in_place_);
+  const std::filesystem::path& dir = names.dir;
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   const std::string& id = stream_id_;
-  const std::string prefix = media::files::vod_to_live(id);
+  const std::string& prefix = names.to_segments;
   const auto store_text = [this](const std::filesystem::path& path, const std::string& text) {
     disk_.store(path, std::string_view(text), Sync::durable);
   };
@@ -80,7 +117,7 @@ void Recorder::write_vod(const std::vector<VodTrack>& tracks, std::span<const Ta
   for (const VodTrack& t : tracks) {
     const std::vector<SegmentInfo>& segments = segments_of(t.info->key());
     if (segments.empty()) continue;
-    const std::string playlist = media::files::vod_media_playlist(id, t.info->key());
+    const std::string playlist = names.media_playlist(id, t.info->key());
     variants.push_back({t.info, playlist, t.peak_bandwidth, t.average_bandwidth});
     MediaPlaylistOptions options;
     options.vod = true;
@@ -90,7 +127,7 @@ void Recorder::write_vod(const std::vector<VodTrack>& tracks, std::span<const Ta
     dash.push_back(
         {t.info, segments, t.peak_bandwidth, media::files::segment_template(t.prefix, false)});
   }
-  store_text(dir / media::files::vod_multivariant(id), render_multivariant_playlist(variants));
+  store_text(dir / names.multivariant, render_multivariant_playlist(variants));
   MpdOptions mpd;
   mpd.dynamic = false;
   mpd.segment_ms = segment_ms;
@@ -98,17 +135,16 @@ void Recorder::write_vod(const std::vector<VodTrack>& tracks, std::span<const Ta
   mpd.base_url = prefix;
   mpd.events = tags;
   mpd.inband_events = !tags.empty();
-  store_text(dir / media::files::vod_manifest(id), render_mpd(dash, mpd));
+  store_text(dir / names.manifest, render_mpd(dash, mpd));
   disk_.sync_dir(dir);
 
   result.recorded = true;
-  result.vod_playlist = media::files::vod_path(media::files::vod_multivariant(id));
-  // The MP4 download holds what the publisher sent: rendition 0 of each kind.
+  result.vod_playlist = names.path_prefix + names.multivariant;
+  // The MP4 download holds rendition 0 of each kind: what the publisher sent.
   auto mp4 = write_vod_mp4(disk_.live_dir(), segments_of({core::MediaKind::video, 0}),
-                           segments_of({core::MediaKind::audio, 0}),
-                           dir / media::files::vod_mp4(id), tags);
+                           segments_of({core::MediaKind::audio, 0}), dir / names.mp4, tags);
   if (mp4) {
-    result.vod_mp4 = media::files::vod_path(media::files::vod_mp4(id));
+    result.vod_mp4 = names.path_prefix + names.mp4;
   } else {
     disk_.fail("no MP4 of the recording: " + mp4.error().message);
   }

@@ -23,7 +23,9 @@ namespace looplive::packager {
 // there, so it never names a missing file nor has a hole in the middle.
 class Recorder {
  public:
-  Recorder(StreamDisk& disk, std::filesystem::path media_root, std::string stream_id);
+  // `in_place`: the VOD goes in the live directory (PackagerOptions::vod_in_place).
+  Recorder(StreamDisk& disk, std::filesystem::path media_root, std::string stream_id,
+           bool in_place);
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
 
@@ -58,6 +60,7 @@ class Recorder {
   StreamDisk& disk_;
   const std::filesystem::path media_root_;
   const std::string stream_id_;
+  const bool in_place_;
   // Touched by the disk's jobs alone, and by restore() and write_vod() once no job is pending.
   std::map<core::TrackKey, Recorded> recorded_;
   bool stopped_ = false;

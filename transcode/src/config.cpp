@@ -2,20 +2,24 @@
 
 namespace looplive::transcode {
 
+void read_rungs(core::ConfigSection& s, const std::string& key, std::vector<core::Rung>& rungs) {
+  std::vector<std::string> texts;
+  s.read_list(key, texts);
+  if (!texts.empty()) rungs.clear();
+  for (const std::string& text : texts) {
+    auto rung = core::parse_rung(text);
+    if (!rung) s.fail(s.key_path(key), rung.error().message);
+    rungs.push_back(*rung);
+  }
+  if (rungs.size() > 4) s.fail(s.key_path(key), "at most 4 rungs");
+}
+
 void read_config(core::ConfigSection s, LadderConfig& c) {
   std::string mode = c.by_default ? "auto" : "off";
   s.read("default", mode);
   if (mode != "off" && mode != "auto") s.fail(s.key_path("default"), "must be off or auto");
   c.by_default = mode == "auto";
-  std::vector<std::string> rungs;
-  s.read_list("rungs", rungs);
-  if (!rungs.empty()) c.rungs.clear();
-  for (const std::string& text : rungs) {
-    auto rung = core::parse_rung(text);
-    if (!rung) s.fail(s.key_path("rungs"), rung.error().message);
-    c.rungs.push_back(*rung);
-  }
-  if (c.rungs.size() > 4) s.fail(s.key_path("rungs"), "at most 4 rungs");
+  read_rungs(s, "rungs", c.rungs);
   s.read("encoder", c.encoder);
   if (c.encoder.empty()) s.fail(s.key_path("encoder"), "must not be empty");
   s.read("preset", c.preset);

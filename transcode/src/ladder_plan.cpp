@@ -21,14 +21,13 @@ uint16_t even(double value) {
   return static_cast<uint16_t>(std::max(2.0, 2.0 * std::round(value / 2)));
 }
 
-// The usual bitrate for a height: that of the smallest usual rung at least as tall.
+}  // namespace
+
 uint64_t usual_bitrate(uint16_t height) {
   for (auto it = kUsualRungs.rbegin(); it != kUsualRungs.rend(); ++it)
     if (it->height >= height) return it->bitrate;
   return kUsualRungs.front().bitrate;
 }
-
-}  // namespace
 
 std::vector<RungPlan> plan_ladder(const core::TrackInfo& source,
                                   std::span<const core::Rung> wanted) {

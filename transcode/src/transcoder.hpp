@@ -14,9 +14,9 @@
 #include "looplive/core/result.hpp"
 #include "looplive/transcode/config.hpp"
 #include "looplive/transcode/ladder_plan.hpp"
+#include "rung_encoder.hpp"
 
 struct AVFrame;
-struct SwsContext;
 
 namespace looplive::transcode {
 
@@ -50,28 +50,16 @@ class Transcoder {
   void resync();
 
  private:
-  struct Rung {
-    RungPlan plan;
-    av::CodecContextPtr encoder;
-    SwsContext* scaler = nullptr;
-    AVFrame* picture = nullptr;
-    // Decode times given to the pictures sent, in order: the encoder
-    // returns them without reordering.
-    std::deque<int64_t> decode_times;
-  };
-
   Transcoder() = default;
   core::Status open_rung(const core::TrackInfo& source, const RungPlan& plan,
                          const LadderConfig& config, uint8_t track_id);
   core::Status encode_decoded(std::vector<core::MediaPacket>& out);
-  core::Status encode(Rung& rung, size_t index, bool keyframe, int64_t pts, int64_t dts,
-                      std::vector<core::MediaPacket>& out);
 
   core::TrackInfo source_;
   av::CodecContextPtr decoder_;
   AVFrame* decoded_ = nullptr;
   av::AvPacketPtr packet_;
-  std::vector<Rung> rungs_;
+  std::vector<std::unique_ptr<RungEncoder>> rungs_;
   std::vector<core::TrackInfo> tracks_;
   bool started_ = false;  // a keyframe was sent to the decoder
   // Rung decode times: source decode times not yet given to a picture; a

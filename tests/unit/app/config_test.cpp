@@ -230,6 +230,37 @@ TEST_CASE("the sample configuration is valid and documents every default", "[app
   CHECK(sample.origin.limits.max_connections_per_ip ==
         defaults.origin.limits.max_connections_per_ip);
   CHECK(sample.origin.vod_max_age_s == defaults.origin.vod_max_age_s);
+  // The sample's import folder is the default's in the checkout, as for the media root.
+  looplive::app::VodConfig vod = sample.vod;
+  CHECK(vod.import_dir == (std::filesystem::path(LOOPLIVE_SOURCE_DIR) / defaults.vod.import_dir)
+                              .lexically_normal()
+                              .string());
+  vod.import_dir = defaults.vod.import_dir;
+  CHECK(vod == defaults.vod);
+}
+
+TEST_CASE("the vod section is read and checked", "[app][config]") {
+  const auto config = parse_config(
+      "vod: {workers: 3, import_dir: /srv/uploads, allow_urls: false, max_duration_seconds: 600,"
+      " rungs: [720p@2800k, 360p@600k], preset: fast, threads: 4, poster_width: 640,"
+      " io_timeout_ms: 5000}",
+      "test.yaml");
+  CHECK(config.vod.workers == 3);
+  CHECK(config.vod.import_dir == "/srv/uploads");
+  CHECK_FALSE(config.vod.allow_urls);
+  CHECK(config.vod.max_duration_seconds == 600);
+  CHECK(config.vod.rungs == std::vector<looplive::core::Rung>{{720, 2'800'000}, {360, 600'000}});
+  CHECK(config.vod.preset == "fast");
+  CHECK(config.vod.threads == 4);
+  CHECK(config.vod.poster_width == 640);
+  CHECK(config.vod.io_timeout == std::chrono::milliseconds(5000));
+  CHECK(parse_config("", "t.yaml").vod.rungs ==
+        std::vector<looplive::core::Rung>{{1080, 5'000'000}, {720, 2'800'000}});
+  CHECK(error_of("vod: {workers: 17}").find("vod.workers") != std::string::npos);
+  CHECK(error_of("vod: {rungs: [720x]}").find("vod.rungs") != std::string::npos);
+  CHECK(error_of("vod: {rungs: [1080p@5000k, 720p@2800k, 480p@1200k, 360p@600k, 240p@300k]}")
+            .find("at most 4 rungs") != std::string::npos);
+  CHECK(error_of("vod: {colour: red}").find("vod.colour") != std::string::npos);
 }
 
 TEST_CASE("a missing file is reported", "[app][config]") {

@@ -69,7 +69,25 @@ TEST_CASE("vods: names that start with the stream id", "[origin][target]") {
   CHECK(refused("/vods/index.m3u8"));
   CHECK(refused("/vods/" + kId + "x.m3u8"));
   CHECK(refused("/vods/" + kId));
-  CHECK(refused("/vods/" + kId + "/index.m3u8"));
+}
+
+TEST_CASE("vods: a packaged upload's folder, named by its job id", "[origin][target]") {
+  for (std::string file :
+       {"index.m3u8", "video_1.m3u8", "manifest.mpd", "v1_12.m4s", "download.mp4", "poster.jpg"}) {
+    auto result = parse_target("/vods/" + kId + "/" + file);
+    const auto* target = std::get_if<Target>(&result);
+    REQUIRE(target);
+    CHECK(target->area == Target::Area::vod_job);
+    CHECK(target->stream_id == kId);
+    CHECK(target->file == file);
+  }
+  CHECK(refused("/vods/" + kId + "/"));
+  CHECK(refused("/vods/" + kId + "/.index.m3u8.tmp"));
+  CHECK(refused("/vods/" + kId + "/notes.txt"));
+  CHECK(refused("/vods/AB546C68-9163-421E-95A3-69E091D505EE/index.m3u8"));
+  CHECK(refused("/vods/" + kId + "/../" + kId + ".m3u8"));
+  CHECK(refused("/vods/" + kId + "/a/index.m3u8"));
+  CHECK(refused("/vods/vod-work/index.m3u8"));
 }
 
 TEST_CASE("the service paths", "[origin][target]") {

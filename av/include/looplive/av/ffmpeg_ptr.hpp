@@ -6,6 +6,7 @@
 extern "C" {
 #include <libavformat/avformat.h>
 #include <libavutil/error.h>
+#include <libavutil/frame.h>
 }
 
 #include "looplive/core/result.hpp"
@@ -16,6 +17,11 @@ struct AvPacketDeleter {
   void operator()(AVPacket* packet) const { av_packet_free(&packet); }
 };
 using AvPacketPtr = std::unique_ptr<AVPacket, AvPacketDeleter>;
+
+struct AvFrameDeleter {
+  void operator()(AVFrame* frame) const { av_frame_free(&frame); }
+};
+using AvFramePtr = std::unique_ptr<AVFrame, AvFrameDeleter>;
 
 // Our custom I/O context owns its buffer, which FFmpeg may have reallocated.
 struct AvIoDeleter {

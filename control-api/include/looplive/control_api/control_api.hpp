@@ -12,6 +12,7 @@
 
 #include "looplive/control_api/config.hpp"
 #include "looplive/control_api/stream_ender.hpp"
+#include "looplive/control_api/vod_jobs.hpp"
 #include "looplive/control_api/webhooks.hpp"
 #include "looplive/core/ingest_figures.hpp"
 #include "looplive/core/latency_histogram.hpp"
@@ -53,6 +54,10 @@ struct ApiDependencies {
   // Why a stream's adaptive ladder stopped during its publish, for
   // /health; none: no ladders.
   std::function<std::optional<std::string>(const std::string& stream_id)> ladder_trouble;
+  // VOD packaging jobs: where they are stored and what runs them. Either
+  // missing: the /v1/vod/jobs routes answer 503.
+  db::VodJobRepository* vod_jobs = nullptr;
+  VodJobControl* vod_control = nullptr;
 };
 
 struct ApiSettings {

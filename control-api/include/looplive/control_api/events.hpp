@@ -20,6 +20,9 @@ inline constexpr std::string_view kRecordingReady = "recording.ready";
 inline constexpr std::string_view kRecordingFailed = "recording.failed";
 inline constexpr std::string_view kPublishRejected = "publish.rejected";
 inline constexpr std::string_view kTagAired = "tag.aired";
+// A VOD job finished; the data is the job as GET /v1/vod/jobs/{id} shows it (vod_jobs.hpp).
+inline constexpr std::string_view kVodReady = "vod.ready";
+inline constexpr std::string_view kVodFailed = "vod.failed";
 
 nlohmann::json live(const db::StreamRecord& stream, const PublicUrls& urls);
 nlohmann::json reconnecting(const db::StreamRecord& stream, std::chrono::milliseconds window,

@@ -31,6 +31,13 @@
 //                                      pointing into ../live/<id>/
 //   vods/<id>.mpd                      recorded streams: static MPD
 //   vods/<id>.mp4                      recorded streams: the whole show
+//   vods/<job id>/                     a packaged upload (a VOD job), whole:
+//                                      index.m3u8, video.m3u8, video_1.m3u8 ...,
+//                                      audio.m3u8, manifest.mpd, init and media
+//                                      segments named as in live/, download.mp4
+//                                      (the top rendition) and poster.jpg
+//   vod-work/live/<job id>/            a VOD job's files while it runs; moved
+//                                      to vods/<job id>/ in one step when done
 namespace looplive::media::files {
 
 inline constexpr std::string_view kLiveDir = "live";
@@ -38,6 +45,9 @@ inline constexpr std::string_view kVodsDir = "vods";
 inline constexpr std::string_view kMultivariantPlaylist = "index.m3u8";
 inline constexpr std::string_view kManifest = "manifest.mpd";
 inline constexpr std::string_view kThumbnail = "thumbnail.jpg";
+inline constexpr std::string_view kDownload = "download.mp4";
+inline constexpr std::string_view kPoster = "poster.jpg";
+inline constexpr std::string_view kVodWorkDir = "vod-work";
 
 // What a track's files start with: "v" for video, "a" for audio, followed
 // by the rendition number from rendition 1 on ("v1").
@@ -64,9 +74,13 @@ bool is_recording_index(std::string_view name);
 
 std::filesystem::path live_dir(const std::filesystem::path& media_root, std::string_view id);
 std::filesystem::path vods_dir(const std::filesystem::path& media_root);
+std::filesystem::path vod_job_dir(const std::filesystem::path& media_root, std::string_view job_id);
+// Where VOD jobs package: the media root of their own packager.
+std::filesystem::path vod_work_root(const std::filesystem::path& media_root);
 // URL paths relative to the media root (and the origin's root).
-std::string live_path(std::string_view id, std::string_view file);  // live/<id>/<file>
-std::string vod_path(std::string_view file);                        // vods/<file>
+std::string live_path(std::string_view id, std::string_view file);         // live/<id>/<file>
+std::string vod_path(std::string_view file);                               // vods/<file>
+std::string vod_job_path(std::string_view job_id, std::string_view file);  // vods/<job>/<file>
 
 // The VOD files of a stream, in vods/.
 std::string vod_multivariant(std::string_view id);                          // <id>.m3u8

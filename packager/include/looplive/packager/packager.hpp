@@ -55,14 +55,22 @@ struct PackagerOptions {
   // segment stored, viewers go on from memory.
   size_t max_queued_writes = 1024;
   size_t max_queued_bytes = 64 * 1024 * 1024;
+  // Where a recorded stream's VOD goes. Off: vods/<id>.m3u8 and the rest,
+  // pointing into ../live/<id>/ (a show's replay). On: live/<id>/ itself
+  // holds the whole VOD beside its segments, named as a packaged upload is
+  // (media/stream_files.hpp: index.m3u8, video.m3u8, manifest.mpd,
+  // download.mp4), and no live playlist is left there, so the folder can be
+  // moved anywhere whole.
+  bool vod_in_place = false;
 };
 
 // What ending a stream left behind. Paths are relative to the media root.
 struct EndResult {
   bool recorded = false;                    // a VOD was written
-  std::optional<std::string> vod_playlist;  // "vods/<id>.m3u8"
-  std::optional<std::string> vod_mp4;       // "vods/<id>.mp4"; absent if remuxing failed
-  double duration_seconds = 0;              // media packaged, reconnect gaps left out
+  std::optional<std::string> vod_playlist;  // "vods/<id>.m3u8" ("live/<id>/index.m3u8" in place)
+  std::optional<std::string>
+      vod_mp4;  // "vods/<id>.mp4" ("live/<id>/download.mp4"); absent if remuxing failed
+  double duration_seconds = 0;  // media packaged, reconnect gaps left out
   // A recorded stream whose files did not all reach the disk (a full disk, a
   // failing one): why, for the API and the recording.failed webhook. Its
   // recording, if any, ends at the last segment stored.

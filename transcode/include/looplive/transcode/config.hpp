@@ -30,5 +30,8 @@ struct LadderConfig {
 };
 
 void read_config(core::ConfigSection section, LadderConfig& config);
+// A list of at most 4 rungs ("720p@2800k") at `key`, replacing `rungs` when present.
+void read_rungs(core::ConfigSection& section, const std::string& key,
+                std::vector<core::Rung>& rungs);
 
 }  // namespace looplive::transcode

@@ -23,6 +23,10 @@ struct RungPlan {
 // upscaling. A source browsers cannot play (HEVC, AV1) always gets an H.264
 // rung, at its own height when nothing smaller is planned. Empty when the
 // source's size is unknown.
+// The usual H.264 bitrate for a height: that of the smallest usual rung at
+// least as tall (1080p's above it).
+uint64_t usual_bitrate(uint16_t height);
+
 std::vector<RungPlan> plan_ladder(const core::TrackInfo& source,
                                   std::span<const core::Rung> wanted);
 

@@ -1,0 +1,240 @@
+#include "looplive/db/vod_job_repository.hpp"
+
+#include <sstream>
+
+#include "connection_pool.hpp"
+#include "looplive/core/error.hpp"
+#include "outbox.hpp"
+#include "stream_rows.hpp"
+
+namespace looplive::db {
+namespace {
+
+std::string iso_utc(std::string_view column) {
+  return "to_char(" + std::string(column) +
+         " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+}
+
+const std::string& columns() {
+  static const std::string text =
+      "id::text, source, state, percent, rungs, poster_at_seconds, metadata::text, error,"
+      " probe::text, outputs::text, attempts, " +
+      iso_utc("created_at") + ", " + iso_utc("started_at") + ", " + iso_utc("finished_at");
+  return text;
+}
+
+VodJobState state_from(const std::string& name) {
+  for (auto state :
+       {VodJobState::queued, VodJobState::running, VodJobState::ready, VodJobState::failed})
+    if (vod_job_state_name(state) == name) return state;
+  throw std::runtime_error("database holds an unknown VOD job state \"" + name + "\"");
+}
+
+std::optional<std::string> optional_text(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return field.as<std::string>();
+}
+
+// Rungs travel as one space-separated text: "720p@2800k 480p@1200k".
+std::string rungs_text(const std::vector<std::string>& rungs) {
+  std::string text;
+  for (const auto& rung : rungs) text += (text.empty() ? "" : " ") + rung;
+  return text;
+}
+
+std::vector<std::string> rungs_from(const pqxx::field& field) {
+  std::vector<std::string> rungs;
+  if (field.is_null()) return rungs;
+  std::istringstream words(field.as<std::string>());
+  for (std::string rung; words >> rung;) rungs.push_back(rung);
+  return rungs;
+}
+
+VodJobRecord read_job(const pqxx::row& row) {
+  VodJobRecord record;
+  record.job.id = row[0].as<std::string>();
+  record.job.source = row[1].as<std::string>();
+  record.state = state_from(row[2].as<std::string>());
+  record.percent = row[3].as<int>();
+  record.job.rungs = rungs_from(row[4]);
+  if (!row[5].is_null()) record.job.poster_at_seconds = row[5].as<double>();
+  record.job.metadata_json = row[6].as<std::string>();
+  record.error = optional_text(row[7]);
+  record.probe_json = optional_text(row[8]);
+  record.outputs_json = optional_text(row[9]);
+  record.attempts = row[10].as<int>();
+  record.created_at = row[11].as<std::string>();
+  record.started_at = optional_text(row[12]);
+  record.finished_at = optional_text(row[13]);
+  return record;
+}
+
+std::string lease_text(std::chrono::milliseconds lease) {
+  return std::to_string(lease.count()) + " milliseconds";
+}
+
+}  // namespace
+
+std::string_view vod_job_state_name(VodJobState state) {
+  switch (state) {
+    case VodJobState::queued:
+      return "queued";
+    case VodJobState::running:
+      return "running";
+    case VodJobState::ready:
+      return "ready";
+    case VodJobState::failed:
+      return "failed";
+  }
+  return "queued";
+}
+
+VodJobRecord VodJobRepository::insert(const NewVodJob& job) {
+  if (!job.id.empty()) require_uuid(job.id);
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::nontransaction txn(connection);
+    const std::string rungs = rungs_text(job.rungs);
+    const std::string poster =
+        job.poster_at_seconds ? std::to_string(*job.poster_at_seconds) : std::string();
+    try {
+      return read_job(txn.exec_params1(
+          "INSERT INTO vod_jobs (id, source, rungs, poster_at_seconds, metadata) VALUES"
+          " (coalesce(nullif($1, '')::uuid, gen_random_uuid()), $2, nullif($3, ''), nullif($4, "
+          "'')::double precision, $5::jsonb)"
+          " RETURNING " +
+              columns(),
+          job.id, job.source, rungs, poster, job.metadata_json));
+    } catch (const pqxx::unique_violation&) {
+      throw core::Failure(core::ErrorCode::already_exists,
+                          "a VOD job with id " + job.id + " exists already");
+    }
+  });
+}
+
+std::optional<VodJobRecord> VodJobRepository::find(const std::string& id) {
+  require_uuid(id);
+  return database_.pool().run([&](pqxx::connection& connection) -> std::optional<VodJobRecord> {
+    pqxx::read_transaction txn(connection);
+    const auto rows =
+        txn.exec_params("SELECT " + columns() + " FROM vod_jobs WHERE id = $1::uuid", id);
+    if (rows.empty()) return std::nullopt;
+    return read_job(rows[0]);
+  });
+}
+
+std::vector<VodJobRecord> VodJobRepository::list(const std::optional<std::string>& after,
+                                                 size_t limit) {
+  if (after) require_uuid(*after);
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::read_transaction txn(connection);
+    const auto rows = txn.exec_params(
+        "SELECT " + columns() +
+            " FROM vod_jobs WHERE $1 = '' OR (created_at, id) < (SELECT created_at, id FROM"
+            " vod_jobs WHERE id = nullif($1, '')::uuid) ORDER BY created_at DESC, id DESC"
+            " LIMIT $2",
+        after.value_or(""), static_cast<int64_t>(limit));
+    std::vector<VodJobRecord> jobs;
+    for (const auto& row : rows) jobs.push_back(read_job(row));
+    return jobs;
+  });
+}
+
+bool VodJobRepository::remove(const std::string& id) {
+  require_uuid(id);
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::nontransaction txn(connection);
+    return txn.exec_params("DELETE FROM vod_jobs WHERE id = $1::uuid", id).affected_rows() > 0;
+  });
+}
+
+std::optional<VodJobRecord> VodJobRepository::claim_next(const std::string& owner,
+                                                         std::chrono::milliseconds lease) {
+  return database_.pool().run([&](pqxx::connection& connection) -> std::optional<VodJobRecord> {
+    pqxx::work txn(connection);
+    // SKIP LOCKED: processes sharing the database never wait on one another's claim.
+    const auto rows = txn.exec_params(
+        "UPDATE vod_jobs SET state = 'running', percent = 0, owner = $1,"
+        " owner_until = now() + $2::interval, started_at = now(), attempts = attempts + 1,"
+        " error = NULL WHERE id = (SELECT id FROM vod_jobs WHERE state = 'queued'"
+        " ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " +
+            columns(),
+        owner, lease_text(lease));
+    txn.commit();
+    if (rows.empty()) return std::nullopt;
+    return read_job(rows[0]);
+  });
+}
+
+bool VodJobRepository::progress(const std::string& id, const std::string& owner, int percent,
+                                std::chrono::milliseconds lease) {
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::nontransaction txn(connection);
+    return txn.exec_params(
+                  "UPDATE vod_jobs SET percent = $3, owner_until = now() + $4::interval"
+                  " WHERE id = $1::uuid AND owner = $2 AND state = 'running'",
+                  id, owner, percent, lease_text(lease))
+               .affected_rows() > 0;
+  });
+}
+
+void VodJobRepository::set_probe(const std::string& id, const std::string& owner,
+                                 const std::string& probe_json) {
+  database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::nontransaction txn(connection);
+    txn.exec_params("UPDATE vod_jobs SET probe = $3::jsonb WHERE id = $1::uuid AND owner = $2", id,
+                    owner, probe_json);
+  });
+}
+
+bool VodJobRepository::finish(const std::string& id, const std::string& owner, VodJobState state,
+                              const std::string& column, const std::string& value,
+                              const VodJobEvents& events) {
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    const auto rows = txn.exec_params(
+        "UPDATE vod_jobs SET state = $3, " + column +
+            ", percent = CASE WHEN $3 = 'ready' THEN 100 ELSE percent END, owner = NULL,"
+            " owner_until = NULL, finished_at = now()"
+            " WHERE id = $1::uuid AND owner = $2 AND state = 'running' RETURNING " +
+            columns(),
+        id, owner, std::string(vod_job_state_name(state)), value);
+    if (rows.empty()) return false;
+    if (events) insert_deliveries(txn, events(read_job(rows[0])));
+    txn.commit();
+    return true;
+  });
+}
+
+bool VodJobRepository::finish_ready(const std::string& id, const std::string& owner,
+                                    const std::string& outputs_json, const VodJobEvents& events) {
+  return finish(id, owner, VodJobState::ready, "outputs = $4::jsonb", outputs_json, events);
+}
+
+bool VodJobRepository::finish_failed(const std::string& id, const std::string& owner,
+                                     const std::string& error, const VodJobEvents& events) {
+  return finish(id, owner, VodJobState::failed, "error = $4", error, events);
+}
+
+uint64_t VodJobRepository::requeue_abandoned(const std::string& owner) {
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::nontransaction txn(connection);
+    return static_cast<uint64_t>(
+        txn.exec_params("UPDATE vod_jobs SET state = 'queued', percent = 0, owner = NULL,"
+                        " owner_until = NULL WHERE state = 'running' AND (owner = $1 OR"
+                        " owner_until < now())",
+                        owner)
+            .affected_rows());
+  });
+}
+
+uint64_t VodJobRepository::requeue_expired() {
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::nontransaction txn(connection);
+    return static_cast<uint64_t>(
+        txn.exec("UPDATE vod_jobs SET state = 'queued', percent = 0, owner = NULL,"
+                 " owner_until = NULL WHERE state = 'running' AND owner_until < now()")
+            .affected_rows());
+  });
+}
+
+}  // namespace looplive::db

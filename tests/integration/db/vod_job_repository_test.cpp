@@ -1,0 +1,135 @@
+// The VOD job queue in a real PostgreSQL: claims in order, one taker per job,
+// progress and the end only for the owner, leases that run out.
+#include <catch2/catch.hpp>
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "error_code.hpp"
+#include "looplive/db/database.hpp"
+#include "looplive/db/vod_job_repository.hpp"
+#include "pg_cluster.hpp"
+
+using looplive::core::ErrorCode;
+using looplive::core::Failure;
+using looplive::db::NewDelivery;
+using looplive::db::NewVodJob;
+using looplive::db::VodJobRecord;
+using looplive::db::VodJobRepository;
+using looplive::db::VodJobState;
+using looplive::test::HasCode;
+using looplive::test::PgCluster;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Fixture {
+  looplive::db::DatabaseConfig config = PgCluster::shared().fresh_database("vod_jobs_repo");
+  looplive::db::Database database{config};
+  VodJobRepository jobs{database};
+  Fixture() { database.migrate(); }
+};
+
+NewVodJob job(const std::string& source) {
+  NewVodJob j;
+  j.source = source;
+  return j;
+}
+
+}  // namespace
+
+TEST_CASE("VOD jobs are taken oldest first, once, and end only for their owner", "[db][vod]") {
+  Fixture f;
+  const VodJobRecord first = f.jobs.insert(job("a.mp4"));
+  std::this_thread::sleep_for(5ms);
+  NewVodJob second_job = job("b.mp4");
+  second_job.rungs = {"720p@2800k", "480p@1200k"};
+  second_job.poster_at_seconds = 2.5;
+  second_job.metadata_json = R"({"sku": "x"})";
+  const VodJobRecord second = f.jobs.insert(second_job);
+  CHECK(first.state == VodJobState::queued);
+  CHECK(first.job.id.size() == 36);
+  CHECK(second.job.rungs == std::vector<std::string>{"720p@2800k", "480p@1200k"});
+  CHECK(second.job.poster_at_seconds == 2.5);
+  CHECK_THROWS_MATCHES(f.jobs.insert([&] {
+    NewVodJob again = job("c.mp4");
+    again.id = first.job.id;
+    return again;
+  }()),
+                       Failure, HasCode(ErrorCode::already_exists));
+
+  const auto a = f.jobs.claim_next("one", 60s);
+  const auto b = f.jobs.claim_next("two", 60s);
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a->job.id == first.job.id);
+  CHECK(b->job.id == second.job.id);
+  CHECK(a->state == VodJobState::running);
+  CHECK(a->attempts == 1);
+  CHECK(a->started_at.has_value());
+  CHECK_FALSE(f.jobs.claim_next("three", 60s));
+
+  // Only the owner moves its job on.
+  CHECK_FALSE(f.jobs.progress(first.job.id, "two", 50, 60s));
+  CHECK(f.jobs.progress(first.job.id, "one", 50, 60s));
+  CHECK(f.jobs.find(first.job.id)->percent == 50);
+  size_t built = 0;
+  const auto events = [&](const VodJobRecord& finished) {
+    ++built;
+    CHECK(finished.state == VodJobState::ready);
+    return std::vector<NewDelivery>{};
+  };
+  CHECK_FALSE(f.jobs.finish_ready(first.job.id, "two", "{}", events));
+  CHECK(built == 0);
+  CHECK(f.jobs.finish_ready(first.job.id, "one", R"({"durationSeconds": 6})", events));
+  CHECK(built == 1);
+  const auto ready = f.jobs.find(first.job.id);
+  CHECK(ready->state == VodJobState::ready);
+  CHECK(ready->percent == 100);
+  CHECK(ready->outputs_json == R"({"durationSeconds": 6})");
+  CHECK(ready->finished_at.has_value());
+  // Finished is final.
+  CHECK_FALSE(f.jobs.finish_failed(first.job.id, "one", "late", {}));
+
+  CHECK(f.jobs.finish_failed(second.job.id, "two", "the file is empty", {}));
+  CHECK(f.jobs.find(second.job.id)->error == "the file is empty");
+
+  // Newest first, paged after an id.
+  const auto page = f.jobs.list(std::nullopt, 1);
+  REQUIRE(page.size() == 1);
+  CHECK(page[0].job.id == second.job.id);
+  const auto rest = f.jobs.list(second.job.id, 10);
+  REQUIRE(rest.size() == 1);
+  CHECK(rest[0].job.id == first.job.id);
+
+  CHECK(f.jobs.remove(first.job.id));
+  CHECK_FALSE(f.jobs.remove(first.job.id));
+  CHECK_FALSE(f.jobs.find(first.job.id));
+}
+
+TEST_CASE("a VOD job whose owner restarted or whose lease ran out is queued again", "[db][vod]") {
+  Fixture f;
+  const VodJobRecord mine = f.jobs.insert(job("a.mp4"));
+  const VodJobRecord theirs = f.jobs.insert(job("b.mp4"));
+  REQUIRE(f.jobs.claim_next("me", 60s));
+  REQUIRE(f.jobs.claim_next("them", 60s));
+  // Another process's job with a running lease stays its own.
+  CHECK(f.jobs.requeue_expired() == 0);
+  CHECK(f.jobs.requeue_abandoned("me") == 1);
+  CHECK(f.jobs.find(mine.job.id)->state == VodJobState::queued);
+  CHECK(f.jobs.find(theirs.job.id)->state == VodJobState::running);
+  // The lost owner can no longer report on it.
+  CHECK_FALSE(f.jobs.progress(mine.job.id, "me", 10, 60s));
+
+  const auto again = f.jobs.claim_next("me", 60s);
+  REQUIRE(again);
+  CHECK(again->job.id == mine.job.id);
+  CHECK(again->attempts == 2);
+  // A lease renewed with nothing left of it lapses at once.
+  CHECK(f.jobs.progress(theirs.job.id, "them", 10, 0ms));
+  std::this_thread::sleep_for(5ms);
+  CHECK(f.jobs.requeue_expired() == 1);
+  CHECK(f.jobs.find(theirs.job.id)->state == VodJobState::queued);
+}

@@ -1,0 +1,310 @@
+// VOD packaging jobs end to end: an upload made with ffmpeg is placed in the
+// import folder, the backend queues a job over the API, and the test reads
+// what players and the backend get: the multivariant playlist, the MPD, the
+// MP4 and the poster from the origin (decoded with ffmpeg and ffprobe), the
+// job's state and figures, and the signed webhooks. Bad inputs each fail with
+// their reason and leave nothing under vods/; a job interrupted by a
+// shutdown runs again after the restart.
+#include <catch2/catch.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "control_api_harness.hpp"
+#include "http_client.hpp"
+#include "media_fixture.hpp"
+#include "process.hpp"
+
+using namespace looplive;
+using namespace looplive::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+// An upload as a phone or an editor makes it: H.264 with B-frames and AAC in MP4.
+void make_upload(const fs::path& path, int seconds, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv{"ffmpeg",
+                                "-hide_banner",
+                                "-loglevel",
+                                "error",
+                                "-y",
+                                "-f",
+                                "lavfi",
+                                "-i",
+                                "testsrc2=size=640x360:rate=30",
+                                "-f",
+                                "lavfi",
+                                "-i",
+                                "sine=frequency=440:sample_rate=44100",
+                                "-t",
+                                std::to_string(seconds),
+                                "-c:v",
+                                "libx264",
+                                "-preset",
+                                "ultrafast",
+                                "-bf",
+                                "2",
+                                "-g",
+                                "45",
+                                "-c:a",
+                                "aac"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back(path.string());
+  std::string out;
+  REQUIRE(run_command(argv, &out) == 0);
+}
+
+app::Config vod_config(const std::string& name, const std::string& media, const fs::path& import,
+                       const WebhookReceiver* hooks) {
+  app::Config config = api_test_config(fresh_database(name), media, hooks);
+  config.vod.import_dir = import.string();
+  config.vod.rungs = {{360, 600'000}, {240, 300'000}};
+  config.vod.threads = 1;
+  config.vod.preset = "ultrafast";
+  return config;
+}
+
+nlohmann::json job_of(ApiServer& api, const std::string& id) {
+  return api.call(bhttp::verb::get, "/v1/vod/jobs/" + id).json();
+}
+
+// The job once it is ready or failed; its last state when that takes too long.
+nlohmann::json wait_done(ApiServer& api, const std::string& id,
+                         std::chrono::seconds timeout = 180s) {
+  const auto deadline = Clock::now() + timeout;
+  nlohmann::json job;
+  while (Clock::now() < deadline) {
+    job = job_of(api, id);
+    if (job["state"] == "ready" || job["state"] == "failed") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  return job;
+}
+
+std::string post_job(ApiServer& api, const nlohmann::json& body) {
+  auto answer = api.call(bhttp::verb::post, "/v1/vod/jobs", body.dump());
+  INFO(answer.body);
+  REQUIRE(answer.status == 201);
+  return answer.json()["id"];
+}
+
+std::vector<ReceivedHook> hooks_of(const WebhookReceiver& hooks, const std::string& id,
+                                   const std::string& type) {
+  std::vector<ReceivedHook> out;
+  for (auto& hook : hooks.received())
+    if (hook.type == type && hook.json()["data"]["id"] == id) out.push_back(hook);
+  return out;
+}
+
+// The path below the playback base of a public URL.
+std::string path_of(const std::string& url) {
+  const std::string base = "https://video.example.com";
+  REQUIRE(url.starts_with(base));
+  return url.substr(base.size());
+}
+
+size_t entries_in(const fs::path& dir) {
+  std::error_code error;
+  if (!fs::exists(dir, error)) return 0;
+  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+}  // namespace
+
+TEST_CASE("a VOD job packages an upload as adaptive HLS, DASH, an MP4 and a poster",
+          "[integration][vod]") {
+  ScratchDir media("media");
+  ScratchDir import("import");
+  make_upload(import.path() / "product.mp4", 6);
+  WebhookReceiver hooks;
+  ApiServer api(vod_config("vod_ready", media.path().string(), import.path(), &hooks));
+  HttpClient origin(api.server.origin_port());
+
+  const std::string id = post_job(
+      api, {{"source", "product.mp4"}, {"metadata", {{"sku", "shoe-1"}}}, {"posterAtSeconds", 1}});
+  const nlohmann::json job = wait_done(api, id);
+  INFO(job.dump(2));
+  REQUIRE(job["state"] == "ready");
+  CHECK(job["percent"] == 100);
+  CHECK(job["metadata"]["sku"] == "shoe-1");
+  CHECK(job["error"].is_null());
+  CHECK(job["probe"]["width"] == 640);
+  CHECK(job["probe"]["height"] == 360);
+  CHECK(job["probe"]["videoCodec"] == "h264");
+  CHECK(job["probe"]["durationSeconds"].get<double>() == Approx(6).margin(0.2));
+  const nlohmann::json& outputs = job["outputs"];
+  CHECK(outputs["hls"] == "https://video.example.com/vods/" + id + "/index.m3u8");
+  CHECK(outputs["dash"] == "https://video.example.com/vods/" + id + "/manifest.mpd");
+  CHECK(outputs["durationSeconds"].get<double>() == Approx(6).margin(0.2));
+  REQUIRE(outputs["renditions"].size() == 2);
+  CHECK(outputs["renditions"][0]["height"] == 360);
+  CHECK(outputs["renditions"][0]["width"] == 640);
+  CHECK(outputs["renditions"][1]["height"] == 240);
+  // Measured from the segments: below the rung's cap, far above nothing.
+  CHECK(outputs["renditions"][1]["bitRate"].get<uint64_t>() > 50'000);
+  CHECK(outputs["renditions"][1]["bitRate"].get<uint64_t>() < 450'000);
+  CHECK(outputs["audio"]["codecs"] == "mp4a.40.2");
+
+  // What a player loads, from the origin.
+  const auto multivariant = origin.get(path_of(outputs["hls"]));
+  REQUIRE(multivariant.status == 200);
+  CHECK(count_of(multivariant.body, "#EXT-X-STREAM-INF") == 2);
+  CHECK(count_of(multivariant.body, "RESOLUTION=426x240") == 1);
+  const auto video = origin.get("/vods/" + id + "/video.m3u8");
+  REQUIRE(video.status == 200);
+  CHECK(count_of(video.body, "#EXT-X-ENDLIST") == 1);
+  CHECK(count_of(video.body, "../") == 0);  // the folder stands alone
+  const auto mpd = origin.get(path_of(outputs["dash"]));
+  REQUIRE(mpd.status == 200);
+  CHECK(count_of(mpd.body, "type=\"static\"") == 1);
+  CHECK(origin.get("/vods/" + id + "/recording_video.m3u8").status == 404);
+
+  int status = -1;
+  const std::string base = "http://127.0.0.1:" + std::to_string(api.server.origin_port());
+  CHECK(decode_errors(base + path_of(outputs["hls"]), &status).empty());
+  CHECK(status == 0);
+  CHECK(decode_errors(base + path_of(outputs["mp4"]), &status).empty());
+  CHECK(status == 0);
+  std::string probed;
+  REQUIRE(run_command({"ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width,height",
+                       "-of", "csv=p=0", base + path_of(outputs["poster"])},
+                      &probed) == 0);
+  CHECK(probed.find("mjpeg,640,360") != std::string::npos);
+  std::string duration;
+  REQUIRE(run_command({"ffprobe", "-v", "error", "-show_entries", "format=duration", "-of",
+                       "csv=p=0", base + path_of(outputs["mp4"])},
+                      &duration) == 0);
+  CHECK(std::stod(duration) == Approx(6).margin(0.2));
+
+  // The backend hears of it, signed.
+  const auto deadline = Clock::now() + 10s;
+  while (Clock::now() < deadline && hooks_of(hooks, id, "vod.ready").empty())
+    std::this_thread::sleep_for(20ms);
+  const auto ready = hooks_of(hooks, id, "vod.ready");
+  REQUIRE(ready.size() == 1);
+  CHECK(ready[0].signature_valid());
+  CHECK(ready[0].json()["data"]["outputs"]["hls"] == outputs["hls"]);
+
+  // Listed, then deleted with its files.
+  const auto listed = api.call(bhttp::verb::get, "/v1/vod/jobs?limit=1").json();
+  REQUIRE(listed["jobs"].size() == 1);
+  CHECK(listed["jobs"][0]["id"] == id);
+  CHECK(api.call(bhttp::verb::delete_, "/v1/vod/jobs/" + id).status == 204);
+  CHECK(api.call(bhttp::verb::get, "/v1/vod/jobs/" + id).status == 404);
+  CHECK(origin.get(path_of(outputs["hls"])).status == 404);
+  CHECK(!fs::exists(media.path() / "vods" / id));
+  CHECK(api.call(bhttp::verb::delete_, "/v1/vod/jobs/" + id).status == 404);
+}
+
+TEST_CASE("bad VOD sources fail with their reason and leave nothing to serve",
+          "[integration][vod]") {
+  ScratchDir media("media");
+  ScratchDir import("import");
+  make_upload(import.path() / "long.mp4", 6);
+  std::ofstream(import.path() / "empty.mp4").close();
+  std::ofstream(import.path() / "notes.txt") << "not a video at all\n";
+  make_upload(import.path() / "full.mp4", 4, {"-movflags", "+faststart"});
+  {
+    // Half the bytes of a file whose index comes first: it opens, its media stops early.
+    const auto size = fs::file_size(import.path() / "full.mp4");
+    std::ifstream in(import.path() / "full.mp4", std::ios::binary);
+    std::string bytes(size / 2, '\0');
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    std::ofstream(import.path() / "truncated.mp4", std::ios::binary) << bytes;
+  }
+  std::string out;
+  REQUIRE(run_command({"ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                       "sine=frequency=440:sample_rate=44100", "-t", "2", "-c:a", "aac",
+                       (import.path() / "song.m4a").string()},
+                      &out) == 0);
+  // A server that takes the connection and never answers.
+  net::io_context silent_io;
+  net::ip::tcp::acceptor silent(silent_io, {net::ip::make_address("127.0.0.1"), 0});
+  const std::string silent_url =
+      "http://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/video.mp4";
+
+  WebhookReceiver hooks;
+  app::Config config = vod_config("vod_bad", media.path().string(), import.path(), &hooks);
+  config.vod.max_duration_seconds = 5;
+  config.vod.io_timeout = 1500ms;
+  ApiServer api(config);
+
+  // Refused at the door: what can never work.
+  for (const nlohmann::json& body :
+       {nlohmann::json{{"source", "../etc/passwd"}}, nlohmann::json{{"source", "/etc/passwd"}},
+        nlohmann::json{{"source", "ftp://example.com/a.mp4"}}, nlohmann::json{{"source", ""}},
+        nlohmann::json::object(), nlohmann::json{{"source", "a.mp4"}, {"colour", "red"}},
+        nlohmann::json{{"source", "a.mp4"}, {"rungs", {"720x"}}}}) {
+    const auto answer = api.call(bhttp::verb::post, "/v1/vod/jobs", body.dump());
+    INFO(body.dump() << " -> " << answer.body);
+    CHECK(answer.status == 422);
+  }
+
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"empty.mp4", "empty"},          {"notes.txt", "not a media file"},
+      {"song.m4a", "no video"},        {"truncated.mp4", "truncated"},
+      {"missing.mp4", "no such file"}, {"long.mp4", "at most 5 s"},
+      {silent_url, "timed out"},
+  };
+  std::vector<std::string> ids;
+  for (const auto& [source, reason] : cases) ids.push_back(post_job(api, {{"source", source}}));
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const nlohmann::json job = wait_done(api, ids[i], 60s);
+    INFO(cases[i].first << ": " << job.dump());
+    CHECK(job["state"] == "failed");
+    CHECK(job["outputs"].is_null());
+    const std::string error = job["error"].is_string() ? job["error"].get<std::string>() : "";
+    CHECK_THAT(error, Catch::Contains(cases[i].second, Catch::CaseSensitive::No));
+  }
+  const auto deadline = Clock::now() + 10s;
+  while (Clock::now() < deadline && hooks_of(hooks, ids.back(), "vod.failed").empty())
+    std::this_thread::sleep_for(20ms);
+  for (const std::string& id : ids) CHECK(hooks_of(hooks, id, "vod.failed").size() == 1);
+  CHECK(entries_in(media.path() / "vods") == 0);
+  CHECK(entries_in(media.path() / "vod-work" / "live") == 0);
+}
+
+TEST_CASE("a VOD job interrupted by a shutdown runs again after the restart",
+          "[integration][vod]") {
+  ScratchDir media("media");
+  ScratchDir import("import");
+  make_upload(import.path() / "long.mp4", 20);
+  const db::DatabaseConfig database = fresh_database("vod_restart");
+  app::Config config = api_test_config(database, media.path().string(), nullptr);
+  config.vod.import_dir = import.path().string();
+  config.vod.rungs = {{360, 600'000}, {240, 300'000}};
+  config.vod.threads = 1;
+  config.vod.preset = "medium";  // slow enough to be caught running
+
+  std::string id;
+  {
+    ApiServer api(config);
+    id = post_job(api, {{"source", "long.mp4"}});
+    const auto deadline = Clock::now() + 60s;
+    nlohmann::json job;
+    while (Clock::now() < deadline) {
+      job = job_of(api, id);
+      if (job["state"] != "queued") break;
+      std::this_thread::sleep_for(20ms);
+    }
+    REQUIRE(job["state"] == "running");
+  }
+  {
+    // Stopped mid-way: back in the queue, nothing published.
+    config.vod.workers = 0;
+    ApiServer idle(config);
+    const auto job = idle.call(bhttp::verb::get, "/v1/vod/jobs/" + id);
+    CHECK(job.status == 503);  // no workers: no VOD jobs on this server
+  }
+  CHECK(!fs::exists(media.path() / "vods" / id));
+  config.vod.workers = 1;
+  config.vod.preset = "ultrafast";
+  ApiServer api(config);
+  const nlohmann::json job = wait_done(api, id);
+  INFO(job.dump());
+  CHECK(job["state"] == "ready");
+  CHECK(job["attempts"] == 2);
+  CHECK(fs::exists(media.path() / "vods" / id / "index.m3u8"));
+}
