@@ -5,7 +5,10 @@
 //   node ladder.mjs hls|dash|hls-ll|dash-ll URL FREE_SECONDS THROTTLED_SECONDS KBITS [START]
 //
 // FREE_SECONDS of playback at full speed, then THROTTLED_SECONDS at KBITS
-// kbit/s, then FREE_SECONDS at full speed again. START: where a replay starts.
+// kbit/s, then FREE_SECONDS at full speed again. FREE_SECONDS 0: throttled
+// from the player's first request (a replay player otherwise fills half a
+// minute of buffer at loopback speed before any throttle). START: where a
+// replay starts.
 // hls: hls.js with lowLatencyMode off (it keeps three segments of buffer at
 // the live edge); dash: dash.js 10 s behind the live edge. hls-ll and dash-ll:
 // their defaults, which follow LL-HLS and the MPD's low-latency target: about
@@ -41,11 +44,15 @@ try {
   page.on('pageerror', (e) => result.errors.push(`page: ${e.message}`));
   const devtools = await page.context().newCDPSession(page);
   await devtools.send('Network.enable');
+  const bytesPerSecond = (kbits * 1000) / 8;
+  const throttle = () => devtools.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 20, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
+  if (free === 0) await throttle();
   await page.setContent('<video id="v" muted autoplay playsinline></video>');
   await page.addScriptTag({ path: script });
-  await page.evaluate(({ kind, url, start }) => {
+  await page.evaluate(({ kind, url, start, free }) => {
     window.playerErrors = [];
-    window.phase = 'free';
+    window.phase = free === 0 ? 'throttled' : 'free';
     window.heights = [];
     window.stalls = [];
     window.startedAt = null;
@@ -86,7 +93,7 @@ try {
         window.playerErrors.push(`dash: ${JSON.stringify(e.error || e).slice(0, 200)}`));
       player.initialize(video, start === null ? url : `${url}#t=${start}`, true);
     }
-  }, { kind, url, start });
+  }, { kind, url, start, free });
 
   const wait = async (seconds) => {
     const deadline = Date.now() + seconds * 1000;
@@ -102,9 +109,7 @@ try {
     await wait(0.25);
   }
   await wait(free);
-  const bytesPerSecond = (kbits * 1000) / 8;
-  await devtools.send('Network.emulateNetworkConditions', {
-    offline: false, latency: 20, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
+  await throttle();
   await page.evaluate(() => { window.phase = 'throttled'; });
   await wait(throttled);
   await devtools.send('Network.emulateNetworkConditions', {
