@@ -11,6 +11,7 @@
 #include "looplive/core/error.hpp"
 #include "looplive/core/log.hpp"
 #include "looplive/media/stream_files.hpp"
+#include "looplive/media/text_format.hpp"
 #include "looplive/packager/packager.hpp"
 #include "looplive/transcode/file_transcode.hpp"
 
@@ -49,12 +50,6 @@ bool is_plain_relative_path(const std::string& source) {
     start = slash + 1;
   }
   return true;
-}
-
-std::string seconds_text(double seconds) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f", seconds);
-  return text;
 }
 
 nlohmann::json probe_json(const transcode::FileProbe& probe) {
@@ -279,13 +274,15 @@ void VodJobRunner::run(const db::VodJobRecord& job) {
     if (!probe) fail(probe.error().message);
     jobs_.set_probe(id, settings_.owner, probe_json(probe.value()).dump());
     if (probe->duration_seconds > settings_.vod.max_duration_seconds)
-      fail("the video lasts " + seconds_text(probe->duration_seconds) +
+      fail("the video lasts " +
+           media::trimmed_seconds_text(std::llround(1000 * probe->duration_seconds)) +
            " s; this server takes at most " + std::to_string(settings_.vod.max_duration_seconds) +
            " s (vod.max_duration_seconds)");
     const double poster_at = job.job.poster_at_seconds.value_or(probe->duration_seconds / 10);
     if (poster_at > probe->duration_seconds)
-      fail("posterAtSeconds (" + seconds_text(poster_at) + ") is past the end of the video (" +
-           seconds_text(probe->duration_seconds) + " s)");
+      fail("posterAtSeconds (" + media::trimmed_seconds_text(std::llround(1000 * poster_at)) +
+           ") is past the end of the video (" +
+           media::trimmed_seconds_text(std::llround(1000 * probe->duration_seconds)) + " s)");
     const auto poster = transcode::poster_jpeg(source, poster_at,
                                                static_cast<int>(settings_.vod.poster_width), file);
     if (!poster) fail("poster: " + poster.error().message);

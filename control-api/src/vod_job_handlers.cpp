@@ -110,11 +110,11 @@ void list_jobs(Context& context, const http::Request& request, const Params&,
                http::Respond respond) {
   require_jobs(context);
   const size_t page = page_limit(request, kDefaultPageSize, kMaxPageSize);
-  std::optional<std::string> after;
+  std::optional<db::VodJobPosition> after;
   if (auto text = http::query_param(request.query(), "cursor"); text && !text->empty()) {
     const auto cursor = decode_cursor(*text);
     if (!cursor || !is_uuid(cursor->id)) invalid("\"cursor\" is not a cursor this API returned.");
-    after = cursor->id;
+    after = db::VodJobPosition{cursor->created_at, cursor->id};
   }
   context.blocking(std::move(respond), [&context, page, after] {
     // One more tells whether another page follows.

@@ -13,20 +13,10 @@ namespace {
 
 constexpr size_t kKeyPrefixLength = 6;
 
-std::string iso_utc(std::string_view column) {
-  return "to_char(" + std::string(column) +
-         " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
-}
-
 StreamStatus status_from_column(const pqxx::field& field) {
   const auto name = field.as<std::string>();
   if (auto status = parse_status(name)) return *status;
   throw std::runtime_error("database holds an unknown stream status \"" + name + "\"");
-}
-
-std::optional<std::string> optional_text(const pqxx::field& field) {
-  if (field.is_null()) return std::nullopt;
-  return field.as<std::string>();
 }
 
 // The ladder column: NULL, 'off', 'auto' or rungs such as '480p@1200k,360p@600k'.
@@ -62,6 +52,16 @@ std::optional<double> optional_number(const pqxx::field& field) {
 }
 
 }  // namespace
+
+std::string iso_utc(std::string_view column) {
+  return "to_char(" + std::string(column) +
+         " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+}
+
+std::optional<std::string> optional_text(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return field.as<std::string>();
+}
 
 const std::string& stream_columns() {
   static const std::string columns =

@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -9,7 +10,12 @@
 
 namespace looplive::db {
 
-// Shared by the stream repository's translation units.
+// Shared by the repositories' translation units.
+
+// A timestamptz column read as ISO 8601 UTC text with microseconds.
+std::string iso_utc(std::string_view column);
+// NULL as nothing.
+std::optional<std::string> optional_text(const pqxx::field& field);
 
 bool is_uuid(std::string_view text);
 void require_uuid(const std::string& id);  // std::invalid_argument when not a UUID

@@ -10,11 +10,6 @@
 namespace looplive::db {
 namespace {
 
-std::string iso_utc(std::string_view column) {
-  return "to_char(" + std::string(column) +
-         " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
-}
-
 const std::string& columns() {
   static const std::string text =
       "id::text, source, state, percent, rungs, poster_at_seconds, metadata::text, error,"
@@ -28,11 +23,6 @@ VodJobState state_from(const std::string& name) {
        {VodJobState::queued, VodJobState::running, VodJobState::ready, VodJobState::failed})
     if (vod_job_state_name(state) == name) return state;
   throw std::runtime_error("database holds an unknown VOD job state \"" + name + "\"");
-}
-
-std::optional<std::string> optional_text(const pqxx::field& field) {
-  if (field.is_null()) return std::nullopt;
-  return field.as<std::string>();
 }
 
 // Rungs travel as one space-separated text: "720p@2800k 480p@1200k".
@@ -122,17 +112,18 @@ std::optional<VodJobRecord> VodJobRepository::find(const std::string& id) {
   });
 }
 
-std::vector<VodJobRecord> VodJobRepository::list(const std::optional<std::string>& after,
+std::vector<VodJobRecord> VodJobRepository::list(const std::optional<VodJobPosition>& after,
                                                  size_t limit) {
-  if (after) require_uuid(*after);
+  if (after) require_uuid(after->id);
   return database_.pool().run([&](pqxx::connection& connection) {
     pqxx::read_transaction txn(connection);
+    // By the position itself, so a page after a deleted job still follows on.
     const auto rows = txn.exec_params(
         "SELECT " + columns() +
-            " FROM vod_jobs WHERE $1 = '' OR (created_at, id) < (SELECT created_at, id FROM"
-            " vod_jobs WHERE id = nullif($1, '')::uuid) ORDER BY created_at DESC, id DESC"
-            " LIMIT $2",
-        after.value_or(""), static_cast<int64_t>(limit));
+            " FROM vod_jobs WHERE ($1::timestamptz IS NULL OR (created_at, id) <"
+            " ($1::timestamptz, $2::uuid)) ORDER BY created_at DESC, id DESC LIMIT $3",
+        after ? std::optional<std::string>(after->created_at) : std::nullopt,
+        after ? std::optional<std::string>(after->id) : std::nullopt, static_cast<int64_t>(limit));
     std::vector<VodJobRecord> jobs;
     for (const auto& row : rows) jobs.push_back(read_job(row));
     return jobs;

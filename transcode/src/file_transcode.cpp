@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <optional>
 
 extern "C" {
@@ -13,6 +12,7 @@ extern "C" {
 #include "audio_encoder.hpp"
 #include "file_input.hpp"
 #include "looplive/av/ffmpeg_ptr.hpp"
+#include "looplive/media/text_format.hpp"
 #include "looplive/transcode/ladder_plan.hpp"
 #include "packet_interleaver.hpp"
 #include "rung_encoder.hpp"
@@ -25,12 +25,6 @@ constexpr uint32_t kTimescale = 1000;
 constexpr uint16_t kMaxDefaultHeight = 1080;
 // Progress reports at most this often.
 constexpr auto kProgressInterval = std::chrono::milliseconds(250);
-
-std::string seconds_text(double seconds) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f", seconds);
-  return text;
-}
 
 // The rungs for the file: the wanted ones the source is tall enough for,
 // else one at the source's own height; renditions from 0, the largest.
@@ -107,9 +101,10 @@ core::Result<FileTranscodeResult> FileTranscode::run(const std::string& source) 
                audio_encoder_ ? audio_encoder_->end_seconds() : 0.0);
   const double missing = probe_.duration_seconds - result.media_seconds;
   if (missing > std::max(1.0, 0.05 * probe_.duration_seconds))
-    return core::Error{"the file is truncated: its media stops at " +
-                       seconds_text(result.media_seconds) + " s of " +
-                       seconds_text(probe_.duration_seconds) + " s"};
+    return core::Error{
+        "the file is truncated: its media stops at " +
+        media::trimmed_seconds_text(std::llround(1000 * result.media_seconds)) + " s of " +
+        media::trimmed_seconds_text(std::llround(1000 * probe_.duration_seconds)) + " s"};
   if (options_.progress) options_.progress(1.0);
   sink_.finish(core::EndReason::publisher_closed);
   return result;

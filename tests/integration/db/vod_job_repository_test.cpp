@@ -16,6 +16,7 @@ using looplive::core::ErrorCode;
 using looplive::core::Failure;
 using looplive::db::NewDelivery;
 using looplive::db::NewVodJob;
+using looplive::db::VodJobPosition;
 using looplive::db::VodJobRecord;
 using looplive::db::VodJobRepository;
 using looplive::db::VodJobState;
@@ -100,10 +101,13 @@ TEST_CASE("VOD jobs are taken oldest first, once, and end only for their owner",
   const auto page = f.jobs.list(std::nullopt, 1);
   REQUIRE(page.size() == 1);
   CHECK(page[0].job.id == second.job.id);
-  const auto rest = f.jobs.list(second.job.id, 10);
+  const auto rest = f.jobs.list(VodJobPosition{page[0].created_at, page[0].job.id}, 10);
   REQUIRE(rest.size() == 1);
   CHECK(rest[0].job.id == first.job.id);
 
+  // A page after a job deleted since still follows on.
+  CHECK(f.jobs.remove(second.job.id));
+  CHECK(f.jobs.list(VodJobPosition{page[0].created_at, page[0].job.id}, 10).size() == 1);
   CHECK(f.jobs.remove(first.job.id));
   CHECK_FALSE(f.jobs.remove(first.job.id));
   CHECK_FALSE(f.jobs.find(first.job.id));

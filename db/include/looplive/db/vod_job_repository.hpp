@@ -37,6 +37,12 @@ struct VodJobRecord {
   std::optional<std::string> finished_at;
 };
 
+// Where a page of the job list starts: after this job (newest first).
+struct VodJobPosition {
+  std::string created_at;  // ISO 8601 UTC, as VodJobRecord has it
+  std::string id;
+};
+
 // Builds the webhook deliveries that announce a finished job, from the job as stored.
 using VodJobEvents = std::function<std::vector<NewDelivery>(const VodJobRecord& finished)>;
 
@@ -50,8 +56,8 @@ class VodJobRepository {
 
   VodJobRecord insert(const NewVodJob& job);
   std::optional<VodJobRecord> find(const std::string& id);
-  // Newest first, after the job `after` (its created_at and id), `limit` at most.
-  std::vector<VodJobRecord> list(const std::optional<std::string>& after, size_t limit);
+  // Newest first, after `after`, `limit` at most.
+  std::vector<VodJobRecord> list(const std::optional<VodJobPosition>& after, size_t limit);
   // False when there was no such job.
   bool remove(const std::string& id);
 
