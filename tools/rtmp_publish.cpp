@@ -1,7 +1,8 @@
 // rtmp_publish: publishes an FLV file to an RTMP server the way an encoder would.
 //
 // Usage:
-//   rtmp_publish [--realtime|--fast] [--loop N] [--hold-ms N] [--verbose] URL FILE.flv
+//   rtmp_publish [--realtime|--fast] [--loop N] [--hold-ms N] [--chunk-size N] [--verbose]
+//                URL FILE.flv
 //
 //   URL          rtmp://HOST:PORT/APP/STREAM_KEY, e.g. rtmp://127.0.0.1:1935/live/sk_abc
 //   --realtime   send each tag when the wall clock reaches its timestamp, counted
@@ -13,6 +14,8 @@
 //   --hold-ms N  after the last tag, stay connected N ms, sending nothing, before
 //                closing (an encoder paused mid-stream); prints "holding" when it starts
 //   --verbose    print librtmp's debug log and every status the server sends
+//   --chunk-size N  announce and send chunks of N bytes (Set Chunk Size) once
+//                publishing, as OBS (4096) does; librtmp's 128 otherwise
 //   --print-start  print "start unix=<seconds>" on stdout when sending begins:
 //                the wall-clock time the first tag's timestamp stands for
 //
@@ -64,6 +67,7 @@ struct Options {
   bool realtime = true;
   uint32_t loops = 1;
   uint32_t hold_ms = 0;
+  uint32_t chunk_size = 0;  // 0: librtmp's default
   bool verbose = false;
   bool print_start = false;
   std::string url;
@@ -79,7 +83,8 @@ struct Totals {
 
 void print_usage(std::FILE* out) {
   std::fprintf(out,
-               "usage: rtmp_publish [--realtime|--fast] [--loop N] [--hold-ms N] [--verbose] "
+               "usage: rtmp_publish [--realtime|--fast] [--loop N] [--hold-ms N] [--chunk-size N] "
+               "[--verbose] "
                "[--print-start] URL "
                "FILE.flv\n"
                "  URL like rtmp://127.0.0.1:1935/live/sk_xxx\n"
@@ -118,6 +123,13 @@ bool parse_options(int argc, char** argv, Options& options, bool& help) {
     } else if (arg == "--hold-ms") {
       if (i + 1 >= argc || !parse_count(argv[i + 1], options.hold_ms)) {
         std::fprintf(stderr, "error: --hold-ms needs a positive integer\n");
+        return false;
+      }
+      ++i;
+    } else if (arg == "--chunk-size") {
+      if (i + 1 >= argc || !parse_count(argv[i + 1], options.chunk_size) ||
+          options.chunk_size < 128 || options.chunk_size > 0x7FFFFFFF) {
+        std::fprintf(stderr, "error: --chunk-size needs an integer of 128 or more\n");
         return false;
       }
       ++i;
@@ -170,6 +182,10 @@ int publish(const Options& options, const std::vector<FlvTag>& tags) {
       return kExitTransport;
   }
 
+  if (options.chunk_size != 0 && !publisher.set_chunk_size(options.chunk_size)) {
+    std::fprintf(stderr, "error: Set Chunk Size: %s\n", publisher.error().c_str());
+    return kExitTransport;
+  }
   const uint32_t first_timestamp = looplive::tools::min_timestamp_ms(tags);
   const uint32_t period = looplive::tools::loop_period_ms(tags);
   Totals totals;

@@ -224,6 +224,25 @@ class RtmpPublisher {
 
   bool connected() const { return rtmp_ != nullptr && RTMP_IsConnected(rtmp_); }
 
+  // Announces chunks of `size` bytes (Set Chunk Size) and sends them from
+  // here on, as OBS (4096) and ffmpeg do; librtmp keeps 128 otherwise.
+  bool set_chunk_size(uint32_t size) {
+    char buffer[RTMP_MAX_HEADER_SIZE + 4];
+    RTMPPacket packet{};
+    packet.m_nChannel = 0x02;  // protocol control
+    packet.m_headerType = RTMP_PACKET_SIZE_LARGE;
+    packet.m_packetType = RTMP_PACKET_TYPE_CHUNK_SIZE;
+    packet.m_body = buffer + RTMP_MAX_HEADER_SIZE;
+    packet.m_nBodySize = 4;
+    AMF_EncodeInt32(packet.m_body, packet.m_body + 4, static_cast<int>(size));
+    if (!connected() || RTMP_SendPacket(rtmp_, &packet, 0) == 0) {
+      note_drop("Set Chunk Size not sent");
+      return false;
+    }
+    rtmp_->m_outChunkSize = static_cast<int>(size);
+    return true;
+  }
+
   // Sends one tag with `timestamp_ms` in place of its own. False once the connection is gone.
   bool write(const FlvTag& tag, uint32_t timestamp_ms) {
     if (!connected()) {

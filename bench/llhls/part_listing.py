@@ -2,7 +2,8 @@
 """How soon after its last sample arrived a part is listed in the playlist.
 
 tools/rtmp_publish sends a 960x540 30 fps show (x264 zerolatency without
-B-frames, 2 s GOP, AAC at 48 kHz, made by ffmpeg first) in real time: each
+B-frames, 2 s GOP, AAC at 48 kHz, made by ffmpeg first) in 4096-byte chunks
+as OBS does (--chunk-size 128: librtmp's default) in real time: each
 FLV tag when the wall clock reaches its timestamp, counted from the moment it
 prints (--print-start), so the moment every sample is sent is known to a
 millisecond. One client per rendition (video.m3u8 and audio.m3u8) follows
@@ -19,7 +20,7 @@ listing it minus that send time: loopback TCP, looplive's packaging and the
 HTTP answer. Parts listed in the first answer (there before the client
 looked) are left out.
 
-    part_listing.py [--seconds 60]
+    part_listing.py [--seconds 60] [--chunk-size 4096]
 
 Starts build/release's looplive with its own PostgreSQL cluster (bench/latency's
 helpers) and the publisher, and stops them.
@@ -120,10 +121,11 @@ def make_show(path, seconds):
 class Publisher:
     """tools/rtmp_publish sending the show in real time; start is when timestamp 0 was due."""
 
-    def __init__(self, url, show, log_path):
+    def __init__(self, url, show, log_path, chunk_size):
         self.start = None
         self.log = open(log_path, "w")
-        self.proc = subprocess.Popen([str(PUBLISH), "--realtime", "--print-start", url, str(show)],
+        self.proc = subprocess.Popen([str(PUBLISH), "--realtime", "--print-start", "--chunk-size",
+                                      str(chunk_size), url, str(show)],
                                      stdout=subprocess.PIPE, stderr=self.log, text=True)
         for line in self.proc.stdout:
             if line.startswith("start unix="):
@@ -155,6 +157,9 @@ async def measure(port, stream, seconds, start):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=60, help="how long to follow (default 60)")
+    parser.add_argument("--chunk-size", type=int, default=4096,
+                        help="RTMP chunk size the publisher sends: 4096 as OBS (default), "
+                             "128 as librtmp's default")
     args = parser.parse_args()
 
     import latency_bench as lb  # looplive, its database and the publisher
@@ -166,7 +171,8 @@ def main():
         video_zero = make_show(work / "show.flv", args.seconds + 20)
         server.start()
         stream = server.new_stream()
-        publisher = Publisher(stream["rtmp"], work / "show.flv", work / "publisher.log")
+        publisher = Publisher(stream["rtmp"], work / "show.flv", work / "publisher.log",
+                              args.chunk_size)
         url = f"http://127.0.0.1:{server.origin_port}/live/{stream['id']}/video.m3u8"
         wait_playable(url)
         delays = asyncio.run(measure(server.origin_port, stream["id"], args.seconds,

@@ -24,6 +24,11 @@ constexpr size_t kMaxChunkStreams = 64;
 // Message header size by chunk format 0..3.
 constexpr size_t kMessageHeaderSize[] = {11, 7, 3, 0};
 
+// Bytes of the basic header that names chunk stream `csid`.
+size_t basic_header_size(uint32_t csid) {
+  return csid < 64 ? 1 : csid < 320 ? 2 : 3;
+}
+
 uint32_t read_u24be(const uint8_t* p) {
   return (uint32_t{p[0]} << 16) | (uint32_t{p[1]} << 8) | uint32_t{p[2]};
 }
@@ -57,6 +62,48 @@ size_t ChunkReader::reserved_bytes() const {
   size_t total = 0;
   for (const auto& entry : streams_) total += entry.second.partial.capacity();
   return total;
+}
+
+size_t ChunkReader::bytes_to_finish_message(std::span<const uint8_t> unread) const {
+  // The message the next bytes belong to: the one the unread chunk names, or
+  // the one the last chunk left unfinished.
+  uint32_t csid = last_csid_;
+  uint8_t fmt = 3;
+  size_t basic = basic_header_size(csid);
+  if (!unread.empty()) {
+    fmt = unread[0] >> 6;
+    csid = unread[0] & 0x3F;
+    basic = csid == 0 ? 2 : csid == 1 ? 3 : 1;
+    if (unread.size() < basic) return 1;
+    if (csid <= 1) csid = 64 + uint32_t{unread[1]} + (csid == 1 ? uint32_t{unread[2]} << 8 : 0);
+  }
+  const auto found = streams_.find(csid);
+  const ChunkStream* stream = found == streams_.end() ? nullptr : &found->second;
+  const uint8_t* header = unread.data() + basic;
+  const size_t header_in = unread.size() - std::min(unread.size(), basic);
+
+  size_t left = 0;
+  bool extended = false;
+  if (stream != nullptr && !stream->partial.empty()) {
+    left = stream->length - stream->partial.size();
+    extended = stream->extended;
+  } else if (unread.empty()) {
+    return 1;  // between messages
+  } else if (fmt <= 1) {
+    if (header_in < 7) return 1;
+    left = read_u24be(header + 3);
+    extended = read_u24be(header) == kExtendedTimestamp;
+  } else if (stream != nullptr) {
+    left = stream->length;  // a new message that repeats the last one's length
+    extended =
+        fmt == 2 ? header_in >= 3 && read_u24be(header) == kExtendedTimestamp : stream->extended;
+  } else {
+    return 1;  // not a valid start: feed() will say so
+  }
+  const size_t chunks = std::max<size_t>(1, (left + chunk_size_ - 1) / chunk_size_);
+  const size_t per_chunk = basic + (extended ? 4 : 0);
+  const size_t needed = left + chunks * per_chunk + kMessageHeaderSize[fmt];
+  return needed > unread.size() ? needed - unread.size() : 1;
 }
 
 core::Result<size_t> ChunkReader::feed(std::span<const uint8_t> data,
@@ -183,6 +230,7 @@ core::Result<size_t> ChunkReader::read_chunk(std::span<const uint8_t> data,
     stream->partial.reserve(std::min<size_t>(length, kInitialReserve));
   }
 
+  last_csid_ = csid;
   const auto payload = data.subspan(pos, payload_size);
   stream->partial.insert(stream->partial.end(), payload.begin(), payload.end());
   pos += payload_size;

@@ -59,6 +59,13 @@ class ChunkReader {
   // a publish before the header of a large message that follows it is read.
   void hold_back_large_media(bool held) { large_media_held_ = held; }
   uint32_t chunk_size() const { return chunk_size_; }
+  // The fewest bytes still to arrive before the next message can be complete,
+  // given `unread`, what feed() left unconsumed (the start of the next chunk):
+  // the rest of the message in progress and one chunk header per chunk left
+  // (1 between messages). Exact for a sender that finishes one message before
+  // starting the next, as encoders do; one that interleaves chunk streams only
+  // makes it large, never small.
+  size_t bytes_to_finish_message(std::span<const uint8_t> unread) const;
   // Memory held for unfinished messages.
   size_t reserved_bytes() const;
 
@@ -82,6 +89,7 @@ class ChunkReader {
   bool large_media_held_ = false;
   uint32_t chunk_size_ = 128;
   std::unordered_map<uint32_t, ChunkStream> streams_;
+  uint32_t last_csid_ = 0;  // chunk stream of the last whole chunk read
   // Declared lengths of the unfinished messages: each one's buffer is reserved
   // up front, so this bounds what a peer can make us allocate.
   uint64_t pending_bytes_ = 0;

@@ -4,21 +4,10 @@
 
 namespace looplive::ingest {
 
-std::optional<int> ReceiveBatching::after_tick(uint64_t bytes,
-                                               std::chrono::steady_clock::duration elapsed) {
-  if (!enabled()) return std::nullopt;
-  const auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
-  const auto window_us = std::chrono::duration_cast<std::chrono::microseconds>(window_).count();
-  const double wanted = elapsed_us > 0
-                            ? static_cast<double>(bytes) * static_cast<double>(window_us) /
-                                  static_cast<double>(elapsed_us)
-                            : 1.0;
-  const int target = static_cast<int>(std::clamp(wanted, 1.0, static_cast<double>(cap_)));
-  // Lower at once when the rate fell (data must not wait); otherwise move only
-  // for a change of a quarter or more, which saves a system call per tick.
-  const bool fell = target < mark_ * 3 / 4 || (target == 1 && mark_ > 1);
-  const bool rose = target > mark_ + mark_ / 4;
-  if (!fell && !rose) return std::nullopt;
+std::optional<int> ReceiveBatching::wake_after(size_t bytes) {
+  if (!enabled_) return std::nullopt;
+  const int target = static_cast<int>(std::clamp<size_t>(bytes, 1, static_cast<size_t>(cap_)));
+  if (target == mark_) return std::nullopt;
   mark_ = target;
   return mark_;
 }

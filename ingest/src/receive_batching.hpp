@@ -1,30 +1,30 @@
 #pragma once
 
-#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 
 namespace looplive::ingest {
 
 // How much a publisher's socket lets the kernel buffer before it wakes the
-// server (SO_RCVLOWAT): about `window` of the publisher's own byte rate. A
-// 2.5 Mbit/s encoder sends a TCP segment every few milliseconds; waking once
-// per batch instead of once per segment is most of what ingest costs in CPU.
-// The mark follows the rate measured each tick, so a publisher that slows
-// down or pauses is held back at most one tick before the mark drops.
+// server (SO_RCVLOWAT): the rest of the RTMP message being read. A video
+// frame comes in many TCP segments (one per chunk from some encoders); waking
+// once it is whole instead of once per segment is most of what ingest costs
+// in CPU, and adds no latency, since nothing can be done with part of a
+// message. Between messages the mark is 1 byte, so a message that is complete
+// is never held back for the next one.
 class ReceiveBatching {
  public:
-  static constexpr std::chrono::milliseconds kTick{500};
   static constexpr int kMaxMark = 64 * 1024;
 
-  explicit ReceiveBatching(std::chrono::milliseconds window) : window_(window) {}
+  explicit ReceiveBatching(bool enabled) : enabled_(enabled) {}
 
-  bool enabled() const { return window_.count() > 0; }
+  bool enabled() const { return enabled_; }
   int mark() const { return mark_; }
 
-  // The mark to set after a tick in which `bytes` arrived over `elapsed`, or
-  // nothing when the one set is close enough to leave alone.
-  std::optional<int> after_tick(uint64_t bytes, std::chrono::steady_clock::duration elapsed);
+  // The mark to set so that the kernel wakes the server once `bytes` more
+  // have arrived (capped), or nothing when that mark is set already.
+  std::optional<int> wake_after(size_t bytes);
   // The mark to set when batching stops (so commands are answered at once), if not 1 already.
   std::optional<int> stop();
   // The publisher announced it waits for an acknowledgement every `window`
@@ -34,7 +34,7 @@ class ReceiveBatching {
   std::optional<int> fit_ack_window(uint32_t window);
 
  private:
-  std::chrono::milliseconds window_;
+  bool enabled_;
   int cap_ = kMaxMark;
   int mark_ = 1;
 };

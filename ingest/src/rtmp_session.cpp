@@ -27,8 +27,7 @@ RtmpSession::RtmpSession(RtmpServer& server, Socket socket, uint64_t id)
       id_(id),
       deadline_(socket_.get_executor()),
       stats_timer_(socket_.get_executor()),
-      batch_timer_(socket_.get_executor()),
-      batching_(server.config_.receive_batch),
+      batching_(server.config_.receive_batching),
       reader_(server.config_.max_message_size) {
   reader_.hold_back_large_media(true);
   error_code ec;
@@ -146,6 +145,15 @@ void RtmpSession::on_read(size_t bytes) {
     if (phase_ == Phase::closing || phase_ == Phase::closed) return;
   } while (consumed > 0 && in_used_ > 0);
   if (!within_budget()) return;
+  if (phase_ == Phase::publishing) {
+    const auto unread = std::span<const uint8_t>(in_.data(), in_used_);
+    if (auto mark = batching_.wake_after(reader_.bytes_to_finish_message(unread)))
+      set_receive_mark(*mark);
+    // An encoder that sends 128-byte chunks (librtmp's default) sends a frame
+    // as a hundred tiny segments and runs out of congestion window within it;
+    // while the mark holds them, the kernel would delay its acknowledgements.
+    if (batching_.mark() > 1 && reader_.chunk_size() < kSmallChunk) acknowledge_now();
+  }
   read_chunks();
 }
 
@@ -372,7 +380,6 @@ void RtmpSession::on_admission(core::AdmissionResult result) {
        user_control_payload(user_control::kStreamBegin, publish_stream_));
   send_status("status", status::kPublishStart, "Publishing started.");
   log_stats();
-  arm_batching_tick();
   process_pending();
   read_chunks();
 }

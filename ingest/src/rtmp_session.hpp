@@ -62,8 +62,8 @@ class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
   void on_publish(const std::vector<amf0::Value>& values);
   void on_admission(core::AdmissionResult result);
   void end_publish(core::EndReason reason);
-  void arm_batching_tick();  // (re)arms the tick that fits the socket's low-water mark to the rate
   void stop_batching();
+  void acknowledge_now();  // TCP_QUICKACK: the segments read so far are acknowledged at once
   void set_receive_mark(int bytes);
 
   // Writing
@@ -92,10 +92,7 @@ class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
 
   boost::asio::steady_timer deadline_;  // handshake, then idle timeout, then closing grace
   boost::asio::steady_timer stats_timer_;
-  boost::asio::steady_timer batch_timer_;
   ReceiveBatching batching_;
-  uint64_t batch_bytes_ = 0;  // bytes_in_ at the last tick
-  std::chrono::steady_clock::time_point batch_tick_at_;
   std::chrono::steady_clock::time_point last_input_ = std::chrono::steady_clock::now();
 
   std::vector<uint8_t> in_;  // bytes read and not consumed yet

@@ -26,6 +26,8 @@ constexpr uint32_t kCommandChunkStream = 3;
 // Room for a whole receive batch, so one read takes what a wake-up found.
 constexpr size_t kInitialBuffer = ReceiveBatching::kMaxMark;
 constexpr size_t kMinFreeSpace = 4096;
+// Chunks this small come from encoders that send each one as its own TCP segment.
+constexpr uint32_t kSmallChunk = 1024;
 constexpr size_t kMaxPendingWhileAdmitting = 256;
 constexpr auto kClosingGrace = std::chrono::milliseconds(500);
 // Replies are a few hundred bytes at a time; a client that lets this much

@@ -1,3 +1,5 @@
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -17,23 +19,7 @@ using namespace session;
 
 // ---- Receive batching ----
 
-void RtmpSession::arm_batching_tick() {
-  if (!batching_.enabled()) return;
-  batch_bytes_ = bytes_in_;
-  batch_tick_at_ = std::chrono::steady_clock::now();
-  batch_timer_.expires_at(batch_tick_at_ + ReceiveBatching::kTick);
-  batch_timer_.async_wait([self = shared_from_this()](error_code ec) {
-    if (ec || self->phase_ != Phase::publishing) return;
-    auto now = std::chrono::steady_clock::now();
-    const uint64_t bytes = self->bytes_in_ - self->batch_bytes_;
-    if (auto mark = self->batching_.after_tick(bytes, now - self->batch_tick_at_))
-      self->set_receive_mark(*mark);
-    self->arm_batching_tick();
-  });
-}
-
 void RtmpSession::stop_batching() {
-  batch_timer_.cancel();
   if (auto mark = batching_.stop()) set_receive_mark(*mark);
 }
 
@@ -41,6 +27,14 @@ void RtmpSession::set_receive_mark(int bytes) {
   if (!socket_.is_open()) return;
   if (::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes) != 0)
     log()->debug("{} SO_RCVLOWAT {}: {}", tag(), bytes, std::strerror(errno));
+}
+
+void RtmpSession::acknowledge_now() {
+  if (!socket_.is_open()) return;
+  // The kernel clears quick-ack mode by itself, so it is asked again each time.
+  const int on = 1;
+  if (::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on) != 0)
+    log()->debug("{} TCP_QUICKACK: {}", tag(), std::strerror(errno));
 }
 
 // ---- Data and media ----

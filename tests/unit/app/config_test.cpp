@@ -30,6 +30,7 @@ TEST_CASE("an empty file gives the documented defaults", "[app][config]") {
   CHECK(config.rtmp.app == "live");
   CHECK(config.rtmp.handshake_timeout == std::chrono::seconds(10));
   CHECK(config.rtmp.idle_timeout == std::chrono::seconds(30));
+  CHECK(config.rtmp.receive_batching);
   CHECK(config.packager.segment_duration == std::chrono::seconds(2));
   CHECK(config.packager.live_window == 6);
   CHECK_FALSE(config.packager.write_live_to_disk);  // the origin serves the live window from memory
@@ -186,6 +187,11 @@ TEST_CASE("bad configuration names the file, the key and the reason", "[app][con
   CHECK(error_of("packager: {segment_duration_ms: 1000, fragment_duration_ms: 2000}") ==
         "test.yaml: packager.part_duration_ms: must not exceed segment_duration_ms");
   CHECK(error_of("rtmp: [1, 2]") == "test.yaml: rtmp: must be a mapping");
+  // The time-based batching's key is refused with what replaced it.
+  CHECK(error_of("rtmp: {receive_batch_ms: 40}") ==
+        "test.yaml: rtmp.receive_batch_ms: was replaced by receive_batching (true or false): "
+        "batching now follows RTMP messages and adds no latency");
+  CHECK_FALSE(parse_config("rtmp: {receive_batching: false}", "t.yaml").rtmp.receive_batching);
   // A proxy list that cannot be read stops the start, not the first request.
   CHECK(error_of("origin: {trusted_proxies: [cdn.example.com]}") ==
         "test.yaml: origin.trusted_proxies: not an address: cdn.example.com");

@@ -634,3 +634,75 @@ TEST_CASE("ChunkReader holds large media back until the client asks to publish",
     CHECK(payload_of(out[0]) == keyframe);
   }
 }
+
+// Receive batching asks the kernel to wake the server after this many bytes:
+// a message must never be complete sooner, and once its header is in, it is
+// complete exactly then.
+TEST_CASE("ChunkReader says how many bytes are still to come before a message is whole",
+          "[ingest][rtmp][chunk]") {
+  ingest::ChunkWriter writer;
+  Bytes bytes;
+  append(bytes, written(writer, 3, msg::kCommandAmf0, 0, 0, counting_payload(150, 3)));
+  append(bytes, written(writer, 6, msg::kVideo, 0xFFFFFF00, 1, counting_payload(300, 9)));
+  append(bytes, written(writer, 4, msg::kAudio, 5, 1, counting_payload(140)));
+  // Set Chunk Size is applied, not handed out: no message is whole at its end.
+  const size_t control_from = bytes.size();
+  append(bytes, set_chunk_size_message(50));
+  const size_t control_to = bytes.size();
+  writer.set_chunk_size(50);
+  append(bytes, written(writer, 1000, msg::kDataAmf0, 7, 1, counting_payload(170, 4)));
+  append(bytes, written(writer, 100, msg::kAudio, 8, 1, counting_payload(60)));
+  // fmt 1 (delta 33, 60 bytes) and fmt 3 starting the next message with the same length.
+  const Bytes sixty = counting_payload(60, 7);
+  append(bytes, {0x46, 0x00, 0x00, 0x21, 0x00, 0x00, 0x3C, 0x09});
+  bytes.insert(bytes.end(), sixty.begin(), sixty.begin() + 50);
+  append(bytes, {0xC6});
+  bytes.insert(bytes.end(), sixty.begin() + 50, sixty.end());
+  append(bytes, {0xC6});
+  bytes.insert(bytes.end(), sixty.begin(), sixty.begin() + 50);
+  append(bytes, {0xC6});
+  bytes.insert(bytes.end(), sixty.begin() + 50, sixty.end());
+  REQUIRE(read_all(bytes).size() == 7);
+
+  // A reader fed bytes[0, upto) the way the socket reader feeds it.
+  struct Fed {
+    ingest::ChunkReader reader{kMaxMessage};
+    std::vector<ingest::RtmpMessage> out;
+    Bytes pending;
+  };
+  const auto feed = [&](Fed& fed, size_t from, size_t to) {
+    fed.pending.insert(fed.pending.end(), bytes.begin() + static_cast<ptrdiff_t>(from),
+                       bytes.begin() + static_cast<ptrdiff_t>(to));
+    auto consumed = fed.reader.feed(fed.pending, fed.out);
+    REQUIRE(consumed.ok());
+    fed.pending.erase(fed.pending.begin(), fed.pending.begin() + static_cast<ptrdiff_t>(*consumed));
+  };
+
+  size_t exact = 0;
+  for (size_t at = 0; at < bytes.size(); ++at) {
+    INFO("after " << at << " bytes");
+    Fed fed;
+    feed(fed, 0, at);
+    const size_t before = fed.out.size();
+    const size_t needed = fed.reader.bytes_to_finish_message(fed.pending);
+    REQUIRE(needed >= 1);
+    REQUIRE(at + needed <= bytes.size());
+    feed(fed, at, at + needed - 1);
+    CHECK(fed.out.size() == before);  // never whole sooner
+    if (needed == 1) continue;        // between messages, or a header not in yet
+    if (at >= control_from && at < control_to) continue;
+    feed(fed, at + needed - 1, at + needed);
+    CHECK(fed.out.size() == before + 1);  // whole exactly then
+    ++exact;
+  }
+  // Known from the first chunk's header on: the 300-byte video message in
+  // 128-byte chunks with extended timestamps takes 12 + 4 + 128, then 1 + 4 +
+  // 128 and 1 + 4 + 44 bytes.
+  Fed fed;
+  const size_t command = 12 + 128 + 1 + 22;
+  feed(fed, 0, command);
+  REQUIRE(fed.out.size() == 1);
+  feed(fed, command, command + 16);  // its header and extended timestamp
+  CHECK(fed.reader.bytes_to_finish_message(fed.pending) == 326 - 16);
+  CHECK(exact > bytes.size() * 3 / 4);
+}

@@ -19,9 +19,9 @@ struct RtmpConfig {
       30'000};  // a publisher that sends nothing this long is dropped
   std::chrono::milliseconds stats_interval{
       5'000};  // how often ingest figures are logged per publisher
-  // A publisher's socket wakes the server once per this much of its media, not per TCP
-  // segment (fewer wake-ups, at most this much added latency); 0 wakes on every segment.
-  std::chrono::milliseconds receive_batch{40};
+  // A publisher's socket wakes the server once per whole RTMP message, not per TCP
+  // segment (fewer wake-ups, no added latency); false wakes on every segment.
+  bool receive_batching = true;
   uint32_t max_connections = 10'000;
   // From one address: a studio runs a few encoders behind one NAT; a flood
   // from one address must not take every slot (and database lookup) from the rest.
