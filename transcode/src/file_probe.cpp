@@ -8,6 +8,7 @@ extern "C" {
 
 #include "file_input.hpp"
 #include "looplive/transcode/file_transcode.hpp"
+#include "picture_rotation.hpp"
 
 namespace looplive::transcode {
 
@@ -39,6 +40,11 @@ core::Result<FileProbe> describe(InputFile& input) {
   if (sar.num > 0 && sar.den > 0) width = width * sar.num / sar.den;
   probe.width = static_cast<uint16_t>(std::clamp(2 * std::lround(width / 2), 2L, 65534L));
   probe.height = static_cast<uint16_t>(picture.height);
+  probe.rotation = display_rotation(*video);
+  if (probe.rotation == 90 || probe.rotation == 270) {
+    probe.height = probe.width;
+    probe.width = static_cast<uint16_t>(std::max(2, picture.height / 2 * 2));
+  }
   const AVRational rate = av_guess_frame_rate(context, const_cast<AVStream*>(video), nullptr);
   if (rate.num > 0 && rate.den > 0) probe.frame_rate = av_q2d(rate);
   if (audio != nullptr) {

@@ -15,6 +15,7 @@ extern "C" {
 #include "looplive/media/text_format.hpp"
 #include "looplive/transcode/ladder_plan.hpp"
 #include "packet_interleaver.hpp"
+#include "picture_rotation.hpp"
 #include "rung_encoder.hpp"
 
 namespace looplive::transcode {
@@ -26,23 +27,29 @@ constexpr uint16_t kMaxDefaultHeight = 1080;
 // Progress reports at most this often.
 constexpr auto kProgressInterval = std::chrono::milliseconds(250);
 
-// The rungs for the file: the wanted ones the source is tall enough for,
-// else one at the source's own height; renditions from 0, the largest.
+// The rungs for the file: the wanted ones the source is large enough for,
+// else one at the source's own size; renditions from 0, the largest. A rung's
+// height is the picture's shorter side, as quality names go: a portrait
+// 1080x1920 video's "1080p" rung is 1080 wide.
 std::vector<RungPlan> plan_rungs(const FileProbe& probe, const std::vector<core::Rung>& wanted) {
+  const bool portrait = probe.height > probe.width;
   core::TrackInfo source;
   source.kind = core::MediaKind::video;
-  source.width = probe.width;
-  source.height = probe.height;
+  source.width = portrait ? probe.height : probe.width;
+  source.height = portrait ? probe.width : probe.height;
   std::vector<core::Rung> rungs;
   for (const core::Rung& rung : wanted)
-    if (rung.height <= probe.height) rungs.push_back(rung);
+    if (rung.height <= source.height) rungs.push_back(rung);
   if (rungs.empty()) {
     const auto height =
-        static_cast<uint16_t>(std::min<int>(probe.height / 2 * 2, kMaxDefaultHeight));
+        static_cast<uint16_t>(std::min<int>(source.height / 2 * 2, kMaxDefaultHeight));
     rungs.push_back({std::max<uint16_t>(height, 2), usual_bitrate(height)});
   }
   std::vector<RungPlan> plan = plan_ladder(source, rungs);
-  for (RungPlan& rung : plan) rung.rendition = static_cast<uint8_t>(rung.rendition - 1);
+  for (RungPlan& rung : plan) {
+    rung.rendition = static_cast<uint8_t>(rung.rendition - 1);
+    if (portrait) std::swap(rung.width, rung.height);
+  }
   return plan;
 }
 
@@ -79,6 +86,7 @@ class FileTranscode {
   std::vector<core::TrackInfo> tracks_;
   std::optional<PacketInterleaver> interleaver_;
   av::AvFramePtr frame_;
+  std::optional<PictureRotation> rotation_;
   std::vector<core::MediaPacket> made_;
   bool announced_ = false;
   std::optional<int64_t> last_pts_;  // of the last picture encoded, in milliseconds
@@ -147,6 +155,7 @@ core::Status FileTranscode::open(const std::string& source) {
   }
   frame_.reset(av_frame_alloc());
   if (!frame_) return core::Error{"out of memory"};
+  rotation_.emplace(probe_.rotation);
   interleaver_.emplace(tracks_);
   for (const core::TrackInfo& track : tracks_) sink_.on_track(track);
   announced_ = true;
@@ -220,8 +229,10 @@ core::Status FileTranscode::encode_picture(const AVFrame& picture) {
   }
   last_pts_ = pts;
   ++pictures_;
+  auto upright = rotation_->apply(picture);
+  if (!upright) return upright.error();
   for (auto& rung : rungs_)
-    if (core::Status status = rung->encode(picture, keyframe, pts, pts, made_); !status)
+    if (core::Status status = rung->encode(*upright.value(), keyframe, pts, pts, made_); !status)
       return status;
   return core::Ok{};
 }

@@ -10,6 +10,7 @@ extern "C" {
 #include "file_input.hpp"
 #include "looplive/av/ffmpeg_ptr.hpp"
 #include "looplive/transcode/file_transcode.hpp"
+#include "picture_rotation.hpp"
 
 namespace looplive::transcode {
 namespace {
@@ -129,9 +130,20 @@ core::Result<std::string> poster_jpeg(const std::string& source, double at_secon
   auto picture = pick_picture(*input.value(), stream, at);
   if (!picture) return picture.error();
   // The picture's own width, should it differ from the stream's.
-  const int shown_width = static_cast<int>(std::lround(
-      static_cast<double>(probe->width) * picture.value()->width / stream.codecpar->width));
-  return encode_jpeg(*picture.value(), shown_width, max_width);
+  const AVFrame& stored = *picture.value();
+  const bool quarter = probe->rotation == 90 || probe->rotation == 270;
+  const int stored_shown_width = quarter ? probe->height : probe->width;
+  const int shown_width = static_cast<int>(
+      std::lround(static_cast<double>(stored_shown_width) * stored.width / stream.codecpar->width));
+  PictureRotation rotation(probe->rotation);
+  auto upright = rotation.apply(stored);
+  if (!upright) return upright.error();
+  if (!quarter) return encode_jpeg(*upright.value(), shown_width, max_width);
+  // Turned a quarter: shown as wide as the stored picture was tall, as tall
+  // as it was shown wide.
+  const int upright_shown_width = static_cast<int>(
+      std::lround(static_cast<double>(stored.width) * stored.height / shown_width));
+  return encode_jpeg(*upright.value(), upright_shown_width, max_width);
 }
 
 }  // namespace looplive::transcode

@@ -42,7 +42,7 @@ void ffmpeg(std::vector<std::string> args) {
 // The inputs, made once per executable.
 struct Inputs {
   test::ScratchDir dir{"file_transcode"};
-  std::string mp4, avi, webm, m4a, empty, text, truncated, anamorphic, garbled;
+  std::string mp4, avi, webm, m4a, empty, text, truncated, anamorphic, garbled, portrait;
 
   Inputs() {
     const std::string d = dir.path().string();
@@ -68,6 +68,16 @@ struct Inputs {
     anamorphic = d + "/anamorphic.mp4";
     ffmpeg({"-f", "lavfi", "-i", "testsrc2=size=480x360:rate=25", "-t", "1", "-vf", "setsar=2/1",
             "-c:v", "libx264", "-preset", "ultrafast", anamorphic});
+    // As a phone stores a portrait video: landscape pictures (320x240, the
+    // left half white, the right half black) and a display matrix that turns
+    // them. ffmpeg 5.1 writes one only when remuxing.
+    const std::string landscape = d + "/landscape.mp4";
+    ffmpeg({"-f", "lavfi", "-i",
+            "color=white:size=320x240:rate=10,drawbox=x=160:y=0:w=160:h=240:color=black:t=fill",
+            "-t", "1", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+            landscape});
+    portrait = d + "/portrait.mp4";
+    ffmpeg({"-i", landscape, "-c", "copy", "-metadata:s:v:0", "rotate=90", portrait});
     m4a = d + "/audio.m4a";
     ffmpeg({"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", "2", "-c:a", "aac",
             m4a});
@@ -441,6 +451,84 @@ TEST_CASE("non-square pixels are shown, and transcoded, at their displayed width
   const std::string path = dir.path().string() + "/poster.jpg";
   std::ofstream(path, std::ios::binary) << *jpeg;
   CHECK(ffprobe_entries(path, "stream=width,height") == "480,180");
+}
+
+// Mean brightness of the top and of the bottom tenth of a grey picture.
+std::pair<double, double> top_and_bottom(const uint8_t* luma, int linesize, int width, int height) {
+  const auto mean = [&](int from, int to) {
+    double sum = 0;
+    for (int y = from; y < to; ++y)
+      for (int x = 0; x < width; ++x) sum += luma[static_cast<ptrdiff_t>(y) * linesize + x];
+    return sum / ((to - from) * width);
+  };
+  return {mean(0, height / 10), mean(height - height / 10, height)};
+}
+
+TEST_CASE("a phone's portrait video is probed, transcoded and postered upright", "[vod]") {
+  // What players show, by ffmpeg's own turn of the file: the white half at the bottom.
+  test::ScratchDir dir("portrait");
+  const std::string shown = dir.path().string() + "/shown.gray";
+  ffmpeg({"-i", inputs().portrait, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", shown});
+  const std::vector<uint8_t> reference = test::read_bytes(shown);
+  REQUIRE(reference.size() == 240 * 320);
+  const auto [ref_top, ref_bottom] = top_and_bottom(reference.data(), 240, 240, 320);
+  REQUIRE(ref_top < 40);
+  REQUIRE(ref_bottom > 215);
+
+  auto probe = transcode::probe_file(inputs().portrait, {});
+  REQUIRE(probe);
+  // The matrix ffmpeg 5.1 writes for rotate=90 turns counter-clockwise by 90.
+  CHECK(probe->rotation == 270);
+  CHECK(probe->width == 240);
+  CHECK(probe->height == 320);
+
+  Recorded rec;
+  transcode::FileTranscodeOptions options;
+  // A rung's height is the shorter side, the width here: 320 is above the source.
+  options.rungs = {{320, 600'000}, {240, 400'000}, {120, 150'000}};
+  REQUIRE(transcode::transcode_file(inputs().portrait, options, *rec.sink));
+  const auto out = rec.get();
+  REQUIRE(out.tracks.size() == 2);
+  CHECK(out.tracks[0].width == 240);
+  CHECK(out.tracks[0].height == 320);
+  CHECK(out.tracks[1].width == 120);
+  CHECK(out.tracks[1].height == 160);
+  CHECK(decode_all(out.tracks[1], of_track(out, 1)) == 10);
+  // The first picture of the top rung is the one players show.
+  auto decoder = av::open_decoder(out.tracks[0], 1);
+  REQUIRE(decoder);
+  av::AvPacketPtr scratch(av_packet_alloc());
+  av::AvFramePtr frame(av_frame_alloc());
+  bool decoded = false;
+  for (const auto& p : of_track(out, 0)) {
+    REQUIRE(av::send_packet(decoder->get(), scratch.get(), p) >= 0);
+    if (avcodec_receive_frame(decoder->get(), frame.get()) >= 0) {
+      decoded = true;
+      break;
+    }
+  }
+  if (!decoded) {
+    avcodec_send_packet(decoder->get(), nullptr);
+    decoded = avcodec_receive_frame(decoder->get(), frame.get()) >= 0;
+  }
+  REQUIRE(decoded);
+  const auto [top, bottom] =
+      top_and_bottom(frame->data[0], frame->linesize[0], frame->width, frame->height);
+  CHECK(top < 40);      // limited-range black is 16
+  CHECK(bottom > 215);  // and white 235
+
+  auto jpeg = transcode::poster_jpeg(inputs().portrait, 0, 1280, {});
+  REQUIRE(jpeg);
+  const std::string poster = dir.path().string() + "/poster.jpg";
+  std::ofstream(poster, std::ios::binary) << *jpeg;
+  CHECK(ffprobe_entries(poster, "stream=width,height") == "240,320");
+  const std::string poster_gray = dir.path().string() + "/poster.gray";
+  ffmpeg({"-i", poster, "-f", "rawvideo", "-pix_fmt", "gray", poster_gray});
+  const std::vector<uint8_t> pixels = test::read_bytes(poster_gray);
+  REQUIRE(pixels.size() == 240 * 320);
+  const auto [poster_top, poster_bottom] = top_and_bottom(pixels.data(), 240, 240, 320);
+  CHECK(poster_top < 40);
+  CHECK(poster_bottom > 215);
 }
 
 TEST_CASE("a truncated MP4 fails with where its media stops", "[vod]") {

@@ -31,9 +31,13 @@ struct FileProbe {
   uint64_t bit_rate = 0;    // bits per second of the whole file; 0 unknown
   std::string format;       // libavformat's short name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
   std::string video_codec;  // libavcodec name, e.g. "h264", "vp9"
-  // Displayed size: the width scaled by the pixel aspect ratio, even
-  // (rotation ignored for now).
+  // Displayed size: the width scaled by the pixel aspect ratio, even, then
+  // turned upright (a portrait phone video is taller than wide).
   uint16_t width = 0, height = 0;
+  // Degrees clockwise the stored pictures are turned to be shown (the
+  // display matrix phones write): 0, 90, 180 or 270. Rungs and posters are
+  // made upright.
+  int rotation = 0;
   double frame_rate = 0;
   std::string audio_codec;  // empty: no audio
   uint32_t sample_rate = 0;
@@ -57,7 +61,9 @@ struct FileTranscodeOptions {
   FileOptions file;
   // Heights wanted, largest first after sorting; those above the source's
   // height are left out; none left: one rung at the source's height (even,
-  // capped to 1080) with the usual bitrate for that height. At most 4.
+  // capped to 1080) with the usual bitrate for that height. At most 4. For
+  // a portrait video, "height" is the width (the shorter side, as quality
+  // names go: its 1080p rung is 1080x1920).
   std::vector<core::Rung> rungs;
   std::string encoder = "libx264";
   std::string preset = "veryfast";
