@@ -525,6 +525,12 @@ void RtmpSession::arm_idle_timer() {
   deadline_.expires_at(last_input_ + idle);
   deadline_.async_wait([self = shared_from_this(), idle](error_code ec) {
     if (ec || self->phase_ == Phase::closed || self->phase_ == Phase::closing) return;
+    if (std::chrono::steady_clock::now() - self->last_input_ >= idle && self->unread_bytes() > 0) {
+      // Bytes came, but fewer than the receive mark asks for (a message
+      // trickling in): read them rather than drop a publisher that still sends.
+      self->last_input_ = std::chrono::steady_clock::now();
+      if (auto mark = self->batching_.wake_after(1)) self->set_receive_mark(*mark);
+    }
     if (std::chrono::steady_clock::now() - self->last_input_ >= idle)
       return self->close(
           core::EndReason::publisher_timeout,

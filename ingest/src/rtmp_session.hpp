@@ -63,6 +63,7 @@ class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
   void on_admission(core::AdmissionResult result);
   void end_publish(core::EndReason reason);
   void stop_batching();
+  int unread_bytes();      // what the kernel holds for us (FIONREAD)
   void acknowledge_now();  // TCP_QUICKACK: the segments read so far are acknowledged at once
   void set_receive_mark(int bytes);
 

@@ -1,5 +1,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -27,6 +28,12 @@ void RtmpSession::set_receive_mark(int bytes) {
   if (!socket_.is_open()) return;
   if (::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes) != 0)
     log()->debug("{} SO_RCVLOWAT {}: {}", tag(), bytes, std::strerror(errno));
+}
+
+int RtmpSession::unread_bytes() {
+  int waiting = 0;
+  if (!socket_.is_open() || ::ioctl(socket_.native_handle(), FIONREAD, &waiting) != 0) return 0;
+  return waiting;
 }
 
 void RtmpSession::acknowledge_now() {

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 
 #ifdef __SANITIZE_ADDRESS__
@@ -394,4 +395,104 @@ TEST_CASE("connections from one address beyond its cap are closed; other address
   std::this_thread::sleep_for(300ms);
   RawClient again(port);
   CHECK_FALSE(again.closed_within(300ms));
+}
+
+namespace {
+
+// AMF0 pieces for a hand-made publish.
+void amf_string(std::vector<uint8_t>& out, const std::string& text) {
+  out.push_back(0x02);
+  out.push_back(static_cast<uint8_t>(text.size() >> 8));
+  out.push_back(static_cast<uint8_t>(text.size()));
+  out.insert(out.end(), text.begin(), text.end());
+}
+
+void amf_number(std::vector<uint8_t>& out, double value) {
+  out.push_back(0x00);
+  uint64_t bits = 0;
+  std::memcpy(&bits, &value, sizeof bits);
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(bits >> shift));
+}
+
+// One message in one chunk (chunk size 4096 announced first), type-0 header.
+std::vector<uint8_t> message(uint8_t csid, uint8_t type, uint32_t stream,
+                             const std::vector<uint8_t>& body) {
+  const auto length = static_cast<uint32_t>(body.size());
+  std::vector<uint8_t> out{csid,
+                           0,
+                           0,
+                           0,
+                           uint8_t(length >> 16),
+                           uint8_t(length >> 8),
+                           uint8_t(length),
+                           type,
+                           uint8_t(stream),
+                           0,
+                           0,
+                           0};
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+// connect, createStream and publish with `key`, each a command on chunk stream 3.
+std::vector<uint8_t> publish_commands(const std::string& key) {
+  std::vector<uint8_t> out = message(2, 1, 0, {0, 0, 0x10, 0});  // Set Chunk Size 4096
+  std::vector<uint8_t> connect;
+  amf_string(connect, "connect");
+  amf_number(connect, 1);
+  connect.push_back(0x03);  // object {app: "live"}
+  connect.insert(connect.end(), {0, 3, 'a', 'p', 'p'});
+  amf_string(connect, "live");
+  connect.insert(connect.end(), {0, 0, 0x09});
+  auto append = [&](const std::vector<uint8_t>& bytes) {
+    out.insert(out.end(), bytes.begin(), bytes.end());
+  };
+  append(message(3, 20, 0, connect));
+  std::vector<uint8_t> create;
+  amf_string(create, "createStream");
+  amf_number(create, 2);
+  create.push_back(0x05);
+  append(message(3, 20, 0, create));
+  std::vector<uint8_t> publish;
+  amf_string(publish, "publish");
+  amf_number(publish, 3);
+  publish.push_back(0x05);
+  amf_string(publish, key);
+  amf_string(publish, "live");
+  append(message(3, 20, 1, publish));
+  return out;
+}
+
+}  // namespace
+
+// Receive batching holds a message's bytes until it is whole; a publisher
+// whose frame trickles in slower than the idle timeout is still sending and
+// must not be dropped as silent.
+TEST_CASE("a publisher whose frame trickles in is not taken for a silent one",
+          "[integration][ingest]") {
+  LogCapture logs;
+  TestServer server(robustness_config());  // idle after 1.5 s
+  auto stream = server.create_stream();
+  RawClient client(server.server.rtmp_port());
+  client.handshake();
+  client.send(publish_commands(stream.key));
+  const auto publishing = [&] { return !server.sinks.publishes(stream.stream.id).empty(); };
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!publishing() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  REQUIRE(publishing());
+
+  // A 3,000-byte video message, 100 bytes every 200 ms: 6 s in all, well past the idle timeout.
+  std::vector<uint8_t> frame = message(6, 9, 1, std::vector<uint8_t>(3000, 0x17));
+  const auto started = std::chrono::steady_clock::now();
+  for (size_t at = 0; at < frame.size(); at += 100) {
+    client.send(std::vector<uint8_t>(
+        frame.begin() + static_cast<ptrdiff_t>(at),
+        frame.begin() + static_cast<ptrdiff_t>(std::min(frame.size(), at + 100))));
+    if (client.closed_within(200ms)) break;
+  }
+  INFO(logs.text());
+  CHECK(std::chrono::steady_clock::now() - started > 5s);
+  CHECK_FALSE(client.closed_within(300ms));
+  CHECK(logs.text().find("nothing received") == std::string::npos);
 }
