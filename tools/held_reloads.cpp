@@ -40,9 +40,12 @@
 #include <string_view>
 #include <vector>
 
+#include "percentile.hpp"
+
 namespace net = boost::asio;
 using net::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using looplive::tools::percentile;
 
 namespace {
 
@@ -56,13 +59,6 @@ struct Options {
 
 double ms(Clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
-}
-
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto index = static_cast<size_t>(p / 100 * static_cast<double>(values.size() - 1) + 0.5);
-  return values[std::min(index, values.size() - 1)];
 }
 
 // The same spread of source addresses as the Python benches: 250 per /24.
@@ -274,15 +270,15 @@ int main(int argc, char** argv) {
       spreads.push_back(ms(last - first));
       bad_total += bad;
       std::printf("round=%d first_ms=%.1f spread_ms=%.1f p99_ms=%.1f bad=%d\n", round,
-                  firsts.back(), spreads.back(), percentile(round_lags, 99), bad);
+                  firsts.back(), spreads.back(), percentile(round_lags, 0.99), bad);
       std::fflush(stdout);
     }
     std::printf(
         "summary connections=%d rounds=%d first_ms_median=%.1f spread_ms_median=%.1f "
         "spread_ms_p99=%.1f spread_ms_max=%.1f answer_lag_p50=%.1f answer_lag_p99=%.1f bad=%d\n",
-        options.connections, options.rounds, percentile(firsts, 50), percentile(spreads, 50),
-        percentile(spreads, 99), percentile(spreads, 100), percentile(lags, 50),
-        percentile(lags, 99), bad_total);
+        options.connections, options.rounds, percentile(firsts, 0.5), percentile(spreads, 0.5),
+        percentile(spreads, 0.99), percentile(spreads, 1.0), percentile(lags, 0.5),
+        percentile(lags, 0.99), bad_total);
     return bad_total == 0 ? 0 : 2;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "error: %s\n", error.what());

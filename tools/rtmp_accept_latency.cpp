@@ -14,19 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "percentile.hpp"
 #include "rtmp_publisher.hpp"
 
 using namespace looplive::tools;
-
-namespace {
-
-double percentile(std::vector<double> sorted, double p) {
-  if (sorted.empty()) return 0;
-  size_t index = static_cast<size_t>(p * (sorted.size() - 1) + 0.5);
-  return sorted[std::min(index, sorted.size() - 1)];
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 4 || std::string(argv[1]) != "--count") {
@@ -56,8 +47,9 @@ int main(int argc, char** argv) {
     }
   }
   std::sort(accepted_ms.begin(), accepted_ms.end());
-  std::printf("accept_ms count=%zu refused=%d p50=%.2f p90=%.2f p99=%.2f max=%.2f\n", accepted_ms.size(),
-              refused, percentile(accepted_ms, 0.5), percentile(accepted_ms, 0.9),
-              percentile(accepted_ms, 0.99), accepted_ms.empty() ? 0 : accepted_ms.back());
+  std::printf("accept_ms count=%zu refused=%d p50=%.2f p90=%.2f p99=%.2f max=%.2f\n",
+              accepted_ms.size(), refused, percentile(accepted_ms, 0.5),
+              percentile(accepted_ms, 0.9), percentile(accepted_ms, 0.99),
+              accepted_ms.empty() ? 0 : accepted_ms.back());
   return refused ? 2 : 0;
 }

@@ -9,8 +9,8 @@ and has every connection ask for it with a blocking reload
 exists. Reported: how long the first answer took (the wait for the part), how
 far the last answer came after the first (what holding N requests costs),
 every answer's lag behind its round's first, and every answer that was not a
-200 listing the part asked for. The client was Python's asyncio until it
-turned out to be slower than the server it measured.
+200 listing the part asked for. The client was Python's asyncio; it gave
+nearly the same spread, so the spread is the server's, not the client's.
 
     held_reloads.py [--connections 5000] [--rounds 10]      # its own looplive and show
     held_reloads.py --port PORT --stream ID ...            # a show already running

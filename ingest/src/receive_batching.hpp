@@ -19,7 +19,6 @@ class ReceiveBatching {
 
   explicit ReceiveBatching(bool enabled) : enabled_(enabled) {}
 
-  bool enabled() const { return enabled_; }
   int mark() const { return mark_; }
 
   // The mark to set so that the kernel wakes the server once `bytes` more
