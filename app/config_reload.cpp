@@ -16,8 +16,9 @@ ReloadPlan plan_reload(const Config& running, const Config& next) {
   // Levels are atomic in each logger; the format and pattern are fixed at start.
   compare(running.log.level == next.log.level, "log.level", true);
   compare(running.log.loggers == next.log.loggers, "log.loggers", true);
-  compare(running.log.format == next.log.format && running.log.pattern == next.log.pattern, "log",
-          false);
+  compare(running.log.format == next.log.format && running.log.pattern == next.log.pattern &&
+              running.log.buffered == next.log.buffered,
+          "log", false);
   // Who may call the API is checked per request; where it listens and the
   // URLs it hands out are not.
   const control_api::ApiConfig& a = running.api;

@@ -19,7 +19,6 @@ Without --port it starts build/release's looplive with its own PostgreSQL
 cluster and an ffmpeg publisher (bench/latency's helpers), and stops them.
 """
 import argparse
-import asyncio
 import resource
 import shutil
 import signal
@@ -33,33 +32,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "latency"))
 
 CLIENT = Path(__file__).resolve().parent.parent.parent / "build" / "release" / "tools" / "held_reloads"
-
-
-async def read_response(reader):
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    body = await reader.readexactly(length) if length else b""
-    return status, body
-
-
-async def get(reader, writer, target):
-    writer.write(f"GET {target} HTTP/1.1\r\nHost: origin\r\n\r\n".encode())
-    await writer.drain()
-    return await read_response(reader)
-
-
-async def connect(port, index):
-    local = f"127.{1 + index // 60000}.{(index // 250) % 240 + 1}.{index % 250 + 1}"
-    return await asyncio.open_connection("127.0.0.1", port, local_addr=(local, 0))
-
-
-def pct(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def measure(port, stream, connections, rounds):

@@ -15,6 +15,7 @@ void read_config(ConfigSection s, LogConfig& c) {
     s.fail(s.key_path("format"), "must be text or json");
   s.read("pattern", c.pattern);
   s.read_levels("loggers", c.loggers);
+  s.read_bool("buffered", c.buffered);
   s.finish();
 }
 

@@ -18,18 +18,18 @@ http::StreamBody GrowingBody::body(std::shared_ptr<GrowingBody> growing) {
 }
 
 void GrowingBody::next(http::ChunkSink sink) {
-  if (offer(sink)) return;
+  if (offer(sink, source_)) return;
   auto self = shared_from_this();
   held_.hold(
       stream_id_, HeldRequests::Clock::now() + chunk_wait_,
-      [self, sink] { return self->offer(sink); },
+      [self, sink](const LiveSource& now) { return self->offer(sink, now); },
       [sink] {
         sink({{}, false, true});
       });
 }
 
-bool GrowingBody::offer(const http::ChunkSink& sink) {
-  const auto file = source_.growing(stream_id_, file_);
+bool GrowingBody::offer(const http::ChunkSink& sink, const LiveSource& source) {
+  const auto file = source.growing(stream_id_, file_);
   if (!file) {
     sink({{}, false, true});  // the stream went another way
     return true;

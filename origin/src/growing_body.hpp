@@ -25,8 +25,9 @@ class GrowingBody : public std::enable_shared_from_this<GrowingBody> {
 
  private:
   void next(http::ChunkSink sink);
-  // Hands over what was written since the last chunk; false when nothing new is there yet.
-  bool offer(const http::ChunkSink& sink);
+  // Hands over what `source` has written since the last chunk; false when
+  // nothing new is there yet.
+  bool offer(const http::ChunkSink& sink, const LiveSource& source);
 
   const LiveSource& source_;
   HeldRequests& held_;

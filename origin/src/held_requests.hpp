@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "looplive/origin/origin_service.hpp"
+
 namespace looplive::origin {
 
 // Requests that wait for a live stream to move on: LL-HLS blocking playlist
@@ -19,13 +21,18 @@ namespace looplive::origin {
 class HeldRequests {
  public:
   using Clock = std::chrono::steady_clock;
-  // Answers the request if it can be answered now; true when it did.
-  using Attempt = std::function<bool()>;
+  // Answers the request if it can be answered now, reading the stream from
+  // `now` (what the stream's other held requests also see, asked once); true
+  // when it did.
+  using Attempt = std::function<bool(const LiveSource& now)>;
   // Answers it as overdue (or as the server stops).
   using GiveUp = std::function<void()>;
 
-  // Holds a request that could not be answered at once. It is tried again
-  // right away, so a change between the caller's check and this call is not missed.
+  explicit HeldRequests(const LiveSource& source) : source_(source) {}
+
+  // Holds a request that could not be answered at once. It is tried once
+  // more right away (alone: the stream's other requests have not changed),
+  // so a change between the caller's check and this call is not missed.
   void hold(const std::string& stream_id, Clock::time_point deadline, Attempt attempt,
             GiveUp give_up);
   // Tries every request waiting on the stream. A change that comes while
@@ -45,11 +52,16 @@ class HeldRequests {
     GiveUp give_up;
   };
   struct Waiting {
-    std::vector<Held> held;  // not being tried right now
-    uint64_t changes = 0;    // changed() calls so far
-    bool trying = false;     // a thread is trying the stream's requests
+    std::vector<Held> held;   // tried since the last change, not answerable then
+    std::vector<Held> fresh;  // held since the last try, not tried yet
+    uint64_t changes = 0;     // changed() calls so far
+    bool trying = false;      // a thread is trying the stream's requests
   };
+  // Tries the stream's fresh requests, and all of them when it changed,
+  // until neither is left for this thread to do.
+  void try_requests(const std::string& stream_id, bool stream_changed);
 
+  const LiveSource& source_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Waiting> streams_;
   size_t count_ = 0;  // held, including those being tried

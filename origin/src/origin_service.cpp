@@ -25,6 +25,7 @@ struct OriginService::State {
       : clock(std::move(clock)),
         sweep_interval(std::max(config.target_duration, std::chrono::milliseconds(100))),
         viewers(config.target_duration, config.viewer_retention),
+        held(source),
         handler(config, source, viewers, metrics, held, this->clock),
         sweep_timer(net::make_strand(io)),
         held_timer(net::make_strand(io)) {}

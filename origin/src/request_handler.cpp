@@ -135,9 +135,9 @@ bool RequestHandler::wait_for_segment(const http::Request& request, const Target
   if (!source_.announces(target.stream_id, target.file)) return false;
   // A preload-hinted part: answered once complete (or 404 if the stream
   // went another way), so the player holds one request instead of polling.
-  const auto attempt = [this, &request, target, started, respond] {
-    if (source_.announces(target.stream_id, target.file)) return false;
-    finish(request, live_file(request, target), started, respond);
+  const auto attempt = [this, &request, target, started, respond](const LiveSource& now) {
+    if (now.announces(target.stream_id, target.file)) return false;
+    finish(request, live_file(request, target, now), started, respond);
     return true;
   };
   const auto give_up = [this, &request, target, started, respond] {
@@ -185,13 +185,14 @@ bool RequestHandler::wait_for_playlist(const http::Request& request, const Targe
            started, respond);
     return true;
   }
-  const auto attempt = [this, &request, target, started, respond, msn = *msn, part] {
-    const auto now = source_.playlist_edge(target.stream_id, target.file);
+  const auto attempt = [this, &request, target, started, respond, msn = *msn,
+                        part](const LiveSource& now) {
+    const auto edge = now.playlist_edge(target.stream_id, target.file);
     // A playlist no longer live (the show ended) is answered as it is.
     const bool ready =
-        !now || msn < now->next_msn || (msn == now->next_msn && part && *part < now->next_part);
+        !edge || msn < edge->next_msn || (msn == edge->next_msn && part && *part < edge->next_part);
     if (!ready) return false;
-    Answer result = live_file(request, target);
+    Answer result = live_file(request, target, now);
     if (result.response.status == bhttp::status::ok)
       result.response.headers.set(bhttp::field::cache_control, cache_.for_blocking_reload());
     finish(request, std::move(result), started, respond);
@@ -204,7 +205,7 @@ bool RequestHandler::wait_for_playlist(const http::Request& request, const Targe
          Route::playlist},
         started, respond);
   };
-  if (!attempt()) held_.hold(target.stream_id, started + hold_limit_, attempt, give_up);
+  if (!attempt(source_)) held_.hold(target.stream_id, started + hold_limit_, attempt, give_up);
   return true;
 }
 
@@ -212,7 +213,7 @@ RequestHandler::Answer RequestHandler::answer(const http::Request& request,
                                               const Target& target) const {
   switch (target.area) {
     case Target::Area::live:
-      return live_file(request, target);
+      return live_file(request, target, source_);
     case Target::Area::vods:
     case Target::Area::vod_job:
       return vod_file(request, target);
@@ -225,15 +226,15 @@ RequestHandler::Answer RequestHandler::answer(const http::Request& request,
   return {not_found(), Route::other};
 }
 
-RequestHandler::Answer RequestHandler::live_file(const http::Request& request,
-                                                 const Target& target) const {
+RequestHandler::Answer RequestHandler::live_file(const http::Request& request, const Target& target,
+                                                 const LiveSource& source) const {
   Answer result;
   result.route = live_route(target.file);
   std::optional<Representation> representation;
   std::optional<LiveFile> file;
   if (result.route == Route::playlist && wants_delta_update(request))
-    file = source_.find_delta(target.stream_id, target.file);
-  if (!file) file = source_.find(target.stream_id, target.file);
+    file = source.find_delta(target.stream_id, target.file);
+  if (!file) file = source.find(target.stream_id, target.file);
   if (file) {
     representation.emplace();
     representation->size = file->bytes.size();

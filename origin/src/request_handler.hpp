@@ -54,7 +54,9 @@ class RequestHandler {
   // this request is not one and is answered the usual way.
   bool wait_for_playlist(const http::Request& request, const Target& target, Started started,
                          const http::Respond& respond) const;
-  Answer live_file(const http::Request& request, const Target& target) const;
+  // From `source`: the origin's, or what a pass over held requests has read.
+  Answer live_file(const http::Request& request, const Target& target,
+                   const LiveSource& source) const;
   Answer vod_file(const http::Request& request, const Target& target) const;
 
   const std::string live_dir_;

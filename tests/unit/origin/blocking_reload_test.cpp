@@ -176,22 +176,26 @@ TEST_CASE("hundreds of held reloads are all answered by one change", "[origin][l
     clients.back()->send_raw(get(live("video.m3u8?_HLS_msn=4&_HLS_part=1")));
   }
   REQUIRE(ll.wait_held(kViewers));
+  const uint64_t lookups_before = ll.source.lookups();
   ll.change(4, 2, "#EXTM3U\n#EXT-X-TARGETDURATION:1\nv_4_p1\n");
   size_t answered = 0;
   for (auto& client : clients) answered += client->read_reply(false).status == 200 ? 1 : 0;
   CHECK(answered == kViewers);
+  // One pass answers them all from one read of the playlist, not one each.
+  CHECK(ll.source.lookups() - lookups_before <= 2);
 }
 
 TEST_CASE("held requests: retried on change, given up at their deadline or at stop",
           "[origin][llhls]") {
-  HeldRequests held;
+  const MapSource source;
+  HeldRequests held(source);
   bool ready = false;
   int answered = 0;
   int given_up = 0;
   const auto now = HeldRequests::Clock::now();
   held.hold(
       "s", now + 1h,
-      [&] {
+      [&](const LiveSource&) {
         if (ready) ++answered;
         return ready;
       },
@@ -206,9 +210,9 @@ TEST_CASE("held requests: retried on change, given up at their deadline or at st
 
   ready = false;
   held.hold(
-      "s", now + 10ms, [] { return false; }, [&] { ++given_up; });
+      "s", now + 10ms, [](const LiveSource&) { return false; }, [&] { ++given_up; });
   held.hold(
-      "s", now + 1h, [] { return false; }, [&] { ++given_up; });
+      "s", now + 1h, [](const LiveSource&) { return false; }, [&] { ++given_up; });
   held.expire(now + 20ms);
   CHECK(given_up == 1);
   CHECK(held.size() == 1);
@@ -217,21 +221,22 @@ TEST_CASE("held requests: retried on change, given up at their deadline or at st
   CHECK(held.size() == 0);
   // Once released, nothing more is held.
   held.hold(
-      "s", now + 1h, [] { return false; }, [&] { ++given_up; });
+      "s", now + 1h, [](const LiveSource&) { return false; }, [&] { ++given_up; });
   CHECK(given_up == 3);
   CHECK(held.size() == 0);
 }
 
 TEST_CASE("a change that comes while held requests are being tried is not missed",
           "[origin][llhls]") {
-  HeldRequests held;
+  const MapSource source;
+  HeldRequests held(source);
   bool ready = false;
   int tries = 0;
   // The stream moves on (another thread's changed()) while the first try is
   // under way, too late for it: the pass must try again, not put the request back.
   held.hold(
       "s", HeldRequests::Clock::now() + 1h,
-      [&] {
+      [&](const LiveSource&) {
         ++tries;
         if (tries == 1) {
           ready = true;
@@ -243,4 +248,26 @@ TEST_CASE("a change that comes while held requests are being tried is not missed
       [] {});
   CHECK(tries == 2);
   CHECK(held.size() == 0);
+}
+
+TEST_CASE("holding a request tries it alone; a change tries them all once", "[origin][llhls]") {
+  const MapSource source;
+  HeldRequests held(source);
+  constexpr int kRequests = 100;
+  int tries = 0;
+  for (int i = 0; i < kRequests; ++i)
+    held.hold(
+        "s", HeldRequests::Clock::now() + 1h,
+        [&](const LiveSource&) {
+          ++tries;
+          return false;
+        },
+        [] {});
+  // Thousands of viewers arrive within milliseconds: each arrival must not
+  // retry everyone already waiting.
+  CHECK(tries == kRequests);
+  held.changed("s");
+  CHECK(tries == 2 * kRequests);
+  CHECK(held.size() == kRequests);
+  held.release_all();
 }

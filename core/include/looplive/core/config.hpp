@@ -24,6 +24,9 @@ struct LogConfig {
   std::string format = "text";  // text (with `pattern`) or json: one JSON object per line
   std::string pattern = "%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v";
   std::map<std::string, std::string> loggers;  // per logger name: level
+  // Lines below warn written to a non-terminal stderr in batches (at most a
+  // second late); false writes each line as it comes.
+  bool buffered = true;
 
   bool operator==(const LogConfig&) const = default;
 };
