@@ -148,6 +148,7 @@ void Connection::dispatch() {
   parser_.reset();
   request_.peer = peer_;
   request_.connection_id = id_;
+  request_.executor = socket_.get_executor();
   version_ = request_.message.version();
   head_request_ = request_.method() == bhttp::verb::head;
   keep_alive_ = request_.message.keep_alive();

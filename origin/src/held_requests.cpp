@@ -128,6 +128,11 @@ void HeldRequests::release_all() {
   expire(Clock::time_point::max());
 }
 
+bool HeldRequests::waits_on(const std::string& stream_id) const {
+  std::lock_guard lock(mutex_);
+  return streams_.contains(stream_id);
+}
+
 size_t HeldRequests::size() const {
   std::lock_guard lock(mutex_);
   return count_;

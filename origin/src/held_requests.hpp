@@ -44,6 +44,8 @@ class HeldRequests {
   // Gives up on every request, now and from now on (the server stops).
   void release_all();
   size_t size() const;
+  // Whether any request waits on the stream.
+  bool waits_on(const std::string& stream_id) const;
 
  private:
   struct Held {

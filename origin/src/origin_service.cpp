@@ -9,7 +9,7 @@
 #include <atomic>
 
 #include "client_identity.hpp"
-#include "held_requests.hpp"
+#include "held_per_thread.hpp"
 #include "request_handler.hpp"
 #include "route_metrics.hpp"
 #include "viewer_registry.hpp"
@@ -55,7 +55,7 @@ struct OriginService::State {
   const std::chrono::milliseconds sweep_interval;
   RouteMetrics metrics;
   ViewerRegistry viewers;
-  HeldRequests held;
+  HeldPerThread held;
   RequestHandler handler;
   net::steady_timer sweep_timer;  // used on its strand only
   net::steady_timer held_timer;   // used on its strand only
@@ -127,12 +127,11 @@ void OriginService::stop() {
   state_->held.release_all();
 }
 
-// Answering thousands of held requests takes a while: that work is the
-// origin's, not the packaging thread's, which goes back to its publisher.
+// Each I/O thread answers the requests it holds on the stream, on itself:
+// the packaging thread only posts, and goes back to its publisher.
 void OriginService::live_changed(const std::string& stream_id) {
   if (state_->stopped) return;
-  net::post(state_->held_timer.get_executor(),
-            [state = state_, stream_id] { state->held.changed(stream_id); });
+  state_->held.changed(stream_id);
 }
 
 size_t OriginService::held_requests() const {

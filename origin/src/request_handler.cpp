@@ -61,7 +61,7 @@ std::string wall_clock_text() {
 }  // namespace
 
 RequestHandler::RequestHandler(const OriginConfig& config, const LiveSource& source,
-                               ViewerRegistry& viewers, RouteMetrics& metrics, HeldRequests& held,
+                               ViewerRegistry& viewers, RouteMetrics& metrics, HeldPerThread& held,
                                OriginService::Clock clock)
     : live_dir_((std::filesystem::path(config.media_root) / media::files::kLiveDir).string()),
       vods_dir_(media::files::vods_dir(config.media_root).string()),
@@ -143,7 +143,7 @@ bool RequestHandler::wait_for_segment(const http::Request& request, const Target
   const auto give_up = [this, &request, target, started, respond] {
     finish(request, {not_found(), Route::segment}, started, respond);
   };
-  held_.hold(target.stream_id, started + hold_limit_, attempt, give_up);
+  held_.on(request.executor).hold(target.stream_id, started + hold_limit_, attempt, give_up);
   return true;
 }
 
@@ -155,8 +155,8 @@ bool RequestHandler::send_growing(const http::Request& request, const Target& ta
                                   Started started, const http::Respond& respond) const {
   const auto growing = source_.growing(target.stream_id, target.file);
   if (!growing || growing->complete) return false;
-  auto body =
-      std::make_shared<GrowingBody>(source_, held_, target.stream_id, target.file, hold_limit_);
+  auto body = std::make_shared<GrowingBody>(source_, held_.on(request.executor), target.stream_id,
+                                            target.file, hold_limit_);
   Answer result{http::Response(bhttp::status::ok, GrowingBody::body(std::move(body)),
                                content_type(target.file)),
                 Route::segment, &target.stream_id};
@@ -205,7 +205,8 @@ bool RequestHandler::wait_for_playlist(const http::Request& request, const Targe
          Route::playlist},
         started, respond);
   };
-  if (!attempt(source_)) held_.hold(target.stream_id, started + hold_limit_, attempt, give_up);
+  if (!attempt(source_))
+    held_.on(request.executor).hold(target.stream_id, started + hold_limit_, attempt, give_up);
   return true;
 }
 

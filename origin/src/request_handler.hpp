@@ -9,7 +9,7 @@
 #include "client_identity.hpp"
 #include "cors.hpp"
 #include "file_kind.hpp"
-#include "held_requests.hpp"
+#include "held_per_thread.hpp"
 #include "looplive/http/handler.hpp"
 #include "looplive/origin/origin_service.hpp"
 #include "route_metrics.hpp"
@@ -24,7 +24,7 @@ namespace looplive::origin {
 class RequestHandler {
  public:
   RequestHandler(const OriginConfig& config, const LiveSource& source, ViewerRegistry& viewers,
-                 RouteMetrics& metrics, HeldRequests& held, OriginService::Clock clock);
+                 RouteMetrics& metrics, HeldPerThread& held, OriginService::Clock clock);
 
   void operator()(const http::Request& request, const http::Respond& respond) const;
   // Whose X-Forwarded-For is believed (origin.trusted_proxies).
@@ -65,7 +65,7 @@ class RequestHandler {
   const LiveSource& source_;
   ViewerRegistry& viewers_;
   RouteMetrics& metrics_;
-  HeldRequests& held_;
+  HeldPerThread& held_;
   const std::chrono::milliseconds hold_limit_;  // three target durations (RFC 8216bis 6.2.5.2)
   const OriginService::Clock clock_;
   const CachePolicy cache_;

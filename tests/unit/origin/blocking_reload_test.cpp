@@ -2,9 +2,17 @@
 // (_HLS_msn, _HLS_part) and preload-hinted parts, against a real origin.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <set>
+#include <thread>
+#include <vector>
 
-#include "held_requests.hpp"
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "held_per_thread.hpp"
 #include "origin_harness.hpp"
 
 using namespace looplive::origin;
@@ -270,4 +278,48 @@ TEST_CASE("holding a request tries it alone; a change tries them all once", "[or
   CHECK(tries == 2 * kRequests);
   CHECK(held.size() == kRequests);
   held.release_all();
+}
+
+TEST_CASE("a change is tried on each I/O thread holding requests, by that thread",
+          "[origin][llhls]") {
+  const MapSource source;
+  HeldPerThread held(source);
+  boost::asio::io_context first_io, second_io;
+  auto first_guard = boost::asio::make_work_guard(first_io);
+  auto second_guard = boost::asio::make_work_guard(second_io);
+  std::thread first([&] { first_io.run(); });
+  std::thread second([&] { second_io.run(); });
+  const auto first_id = first.get_id();
+  const auto second_id = second.get_id();
+  std::atomic<bool> ready{false};
+  std::mutex mutex;
+  std::vector<std::thread::id> answered_on;
+  const auto hold_on = [&](boost::asio::io_context& io) {
+    held.on(io.get_executor())
+        .hold(
+            "s", HeldRequests::Clock::now() + 1h,
+            [&](const LiveSource&) {
+              if (!ready) return false;
+              std::lock_guard lock(mutex);
+              answered_on.push_back(std::this_thread::get_id());
+              return true;
+            },
+            [] {});
+  };
+  for (int i = 0; i < 3; ++i) {
+    hold_on(first_io);
+    hold_on(second_io);
+  }
+  CHECK(held.size() == 6);
+  ready = true;
+  held.changed("s");
+  for (int i = 0; i < 500 && held.size() != 0; ++i) std::this_thread::sleep_for(2ms);
+  first_guard.reset();
+  second_guard.reset();
+  first.join();
+  second.join();
+  REQUIRE(answered_on.size() == 6);
+  // Each thread answered its own three: none was handed to the other.
+  CHECK(std::count(answered_on.begin(), answered_on.end(), first_id) == 3);
+  CHECK(std::count(answered_on.begin(), answered_on.end(), second_id) == 3);
 }

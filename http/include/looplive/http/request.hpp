@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -15,6 +16,9 @@ struct Request {
   boost::beast::http::request<boost::beast::http::string_body> message;
   std::string peer;            // the client's IP address, without the port
   uint64_t connection_id = 0;  // per server, increasing; also in the access log as conn=
+  // The connection's: an answer given from work posted here goes out with no
+  // hand-over to another thread.
+  boost::asio::any_io_executor executor;
 
   boost::beast::http::verb method() const { return message.method(); }
   std::string_view target() const { return message.target(); }

@@ -109,8 +109,8 @@ class OriginService {
 
   ViewerFigures viewers(const std::string& stream_id) const;  // thread-safe
   // A live stream's files changed: requests waiting on it (blocking playlist
-  // reloads, preload-hinted parts) that can now be answered are, on the
-  // origin's own thread. Thread-safe, and cheap when nothing waits.
+  // reloads, preload-hinted parts) that can now be answered are, each on its
+  // connection's I/O thread. Thread-safe, and cheap when nothing waits.
   void live_changed(const std::string& stream_id);
   // Requests waiting on live streams right now.
   size_t held_requests() const;
