@@ -87,16 +87,23 @@ VodJobRecord VodJobRepository::insert(const NewVodJob& job) {
     const std::string poster =
         job.poster_at_seconds ? std::to_string(*job.poster_at_seconds) : std::string();
     try {
+      // The id is taken for good first (vod_job_ids), in the same statement.
       return read_job(txn.exec_params1(
-          "INSERT INTO vod_jobs (id, source, rungs, poster_at_seconds, metadata) VALUES"
-          " (coalesce(nullif($1, '')::uuid, gen_random_uuid()), $2, nullif($3, ''), nullif($4, "
-          "'')::double precision, $5::jsonb)"
+          "WITH taken AS (INSERT INTO vod_job_ids (id) VALUES"
+          " (coalesce(nullif($1, '')::uuid, gen_random_uuid())) RETURNING id)"
+          " INSERT INTO vod_jobs (id, source, rungs, poster_at_seconds, metadata)"
+          " SELECT id, $2, nullif($3, ''), nullif($4, '')::double precision, $5::jsonb FROM taken"
           " RETURNING " +
               columns(),
           job.id, job.source, rungs, poster, job.metadata_json));
     } catch (const pqxx::unique_violation&) {
+      const bool exists =
+          !txn.exec_params("SELECT 1 FROM vod_jobs WHERE id = $1::uuid", job.id).empty();
       throw core::Failure(core::ErrorCode::already_exists,
-                          "a VOD job with id " + job.id + " exists already");
+                          exists ? "A VOD job with id " + job.id + " exists already."
+                                 : "Id " + job.id +
+                                       " belonged to a VOD job that was removed; ids are never "
+                                       "given again, since CDNs may still hold its files.");
     }
   });
 }

@@ -198,6 +198,11 @@ TEST_CASE("a VOD job packages an upload as adaptive HLS, DASH, an MP4 and a post
   CHECK(origin.get(path_of(outputs["hls"])).status == 404);
   CHECK(!fs::exists(media.path() / "vods" / id));
   CHECK(api.call(bhttp::verb::delete_, "/v1/vod/jobs/" + id).status == 404);
+  // Its id is never given to another job: a CDN may still hold its files.
+  const auto reused = api.call(bhttp::verb::post, "/v1/vod/jobs",
+                               nlohmann::json{{"id", id}, {"source", "clip.mp4"}}.dump());
+  CHECK(reused.status == 409);
+  CHECK(reused.body.find("removed") != std::string::npos);
 }
 
 TEST_CASE("bad VOD sources fail with their reason and leave nothing to serve",

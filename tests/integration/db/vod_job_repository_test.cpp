@@ -111,6 +111,19 @@ TEST_CASE("VOD jobs are taken oldest first, once, and end only for their owner",
   CHECK(f.jobs.remove(first.job.id));
   CHECK_FALSE(f.jobs.remove(first.job.id));
   CHECK_FALSE(f.jobs.find(first.job.id));
+
+  // A removed job's id is never given again: CDNs may still hold its files.
+  NewVodJob reused = job("d.mp4");
+  reused.id = first.job.id;
+  try {
+    f.jobs.insert(reused);
+    FAIL("a removed job's id was given to a new job");
+  } catch (const Failure& failure) {
+    CHECK(failure.code() == ErrorCode::already_exists);
+    CHECK_THAT(failure.what(), Catch::Contains("removed"));
+  }
+  CHECK_FALSE(f.jobs.find(first.job.id));
+  CHECK(f.jobs.insert(job("e.mp4")).state == VodJobState::queued);  // the next one is fine
 }
 
 TEST_CASE("a VOD job whose owner restarted or whose lease ran out is queued again", "[db][vod]") {

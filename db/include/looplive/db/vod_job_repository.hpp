@@ -49,7 +49,8 @@ using VodJobEvents = std::function<std::vector<NewDelivery>(const VodJobRecord& 
 // VOD packaging jobs. A running job is held by its process (`owner`) under a
 // lease it renews while it works; a job whose lease ran out is queued again.
 // Every method blocks and throws core::Failure: already_exists from insert()
-// for a taken id, unavailable when the database cannot be reached.
+// for a taken id (an id is taken for good: a removed job's is never given
+// again), unavailable when the database cannot be reached.
 class VodJobRepository {
  public:
   explicit VodJobRepository(Database& database) : database_(database) {}
