@@ -48,6 +48,8 @@ struct VodConfig {
   uint32_t poster_width = 1280;
   // An http(s) source that sends nothing for this long fails the job.
   std::chrono::milliseconds io_timeout{15'000};
+  // Jobs waiting at most; a POST beyond is refused with 429 until some have run.
+  uint32_t max_queued = 1000;
 
   bool operator==(const VodConfig&) const = default;
 };

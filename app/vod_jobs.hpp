@@ -50,6 +50,7 @@ class VodJobRunner : public control_api::VodJobControl {
 
   std::optional<std::string> refuse_source(const std::string& source) const override;
   void wake() override;
+  size_t max_queued() const override { return settings_.vod.max_queued; }
   void forget(const std::string& job_id) override;
 
  private:

@@ -40,6 +40,8 @@ http::Response answer(const core::Failure& failure) {
                             "The database cannot be reached right now; try again in a moment.");
     case core::ErrorCode::invalid:
       return error_response(bhttp::status::unprocessable_entity, "invalid", failure.what());
+    case core::ErrorCode::full:
+      return error_response(bhttp::status::too_many_requests, "full", failure.what());
   }
   return error_response(bhttp::status::internal_server_error, "internal", "Unknown failure.");
 }

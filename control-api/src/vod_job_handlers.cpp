@@ -86,7 +86,7 @@ void create_job(Context& context, const http::Request& request, const Params&,
   context.blocking(std::move(respond), [&context, job = std::move(job)] {
     const db::VodJobRecord created = [&] {
       try {
-        return context.deps.vod_jobs->insert(job);
+        return context.deps.vod_jobs->insert(job, context.deps.vod_control->max_queued());
       } catch (const core::Failure& failure) {
         // The generic answer speaks of streams.
         if (failure.code() != core::ErrorCode::already_exists) throw;

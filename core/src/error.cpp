@@ -14,6 +14,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "conflict";
     case ErrorCode::unavailable:
       return "unavailable";
+    case ErrorCode::full:
+      return "full";
   }
   return "unknown";
 }

@@ -1,6 +1,7 @@
 #include "looplive/db/vod_job_repository.hpp"
 
 #include <sstream>
+#include <string_view>
 
 #include "connection_pool.hpp"
 #include "looplive/core/error.hpp"
@@ -9,6 +10,10 @@
 
 namespace looplive::db {
 namespace {
+
+// Serialises the count-then-insert of a capped queue across every process
+// sharing the database ("vodqueue" in ASCII).
+constexpr std::string_view kQueueLock = "8534150257354044773";
 
 const std::string& columns() {
   static const std::string text =
@@ -79,16 +84,27 @@ std::string_view vod_job_state_name(VodJobState state) {
   return "queued";
 }
 
-VodJobRecord VodJobRepository::insert(const NewVodJob& job) {
+VodJobRecord VodJobRepository::insert(const NewVodJob& job, std::optional<size_t> max_queued) {
   if (!job.id.empty()) require_uuid(job.id);
-  return database_.pool().run([&](pqxx::connection& connection) {
-    pqxx::nontransaction txn(connection);
+  const auto inserted = database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    if (max_queued) {
+      // One insert at a time counts the queue, so posts at once never overshoot it.
+      txn.exec("SELECT pg_advisory_xact_lock(" + std::string(kQueueLock) + ")");
+      const auto queued =
+          txn.exec1("SELECT count(*) FROM vod_jobs WHERE state = 'queued'")[0].as<int64_t>();
+      if (queued >= static_cast<int64_t>(*max_queued))
+        throw core::Failure(core::ErrorCode::full,
+                            std::to_string(queued) +
+                                " VOD jobs are waiting already (vod.max_queued); try again once "
+                                "some have run.");
+    }
     const std::string rungs = rungs_text(job.rungs);
     const std::string poster =
         job.poster_at_seconds ? std::to_string(*job.poster_at_seconds) : std::string();
     try {
       // The id is taken for good first (vod_job_ids), in the same statement.
-      return read_job(txn.exec_params1(
+      auto record = read_job(txn.exec_params1(
           "WITH taken AS (INSERT INTO vod_job_ids (id) VALUES"
           " (coalesce(nullif($1, '')::uuid, gen_random_uuid())) RETURNING id)"
           " INSERT INTO vod_jobs (id, source, rungs, poster_at_seconds, metadata)"
@@ -96,16 +112,18 @@ VodJobRecord VodJobRepository::insert(const NewVodJob& job) {
           " RETURNING " +
               columns(),
           job.id, job.source, rungs, poster, job.metadata_json));
+      txn.commit();
+      return std::optional(std::move(record));
     } catch (const pqxx::unique_violation&) {
-      const bool exists =
-          !txn.exec_params("SELECT 1 FROM vod_jobs WHERE id = $1::uuid", job.id).empty();
-      throw core::Failure(core::ErrorCode::already_exists,
-                          exists ? "A VOD job with id " + job.id + " exists already."
-                                 : "Id " + job.id +
-                                       " belonged to a VOD job that was removed; ids are never "
-                                       "given again, since CDNs may still hold its files.");
+      return std::optional<VodJobRecord>();
     }
   });
+  if (inserted) return *inserted;
+  throw core::Failure(core::ErrorCode::already_exists,
+                      find(job.id) ? "A VOD job with id " + job.id + " exists already."
+                                   : "Id " + job.id +
+                                         " belonged to a VOD job that was removed; ids are never "
+                                         "given again, since CDNs may still hold its files.");
 }
 
 std::optional<VodJobRecord> VodJobRepository::find(const std::string& id) {

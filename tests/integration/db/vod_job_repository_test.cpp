@@ -150,3 +150,17 @@ TEST_CASE("a VOD job whose owner restarted or whose lease ran out is queued agai
   CHECK(f.jobs.requeue_expired() == 1);
   CHECK(f.jobs.find(theirs.job.id)->state == VodJobState::queued);
 }
+
+TEST_CASE("a capped queue refuses a job once it holds that many, and takes one once one runs",
+          "[db][vod]") {
+  Fixture f;
+  REQUIRE(f.jobs.insert(job("a.mp4"), 2).state == VodJobState::queued);
+  REQUIRE(f.jobs.insert(job("b.mp4"), 2).state == VodJobState::queued);
+  CHECK_THROWS_MATCHES(f.jobs.insert(job("c.mp4"), 2), Failure, HasCode(ErrorCode::full));
+  CHECK(f.jobs.list(std::nullopt, 10).size() == 2);  // nothing of the refused one kept
+  // Running jobs do not wait: the queue has room again.
+  REQUIRE(f.jobs.claim_next("me", 60s));
+  CHECK(f.jobs.insert(job("c.mp4"), 2).state == VodJobState::queued);
+  CHECK_THROWS_MATCHES(f.jobs.insert(job("d.mp4"), 2), Failure, HasCode(ErrorCode::full));
+  CHECK(f.jobs.insert(job("d.mp4")).state == VodJobState::queued);  // no cap given
+}

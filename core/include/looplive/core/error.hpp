@@ -16,6 +16,7 @@ enum class ErrorCode {
   already_exists,  // the id is taken
   conflict,        // the stream's status forbids it (ended is final)
   unavailable,     // the database cannot be reached now: try again
+  full,            // a cap is reached (a queue is full): try again once it drains
 };
 std::string_view error_code_name(ErrorCode code);
 

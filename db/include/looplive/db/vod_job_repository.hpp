@@ -55,7 +55,8 @@ class VodJobRepository {
  public:
   explicit VodJobRepository(Database& database) : database_(database) {}
 
-  VodJobRecord insert(const NewVodJob& job);
+  // Queued, unless `max_queued` jobs wait already (core::ErrorCode::full).
+  VodJobRecord insert(const NewVodJob& job, std::optional<size_t> max_queued = std::nullopt);
   std::optional<VodJobRecord> find(const std::string& id);
   // Newest first, after `after`, `limit` at most.
   std::vector<VodJobRecord> list(const std::optional<VodJobPosition>& after, size_t limit);
