@@ -1,5 +1,5 @@
 -- Every id a VOD job ever had. A job's files were public under /vods/{id}/,
--- segments marked immutable, and CDNs may keep them after the job is removed:
+-- cached for origin.vod_max_age_s (a day), and CDNs may keep them after the job is removed:
 -- an id given to another job would serve its files under names they cached
 -- with other bytes. Rows are never deleted.
 CREATE TABLE vod_job_ids (
