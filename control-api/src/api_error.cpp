@@ -30,8 +30,7 @@ http::Response answer(const core::Failure& failure) {
     case core::ErrorCode::not_found:
       return error_response(bhttp::status::not_found, "not_found", "No stream has this id.");
     case core::ErrorCode::already_exists:
-      return error_response(bhttp::status::conflict, "conflict",
-                            "A stream with this id already exists.");
+      return error_response(bhttp::status::conflict, "conflict", failure.what());
     case core::ErrorCode::conflict:
       return error_response(bhttp::status::conflict, "conflict", failure.what());
     case core::ErrorCode::unavailable:

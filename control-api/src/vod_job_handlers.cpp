@@ -4,7 +4,6 @@
 #include "context.hpp"
 #include "cursor.hpp"
 #include "looplive/control_api/vod_jobs.hpp"
-#include "looplive/core/error.hpp"
 #include "looplive/core/ladder_choice.hpp"
 #include "looplive/http/util.hpp"
 #include "request_body.hpp"
@@ -84,15 +83,8 @@ void create_job(Context& context, const http::Request& request, const Params&,
   require_jobs(context);
   db::NewVodJob job = parse_job(context, request);
   context.blocking(std::move(respond), [&context, job = std::move(job)] {
-    const db::VodJobRecord created = [&] {
-      try {
-        return context.deps.vod_jobs->insert(job, context.deps.vod_control->max_queued());
-      } catch (const core::Failure& failure) {
-        // The generic answer speaks of streams.
-        if (failure.code() != core::ErrorCode::already_exists) throw;
-        throw ApiError(bhttp::status::conflict, "conflict", failure.what());
-      }
-    }();
+    const db::VodJobRecord created =
+        context.deps.vod_jobs->insert(job, context.deps.vod_control->max_queued());
     context.deps.vod_control->wake();
     context.log->info("VOD job {} queued", created.job.id);
     auto response = json_response(bhttp::status::created, vod_job_json(created, context.urls));

@@ -185,7 +185,7 @@ CreatedStream StreamRepository::create(const std::optional<std::string>& id, boo
           wanted_id, record, metadata_json, ladder_column(ladder)));
     } catch (const pqxx::unique_violation&) {
       throw core::Failure(core::ErrorCode::already_exists,
-                          "a stream with id " + wanted_id + " already exists");
+                          "A stream with id " + wanted_id + " already exists.");
     } catch (const pqxx::check_violation&) {
       throw std::invalid_argument("stream metadata must be a JSON object");
     } catch (const pqxx::data_exception& error) {

@@ -249,7 +249,7 @@ TEST_CASE("create accepts an explicit id and refuses a taken one") {
     FAIL("a duplicate id was accepted");
   } catch (const Failure& error) {
     CHECK(error.code() == ErrorCode::already_exists);
-    CHECK(std::string(error.what()) == "a stream with id " + id + " already exists");
+    CHECK(std::string(error.what()) == "A stream with id " + id + " already exists.");
   }
   // The refused attempt left no key behind.
   CHECK(
