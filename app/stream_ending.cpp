@@ -17,6 +17,8 @@ namespace {
 constexpr auto kPublisherGoneWait = std::chrono::seconds(5);
 // An automatic end that failed (database down) is tried again after this.
 constexpr auto kRetryEnd = std::chrono::seconds(5);
+// How often an end asked of another process is looked for in the database.
+constexpr auto kHolderEndPoll = std::chrono::milliseconds(250);
 
 EndOutcome outcome_of(const std::exception_ptr& error) {
   try {
@@ -55,18 +57,41 @@ void StreamLifecycle::start_end(const std::string& id, const std::string& reason
   entry.automatic = automatic;
   entry.end_reason = reason;
   entry.timer.reset();
-  // Revoked before anything else, so no publisher is admitted while the stream ends.
-  net::post(writes_, [this, id] {
-    try {
-      auto stream = deps_.streams.get(id);
-      if (!stream.summary) deps_.streams.revoke_keys(id);
-      net::post(strand_, [this, id, stream = std::move(stream)] { after_revoke(id, stream); });
-    } catch (...) {
-      net::post(strand_, [this, id, outcome = outcome_of(std::current_exception())] {
-        conclude(id, outcome);
-      });
+  net::post(writes_, [this, id, reason] { end_step(id, reason); });
+}
+
+// On the write strand. The first step (`ask` given) revokes the key before
+// anything else, so no publisher is admitted while the stream ends, and asks
+// the process holding the stream, when another one, to end it: it has the
+// publisher and the recording. The call is then answered with that end (its
+// figures, its recording) once the database has it; should the holder stop
+// without ending the stream, its lease lapses and this process ends it itself.
+void StreamLifecycle::end_step(const std::string& id, const std::optional<std::string>& ask) {
+  try {
+    auto stream = deps_.streams.get(id);
+    bool holder_ends = false;
+    if (!stream.summary && ask) {
+      deps_.streams.revoke_keys(id);
+      holder_ends = !deps_.owner.empty() && deps_.streams.ask_holder_to_end(id, deps_.owner, *ask);
+      if (holder_ends)
+        log_->info("{} asked the server holding it to end it", core::log_context(id));
+    } else if (!stream.summary) {
+      holder_ends = deps_.streams.held_elsewhere(id, deps_.owner);
     }
-  });
+    net::post(strand_, [this, id, stream = std::move(stream), holder_ends] {
+      if (holder_ends) return await_holder(id);
+      after_revoke(id, stream);
+    });
+  } catch (...) {
+    net::post(strand_, [this, id, outcome = outcome_of(std::current_exception())] {
+      conclude(id, outcome);
+    });
+  }
+}
+
+void StreamLifecycle::await_holder(const std::string& id) {
+  arm_timer(id, kHolderEndPoll,
+            [this, id] { net::post(writes_, [this, id] { end_step(id, std::nullopt); }); });
 }
 
 void StreamLifecycle::after_revoke(const std::string& id, const db::StreamRecord& stream) {

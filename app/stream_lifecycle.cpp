@@ -11,6 +11,10 @@ namespace looplive::app {
 namespace net = boost::asio;
 namespace events = control_api::events;
 
+namespace {
+constexpr auto kAskedPoll = std::chrono::seconds(1);
+}  // namespace
+
 // Passes media through; tells the lifecycle when its publish finishes, after
 // the inner sink has (so the packager has taken the last packet by then).
 StreamLifecycle::StreamLifecycle(Dependencies dependencies)
@@ -40,6 +44,7 @@ void StreamLifecycle::stop() {
   net::post(strand_, [this] {
     for (auto& [id, entry] : entries_) entry.timer.reset();
     lease_timer_.reset();
+    asked_timer_.reset();
   });
 }
 
@@ -119,7 +124,10 @@ void StreamLifecycle::arm_timer(const std::string& id, std::chrono::milliseconds
 
 void StreamLifecycle::recover() {
   adopt(deps_.streams.orphaned(deps_.owner), "server restarted");
-  net::post(strand_, [this] { arm_lease_tick(); });
+  net::post(strand_, [this] {
+    arm_lease_tick();
+    arm_asked_poll();
+  });
 }
 
 void StreamLifecycle::arm_lease_tick() {
@@ -133,6 +141,42 @@ void StreamLifecycle::arm_lease_tick() {
     });
     arm_lease_tick();
   });
+}
+
+// An API call that reached another process (an end, a forced key rotation)
+// waits on this one: looked for every second, one indexed read when nothing is asked.
+void StreamLifecycle::arm_asked_poll() {
+  if (stopping_ || deps_.owner.empty()) return;
+  asked_timer_ = std::make_unique<Timer>(strand_, kAskedPoll);
+  asked_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec || stopping_) return;
+    net::post(writes_, [this] {
+      std::vector<db::HolderRequest> asked;
+      try {
+        asked = deps_.streams.take_requests(deps_.owner);
+      } catch (const std::exception& error) {
+        log_->debug("requests from other servers not read: {}", error.what());
+      }
+      if (!asked.empty()) net::post(strand_, [this, asked] { act_on(asked); });
+    });
+    arm_asked_poll();
+  });
+}
+
+void StreamLifecycle::disconnect_elsewhere(const std::string& stream_id) {
+  if (!deps_.owner.empty() && deps_.streams.ask_holder_to_kick(stream_id, deps_.owner))
+    log_->info("{} asked the server holding it to disconnect the publisher",
+               core::log_context(stream_id));
+}
+
+void StreamLifecycle::act_on(const std::vector<db::HolderRequest>& asked) {
+  if (stopping_) return;
+  for (const auto& request : asked) {
+    if (request.kick && deps_.registry.kick(request.stream_id))
+      log_->info("{} publisher disconnected: its key was rotated on another server",
+                 core::log_context(request.stream_id));
+    if (request.end_reason) start_end(request.stream_id, *request.end_reason, nullptr, false);
+  }
 }
 
 void StreamLifecycle::adopt(const std::vector<db::StreamRecord>& streams, const char* why) {

@@ -68,6 +68,7 @@ class StreamLifecycle : public control_api::StreamEnder {
   void recover();
   void end(const std::string& stream_id,
            std::function<void(control_api::EndOutcome)> done) override;
+  void disconnect_elsewhere(const std::string& stream_id) override;
   // Returns once the publisher events heard so far are decided and their
   // database writes done (or after `longest`): a shutdown's last transitions.
   void settle(std::chrono::milliseconds longest);
@@ -105,6 +106,12 @@ class StreamLifecycle : public control_api::StreamEnder {
   void conclude(const std::string& id, const control_api::EndOutcome& outcome);
 
   void arm_lease_tick();
+  // What API calls on other processes asked of this one (an end, a kick) is
+  // read every kAskedPoll; an end asked of another holder is awaited here.
+  void arm_asked_poll();
+  void act_on(const std::vector<db::HolderRequest>& asked);
+  void await_holder(const std::string& id);
+  void end_step(const std::string& id, const std::optional<std::string>& ask);  // write strand
 
   // Off the I/O threads.
   void write(std::function<void()> fn);  // serialized database work
@@ -121,6 +128,7 @@ class StreamLifecycle : public control_api::StreamEnder {
   std::unordered_map<std::string, Entry> entries_;
   std::unordered_set<std::string> ended_;  // in this run: late publishers are turned away
   std::unique_ptr<Timer> lease_timer_;     // on the decision strand
+  std::unique_ptr<Timer> asked_timer_;     // on the decision strand
 };
 
 }  // namespace looplive::app

@@ -50,7 +50,7 @@ void rotate_key(Context& context, const http::Request& request, const Params& pa
                      "publisher is then disconnected and must reconnect with the new key.");
     const std::string key = context.deps.streams.rotate_key(id);
     // Revoked first, so the kicked encoder's automatic reconnect with the old key is refused.
-    if (force) context.deps.registry.kick(id);
+    if (force && !context.deps.registry.kick(id)) context.deps.ender.disconnect_elsewhere(id);
     context.log->info("{} key rotated{}", core::log_context(id),
                       force ? " (publisher disconnected)" : "");
     return json_response(bhttp::status::ok, {{"streamId", id},

@@ -133,7 +133,9 @@ bool apply_transition(pqxx::work& txn, const std::string& id, StreamStatus statu
       " ended_at = CASE WHEN $2 = 'ended' THEN now() ELSE ended_at END,"
       // Nobody holds an ended stream; the owner index keeps only held ones.
       " owner = CASE WHEN $2 = 'ended' THEN NULL ELSE owner END,"
-      " owner_until = CASE WHEN $2 = 'ended' THEN NULL ELSE owner_until END"
+      " owner_until = CASE WHEN $2 = 'ended' THEN NULL ELSE owner_until END,"
+      " end_requested = CASE WHEN $2 = 'ended' THEN NULL ELSE end_requested END,"
+      " kick_asked_of = CASE WHEN $2 = 'ended' THEN NULL ELSE kick_asked_of END"
       " WHERE id = $1::uuid",
       id, to);
   txn.exec_params(

@@ -160,6 +160,74 @@ void StreamRepository::release(const std::string& owner) {
   });
 }
 
+namespace {
+
+// Held by a process other than `asker` whose lease still runs (the holder
+// renews it every third of the lease while it runs).
+constexpr const char* kHeldElsewhere =
+    "status <> 'ended' AND owner IS NOT NULL AND owner <> $2 AND owner_until > now()";
+
+}  // namespace
+
+bool StreamRepository::ask_holder_to_end(const std::string& id, const std::string& asker,
+                                         const std::string& reason) {
+  return ask_holder(id, asker, reason, false);
+}
+
+bool StreamRepository::ask_holder_to_kick(const std::string& id, const std::string& asker) {
+  return ask_holder(id, asker, std::nullopt, true);
+}
+
+bool StreamRepository::ask_holder(const std::string& id, const std::string& asker,
+                                  const std::optional<std::string>& end_reason, bool kick) {
+  require_uuid(id);
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    const auto result = txn.exec_params(
+        std::string("UPDATE streams SET end_requested = coalesce($3, end_requested),"
+                    " kick_asked_of = CASE WHEN $4 THEN owner ELSE kick_asked_of END"
+                    " WHERE id = $1::uuid AND ") +
+            kHeldElsewhere,
+        id, asker, end_reason, kick);
+    txn.commit();
+    return result.affected_rows() == 1;
+  });
+}
+
+bool StreamRepository::held_elsewhere(const std::string& id, const std::string& asker) {
+  require_uuid(id);
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    return !txn.exec_params(
+                   std::string("SELECT 1 FROM streams WHERE id = $1::uuid AND ") + kHeldElsewhere,
+                   id, asker)
+                .empty();
+  });
+}
+
+std::vector<HolderRequest> StreamRepository::take_requests(const std::string& owner) {
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    // Nothing asked (the usual answer) is one look at streams_owner_idx and no write.
+    const auto rows = txn.exec_params(
+        "SELECT id::text, end_requested, kick_asked_of = $1 FROM streams"
+        " WHERE owner = $1 AND status <> 'ended'"
+        " AND (end_requested IS NOT NULL OR kick_asked_of = $1) FOR UPDATE",
+        owner);
+    std::vector<HolderRequest> requests;
+    for (const auto& row : rows) {
+      HolderRequest request{row[0].as<std::string>(), std::nullopt, row[2].as<bool>(false)};
+      if (!row[1].is_null()) request.end_reason = row[1].as<std::string>();
+      if (request.kick)
+        txn.exec_params("UPDATE streams SET kick_asked_of = NULL WHERE id = $1::uuid",
+                        request.stream_id);
+      requests.push_back(std::move(request));
+    }
+    txn.commit();
+    return requests;
+  });
+}
+
 std::vector<StreamRecord> StreamRepository::orphaned(const std::string& owner) {
   return database_.pool().run([&](pqxx::connection& connection) {
     pqxx::work txn(connection);

@@ -339,6 +339,54 @@ TEST_CASE("two servers on one database leave each other's streams alone",
   fs::remove_all(media);
 }
 
+TEST_CASE("an end or a forced key rotation sent to another server reaches the publisher",
+          "[integration][lifecycle]") {
+  // Two nodes behind one API address, each with its own disk.
+  const std::string media = make_scratch_dir("media");
+  auto config = api_test_config(fresh_database("lifecycle_asked_elsewhere"), media, nullptr);
+  config.lifecycle.owner_lease = 3s;
+  auto other_config = config;
+  other_config.packager.media_root = make_scratch_dir("other-media");
+  ApiServer holder(config);
+  ApiServer other(other_config);
+  const auto stream = create(holder, true);
+  const std::string logs = make_scratch_dir("ffmpeg");
+  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, holder.publish_url(stream.key)),
+                    logs + "/first.log");
+  REQUIRE(holder.wait_live(stream.id, true, 20s));
+
+  // A forced rotation on the other server disconnects the publisher on the holder.
+  const auto rotated = other.call(bhttp::verb::post, "/v1/streams/" + stream.id + "/key/rotate",
+                                  R"({"force": true})");
+  REQUIRE(rotated.status == 200);
+  CHECK(holder.wait_live(stream.id, false, 10s));
+  CHECK(publisher.wait(10s).has_value());
+
+  // The seller comes back with the new key and records a few segments.
+  Process again(
+      ffmpeg_publish(long_h264_aac_fixture().path, holder.publish_url(rotated.json()["streamKey"])),
+      logs + "/again.log");
+  REQUIRE(holder.wait_live(stream.id, true, 20s));
+  std::this_thread::sleep_for(4s);
+
+  // The end sent to the other server: the holder ends it, and the answer has
+  // the holder's recording.
+  const auto ended = other.call(bhttp::verb::post, "/v1/streams/" + stream.id + "/end");
+  INFO(ended.body);
+  REQUIRE(ended.status == 200);
+  CHECK(ended.json()["status"] == "ended");
+  REQUIRE(ended.json()["vodUrl"].is_string());
+  CHECK_FALSE(holder.server.registry().is_live(stream.id));
+  CHECK(again.wait(10s).has_value());
+  const auto stored = holder.server.streams().get(stream.id);
+  REQUIRE(stored.summary);
+  REQUIRE(stored.summary->vod_path);
+  check_decodes(fs::path(media) / *stored.summary->vod_path);
+  CHECK_FALSE(fs::exists(fs::path(other_config.packager.media_root) / *stored.summary->vod_path));
+  fs::remove_all(media);
+  fs::remove_all(other_config.packager.media_root);
+}
+
 namespace {
 
 // The newest segment video.m3u8 lists, as the origin serves it.

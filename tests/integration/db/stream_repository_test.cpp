@@ -231,6 +231,59 @@ TEST_CASE("a stream's owner holds it until it ends, then nobody does") {
   f.streams.set_status(other, StreamStatus::ended, "ended");
 }
 
+TEST_CASE("an end or a kick asked on another server reaches the holder once, and only it") {
+  Fixture f;
+  const std::string id = f.streams.create(std::nullopt, false).stream.id;
+  const std::string idle = f.streams.create(std::nullopt, false).stream.id;
+  const auto lease = std::chrono::seconds(15);
+  // Nobody holds a stream not yet published: the asker acts itself.
+  CHECK_FALSE(f.streams.ask_holder_to_end(idle, "asker:1", "ended by the API"));
+  CHECK_FALSE(f.streams.ask_holder_to_kick(idle, "asker:1"));
+
+  REQUIRE(f.streams.claim(id, "holder:1", lease));
+  f.streams.set_status(id, StreamStatus::live, "publisher connected");
+  CHECK(f.streams.held_elsewhere(id, "asker:1"));
+  CHECK_FALSE(f.streams.held_elsewhere(id, "holder:1"));
+  // The holder asks nothing of itself.
+  CHECK_FALSE(f.streams.ask_holder_to_kick(id, "holder:1"));
+  CHECK(f.streams.take_requests("holder:1").empty());
+
+  REQUIRE(f.streams.ask_holder_to_kick(id, "asker:1"));
+  CHECK(f.streams.take_requests("asker:1").empty());  // only the holder is asked
+  auto asked = f.streams.take_requests("holder:1");
+  REQUIRE(asked.size() == 1);
+  CHECK(asked[0].stream_id == id);
+  CHECK(asked[0].kick);
+  CHECK_FALSE(asked[0].end_reason);
+  CHECK(f.streams.take_requests("holder:1").empty());  // a kick is handed out once
+
+  // A kick asked of a holder that has gone is not handed to the next one,
+  // whose publisher came with the new key.
+  REQUIRE(f.streams.ask_holder_to_kick(id, "asker:1"));
+  f.query("UPDATE streams SET owner_until = now() - interval '1 second' WHERE id = $1::uuid", id);
+  CHECK_FALSE(f.streams.held_elsewhere(id, "asker:1"));
+  CHECK_FALSE(f.streams.ask_holder_to_end(id, "asker:1", "ended by the API"));
+  REQUIRE(f.streams.claim(id, "holder:2", lease));
+  CHECK(f.streams.take_requests("holder:2").empty());
+
+  // An end is asked again until the stream has ended.
+  REQUIRE(f.streams.ask_holder_to_end(id, "asker:1", "ended by the API"));
+  for (int round = 0; round < 2; ++round) {
+    asked = f.streams.take_requests("holder:2");
+    REQUIRE(asked.size() == 1);
+    CHECK(asked[0].end_reason == std::optional<std::string>("ended by the API"));
+    CHECK_FALSE(asked[0].kick);
+  }
+  f.streams.set_status(id, StreamStatus::ended, "ended by the API");
+  CHECK(f.streams.take_requests("holder:2").empty());
+  CHECK_FALSE(f.streams.held_elsewhere(id, "asker:1"));
+  const auto row = f.query(
+      "SELECT end_requested IS NULL AND kick_asked_of IS NULL FROM streams"
+      " WHERE id = $1::uuid",
+      id);
+  CHECK(row[0][0].as<bool>());
+}
+
 TEST_CASE("create accepts an explicit id and refuses a taken one") {
   Fixture f;
   const std::string id = "6f1c2f1e-8a1b-4c55-9d2e-3b7a0c9e5d41";

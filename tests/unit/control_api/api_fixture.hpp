@@ -30,7 +30,9 @@ class FakeEnder : public control_api::StreamEnder {
     ended = stream_id;
     done(control_api::EndOutcome{control_api::EndOutcome::Kind::not_found, {}, "fake"});
   }
+  void disconnect_elsewhere(const std::string& stream_id) override { disconnected = stream_id; }
   std::string ended;
+  std::string disconnected;
 };
 
 inline db::DatabaseConfig unreachable_database() {

@@ -15,14 +15,18 @@ struct EndOutcome {
 };
 
 // Ends streams on the API's behalf: disconnects the publisher, revokes the
-// key, finalizes the recording and stores the outcome. Implemented by the
-// application's stream lifecycle.
+// key, finalizes the recording and stores the outcome, on whichever server
+// sharing the database holds the stream. Implemented by the application's
+// stream lifecycle.
 class StreamEnder {
  public:
   virtual ~StreamEnder() = default;
   // `done` is called exactly once, from any thread. Ending an ended stream
   // answers what was stored the first time.
   virtual void end(const std::string& stream_id, std::function<void(EndOutcome)> done) = 0;
+  // Asks the server holding the stream, when another one, to disconnect its
+  // publisher (through the database, within about a second; blocks on it).
+  virtual void disconnect_elsewhere(const std::string& stream_id) = 0;
 };
 
 }  // namespace looplive::control_api

@@ -65,6 +65,13 @@ struct KeyMatch {
   std::optional<core::LadderChoice> ladder;
 };
 
+// What other processes asked of the one holding a stream (see take_requests()).
+struct HolderRequest {
+  std::string stream_id;
+  std::optional<std::string> end_reason;  // end the stream, with this reason
+  bool kick = false;                      // disconnect its publisher
+};
+
 // A page of the stream list: newest first, after the (created_at, id) of
 // the previous page's last stream.
 struct ListQuery {
@@ -133,11 +140,25 @@ class StreamRepository {
   // Live or reconnecting streams no running process holds: no owner, or a
   // lease that ran out (its process is gone).
   std::vector<StreamRecord> orphaned(const std::string& owner);
+  // An API call that lands on a process other than the stream's holder asks
+  // the holder, which has the publisher and the recording, to act. Each is
+  // false when no other process than `asker` holds the stream under a running
+  // lease: the asker acts itself.
+  bool ask_holder_to_end(const std::string& id, const std::string& asker,
+                         const std::string& reason);
+  bool ask_holder_to_kick(const std::string& id, const std::string& asker);
+  bool held_elsewhere(const std::string& id, const std::string& asker);
+  // What was asked of `owner` about the streams it holds. An end is asked
+  // again until the stream has ended; a kick is handed out once.
+  std::vector<HolderRequest> take_requests(const std::string& owner);
   // Ids of streams ended (and finalized) longer than `age` ago, oldest first.
   std::vector<std::string> ended_before(std::chrono::seconds age, size_t limit);
   std::map<StreamStatus, uint64_t> count_by_status();
 
  private:
+  bool ask_holder(const std::string& id, const std::string& asker,
+                  const std::optional<std::string>& end_reason, bool kick);
+
   Database& database_;
 };
 
