@@ -89,6 +89,11 @@ void api_metrics(Writer& w, const MetricsInput& in) {
   w.histogram("looplive_api_request_duration_seconds", http::ServerFigures::kLatencyBoundsMs,
               in.api.latency_buckets.data(), in.api.responses(), in.api.latency_sum_ms / 1000.0,
               1000);
+  w.family("looplive_api_connections_cut_total", "counter",
+           "Control API connections cut for holding more than a connection may: a request head "
+           "or body over its limit.");
+  w.sample("looplive_api_connections_cut_total", "reason=\"memory\"",
+           static_cast<double>(in.api.connections_cut));
   if (in.key_checks) {
     w.family("looplive_key_check_duration_seconds", "histogram",
              "Stream key checks against PostgreSQL, from the question to the verdict.");

@@ -130,9 +130,18 @@ void Connection::read_body() {
 }
 
 void Connection::on_read_error(error_code ec) {
-  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
-    return reject(bhttp::status::request_header_fields_too_large);
-  if (ec == bhttp::error::body_limit) return reject(bhttp::status::payload_too_large);
+  // The head and body limits are what a connection may hold of a request: one
+  // over them is answered, cut and counted.
+  const bool head_over = ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow;
+  if (head_over || ec == bhttp::error::body_limit) {
+    const auto& limits = listener_->limits();
+    listener_->log().info("conn={} peer={} cut: request {} over its limit of {} bytes", id_, peer_,
+                          head_over ? "head" : "body",
+                          head_over ? limits.max_header_bytes : limits.max_body_bytes);
+    listener_->counters().on_cut();
+    return reject(head_over ? bhttp::status::request_header_fields_too_large
+                            : bhttp::status::payload_too_large);
+  }
   bool parse_error = ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
                      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
   if (parse_error) return reject(bhttp::status::bad_request);

@@ -32,6 +32,7 @@ ServerFigures ServerCounters::snapshot() const {
   stats.connections_refused = load(refused_);
   stats.connections_evicted = load(evicted_);
   stats.timeouts = load(timeouts_);
+  stats.connections_cut = load(cut_);
   return stats;
 }
 

@@ -18,6 +18,7 @@ class ServerCounters {
   void on_opened() { bump(open_); }
   void on_closed() { open_.fetch_sub(1, std::memory_order_relaxed); }
   void on_timeout() { bump(timeouts_); }
+  void on_cut() { bump(cut_); }
   ServerFigures snapshot() const;
 
  private:
@@ -34,6 +35,7 @@ class ServerCounters {
   std::atomic<uint64_t> refused_{0};
   std::atomic<uint64_t> evicted_{0};
   std::atomic<uint64_t> timeouts_{0};
+  std::atomic<uint64_t> cut_{0};
 };
 
 }  // namespace looplive::http::detail

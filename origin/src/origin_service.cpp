@@ -82,12 +82,16 @@ std::string figure_lines(const http::ServerFigures& stats) {
       "timeout.\n"
       "# TYPE looplive_origin_timeouts_total counter\n"
       "looplive_origin_timeouts_total {}\n"
+      "# HELP looplive_origin_connections_cut_total Connections cut for holding more than a "
+      "connection may: a request head or body over its limit.\n"
+      "# TYPE looplive_origin_connections_cut_total counter\n"
+      "looplive_origin_connections_cut_total{{reason=\"memory\"}} {}\n"
       "# HELP looplive_origin_sent_bytes_total Bytes sent to viewers and caches, headers "
       "included.\n"
       "# TYPE looplive_origin_sent_bytes_total counter\n"
       "looplive_origin_sent_bytes_total {}\n",
       stats.connections_open, stats.connections_refused, stats.connections_evicted, stats.timeouts,
-      stats.bytes_sent);
+      stats.connections_cut, stats.bytes_sent);
 }
 
 }  // namespace

@@ -50,6 +50,7 @@ TEST_CASE("oversized heads get 431 and oversized bodies 413", "[http][limits]") 
     REQUIRE(reply);
     CHECK(reply->status() == 431);
     CHECK(client.closed_within(1s));
+    CHECK(server.server().figures().connections_cut == 1);
   }
   SECTION("just under the limit is fine") {
     Client client(server.port());
@@ -58,6 +59,7 @@ TEST_CASE("oversized heads get 431 and oversized bodies 413", "[http][limits]") 
     auto reply = client.response();
     REQUIRE(reply);
     CHECK(reply->status() == 200);
+    CHECK(server.server().figures().connections_cut == 0);
   }
   SECTION("a declared body over the limit is refused before it is sent") {
     Client client(server.port());
@@ -66,6 +68,7 @@ TEST_CASE("oversized heads get 431 and oversized bodies 413", "[http][limits]") 
     REQUIRE(reply);
     CHECK(reply->status() == 413);
     CHECK(client.closed_within(1s));
+    CHECK(server.server().figures().connections_cut == 1);
   }
   SECTION("a chunked body that grows over the limit") {
     Client client(server.port());

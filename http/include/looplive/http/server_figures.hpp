@@ -26,6 +26,9 @@ struct ServerFigures {
   // Closed to make room at a full address: ones that never sent a whole request head.
   uint64_t connections_evicted = 0;
   uint64_t timeouts = 0;  // connections closed by header, idle or write timeouts
+  // Closed after a 431 or 413: a request head or body over its limit, which is
+  // what bounds the memory one connection holds.
+  uint64_t connections_cut = 0;
 
   uint64_t responses() const {
     return responses_2xx + responses_3xx + responses_4xx + responses_5xx;
