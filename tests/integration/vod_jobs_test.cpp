@@ -273,6 +273,39 @@ TEST_CASE("bad VOD sources fail with their reason and leave nothing to serve",
   CHECK(entries_in(media.path() / "vod-work" / "live") == 0);
 }
 
+TEST_CASE("a full VOD queue answers 429 full until a waiting job has run", "[integration][vod]") {
+  ScratchDir media("media");
+  ScratchDir import("import");
+  make_upload(import.path() / "short.mp4", 2);
+  // A server that takes the connection and never answers: a job on it holds
+  // the one worker until the source times out.
+  net::io_context silent_io;
+  net::ip::tcp::acceptor silent(silent_io, {net::ip::make_address("127.0.0.1"), 0});
+  const std::string silent_url =
+      "http://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/video.mp4";
+  app::Config config = vod_config("vod_full", media.path().string(), import.path(), nullptr);
+  config.vod.workers = 1;
+  config.vod.max_queued = 1;
+  config.vod.io_timeout = 3000ms;
+  ApiServer api(config);
+
+  const std::string stuck = post_job(api, {{"source", silent_url}});
+  const auto deadline = Clock::now() + 20s;
+  while (Clock::now() < deadline && job_of(api, stuck)["state"] == "queued")
+    std::this_thread::sleep_for(20ms);
+  REQUIRE(job_of(api, stuck)["state"] == "running");  // running jobs do not count
+  const std::string waiting = post_job(api, {{"source", "short.mp4"}});
+  const auto refused =
+      api.call(bhttp::verb::post, "/v1/vod/jobs", nlohmann::json{{"source", "short.mp4"}}.dump());
+  INFO(refused.body);
+  CHECK(refused.status == 429);
+  CHECK(refused.json()["error"]["code"] == "full");
+
+  CHECK(wait_done(api, stuck, 30s)["state"] == "failed");
+  CHECK(wait_done(api, waiting)["state"] == "ready");
+  post_job(api, {{"source", "short.mp4"}});  // the queue takes jobs again
+}
+
 TEST_CASE("a VOD job interrupted by a shutdown runs again after the restart",
           "[integration][vod]") {
   ScratchDir media("media");
