@@ -65,14 +65,6 @@ TestPki make_pki(const fs::path& dir) {
   return pki;
 }
 
-bool accepts_connections(uint16_t port) {
-  net::io_context io;
-  net::ip::tcp::socket socket(io);
-  boost::system::error_code ec;
-  socket.connect({net::ip::make_address("127.0.0.1"), port}, ec);
-  return !ec;
-}
-
 // One line of the receiver's capture file.
 struct Capture {
   nlohmann::json line;

@@ -273,10 +273,17 @@ TEST_CASE("bad VOD sources fail with their reason and leave nothing to serve",
   CHECK(entries_in(media.path() / "vod-work" / "live") == 0);
 }
 
-TEST_CASE("a full VOD queue answers 429 full until a waiting job has run", "[integration][vod]") {
+TEST_CASE("a full VOD queue answers 429 full until a waiting job (an HTTP upload) has run",
+          "[integration][vod]") {
   ScratchDir media("media");
   ScratchDir import("import");
-  make_upload(import.path() / "short.mp4", 2);
+  make_upload(import.path() / "short.mp4", 2, {"-movflags", "+faststart"});
+  // The upload over HTTP, as a backend's storage would serve it.
+  const uint16_t files_port = free_port();
+  Process files({"python3", "-m", "http.server", std::to_string(files_port), "--bind", "127.0.0.1",
+                 "--directory", import.path().string()},
+                (import.path() / "http.log").string());
+  const std::string upload_url = "http://127.0.0.1:" + std::to_string(files_port) + "/short.mp4";
   // A server that takes the connection and never answers: a job on it holds
   // the one worker until the source times out.
   net::io_context silent_io;
@@ -294,7 +301,10 @@ TEST_CASE("a full VOD queue answers 429 full until a waiting job has run", "[int
   while (Clock::now() < deadline && job_of(api, stuck)["state"] == "queued")
     std::this_thread::sleep_for(20ms);
   REQUIRE(job_of(api, stuck)["state"] == "running");  // running jobs do not count
-  const std::string waiting = post_job(api, {{"source", "short.mp4"}});
+  const auto listening_by = Clock::now() + 20s;
+  while (!accepts_connections(files_port) && Clock::now() < listening_by)
+    std::this_thread::sleep_for(50ms);
+  const std::string waiting = post_job(api, {{"source", upload_url}});
   const auto refused =
       api.call(bhttp::verb::post, "/v1/vod/jobs", nlohmann::json{{"source", "short.mp4"}}.dump());
   INFO(refused.body);
@@ -302,7 +312,11 @@ TEST_CASE("a full VOD queue answers 429 full until a waiting job has run", "[int
   CHECK(refused.json()["error"]["code"] == "full");
 
   CHECK(wait_done(api, stuck, 30s)["state"] == "failed");
-  CHECK(wait_done(api, waiting)["state"] == "ready");
+  const nlohmann::json fetched = wait_done(api, waiting);
+  INFO(fetched.dump());
+  CHECK(fetched["state"] == "ready");
+  CHECK(fetched["probe"]["durationSeconds"].get<double>() == Approx(2).margin(0.2));
+  CHECK(fs::exists(media.path() / "vods" / waiting / "index.m3u8"));
   post_job(api, {{"source", "short.mp4"}});  // the queue takes jobs again
 }
 

@@ -96,6 +96,14 @@ uint16_t free_port() {
   return acceptor.local_endpoint().port();
 }
 
+bool accepts_connections(uint16_t port) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  boost::system::error_code ec;
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+  return !ec;
+}
+
 std::string make_scratch_dir(const std::string& prefix) {
   const char* root = std::getenv("LOOPLIVE_TEST_SCRATCH");
   std::string pattern = std::string(root && *root ? root : "/tmp") + "/" + prefix + "-XXXXXX";

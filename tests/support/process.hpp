@@ -45,6 +45,8 @@ inline std::string built_tool(const std::string& name) {
 
 // A TCP port on 127.0.0.1 that was free when asked.
 uint16_t free_port();
+// Whether something listens on 127.0.0.1:`port` now (a server a test started).
+bool accepts_connections(uint16_t port);
 // A fresh directory under $LOOPLIVE_TEST_SCRATCH (or /tmp), removed by the caller.
 std::string make_scratch_dir(const std::string& prefix);
 
