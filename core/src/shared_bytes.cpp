@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <mutex>
+#include <span>
 #include <utility>
 
 #include "looplive/core/write_all.hpp"
@@ -15,13 +17,49 @@ namespace {
 
 std::atomic<size_t> g_memory_file_bytes{0};
 
-// A sealed memfd and its read-only mapping, released together.
+// Reads [offset, offset + out.size()) of `fd`; false if the file ended or failed first.
+bool read_exactly(int fd, std::span<uint8_t> out, size_t offset) {
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n =
+        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+namespace detail {
+
+// A sealed memfd and, once read, its read-only mapping, released together.
 struct MemoryFile {
   int fd = -1;
-  void* address = MAP_FAILED;
   size_t size = 0;
+  std::once_flag read_once;
+  void* mapping = MAP_FAILED;
+  std::vector<uint8_t> copy;  // the bytes, should no mapping be possible (out of address space)
+  const uint8_t* address = nullptr;
+
+  const uint8_t* bytes() {
+    std::call_once(read_once, [this] {
+      mapping = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+      if (mapping != MAP_FAILED) {
+        address = static_cast<const uint8_t*>(mapping);
+        return;
+      }
+      copy.resize(size);
+      // The file's own pages cannot fail to read back; were they to, the rest reads as zeros.
+      read_exactly(fd, copy, 0);
+      address = copy.data();
+    });
+    return address;
+  }
+
   ~MemoryFile() {
-    if (address != MAP_FAILED) ::munmap(address, size);
+    if (mapping != MAP_FAILED) ::munmap(mapping, size);
     if (fd >= 0) {
       ::close(fd);
       g_memory_file_bytes.fetch_sub(size, std::memory_order_relaxed);
@@ -29,7 +67,11 @@ struct MemoryFile {
   }
 };
 
-}  // namespace
+}  // namespace detail
+
+const uint8_t* SharedBytes::mapped() const {
+  return file_->bytes();
+}
 
 size_t memory_file_bytes() {
   return g_memory_file_bytes.load(std::memory_order_relaxed);
@@ -77,14 +119,8 @@ void MemoryFileBuilder::append(std::span<const std::span<const uint8_t>> pieces)
 // its pieces at the end: size_ says where the whole ones stop).
 void MemoryFileBuilder::fall_back_to_memory() {
   fallback_.resize(size_);
-  size_t done = 0;
-  while (done < size_) {
-    const ssize_t n = ::pread(fd_, fallback_.data() + done, size_ - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    // The file's own pages cannot fail to read back; stop rather than spin if they do.
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
+  // The file's own pages cannot fail to read back; were they to, the rest reads as zeros.
+  read_exactly(fd_, fallback_, 0);
   ::close(std::exchange(fd_, -1));
   g_memory_file_bytes.fetch_sub(size_, std::memory_order_relaxed);
   in_memory_ = true;
@@ -96,19 +132,15 @@ SharedBytes MemoryFileBuilder::seal() {
     return {};
   }
   if (!in_memory_) {
-    auto file = std::make_shared<MemoryFile>();
-    file->size = size_;
     // Sealed against any change, the bytes stay what a socket was promised.
-    const bool sealed =
-        ::fcntl(fd_, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0 &&
-        (file->address = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd_, 0)) != MAP_FAILED;
-    if (sealed) {
+    if (::fcntl(fd_, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0) {
+      auto file = std::make_shared<detail::MemoryFile>();
+      file->size = size_;
       file->fd = std::exchange(fd_, -1);  // its bytes stay counted, now as the file's
       SharedBytes out;
-      out.buffer_ =
-          std::shared_ptr<const uint8_t>(file, static_cast<const uint8_t*>(file->address));
-      out.size_ = size_;
       out.fd_ = file->fd;
+      out.file_ = std::move(file);
+      out.size_ = size_;
       clear();
       return out;
     }
@@ -117,6 +149,28 @@ SharedBytes MemoryFileBuilder::seal() {
   SharedBytes out(std::exchange(fallback_, {}));
   clear();
   return out;
+}
+
+void MemoryFileBuilder::append(const SharedBytes& bytes) {
+  if (bytes.empty()) return;
+  if (bytes.fd() >= 0 && !in_memory_ && fd_ < 0) {
+    fd_ = ::memfd_create("looplive-media", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd_ < 0) in_memory_ = true;
+  }
+  if (bytes.fd() < 0 || in_memory_) return append(bytes.span());
+  // Appended at the file's position, which every write leaves at its end.
+  loff_t from = static_cast<loff_t>(bytes.file_offset());
+  size_t copied = 0;
+  while (copied < bytes.size()) {
+    const ssize_t n = ::copy_file_range(bytes.fd(), &from, fd_, nullptr, bytes.size() - copied, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    copied += static_cast<size_t>(n);
+  }
+  g_memory_file_bytes.fetch_add(copied, std::memory_order_relaxed);
+  size_ += copied;
+  // A kernel that cannot copy between these files: the rest goes through memory.
+  if (copied < bytes.size()) append(bytes.slice(copied).span());
 }
 
 void MemoryFileBuilder::clear() {

@@ -98,7 +98,7 @@ core::Status TrackOutput::flush(int64_t end_ms, TrackOutputs& done) {
   if (core::Status s = muxer_->flush_fragment(part_); !s) return s;
   core::SharedBytes bytes = part_.seal();
   if (bytes.empty()) return core::Ok{};
-  segment_.append(bytes.span());
+  segment_.append(bytes);
   PartInfo part;
   part.segment_number = current_.number;
   part.index = parts_++;

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <vector>
 
 using looplive::core::MemoryFileBuilder;
@@ -140,4 +142,52 @@ TEST_CASE("bytes in in-memory files are counted while they are held", "[shared_b
   builder.append(bytes);
   builder.clear();
   CHECK(memory_file_bytes() == before);
+}
+
+namespace {
+
+// Mappings of in-memory files in this process, as /proc/self/maps lists them.
+size_t memory_file_mappings() {
+  FILE* maps = std::fopen("/proc/self/maps", "r");
+  if (maps == nullptr) return 0;
+  size_t count = 0;
+  char line[1024];
+  while (std::fgets(line, sizeof line, maps) != nullptr)
+    if (std::strstr(line, "/memfd:looplive-media") != nullptr) ++count;
+  std::fclose(maps);
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("in-memory files are mapped only once read, and join others without being read",
+          "[shared_bytes]") {
+  const std::vector<uint8_t> first = pattern(90'000, 1);
+  const std::vector<uint8_t> second = pattern(5'000, 2);
+  const size_t mapped_before = memory_file_mappings();
+  MemoryFileBuilder part;
+  part.append(first);
+  const SharedBytes one = part.seal();
+  part.append(second);
+  const SharedBytes two = part.seal();
+  REQUIRE(one.fd() >= 0);
+  REQUIRE(two.fd() >= 0);
+  CHECK(memory_file_mappings() == mapped_before);  // sealed, not yet read
+
+  // A segment made of parts, as the packager makes it: file to file, by the kernel.
+  MemoryFileBuilder segment;
+  segment.append(one);
+  segment.append(two.slice(1000));
+  segment.append(std::span<const uint8_t>(second).first(10));
+  const SharedBytes whole = segment.seal();
+  CHECK(memory_file_mappings() == mapped_before);
+  std::vector<uint8_t> expected = first;
+  expected.insert(expected.end(), second.begin() + 1000, second.end());
+  expected.insert(expected.end(), second.begin(), second.begin() + 10);
+  REQUIRE(whole.fd() >= 0);
+  CHECK(whole.size() == expected.size());
+  CHECK(whole == SharedBytes::copy_of(expected));  // read: now mapped
+  CHECK(memory_file_mappings() == mapped_before + 1);
+  CHECK(one == SharedBytes::copy_of(first));
+  CHECK(memory_file_mappings() == mapped_before + 2);
 }

@@ -10,6 +10,10 @@
 
 namespace looplive::core {
 
+namespace detail {
+struct MemoryFile;
+}
+
 // Immutable, reference-counted bytes. Media payloads are copied once, off the
 // socket, into one of these; everything downstream shares or slices it.
 class SharedBytes {
@@ -21,7 +25,9 @@ class SharedBytes {
     return SharedBytes(std::vector<uint8_t>(bytes.begin(), bytes.end()));
   }
 
-  const uint8_t* data() const { return buffer_ ? buffer_.get() + offset_ : nullptr; }
+  const uint8_t* data() const {
+    return file_ ? mapped() + offset_ : buffer_ ? buffer_.get() + offset_ : nullptr;
+  }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   std::span<const uint8_t> span() const { return {data(), size_}; }
@@ -36,6 +42,7 @@ class SharedBytes {
     SharedBytes out;
     if (offset >= size_) return out;
     out.buffer_ = buffer_;
+    out.file_ = file_;
     out.fd_ = fd_;
     out.offset_ = offset_ + offset;
     out.size_ = std::min(length, size_ - offset);
@@ -50,14 +57,21 @@ class SharedBytes {
  private:
   friend class MemoryFileBuilder;
 
-  std::shared_ptr<const uint8_t> buffer_;  // the first byte; owns the storage
+  // An in-memory file is mapped the first time its bytes are read, not when
+  // it is sealed: most are only ever sent with sendfile() or copied by the
+  // kernel, and each mapping costs a page fault per page and, when it goes,
+  // a TLB flush on every core.
+  const uint8_t* mapped() const;
+
+  std::shared_ptr<const uint8_t> buffer_;     // the first byte; owns the storage
+  std::shared_ptr<detail::MemoryFile> file_;  // or the in-memory file that holds them
   size_t offset_ = 0;
   size_t size_ = 0;
   int fd_ = -1;
 };
 
 // Gathers bytes piece by piece straight into an anonymous in-memory file
-// (memfd), then seals it against any change and maps it for reading: a socket
+// (memfd), then seals it against any change, to be mapped for reading if ever read: a socket
 // can be sent the bytes with sendfile(), by reference instead of by copy, and
 // each byte is copied once, by the kernel, on its way in. Where no such file
 // can be made or written (out of descriptors), the pieces gather in ordinary
@@ -71,6 +85,8 @@ class MemoryFileBuilder {
 
   void append(std::span<const std::span<const uint8_t>> pieces);
   void append(std::span<const uint8_t> bytes) { append({&bytes, 1}); }
+  // Another in-memory file's bytes are copied by the kernel, file to file.
+  void append(const SharedBytes& bytes);
   size_t size() const { return size_; }
   // What was appended, sealed against any change; the builder starts over empty.
   SharedBytes seal();
