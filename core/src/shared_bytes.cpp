@@ -30,6 +30,16 @@ bool read_exactly(int fd, std::span<uint8_t> out, size_t offset) {
   return true;
 }
 
+// A builder's file, made with its first bytes; false when none can be (the
+// bytes gather in memory then).
+bool has_file(int& fd, bool& in_memory) {
+  if (!in_memory && fd < 0) {
+    fd = ::memfd_create("looplive-media", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) in_memory = true;
+  }
+  return !in_memory;
+}
+
 }  // namespace
 
 namespace detail {
@@ -102,11 +112,7 @@ void MemoryFileBuilder::append(std::span<const std::span<const uint8_t>> pieces)
   size_t bytes = 0;
   for (const auto& piece : pieces) bytes += piece.size();
   if (bytes == 0) return;
-  if (!in_memory_ && fd_ < 0) {
-    fd_ = ::memfd_create("looplive-media", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (fd_ < 0) in_memory_ = true;
-  }
-  if (!in_memory_ && write_all(fd_, pieces) != 0) fall_back_to_memory();
+  if (has_file(fd_, in_memory_) && write_all(fd_, pieces) != 0) fall_back_to_memory();
   if (in_memory_) {
     for (const auto& piece : pieces) fallback_.insert(fallback_.end(), piece.begin(), piece.end());
   } else {
@@ -153,24 +159,14 @@ SharedBytes MemoryFileBuilder::seal() {
 
 void MemoryFileBuilder::append(const SharedBytes& bytes) {
   if (bytes.empty()) return;
-  if (bytes.fd() >= 0 && !in_memory_ && fd_ < 0) {
-    fd_ = ::memfd_create("looplive-media", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (fd_ < 0) in_memory_ = true;
-  }
-  if (bytes.fd() < 0 || in_memory_) return append(bytes.span());
+  if (bytes.fd() < 0 || !has_file(fd_, in_memory_)) return append(bytes.span());
   // Appended at the file's position, which every write leaves at its end.
-  loff_t from = static_cast<loff_t>(bytes.file_offset());
-  size_t copied = 0;
-  while (copied < bytes.size()) {
-    const ssize_t n = ::copy_file_range(bytes.fd(), &from, fd_, nullptr, bytes.size() - copied, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    copied += static_cast<size_t>(n);
+  if (copy_all(fd_, bytes.fd(), bytes.file_offset(), bytes.size()) != 0) {
+    fall_back_to_memory();
+    return append(bytes.span());
   }
-  g_memory_file_bytes.fetch_add(copied, std::memory_order_relaxed);
-  size_ += copied;
-  // A kernel that cannot copy between these files: the rest goes through memory.
-  if (copied < bytes.size()) append(bytes.slice(copied).span());
+  g_memory_file_bytes.fetch_add(bytes.size(), std::memory_order_relaxed);
+  size_ += bytes.size();
 }
 
 void MemoryFileBuilder::clear() {
