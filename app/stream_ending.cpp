@@ -17,8 +17,11 @@ namespace {
 constexpr auto kPublisherGoneWait = std::chrono::seconds(5);
 // An automatic end that failed (database down) is tried again after this.
 constexpr auto kRetryEnd = std::chrono::seconds(5);
-// How often an end asked of another process is looked for in the database.
+// How often an end asked of another process is looked for in the database,
+// and how long the API call waits for it (finalizing a long show's recording
+// takes seconds; a holder too old to read the request never answers).
 constexpr auto kHolderEndPoll = std::chrono::milliseconds(250);
+constexpr int kHolderEndPolls = 240;  // 60 s
 
 EndOutcome outcome_of(const std::exception_ptr& error) {
   try {
@@ -56,6 +59,7 @@ void StreamLifecycle::start_end(const std::string& id, const std::string& reason
   entry.ending = true;
   entry.automatic = automatic;
   entry.end_reason = reason;
+  entry.holder_polls = 0;
   entry.timer.reset();
   net::post(writes_, [this, id, reason] { end_step(id, reason); });
 }
@@ -90,6 +94,13 @@ void StreamLifecycle::end_step(const std::string& id, const std::optional<std::s
 }
 
 void StreamLifecycle::await_holder(const std::string& id) {
+  Entry& entry = entries_[id];
+  if (++entry.holder_polls > kHolderEndPolls) {
+    return conclude(id, EndOutcome{EndOutcome::Kind::still_ending,
+                                   {},
+                                   "The server holding the stream's publisher has not ended it "
+                                   "within 60 s; it stays asked to. Call again for the answer."});
+  }
   arm_timer(id, kHolderEndPoll,
             [this, id] { net::post(writes_, [this, id] { end_step(id, std::nullopt); }); });
 }

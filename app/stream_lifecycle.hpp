@@ -89,6 +89,7 @@ class StreamLifecycle : public control_api::StreamEnder {
     bool revoked = false;     // while ending: no publisher can be admitted any more
     bool finalizing = false;  // while ending: the recording is being finalized
     bool automatic = false;   // ended by the window rather than the API: retried on failure
+    int holder_polls = 0;     // looks for another holder's end, in this call
     std::string end_reason;
     std::unique_ptr<Timer> timer;  // the reconnect window, or the wait for a kicked publisher
     std::optional<VodResult> vod;  // kept when the database write after finalizing fails

@@ -24,6 +24,9 @@ void end_stream(Context& context, const http::Request&, const Params& params,
         return respond(
             error_response(bhttp::status::service_unavailable, "unavailable",
                            "The database cannot be reached right now; try again in a moment."));
+      case EndOutcome::Kind::still_ending:
+        return respond(
+            error_response(bhttp::status::service_unavailable, "still_ending", outcome.message));
       case EndOutcome::Kind::failed:
         context.log->error("ending stream failed: {}", outcome.message);
         return respond(error_response(bhttp::status::internal_server_error, "internal",
@@ -50,9 +53,10 @@ void rotate_key(Context& context, const http::Request& request, const Params& pa
                      "publisher is then disconnected and must reconnect with the new key.");
     const std::string key = context.deps.streams.rotate_key(id);
     // Revoked first, so the kicked encoder's automatic reconnect with the old key is refused.
-    if (force && !context.deps.registry.kick(id)) context.deps.ender.disconnect_elsewhere(id);
+    const bool kicked = force && context.deps.registry.kick(id);
+    if (force && !kicked) context.deps.ender.disconnect_elsewhere(id);
     context.log->info("{} key rotated{}", core::log_context(id),
-                      force ? " (publisher disconnected)" : "");
+                      kicked ? " (publisher disconnected)" : "");
     return json_response(bhttp::status::ok, {{"streamId", id},
                                              {"streamKey", key},
                                              {"rtmpUrl", context.urls.rtmp},

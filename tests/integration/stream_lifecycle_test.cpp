@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <set>
 #include <sstream>
 
@@ -385,6 +386,35 @@ TEST_CASE("an end or a forced key rotation sent to another server reaches the pu
   CHECK_FALSE(fs::exists(fs::path(other_config.packager.media_root) / *stored.summary->vod_path));
   fs::remove_all(media);
   fs::remove_all(other_config.packager.media_root);
+}
+
+TEST_CASE("an end waits at most 60 s for a holder that does not answer, then ends it once free",
+          "[integration][lifecycle]") {
+  const std::string media = make_scratch_dir("media");
+  ApiServer api(api_test_config(fresh_database("lifecycle_silent_holder"), media, nullptr));
+  const auto stream = create(api, false);
+  // Held by a server of a version that never reads what is asked of it.
+  auto& streams = api.server.streams();
+  streams.set_status(stream.id, db::StreamStatus::live, "publisher connected");
+  REQUIRE(streams.claim(stream.id, "older:1", 10min));
+
+  auto answer = std::async(std::launch::async, [&] {
+    return api.call(bhttp::verb::post, "/v1/streams/" + stream.id + "/end");
+  });
+  CHECK(skip_until([&] { return answer.wait_for(0s) == std::future_status::ready; }, 30s));
+  const auto waited = answer.get();
+  INFO(waited.body);
+  CHECK(waited.status == 503);
+  CHECK(waited.json()["error"]["code"] == "still_ending");
+  CHECK(api.status_of(stream.id) == "live");
+
+  // That server lets go (it stopped): the next call ends the stream here.
+  streams.release("older:1");
+  const auto ended = api.call(bhttp::verb::post, "/v1/streams/" + stream.id + "/end");
+  INFO(ended.body);
+  CHECK(ended.status == 200);
+  CHECK(api.status_of(stream.id) == "ended");
+  fs::remove_all(media);
 }
 
 namespace {

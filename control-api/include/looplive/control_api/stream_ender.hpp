@@ -8,7 +8,9 @@
 namespace looplive::control_api {
 
 struct EndOutcome {
-  enum class Kind { ended, not_found, unavailable, failed };
+  // still_ending: another server holds the stream and has not ended it in
+  // time; it stays asked to, and a later call gets the stored answer.
+  enum class Kind { ended, not_found, unavailable, still_ending, failed };
   Kind kind = Kind::failed;
   db::StreamRecord stream;  // as stored, when ended
   std::string message;      // why, when not ended
