@@ -17,17 +17,17 @@ namespace {
 
 std::atomic<size_t> g_memory_file_bytes{0};
 
-// Reads [offset, offset + out.size()) of `fd`; false if the file ended or failed first.
-bool read_exactly(int fd, std::span<uint8_t> out, size_t offset) {
+// Reads [offset, offset + out.size()) of `fd`. A memfd's own pages cannot fail
+// to read back; were they to, it stops rather than spin and the rest stays zeros.
+void read_exactly(int fd, std::span<uint8_t> out, size_t offset) {
   size_t done = 0;
   while (done < out.size()) {
     const ssize_t n =
         ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
+    if (n <= 0) return;
     done += static_cast<size_t>(n);
   }
-  return true;
 }
 
 // A builder's file, made with its first bytes; false when none can be (the
@@ -61,7 +61,6 @@ struct MemoryFile {
         return;
       }
       copy.resize(size);
-      // The file's own pages cannot fail to read back; were they to, the rest reads as zeros.
       read_exactly(fd, copy, 0);
       address = copy.data();
     });
@@ -125,7 +124,6 @@ void MemoryFileBuilder::append(std::span<const std::span<const uint8_t>> pieces)
 // its pieces at the end: size_ says where the whole ones stop).
 void MemoryFileBuilder::fall_back_to_memory() {
   fallback_.resize(size_);
-  // The file's own pages cannot fail to read back; were they to, the rest reads as zeros.
   read_exactly(fd_, fallback_, 0);
   ::close(std::exchange(fd_, -1));
   g_memory_file_bytes.fetch_sub(size_, std::memory_order_relaxed);
