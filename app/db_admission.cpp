@@ -81,9 +81,14 @@ core::AdmissionResult DbAdmission::decide(const core::PublishRequest& request) {
       result.detail = match->revoked ? "key of stream " + match->stream_id + " was revoked"
                                      : "stream " + match->stream_id + " has ended";
       notify_refused(*match, request);
-    } else if (!owner_.empty() && !streams_.claim(match->stream_id, owner_, lease_)) {
-      result.verdict = AdmissionVerdict::elsewhere;
-      result.detail = "stream " + match->stream_id + " is held by another looplive process";
+    } else if (!owner_.empty() &&
+               !streams_.claim_with_key(match->stream_id, request.key, owner_, lease_)) {
+      const auto again = streams_.find_by_key(request.key);
+      const bool revoked = !again || again->revoked || again->status == db::StreamStatus::ended;
+      result.verdict = revoked ? AdmissionVerdict::not_armed : AdmissionVerdict::elsewhere;
+      result.detail = "stream " + match->stream_id +
+                      (revoked ? " ended or had its key rotated during the check"
+                               : " is held by another looplive process");
     } else {
       result.verdict = AdmissionVerdict::accepted;
       result.stream_id = match->stream_id;

@@ -127,15 +127,30 @@ std::vector<StreamRecord> StreamRepository::unfinished() {
 
 bool StreamRepository::claim(const std::string& id, const std::string& owner,
                              std::chrono::milliseconds lease) {
+  return take(id, owner, lease, std::nullopt);
+}
+
+bool StreamRepository::claim_with_key(const std::string& id, std::string_view key,
+                                      const std::string& owner, std::chrono::milliseconds lease) {
+  return take(id, owner, lease, core::hash_stream_key(key));
+}
+
+bool StreamRepository::take(const std::string& id, const std::string& owner,
+                            std::chrono::milliseconds lease,
+                            const std::optional<std::string>& key_hash) {
   return database_.pool().run([&](pqxx::connection& connection) {
     pqxx::work txn(connection);
     // Two claimants of one row queue on its lock; the second then sees the
-    // first one's lease and takes nothing.
+    // first one's lease and takes nothing. A revocation committed before this
+    // statement began is seen; one committed after it finds this owner on the
+    // row when it asks for the holder.
     const auto result = txn.exec_params(
         "UPDATE streams SET owner = $2, owner_until = now() + $3 * interval '1 millisecond'"
         " WHERE id = $1::uuid AND status <> 'ended'"
-        " AND (owner IS NULL OR owner = $2 OR owner_until < now())",
-        id, owner, static_cast<int64_t>(lease.count()));
+        " AND (owner IS NULL OR owner = $2 OR owner_until < now())"
+        " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM stream_keys k WHERE"
+        "   k.stream_id = streams.id AND k.key_hash = $4 AND k.revoked_at IS NULL))",
+        id, owner, static_cast<int64_t>(lease.count()), key_hash);
     txn.commit();
     return result.affected_rows() == 1;
   });

@@ -134,6 +134,22 @@ TEST_CASE("DbAdmission refuses revoked keys and ended streams as not armed") {
   CHECK(outcome.result.detail.find("ended") != std::string::npos);
 }
 
+TEST_CASE("DbAdmission refuses a stream another process holds, and takes a free one") {
+  Fixture f;
+  f.admission.claim_as("here:1", std::chrono::seconds(15));
+  const auto held = f.streams.create(std::nullopt, false);
+  REQUIRE(f.streams.claim(held.stream.id, "there:1", std::chrono::seconds(15)));
+  auto outcome = f.check(held.key);
+  CHECK(outcome.result.verdict == AdmissionVerdict::elsewhere);
+  CHECK(outcome.result.detail.find("held by another") != std::string::npos);
+
+  const auto free = f.streams.create(std::nullopt, false);
+  CHECK(f.check(free.key).result.verdict == AdmissionVerdict::accepted);
+  CHECK(f.streams.held_elsewhere(free.stream.id, "there:1"));
+  f.streams.set_status(held.stream.id, StreamStatus::ended, "test");
+  f.streams.set_status(free.stream.id, StreamStatus::ended, "test");
+}
+
 TEST_CASE("DbAdmission reports unavailable while the database is down, and recovers") {
   Fixture f;
   const auto created = f.streams.create(std::nullopt, false);

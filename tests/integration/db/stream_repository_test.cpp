@@ -231,6 +231,34 @@ TEST_CASE("a stream's owner holds it until it ends, then nobody does") {
   f.streams.set_status(other, StreamStatus::ended, "ended");
 }
 
+TEST_CASE("a publisher takes its stream only with a key not revoked since its lookup") {
+  Fixture f;
+  const auto lease = std::chrono::seconds(15);
+  const auto created = f.streams.create(std::nullopt, false);
+  const auto other = f.streams.create(std::nullopt, false);
+  // Another stream's key takes nothing.
+  CHECK_FALSE(f.streams.claim_with_key(created.stream.id, other.key, "holder:1", lease));
+  REQUIRE(f.streams.claim_with_key(created.stream.id, created.key, "holder:1", lease));
+  CHECK(f.streams.held_elsewhere(created.stream.id, "asker:1"));
+
+  // The window this closes: a publisher looked its key up, then an end on
+  // another server revoked it and found no holder to ask. The claim that
+  // follows takes nothing, so nobody publishes into the stream that ends.
+  REQUIRE_FALSE(f.streams.find_by_key(other.key)->revoked);
+  f.streams.revoke_keys(other.stream.id);
+  CHECK_FALSE(f.streams.ask_holder_to_end(other.stream.id, "asker:1", "ended by the API"));
+  CHECK_FALSE(f.streams.claim_with_key(other.stream.id, other.key, "holder:1", lease));
+  CHECK_FALSE(f.streams.held_elsewhere(other.stream.id, "asker:1"));
+
+  // A rotation likewise: the old key takes nothing, the new one takes it.
+  const auto rotated = f.streams.create(std::nullopt, false);
+  const std::string new_key = f.streams.rotate_key(rotated.stream.id);
+  CHECK_FALSE(f.streams.claim_with_key(rotated.stream.id, rotated.key, "holder:1", lease));
+  CHECK(f.streams.claim_with_key(rotated.stream.id, new_key, "holder:1", lease));
+  // The plain claim (adopting an orphan after a restart) needs no key.
+  CHECK(f.streams.claim(other.stream.id, "holder:1", lease));
+}
+
 TEST_CASE("an end or a kick asked on another server reaches the holder once, and only it") {
   Fixture f;
   const std::string id = f.streams.create(std::nullopt, false).stream.id;

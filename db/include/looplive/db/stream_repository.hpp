@@ -134,6 +134,13 @@ class StreamRepository {
   // names a process, which holds a stream for `lease` and renews it while it runs.
   // Takes the stream (not ended) unless another owner's lease still runs.
   bool claim(const std::string& id, const std::string& owner, std::chrono::milliseconds lease);
+  // A publisher's claim: as claim, and only while `key` is still one of the
+  // stream's unrevoked keys. An end or a rotation on another process revokes
+  // the key before it looks for a holder to ask, so a publisher whose key was
+  // revoked after its lookup takes nothing rather than publishing unasked
+  // into a stream that ends.
+  bool claim_with_key(const std::string& id, std::string_view key, const std::string& owner,
+                      std::chrono::milliseconds lease);
   void renew(const std::string& owner, std::chrono::milliseconds lease);
   // Lets go of every stream the owner holds, for the next process to take at once.
   void release(const std::string& owner);
@@ -156,6 +163,8 @@ class StreamRepository {
   std::map<StreamStatus, uint64_t> count_by_status();
 
  private:
+  bool take(const std::string& id, const std::string& owner, std::chrono::milliseconds lease,
+            const std::optional<std::string>& key_hash);
   bool ask_holder(const std::string& id, const std::string& asker,
                   const std::optional<std::string>& end_reason, bool kick);
 
