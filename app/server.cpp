@@ -260,6 +260,7 @@ void Server::start_control_api() {
   settings.segment_duration = config_.packager.segment_duration;
   settings.build_info = build_info();
   settings.retention = config_.retention;
+  settings.owner = owner_;
   control_api::ApiDependencies dependencies{*database_, *streams_,   *webhook_queue_, registry_,
                                             figures_,   *lifecycle_, blocking_};
   dependencies.viewers = viewers_;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/io_context.hpp>
 
 #include "api_error.hpp"
 #include "auth.hpp"
@@ -43,6 +44,7 @@ struct Context {
     access_ = std::move(rules);
   }
 
+  boost::asio::io_context* io = nullptr;  // the API's; set by ControlApi
   ApiSettings settings;  // settings.api's access fields as at start; access() has the current ones
   ApiDependencies deps;
   PublicUrls urls;

@@ -10,6 +10,7 @@
 #include "looplive/http/server.hpp"
 #include "retention.hpp"
 #include "router.hpp"
+#include "tag_placing.hpp"
 
 namespace looplive::control_api {
 
@@ -102,12 +103,15 @@ struct ControlApi::Impl {
   Router router;
   std::unique_ptr<http::Server> server;
   std::unique_ptr<Retention> retention;
+  std::unique_ptr<AskedTags> asked_tags;
 };
 
 ControlApi::ControlApi(boost::asio::io_context& io, ApiSettings settings,
                        ApiDependencies dependencies)
     : impl_(std::make_unique<Impl>(std::move(settings), std::move(dependencies))) {
+  impl_->context.io = &io;
   impl_->retention = std::make_unique<Retention>(io, impl_->context);
+  impl_->asked_tags = std::make_unique<AskedTags>(io, impl_->context);
   const auto& api = impl_->context.settings.api;
   http::ServerLimits limits;
   limits.max_connections = 1024;
@@ -132,6 +136,7 @@ ControlApi::~ControlApi() {
 void ControlApi::start() {
   impl_->server->start();
   impl_->retention->start();
+  impl_->asked_tags->start();
   impl_->context.log->info("control API listening on {}:{}", impl_->context.settings.api.host,
                            port());
 }
@@ -139,6 +144,7 @@ void ControlApi::start() {
 void ControlApi::stop() {
   impl_->server->stop();
   impl_->retention->stop();
+  impl_->asked_tags->stop();
 }
 
 uint16_t ControlApi::port() const {

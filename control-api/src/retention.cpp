@@ -1,7 +1,5 @@
 #include "retention.hpp"
 
-#include <boost/asio/post.hpp>
-
 #include "stream_media.hpp"
 
 namespace looplive::control_api {
@@ -13,31 +11,18 @@ constexpr size_t kStreamsPerPass = 100;
 }  // namespace
 
 Retention::Retention(boost::asio::io_context& io, Context& context)
-    : context_(context), timer_(io) {}
+    : context_(context),
+      work_(io, context.deps.blocking, context.settings.retention.check_interval,
+            [this] { prune(); }) {}
 
 void Retention::start() {
   const auto& retention = context_.settings.retention;
   if (retention.webhooks.count() == 0 && retention.ended_streams.count() == 0) return;
-  arm();
+  work_.start();
 }
 
 void Retention::stop() {
-  stopping_ = true;
-  boost::asio::post(timer_.get_executor(), [this] { timer_.cancel(); });
-}
-
-void Retention::arm() {
-  timer_.expires_after(context_.settings.retention.check_interval);
-  timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec || stopping_) return;
-    boost::asio::post(context_.deps.blocking, [this] {
-      if (stopping_) return;
-      prune();
-      boost::asio::post(timer_.get_executor(), [this] {
-        if (!stopping_) arm();
-      });
-    });
-  });
+  work_.stop();
 }
 
 void Retention::prune() {

@@ -1,12 +1,9 @@
 #pragma once
 
-#include <atomic>
-#include <memory>
-
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "context.hpp"
+#include "periodic_work.hpp"
 
 namespace looplive::control_api {
 
@@ -21,12 +18,10 @@ class Retention {
   void stop();  // no prune starts after it; one under way finishes
 
  private:
-  void arm();
   void prune();
 
   Context& context_;
-  boost::asio::steady_timer timer_;
-  std::atomic<bool> stopping_{false};
+  PeriodicWork work_;
 };
 
 }  // namespace looplive::control_api

@@ -175,15 +175,6 @@ void StreamRepository::release(const std::string& owner) {
   });
 }
 
-namespace {
-
-// Held by a process other than `asker` whose lease still runs (the holder
-// renews it every third of the lease while it runs).
-constexpr const char* kHeldElsewhere =
-    "status <> 'ended' AND owner IS NOT NULL AND owner <> $2 AND owner_until > now()";
-
-}  // namespace
-
 bool StreamRepository::ask_holder_to_end(const std::string& id, const std::string& asker,
                                          const std::string& reason) {
   return ask_holder(id, asker, reason, false);

@@ -28,5 +28,10 @@ void insert_key(pqxx::work& txn, const std::string& stream_id, const std::string
 // already was there. Throws ErrorCode::not_found, or conflict from ended.
 bool apply_transition(pqxx::work& txn, const std::string& id, StreamStatus to,
                       const std::string& reason);
+// A condition on `streams`: held by a process other than the asker ($2)
+// whose lease still runs (the holder renews it every third of the lease).
+inline constexpr const char* kHeldElsewhere =
+    "streams.status <> 'ended' AND streams.owner IS NOT NULL AND streams.owner <> $2"
+    " AND streams.owner_until > now()";
 
 }  // namespace looplive::db

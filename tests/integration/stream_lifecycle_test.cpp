@@ -6,6 +6,7 @@
 #include <sys/statvfs.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <future>
@@ -14,6 +15,8 @@
 
 #include "control_api_harness.hpp"
 #include "lifecycle_clock.hpp"
+#include "looplive/core/utc_text.hpp"
+#include "looplive/db/tag_repository.hpp"
 #include "looplive/packager/packager.hpp"
 #include "media_fixture.hpp"
 
@@ -370,6 +373,46 @@ TEST_CASE("an end or a forced key rotation sent to another server reaches the pu
   REQUIRE(holder.wait_live(stream.id, true, 20s));
   std::this_thread::sleep_for(4s);
 
+  // A product tag posted to the other server: the holder places it, stamped
+  // with the moment it was posted, and the caller gets the holder's answer.
+  const std::string tags = "/v1/streams/" + stream.id + "/tags";
+  const auto posted_at = std::chrono::system_clock::now();
+  const auto tag =
+      other.call(bhttp::verb::post, tags, R"({"productId": "sku-elsewhere", "action": "show"})");
+  const auto answered_in = std::chrono::system_clock::now() - posted_at;
+  INFO(tag.body);
+  REQUIRE(tag.status == 201);
+  CHECK(tag.json()["productId"] == "sku-elsewhere");
+  CHECK(tag.headers.count("Location") == 1);
+  CHECK(answered_in < 3s);
+  std::printf("a tag posted to the other server answered 201 in %lld ms\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(answered_in).count()));
+  const auto stamped = core::parse_utc_ms(tag.json()["programDateTime"].get<std::string>());
+  REQUIRE(stamped);
+  const int64_t posted_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(posted_at.time_since_epoch()).count();
+  CHECK(std::abs(*stamped - posted_ms) < 200);
+  // In the holder's media playlist, and in the timeline either server reads.
+  const auto in_playlist = [&] {
+    const auto playlist = http_request(holder.server.origin_port(), bhttp::verb::get,
+                                       "/live/" + stream.id + "/video.m3u8", "", "");
+    return playlist.body.find("X-PRODUCT-ID=\"sku-elsewhere\"") != std::string::npos;
+  };
+  const auto listed_by = Clock::now() + 5s;
+  while (!in_playlist() && Clock::now() < listed_by) std::this_thread::sleep_for(100ms);
+  CHECK(in_playlist());
+  const auto timeline = other.call(bhttp::verb::get, tags);
+  REQUIRE(timeline.status == 200);
+  REQUIRE(timeline.json()["tags"].size() == 1);
+  CHECK(timeline.json()["tags"][0]["id"] == tag.json()["id"]);
+  // The holder's answer to a bad time comes back as it would from the holder.
+  const auto early = other.call(bhttp::verb::post, tags,
+                                R"({"productId": "sku-early", "action": "show",)"
+                                R"( "programDateTime": "2001-01-01T00:00:00Z"})");
+  INFO(early.body);
+  CHECK(early.status == 422);
+
   // The end sent to the other server: the holder ends it, and the answer has
   // the holder's recording.
   const auto ended = other.call(bhttp::verb::post, "/v1/streams/" + stream.id + "/end");
@@ -384,6 +427,10 @@ TEST_CASE("an end or a forced key rotation sent to another server reaches the pu
   REQUIRE(stored.summary->vod_path);
   check_decodes(fs::path(media) / *stored.summary->vod_path);
   CHECK_FALSE(fs::exists(fs::path(other_config.packager.media_root) / *stored.summary->vod_path));
+  const auto after_end =
+      other.call(bhttp::verb::post, tags, R"({"productId": "sku-late", "action": "show"})");
+  CHECK(after_end.status == 409);
+  CHECK(after_end.json()["error"]["code"] == "stream_ended");
   fs::remove_all(media);
   fs::remove_all(other_config.packager.media_root);
 }
@@ -391,12 +438,25 @@ TEST_CASE("an end or a forced key rotation sent to another server reaches the pu
 TEST_CASE("an end waits at most 60 s for a holder that does not answer, then ends it once free",
           "[integration][lifecycle]") {
   const std::string media = make_scratch_dir("media");
-  ApiServer api(api_test_config(fresh_database("lifecycle_silent_holder"), media, nullptr));
+  const auto config = api_test_config(fresh_database("lifecycle_silent_holder"), media, nullptr);
+  ApiServer api(config);
   const auto stream = create(api, false);
   // Held by a server of a version that never reads what is asked of it.
   auto& streams = api.server.streams();
   streams.set_status(stream.id, db::StreamStatus::live, "publisher connected");
   REQUIRE(streams.claim(stream.id, "older:1", 10min));
+
+  // A tag asked of it is never placed: after 5 s the caller hears so, and
+  // the request is withdrawn.
+  const auto tag_asked = Clock::now();
+  const auto tag = api.call(bhttp::verb::post, "/v1/streams/" + stream.id + "/tags",
+                            R"({"productId": "sku-1", "action": "show"})");
+  INFO(tag.body);
+  CHECK(tag.status == 503);
+  CHECK(tag.json()["error"]["code"] == "holder_not_answering");
+  CHECK(Clock::now() - tag_asked >= 5s);
+  db::Database database(config.database);
+  CHECK(db::TagRepository(database).asked_of("older:1").empty());
 
   auto answer = std::async(std::launch::async, [&] {
     return api.call(bhttp::verb::post, "/v1/streams/" + stream.id + "/end");

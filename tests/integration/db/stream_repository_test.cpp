@@ -11,6 +11,7 @@
 #include "looplive/core/stream_key.hpp"
 #include "looplive/db/database.hpp"
 #include "looplive/db/stream_repository.hpp"
+#include "looplive/db/tag_repository.hpp"
 #include "pg_cluster.hpp"
 
 using looplive::core::ErrorCode;
@@ -310,6 +311,48 @@ TEST_CASE("an end or a kick asked on another server reaches the holder once, and
       " WHERE id = $1::uuid",
       id);
   CHECK(row[0][0].as<bool>());
+}
+
+TEST_CASE("a tag asked of the holder reaches only it, and its answer the asker once") {
+  Fixture f;
+  looplive::db::TagRepository tags(f.database);
+  const auto lease = std::chrono::seconds(15);
+  const std::string id = f.streams.create(std::nullopt, false).stream.id;
+  const std::string body = R"({"productId": "sku-1", "action": "show"})";
+  // Nobody else holds it: nothing is asked, the asker answers itself.
+  CHECK_FALSE(tags.ask_holder_to_place(id, "asker:1", body));
+  REQUIRE(f.streams.claim(id, "holder:1", lease));
+  f.streams.set_status(id, StreamStatus::live, "publisher connected");
+  CHECK_FALSE(tags.ask_holder_to_place(id, "holder:1", body));
+
+  const auto asked = tags.ask_holder_to_place(id, "asker:1", body);
+  REQUIRE(asked);
+  CHECK(tags.asked_of("asker:1").empty());
+  const auto open = tags.asked_of("holder:1");
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].id == *asked);
+  CHECK(open[0].stream_id == id);
+  CHECK(open[0].body_json.find(R"("productId": "sku-1")") != std::string::npos);
+  CHECK_FALSE(tags.take_answer(*asked));  // not answered yet
+
+  tags.answer(*asked, {201, R"({"id": "7"})"});
+  CHECK(tags.asked_of("holder:1").empty());
+  CHECK_FALSE(tags.withdraw(*asked));  // answered: it stays for the asker
+  const auto answer = tags.take_answer(*asked);
+  REQUIRE(answer);
+  CHECK(answer->status == 201);
+  CHECK(answer->body_json == R"({"id": "7"})");
+  CHECK_FALSE(tags.take_answer(*asked));  // taken once
+
+  // One withdrawn before an answer is never read by the holder.
+  const auto withdrawn = tags.ask_holder_to_place(id, "asker:1", body);
+  REQUIRE(withdrawn);
+  CHECK(tags.withdraw(*withdrawn));
+  CHECK(tags.asked_of("holder:1").empty());
+  // Nor is one on a stream that ended meanwhile.
+  REQUIRE(tags.ask_holder_to_place(id, "asker:1", body));
+  f.streams.set_status(id, StreamStatus::ended, "ended");
+  CHECK(tags.asked_of("holder:1").empty());
 }
 
 TEST_CASE("create accepts an explicit id and refuses a taken one") {

@@ -67,6 +67,10 @@ struct ApiSettings {
   control_api::RetentionConfig retention;
   // Labels of looplive_build_info: version, ffmpeg, boost, libpq.
   std::vector<std::pair<std::string, std::string>> build_info;
+  // This process among those sharing the database (the stream lifecycle's
+  // owner name): tags posted here for a stream another one packages are
+  // handed to it. Empty: a stream not packaged here takes no tags.
+  std::string owner;
 };
 
 // The REST API on its own listener. docs/api.md describes every endpoint.

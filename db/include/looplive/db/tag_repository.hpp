@@ -44,6 +44,20 @@ struct TagChapter {
   std::optional<int64_t> end_ms;  // none: still on screen at the end
 };
 
+// A tag posted to a process that does not package the stream, for the one
+// that does: the request's JSON body, as the API took it.
+struct TagAsk {
+  uint64_t id = 0;
+  std::string stream_id;
+  std::string body_json;
+};
+
+// The holder's answer to a TagAsk: what the caller of the API gets.
+struct TagAnswer {
+  int status = 0;
+  std::string body_json;
+};
+
 // A stream's product tags, in timeline order. Every method blocks and throws
 // core::Failure: unavailable when the database cannot be reached, not_found
 // from insert() for a stream that does not exist.
@@ -61,6 +75,22 @@ class TagRepository {
   uint64_t count(const std::string& stream_id);
   // The stream's chapters by media time, `limit` at most.
   std::vector<TagChapter> chapters(const std::string& stream_id, size_t limit);
+
+  // Tags posted to a process other than the stream's holder (several
+  // processes behind one API address). The asker stores the request; the
+  // holder, polling the streams it holds, places it and stores its answer;
+  // the asker takes that answer. Nothing when no other process than `asker`
+  // holds the stream under a running lease.
+  std::optional<uint64_t> ask_holder_to_place(const std::string& stream_id,
+                                              const std::string& asker,
+                                              const std::string& body_json);
+  // Open requests on streams `owner` holds, oldest first.
+  std::vector<TagAsk> asked_of(const std::string& owner);
+  void answer(uint64_t request_id, const TagAnswer& answer);
+  // The answer once stored (the request is deleted as it is taken); nothing before.
+  std::optional<TagAnswer> take_answer(uint64_t request_id);
+  // Deletes a request still unanswered; false when it was answered meanwhile.
+  bool withdraw(uint64_t request_id);
 
  private:
   Database& database_;

@@ -1,0 +1,249 @@
+#include "tag_placing.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cmath>
+
+#include "looplive/control_api/tag_cue.hpp"
+#include "looplive/core/utc_text.hpp"
+#include "looplive/media/text_format.hpp"
+#include "request_body.hpp"
+#include "tag_json.hpp"
+
+namespace looplive::control_api {
+namespace {
+
+constexpr size_t kMaxPayloadBytes = 16 * 1024;
+constexpr size_t kMaxProductIdLength = 128;
+constexpr int64_t kMaxDurationMs = 24 * 3600 * 1000;
+// The holder looks for asked tags every kAskedPoll; the asker looks for its
+// answer every kAnswerPoll, for at most kAnswerWait.
+constexpr auto kAskedPoll = std::chrono::milliseconds(250);
+constexpr auto kAnswerPoll = std::chrono::milliseconds(100);
+constexpr auto kAnswerWait = std::chrono::seconds(5);
+
+[[noreturn]] void invalid(const std::string& message) {
+  throw ApiError(bhttp::status::unprocessable_entity, "invalid", message);
+}
+
+// Product ids travel in playlists as quoted strings: printable ASCII without '"'.
+bool valid_product_id(const std::string& id) {
+  return !id.empty() && id.size() <= kMaxProductIdLength &&
+         std::all_of(id.begin(), id.end(),
+                     [](char c) { return c >= 0x20 && c < 0x7f && c != '"'; });
+}
+
+std::optional<double> unit_coordinate(const nlohmann::json& body, const std::string& field) {
+  const auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > 1)
+    invalid("\"" + field + "\" must be a number from 0 to 1 (a fraction of the picture).");
+  return it->get<double>();
+}
+
+[[noreturn]] void not_on_air(const core::Error& error) {
+  if (error.code == core::ErrorCode::invalid) invalid("The tag's time: " + error.message + ".");
+  throw ApiError(bhttp::status::conflict, "not_on_air",
+                 "The stream is not on air (" + error.message +
+                     "); tags go on a stream from its first frame until it ends.");
+}
+
+http::Response created(const db::TagRecord& record) {
+  auto response = json_response(bhttp::status::created, tag_json(record));
+  response.headers.set(bhttp::field::location, "/v1/streams/" + record.tag.stream_id + "/tags/" +
+                                                   std::to_string(record.id));
+  return response;
+}
+
+// Places the tag on a stream packaged here. Nothing when another process
+// holds the stream and has been asked to place it: the request's id then.
+http::Response place_here(Context& context, TagRequest& parsed, bool may_ask,
+                          std::optional<uint64_t>& asked) {
+  db::NewTag& tag = parsed.tag;
+  core::TagCarrier& carrier = *context.deps.tag_carrier;
+  // A stream the packager holds has not ended: the database is asked only
+  // why one it does not hold cannot take tags (another process has it, no
+  // such stream, ended).
+  const auto stamp = carrier.stamp_tag(tag.stream_id, parsed.media_time_ms, parsed.wall_clock_ms);
+  if (!stamp) {
+    require_not_ended(context.deps.streams.get(tag.stream_id));
+    if (stamp.error().code == core::ErrorCode::not_found && may_ask &&
+        !context.settings.owner.empty()) {
+      // The holder stamps it with this moment, not the one it reads the request at.
+      nlohmann::json body = parsed.body;
+      if (!parsed.media_time_ms && !parsed.wall_clock_ms)
+        body["programDateTime"] =
+            media::utc_timestamp_us(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+      asked = context.deps.tag_store->ask_holder_to_place(tag.stream_id, context.settings.owner,
+                                                          body.dump());
+      if (asked) return {};
+    }
+    not_on_air(stamp.error());
+  }
+  tag.media_time_ms = stamp->media_time_ms;
+  tag.wall_clock_ms = stamp->wall_clock_ms;
+  const db::TagRecord record = context.deps.tag_store->insert(tag);
+  if (const auto added = carrier.add_tag(tag.stream_id, placed_tag(record)); !added) {
+    context.deps.tag_store->remove(tag.stream_id, record.id);
+    if (added.error().code == core::ErrorCode::conflict)
+      throw ApiError(bhttp::status::conflict, "too_many_tags",
+                     "The stream cannot take more tags: " + added.error().message + ".");
+    not_on_air(added.error());
+  }
+  context.log->debug("{} tag {} ({} {}) at {} ms", core::log_context(tag.stream_id), record.id,
+                     tag.action, tag.product_id, tag.media_time_ms);
+  return created(record);
+}
+
+http::Response answered(const std::string& stream_id, const db::TagAnswer& answer) {
+  http::Response response(static_cast<bhttp::status>(answer.status), answer.body_json,
+                          "application/json");
+  if (answer.status == 201) {
+    const auto body = nlohmann::json::parse(answer.body_json, nullptr, false);
+    if (body.is_object() && body.contains("id") && body["id"].is_string())
+      response.headers.set(bhttp::field::location,
+                           "/v1/streams/" + stream_id + "/tags/" + body["id"].get<std::string>());
+  }
+  return response;
+}
+
+// Looks for the holder's answer every kAnswerPoll; withdraws the request
+// and answers 503 when none came within kAnswerWait.
+void await_answer(Context& context, const std::string& stream_id, uint64_t request_id,
+                  std::chrono::steady_clock::time_point deadline, http::Respond respond) {
+  auto timer = std::make_shared<boost::asio::steady_timer>(*context.io, kAnswerPoll);
+  timer->async_wait([&context, timer, stream_id, request_id, deadline,
+                     respond = std::move(respond)](boost::system::error_code) mutable {
+    boost::asio::post(context.deps.blocking, [&context, stream_id, request_id, deadline,
+                                              respond = std::move(respond)]() mutable {
+      std::optional<http::Response> response;
+      const bool late = std::chrono::steady_clock::now() >= deadline;
+      response = guarded([&]() -> http::Response {
+        auto answer = context.deps.tag_store->take_answer(request_id);
+        if (!answer && late && !context.deps.tag_store->withdraw(request_id))
+          answer = context.deps.tag_store->take_answer(request_id);  // answered meanwhile
+        if (answer) return answered(stream_id, *answer);
+        if (late)
+          throw ApiError(bhttp::status::service_unavailable, "holder_not_answering",
+                         "Another looplive process packages this stream and did not place "
+                         "the tag within 5 s; it was not placed. Try again.");
+        return http::Response(bhttp::status::continue_);
+      });
+      if (response->status == bhttp::status::continue_)
+        return await_answer(context, stream_id, request_id, deadline, std::move(respond));
+      respond(std::move(*response));
+    });
+  });
+}
+
+}  // namespace
+
+void require_not_ended(const db::StreamRecord& stream) {
+  if (stream.status == db::StreamStatus::ended)
+    throw ApiError(bhttp::status::conflict, "stream_ended",
+                   "The stream has ended; its tags can be read, not changed.");
+}
+
+TagRequest parse_tag(const nlohmann::json& body) {
+  reject_unknown_fields(body, {"productId", "action", "payload", "x", "y", "durationMs",
+                               "mediaTime", "programDateTime"});
+  TagRequest parsed;
+  parsed.body = body;
+  db::NewTag& tag = parsed.tag;
+  const auto product = optional_string(body, "productId");
+  if (!product || !valid_product_id(*product))
+    invalid("\"productId\" is required: 1 to " + std::to_string(kMaxProductIdLength) +
+            " printable ASCII characters, no double quote.");
+  tag.product_id = *product;
+  const auto action_name = optional_string(body, "action");
+  const auto action = action_name ? core::parse_tag_action(*action_name) : std::nullopt;
+  if (!action) invalid("\"action\" is required: show, hide or update.");
+  parsed.action = *action;
+  tag.action = std::string(core::tag_action_name(*action));
+  tag.payload_json = "{}";
+  if (const auto it = body.find("payload"); it != body.end() && !it->is_null()) {
+    if (!it->is_object()) invalid("\"payload\" must be a JSON object.");
+    tag.payload_json = it->dump();
+    if (tag.payload_json.size() > kMaxPayloadBytes)
+      throw ApiError(bhttp::status::payload_too_large, "payload_too_large",
+                     "\"payload\" must be at most " + std::to_string(kMaxPayloadBytes) +
+                         " bytes as compact JSON; it is " +
+                         std::to_string(tag.payload_json.size()) + ".");
+  }
+  tag.x = unit_coordinate(body, "x");
+  tag.y = unit_coordinate(body, "y");
+  if (const auto it = body.find("durationMs"); it != body.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > kMaxDurationMs)
+      invalid("\"durationMs\" must be a whole number of milliseconds from 1 to " +
+              std::to_string(kMaxDurationMs) + ".");
+    if (*action == core::TagAction::hide) invalid("A hide has no \"durationMs\".");
+    tag.duration_ms = it->get<int64_t>();
+  }
+  const auto media_time = body.find("mediaTime");
+  const bool has_media_time = media_time != body.end() && !media_time->is_null();
+  if (has_media_time) {
+    if (!media_time->is_number() || media_time->get<double>() < 0 ||
+        media_time->get<double>() > 1e9)
+      invalid("\"mediaTime\" must be a number of seconds on the stream's timeline, from 0.");
+    parsed.media_time_ms = std::llround(media_time->get<double>() * 1000);
+  }
+  if (const auto pdt = optional_string(body, "programDateTime")) {
+    if (has_media_time) invalid("Give \"mediaTime\" or \"programDateTime\", not both.");
+    parsed.wall_clock_ms = core::parse_utc_ms(*pdt);
+    if (!parsed.wall_clock_ms)
+      invalid("\"programDateTime\" must be an RFC 3339 date-time, e.g. 2026-12-05T10:00:00.250Z.");
+  }
+  return parsed;
+}
+
+void place_tag(Context& context, const std::string& stream_id, TagRequest request,
+               http::Respond respond) {
+  request.tag.stream_id = stream_id;
+  std::optional<uint64_t> asked;
+  http::Response response =
+      guarded([&]() -> http::Response { return place_here(context, request, true, asked); });
+  if (!asked) return respond(std::move(response));
+  context.log->debug("{} asked the server holding it to place a tag", core::log_context(stream_id));
+  await_answer(context, stream_id, *asked, std::chrono::steady_clock::now() + kAnswerWait,
+               std::move(respond));
+}
+
+AskedTags::AskedTags(boost::asio::io_context& io, Context& context)
+    : context_(context), work_(io, context.deps.blocking, kAskedPoll, [this] { place_asked(); }) {}
+
+void AskedTags::start() {
+  if (context_.settings.owner.empty() || context_.deps.tag_store == nullptr ||
+      context_.deps.tag_carrier == nullptr)
+    return;
+  work_.start();
+}
+
+void AskedTags::stop() {
+  work_.stop();
+}
+
+void AskedTags::place_asked() {
+  try {
+    for (const db::TagAsk& ask : context_.deps.tag_store->asked_of(context_.settings.owner)) {
+      std::optional<uint64_t> never;  // asked of this process: it does not ask another
+      const http::Response response = guarded([&]() -> http::Response {
+        const auto body = nlohmann::json::parse(ask.body_json);
+        TagRequest request = parse_tag(body);
+        request.tag.stream_id = ask.stream_id;
+        return place_here(context_, request, false, never);
+      });
+      const auto* body = std::get_if<std::string>(&response.body);
+      const int status = static_cast<int>(response.status);
+      context_.deps.tag_store->answer(ask.id, db::TagAnswer{status, body ? *body : "{}"});
+      context_.log->debug("{} placed a tag asked on another server: {}",
+                          core::log_context(ask.stream_id), status);
+    }
+  } catch (const std::exception& error) {
+    context_.log->debug("tags asked on other servers not read: {}", error.what());
+  }
+}
+
+}  // namespace looplive::control_api

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+
+#include "context.hpp"
+#include "looplive/db/tag_repository.hpp"
+#include "periodic_work.hpp"
+
+namespace looplive::control_api {
+
+// A POST /v1/streams/{id}/tags body, checked (422, 413 as ApiError).
+struct TagRequest {
+  db::NewTag tag;  // stamped when placed
+  core::TagAction action = core::TagAction::show;
+  std::optional<int64_t> media_time_ms;
+  std::optional<int64_t> wall_clock_ms;
+  nlohmann::json body;  // as posted, to hand to the stream's holder
+};
+
+TagRequest parse_tag(const nlohmann::json& body);
+// 409 stream_ended for an ended stream: its tags can be read, not changed.
+void require_not_ended(const db::StreamRecord& stream);
+
+// Places a tag on a stream and answers as the POST does (201 with the tag,
+// or the error). A stream packaged by another process sharing the database
+// (several behind one API address) gets the tag through its row, `asker`
+// being this process: that process places it and its answer is returned
+// (up to a few seconds later; 503 when it gives none). Any thread but the
+// I/O ones: it blocks on the database.
+void place_tag(Context& context, const std::string& stream_id, TagRequest request,
+               http::Respond respond);
+
+// The holder's side: every 250 ms, on the blocking pool, places the tags
+// other processes were asked for on the streams this one holds.
+class AskedTags {
+ public:
+  AskedTags(boost::asio::io_context& io, Context& context);
+  void start();
+  void stop();  // no poll starts after it; one under way finishes
+
+ private:
+  void place_asked();
+
+  Context& context_;
+  PeriodicWork work_;
+};
+
+}  // namespace looplive::control_api
