@@ -77,17 +77,10 @@ void delete_tag(Context& context, const http::Request&, const Params& params,
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), tag_id);
   if (ec != std::errc() || end != text.data() + text.size())
     throw ApiError(bhttp::status::not_found, "not_found", "The stream has no such tag.");
-  context.blocking(std::move(respond), [&context, id = params.id, tag_id] {
-    require_not_ended(context.deps.streams.get(id));
-    if (!context.deps.tag_store->find(id, tag_id))
-      throw ApiError(bhttp::status::not_found, "not_found", "The stream has no such tag.");
-    if (const auto removed = context.deps.tag_carrier->remove_tag(id, tag_id); !removed)
-      throw ApiError(bhttp::status::conflict, "tag_on_air",
-                     "The tag is already on air (in a playlist, a manifest or a fragment) and "
-                     "cannot be taken back; post a hide instead.");
-    context.deps.tag_store->remove(id, tag_id);
-    return http::Response(bhttp::status::no_content);
-  });
+  boost::asio::post(context.deps.blocking,
+                    [&context, id = params.id, tag_id, respond = std::move(respond)]() mutable {
+                      remove_tag(context, id, tag_id, std::move(respond));
+                    });
 }
 
 }  // namespace

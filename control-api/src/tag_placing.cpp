@@ -77,8 +77,8 @@ http::Response place_here(Context& context, TagRequest& parsed, bool may_ask,
             media::utc_timestamp_us(std::chrono::duration_cast<std::chrono::microseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count());
-      asked = context.deps.tag_store->ask_holder_to_place(tag.stream_id, context.settings.owner,
-                                                          body.dump());
+      asked =
+          context.deps.tag_store->ask_holder(tag.stream_id, context.settings.owner, body.dump());
       if (asked) return {};
     }
     not_on_air(stamp.error());
@@ -96,6 +96,41 @@ http::Response place_here(Context& context, TagRequest& parsed, bool may_ask,
   context.log->debug("{} tag {} ({} {}) at {} ms", core::log_context(tag.stream_id), record.id,
                      tag.action, tag.product_id, tag.media_time_ms);
   return created(record);
+}
+
+// Takes the tag back from a stream packaged here. Nothing when another
+// process holds the stream and has been asked to: the request's id then.
+http::Response remove_here(Context& context, const std::string& stream_id, uint64_t tag_id,
+                           bool may_ask, std::optional<uint64_t>& asked) {
+  require_not_ended(context.deps.streams.get(stream_id));
+  if (!context.deps.tag_store->find(stream_id, tag_id))
+    throw ApiError(bhttp::status::not_found, "not_found", "The stream has no such tag.");
+  const auto removed = context.deps.tag_carrier->remove_tag(stream_id, tag_id);
+  if (!removed && removed.error().code == core::ErrorCode::not_found && may_ask &&
+      !context.settings.owner.empty()) {
+    asked = context.deps.tag_store->ask_holder(
+        stream_id, context.settings.owner,
+        nlohmann::json{{"removeTag", std::to_string(tag_id)}}.dump());
+    if (asked) return {};
+  }
+  if (!removed)
+    throw ApiError(bhttp::status::conflict, "tag_on_air",
+                   "The tag is already on air (in a playlist, a manifest or a fragment) and "
+                   "cannot be taken back; post a hide instead.");
+  context.deps.tag_store->remove(stream_id, tag_id);
+  return http::Response(bhttp::status::no_content);
+}
+
+// What the holder answers a request asked of it.
+http::Response act_on(Context& context, const db::TagAsk& ask) {
+  std::optional<uint64_t> never;  // asked of this process: it does not ask another
+  const auto body = nlohmann::json::parse(ask.body_json);
+  if (const auto removal = body.find("removeTag"); removal != body.end())
+    return remove_here(context, ask.stream_id, std::stoull(removal->get<std::string>()), false,
+                       never);
+  TagRequest request = parse_tag(body);
+  request.tag.stream_id = ask.stream_id;
+  return place_here(context, request, false, never);
 }
 
 http::Response answered(const std::string& stream_id, const db::TagAnswer& answer) {
@@ -128,8 +163,8 @@ void await_answer(Context& context, const std::string& stream_id, uint64_t reque
         if (answer) return answered(stream_id, *answer);
         if (late)
           throw ApiError(bhttp::status::service_unavailable, "holder_not_answering",
-                         "Another looplive process packages this stream and did not place "
-                         "the tag within 5 s; it was not placed. Try again.");
+                         "Another looplive process packages this stream and did not act "
+                         "on the tag within 5 s; nothing was changed. Try again.");
         return http::Response(bhttp::status::continue_);
       });
       if (response->status == bhttp::status::continue_)
@@ -206,13 +241,22 @@ void place_tag(Context& context, const std::string& stream_id, TagRequest reques
   http::Response response =
       guarded([&]() -> http::Response { return place_here(context, request, true, asked); });
   if (!asked) return respond(std::move(response));
-  context.log->debug("{} asked the server holding it to place a tag", core::log_context(stream_id));
+  await_answer(context, stream_id, *asked, std::chrono::steady_clock::now() + kAnswerWait,
+               std::move(respond));
+}
+
+void remove_tag(Context& context, const std::string& stream_id, uint64_t tag_id,
+                http::Respond respond) {
+  std::optional<uint64_t> asked;
+  http::Response response = guarded(
+      [&]() -> http::Response { return remove_here(context, stream_id, tag_id, true, asked); });
+  if (!asked) return respond(std::move(response));
   await_answer(context, stream_id, *asked, std::chrono::steady_clock::now() + kAnswerWait,
                std::move(respond));
 }
 
 AskedTags::AskedTags(boost::asio::io_context& io, Context& context)
-    : context_(context), work_(io, context.deps.blocking, kAskedPoll, [this] { place_asked(); }) {}
+    : context_(context), work_(io, context.deps.blocking, kAskedPoll, [this] { answer_asked(); }) {}
 
 void AskedTags::start() {
   if (context_.settings.owner.empty() || context_.deps.tag_store == nullptr ||
@@ -225,20 +269,15 @@ void AskedTags::stop() {
   work_.stop();
 }
 
-void AskedTags::place_asked() {
+void AskedTags::answer_asked() {
   try {
     for (const db::TagAsk& ask : context_.deps.tag_store->asked_of(context_.settings.owner)) {
-      std::optional<uint64_t> never;  // asked of this process: it does not ask another
-      const http::Response response = guarded([&]() -> http::Response {
-        const auto body = nlohmann::json::parse(ask.body_json);
-        TagRequest request = parse_tag(body);
-        request.tag.stream_id = ask.stream_id;
-        return place_here(context_, request, false, never);
-      });
+      const http::Response response =
+          guarded([&]() -> http::Response { return act_on(context_, ask); });
       const auto* body = std::get_if<std::string>(&response.body);
       const int status = static_cast<int>(response.status);
       context_.deps.tag_store->answer(ask.id, db::TagAnswer{status, body ? *body : "{}"});
-      context_.log->debug("{} placed a tag asked on another server: {}",
+      context_.log->debug("{} answered a tag request from another server: {}",
                           core::log_context(ask.stream_id), status);
     }
   } catch (const std::exception& error) {

@@ -35,8 +35,13 @@ void require_not_ended(const db::StreamRecord& stream);
 void place_tag(Context& context, const std::string& stream_id, TagRequest request,
                http::Respond respond);
 
-// The holder's side: every 250 ms, on the blocking pool, places the tags
-// other processes were asked for on the streams this one holds.
+// Takes a tag back before it is on air, as DELETE does (204, or the error);
+// through the holder, as place_tag, when another process packages the stream.
+void remove_tag(Context& context, const std::string& stream_id, uint64_t tag_id,
+                http::Respond respond);
+
+// The holder's side: every 250 ms, on the blocking pool, places (or takes
+// back) the tags other processes were asked for on the streams this one holds.
 class AskedTags {
  public:
   AskedTags(boost::asio::io_context& io, Context& context);
@@ -44,7 +49,7 @@ class AskedTags {
   void stop();  // no poll starts after it; one under way finishes
 
  private:
-  void place_asked();
+  void answer_asked();
 
   Context& context_;
   PeriodicWork work_;

@@ -5,9 +5,9 @@
 
 namespace looplive::db {
 
-std::optional<uint64_t> TagRepository::ask_holder_to_place(const std::string& stream_id,
-                                                           const std::string& asker,
-                                                           const std::string& body_json) {
+std::optional<uint64_t> TagRepository::ask_holder(const std::string& stream_id,
+                                                  const std::string& asker,
+                                                  const std::string& body_json) {
   require_uuid(stream_id);
   return database_.pool().run([&](pqxx::connection& connection) -> std::optional<uint64_t> {
     pqxx::nontransaction txn(connection);

@@ -406,6 +406,16 @@ TEST_CASE("an end or a forced key rotation sent to another server reaches the pu
   REQUIRE(timeline.status == 200);
   REQUIRE(timeline.json()["tags"].size() == 1);
   CHECK(timeline.json()["tags"][0]["id"] == tag.json()["id"]);
+  // A tag placed ahead of the show is taken back through the other server too.
+  const auto ahead =
+      other.call(bhttp::verb::post, tags,
+                 R"({"productId": "sku-ahead", "action": "show", "mediaTime": 3600})");
+  INFO(ahead.body);
+  REQUIRE(ahead.status == 201);
+  const std::string ahead_url = tags + "/" + ahead.json()["id"].get<std::string>();
+  CHECK(other.call(bhttp::verb::delete_, ahead_url).status == 204);
+  CHECK(other.call(bhttp::verb::delete_, ahead_url).status == 404);
+  CHECK(holder.call(bhttp::verb::get, tags).json()["tags"].size() == 1);
   // The holder's answer to a bad time comes back as it would from the holder.
   const auto early = other.call(bhttp::verb::post, tags,
                                 R"({"productId": "sku-early", "action": "show",)"

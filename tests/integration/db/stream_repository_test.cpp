@@ -320,12 +320,12 @@ TEST_CASE("a tag asked of the holder reaches only it, and its answer the asker o
   const std::string id = f.streams.create(std::nullopt, false).stream.id;
   const std::string body = R"({"productId": "sku-1", "action": "show"})";
   // Nobody else holds it: nothing is asked, the asker answers itself.
-  CHECK_FALSE(tags.ask_holder_to_place(id, "asker:1", body));
+  CHECK_FALSE(tags.ask_holder(id, "asker:1", body));
   REQUIRE(f.streams.claim(id, "holder:1", lease));
   f.streams.set_status(id, StreamStatus::live, "publisher connected");
-  CHECK_FALSE(tags.ask_holder_to_place(id, "holder:1", body));
+  CHECK_FALSE(tags.ask_holder(id, "holder:1", body));
 
-  const auto asked = tags.ask_holder_to_place(id, "asker:1", body);
+  const auto asked = tags.ask_holder(id, "asker:1", body);
   REQUIRE(asked);
   CHECK(tags.asked_of("asker:1").empty());
   const auto open = tags.asked_of("holder:1");
@@ -345,12 +345,12 @@ TEST_CASE("a tag asked of the holder reaches only it, and its answer the asker o
   CHECK_FALSE(tags.take_answer(*asked));  // taken once
 
   // One withdrawn before an answer is never read by the holder.
-  const auto withdrawn = tags.ask_holder_to_place(id, "asker:1", body);
+  const auto withdrawn = tags.ask_holder(id, "asker:1", body);
   REQUIRE(withdrawn);
   CHECK(tags.withdraw(*withdrawn));
   CHECK(tags.asked_of("holder:1").empty());
   // Nor is one on a stream that ended meanwhile.
-  REQUIRE(tags.ask_holder_to_place(id, "asker:1", body));
+  REQUIRE(tags.ask_holder(id, "asker:1", body));
   f.streams.set_status(id, StreamStatus::ended, "ended");
   CHECK(tags.asked_of("holder:1").empty());
 }

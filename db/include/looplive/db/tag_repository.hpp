@@ -44,8 +44,9 @@ struct TagChapter {
   std::optional<int64_t> end_ms;  // none: still on screen at the end
 };
 
-// A tag posted to a process that does not package the stream, for the one
-// that does: the request's JSON body, as the API took it.
+// A tag posted to (or taken back through) a process that does not package
+// the stream, for the one that does: the request as JSON, the POST body or
+// {"removeTag": "<id>"}.
 struct TagAsk {
   uint64_t id = 0;
   std::string stream_id;
@@ -81,9 +82,8 @@ class TagRepository {
   // holder, polling the streams it holds, places it and stores its answer;
   // the asker takes that answer. Nothing when no other process than `asker`
   // holds the stream under a running lease.
-  std::optional<uint64_t> ask_holder_to_place(const std::string& stream_id,
-                                              const std::string& asker,
-                                              const std::string& body_json);
+  std::optional<uint64_t> ask_holder(const std::string& stream_id, const std::string& asker,
+                                     const std::string& body_json);
   // Open requests on streams `owner` holds, oldest first.
   std::vector<TagAsk> asked_of(const std::string& owner);
   void answer(uint64_t request_id, const TagAnswer& answer);
