@@ -145,30 +145,35 @@ http::Response answered(const std::string& stream_id, const db::TagAnswer& answe
   return response;
 }
 
-// Looks for the holder's answer every kAnswerPoll; withdraws the request
-// and answers 503 when none came within kAnswerWait.
+// Looks for the holder's answer every kAnswerPoll. A request the holder has
+// not taken within kAnswerWait is withdrawn (503, nothing changed); one it
+// took is waited for as long again, as its answer is on the way.
 void await_answer(Context& context, const std::string& stream_id, uint64_t request_id,
-                  std::chrono::steady_clock::time_point deadline, http::Respond respond) {
+                  std::chrono::steady_clock::time_point withdraw_by, http::Respond respond) {
   auto timer = std::make_shared<boost::asio::steady_timer>(*context.io, kAnswerPoll);
-  timer->async_wait([&context, timer, stream_id, request_id, deadline,
+  timer->async_wait([&context, timer, stream_id, request_id, withdraw_by,
                      respond = std::move(respond)](boost::system::error_code) mutable {
-    boost::asio::post(context.deps.blocking, [&context, stream_id, request_id, deadline,
+    boost::asio::post(context.deps.blocking, [&context, stream_id, request_id, withdraw_by,
                                               respond = std::move(respond)]() mutable {
+      const auto now = std::chrono::steady_clock::now();
+      db::TagRepository& store = *context.deps.tag_store;
       std::optional<http::Response> response;
-      const bool late = std::chrono::steady_clock::now() >= deadline;
       response = guarded([&]() -> http::Response {
-        auto answer = context.deps.tag_store->take_answer(request_id);
-        if (!answer && late && !context.deps.tag_store->withdraw(request_id))
-          answer = context.deps.tag_store->take_answer(request_id);  // answered meanwhile
+        auto answer = store.take_answer(request_id);
         if (answer) return answered(stream_id, *answer);
-        if (late)
+        if (now >= withdraw_by && store.withdraw(request_id))
           throw ApiError(bhttp::status::service_unavailable, "holder_not_answering",
-                         "Another looplive process packages this stream and did not act "
-                         "on the tag within 5 s; nothing was changed. Try again.");
+                         "Another looplive process packages this stream and did not take "
+                         "the request within 5 s; nothing was changed. Try again.");
+        if (now >= withdraw_by + kAnswerWait)
+          throw ApiError(bhttp::status::service_unavailable, "holder_not_answering",
+                         "Another looplive process packages this stream and took the request "
+                         "but has not answered within 10 s; read the tag timeline to see "
+                         "whether it acted.");
         return http::Response(bhttp::status::continue_);
       });
       if (response->status == bhttp::status::continue_)
-        return await_answer(context, stream_id, request_id, deadline, std::move(respond));
+        return await_answer(context, stream_id, request_id, withdraw_by, std::move(respond));
       respond(std::move(*response));
     });
   });
@@ -271,7 +276,7 @@ void AskedTags::stop() {
 
 void AskedTags::answer_asked() {
   try {
-    for (const db::TagAsk& ask : context_.deps.tag_store->asked_of(context_.settings.owner)) {
+    for (const db::TagAsk& ask : context_.deps.tag_store->take_asked(context_.settings.owner)) {
       const http::Response response =
           guarded([&]() -> http::Response { return act_on(context_, ask); });
       const auto* body = std::get_if<std::string>(&response.body);

@@ -1,4 +1,6 @@
 // Tags handed from the process an API call reached to the one packaging the stream.
+#include <algorithm>
+
 #include "connection_pool.hpp"
 #include "looplive/db/tag_repository.hpp"
 #include "stream_rows.hpp"
@@ -21,18 +23,21 @@ std::optional<uint64_t> TagRepository::ask_holder(const std::string& stream_id,
   });
 }
 
-std::vector<TagAsk> TagRepository::asked_of(const std::string& owner) {
+std::vector<TagAsk> TagRepository::take_asked(const std::string& owner) {
   return database_.pool().run([&](pqxx::connection& connection) {
     pqxx::nontransaction txn(connection);
     // Nothing asked (the usual answer) is one look at an empty partial index.
+    // Taken in the same statement, so the asker can no longer withdraw them.
     const auto rows = txn.exec_params(
-        "SELECT r.id, r.stream_id::text, r.body::text FROM tag_requests r"
-        " JOIN streams s ON s.id = r.stream_id"
-        " WHERE r.answered_at IS NULL AND s.owner = $1 AND s.status <> 'ended' ORDER BY r.id",
+        "UPDATE tag_requests r SET taken_at = now() FROM streams s"
+        " WHERE s.id = r.stream_id AND r.taken_at IS NULL AND s.owner = $1"
+        " AND s.status <> 'ended' RETURNING r.id, r.stream_id::text, r.body::text",
         owner);
     std::vector<TagAsk> asked;
     for (const auto& row : rows)
       asked.push_back({row[0].as<uint64_t>(), row[1].as<std::string>(), row[2].as<std::string>()});
+    std::sort(asked.begin(), asked.end(),
+              [](const TagAsk& a, const TagAsk& b) { return a.id < b.id; });
     return asked;
   });
 }
@@ -65,7 +70,7 @@ std::optional<TagAnswer> TagRepository::take_answer(uint64_t request_id) {
 bool TagRepository::withdraw(uint64_t request_id) {
   return database_.pool().run([&](pqxx::connection& connection) {
     pqxx::nontransaction txn(connection);
-    return txn.exec_params("DELETE FROM tag_requests WHERE id = $1 AND answered_at IS NULL",
+    return txn.exec_params("DELETE FROM tag_requests WHERE id = $1 AND taken_at IS NULL",
                            request_id)
                .affected_rows() == 1;
   });

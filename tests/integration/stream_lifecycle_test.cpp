@@ -466,7 +466,7 @@ TEST_CASE("an end waits at most 60 s for a holder that does not answer, then end
   CHECK(tag.json()["error"]["code"] == "holder_not_answering");
   CHECK(Clock::now() - tag_asked >= 5s);
   db::Database database(config.database);
-  CHECK(db::TagRepository(database).asked_of("older:1").empty());
+  CHECK(db::TagRepository(database).take_asked("older:1").empty());
 
   auto answer = std::async(std::launch::async, [&] {
     return api.call(bhttp::verb::post, "/v1/streams/" + stream.id + "/end");

@@ -327,32 +327,32 @@ TEST_CASE("a tag asked of the holder reaches only it, and its answer the asker o
 
   const auto asked = tags.ask_holder(id, "asker:1", body);
   REQUIRE(asked);
-  CHECK(tags.asked_of("asker:1").empty());
-  const auto open = tags.asked_of("holder:1");
+  CHECK(tags.take_asked("asker:1").empty());
+  const auto open = tags.take_asked("holder:1");
   REQUIRE(open.size() == 1);
   CHECK(open[0].id == *asked);
   CHECK(open[0].stream_id == id);
   CHECK(open[0].body_json.find(R"("productId": "sku-1")") != std::string::npos);
-  CHECK_FALSE(tags.take_answer(*asked));  // not answered yet
+  CHECK(tags.take_asked("holder:1").empty());  // taken once
+  CHECK_FALSE(tags.take_answer(*asked));       // not answered yet
+  CHECK_FALSE(tags.withdraw(*asked));          // taken: the holder is acting on it
 
   tags.answer(*asked, {201, R"({"id": "7"})"});
-  CHECK(tags.asked_of("holder:1").empty());
-  CHECK_FALSE(tags.withdraw(*asked));  // answered: it stays for the asker
   const auto answer = tags.take_answer(*asked);
   REQUIRE(answer);
   CHECK(answer->status == 201);
   CHECK(answer->body_json == R"({"id": "7"})");
-  CHECK_FALSE(tags.take_answer(*asked));  // taken once
+  CHECK_FALSE(tags.take_answer(*asked));  // answered once
 
-  // One withdrawn before an answer is never read by the holder.
+  // One withdrawn before the holder took it is never seen by the holder.
   const auto withdrawn = tags.ask_holder(id, "asker:1", body);
   REQUIRE(withdrawn);
   CHECK(tags.withdraw(*withdrawn));
-  CHECK(tags.asked_of("holder:1").empty());
+  CHECK(tags.take_asked("holder:1").empty());
   // Nor is one on a stream that ended meanwhile.
   REQUIRE(tags.ask_holder(id, "asker:1", body));
   f.streams.set_status(id, StreamStatus::ended, "ended");
-  CHECK(tags.asked_of("holder:1").empty());
+  CHECK(tags.take_asked("holder:1").empty());
 }
 
 TEST_CASE("create accepts an explicit id and refuses a taken one") {

@@ -84,12 +84,13 @@ class TagRepository {
   // holds the stream under a running lease.
   std::optional<uint64_t> ask_holder(const std::string& stream_id, const std::string& asker,
                                      const std::string& body_json);
-  // Open requests on streams `owner` holds, oldest first.
-  std::vector<TagAsk> asked_of(const std::string& owner);
+  // Requests on streams `owner` holds not taken yet, oldest first, now taken:
+  // the holder answers each.
+  std::vector<TagAsk> take_asked(const std::string& owner);
   void answer(uint64_t request_id, const TagAnswer& answer);
   // The answer once stored (the request is deleted as it is taken); nothing before.
   std::optional<TagAnswer> take_answer(uint64_t request_id);
-  // Deletes a request still unanswered; false when it was answered meanwhile.
+  // Deletes a request the holder has not taken; false once it has.
   bool withdraw(uint64_t request_id);
 
  private:
