@@ -10,6 +10,23 @@
 #include "tag_events.hpp"
 
 namespace looplive::packager {
+
+std::string xml_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else
+      out += c;
+  }
+  return out;
+}
+
 namespace {
 
 // Frame rates must be an integer or a fraction in the MPD.
@@ -55,45 +72,40 @@ std::string timeline(std::span<const SegmentInfo> segments, const std::string& i
   return out + indent + "  </SegmentTimeline>\n";
 }
 
-std::string xml_text(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    if (c == '&')
-      out += "&amp;";
-    else if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else
-      out += c;
-  }
-  return out;
-}
-
 // The tags that start in [from_ms, to_ms), as the period's EventStream. A
 // card still on screen lasts, as far as this MPD knows, to its end
 // (`listed_end_ms`): players (dash.js) start an event with no duration only
 // when the playhead crosses its start, so a viewer who joins later would
 // never see it; the next MPD carries the card on, or its real end.
 std::string event_stream(std::span<const TagRange> events, int64_t from_ms, int64_t to_ms,
-                         int64_t period_start_ms, int64_t listed_end_ms) {
+                         int64_t period_start_ms, int64_t listed_end_ms,
+                         const std::function<const std::string*(uint64_t)>& escaped_cue) {
   std::string out;
   for (const TagRange& range : events) {
     const core::ProductTag& tag = *range.tag;
     if (tag.media_time_ms < from_ms || tag.media_time_ms >= to_ms) continue;
+    if (out.empty()) {
+      out.reserve(events.size() * (tag.cue_json.size() + 80));
+      out += "    <EventStream schemeIdUri=\"" + std::string(kTagScheme) + "\" value=\"" +
+             std::string(kTagSchemeValue) + "\" timescale=\"1000\" presentationTimeOffset=\"" +
+             std::to_string(period_start_ms) + "\">\n";
+    }
     // Still on screen from an earlier period: listed from this one's start.
     const int64_t at = std::max(tag.media_time_ms, period_start_ms);
-    out += "      <Event id=\"" + std::to_string(tag.id) + "\" presentationTime=\"" +
-           std::to_string(at) + "\"";
     const int64_t end = range.end_ms.value_or(std::max(listed_end_ms, at));
-    out += " duration=\"" + std::to_string(std::max<int64_t>(0, end - at)) + "\"";
-    out += ">" + xml_text(tag.cue_json) + "</Event>\n";
+    out += "      <Event id=\"";
+    out += std::to_string(tag.id);
+    out += "\" presentationTime=\"";
+    out += std::to_string(at);
+    out += "\" duration=\"";
+    out += std::to_string(std::max<int64_t>(0, end - at));
+    out += "\">";
+    const std::string* escaped = escaped_cue ? escaped_cue(tag.id) : nullptr;
+    out += escaped != nullptr ? *escaped : xml_text(tag.cue_json);
+    out += "</Event>\n";
   }
-  if (out.empty()) return out;
-  return "    <EventStream schemeIdUri=\"" + std::string(kTagScheme) + "\" value=\"" +
-         std::string(kTagSchemeValue) + "\" timescale=\"1000\" presentationTimeOffset=\"" +
-         std::to_string(period_start_ms) + "\">\n" + out + "    </EventStream>\n";
+  if (!out.empty()) out += "    </EventStream>\n";
+  return out;
 }
 
 bool low_latency(const MpdOptions& options) {
@@ -265,7 +277,7 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
     out += event_stream(
         options.events, it == periods.begin() ? std::numeric_limits<int64_t>::min() : span.start,
         next == periods.end() ? std::numeric_limits<int64_t>::max() : next->second.start,
-        period_start, periods.rbegin()->second.end);
+        period_start, periods.rbegin()->second.end, options.escaped_cue);
     // Tracks come video first, then by rendition: one AdaptationSet per kind.
     for (size_t first = 0; first < tracks.size();) {
       const core::MediaKind kind = tracks[first].info->kind;

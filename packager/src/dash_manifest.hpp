@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -24,6 +25,9 @@ struct DashTrack {
   // Left out of a static MPD and when chunk_ms is 0.
   std::optional<SegmentInfo> growing;
 };
+
+// `text` with the characters XML text may not hold (&, <, >) escaped.
+std::string xml_text(std::string_view text);
 
 struct MpdOptions {
   bool dynamic = true;                   // live; static once the stream ended
@@ -51,6 +55,9 @@ struct MpdOptions {
   // start), its Event the cue JSON; and, when the first track's fragments
   // carry them as emsg, an InbandEventStream on its AdaptationSet.
   std::span<const TagRange> events;
+  // A tag's cue as XML text, escaped once and kept by the caller; none (or
+  // nullptr for a tag): escaped as it is rendered.
+  std::function<const std::string*(uint64_t tag_id)> escaped_cue;
   bool inband_events = false;
   // A live period's start, by discontinuity index, fixed when it began:
   // Period@start must not move as the window slides (players place the

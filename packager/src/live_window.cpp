@@ -341,6 +341,10 @@ void LiveWindow::render(bool ended, bool segments_added) {
   }
   MpdOptions mpd = live_mpd_options();
   mpd.events = tags;
+  mpd.escaped_cue = [this](uint64_t tag_id) -> const std::string* {
+    const auto found = rendered_tags_.find(tag_id);
+    return found != rendered_tags_.end() ? &found->second.cue_xml : nullptr;
+  };
   mpd.inband_events = tags_version > 0;
   if (!complete()) {
     // Only the live MPD so far, with the first segments as they grow.
@@ -374,23 +378,27 @@ void LiveWindow::render(bool ended, bool segments_added) {
 }
 
 // A tag's line changes only when its end becomes known, and a show lists
-// hundreds at 50 tags a second: each is rendered once, not every part.
+// hundreds at 50 tags a second: each is rendered (and its cue escaped for
+// the MPD) once while it is listed, not every part.
 std::string LiveWindow::daterange_lines(std::span<const TagRange> tags) {
-  std::string out;
-  std::unordered_map<uint64_t, RenderedRange> kept;
-  kept.reserve(tags.size());
+  ++renders_;
+  size_t size = 0;
   for (const TagRange& range : tags) {
-    auto found = daterange_lines_.find(range.tag->id);
-    RenderedRange rendered;
-    if (found != daterange_lines_.end() && found->second.end_ms == range.end_ms) {
-      rendered = std::move(found->second);
-    } else {
-      rendered = {range.end_ms, render_daterange(range)};
+    auto [it, fresh] = rendered_tags_.try_emplace(range.tag->id);
+    RenderedRange& rendered = it->second;
+    if (fresh) rendered.cue_xml = xml_text(range.tag->cue_json);
+    if (fresh || rendered.end_ms != range.end_ms) {
+      rendered.end_ms = range.end_ms;
+      rendered.line = render_daterange(range);
     }
-    out += rendered.line;
-    kept.emplace(range.tag->id, std::move(rendered));
+    rendered.listed_in = renders_;
+    size += rendered.line.size();
   }
-  daterange_lines_ = std::move(kept);
+  std::erase_if(rendered_tags_,
+                [&](const auto& entry) { return entry.second.listed_in != renders_; });
+  std::string out;
+  out.reserve(size);
+  for (const TagRange& range : tags) out += rendered_tags_.at(range.tag->id).line;
   return out;
 }
 

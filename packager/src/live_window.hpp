@@ -146,11 +146,15 @@ class LiveWindow {
   std::shared_ptr<ViewSlot> slot_;
   std::shared_ptr<TagBook> tags_;
   uint64_t mpd_tags_version_ = 0;  // the tags the MPD lists
+  // What a listed tag renders to, by tag id, kept while it is listed.
   struct RenderedRange {
     std::optional<int64_t> end_ms;
-    std::string line;
+    std::string line;     // its EXT-X-DATERANGE
+    std::string cue_xml;  // its cue as XML text, for the MPD's Event
+    uint64_t listed_in = 0;
   };
-  std::unordered_map<uint64_t, RenderedRange> daterange_lines_;  // by tag id, as last listed
+  std::unordered_map<uint64_t, RenderedRange> rendered_tags_;
+  uint64_t renders_ = 0;
   std::filesystem::path live_dir_;
   std::map<core::TrackKey, Track> tracks_;
   PeriodSpans spans_;
