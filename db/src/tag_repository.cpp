@@ -14,6 +14,14 @@ const std::string kColumns =
     "id, stream_id::text, product_id, action, payload::text, x, y, duration_ms, media_time_ms,"
     " wall_clock_ms, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 
+const std::string kInsertStatement = "looplive_insert_tag";
+const std::string kInsertSql =
+    "INSERT INTO stream_tags (stream_id, product_id, action, payload, x, y, duration_ms,"
+    " media_time_ms, wall_clock_ms) VALUES ($1::uuid, $2, $3, $4::jsonb,"
+    " nullif($5, '')::double precision, nullif($6, '')::double precision,"
+    " nullif($7, '')::bigint, $8, $9) RETURNING " +
+    kColumns;
+
 // Optional numbers travel as text, empty for NULL.
 std::string optional_text(const std::optional<double>& value) {
   if (!value) return {};
@@ -48,19 +56,17 @@ TagRecord read_tag(const pqxx::row& row) {
 TagRecord TagRepository::insert(const NewTag& tag) {
   require_uuid(tag.stream_id);
   return database_.pool().run([&](pqxx::connection& connection) {
-    // One statement, one round trip: no transaction around it.
+    // One statement, one round trip: no transaction around it. Prepared once
+    // per connection (at its first use; later calls only look the name up),
+    // so PostgreSQL does not parse and plan it for every tag.
+    connection.prepare(kInsertStatement, kInsertSql);
     pqxx::nontransaction txn(connection);
     try {
-      TagRecord record = read_tag(txn.exec_params1(
-          "INSERT INTO stream_tags (stream_id, product_id, action, payload, x, y, duration_ms,"
-          " media_time_ms, wall_clock_ms) VALUES ($1::uuid, $2, $3, $4::jsonb,"
-          " nullif($5, '')::double precision, nullif($6, '')::double precision,"
-          " nullif($7, '')::bigint, $8, $9) RETURNING " +
-              kColumns,
-          tag.stream_id, tag.product_id, tag.action, tag.payload_json, optional_text(tag.x),
-          optional_text(tag.y), optional_text(tag.duration_ms), tag.media_time_ms,
-          tag.wall_clock_ms));
-      return record;
+      const auto rows =
+          txn.exec_prepared(kInsertStatement, tag.stream_id, tag.product_id, tag.action,
+                            tag.payload_json, optional_text(tag.x), optional_text(tag.y),
+                            optional_text(tag.duration_ms), tag.media_time_ms, tag.wall_clock_ms);
+      return read_tag(rows.at(0));
     } catch (const pqxx::foreign_key_violation&) {
       throw core::Failure(core::ErrorCode::not_found, "no stream with id " + tag.stream_id);
     } catch (const pqxx::check_violation& error) {
