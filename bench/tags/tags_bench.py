@@ -9,9 +9,16 @@
 2. Cost: --streams publishers from tools/rtmp_loadgen (720p30, 2.5 Mbit/s,
    B-frames), measured twice for --cpu-seconds: without tags, then with one
    tag a second on every stream and --rate a second more on the first. CPU
-   seconds of looplive and of its PostgreSQL, and their difference.
+   seconds of looplive and of its PostgreSQL, and their difference. With 100
+   publishers the baseline moves between phases by more than the tags cost,
+   so this figure is coarse; the next one is the precise one.
+3. Per tag: one publisher, --per-tag-windows pairs of --window seconds,
+   alternately without and with --per-tag-rate tags a second; CPU
+   milliseconds per tag of looplive and of PostgreSQL in each pair (the
+   tagged window minus the plain one), and their medians.
 
     tags_bench.py [--rate 50] [--seconds 30] [--streams 100] [--cpu-seconds 40]
+                  [--per-tag-rate 150] [--per-tag-windows 4] [--window 30]
 
 It starts build/release's looplive with its own PostgreSQL cluster on free
 loopback ports (bench/latency's helpers) and stops everything it started.
@@ -198,12 +205,61 @@ def cost(server, args, work, fixture, with_tags):
     return result
 
 
+def per_tag(server, args, work, fixture):
+    """CPU per tag on one publisher: alternating windows without and with tags."""
+    stream = server.new_stream()
+    keys = work / "keys-per-tag.txt"
+    keys.write_text(stream["rtmp"].rsplit("/", 1)[1] + "\n")
+    seconds = 2 * args.per_tag_windows * (args.window + 2) + 30
+    log = open(work / "loadgen-per-tag.log", "w")
+    loadgen = lb.subprocess.Popen(
+        [str(LOADGEN), "--publishers", "1", "--seconds", str(seconds), "--url-template",
+         f"rtmp://127.0.0.1:{server.rtmp_port}/live/{{key}}", "--keys", str(keys), str(fixture)],
+        stdout=log, stderr=lb.subprocess.STDOUT, text=True)
+    lb.children.append(loadgen)
+    if not wait_playable(server, stream["id"]):
+        sys.exit("the per-tag show never became playable")
+    time.sleep(3)
+    pids = {"looplive": server.proc.pid, "postgres": postgres_pid(server)}
+    pairs = []
+    for _ in range(args.per_tag_windows):
+        used = {}
+        for tagged in (False, True):
+            stop, answered = threading.Event(), []
+            poster = threading.Thread(target=post_tags, args=(
+                server.api_port, [stream["id"]], args.per_tag_rate, args.window + 1, {}, answered,
+                stop), daemon=True)
+            if tagged:
+                poster.start()
+                time.sleep(1)  # the posts run at their rate before the window opens
+            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            time.sleep(args.window)
+            used[tagged] = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+            stop.set()
+            if tagged:
+                poster.join(15)
+                created = sum(1 for status, _ in answered if status == 201)
+                refused = len(answered) - created
+        # Tags placed in the window: the rate times its length (posts run on past it).
+        tags = args.per_tag_rate * args.window
+        pairs.append({name: (used[True][name] - used[False][name]) * 1000 / tags for name in pids}
+                     | {"refused": refused, "created": created})
+        time.sleep(2)
+    loadgen.terminate()
+    loadgen.wait(timeout=30)
+    log.close()
+    return pairs
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rate", type=int, default=50, help="tags a second on one stream")
     parser.add_argument("--seconds", type=int, default=30, help="of tags for the delay")
     parser.add_argument("--streams", type=int, default=100, help="publishers for the cost; 0 skips")
     parser.add_argument("--cpu-seconds", type=int, default=40, help="measured per cost phase")
+    parser.add_argument("--per-tag-rate", type=int, default=150, help="tags a second, per tag")
+    parser.add_argument("--per-tag-windows", type=int, default=4, help="pairs of windows; 0 skips")
+    parser.add_argument("--window", type=int, default=30, help="seconds per window, per tag")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="looplive-tags-"))
     work.chmod(0o755)  # PostgreSQL runs as its own user below it
@@ -211,7 +267,9 @@ def main():
     server.env["LOOPLIVE_API_TOKENS"] = TOKEN
     # Every publisher comes from 127.0.0.1, which the per-address cap would stop at 32.
     config = server.config.read_text()
-    server.config.write_text(re.sub(r"(\n  max_connections_per_address:) \d+", r"\1 1000", config, 1))
+    config = re.sub(r"(\n  max_connections_per_address:) \d+", r"\1 1000", config, 1)
+    # The per-tag measure posts past the default limit of 100 a second.
+    server.config.write_text(re.sub(r"(\n  tags_per_second:) \d+", r"\1 1000", config, 1))
     try:
         server.start()
         d = delay(server, args, work)
@@ -224,9 +282,10 @@ def main():
             values = d[key]
             row = [f"{pct(values, p):.0f}" if values else "-" for p in (50, 95, 99, 100)]
             print(f"| {name} | {' | '.join(row)} | {d[missing]} |")
-        if args.streams:
-            fixture = work / "720p30.flv"
+        fixture = work / "720p30.flv"
+        if args.streams or args.per_tag_windows:
             make_fixture(fixture, "1280x720", 30, "2500k", 60)
+        if args.streams:
             plain = cost(server, args, work, fixture, False)
             tagged = cost(server, args, work, fixture, True)
             print(f"\nCPU (cores busy) with {args.streams} publishers, {args.cpu_seconds} s each:")
@@ -240,6 +299,16 @@ def main():
             print(f"| both | {both:.3f} | {tagged['looplive'] + tagged['postgres']:.3f} | {added:+.1f}% |")
             print(f"tags placed during the tagged phase: {tagged['tags_created']}, "
                   f"refused: {tagged['tags_refused']}")
+        if args.per_tag_windows:
+            pairs = per_tag(server, args, work, fixture)
+            print(f"\nCPU milliseconds per tag, one publisher, {args.per_tag_rate} tags/s, "
+                  f"{args.window} s windows with tags minus without:")
+            print("| pair | looplive | postgres | tags refused |")
+            print("| --- | --- | --- | --- |")
+            for n, pair in enumerate(pairs, 1):
+                print(f"| {n} | {pair['looplive']:.3f} | {pair['postgres']:.3f} | {pair['refused']} |")
+            print(f"| median | {pct([p['looplive'] for p in pairs], 50):.3f} | "
+                  f"{pct([p['postgres'] for p in pairs], 50):.3f} | |")
     finally:
         for child in lb.children:
             lb.stop_process(child)
