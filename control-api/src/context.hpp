@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -49,7 +50,8 @@ struct Context {
   ApiDependencies deps;
   PublicUrls urls;
   std::shared_ptr<spdlog::logger> log;
-  TagRate tag_rate;                                   // per stream
+  TagRate tag_rate;                  // per stream
+  std::atomic<int> tags_waiting{0};  // tags asked of another process, not yet answered
   std::function<http::ServerFigures()> http_figures;  // of the API's own listener
   // Table counts for /metrics, at most once every 10 s.
   DatabaseFigures database_figures{std::chrono::seconds(10)};

@@ -21,7 +21,11 @@ constexpr int64_t kMaxDurationMs = 24 * 3600 * 1000;
 // answer every kAnswerPoll, for at most kAnswerWait.
 constexpr auto kAskedPoll = std::chrono::milliseconds(250);
 constexpr auto kAnswerPoll = std::chrono::milliseconds(100);
+constexpr auto kLateAnswerPoll = std::chrono::milliseconds(250);  // after the first second
 constexpr auto kAnswerWait = std::chrono::seconds(5);
+// Requests of this process waiting for another's answer: each polls the
+// database, so a holder that stops answering must not let them pile up.
+constexpr int kMaxWaiting = 64;
 
 [[noreturn]] void invalid(const std::string& message) {
   throw ApiError(bhttp::status::unprocessable_entity, "invalid", message);
@@ -47,6 +51,29 @@ std::optional<double> unit_coordinate(const nlohmann::json& body, const std::str
   throw ApiError(bhttp::status::conflict, "not_on_air",
                  "The stream is not on air (" + error.message +
                      "); tags go on a stream from its first frame until it ends.");
+}
+
+// Asks the process holding the stream to act on `body`; nothing when no
+// other process holds it. 503 when kMaxWaiting requests wait already; an
+// asked request counts until await_answer() answers it.
+std::optional<uint64_t> ask_holder(Context& context, const std::string& stream_id,
+                                   const nlohmann::json& body) {
+  if (context.tags_waiting.fetch_add(1) >= kMaxWaiting) {
+    context.tags_waiting.fetch_sub(1);
+    throw ApiError(bhttp::status::service_unavailable, "unavailable",
+                   "Another looplive process packages this stream and " +
+                       std::to_string(kMaxWaiting) +
+                       " tags already wait for it here; try again in a moment.");
+  }
+  std::optional<uint64_t> asked;
+  try {
+    asked = context.deps.tag_store->ask_holder(stream_id, context.settings.owner, body.dump());
+  } catch (...) {
+    context.tags_waiting.fetch_sub(1);
+    throw;
+  }
+  if (!asked) context.tags_waiting.fetch_sub(1);
+  return asked;
 }
 
 http::Response created(const db::TagRecord& record) {
@@ -77,8 +104,7 @@ http::Response place_here(Context& context, TagRequest& parsed, bool may_ask,
             media::utc_timestamp_us(std::chrono::duration_cast<std::chrono::microseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count());
-      asked =
-          context.deps.tag_store->ask_holder(tag.stream_id, context.settings.owner, body.dump());
+      asked = ask_holder(context, tag.stream_id, body);
       if (asked) return {};
     }
     not_on_air(stamp.error());
@@ -108,9 +134,7 @@ http::Response remove_here(Context& context, const std::string& stream_id, uint6
   const auto removed = context.deps.tag_carrier->remove_tag(stream_id, tag_id);
   if (!removed && removed.error().code == core::ErrorCode::not_found && may_ask &&
       !context.settings.owner.empty()) {
-    asked = context.deps.tag_store->ask_holder(
-        stream_id, context.settings.owner,
-        nlohmann::json{{"removeTag", std::to_string(tag_id)}}.dump());
+    asked = ask_holder(context, stream_id, {{"removeTag", std::to_string(tag_id)}});
     if (asked) return {};
   }
   if (!removed)
@@ -145,12 +169,16 @@ http::Response answered(const std::string& stream_id, const db::TagAnswer& answe
   return response;
 }
 
-// Looks for the holder's answer every kAnswerPoll. A request the holder has
-// not taken within kAnswerWait is withdrawn (503, nothing changed); one it
-// took is waited for as long again, as its answer is on the way.
+// Looks for the holder's answer every kAnswerPoll (kLateAnswerPoll after
+// the first second). A request the holder has not taken within kAnswerWait
+// is withdrawn (503, nothing changed); one it took is waited for as long
+// again, as its answer is on the way.
 void await_answer(Context& context, const std::string& stream_id, uint64_t request_id,
                   std::chrono::steady_clock::time_point withdraw_by, http::Respond respond) {
-  auto timer = std::make_shared<boost::asio::steady_timer>(*context.io, kAnswerPoll);
+  const bool first_second =
+      std::chrono::steady_clock::now() < withdraw_by - kAnswerWait + std::chrono::seconds(1);
+  auto timer = std::make_shared<boost::asio::steady_timer>(
+      *context.io, first_second ? kAnswerPoll : kLateAnswerPoll);
   timer->async_wait([&context, timer, stream_id, request_id, withdraw_by,
                      respond = std::move(respond)](boost::system::error_code) mutable {
     boost::asio::post(context.deps.blocking, [&context, stream_id, request_id, withdraw_by,
@@ -174,6 +202,7 @@ void await_answer(Context& context, const std::string& stream_id, uint64_t reque
       });
       if (response->status == bhttp::status::continue_)
         return await_answer(context, stream_id, request_id, withdraw_by, std::move(respond));
+      context.tags_waiting.fetch_sub(1);
       respond(std::move(*response));
     });
   });

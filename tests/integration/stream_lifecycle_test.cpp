@@ -456,15 +456,34 @@ TEST_CASE("an end waits at most 60 s for a holder that does not answer, then end
   streams.set_status(stream.id, db::StreamStatus::live, "publisher connected");
   REQUIRE(streams.claim(stream.id, "older:1", 10min));
 
-  // A tag asked of it is never placed: after 5 s the caller hears so, and
-  // the request is withdrawn.
+  // Tags asked of it are never placed: after 5 s each caller hears so, and
+  // the requests are withdrawn. At most 64 wait at once; the next is refused
+  // at once rather than adding to the polling.
+  const std::string tags = "/v1/streams/" + stream.id + "/tags";
   const auto tag_asked = Clock::now();
-  const auto tag = api.call(bhttp::verb::post, "/v1/streams/" + stream.id + "/tags",
-                            R"({"productId": "sku-1", "action": "show"})");
-  INFO(tag.body);
-  CHECK(tag.status == 503);
-  CHECK(tag.json()["error"]["code"] == "holder_not_answering");
+  std::vector<std::future<HttpAnswer>> waiting;
+  for (int i = 0; i < 64; ++i)
+    waiting.push_back(std::async(std::launch::async, [&api, &tags] {
+      return api.call(bhttp::verb::post, tags, R"({"productId": "sku-1", "action": "show"})");
+    }));
+  std::this_thread::sleep_for(2s);  // all 64 asked
+  const auto one_more =
+      api.call(bhttp::verb::post, tags, R"({"productId": "sku-2", "action": "show"})");
+  INFO(one_more.body);
+  CHECK(one_more.status == 503);
+  CHECK(one_more.json()["error"]["code"] == "unavailable");
+  CHECK(Clock::now() - tag_asked < 4s);
+  for (auto& answer : waiting) {
+    const auto tag = answer.get();
+    INFO(tag.body);
+    CHECK(tag.status == 503);
+    CHECK(tag.json()["error"]["code"] == "holder_not_answering");
+  }
   CHECK(Clock::now() - tag_asked >= 5s);
+  // Their places are free again.
+  const auto free_again =
+      api.call(bhttp::verb::post, tags, R"({"productId": "sku-3", "action": "show"})");
+  CHECK(free_again.json()["error"]["code"] == "holder_not_answering");
   db::Database database(config.database);
   CHECK(db::TagRepository(database).take_asked("older:1").empty());
 
