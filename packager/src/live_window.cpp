@@ -383,6 +383,9 @@ void LiveWindow::render(bool ended, bool segments_added) {
 std::string LiveWindow::daterange_lines(std::span<const TagRange> tags) {
   ++renders_;
   size_t size = 0;
+  // Elements of an unordered_map keep their address when others come and go.
+  std::vector<const std::string*> lines;
+  lines.reserve(tags.size());
   for (const TagRange& range : tags) {
     auto [it, fresh] = rendered_tags_.try_emplace(range.tag->id);
     RenderedRange& rendered = it->second;
@@ -393,12 +396,13 @@ std::string LiveWindow::daterange_lines(std::span<const TagRange> tags) {
     }
     rendered.listed_in = renders_;
     size += rendered.line.size();
+    lines.push_back(&rendered.line);
   }
   std::erase_if(rendered_tags_,
                 [&](const auto& entry) { return entry.second.listed_in != renders_; });
   std::string out;
   out.reserve(size);
-  for (const TagRange& range : tags) out += rendered_tags_.at(range.tag->id).line;
+  for (const std::string* line : lines) out += *line;
   return out;
 }
 
