@@ -9,11 +9,17 @@ waits until the API says the stream is live and its stream.live webhook has
 come, drops the encoder's connection (a seller's network hiccup) and waits for
 stream.reconnecting, publishes again with the same key and waits for the second
 stream.live, lets the show run, ends it through the API and waits for
-stream.ended and recording.ready. The webhooks are read from the file receiver.py appends
-to, and only those it verified count. On the way it checks what a backend
-relies on: the playback URLs in the events answer, and stream.ended says what
-the end call answered. Writes {streamId, created, end} to the report file and
-exits 0, or says what went wrong and exits 1. Standard library only.
+stream.ended and recording.ready. While the show is live it tags a product on
+screen and waits for tag.aired. With --vod-upload and --vod-broken (files in
+looplive's import folder, as the marketplace's upload step leaves them) it then
+packages a seller's product video and waits for vod.ready, and asks for a broken
+upload and waits for vod.failed. The webhooks are read from the file receiver.py
+appends to, and only those it verified count. On the way it checks what a
+backend relies on: the playback URLs in the events answer, stream.ended says
+what the end call answered, tag.aired what the tag call answered, and the
+packaged video plays. Writes {streamId, created, end, tagId, vodJobs} to the
+report file and exits 0, or says what went wrong and exits 1. Standard library
+only.
 """
 
 import argparse
@@ -94,8 +100,9 @@ def wait_for(predicate, timeout: float, what: str):
     raise Failure(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def verified_events(capture: str, stream_id: str) -> dict:
-    """The verified deliveries for one stream, by type, each event once.
+def verified_events(capture: str, subject: str, field: str = "streamId") -> dict:
+    """The verified deliveries about one stream (or, with field="id", one VOD
+    job), by type, each event once.
 
     Delivery is at least once, so a backend deduplicates by webhook-id.
     """
@@ -109,7 +116,7 @@ def verified_events(capture: str, stream_id: str) -> dict:
                 if not record["verified"] or record["headers"]["webhook-id"] in seen:
                     continue
                 event = json.loads(record["body"])
-                if event["data"].get("streamId") == stream_id:
+                if event["data"].get(field) == subject:
                     seen.add(record["headers"]["webhook-id"])
                     events.setdefault(event["type"], []).append(event)
     except FileNotFoundError:
@@ -164,6 +171,19 @@ def run_show(api: Api, capture: str) -> dict:
         wait_for(lambda: len(verified_events(capture, stream_id).get("stream.live", [])) >= 2, 20,
                  "the second stream.live")
         print("back after a drop", flush=True)
+
+        # The seller holds up a product: its card goes on screen for every viewer.
+        status, tag = api.call("POST", f"/v1/streams/{stream_id}/tags", {
+            "productId": "sku-4711", "action": "show",
+            "payload": {"title": "Linen shirt", "price": "39.00", "currency": "EUR"}})
+        check(status == 201, f"the tag call answered {status}: {tag}")
+        aired = wait_for(lambda: verified_events(capture, stream_id).get("tag.aired"), 10,
+                         "tag.aired")[0]["data"]
+        for field in ("productId", "action", "mediaTime", "programDateTime"):
+            check(aired[field] == tag[field], f"tag.aired {field} {aired[field]!r}, "
+                                              f"the tag call said {tag[field]!r}")
+        check(aired["tagId"] == str(tag["id"]), f"tag.aired names tag {aired['tagId']}")
+        print(f"tag {tag['id']} aired at {tag['mediaTime']} s", flush=True)
         time.sleep(SHOW_SECONDS)
 
         status, end = api.call("POST", f"/v1/streams/{stream_id}/end")
@@ -192,7 +212,33 @@ def run_show(api: Api, capture: str) -> dict:
     check(ready["vodUrl"] == end["vodUrl"], "recording.ready names another replay")
     check(replay_complete(ready["vodUrl"]), f"{ready['vodUrl']} is not a finished replay")
     print(f"ended after {end['duration']} s; replay at {end['vodUrl']}", flush=True)
-    return {"streamId": stream_id, "created": created, "end": end}
+    return {"streamId": stream_id, "created": created, "end": end, "tagId": str(tag["id"])}
+
+
+def run_vod_job(api: Api, capture: str, source: str, outcome: str) -> dict:
+    """Asks for a product video to be packaged and waits for its webhook:
+    vod.ready or vod.failed. Returns the job as the API then answers it."""
+    status, job = api.call("POST", "/v1/vod/jobs", {"source": source,
+                                                    "metadata": {"sku": "sku-4711"}})
+    check(status == 201, f"the VOD job call answered {status}: {job}")
+    job_id = job["id"]
+    event = wait_for(lambda: verified_events(capture, job_id, "id").get(outcome), 120,
+                     f"{outcome} for {source}")[0]["data"]
+    status, now = api.call("GET", f"/v1/vod/jobs/{job_id}")
+    check(status == 200, f"the job answered {status}: {now}")
+    check(event["state"] == now["state"], f"{outcome} says {event['state']}, the API {now['state']}")
+    return now
+
+
+def run_vod_jobs(api: Api, capture: str, upload: str, broken: str) -> list:
+    ready = run_vod_job(api, capture, upload, "vod.ready")
+    check(ready["state"] == "ready", f"the product video is {ready['state']}: {ready['error']}")
+    check(playlist_answers(ready["outputs"]["hls"]), f"{ready['outputs']['hls']} does not play")
+    print(f"product video packaged: {ready['outputs']['hls']}", flush=True)
+    failed = run_vod_job(api, capture, broken, "vod.failed")
+    check(failed["state"] == "failed" and failed["error"], f"the broken upload: {failed}")
+    print(f"broken upload refused: {failed['error']}", flush=True)
+    return [ready["id"], failed["id"]]
 
 
 def main() -> int:
@@ -200,9 +246,15 @@ def main() -> int:
     parser.add_argument("--api", required=True)
     parser.add_argument("--capture", required=True)
     parser.add_argument("--report", required=True)
+    parser.add_argument("--vod-upload", help="a product video in looplive's import folder")
+    parser.add_argument("--vod-broken", help="an upload there that is not a video")
     args = parser.parse_args()
+    api = Api(args.api, os.environ["LOOPLIVE_API_TOKEN"])
     try:
-        report = run_show(Api(args.api, os.environ["LOOPLIVE_API_TOKEN"]), args.capture)
+        report = run_show(api, args.capture)
+        report["vodJobs"] = []
+        if args.vod_upload and args.vod_broken:
+            report["vodJobs"] = run_vod_jobs(api, args.capture, args.vod_upload, args.vod_broken)
     except Failure as failure:
         print(f"backend: {failure}", file=sys.stderr, flush=True)
         return 1

@@ -1,11 +1,19 @@
 // The marketplace backend as a separate program would be: a FastAPI receiver
 // (tests/backend/receiver.py) takes every webhook over HTTPS, with a
 // certificate from a CA made here, and checks each signature itself, while
-// backend.py drives create → publish → drop → publish again → end through
-// the control API; the deliveries it took are then checked again by the npm
-// standardwebhooks package, untouched.
+// backend.py drives create → publish → drop → publish again → tag a product
+// → end, and packages a product video, through the control API; a show whose
+// disk fills fails its recording. Every event type looplive sends is among
+// the deliveries, which are then checked again by the npm standardwebhooks
+// package, untouched.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -70,7 +78,7 @@ struct Capture {
   nlohmann::json line;
   nlohmann::json event;  // the body, parsed
   std::string type;      // the event's, from the body
-  std::string stream_id;
+  std::string subject;   // the stream it is about, or the VOD job
   std::string header(const std::string& name) const {
     return line.at("headers").value(name, std::string());
   }
@@ -85,7 +93,11 @@ std::vector<Capture> captured(const fs::path& file) {
     capture.event = nlohmann::json::parse(capture.line.value("body", ""), nullptr, false);
     if (capture.event.is_object()) {
       capture.type = capture.event.value("type", "");
-      capture.stream_id = capture.event.value("/data/streamId"_json_pointer, "");
+      // A VOD job's events are about the job, named by "id"; the others name a stream.
+      capture.subject =
+          capture.event.value(capture.type.starts_with("vod.") ? "/data/id"_json_pointer
+                                                               : "/data/streamId"_json_pointer,
+                              "");
     }
     out.push_back(std::move(capture));
   }
@@ -98,6 +110,58 @@ size_t lines_starting(const std::string& text, const std::string& prefix) {
   for (std::string line; std::getline(lines, line);)
     if (line.rfind(prefix, 0) == 0) ++count;
   return count;
+}
+
+// A product video as a seller's phone makes it: H.264 with B-frames and AAC in MP4.
+void make_upload(const fs::path& path) {
+  std::string out;
+  const int status = run_command({"ffmpeg",
+                                  "-hide_banner",
+                                  "-loglevel",
+                                  "error",
+                                  "-y",
+                                  "-f",
+                                  "lavfi",
+                                  "-i",
+                                  "testsrc2=size=640x360:rate=30",
+                                  "-f",
+                                  "lavfi",
+                                  "-i",
+                                  "sine=frequency=440:sample_rate=44100",
+                                  "-t",
+                                  "3",
+                                  "-c:v",
+                                  "libx264",
+                                  "-preset",
+                                  "ultrafast",
+                                  "-bf",
+                                  "2",
+                                  "-g",
+                                  "45",
+                                  "-c:a",
+                                  "aac",
+                                  path.string()},
+                                 &out, 60s);
+  INFO(out);
+  REQUIRE(status == 0);
+}
+
+uint64_t free_bytes(const fs::path& dir) {
+  struct statvfs info {};
+  if (::statvfs(dir.c_str(), &info) != 0) return 0;
+  return uint64_t(info.f_bavail) * info.f_frsize;
+}
+
+// Takes all but `leave` bytes of the filesystem at `dir`.
+void fill_disk(const fs::path& dir, uint64_t leave) {
+  const fs::path filler = dir / "filler";
+  const int fd = ::open(filler.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  REQUIRE(fd >= 0);
+  const uint64_t take = free_bytes(dir) - leave;
+  const int error = ::posix_fallocate(fd, 0, static_cast<off_t>(take));
+  ::close(fd);
+  INFO(std::strerror(error));
+  REQUIRE(error == 0);
 }
 
 // The npm package's verdict on every delivery in a capture file, under the test's secret.
@@ -129,10 +193,29 @@ TEST_CASE("a FastAPI backend gets every webhook over HTTPS, verified, and runs a
   INFO("receiver: " << receiver.output());
   REQUIRE(accepts_connections(hook_port));
 
+  // The media root is a filesystem of its own where the machine lets the test
+  // mount one (it needs CAP_SYS_ADMIN), so a show can fill it.
+  const fs::path media = dir.path() / "media";
+  fs::create_directories(media);
+  const bool own_disk = ::mount("looplive-backend", media.c_str(), "tmpfs", 0, "size=256m") == 0;
+  if (!own_disk)
+    WARN("no tmpfs could be mounted here (" << std::strerror(errno)
+                                            << "): recording.failed is not delivered");
+  struct Unmount {
+    fs::path dir;
+    bool mounted;
+    ~Unmount() {
+      if (mounted) ::umount2(dir.c_str(), MNT_DETACH);
+    }
+  } unmount{media, own_disk};
+  const fs::path import = dir.path() / "import";
+  fs::create_directories(import);
+  make_upload(import / "product.mp4");
+  std::ofstream(import / "empty.mp4").close();  // an upload that never got its bytes
+
   // Real addresses in every URL the API and the events hand out, as the
   // backend uses them: the RTMP URL to publish to, the playlists to fetch.
-  const std::string media = (dir.path() / "media").string();
-  auto config = api_test_config(fresh_database("backend"), media, nullptr);
+  auto config = api_test_config(fresh_database("backend"), media.string(), nullptr);
   config.rtmp.port = free_port();
   config.origin.host = "127.0.0.1";
   config.origin.port = free_port();
@@ -140,6 +223,11 @@ TEST_CASE("a FastAPI backend gets every webhook over HTTPS, verified, and runs a
   config.api.public_playback_url = "http://127.0.0.1:" + std::to_string(config.origin.port);
   config.webhooks.urls = {hook_url};
   config.webhooks.ca_file = pki.ca.string();
+  config.webhooks.tag_aired = true;
+  config.vod.import_dir = import.string();
+  config.vod.rungs = {{360, 600'000}, {240, 300'000}};
+  config.vod.threads = 1;
+  config.vod.preset = "ultrafast";
   ApiServer api(config);
 
   const fs::path report_file = dir.path() / "report.json";
@@ -148,12 +236,16 @@ TEST_CASE("a FastAPI backend gets every webhook over HTTPS, verified, and runs a
       run_command({"/usr/bin/env", std::string("LOOPLIVE_API_TOKEN=") + kApiToken, kPython,
                    source_path("tests/backend/backend.py"), "--api",
                    "http://127.0.0.1:" + std::to_string(api.server.api_port()), "--capture",
-                   capture.string(), "--report", report_file.string()},
-                  &backend_out, 90s);
+                   capture.string(), "--report", report_file.string(), "--vod-upload",
+                   "product.mp4", "--vod-broken", "empty.mp4"},
+                  &backend_out, 240s);
   INFO("backend: " << backend_out);
   REQUIRE(backend_status == 0);
   const auto report = nlohmann::json::parse(read_file(report_file.string()));
   const std::string stream_id = report["streamId"];
+  std::set<std::string> subjects{stream_id};
+  for (const auto& job : report["vodJobs"]) subjects.insert(job.get<std::string>());
+  REQUIRE(subjects.size() == 3);
 
   // A seller's encoder left on after the show: refused, and the backend told.
   const std::string publish_url = report["created"]["rtmpUrl"].get<std::string>() + "/" +
@@ -171,6 +263,33 @@ TEST_CASE("a FastAPI backend gets every webhook over HTTPS, verified, and runs a
   };
   while (!has_rejection() && Clock::now() < rejected_by) std::this_thread::sleep_for(50ms);
 
+  // A show whose disk fills: it goes on for viewers, its recording fails,
+  // and the backend is told when it ends.
+  if (own_disk) {
+    const auto created = api.call(bhttp::verb::post, "/v1/streams", R"({"record":true})");
+    REQUIRE(created.status == 201);
+    const std::string failing = created.json()["streamId"];
+    subjects.insert(failing);
+    fill_disk(media, 256 * 1024);
+    Process seller(ffmpeg_publish(long_h264_aac_fixture().path,
+                                  api.publish_url(created.json()["streamKey"].get<std::string>())),
+                   (dir.path() / "seller.log").string());
+    REQUIRE(api.wait_live(failing, true, 20s));
+    const auto full_by = Clock::now() + 30s;
+    while (free_bytes(media) > 64 * 1024 && Clock::now() < full_by)
+      std::this_thread::sleep_for(200ms);
+    CHECK(free_bytes(media) <= 64 * 1024);
+    REQUIRE(api.call(bhttp::verb::post, "/v1/streams/" + failing + "/end").status == 200);
+    const auto failed_by = Clock::now() + 20s;
+    const auto has_failure = [&] {
+      for (const auto& delivery : captured(capture))
+        if (delivery.type == "recording.failed" && delivery.line["verified"] == true) return true;
+      return false;
+    };
+    while (!has_failure() && Clock::now() < failed_by) std::this_thread::sleep_for(50ms);
+    seller.terminate();
+  }
+
   // Every delivery: over HTTPS to the configured path, verified by the
   // receiver, answered 2xx, about this stream, and byte for byte what
   // looplive signed (both signatures checked again with its own functions).
@@ -182,7 +301,7 @@ TEST_CASE("a FastAPI backend gets every webhook over HTTPS, verified, and runs a
     CHECK(delivery.line["path"] == kHookPath);
     CHECK(delivery.line["verified"] == true);
     CHECK(delivery.line["status"] == 204);
-    CHECK(delivery.stream_id == stream_id);
+    CHECK(subjects.contains(delivery.subject));
     CHECK(delivery.header("x-looplive-event") == delivery.type);
     const ReceivedHook hook{Clock::now(),
                             delivery.header("x-looplive-event"),
@@ -195,12 +314,17 @@ TEST_CASE("a FastAPI backend gets every webhook over HTTPS, verified, and runs a
     CHECK(hook.signature_valid());
     ids_by_type[delivery.type].insert(delivery.header("webhook-id"));
   }
-  // Live, a dropped connection, live again, ended while live, and the ended key refused.
-  const std::map<std::string, size_t> expected{{"stream.live", 2},
-                                               {"stream.reconnecting", 1},
-                                               {"stream.ended", 1},
-                                               {"recording.ready", 1},
-                                               {"publish.rejected", 1}};
+  // Live, a dropped connection, live again, a product tagged, ended while
+  // live, the ended key refused, a product video packaged and a broken one
+  // refused; and the show on a full disk: live, ended, its recording failed.
+  std::map<std::string, size_t> expected{
+      {"stream.live", 2},     {"stream.reconnecting", 1}, {"tag.aired", 1}, {"stream.ended", 1},
+      {"recording.ready", 1}, {"publish.rejected", 1},    {"vod.ready", 1}, {"vod.failed", 1}};
+  if (own_disk) {
+    expected["stream.live"] += 1;
+    expected["stream.ended"] += 1;
+    expected["recording.failed"] = 1;
+  }
   std::map<std::string, size_t> events;
   for (const auto& [type, ids] : ids_by_type) events[type] = ids.size();
   CHECK(events == expected);
