@@ -33,9 +33,10 @@ void read_config(core::ConfigSection s, VodConfig& c) {
 }  // namespace
 
 Config parse_config(const std::string& yaml_text, const std::string& source_name,
-                    const std::filesystem::path& base_dir) {
+                    const std::filesystem::path& base_dir, core::EnvironmentFile environment) {
   Config config;
-  core::ConfigSection top = core::ConfigSection::parse(yaml_text, source_name, base_dir);
+  core::ConfigSection top =
+      core::ConfigSection::parse(yaml_text, source_name, base_dir, std::move(environment));
   core::read_config(top.section("server"), config.server);
   core::read_config(top.section("log"), config.log);
   ingest::read_config(top.section("rtmp"), config.rtmp);
@@ -52,12 +53,14 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
   return config;
 }
 
-Config load_config(const std::string& path) {
+Config load_config(const std::string& path, const std::string& environment_file) {
   std::ifstream file(path);
   if (!file) throw core::ConfigError(path + ": cannot be read");
   std::stringstream text;
   text << file.rdbuf();
-  return parse_config(text.str(), path, std::filesystem::absolute(path).parent_path());
+  return parse_config(text.str(), path, std::filesystem::absolute(path).parent_path(),
+                      environment_file.empty() ? core::EnvironmentFile{}
+                                               : core::read_environment_file(environment_file));
 }
 
 }  // namespace looplive::app

@@ -73,10 +73,13 @@ struct Config {
 };
 
 // Throw core::ConfigError; its message reads "FILE: KEY: REASON".
-// Relative paths in the file are taken from the file's directory.
-Config load_config(const std::string& path);
+// Relative paths in the file are taken from the file's directory. With an
+// `environment_file` (--env-file), its LOOPLIVE_ variables replace the
+// process's, read anew at each call.
+Config load_config(const std::string& path, const std::string& environment_file = {});
 // Without `base_dir`, relative paths are left as written (relative to the working directory).
 Config parse_config(const std::string& yaml_text, const std::string& source_name,
-                    const std::filesystem::path& base_dir = {});
+                    const std::filesystem::path& base_dir = {},
+                    core::EnvironmentFile environment = {});
 
 }  // namespace looplive::app

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -23,13 +24,16 @@ constexpr const char* kUsage =
        looplive --check-config FILE       validate a configuration file and exit
        looplive --config FILE --create-stream [--record]
                                           create a stream, print its id and key as JSON, exit
+       --env-file FILE                    with any of these: LOOPLIVE_ variables from FILE
+                                          (NAME=value lines) instead of the environment,
+                                          read again on SIGHUP
        looplive --version                 print the version and the libraries' versions
        looplive --help
 )";
 
-int check_config(const std::string& path) {
+int check_config(const std::string& path, const std::string& environment_file) {
   try {
-    looplive::app::load_config(path);
+    looplive::app::load_config(path, environment_file);
     std::cout << path << ": ok\n";
     return 0;
   } catch (const looplive::core::ConfigError& e) {
@@ -68,6 +72,8 @@ void raise_open_files_limit() {
 
 int main(int argc, char** argv) {
   std::string config_path = "conf/looplive.yaml";
+  std::string environment_file;
+  std::optional<std::string> check_path;
   bool want_stream = false;
   bool record = false;
   for (int i = 1; i < argc; ++i) {
@@ -79,9 +85,11 @@ int main(int argc, char** argv) {
       std::cout << looplive::app::version_text();
       return 0;
     } else if (arg == "--check-config" && i + 1 < argc) {
-      return check_config(argv[++i]);
+      check_path = argv[++i];
     } else if (arg == "--config" && i + 1 < argc) {
       config_path = argv[++i];
+    } else if (arg == "--env-file" && i + 1 < argc) {
+      environment_file = argv[++i];
     } else if (arg == "--create-stream") {
       want_stream = true;
     } else if (arg == "--record") {
@@ -92,9 +100,11 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (check_path) return check_config(*check_path, environment_file);
+
   looplive::app::Config config;
   try {
-    config = looplive::app::load_config(config_path);
+    config = looplive::app::load_config(config_path, environment_file);
   } catch (const looplive::core::ConfigError& e) {
     std::cerr << e.what() << "\n";
     return 1;
@@ -107,7 +117,9 @@ int main(int argc, char** argv) {
   try {
     if (want_stream) return create_stream(config, record);
     looplive::app::Server server(config);
-    server.set_config_source([config_path] { return looplive::app::load_config(config_path); });
+    server.set_config_source([config_path, environment_file] {
+      return looplive::app::load_config(config_path, environment_file);
+    });
     server.start();
     server.wait();
     server.stop();

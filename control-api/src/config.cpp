@@ -51,7 +51,7 @@ void read_config(core::ConfigSection s, ApiConfig& c) {
   s.read_int("port", c.port, 1, 65535);
   s.read_list("tokens", c.tokens);
   std::string tokens_from = s.key_path("tokens");
-  if (auto listed = core::ConfigSection::environment("LOOPLIVE_API_TOKENS")) {
+  if (auto listed = s.environment("LOOPLIVE_API_TOKENS")) {
     c.tokens = comma_list(*listed);
     tokens_from = "LOOPLIVE_API_TOKENS";
   }
@@ -101,9 +101,9 @@ void read_config(core::ConfigSection s, WebhookConfig& c) {
   if (!c.ca_file.empty() && !std::filesystem::is_regular_file(c.ca_file))
     s.fail(s.key_path("ca_file"), "'" + c.ca_file + "' is not a readable file");
   s.read("secret", c.secret);
-  if (auto secret = core::ConfigSection::environment("LOOPLIVE_WEBHOOK_SECRET")) c.secret = *secret;
+  if (auto secret = s.environment("LOOPLIVE_WEBHOOK_SECRET")) c.secret = *secret;
   s.read("previous_secret", c.previous_secret);
-  if (auto previous = core::ConfigSection::environment("LOOPLIVE_WEBHOOK_PREVIOUS_SECRET"))
+  if (auto previous = s.environment("LOOPLIVE_WEBHOOK_PREVIOUS_SECRET"))
     c.previous_secret = *previous;
   if (!c.previous_secret.empty() && c.secret.empty())
     s.fail(s.key_path("previous_secret"), "is set without a secret to rotate to");

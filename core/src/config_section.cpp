@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <set>
 
 namespace looplive::core {
@@ -11,7 +12,52 @@ namespace {
 
 const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
 
+std::string_view trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
+}
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name)
+    if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+      return false;
+  return true;
+}
+
+// The environment file and which of its variables the configuration read.
+struct Environment {
+  EnvironmentFile file;
+  std::set<std::string> read;
+};
+
 }  // namespace
+
+EnvironmentFile read_environment_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot be read");
+  EnvironmentFile file{path, {}};
+  int number = 0;
+  for (std::string text; std::getline(in, text);) {
+    ++number;
+    const std::string_view line = trimmed(text);
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    const auto where = path + ":" + std::to_string(number) + ": ";
+    const auto equals = line.find('=');
+    if (equals == std::string_view::npos)
+      throw ConfigError(where + "not NAME=value (a line without '=')");
+    const std::string_view name = trimmed(line.substr(0, equals));
+    if (!valid_name(name))
+      throw ConfigError(where + "'" + std::string(name) + "' is not a variable name");
+    std::string_view value = trimmed(line.substr(equals + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front())
+      value = value.substr(1, value.size() - 2);
+    file.values[std::string(name)] = {std::string(value), number};
+  }
+  return file;
+}
 
 struct ConfigSection::State {
   YAML::Node node;
@@ -19,6 +65,7 @@ struct ConfigSection::State {
   std::shared_ptr<const std::string> source;
   std::filesystem::path base_dir;
   std::set<std::string> seen;
+  std::shared_ptr<Environment> environment;
 
   // An undefined node when the key is absent or null (a const lookup never inserts).
   YAML::Node child(const std::string& key) {
@@ -41,9 +88,11 @@ ConfigSection::ConfigSection(ConfigSection&&) noexcept = default;
 ConfigSection& ConfigSection::operator=(ConfigSection&&) noexcept = default;
 
 ConfigSection ConfigSection::parse(const std::string& yaml_text, const std::string& source_name,
-                                   const std::filesystem::path& base_dir) {
+                                   const std::filesystem::path& base_dir,
+                                   EnvironmentFile environment) {
   auto state = std::make_unique<State>();
   state->base_dir = base_dir;
+  state->environment = std::make_shared<Environment>(Environment{std::move(environment), {}});
   try {
     state->node = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
@@ -59,6 +108,7 @@ ConfigSection ConfigSection::section(const std::string& key) {
   state->path = key_path(key);
   state->source = state_->source;
   state->base_dir = state_->base_dir;
+  state->environment = state_->environment;
   return ConfigSection(std::move(state));
 }
 
@@ -73,6 +123,12 @@ void ConfigSection::read_path(const std::string& key, std::string& out) {
 }
 
 std::optional<std::string> ConfigSection::environment(const char* name) {
+  Environment& environment = *state_->environment;
+  environment.read.insert(name);
+  if (const auto it = environment.file.values.find(name); it != environment.file.values.end()) {
+    if (it->second.text.empty()) return std::nullopt;
+    return it->second.text;
+  }
   const char* value = std::getenv(name);
   if (value == nullptr || *value == '\0') return std::nullopt;
   return std::string(value);
@@ -153,6 +209,13 @@ void ConfigSection::read_levels(const std::string& key, std::map<std::string, st
 }
 
 void ConfigSection::finish() const {
+  if (state_->path.empty()) {
+    const Environment& environment = *state_->environment;
+    for (const auto& [name, value] : environment.file.values)
+      if (!environment.read.contains(name))
+        throw ConfigError(environment.file.path + ":" + std::to_string(value.line) + ": " + name +
+                          " is not a variable looplive reads");
+  }
   const YAML::Node& node = state_->node;
   if (!node || node.IsNull()) return;
   try {

@@ -313,6 +313,67 @@ webhooks: {secret: from-file}
         "characters");
 }
 
+// The systemd unit's secrets file, read by looplive itself at start and at
+// every reload: systemd gives a running process no new environment, so a
+// token rotated there would otherwise never apply on `systemctl reload`.
+TEST_CASE("an environment file replaces the environment, read anew at each load", "[app][config]") {
+  struct Unset {
+    ~Unset() { ::unsetenv("LOOPLIVE_WEBHOOK_SECRET"); }
+  } unset;
+  looplive::test::ScratchDir dir("config");
+  const auto config_path = (dir.path() / "looplive.yaml").string();
+  const auto env_path = (dir.path() / "looplive.env").string();
+  const auto write = [](const std::string& path, const std::string& text) {
+    looplive::test::write_bytes(path, {text.begin(), text.end()});
+  };
+  write(config_path, "api: {tokens: [configured-token-0123]}\nwebhooks: {secret: from-file}\n");
+  ::setenv("LOOPLIVE_WEBHOOK_SECRET", "from-the-process", 1);
+  write(env_path,
+        "# secrets\n"
+        "\n"
+        "LOOPLIVE_API_TOKENS=first-token-0123456789\n"
+        "; another comment\n"
+        "  LOOPLIVE_DATABASE_URL = \"host=127.0.0.1 port=5433\"  \n"
+        "LOOPLIVE_WEBHOOK_PREVIOUS_SECRET='old secret'\n");
+  auto config = load_config(config_path, env_path);
+  CHECK(config.api.tokens == std::vector<std::string>{"first-token-0123456789"});
+  CHECK(config.database.url == "host=127.0.0.1 port=5433");
+  CHECK(config.webhooks.previous_secret == "old secret");
+  CHECK(config.webhooks.secret == "from-the-process");  // not in the file: the process's
+
+  // Edited, then loaded again (as SIGHUP does): the new values, and a
+  // variable the file sets empty is unset, whatever the process holds.
+  write(env_path,
+        "LOOPLIVE_API_TOKENS=second-token-0123456789\n"
+        "LOOPLIVE_WEBHOOK_SECRET=\n");
+  config = load_config(config_path, env_path);
+  CHECK(config.api.tokens == std::vector<std::string>{"second-token-0123456789"});
+  CHECK(config.database.url != "host=127.0.0.1 port=5433");
+  CHECK(config.webhooks.secret == "from-file");
+
+  // Checked like the rest: the token rules, a misspelt name, a line that is
+  // not NAME=value, a file that is not there.
+  write(env_path, "LOOPLIVE_API_TOKENS=short\n");
+  CHECK_THROWS_WITH(load_config(config_path, env_path),
+                    config_path +
+                        ": LOOPLIVE_API_TOKENS: every token must have at least 16 "
+                        "characters");
+  write(env_path, "LOOPLIVE_API_TOKENS=third-token-0123456789\nLOOPLIVE_API_TOKEN=x\n");
+  CHECK_THROWS_WITH(load_config(config_path, env_path),
+                    env_path + ":2: LOOPLIVE_API_TOKEN is not a variable looplive reads");
+  write(env_path, "# fine\nexport LOOPLIVE_API_TOKENS=third-token-0123456789\n");
+  CHECK_THROWS_WITH(load_config(config_path, env_path),
+                    env_path + ":2: 'export LOOPLIVE_API_TOKENS' is not a variable name");
+  write(env_path, "LOOPLIVE_API_TOKENS\n");
+  CHECK_THROWS_WITH(load_config(config_path, env_path),
+                    env_path + ":1: not NAME=value (a line without '=')");
+  CHECK_THROWS_WITH(load_config(config_path, env_path + ".gone"),
+                    env_path + ".gone: cannot be read");
+  // The file the package installs, every line a comment, changes nothing.
+  config = load_config(config_path, std::string(LOOPLIVE_SOURCE_DIR) + "/dist/looplive.env");
+  CHECK(config.api.tokens == std::vector<std::string>{"configured-token-0123"});
+}
+
 TEST_CASE("relative paths are taken from the configuration file's directory", "[app][config]") {
   looplive::test::ScratchDir dir("config");
   std::filesystem::create_directories(dir.path() / "etc");
