@@ -110,6 +110,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   looplive::core::init_logging(config.log);
+  // However main returns, the shutdown's own lines (the drain, the last
+  // segments, "looplive stopped") reach the log, batched or not.
+  struct FlushLogsAtExit {
+    ~FlushLogsAtExit() { looplive::core::flush_logs(); }
+  } flush_logs_at_exit;
   // A viewer or encoder hanging up mid-write must cost one connection, never the process.
   std::signal(SIGPIPE, SIG_IGN);
   raise_open_files_limit();

@@ -71,6 +71,10 @@ void init_logging(const LogConfig& config) {
     logger(name)->set_level(spdlog::level::from_str(level));
 }
 
+void flush_logs() {
+  spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& existing) { existing->flush(); });
+}
+
 void set_log_levels(const LogConfig& config) {
   std::lock_guard lock(g_creation);
   g_config.level = config.level;

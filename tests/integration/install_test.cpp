@@ -296,4 +296,6 @@ TEST_CASE("the packaged service reloads a rotated token during a live show and d
   const auto status = service.wait(90s);
   REQUIRE(status);
   CHECK(*status == 0);
+  // Its last lines reach the log (journald, here a file: batched) before it exits.
+  CHECK(service.output().find("info [app] looplive stopped") != std::string::npos);
 }

@@ -16,6 +16,10 @@ void init_logging(const LogConfig& config);
 // Changes the default and per-logger levels of a running process (a reload);
 // the format and pattern stay as init_logging set them.
 void set_log_levels(const LogConfig& config);
+// Writes out every line still gathered in a batch (stderr that is not a
+// terminal batches lines below warn). Call before the process exits: the
+// last lines, the shutdown's, would otherwise be lost.
+void flush_logs();
 // A named logger ("ingest", "db", "packager", ...), created on first use.
 std::shared_ptr<spdlog::logger> logger(const std::string& name);
 // How every log line about a stream begins, in ingest, the packager and the
