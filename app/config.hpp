@@ -50,6 +50,8 @@ struct VodConfig {
   std::chrono::milliseconds io_timeout{15'000};
   // Jobs waiting at most; a POST beyond is refused with 429 until some have run.
   uint32_t max_queued = 1000;
+  // Of those, at most this many queued with one API token.
+  uint32_t max_queued_per_client = 250;
 
   bool operator==(const VodConfig&) const = default;
 };

@@ -50,7 +50,9 @@ class VodJobRunner : public control_api::VodJobControl {
 
   std::optional<std::string> refuse_source(const std::string& source) const override;
   void wake() override;
-  size_t max_queued() const override { return settings_.vod.max_queued; }
+  db::VodQueueCaps queue_caps() const override {
+    return {settings_.vod.max_queued, settings_.vod.max_queued_per_client};
+  }
   void forget(const std::string& job_id) override;
 
  private:

@@ -37,6 +37,17 @@ bool TokenSet::contains(std::string_view token) const {
   return matches != 0;
 }
 
+std::string client_name(std::string_view token) {
+  const auto digest = sha256(token);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string name = "t_";
+  for (size_t i = 0; i < 8; ++i) {
+    name += kHex[digest[i] >> 4];
+    name += kHex[digest[i] & 0xf];
+  }
+  return name;
+}
+
 std::optional<std::string_view> bearer_token(std::string_view authorization) {
   constexpr std::string_view kScheme = "bearer ";
   while (!authorization.empty() && authorization.front() == ' ') authorization.remove_prefix(1);

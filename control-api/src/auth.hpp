@@ -38,6 +38,11 @@ struct AccessRules {
   bool metrics_require_auth = false;
 };
 
+// A name for the client a token belongs to, to count what it holds (its
+// queued VOD jobs): "t_" and 16 hex digits of the token's SHA-256, so the
+// token itself is never stored.
+std::string client_name(std::string_view token);
+
 // The credentials of "Authorization: Bearer <token>" (scheme case-insensitive);
 // nothing for any other form.
 std::optional<std::string_view> bearer_token(std::string_view authorization);

@@ -1,6 +1,7 @@
 // POST /v1/vod/jobs, GET /v1/vod/jobs, GET /v1/vod/jobs/{id}, DELETE /v1/vod/jobs/{id}.
 #include <boost/beast/http/field.hpp>
 
+#include "auth.hpp"
 #include "context.hpp"
 #include "cursor.hpp"
 #include "looplive/control_api/vod_jobs.hpp"
@@ -82,9 +83,12 @@ void create_job(Context& context, const http::Request& request, const Params&,
                 http::Respond respond) {
   require_jobs(context);
   db::NewVodJob job = parse_job(context, request);
+  // The route takes only a full token, so there is one.
+  if (const auto token = bearer_token(request.header(bhttp::field::authorization)))
+    job.client = client_name(*token);
   context.blocking(std::move(respond), [&context, job = std::move(job)] {
     const db::VodJobRecord created =
-        context.deps.vod_jobs->insert(job, context.deps.vod_control->max_queued());
+        context.deps.vod_jobs->insert(job, context.deps.vod_control->queue_caps());
     context.deps.vod_control->wake();
     context.log->info("VOD job {} queued", created.job.id);
     auto response = json_response(bhttp::status::created, vod_job_json(created, context.urls));

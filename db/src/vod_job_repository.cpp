@@ -84,20 +84,29 @@ std::string_view vod_job_state_name(VodJobState state) {
   return "queued";
 }
 
-VodJobRecord VodJobRepository::insert(const NewVodJob& job, std::optional<size_t> max_queued) {
+VodJobRecord VodJobRepository::insert(const NewVodJob& job, std::optional<VodQueueCaps> caps) {
   if (!job.id.empty()) require_uuid(job.id);
   const auto inserted = database_.pool().run([&](pqxx::connection& connection) {
     pqxx::work txn(connection);
-    if (max_queued) {
+    if (caps) {
       // One insert at a time counts the queue, so posts at once never overshoot it.
       txn.exec("SELECT pg_advisory_xact_lock(" + std::string(kQueueLock) + ")");
-      const auto queued =
-          txn.exec1("SELECT count(*) FROM vod_jobs WHERE state = 'queued'")[0].as<int64_t>();
-      if (queued >= static_cast<int64_t>(*max_queued))
+      const auto counts = txn.exec_params1(
+          "SELECT count(*), count(*) FILTER (WHERE client = $1) FROM vod_jobs"
+          " WHERE state = 'queued'",
+          job.client);
+      const auto queued = counts[0].as<int64_t>();
+      const auto queued_by_client = counts[1].as<int64_t>();
+      if (queued >= static_cast<int64_t>(caps->total))
         throw core::Failure(core::ErrorCode::full,
                             std::to_string(queued) +
                                 " VOD jobs are waiting already (vod.max_queued); try again once "
                                 "some have run.");
+      if (!job.client.empty() && queued_by_client >= static_cast<int64_t>(caps->per_client))
+        throw core::Failure(core::ErrorCode::full,
+                            std::to_string(queued_by_client) +
+                                " VOD jobs of this API token are waiting already "
+                                "(vod.max_queued_per_client); try again once some have run.");
     }
     const std::string rungs = rungs_text(job.rungs);
     const std::string poster =
@@ -107,11 +116,11 @@ VodJobRecord VodJobRepository::insert(const NewVodJob& job, std::optional<size_t
       auto record = read_job(txn.exec_params1(
           "WITH taken AS (INSERT INTO vod_job_ids (id) VALUES"
           " (coalesce(nullif($1, '')::uuid, gen_random_uuid())) RETURNING id)"
-          " INSERT INTO vod_jobs (id, source, rungs, poster_at_seconds, metadata)"
-          " SELECT id, $2, nullif($3, ''), nullif($4, '')::double precision, $5::jsonb FROM taken"
-          " RETURNING " +
+          " INSERT INTO vod_jobs (id, source, rungs, poster_at_seconds, metadata, client)"
+          " SELECT id, $2, nullif($3, ''), nullif($4, '')::double precision, $5::jsonb,"
+          " nullif($6, '') FROM taken RETURNING " +
               columns(),
-          job.id, job.source, rungs, poster, job.metadata_json));
+          job.id, job.source, rungs, poster, job.metadata_json, job.client));
       txn.commit();
       return std::optional(std::move(record));
     } catch (const pqxx::unique_violation&) {

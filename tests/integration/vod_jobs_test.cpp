@@ -320,6 +320,47 @@ TEST_CASE("a full VOD queue answers 429 full until a waiting job (an HTTP upload
   post_job(api, {{"source", "short.mp4"}});  // the queue takes jobs again
 }
 
+TEST_CASE("one API token's queued jobs cannot keep another token's out", "[integration][vod]") {
+  ScratchDir media("media");
+  ScratchDir import("import");
+  app::Config config = vod_config("vod_clients", media.path().string(), import.path(), nullptr);
+  const std::string other_token = "another-backend-token-0123";
+  config.api.tokens.push_back(other_token);
+  // A source that never answers holds the one worker, so the rest stay queued.
+  net::io_context silent_io;
+  net::ip::tcp::acceptor silent(silent_io, {net::ip::make_address("127.0.0.1"), 0});
+  const std::string silent_url =
+      "http://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/video.mp4";
+  config.vod.workers = 1;
+  config.vod.io_timeout = 60s;
+  config.vod.max_queued_per_client = 2;
+  ApiServer api(config);
+  const std::string stuck = post_job(api, {{"source", silent_url}});
+  const auto deadline = Clock::now() + 20s;
+  while (Clock::now() < deadline && job_of(api, stuck)["state"] == "queued")
+    std::this_thread::sleep_for(20ms);
+  REQUIRE(job_of(api, stuck)["state"] == "running");  // running jobs do not count
+  const auto post = [&](const std::string& token) {
+    return api.call(bhttp::verb::post, "/v1/vod/jobs",
+                    nlohmann::json{{"source", "clip.mp4"}}.dump(), token);
+  };
+  CHECK(post(kApiToken).status == 201);
+  CHECK(post(kApiToken).status == 201);
+  const auto refused = post(kApiToken);
+  INFO(refused.body);
+  CHECK(refused.status == 429);
+  CHECK(refused.json()["error"]["code"] == "full");
+  CHECK(refused.json()["error"]["message"].get<std::string>().find("vod.max_queued_per_client") !=
+        std::string::npos);
+  // The other client's share is untouched by the first one's.
+  CHECK(post(other_token).status == 201);
+  CHECK(post(other_token).status == 201);
+  CHECK(post(other_token).status == 429);
+  // What identifies a client in the database is never its token.
+  const auto listed = api.call(bhttp::verb::get, "/v1/vod/jobs").json();
+  CHECK(listed.dump().find(other_token) == std::string::npos);
+}
+
 TEST_CASE("a VOD job interrupted by a shutdown runs again after the restart",
           "[integration][vod]") {
   ScratchDir media("media");

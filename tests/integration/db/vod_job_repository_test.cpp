@@ -17,6 +17,7 @@ using looplive::core::Failure;
 using looplive::db::NewDelivery;
 using looplive::db::NewVodJob;
 using looplive::db::VodJobPosition;
+using looplive::db::VodQueueCaps;
 using looplive::db::VodJobRecord;
 using looplive::db::VodJobRepository;
 using looplive::db::VodJobState;
@@ -154,13 +155,36 @@ TEST_CASE("a VOD job whose owner restarted or whose lease ran out is queued agai
 TEST_CASE("a capped queue refuses a job once it holds that many, and takes one once one runs",
           "[db][vod]") {
   Fixture f;
-  REQUIRE(f.jobs.insert(job("a.mp4"), 2).state == VodJobState::queued);
-  REQUIRE(f.jobs.insert(job("b.mp4"), 2).state == VodJobState::queued);
-  CHECK_THROWS_MATCHES(f.jobs.insert(job("c.mp4"), 2), Failure, HasCode(ErrorCode::full));
+  const VodQueueCaps caps{2, 2};
+  REQUIRE(f.jobs.insert(job("a.mp4"), caps).state == VodJobState::queued);
+  REQUIRE(f.jobs.insert(job("b.mp4"), caps).state == VodJobState::queued);
+  CHECK_THROWS_MATCHES(f.jobs.insert(job("c.mp4"), caps), Failure, HasCode(ErrorCode::full));
   CHECK(f.jobs.list(std::nullopt, 10).size() == 2);  // nothing of the refused one kept
   // Running jobs do not wait: the queue has room again.
   REQUIRE(f.jobs.claim_next("me", 60s));
-  CHECK(f.jobs.insert(job("c.mp4"), 2).state == VodJobState::queued);
-  CHECK_THROWS_MATCHES(f.jobs.insert(job("d.mp4"), 2), Failure, HasCode(ErrorCode::full));
+  CHECK(f.jobs.insert(job("c.mp4"), caps).state == VodJobState::queued);
+  CHECK_THROWS_MATCHES(f.jobs.insert(job("d.mp4"), caps), Failure, HasCode(ErrorCode::full));
   CHECK(f.jobs.insert(job("d.mp4")).state == VodJobState::queued);  // no cap given
+}
+
+TEST_CASE("one client's queued jobs are capped apart from the others'", "[db][vod]") {
+  Fixture f;
+  const VodQueueCaps caps{4, 2};
+  const auto by = [](const std::string& client, const std::string& source) {
+    NewVodJob made = job(source);
+    made.client = client;
+    return made;
+  };
+  REQUIRE(f.jobs.insert(by("t_a", "1.mp4"), caps).state == VodJobState::queued);
+  REQUIRE(f.jobs.insert(by("t_a", "2.mp4"), caps).state == VodJobState::queued);
+  CHECK_THROWS_MATCHES(f.jobs.insert(by("t_a", "3.mp4"), caps), Failure, HasCode(ErrorCode::full));
+  // Another client still has its share, up to the whole queue's cap.
+  REQUIRE(f.jobs.insert(by("t_b", "4.mp4"), caps).state == VodJobState::queued);
+  REQUIRE(f.jobs.insert(by("t_b", "5.mp4"), caps).state == VodJobState::queued);
+  CHECK_THROWS_MATCHES(f.jobs.insert(by("t_c", "6.mp4"), caps), Failure, HasCode(ErrorCode::full));
+  // One of client a's runs: it may queue one more.
+  const auto running = f.jobs.claim_next("me", 60s);
+  REQUIRE(running);
+  CHECK(running->job.source == "1.mp4");
+  CHECK(f.jobs.insert(by("t_a", "3.mp4"), caps).state == VodJobState::queued);
 }

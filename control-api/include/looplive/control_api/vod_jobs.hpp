@@ -22,9 +22,11 @@ class VodJobControl {
   virtual std::optional<std::string> refuse_source(const std::string& source) const = 0;
   // A job was queued: a free worker takes it now rather than at its next look.
   virtual void wake() = 0;
-  // How many jobs may wait at once (vod.max_queued): a backend that posts
-  // faster than the workers run cannot fill the database and the disk.
-  virtual size_t max_queued() const = 0;
+  // How many jobs may wait at once (vod.max_queued), and for one API token
+  // (vod.max_queued_per_client): a backend that posts faster than the
+  // workers run cannot fill the database and the disk, nor the queue for
+  // every other client.
+  virtual db::VodQueueCaps queue_caps() const = 0;
   // A deleted job: stops it if it runs here and removes its files. Blocks
   // for the removal; any thread.
   virtual void forget(const std::string& job_id) = 0;

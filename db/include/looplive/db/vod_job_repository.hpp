@@ -22,6 +22,15 @@ struct NewVodJob {
   std::vector<std::string> rungs;  // "720p@2800k"; empty: the configured ladder
   std::optional<double> poster_at_seconds;
   std::string metadata_json = "{}";
+  // Who queued it, for the per-client cap: an opaque name, never a secret.
+  // Empty: no client (counts only towards the whole queue).
+  std::string client;
+};
+
+// How many jobs may wait at once: in all, and for any one client.
+struct VodQueueCaps {
+  size_t total = 0;
+  size_t per_client = 0;
 };
 
 struct VodJobRecord {
@@ -56,7 +65,7 @@ class VodJobRepository {
   explicit VodJobRepository(Database& database) : database_(database) {}
 
   // Queued, unless `max_queued` jobs wait already (core::ErrorCode::full).
-  VodJobRecord insert(const NewVodJob& job, std::optional<size_t> max_queued = std::nullopt);
+  VodJobRecord insert(const NewVodJob& job, std::optional<VodQueueCaps> caps = std::nullopt);
   std::optional<VodJobRecord> find(const std::string& id);
   // Newest first, after `after`, `limit` at most.
   std::vector<VodJobRecord> list(const std::optional<VodJobPosition>& after, size_t limit);
