@@ -112,40 +112,6 @@ size_t lines_starting(const std::string& text, const std::string& prefix) {
   return count;
 }
 
-// A product video as a seller's phone makes it: H.264 with B-frames and AAC in MP4.
-void make_upload(const fs::path& path) {
-  std::string out;
-  const int status = run_command({"ffmpeg",
-                                  "-hide_banner",
-                                  "-loglevel",
-                                  "error",
-                                  "-y",
-                                  "-f",
-                                  "lavfi",
-                                  "-i",
-                                  "testsrc2=size=640x360:rate=30",
-                                  "-f",
-                                  "lavfi",
-                                  "-i",
-                                  "sine=frequency=440:sample_rate=44100",
-                                  "-t",
-                                  "3",
-                                  "-c:v",
-                                  "libx264",
-                                  "-preset",
-                                  "ultrafast",
-                                  "-bf",
-                                  "2",
-                                  "-g",
-                                  "45",
-                                  "-c:a",
-                                  "aac",
-                                  path.string()},
-                                 &out, 60s);
-  INFO(out);
-  REQUIRE(status == 0);
-}
-
 uint64_t free_bytes(const fs::path& dir) {
   struct statvfs info {};
   if (::statvfs(dir.c_str(), &info) != 0) return 0;
@@ -210,7 +176,7 @@ TEST_CASE("a FastAPI backend gets every webhook over HTTPS, verified, and runs a
   } unmount{media, own_disk};
   const fs::path import = dir.path() / "import";
   fs::create_directories(import);
-  make_upload(import / "product.mp4");
+  make_upload(import / "product.mp4", 3);
   std::ofstream(import / "empty.mp4").close();  // an upload that never got its bytes
 
   // Real addresses in every URL the API and the events hand out, as the

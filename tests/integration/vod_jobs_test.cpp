@@ -25,39 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// An upload as a phone or an editor makes it: H.264 with B-frames and AAC in MP4.
-void make_upload(const fs::path& path, int seconds, const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> argv{"ffmpeg",
-                                "-hide_banner",
-                                "-loglevel",
-                                "error",
-                                "-y",
-                                "-f",
-                                "lavfi",
-                                "-i",
-                                "testsrc2=size=640x360:rate=30",
-                                "-f",
-                                "lavfi",
-                                "-i",
-                                "sine=frequency=440:sample_rate=44100",
-                                "-t",
-                                std::to_string(seconds),
-                                "-c:v",
-                                "libx264",
-                                "-preset",
-                                "ultrafast",
-                                "-bf",
-                                "2",
-                                "-g",
-                                "45",
-                                "-c:a",
-                                "aac"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  argv.push_back(path.string());
-  std::string out;
-  REQUIRE(run_command(argv, &out) == 0);
-}
-
 app::Config vod_config(const std::string& name, const std::string& media, const fs::path& import,
                        const WebhookReceiver* hooks) {
   app::Config config = api_test_config(fresh_database(name), media, hooks);
@@ -67,6 +34,16 @@ app::Config vod_config(const std::string& name, const std::string& media, const 
   config.vod.preset = "ultrafast";
   return config;
 }
+
+// An HTTP source that takes the connection and never answers: a job on it
+// holds a worker until the source times out (vod.io_timeout_ms).
+struct SilentSource {
+  net::io_context io;
+  net::ip::tcp::acceptor acceptor{io, {net::ip::make_address("127.0.0.1"), 0}};
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/video.mp4";
+  }
+};
 
 nlohmann::json job_of(ApiServer& api, const std::string& id) {
   return api.call(bhttp::verb::get, "/v1/vod/jobs/" + id).json();
@@ -90,6 +67,16 @@ std::string post_job(ApiServer& api, const nlohmann::json& body) {
   INFO(answer.body);
   REQUIRE(answer.status == 201);
   return answer.json()["id"];
+}
+
+// A job on `source` that runs (holding a worker) before this returns its id.
+std::string hold_worker(ApiServer& api, const SilentSource& source) {
+  const std::string stuck = post_job(api, {{"source", source.url()}});
+  const auto deadline = Clock::now() + 20s;
+  while (Clock::now() < deadline && job_of(api, stuck)["state"] == "queued")
+    std::this_thread::sleep_for(20ms);
+  REQUIRE(job_of(api, stuck)["state"] == "running");
+  return stuck;
 }
 
 std::vector<ReceivedHook> hooks_of(const WebhookReceiver& hooks, const std::string& id,
@@ -286,21 +273,14 @@ TEST_CASE("a full VOD queue answers 429 full until a waiting job (an HTTP upload
   const std::string upload_url = "http://127.0.0.1:" + std::to_string(files_port) + "/short.mp4";
   // A server that takes the connection and never answers: a job on it holds
   // the one worker until the source times out.
-  net::io_context silent_io;
-  net::ip::tcp::acceptor silent(silent_io, {net::ip::make_address("127.0.0.1"), 0});
-  const std::string silent_url =
-      "http://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/video.mp4";
+  SilentSource silent;
   app::Config config = vod_config("vod_full", media.path().string(), import.path(), nullptr);
   config.vod.workers = 1;
   config.vod.max_queued = 1;
   config.vod.io_timeout = 3000ms;
   ApiServer api(config);
 
-  const std::string stuck = post_job(api, {{"source", silent_url}});
-  const auto deadline = Clock::now() + 20s;
-  while (Clock::now() < deadline && job_of(api, stuck)["state"] == "queued")
-    std::this_thread::sleep_for(20ms);
-  REQUIRE(job_of(api, stuck)["state"] == "running");  // running jobs do not count
+  const std::string stuck = hold_worker(api, silent);  // running jobs do not count
   const auto listening_by = Clock::now() + 20s;
   while (!accepts_connections(files_port) && Clock::now() < listening_by)
     std::this_thread::sleep_for(50ms);
@@ -327,19 +307,12 @@ TEST_CASE("one API token's queued jobs cannot keep another token's out", "[integ
   const std::string other_token = "another-backend-token-0123";
   config.api.tokens.push_back(other_token);
   // A source that never answers holds the one worker, so the rest stay queued.
-  net::io_context silent_io;
-  net::ip::tcp::acceptor silent(silent_io, {net::ip::make_address("127.0.0.1"), 0});
-  const std::string silent_url =
-      "http://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/video.mp4";
+  SilentSource silent;
   config.vod.workers = 1;
   config.vod.io_timeout = 60s;
   config.vod.max_queued_per_client = 2;
   ApiServer api(config);
-  const std::string stuck = post_job(api, {{"source", silent_url}});
-  const auto deadline = Clock::now() + 20s;
-  while (Clock::now() < deadline && job_of(api, stuck)["state"] == "queued")
-    std::this_thread::sleep_for(20ms);
-  REQUIRE(job_of(api, stuck)["state"] == "running");  // running jobs do not count
+  hold_worker(api, silent);  // running jobs do not count
   const auto post = [&](const std::string& token) {
     return api.call(bhttp::verb::post, "/v1/vod/jobs",
                     nlohmann::json{{"source", "clip.mp4"}}.dump(), token);

@@ -72,6 +72,40 @@ MediaFixture make(int seconds, int gop_frames = 60) {
 
 }  // namespace
 
+void make_upload(const std::filesystem::path& path, int seconds,
+                 const std::vector<std::string>& extra) {
+  std::vector<std::string> argv{"ffmpeg",
+                                "-hide_banner",
+                                "-loglevel",
+                                "error",
+                                "-y",
+                                "-f",
+                                "lavfi",
+                                "-i",
+                                "testsrc2=size=640x360:rate=30",
+                                "-f",
+                                "lavfi",
+                                "-i",
+                                "sine=frequency=440:sample_rate=44100",
+                                "-t",
+                                std::to_string(seconds),
+                                "-c:v",
+                                "libx264",
+                                "-preset",
+                                "ultrafast",
+                                "-bf",
+                                "2",
+                                "-g",
+                                "45",
+                                "-c:a",
+                                "aac"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back(path.string());
+  std::string out;
+  if (run_command(argv, &out) != 0)
+    throw std::runtime_error("ffmpeg could not make the upload: " + out);
+}
+
 const MediaFixture& h264_aac_fixture() {
   static const MediaFixture fixture = make(4);
   return fixture;

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <filesystem>
 #include <string>
+#include <vector>
 
 namespace looplive::test {
 
@@ -17,6 +19,12 @@ const MediaFixture& h264_aac_fixture();       // 4 s, 640x360
 const MediaFixture& long_h264_aac_fixture();  // 12 s, 640x360
 // 14 s, 640x360, keyframes every 3 s: further apart than the 2 s segments.
 const MediaFixture& long_gop_h264_aac_fixture();
+
+// An upload as a phone or an editor makes it, at `path`: MP4, H.264 with
+// B-frames (640x360, 30 fps, a keyframe every 1.5 s) and AAC, `seconds`
+// long; `extra` goes before the output (such as "-movflags +faststart").
+void make_upload(const std::filesystem::path& path, int seconds,
+                 const std::vector<std::string>& extra = {});
 
 // ffmpeg decodes every frame of `input` (a file or URL; only its first
 // `seconds` when that is above zero) and returns what it printed at error
