@@ -8,12 +8,6 @@
 // package, untouched.
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
-#include <sys/mount.h>
-#include <sys/statvfs.h>
-#include <unistd.h>
-
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -21,6 +15,7 @@
 
 #include "control_api_harness.hpp"
 #include "media_fixture.hpp"
+#include "small_disk.hpp"
 
 using namespace looplive;
 using namespace looplive::test;
@@ -112,24 +107,6 @@ size_t lines_starting(const std::string& text, const std::string& prefix) {
   return count;
 }
 
-uint64_t free_bytes(const fs::path& dir) {
-  struct statvfs info {};
-  if (::statvfs(dir.c_str(), &info) != 0) return 0;
-  return uint64_t(info.f_bavail) * info.f_frsize;
-}
-
-// Takes all but `leave` bytes of the filesystem at `dir`.
-void fill_disk(const fs::path& dir, uint64_t leave) {
-  const fs::path filler = dir / "filler";
-  const int fd = ::open(filler.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  REQUIRE(fd >= 0);
-  const uint64_t take = free_bytes(dir) - leave;
-  const int error = ::posix_fallocate(fd, 0, static_cast<off_t>(take));
-  ::close(fd);
-  INFO(std::strerror(error));
-  REQUIRE(error == 0);
-}
-
 // The npm package's verdict on every delivery in a capture file, under the test's secret.
 int node_verify(const fs::path& file, std::string* out) {
   return run_command({"/usr/bin/env", std::string("WEBHOOK_SECRET=") + kWebhookSecret, "node",
@@ -163,17 +140,10 @@ TEST_CASE("a FastAPI backend gets every webhook over HTTPS, verified, and runs a
   // mount one (it needs CAP_SYS_ADMIN), so a show can fill it.
   const fs::path media = dir.path() / "media";
   fs::create_directories(media);
-  const bool own_disk = ::mount("looplive-backend", media.c_str(), "tmpfs", 0, "size=256m") == 0;
-  if (!own_disk)
-    WARN("no tmpfs could be mounted here (" << std::strerror(errno)
-                                            << "): recording.failed is not delivered");
-  struct Unmount {
-    fs::path dir;
-    bool mounted;
-    ~Unmount() {
-      if (mounted) ::umount2(dir.c_str(), MNT_DETACH);
-    }
-  } unmount{media, own_disk};
+  std::string why_not;
+  const auto disk = SmallDisk::mount(media, "256m", &why_not);
+  if (!disk)
+    WARN("no tmpfs could be mounted here (" << why_not << "): recording.failed is not delivered");
   const fs::path import = dir.path() / "import";
   fs::create_directories(import);
   make_upload(import / "product.mp4", 3);
@@ -231,20 +201,20 @@ TEST_CASE("a FastAPI backend gets every webhook over HTTPS, verified, and runs a
 
   // A show whose disk fills: it goes on for viewers, its recording fails,
   // and the backend is told when it ends.
-  if (own_disk) {
+  if (disk) {
     const auto created = api.call(bhttp::verb::post, "/v1/streams", R"({"record":true})");
     REQUIRE(created.status == 201);
     const std::string failing = created.json()["streamId"];
     subjects.insert(failing);
-    fill_disk(media, 256 * 1024);
+    disk->fill(256 * 1024);
     Process seller(ffmpeg_publish(long_h264_aac_fixture().path,
                                   api.publish_url(created.json()["streamKey"].get<std::string>())),
                    (dir.path() / "seller.log").string());
     REQUIRE(api.wait_live(failing, true, 20s));
     const auto full_by = Clock::now() + 30s;
-    while (free_bytes(media) > 64 * 1024 && Clock::now() < full_by)
+    while (disk->free_bytes() > 64 * 1024 && Clock::now() < full_by)
       std::this_thread::sleep_for(200ms);
-    CHECK(free_bytes(media) <= 64 * 1024);
+    CHECK(disk->free_bytes() <= 64 * 1024);
     REQUIRE(api.call(bhttp::verb::post, "/v1/streams/" + failing + "/end").status == 200);
     const auto failed_by = Clock::now() + 20s;
     const auto has_failure = [&] {
@@ -286,7 +256,7 @@ TEST_CASE("a FastAPI backend gets every webhook over HTTPS, verified, and runs a
   std::map<std::string, size_t> expected{
       {"stream.live", 2},     {"stream.reconnecting", 1}, {"tag.aired", 1}, {"stream.ended", 1},
       {"recording.ready", 1}, {"publish.rejected", 1},    {"vod.ready", 1}, {"vod.failed", 1}};
-  if (own_disk) {
+  if (disk) {
     expected["stream.live"] += 1;
     expected["stream.ended"] += 1;
     expected["recording.failed"] = 1;

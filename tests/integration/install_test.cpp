@@ -7,6 +7,7 @@
 #include <csignal>
 #include <filesystem>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -76,16 +77,20 @@ void write_text(const fs::path& path, const std::string& text) {
   write_bytes(path, std::vector<uint8_t>(text.begin(), text.end()));
 }
 
-fs::path build_package(const fs::path& out) {
-  std::string log;
-  REQUIRE(run_command({"cpack", "-G", "DEB", "--config",
-                       std::string(LOOPLIVE_BINARY_DIR) + "/CPackConfig.cmake", "-B", out.string()},
-                      &log, std::chrono::minutes(5)) == 0);
-  INFO(log);
-  fs::path deb;
-  for (const auto& entry : fs::directory_iterator(out))
-    if (entry.path().extension() == ".deb") deb = entry.path();
-  REQUIRE_FALSE(deb.empty());
+// The Debian package of this build, made once for every case that reads it.
+const fs::path& package() {
+  static const ScratchDir out("package");
+  static const fs::path deb = [] {
+    std::string log;
+    const int status = run_command(
+        {"cpack", "-G", "DEB", "--config", std::string(LOOPLIVE_BINARY_DIR) + "/CPackConfig.cmake",
+         "-B", out.path().string()},
+        &log, std::chrono::minutes(5));
+    if (status != 0) throw std::runtime_error("cpack: " + log);
+    for (const auto& entry : fs::directory_iterator(out.path()))
+      if (entry.path().extension() == ".deb") return entry.path();
+    throw std::runtime_error("cpack made no .deb: " + log);
+  }();
   return deb;
 }
 
@@ -174,8 +179,8 @@ TEST_CASE("cmake --install lays out the binary, its configuration and a hardened
 
 TEST_CASE("the Debian package holds the install and names its libraries",
           "[integration][install]") {
-  ScratchDir out("package");
-  const fs::path deb = build_package(out.path());
+  ScratchDir out("package-contents");
+  const fs::path& deb = package();
   std::string contents;
   REQUIRE(run_command({"dpkg-deb", "--contents", deb.string()}, &contents) == 0);
   for (const char* path :
@@ -206,8 +211,8 @@ TEST_CASE("the Debian package holds the install and names its libraries",
 // unit's ExecReload= during a publish, SIGTERM as its KillSignal=.
 TEST_CASE("the packaged service reloads a rotated token during a live show and drops no segment",
           "[integration][install]") {
-  ScratchDir out("package");
-  const fs::path deb = build_package(out.path());
+  ScratchDir out("packaged-service");
+  const fs::path& deb = package();
   const fs::path root = out.path() / "root";
   REQUIRE(run_command({"dpkg-deb", "-x", deb.string(), root.string()}) == 0);
   const std::string unit = read_file((root / "usr/lib/systemd/system/looplive.service").string());

@@ -2,10 +2,6 @@
 // looplive, as the backend sees it: statuses, webhooks, the recording.
 #include <catch2/catch.hpp>
 
-#include <sys/mount.h>
-#include <sys/statvfs.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -19,6 +15,7 @@
 #include "looplive/db/tag_repository.hpp"
 #include "looplive/packager/packager.hpp"
 #include "media_fixture.hpp"
+#include "small_disk.hpp"
 
 using namespace looplive;
 using namespace looplive::test;
@@ -550,28 +547,18 @@ void check_recorded(const fs::path& index) {
   CHECK(errors.empty());
 }
 
-uint64_t free_bytes(const std::string& dir) {
-  struct statvfs info {};
-  if (::statvfs(dir.c_str(), &info) != 0) return 0;
-  return uint64_t(info.f_bavail) * info.f_frsize;
-}
-
 }  // namespace
 
 TEST_CASE("a disk that fills during a show fails the recording, never the show",
           "[integration][lifecycle][disk]") {
   const std::string media = make_scratch_dir("disk_full");
-  // A small filesystem of its own as the media root, where the machine lets
-  // the test mount one (it needs CAP_SYS_ADMIN).
-  if (::mount("looplive-test", media.c_str(), "tmpfs", 0, "size=2m") != 0) {
-    WARN("no tmpfs could be mounted here (" << std::strerror(errno)
-                                            << "): the full disk is not tested");
+  // A small filesystem of its own as the media root.
+  std::string why_not;
+  const auto disk = SmallDisk::mount(media, "2m", &why_not);
+  if (!disk) {
+    WARN("no tmpfs could be mounted here (" << why_not << "): the full disk is not tested");
     return;
   }
-  struct Unmount {
-    std::string dir;
-    ~Unmount() { ::umount2(dir.c_str(), MNT_DETACH); }
-  } unmount{media};
   WebhookReceiver hooks;
   ApiServer api(api_test_config(fresh_database("lifecycle_disk_full"), media, &hooks));
   const auto stream = create(api, true);
@@ -582,9 +569,9 @@ TEST_CASE("a disk that fills during a show fails the recording, never the show",
 
   // The recording fills the 2 MiB within seconds.
   const auto deadline = Clock::now() + 40s;
-  while (free_bytes(media) > 64 * 1024 && Clock::now() < deadline)
+  while (disk->free_bytes() > 64 * 1024 && Clock::now() < deadline)
     std::this_thread::sleep_for(200ms);
-  REQUIRE(free_bytes(media) <= 64 * 1024);
+  REQUIRE(disk->free_bytes() <= 64 * 1024);
   // Viewers carry on from memory: the live edge moves and its segments are served.
   const std::string when_full = newest_video_segment(api, stream.id);
   std::this_thread::sleep_for(5s);
