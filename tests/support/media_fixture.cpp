@@ -17,53 +17,59 @@ long count_packets(const std::string& path, const std::string& stream) {
   return std::stol(out);
 }
 
+// ffmpeg reading `seconds` of the test pattern (640x360, 30 fps) and a sine
+// tone at `sample_rate`; the caller adds the encoding and the output.
+std::vector<std::string> test_pattern(int seconds, int sample_rate) {
+  return {"ffmpeg",
+          "-hide_banner",
+          "-loglevel",
+          "error",
+          "-y",
+          "-f",
+          "lavfi",
+          "-i",
+          "testsrc2=size=640x360:rate=30",
+          "-f",
+          "lavfi",
+          "-i",
+          "sine=frequency=440:sample_rate=" + std::to_string(sample_rate),
+          "-t",
+          std::to_string(seconds)};
+}
+
 MediaFixture make(int seconds, int gop_frames = 60) {
   MediaFixture fixture;
   fixture.seconds = seconds;
   fixture.path = make_scratch_dir("fixture") + "/h264_aac_" + std::to_string(seconds) + "s_g" +
                  std::to_string(gop_frames) + ".flv";
   std::string out;
-  int status = run_command({"ffmpeg",
-                            "-hide_banner",
-                            "-loglevel",
-                            "error",
-                            "-y",
-                            "-f",
-                            "lavfi",
-                            "-i",
-                            "testsrc2=size=640x360:rate=30",
-                            "-f",
-                            "lavfi",
-                            "-i",
-                            "sine=frequency=440:sample_rate=48000",
-                            "-t",
-                            std::to_string(seconds),
-                            "-c:v",
-                            "libx264",
-                            "-profile:v",
-                            "high",
-                            "-preset",
-                            "veryfast",
-                            "-bf",
-                            "2",
-                            "-g",
-                            std::to_string(gop_frames),
-                            "-keyint_min",
-                            std::to_string(gop_frames),
-                            "-sc_threshold",
-                            "0",
-                            "-pix_fmt",
-                            "yuv420p",
-                            "-c:a",
-                            "aac",
-                            "-b:a",
-                            "128k",
-                            "-ac",
-                            "2",
-                            "-f",
-                            "flv",
-                            fixture.path},
-                           &out);
+  std::vector<std::string> argv = test_pattern(seconds, 48000);
+  argv.insert(argv.end(), {"-c:v",
+                           "libx264",
+                           "-profile:v",
+                           "high",
+                           "-preset",
+                           "veryfast",
+                           "-bf",
+                           "2",
+                           "-g",
+                           std::to_string(gop_frames),
+                           "-keyint_min",
+                           std::to_string(gop_frames),
+                           "-sc_threshold",
+                           "0",
+                           "-pix_fmt",
+                           "yuv420p",
+                           "-c:a",
+                           "aac",
+                           "-b:a",
+                           "128k",
+                           "-ac",
+                           "2",
+                           "-f",
+                           "flv",
+                           fixture.path});
+  const int status = run_command(argv, &out);
   if (status != 0) throw std::runtime_error("ffmpeg could not make the fixture: " + out);
   fixture.video_frames = count_packets(fixture.path, "v:0");
   fixture.audio_frames = count_packets(fixture.path, "a:0");
@@ -74,31 +80,9 @@ MediaFixture make(int seconds, int gop_frames = 60) {
 
 void make_upload(const std::filesystem::path& path, int seconds,
                  const std::vector<std::string>& extra) {
-  std::vector<std::string> argv{"ffmpeg",
-                                "-hide_banner",
-                                "-loglevel",
-                                "error",
-                                "-y",
-                                "-f",
-                                "lavfi",
-                                "-i",
-                                "testsrc2=size=640x360:rate=30",
-                                "-f",
-                                "lavfi",
-                                "-i",
-                                "sine=frequency=440:sample_rate=44100",
-                                "-t",
-                                std::to_string(seconds),
-                                "-c:v",
-                                "libx264",
-                                "-preset",
-                                "ultrafast",
-                                "-bf",
-                                "2",
-                                "-g",
-                                "45",
-                                "-c:a",
-                                "aac"};
+  std::vector<std::string> argv = test_pattern(seconds, 44100);
+  argv.insert(argv.end(),
+              {"-c:v", "libx264", "-preset", "ultrafast", "-bf", "2", "-g", "45", "-c:a", "aac"});
   argv.insert(argv.end(), extra.begin(), extra.end());
   argv.push_back(path.string());
   std::string out;
