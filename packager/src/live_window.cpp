@@ -91,7 +91,7 @@ void LiveWindow::add_init(const core::TrackInfo& info, const std::string& init_u
   Track& t = track(info.key());
   t.info = info;
   t.dropped = false;
-  t.media[init_uri] = init;
+  t.media.put(init_uri, init);
   disk_.write(live_dir_ / init_uri, init, segment_sync());
 }
 
@@ -104,9 +104,9 @@ void LiveWindow::add_segment(core::TrackKey key, FinishedSegment segment) {
   } else {
     disk_.write(live_dir_ / info.uri, segment.bytes, Sync::replace_only);
   }
-  t.media[info.uri] = segment.bytes;
+  t.media.put(info.uri, segment.bytes);
   // The same bytes under the name the live MPD gives them.
-  t.media[media::files::timed_segment(t.time_prefix, info.start_ms)] = segment.bytes;
+  t.media.put(media::files::timed_segment(t.time_prefix, info.start_ms), segment.bytes);
   t.meter.add(info.bytes, info.duration_ms);
   t.longest_ms = std::max(t.longest_ms, info.duration_ms);
   spans_.add(info);
@@ -135,7 +135,7 @@ void LiveWindow::add_part(core::TrackKey key, FinishedPart part) {
   // track being paused close the segment they belong to.
   if (!t.open || t.open->number != part.segment.number) t.producing = true;
   t.open = std::move(part.segment);
-  t.media[part.info.uri] = std::move(part.bytes);
+  t.media.put(part.info.uri, std::move(part.bytes));
   t.parts.push_back(std::move(part.info));
 }
 
@@ -432,8 +432,7 @@ uint64_t LiveWindow::bandwidth(const Track& t) const {
   int64_t duration_ms = 0;
   for (const PartInfo& part : t.parts) {
     if (part.segment_number != t.open->number) continue;
-    if (const auto found = t.media.find(part.uri); found != t.media.end())
-      bytes += found->second.size();
+    if (const core::SharedBytes* found = t.media.find(part.uri)) bytes += found->size();
     duration_ms += part.duration_ms;
   }
   return duration_ms > 0 ? bytes * 8000 / uint64_t(duration_ms) : 0;
@@ -463,9 +462,9 @@ void LiveWindow::store_view(bool ended) {
       }
     }
     view->tracks.push_back(std::move(track));
-    view->media.insert(t->media.begin(), t->media.end());
+    view->media.push_back(t->media.snapshot());
   }
-  if (!thumbnail_.empty()) view->media[std::string(media::files::kThumbnail)] = thumbnail_;
+  view->thumbnail = thumbnail_;
   view->multivariant = multivariant_;
   view->mpd = mpd_;
   slot_->view.store(std::move(view));

@@ -13,6 +13,7 @@
 
 #include "atomic_file.hpp"
 #include "dash_manifest.hpp"
+#include "file_set.hpp"
 #include "hls_playlist.hpp"
 #include "looplive/packager/live_view.hpp"
 #include "looplive/packager/packager.hpp"
@@ -119,7 +120,7 @@ class LiveWindow {
     bool producing = false;
     std::optional<SegmentInfo> announced;  // the growing segment the live MPD lists
     std::vector<PartInfo> parts;           // of the last few segments and the open one
-    std::map<std::string, core::SharedBytes, std::less<>> media;
+    FileSet media;
     BitrateMeter meter;
     int64_t longest_ms = 0;
     std::string playlist;

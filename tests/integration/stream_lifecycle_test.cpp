@@ -103,7 +103,8 @@ Served served_after_a_while(ApiServer& api, const std::string& id) {
   REQUIRE(view->video() != nullptr);
   REQUIRE_FALSE(view->video()->segments.empty());
   Served served;
-  for (const auto& entry : view->media) served.names.insert(entry.first);
+  for (const auto& files : view->media)
+    for (const auto& entry : *files) served.names.insert(entry.first);
   served.first_number = view->video()->segments.front().number;
   served.last_number = view->video()->segments.back().number;
   return served;

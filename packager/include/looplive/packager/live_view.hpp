@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,6 +64,10 @@ struct SegmentProgress {
   bool complete = false;
 };
 
+// Files a view serves, sorted by name: one track's init segments, segments
+// and parts, shared by every view until that track's files change.
+using MediaFiles = std::vector<std::pair<std::string, core::SharedBytes>>;
+
 // An immutable picture of one stream's output, replaced as a whole after
 // every segment, so an HTTP origin can serve it without touching the disk or
 // locking the packager. File names match the files under live/<stream_id>/.
@@ -77,8 +81,9 @@ struct LiveView {
   // Init segments still referenced and the window's segments, plus the few
   // that just left it (players may still be fetching them), each segment
   // under its number (v_12.m4s) and its start time (v_<epoch>_t24000.m4s, the live
-  // MPD's name), and thumbnail.jpg when thumbnails are on.
-  std::map<std::string, core::SharedBytes, std::less<>> media;
+  // MPD's name), a list per track; and thumbnail.jpg when thumbnails are on.
+  std::vector<std::shared_ptr<const MediaFiles>> media;
+  core::SharedBytes thumbnail;
 
   // The playlist or MPD text for a file name; nullptr for anything else and
   // for one with nothing to list yet, which must answer 404, never an empty 200.
@@ -133,8 +138,14 @@ struct LiveView {
     return std::nullopt;
   }
   const core::SharedBytes* file(std::string_view name) const {
-    const auto found = media.find(name);
-    return found == media.end() ? nullptr : &found->second;
+    if (name == media::files::kThumbnail) return thumbnail.empty() ? nullptr : &thumbnail;
+    for (const auto& files : media) {
+      const auto found = std::lower_bound(
+          files->begin(), files->end(), name,
+          [](const auto& entry, std::string_view wanted) { return entry.first < wanted; });
+      if (found != files->end() && found->first == name) return &found->second;
+    }
+    return nullptr;
   }
   // The track a media playlist name lists; nullptr for any other name.
   const LiveTrackView* track_of(std::string_view playlist_name) const {
