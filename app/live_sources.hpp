@@ -19,7 +19,7 @@ class PackagerLiveSource : public origin::LiveSource {
     auto view = packager_.view(stream_id);
     if (!view) return std::nullopt;
     std::time_t modified = newest_segment_end(*view);
-    if (const std::string* text = view->text(file)) return text_file(*text, *view, "");
+    if (const core::SharedBytes* text = view->text(file)) return text_file(*text, *view, "");
     if (const core::SharedBytes* bytes = view->file(file))
       return origin::LiveFile{*bytes, "\"" + file + "-" + std::to_string(bytes->size()) + "\"",
                               modified};
@@ -30,7 +30,7 @@ class PackagerLiveSource : public origin::LiveSource {
                                              const std::string& playlist) const override {
     auto view = packager_.view(stream_id);
     if (!view) return std::nullopt;
-    if (const std::string* text = view->delta_text(playlist))
+    if (const core::SharedBytes* text = view->delta_text(playlist))
       return text_file(*text, *view, "-skip");
     return std::nullopt;
   }
@@ -60,11 +60,10 @@ class PackagerLiveSource : public origin::LiveSource {
 
  private:
   // Playlists change with every segment: the view version is their identity.
-  static origin::LiveFile text_file(const std::string& text, const packager::LiveView& view,
+  static origin::LiveFile text_file(const core::SharedBytes& text, const packager::LiveView& view,
                                     const char* etag_suffix) {
-    return origin::LiveFile{
-        core::SharedBytes::copy_of({reinterpret_cast<const uint8_t*>(text.data()), text.size()}),
-        "\"v" + std::to_string(view.version) + etag_suffix + "\"", newest_segment_end(view)};
+    return origin::LiveFile{text, "\"v" + std::to_string(view.version) + etag_suffix + "\"",
+                            newest_segment_end(view)};
   }
 
   static std::time_t newest_segment_end(const packager::LiveView& view) {

@@ -296,15 +296,13 @@ void LiveWindow::render(bool ended, bool segments_added) {
     options.ended = ended;
     options.skip_until_ms =
         skip_until_ms(target, settings_.segment_ms * int64_t{settings_.live_window});
-    std::string playlist = render_media_playlist(t->listed, options);
     // The other track's playlist rarely changes with this one's segment: a
     // rewrite would cost a rename and the freeing of the old file's blocks.
-    if (playlist == t->playlist) continue;
-    t->playlist = std::move(playlist);
+    if (!t->playlist.set(render_media_playlist(t->listed, options))) continue;
     // Its delta update changes with it, and only then.
     options.delta = true;
-    t->delta_playlist = render_media_playlist(t->listed, options);
-    if (!t->playlist.empty()) write_live(t->playlist_name, t->playlist);
+    t->delta_playlist.set(render_media_playlist(t->listed, options));
+    if (!t->playlist.text().empty()) write_live(t->playlist_name, t->playlist.text());
   }
   // The live MPD lists each segment being written (low-latency DASH) from its
   // first part on, so it changes when one starts as well as when one ends.
@@ -348,18 +346,15 @@ void LiveWindow::render(bool ended, bool segments_added) {
   mpd.inband_events = tags_version > 0;
   if (!complete()) {
     // Only the live MPD so far, with the first segments as they grow.
-    mpd_ = render_mpd(dash, mpd);
+    mpd_.set(render_mpd(dash, mpd));
     return;
   }
-  if (std::string multivariant = render_multivariant_playlist(variants);
-      multivariant != multivariant_ || closing_only) {
-    multivariant_ = std::move(multivariant);
-    write_live(media::files::kMultivariantPlaylist, multivariant_);
-  }
+  if (multivariant_.set(render_multivariant_playlist(variants)) || closing_only)
+    write_live(media::files::kMultivariantPlaylist, multivariant_.text());
 
   mpd.dynamic = !ended;
   if (ended) mpd.chunk_ms = 0;
-  mpd_ = render_mpd(dash, mpd);
+  mpd_.set(render_mpd(dash, mpd));
   if (!to_disk || !segments_added) return;
   if (!ended) {
     // Only the origin knows the segments' time names and serves a segment
@@ -373,7 +368,7 @@ void LiveWindow::render(bool ended, bool segments_added) {
     mpd.chunk_ms = 0;
     write_live(media::files::kManifest, render_mpd(dash, mpd));
   } else {
-    write_live(media::files::kManifest, mpd_);
+    write_live(media::files::kManifest, mpd_.text());
   }
 }
 
@@ -450,8 +445,8 @@ void LiveWindow::store_view(bool ended) {
                         t->listed,
                         {listed.parts.begin(), listed.parts.end()},
                         listed.preload_hint,
-                        t->playlist,
-                        t->delta_playlist};
+                        t->playlist.shared(),
+                        t->delta_playlist.shared()};
     if (!ended && t->announced) {
       track.growing_uri = media::files::timed_segment(t->time_prefix, t->announced->start_ms);
       track.growing_number = t->announced->number;
@@ -465,8 +460,8 @@ void LiveWindow::store_view(bool ended) {
     view->media.push_back(t->media.snapshot());
   }
   view->thumbnail = thumbnail_;
-  view->multivariant = multivariant_;
-  view->mpd = mpd_;
+  view->multivariant = multivariant_.shared();
+  view->mpd = mpd_.shared();
   slot_->view.store(std::move(view));
   if (settings_.on_view) settings_.on_view(settings_.stream_id);
   if (std::vector<core::ProductTag> aired = tags_->take_aired();

@@ -19,6 +19,7 @@
 #include "looplive/packager/packager.hpp"
 #include "period_spans.hpp"
 #include "recorder.hpp"
+#include "rendered_text.hpp"
 #include "serial_jobs.hpp"
 #include "stream_disk.hpp"
 #include "tag_book.hpp"
@@ -123,9 +124,9 @@ class LiveWindow {
     FileSet media;
     BitrateMeter meter;
     int64_t longest_ms = 0;
-    std::string playlist;
-    std::string delta_playlist;  // for _HLS_skip; empty when nothing can be skipped
-    bool dropped = false;        // ended early in this publish: listed nowhere
+    RenderedText playlist;
+    RenderedText delta_playlist;  // for _HLS_skip; empty when nothing can be skipped
+    bool dropped = false;         // ended early in this publish: listed nowhere
   };
 
   Track& track(core::TrackKey key);  // made on first sight
@@ -161,8 +162,8 @@ class LiveWindow {
   PeriodSpans spans_;
   core::SharedBytes thumbnail_;
   std::optional<int64_t> wall_origin_ms_;
-  std::string multivariant_;
-  std::string mpd_;
+  RenderedText multivariant_;
+  RenderedText mpd_;
   uint64_t version_ = 0;
   std::optional<Recorder> recorder_;  // recorded streams
   StreamDisk disk_;  // last: destroyed first, its jobs done before what they touch goes

@@ -93,8 +93,9 @@ TEST_CASE("a laddered show lists every rung, cut on the source's frames, live an
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (std::chrono::steady_clock::now() < deadline) {
     view = server->packager()->view(stream.stream.id);
-    if (view && matches(view->multivariant, "RESOLUTION=([0-9x]+)").size() == 3) {
-      live_multivariant = view->multivariant;
+    if (view &&
+        matches(std::string(view->multivariant.text()), "RESOLUTION=([0-9x]+)").size() == 3) {
+      live_multivariant = view->multivariant.text();
       break;
     }
     std::this_thread::sleep_for(100ms);
@@ -103,7 +104,8 @@ TEST_CASE("a laddered show lists every rung, cut on the source's frames, live an
   REQUIRE(view);
   size_t with_parts = 0;
   for (const auto& track : view->tracks) {
-    if (track.playlist.find("#EXT-X-PART:") != std::string::npos && !track.preload_hint.empty())
+    if (track.playlist.text().find("#EXT-X-PART:") != std::string::npos &&
+        !track.preload_hint.empty())
       ++with_parts;
   }
   CHECK(with_parts == 4);  // three video renditions and the audio
@@ -202,7 +204,7 @@ TEST_CASE("a stream's own ladder; a rung too slow for real time is dropped, the 
   std::string multivariant;
   for (int i = 0; i < 100 && multivariant.empty(); ++i) {
     const auto view = api.server.packager()->view(id);
-    if (view) multivariant = view->multivariant;
+    if (view) multivariant = view->multivariant.text();
     std::this_thread::sleep_for(100ms);
   }
   INFO(multivariant);
@@ -267,7 +269,7 @@ TEST_CASE("hls.js and dash.js move down the ladder when the bandwidth drops, wit
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (std::chrono::steady_clock::now() < deadline) {
     const auto view = api.server.packager()->view(id);
-    if (view && view->multivariant.find("RESOLUTION=256x144") != std::string::npos) break;
+    if (view && view->multivariant.text().find("RESOLUTION=256x144") != std::string::npos) break;
     std::this_thread::sleep_for(100ms);
   }
   const std::string origin = "http://127.0.0.1:" + std::to_string(api.server.origin_port());

@@ -77,8 +77,8 @@ TEST_CASE("a keyframe interval longer than the segment keeps the target duration
   const auto& segments = view->video()->segments;
   CHECK(
       std::any_of(segments.begin(), segments.end(), [](const auto& s) { return !s.independent; }));
-  CHECK(view->video()->playlist.find("#EXT-X-TARGETDURATION:2\n") != std::string::npos);
-  CHECK(view->video()->playlist.find("#EXT-X-INDEPENDENT-SEGMENTS") == std::string::npos);
+  CHECK(view->video()->playlist.text().find("#EXT-X-TARGETDURATION:2\n") != std::string::npos);
+  CHECK(view->video()->playlist.text().find("#EXT-X-INDEPENDENT-SEGMENTS") == std::string::npos);
 }
 
 TEST_CASE("LL-HLS: blocking reloads and preload-hinted parts follow a live show part by part",

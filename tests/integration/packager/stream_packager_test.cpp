@@ -97,7 +97,7 @@ TEST_CASE("audio and video are packaged into playable CMAF, HLS and DASH", "[pac
   CHECK_FALSE(paused_view->ended);
   CHECK(paused_view->version > live_view->version);
   REQUIRE(paused_view->text("index.m3u8") != nullptr);
-  CHECK(*paused_view->text("index.m3u8") == index);
+  CHECK(paused_view->text("index.m3u8")->text() == index);
   REQUIRE(paused_view->file("v_2.m4s") != nullptr);
   CHECK(looplive::test::read_bytes(dir / "v_2.m4s") ==
         std::vector<uint8_t>(paused_view->file("v_2.m4s")->span().begin(),
@@ -283,8 +283,8 @@ TEST_CASE("without disk output the view alone carries the stream", "[packager]")
   REQUIRE(view->file("init_v.mp4") != nullptr);
   REQUIRE(view->file("a_3.m4s") != nullptr);
   REQUIRE(view->text("audio.m3u8") != nullptr);
-  CHECK(view->text("audio.m3u8")->find("a_3.m4s") != std::string::npos);
-  CHECK(view->mpd.find("<MPD") != std::string::npos);
+  CHECK(view->text("audio.m3u8")->text().find("a_3.m4s") != std::string::npos);
+  CHECK(view->mpd.text().find("<MPD") != std::string::npos);
   CHECK(view->text("nothing.m3u8") == nullptr);
 }
 
@@ -464,11 +464,12 @@ TEST_CASE("the live MPD lists the segment being written, served chunk by chunk a
     if (view->mpd.empty()) continue;
     // The MPD lists it as fetchable from its first chunk, with the longest
     // duration it can have (2.4 s with 2 s segments, and an audio frame).
-    CHECK(view->mpd.find("availabilityTimeOffset=\"2.167\" availabilityTimeComplete=\"false\"") !=
+    CHECK(view->mpd.text().find(
+              "availabilityTimeOffset=\"2.167\" availabilityTimeComplete=\"false\"") !=
           std::string::npos);
-    CHECK(view->mpd.find(" d=\"2500\"/>") != std::string::npos);
-    CHECK(view->mpd.find("minimumUpdatePeriod=\"PT0.333S\"") != std::string::npos);
-    CHECK(view->mpd.find("<Latency target=\"1332\"") != std::string::npos);
+    CHECK(view->mpd.text().find(" d=\"2500\"/>") != std::string::npos);
+    CHECK(view->mpd.text().find("minimumUpdatePeriod=\"PT0.333S\"") != std::string::npos);
+    CHECK(view->mpd.text().find("<Latency target=\"1332\"") != std::string::npos);
   }
   CHECK(growing_views > 10);
   CHECK(first_segment_views > 2);
@@ -478,8 +479,8 @@ TEST_CASE("the live MPD lists the segment being written, served chunk by chunk a
   REQUIRE(view != nullptr);
   REQUIRE(view->video() != nullptr);
   CHECK(view->video()->growing_uri.empty());  // nothing grows once the publisher is gone
-  CHECK(view->mpd.find("<S d=\"2500\"/>") == std::string::npos);
-  CHECK(view->mpd.find("availabilityTimeComplete") == std::string::npos);
+  CHECK(view->mpd.text().find("<S d=\"2500\"/>") == std::string::npos);
+  CHECK(view->mpd.text().find("availabilityTimeComplete") == std::string::npos);
   // Each segment, once whole, starts with every byte served while it grew.
   size_t whole = 0;
   for (const auto& [name, bytes] : grown) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,6 +32,8 @@ class SharedBytes {
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   std::span<const uint8_t> span() const { return {data(), size_}; }
+  // The bytes read as text (a playlist, an MPD).
+  std::string_view text() const { return {reinterpret_cast<const char*>(data()), size_}; }
   uint8_t operator[](size_t i) const { return data()[i]; }
   // The in-memory file holding these bytes at file_offset(), or -1. Valid while
   // any SharedBytes sharing the buffer lives.

@@ -48,8 +48,8 @@ struct LiveTrackView {
   std::vector<SegmentInfo> segments;  // the live window, oldest first
   std::vector<PartInfo> parts;        // listed LL-HLS parts, oldest first
   std::string preload_hint;           // the next part, announced before it exists
-  std::string playlist;               // the text of video.m3u8, audio.m3u8, video_1.m3u8...
-  std::string delta_playlist;         // its delta update (_HLS_skip); empty when none
+  core::SharedBytes playlist;         // the text of video.m3u8, audio.m3u8, video_1.m3u8...
+  core::SharedBytes delta_playlist;   // its delta update (_HLS_skip); empty when none
   // Low-latency DASH: the segment being written, which the live MPD already
   // lists, under its time-addressed name (v_<epoch>_t<ms>.m4s); its parts are
   // those of segment `growing_number`. Empty when none is.
@@ -76,8 +76,8 @@ struct LiveView {
   uint64_t version = 0;  // grows with every replacement
   bool ended = false;
   std::vector<LiveTrackView> tracks;  // video first, then by rendition
-  std::string multivariant;           // index.m3u8
-  std::string mpd;                    // manifest.mpd
+  core::SharedBytes multivariant;     // index.m3u8
+  core::SharedBytes mpd;              // manifest.mpd
   // Init segments still referenced and the window's segments, plus the few
   // that just left it (players may still be fetching them), each segment
   // under its number (v_12.m4s) and its start time (v_<epoch>_t24000.m4s, the live
@@ -87,8 +87,8 @@ struct LiveView {
 
   // The playlist or MPD text for a file name; nullptr for anything else and
   // for one with nothing to list yet, which must answer 404, never an empty 200.
-  const std::string* text(std::string_view name) const {
-    const std::string* found = nullptr;
+  const core::SharedBytes* text(std::string_view name) const {
+    const core::SharedBytes* found = nullptr;
     if (name == media::files::kMultivariantPlaylist) found = &multivariant;
     if (name == media::files::kManifest) found = &mpd;
     if (const LiveTrackView* track = track_of(name)) found = &track->playlist;
@@ -96,7 +96,7 @@ struct LiveView {
   }
   // A media playlist's delta update (RFC 8216bis section 6.2.5.1); nullptr
   // when it has none, and the whole playlist is the answer.
-  const std::string* delta_text(std::string_view name) const {
+  const core::SharedBytes* delta_text(std::string_view name) const {
     const LiveTrackView* track = track_of(name);
     return track != nullptr && !track->delta_playlist.empty() ? &track->delta_playlist : nullptr;
   }
