@@ -2,10 +2,11 @@
 """Product tags under load: how soon a posted tag is on air, and what tags cost.
 
 1. Delay: one live show (ffmpeg's test pattern, 30 fps, 2 s GOP, the sample
-   configuration's 500 ms parts). Tags are posted at --rate a second for
+   configuration's 333 ms parts). Tags are posted at --rate a second for
    --seconds; a poller reads the video playlist every 10 ms and fetches every
    new LL-HLS part once. Per tag: from sending the POST to (a) the playlist
-   listing its EXT-X-DATERANGE and (b) a part carrying its emsg.
+   listing its EXT-X-DATERANGE and (b) a part carrying its emsg; and the size
+   of the longest playlist seen (every tag of the window is listed in it).
 2. Cost: --streams publishers from tools/rtmp_loadgen (720p30, 2.5 Mbit/s,
    B-frames), measured twice for --cpu-seconds: without tags, then with one
    tag a second on every stream and --rate a second more on the first. CPU
@@ -24,6 +25,7 @@ It starts build/release's looplive with its own PostgreSQL cluster on free
 loopback ports (bench/latency's helpers) and stops everything it started.
 """
 import argparse
+import gzip
 import http.client
 import json
 import re
@@ -84,8 +86,9 @@ def post_tags(api_port, streams, per_second, seconds, sent, answered, stop):
         time.sleep(max(0, start + n * interval - time.monotonic()))
 
 
-def watch(origin_port, stream, sent, in_playlist, in_part, stop):
-    """Polls the video playlist every 10 ms and reads every new part once."""
+def watch(origin_port, stream, sent, in_playlist, in_part, largest, stop):
+    """Polls the video playlist every 10 ms and reads every new part once;
+    `largest` keeps the size and EXT-X-DATERANGE count of the longest playlist."""
     conn = http.client.HTTPConnection("127.0.0.1", origin_port, timeout=10)
     seen_parts = set()
     tag_ids = re.compile(rb'tag-(\d+)"')
@@ -95,6 +98,9 @@ def watch(origin_port, stream, sent, in_playlist, in_part, stop):
         response = conn.getresponse()
         body = response.read()
         now = time.monotonic()
+        if len(body) > largest.get("bytes", 0):
+            largest.update(bytes=len(body), dateranges=body.count(b"#EXT-X-DATERANGE:"),
+                           gzipped=len(gzip.compress(body)))
         for tag in tag_ids.findall(body):
             in_playlist.setdefault(tag.decode(), now)
         for uri in PART.findall(body.decode()):
@@ -115,10 +121,11 @@ def delay(server, args, work):
     try:
         if not wait_playable(server, stream["id"]):
             sys.exit("the show never became playable")
-        sent, answered, in_playlist, in_part = {}, [], {}, {}
+        sent, answered, in_playlist, in_part, largest = {}, [], {}, {}, {}
         stop = threading.Event()
         watcher = threading.Thread(target=watch, args=(server.origin_port, stream["id"], sent,
-                                                       in_playlist, in_part, stop), daemon=True)
+                                                       in_playlist, in_part, largest, stop),
+                                   daemon=True)
         watcher.start()
         post_tags(server.api_port, [stream["id"]], args.rate, args.seconds, sent, answered, stop)
         time.sleep(3)  # the last tags reach the media
@@ -131,6 +138,7 @@ def delay(server, args, work):
             "part": [(in_part[t] - sent[t]) * 1000 for t in sent if t in in_part],
             "missing_playlist": sum(1 for t in sent if t not in in_playlist),
             "missing_part": sum(1 for t in sent if t not in in_part),
+            "largest": largest,
         }
     finally:
         publisher.stop()
@@ -282,6 +290,10 @@ def main():
             values = d[key]
             row = [f"{pct(values, p):.0f}" if values else "-" for p in (50, 95, 99, 100)]
             print(f"| {name} | {' | '.join(row)} | {d[missing]} |")
+        largest = d["largest"]
+        print(f"The longest video.m3u8 seen: {largest.get('bytes', 0) / 1024:.1f} KiB "
+              f"({largest.get('gzipped', 0) / 1024:.1f} KiB gzipped), "
+              f"{largest.get('dateranges', 0)} EXT-X-DATERANGE tags.")
         fixture = work / "720p30.flv"
         if args.streams or args.per_tag_windows:
             make_fixture(fixture, "1280x720", 30, "2500k", 60)
