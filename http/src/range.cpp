@@ -1,5 +1,6 @@
 #include <limits>
 
+#include "header_text.hpp"
 #include "looplive/http/util.hpp"
 
 namespace looplive::http {
@@ -7,21 +8,6 @@ namespace looplive::http {
 namespace {
 
 constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i] >= 'A' && a[i] <= 'Z' ? char(a[i] - 'A' + 'a') : a[i];
-    if (x != b[i]) return false;
-  }
-  return true;
-}
 
 // Saturating, so "bytes=99999999999999999999999-" is still "beyond the end".
 std::optional<uint64_t> parse_number(std::string_view digits) {

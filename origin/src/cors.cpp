@@ -1,6 +1,7 @@
 #include "cors.hpp"
 
 #include <algorithm>
+#include <string>
 
 namespace looplive::origin {
 
@@ -25,8 +26,11 @@ void CorsPolicy::apply(std::string_view request_origin, http::Response& response
   if (any_) {
     response.headers.set(bhttp::field::access_control_allow_origin, "*");
   } else {
-    // The answer depends on Origin, so a shared cache must keep one copy per Origin.
-    response.headers.set(bhttp::field::vary, "Origin");
+    // The answer depends on Origin, so a shared cache must keep one copy per
+    // Origin (besides any other header the answer already varies on).
+    const auto vary = response.headers[bhttp::field::vary];
+    response.headers.set(bhttp::field::vary,
+                         vary.empty() ? std::string("Origin") : std::string(vary) + ", Origin");
     bool listed = !request_origin.empty() &&
                   std::find(allowed_.begin(), allowed_.end(), request_origin) != allowed_.end();
     if (!listed) return;

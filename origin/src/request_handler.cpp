@@ -233,14 +233,29 @@ RequestHandler::Answer RequestHandler::live_file(const http::Request& request, c
   result.route = live_route(target.file);
   std::optional<Representation> representation;
   std::optional<LiveFile> file;
+  bool delta = false;
   if (result.route == Route::playlist && wants_delta_update(request))
-    file = source.find_delta(target.stream_id, target.file);
+    delta = (file = source.find_delta(target.stream_id, target.file)).has_value();
   if (!file) file = source.find(target.stream_id, target.file);
+  // A live playlist or MPD has two representations, as it is and gzipped.
+  const bool negotiated =
+      file && (result.route == Route::playlist || result.route == Route::manifest);
+  bool gzipped = false;
   if (file) {
     representation.emplace();
-    representation->size = file->bytes.size();
     representation->etag = file->etag.empty() ? etag_of(file->bytes) : std::move(file->etag);
     representation->last_modified = file->last_modified;
+    if (negotiated && file->bytes.size() >= kMinGzipBytes &&
+        http::accepts_coding(request.header(bhttp::field::accept_encoding), "gzip")) {
+      const std::string name = target.stream_id + "/" + target.file + (delta ? "?skip" : "");
+      if (core::SharedBytes encoded = gzip_.encoded(name, file->bytes); !encoded.empty()) {
+        file->bytes = std::move(encoded);
+        // Each representation has its own validator (RFC 9110 section 8.8.3).
+        representation->etag.insert(representation->etag.size() - 1, "-gz");
+        gzipped = true;
+      }
+    }
+    representation->size = file->bytes.size();
     representation->content = std::move(file->bytes);
     // Only a stream still in memory is live; its recorded segments on disk are VOD viewing.
     if (counts_as_viewing(result.route)) result.viewed_stream = &target.stream_id;
@@ -251,6 +266,10 @@ RequestHandler::Answer RequestHandler::live_file(const http::Request& request, c
                         ? origin::answer(request, *representation, content_type(target.file),
                                          cache_.for_route(result.route))
                         : not_found();
+  if (negotiated) result.response.headers.set(bhttp::field::vary, "Accept-Encoding");
+  // Not on a 416, whose body is the origin's own plain text.
+  if (gzipped && result.response.status != bhttp::status::range_not_satisfiable)
+    result.response.headers.set(bhttp::field::content_encoding, "gzip");
   return result;
 }
 

@@ -9,6 +9,7 @@
 #include "client_identity.hpp"
 #include "cors.hpp"
 #include "file_kind.hpp"
+#include "gzip_cache.hpp"
 #include "held_per_thread.hpp"
 #include "looplive/http/handler.hpp"
 #include "looplive/origin/origin_service.hpp"
@@ -19,8 +20,9 @@
 namespace looplive::origin {
 
 // Answers one request: routing, the file from memory or disk, CORS, and the
-// bookkeeping (viewer activity, route metrics). Stateless between requests,
-// so any number of I/O threads may call it at once.
+// bookkeeping (viewer activity, route metrics). Stateless between requests
+// but for the gzip encodings it keeps, so any number of I/O threads may call
+// it at once.
 class RequestHandler {
  public:
   RequestHandler(const OriginConfig& config, const LiveSource& source, ViewerRegistry& viewers,
@@ -69,6 +71,10 @@ class RequestHandler {
   const std::chrono::milliseconds hold_limit_;  // three target durations (RFC 8216bis 6.2.5.2)
   const OriginService::Clock clock_;
   const CachePolicy cache_;
+  // Live playlists and MPDs this long or longer go gzipped to clients that take it.
+  static constexpr size_t kMinGzipBytes = 1024;
+  // A few texts per live stream: playlists, their delta updates, the MPD.
+  mutable GzipCache gzip_{4096, 64 * 1024 * 1024};
   // Swapped whole by a reload while requests are answered on other threads.
   struct ClientPolicy {
     CorsPolicy cors;

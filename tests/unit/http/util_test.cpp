@@ -132,3 +132,23 @@ TEST_CASE("targets split into path and query; query parameters are found", "[htt
   CHECK(query_param("a%62c=1", "abc") == "1");
   CHECK_FALSE(query_param("", "a"));
 }
+
+TEST_CASE("Accept-Encoding: a coding by name with a weight above zero, or *", "[http][encoding]") {
+  CHECK(accepts_coding("gzip", "gzip"));
+  CHECK(accepts_coding("gzip, deflate, br, zstd", "gzip"));
+  CHECK(accepts_coding("br;q=1.0, GZip;q=0.5", "gzip"));
+  CHECK(accepts_coding(" deflate ,\tgzip ; q=0.001", "gzip"));
+  CHECK(accepts_coding("*", "gzip"));
+  CHECK(accepts_coding("br, *;q=0.1", "gzip"));
+  CHECK_FALSE(accepts_coding("", "gzip"));
+  CHECK_FALSE(accepts_coding("identity", "gzip"));
+  CHECK_FALSE(accepts_coding("deflate, br", "gzip"));
+  CHECK_FALSE(accepts_coding("gzip;q=0", "gzip"));
+  CHECK_FALSE(accepts_coding("gzip; Q=0.000", "gzip"));
+  CHECK_FALSE(accepts_coding("*;q=0", "gzip"));
+  // Named outright, it wins over "*" wherever each stands.
+  CHECK_FALSE(accepts_coding("*, gzip;q=0", "gzip"));
+  CHECK_FALSE(accepts_coding("gzip;q=0, *", "gzip"));
+  CHECK(accepts_coding("*;q=0, gzip", "gzip"));
+  CHECK_FALSE(accepts_coding("gzipped, x-gzip", "gzip"));
+}

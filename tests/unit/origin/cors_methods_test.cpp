@@ -64,6 +64,7 @@ TEST_CASE("an allow-list echoes listed origins only", "[origin][cors]") {
   MediaRoot root;
   MapSource source;
   source.put(kStreamId, "index.m3u8", "#EXTM3U\n");
+  source.put(kStreamId, "v_1.m4s", pattern(900), "\"v1\"");
   auto config = test_config(root);
   config.cors_allowed_origins = {"https://shop.example", "https://m.shop.example"};
   RunningOrigin origin(config, source);
@@ -73,12 +74,15 @@ TEST_CASE("an allow-list echoes listed origins only", "[origin][cors]") {
   CHECK(listed.status == 200);
   CHECK(listed["access-control-allow-origin"] == "https://m.shop.example");
   CHECK(listed["access-control-expose-headers"] == "Content-Length, Content-Range, Date, ETag");
-  CHECK(listed["vary"] == "Origin");
+  // A playlist also varies on Accept-Encoding (it may come gzipped); media only on Origin.
+  CHECK(listed["vary"] == "Accept-Encoding, Origin");
+  CHECK(client.request("GET", live("v_1.m4s"), {"Origin: https://m.shop.example"})["vary"] ==
+        "Origin");
 
   auto stranger = client.request("GET", live("index.m3u8"), {"Origin: https://evil.example"});
   CHECK(stranger.status == 200);
   CHECK_FALSE(stranger.has("access-control-allow-origin"));
-  CHECK(stranger["vary"] == "Origin");
+  CHECK(stranger["vary"] == "Accept-Encoding, Origin");
 
   auto none = client.request("GET", live("index.m3u8"));
   CHECK_FALSE(none.has("access-control-allow-origin"));

@@ -33,6 +33,10 @@ struct ByteRange {
 //  - Two or more well-formed ranges give multiple; empty list elements are skipped.
 ByteRange parse_range(std::string_view header, uint64_t size);
 
+// Whether an Accept-Encoding value takes `coding` (lower case, e.g. "gzip";
+// RFC 9110 section 12.5.3): named with a non-zero weight, or else "*" with one.
+bool accepts_coding(std::string_view accept_encoding, std::string_view coding);
+
 // IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string http_date(std::time_t time);
 // IMF-fixdate and the obsolete RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") and
