@@ -27,11 +27,12 @@ class PackagerLiveSource : public origin::LiveSource {
   }
 
   std::optional<origin::LiveFile> find_delta(const std::string& stream_id,
-                                             const std::string& playlist) const override {
+                                             const std::string& playlist,
+                                             bool skip_dateranges) const override {
     auto view = packager_.view(stream_id);
     if (!view) return std::nullopt;
-    if (const core::SharedBytes* text = view->delta_text(playlist))
-      return text_file(*text, *view, "-skip");
+    if (const core::SharedBytes* text = view->delta_text(playlist, skip_dateranges))
+      return text_file(*text, *view, skip_dateranges ? "-skip2" : "-skip");
     return std::nullopt;
   }
 

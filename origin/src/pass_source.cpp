@@ -20,9 +20,13 @@ std::optional<LiveFile> PassSource::find(const std::string& stream_id,
 }
 
 std::optional<LiveFile> PassSource::find_delta(const std::string& stream_id,
-                                               const std::string& playlist) const {
-  return answer(Question::find_delta, stream_id, playlist,
-                [&](Answer& fresh) { fresh.live_file = source_.find_delta(stream_id, playlist); })
+                                               const std::string& playlist,
+                                               bool skip_dateranges) const {
+  return answer(skip_dateranges ? Question::find_delta_v2 : Question::find_delta, stream_id,
+                playlist,
+                [&](Answer& fresh) {
+                  fresh.live_file = source_.find_delta(stream_id, playlist, skip_dateranges);
+                })
       .live_file;
 }
 

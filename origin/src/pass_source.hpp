@@ -19,8 +19,8 @@ class PassSource : public LiveSource {
 
   std::optional<LiveFile> find(const std::string& stream_id,
                                const std::string& file) const override;
-  std::optional<LiveFile> find_delta(const std::string& stream_id,
-                                     const std::string& playlist) const override;
+  std::optional<LiveFile> find_delta(const std::string& stream_id, const std::string& playlist,
+                                     bool skip_dateranges) const override;
   std::optional<PlaylistEdge> playlist_edge(const std::string& stream_id,
                                             const std::string& playlist) const override;
   bool announces(const std::string& stream_id, const std::string& file) const override;
@@ -28,12 +28,12 @@ class PassSource : public LiveSource {
                                      const std::string& file) const override;
 
  private:
-  enum class Question { find, find_delta, playlist_edge, announces, growing };
+  enum class Question { find, find_delta, find_delta_v2, playlist_edge, announces, growing };
   struct Answer {
     Question question;
     std::string stream_id;
     std::string file;
-    std::optional<LiveFile> live_file;  // find, find_delta
+    std::optional<LiveFile> live_file;  // find, find_delta, find_delta_v2
     std::optional<PlaylistEdge> edge;
     bool announced = false;
     std::optional<GrowingFile> growing;

@@ -40,11 +40,14 @@ std::optional<uint64_t> decimal(std::string_view text) {
   return value;
 }
 
-// _HLS_skip=YES asks for a delta update; v2 would also skip date ranges,
-// which no playlist here carries yet, so it gets the same.
-bool wants_delta_update(const http::Request& request) {
+// _HLS_skip=YES asks for a delta update, v2 for one that also skips the
+// older date ranges.
+enum class DeltaAsked { none, skip_segments, skip_dateranges_too };
+DeltaAsked delta_asked(const http::Request& request) {
   const auto skip = http::query_param(request.query(), "_HLS_skip");
-  return skip && (*skip == "YES" || *skip == "v2");
+  if (skip == "YES") return DeltaAsked::skip_segments;
+  if (skip == "v2") return DeltaAsked::skip_dateranges_too;
+  return DeltaAsked::none;
 }
 
 bool is_success(bhttp::status status) {
@@ -233,9 +236,12 @@ RequestHandler::Answer RequestHandler::live_file(const http::Request& request, c
   result.route = live_route(target.file);
   std::optional<Representation> representation;
   std::optional<LiveFile> file;
+  const DeltaAsked asked =
+      result.route == Route::playlist ? delta_asked(request) : DeltaAsked::none;
+  const bool skip_dateranges = asked == DeltaAsked::skip_dateranges_too;
   bool delta = false;
-  if (result.route == Route::playlist && wants_delta_update(request))
-    delta = (file = source.find_delta(target.stream_id, target.file)).has_value();
+  if (asked != DeltaAsked::none)
+    delta = (file = source.find_delta(target.stream_id, target.file, skip_dateranges)).has_value();
   if (!file) file = source.find(target.stream_id, target.file);
   // A live playlist or MPD has two representations, as it is and gzipped.
   const bool negotiated =
@@ -247,7 +253,8 @@ RequestHandler::Answer RequestHandler::live_file(const http::Request& request, c
     representation->last_modified = file->last_modified;
     if (negotiated && file->bytes.size() >= kMinGzipBytes &&
         http::accepts_coding(request.header(bhttp::field::accept_encoding), "gzip")) {
-      const std::string name = target.stream_id + "/" + target.file + (delta ? "?skip" : "");
+      const std::string name = target.stream_id + "/" + target.file +
+                               (delta ? (skip_dateranges ? "?skip=v2" : "?skip") : "");
       if (core::SharedBytes encoded = gzip_.encoded(name, file->bytes); !encoded.empty()) {
         file->bytes = std::move(encoded);
         // Each representation has its own validator (RFC 9110 section 8.8.3).

@@ -11,8 +11,20 @@ namespace {
 
 // EXT-X-MAP outside an I-frame playlist is what requires version 6 (RFC 8216
 // section 7); nothing used here needs 7, which only adds INSTREAM-ID SERVICE
-// values. The multivariant playlist uses no versioned feature at all.
-constexpr int kMediaPlaylistVersion = 6;
+// values. A delta update's EXT-X-SKIP needs 9, and 10 when it skips date
+// ranges too (RFC 8216bis section 8). The multivariant playlist uses no
+// versioned feature at all.
+int media_playlist_version(DeltaUpdate delta) {
+  switch (delta) {
+    case DeltaUpdate::none:
+      return 6;
+    case DeltaUpdate::skip_segments:
+      return 9;
+    case DeltaUpdate::skip_dateranges_too:
+      return 10;
+  }
+  return 6;
+}
 
 uint64_t bits_per_second(uint64_t bytes, int64_t duration_ms) {
   return duration_ms > 0 ? bytes * 8 * 1000 / static_cast<uint64_t>(duration_ms) : 0;
@@ -48,9 +60,13 @@ size_t skippable_segments(std::span<const SegmentInfo> segments, int64_t skip_un
   return count;
 }
 
+std::string daterange_id(uint64_t tag_id) {
+  return "tag-" + std::to_string(tag_id);
+}
+
 std::string render_daterange(const TagRange& range) {
   const core::ProductTag& tag = *range.tag;
-  std::string out = "#EXT-X-DATERANGE:ID=\"tag-" + std::to_string(tag.id) +
+  std::string out = "#EXT-X-DATERANGE:ID=\"" + daterange_id(tag.id) +
                     "\",CLASS=\"com.looplive.product\",START-DATE=\"" +
                     media::utc_timestamp(tag.wall_clock_ms) + "\"";
   if (const auto duration = range.duration_ms())
@@ -73,8 +89,9 @@ std::string render_media_playlist(std::span<const SegmentInfo> segments,
   if (segments.empty()) return {};
   const bool low_latency = options.part_target_ms > 0 && !options.ended && !options.vod;
   const int64_t skip_until = low_latency ? options.skip_until_ms : 0;
-  const size_t skipped = options.delta ? skippable_segments(segments, skip_until) : 0;
-  if (options.delta && skipped == 0) return {};
+  const bool delta = options.delta != DeltaUpdate::none;
+  const size_t skipped = delta ? skippable_segments(segments, skip_until) : 0;
+  if (delta && skipped == 0) return {};
   int64_t target = std::max<int64_t>(1, options.target_seconds);
   for (const auto& s : segments) target = std::max(target, rounded_seconds(s.duration_ms));
   const SegmentInfo& first = segments.front();
@@ -82,7 +99,7 @@ std::string render_media_playlist(std::span<const SegmentInfo> segments,
       first.discontinuity_index - (first.discontinuity && first.discontinuity_index > 0 ? 1 : 0);
 
   std::string out = "#EXTM3U\n";
-  out += "#EXT-X-VERSION:" + std::to_string(kMediaPlaylistVersion) + "\n";
+  out += "#EXT-X-VERSION:" + std::to_string(media_playlist_version(options.delta)) + "\n";
   out += "#EXT-X-TARGETDURATION:" + std::to_string(target) + "\n";
   out += "#EXT-X-MEDIA-SEQUENCE:" + std::to_string(first.number) + "\n";
   if (discontinuity_sequence > 0) {
@@ -93,7 +110,8 @@ std::string render_media_playlist(std::span<const SegmentInfo> segments,
     // PART-HOLD-BACK at three part targets, the least the spec allows.
     out += "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=" +
            media::seconds_text(3 * options.part_target_ms);
-    if (skip_until > 0) out += ",CAN-SKIP-UNTIL=" + media::seconds_text(skip_until);
+    if (skip_until > 0)
+      out += ",CAN-SKIP-UNTIL=" + media::seconds_text(skip_until) + ",CAN-SKIP-DATERANGES=YES";
     if (options.hold_back_ms > 0) out += ",HOLD-BACK=" + media::seconds_text(options.hold_back_ms);
     out += "\n#EXT-X-PART-INF:PART-TARGET=" + media::seconds_text(options.part_target_ms) + "\n";
   } else if (options.hold_back_ms > 0 && !options.ended && !options.vod) {
@@ -127,7 +145,12 @@ std::string render_media_playlist(std::span<const SegmentInfo> segments,
     }
   };
   // The skipped segments' tags go with them; the client keeps its copy.
-  if (skipped > 0) out += "#EXT-X-SKIP:SKIPPED-SEGMENTS=" + std::to_string(skipped) + "\n";
+  if (skipped > 0) {
+    out += "#EXT-X-SKIP:SKIPPED-SEGMENTS=" + std::to_string(skipped);
+    if (options.delta == DeltaUpdate::skip_dateranges_too)
+      out += ",RECENTLY-REMOVED-DATERANGES=\"" + std::string(options.removed_dateranges) + "\"";
+    out += "\n";
+  }
   for (const auto& s : segments.subspan(skipped)) {
     head(s);
     parts_of(s.number);

@@ -28,6 +28,11 @@ struct RenditionReport {
   int64_t last_part = -1;  // -1: none listed
 };
 
+// What a media playlist request asked for with _HLS_skip: the whole
+// playlist, a delta update without the oldest segments (YES), or one without
+// the older date ranges too (v2).
+enum class DeltaUpdate { none, skip_segments, skip_dateranges_too };
+
 struct MediaPlaylistOptions {
   // The stream's target duration; a segment that would round above it (one
   // recorded by an earlier version) raises it rather than break the RFC.
@@ -45,19 +50,25 @@ struct MediaPlaylistOptions {
   const SegmentInfo* open_segment = nullptr;  // the segment being built, duration unknown
   std::string preload_hint;                   // URI of the next part
   std::span<const RenditionReport> reports;
-  // Delta updates (_HLS_skip): CAN-SKIP-UNTIL is advertised when positive;
-  // `delta` renders the update, the oldest segments replaced by EXT-X-SKIP.
+  // Delta updates (RFC 8216bis section 6.2.5.1): CAN-SKIP-UNTIL and
+  // CAN-SKIP-DATERANGES are advertised when skip_until_ms is positive;
+  // `delta` renders an update, the oldest segments replaced by EXT-X-SKIP.
   int64_t skip_until_ms = 0;
-  bool delta = false;
+  DeltaUpdate delta = DeltaUpdate::none;
   // Product tags, as EXT-X-DATERANGE lines (render_daterange()), written
-  // before the segments; rendered once for every playlist of a stream.
+  // before the segments; rendered once for every playlist of a stream. For
+  // DeltaUpdate::skip_dateranges_too, only those added or changed within the
+  // skip boundary, and `removed_dateranges` the IDs of those that left the
+  // playlist within it, tab-separated.
   std::string_view dateranges;
+  std::string_view removed_dateranges;
 };
 
 // One product tag as an EXT-X-DATERANGE line: START-DATE its program date
 // time, DURATION once its end is known, X-PRODUCT-ID, X-ACTION, and X-PAYLOAD
 // the cue JSON in URL-safe base64.
 std::string render_daterange(const TagRange& range);
+std::string daterange_id(uint64_t tag_id);  // its ID attribute
 std::string render_dateranges(std::span<const TagRange> ranges);
 
 // CAN-SKIP-UNTIL for a stream: six target durations, the least RFC 8216bis

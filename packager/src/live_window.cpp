@@ -284,24 +284,31 @@ void LiveWindow::render(bool ended, bool segments_added) {
   const uint64_t tags_version = tags_->version();
   const std::vector<TagRange> tags =
       tags_version > 0 ? tags_->listed(window_start()) : std::vector<TagRange>{};
-  const std::string dateranges = daterange_lines(tags);
+  const int64_t skip_ms =
+      skip_until_ms(target, settings_.segment_ms * int64_t{settings_.live_window});
+  const DaterangeLines dateranges = daterange_lines(tags, settings_.clock(), skip_ms);
   for (Track* t : active()) {
     MediaPlaylistOptions options = low_latency_options(*t);
-    options.dateranges = dateranges;
+    options.dateranges = dateranges.all;
     const std::vector<RenditionReport> reports = reports_for(*t);
     options.reports = reports;
     options.target_seconds = target;
     // Players not on LL-HLS start three target durations from the live edge.
     options.hold_back_ms = target * 3000;
     options.ended = ended;
-    options.skip_until_ms =
-        skip_until_ms(target, settings_.segment_ms * int64_t{settings_.live_window});
+    options.skip_until_ms = skip_ms;
     // The other track's playlist rarely changes with this one's segment: a
     // rewrite would cost a rename and the freeing of the old file's blocks.
     if (!t->playlist.set(render_media_playlist(t->listed, options))) continue;
-    // Its delta update changes with it, and only then.
-    options.delta = true;
+    // Its delta updates change with it, and only then: a live LL-HLS
+    // playlist changes at every part, so what a delta update counts as
+    // recent is at most a part older than a request for it.
+    options.delta = DeltaUpdate::skip_segments;
     t->delta_playlist.set(render_media_playlist(t->listed, options));
+    options.delta = DeltaUpdate::skip_dateranges_too;
+    options.dateranges = dateranges.recent;
+    options.removed_dateranges = dateranges.recently_removed;
+    t->delta_playlist_v2.set(render_media_playlist(t->listed, options));
     if (!t->playlist.text().empty()) write_live(t->playlist_name, t->playlist.text());
   }
   // The live MPD lists each segment being written (low-latency DASH) from its
@@ -375,12 +382,14 @@ void LiveWindow::render(bool ended, bool segments_added) {
 // A tag's line changes only when its end becomes known, and a show lists
 // hundreds at 50 tags a second: each is rendered (and its cue escaped for
 // the MPD) once while it is listed, not every part.
-std::string LiveWindow::daterange_lines(std::span<const TagRange> tags) {
+LiveWindow::DaterangeLines LiveWindow::daterange_lines(std::span<const TagRange> tags,
+                                                       int64_t now_ms, int64_t skip_ms) {
   ++renders_;
+  DaterangeLines out;
   size_t size = 0;
   // Elements of an unordered_map keep their address when others come and go.
-  std::vector<const std::string*> lines;
-  lines.reserve(tags.size());
+  std::vector<const RenderedRange*> listed;
+  listed.reserve(tags.size());
   for (const TagRange& range : tags) {
     auto [it, fresh] = rendered_tags_.try_emplace(range.tag->id);
     RenderedRange& rendered = it->second;
@@ -388,16 +397,33 @@ std::string LiveWindow::daterange_lines(std::span<const TagRange> tags) {
     if (fresh || rendered.end_ms != range.end_ms) {
       rendered.end_ms = range.end_ms;
       rendered.line = render_daterange(range);
+      rendered.changed_ms = now_ms;
     }
     rendered.listed_in = renders_;
     size += rendered.line.size();
-    lines.push_back(&rendered.line);
+    listed.push_back(&rendered);
   }
-  std::erase_if(rendered_tags_,
-                [&](const auto& entry) { return entry.second.listed_in != renders_; });
-  std::string out;
-  out.reserve(size);
-  for (const std::string* line : lines) out += *line;
+  std::vector<uint64_t> removed;
+  std::erase_if(rendered_tags_, [&](const auto& entry) {
+    if (entry.second.listed_in == renders_) return false;
+    removed.push_back(entry.first);
+    return true;
+  });
+  std::sort(removed.begin(), removed.end());
+  for (const uint64_t tag_id : removed) removed_tags_.push_back({now_ms, tag_id});
+  // A delta update that skips date ranges keeps those changed within the
+  // skip boundary and names those removed within it (RFC 8216bis 6.2.5.1).
+  while (!removed_tags_.empty() && removed_tags_.front().removed_ms < now_ms - skip_ms)
+    removed_tags_.pop_front();
+  out.all.reserve(size);
+  for (const RenderedRange* rendered : listed) {
+    out.all += rendered->line;
+    if (rendered->changed_ms >= now_ms - skip_ms) out.recent += rendered->line;
+  }
+  for (const RemovedRange& removed : removed_tags_) {
+    if (!out.recently_removed.empty()) out.recently_removed += '\t';
+    out.recently_removed += daterange_id(removed.tag_id);
+  }
   return out;
 }
 
@@ -446,7 +472,8 @@ void LiveWindow::store_view(bool ended) {
                         {listed.parts.begin(), listed.parts.end()},
                         listed.preload_hint,
                         t->playlist.shared(),
-                        t->delta_playlist.shared()};
+                        t->delta_playlist.shared(),
+                        t->delta_playlist_v2.shared()};
     if (!ended && t->announced) {
       track.growing_uri = media::files::timed_segment(t->time_prefix, t->announced->start_ms);
       track.growing_number = t->announced->number;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -125,8 +126,9 @@ class LiveWindow {
     BitrateMeter meter;
     int64_t longest_ms = 0;
     RenderedText playlist;
-    RenderedText delta_playlist;  // for _HLS_skip; empty when nothing can be skipped
-    bool dropped = false;         // ended early in this publish: listed nowhere
+    RenderedText delta_playlist;     // for _HLS_skip=YES; empty when nothing can be skipped
+    RenderedText delta_playlist_v2;  // for _HLS_skip=v2, older date ranges skipped too
+    bool dropped = false;            // ended early in this publish: listed nowhere
   };
 
   Track& track(core::TrackKey key);  // made on first sight
@@ -141,7 +143,15 @@ class LiveWindow {
   MpdOptions live_mpd_options() const;
   std::vector<RenditionReport> reports_for(const Track& t);
   int64_t window_start() const;  // the first listed segment's start, of any track
-  std::string daterange_lines(std::span<const TagRange> tags);
+  // The EXT-X-DATERANGE lines of every listed tag, and what a delta update
+  // that skips date ranges holds instead: those added or changed within the
+  // last `skip_ms`, and the IDs of those removed within it.
+  struct DaterangeLines {
+    std::string all;
+    std::string recent;
+    std::string recently_removed;  // tab-separated
+  };
+  DaterangeLines daterange_lines(std::span<const TagRange> tags, int64_t now_ms, int64_t skip_ms);
   void store_view(bool ended);  // for the origin, in the stream's ViewSlot
 
   StreamSettings settings_;
@@ -154,8 +164,14 @@ class LiveWindow {
     std::string line;     // its EXT-X-DATERANGE
     std::string cue_xml;  // its cue as XML text, for the MPD's Event
     uint64_t listed_in = 0;
+    int64_t changed_ms = 0;  // Unix time its line was first listed as it is now
   };
   std::unordered_map<uint64_t, RenderedRange> rendered_tags_;
+  struct RemovedRange {
+    int64_t removed_ms = 0;  // Unix time it left the playlists
+    uint64_t tag_id = 0;
+  };
+  std::deque<RemovedRange> removed_tags_;  // oldest first
   uint64_t renders_ = 0;
   std::filesystem::path live_dir_;
   std::map<core::TrackKey, Track> tracks_;

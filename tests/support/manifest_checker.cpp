@@ -149,13 +149,16 @@ void ManifestChecker::feed_blocking(const std::string& name, uint64_t msn, int64
 
 void ManifestChecker::check_media_playlist(const std::string& name, Seen& seen,
                                            const std::string& body) {
+  int64_t version = 1;
   int64_t target = -1;
   double part_target = -1;
   int64_t sequence = 0;
   int64_t discontinuities = 0;
   std::optional<double> extinf;
   for (std::string_view line : lines_of(body)) {
-    if (starts_with(line, "#EXT-X-TARGETDURATION:")) {
+    if (starts_with(line, "#EXT-X-VERSION:")) {
+      version = to_int(std::string(line.substr(15)), 1);
+    } else if (starts_with(line, "#EXT-X-TARGETDURATION:")) {
       target = to_int(std::string(line.substr(22)), -1);
     } else if (starts_with(line, "#EXT-X-PART-INF:")) {
       part_target = std::stod(attribute(line, "PART-TARGET").value_or("-1"));
@@ -172,6 +175,12 @@ void ManifestChecker::check_media_playlist(const std::string& name, Seen& seen,
       // A delta update: the skipped segments keep their numbers.
       if (body.find("CAN-SKIP-UNTIL=") == std::string::npos) {
         problem(name, "a delta update from a playlist that offers none");
+      }
+      // RFC 8216bis section 8: EXT-X-SKIP needs version 9, and 10 when it
+      // replaces date ranges (it then names those recently removed).
+      const bool skips_dateranges = attribute(line, "RECENTLY-REMOVED-DATERANGES").has_value();
+      if (version < (skips_dateranges ? 10 : 9)) {
+        problem(name, "a delta update at EXT-X-VERSION " + std::to_string(version));
       }
       sequence += to_int(attribute(line, "SKIPPED-SEGMENTS"), 0);
     } else if (starts_with(line, "#EXT-X-PART:")) {

@@ -17,6 +17,7 @@ namespace looplive::test {
 //   (rounded, RFC 8216 section 4.3.3.1) and part duration stays within them;
 // - media and discontinuity sequence numbers never go back, and a media
 //   sequence number never names another URI;
+// - a delta update declares the EXT-X-VERSION its EXT-X-SKIP needs;
 // - a live LL-HLS playlist (with EXT-X-PART-INF) ends in a preload hint;
 // - an EXT-X-DATERANGE has an ID, a START-DATE and program date times beside
 //   it, and keeps the value of every attribute it had when seen again;

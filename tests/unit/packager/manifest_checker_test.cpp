@@ -203,7 +203,7 @@ TEST_CASE("the checker reads delta updates between whole playlists", "[manifest]
   options.skip_until_ms = 12000;
   options.preload_hint = "v_next_p0.m4s";
   const auto render = [&](uint64_t first, bool delta) {
-    options.delta = delta;
+    options.delta = delta ? DeltaUpdate::skip_segments : DeltaUpdate::none;
     return render_media_playlist(window(first, 10), options);
   };
   ManifestChecker checker;
@@ -211,6 +211,8 @@ TEST_CASE("the checker reads delta updates between whole playlists", "[manifest]
   checker.feed("video.m3u8", 200, render(2, true));
   checker.feed("video.m3u8", 200, render(2, false));
   checker.feed("video.m3u8", 200, render(3, true));
+  options.delta = DeltaUpdate::skip_dateranges_too;
+  checker.feed("video.m3u8", 200, render_media_playlist(window(3, 10), options));
   CHECK(checker.problems().empty());
 
   SECTION("a delta update whose skip count is wrong names other files") {
@@ -223,6 +225,13 @@ TEST_CASE("the checker reads delta updates between whole playlists", "[manifest]
     std::string unoffered = render(3, true);
     unoffered.replace(unoffered.find(",CAN-SKIP-UNTIL=12.000"), 22, "");
     checker.feed("video.m3u8", 200, unoffered);
+    CHECK(checker.problems().size() == 1);
+  }
+  SECTION("a delta update below the version its EXT-X-SKIP needs") {
+    options.delta = DeltaUpdate::skip_dateranges_too;
+    std::string old_version = render_media_playlist(window(4, 10), options);
+    old_version.replace(old_version.find("#EXT-X-VERSION:10"), 17, "#EXT-X-VERSION:9");
+    checker.feed("video.m3u8", 200, old_version);
     CHECK(checker.problems().size() == 1);
   }
 }

@@ -168,14 +168,15 @@ TEST_CASE("delta updates skip the segments older than six target durations", "[p
   CHECK(full.find("CAN-SKIP-UNTIL=12.000") != std::string::npos);
   CHECK(full.find("#EXT-X-SKIP") == std::string::npos);
 
-  options.delta = true;
+  options.delta = DeltaUpdate::skip_segments;
   const std::string delta = render_media_playlist(window, options);
   CHECK(delta ==
         "#EXTM3U\n"
-        "#EXT-X-VERSION:6\n"
+        "#EXT-X-VERSION:9\n"
         "#EXT-X-TARGETDURATION:2\n"
         "#EXT-X-MEDIA-SEQUENCE:1\n"
-        "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=0.999,CAN-SKIP-UNTIL=12.000\n"
+        "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=0.999,CAN-SKIP-UNTIL=12.000,"
+        "CAN-SKIP-DATERANGES=YES\n"
         "#EXT-X-PART-INF:PART-TARGET=0.333\n"
         "#EXT-X-INDEPENDENT-SEGMENTS\n"
         "#EXT-X-SKIP:SKIPPED-SEGMENTS=3\n"
@@ -204,8 +205,30 @@ TEST_CASE("delta updates skip the segments older than six target durations", "[p
   CHECK(render_media_playlist(std::span(window).subspan(3), options).empty());
   options.ended = true;
   CHECK(render_media_playlist(window, options).empty());
-  options.delta = false;
+  options.delta = DeltaUpdate::none;
   CHECK(render_media_playlist(window, options).find("CAN-SKIP-UNTIL") == std::string::npos);
+}
+
+TEST_CASE("a delta update that skips date ranges lists the recent ones and names those removed",
+          "[packager]") {
+  std::vector<SegmentInfo> window;
+  for (uint64_t n = 1; n <= 9; ++n) window.push_back(segment(n, int64_t(n - 1) * 2000, 2000));
+  MediaPlaylistOptions options;
+  options.part_target_ms = 333;
+  options.skip_until_ms = 12000;
+  options.delta = DeltaUpdate::skip_dateranges_too;
+  options.dateranges = "#EXT-X-DATERANGE:ID=\"tag-9\",START-DATE=\"2024-05-01T12:00:15.000Z\"\n";
+  options.removed_dateranges = "tag-3\ttag-4";
+  const std::string delta = render_media_playlist(window, options);
+  CHECK(delta.starts_with("#EXTM3U\n#EXT-X-VERSION:10\n"));
+  CHECK(delta.find("#EXT-X-DATERANGE:ID=\"tag-9\",START-DATE=\"2024-05-01T12:00:15.000Z\"\n"
+                   "#EXT-X-SKIP:SKIPPED-SEGMENTS=3,RECENTLY-REMOVED-DATERANGES=\"tag-3\ttag-4\"\n"
+                   "#EXT-X-MAP") != std::string::npos);
+  // The attribute is required even when nothing was removed.
+  options.removed_dateranges = "";
+  CHECK(render_media_playlist(window, options)
+            .find("#EXT-X-SKIP:SKIPPED-SEGMENTS=3,RECENTLY-REMOVED-DATERANGES=\"\"\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("a discontinuity at the head of the window is still tagged", "[packager]") {

@@ -39,10 +39,12 @@ class LiveSource {
   virtual std::optional<LiveFile> find(const std::string& stream_id,
                                        const std::string& file) const = 0;
 
-  // LL-HLS. A live media playlist's delta update (_HLS_skip), or nullopt
-  // when it has none and the whole playlist is the answer.
+  // LL-HLS. A live media playlist's delta update (_HLS_skip=YES, or v2 to
+  // skip older date ranges too), or nullopt when it has none and the whole
+  // playlist is the answer.
   virtual std::optional<LiveFile> find_delta(const std::string& /*stream_id*/,
-                                             const std::string& /*playlist*/) const {
+                                             const std::string& /*playlist*/,
+                                             bool /*skip_dateranges*/) const {
     return std::nullopt;
   }
   // Where a live media playlist has got to: the first segment not yet

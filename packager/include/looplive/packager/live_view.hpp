@@ -43,13 +43,14 @@ struct PartInfo {
 };
 
 struct LiveTrackView {
-  core::TrackInfo track;              // its key() tells the tracks of a stream apart
-  std::string playlist_name;          // media::files::media_playlist(track.key()): video.m3u8...
-  std::vector<SegmentInfo> segments;  // the live window, oldest first
-  std::vector<PartInfo> parts;        // listed LL-HLS parts, oldest first
-  std::string preload_hint;           // the next part, announced before it exists
-  core::SharedBytes playlist;         // the text of video.m3u8, audio.m3u8, video_1.m3u8...
-  core::SharedBytes delta_playlist;   // its delta update (_HLS_skip); empty when none
+  core::TrackInfo track;                // its key() tells the tracks of a stream apart
+  std::string playlist_name;            // media::files::media_playlist(track.key()): video.m3u8...
+  std::vector<SegmentInfo> segments;    // the live window, oldest first
+  std::vector<PartInfo> parts;          // listed LL-HLS parts, oldest first
+  std::string preload_hint;             // the next part, announced before it exists
+  core::SharedBytes playlist;           // the text of video.m3u8, audio.m3u8, video_1.m3u8...
+  core::SharedBytes delta_playlist;     // its delta update (_HLS_skip=YES); empty when none
+  core::SharedBytes delta_playlist_v2;  // one skipping older date ranges too (_HLS_skip=v2)
   // Low-latency DASH: the segment being written, which the live MPD already
   // lists, under its time-addressed name (v_<epoch>_t<ms>.m4s); its parts are
   // those of segment `growing_number`. Empty when none is.
@@ -94,11 +95,15 @@ struct LiveView {
     if (const LiveTrackView* track = track_of(name)) found = &track->playlist;
     return found != nullptr && !found->empty() ? found : nullptr;
   }
-  // A media playlist's delta update (RFC 8216bis section 6.2.5.1); nullptr
-  // when it has none, and the whole playlist is the answer.
-  const core::SharedBytes* delta_text(std::string_view name) const {
+  // A media playlist's delta update (RFC 8216bis section 6.2.5.1), skipping
+  // older date ranges too or not; nullptr when it has none, and the whole
+  // playlist is the answer.
+  const core::SharedBytes* delta_text(std::string_view name, bool skip_dateranges) const {
     const LiveTrackView* track = track_of(name);
-    return track != nullptr && !track->delta_playlist.empty() ? &track->delta_playlist : nullptr;
+    if (track == nullptr) return nullptr;
+    const core::SharedBytes& delta =
+        skip_dateranges ? track->delta_playlist_v2 : track->delta_playlist;
+    return delta.empty() ? nullptr : &delta;
   }
   // The first segment of a playlist not yet complete, and how many of its
   // parts it lists: what a blocking playlist reload (_HLS_msn, _HLS_part) waits for.
