@@ -28,6 +28,7 @@ void read_config(core::ConfigSection s, VodConfig& c) {
   s.read_ms("io_timeout_ms", c.io_timeout, 1'000, 600'000);
   s.read_int("max_queued", c.max_queued, 1, 1'000'000);
   s.read_int("max_queued_per_client", c.max_queued_per_client, 1, 1'000'000);
+  s.read_ms("deleted_sweep_ms", c.deleted_sweep, 1'000, 3'600'000);
   s.finish();
 }
 

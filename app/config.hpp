@@ -52,6 +52,9 @@ struct VodConfig {
   uint32_t max_queued = 1000;
   // Of those, at most this many queued with one API token.
   uint32_t max_queued_per_client = 250;
+  // How often the folders of jobs deleted through another server sharing the
+  // database (on a disk of its own) are looked for here and removed.
+  std::chrono::milliseconds deleted_sweep{60'000};
 
   bool operator==(const VodConfig&) const = default;
 };

@@ -224,6 +224,7 @@ void VodJobRunner::work() {
         jobs_.requeue_expired();
         next_requeue = std::chrono::steady_clock::now() + settings_.lease;
       }
+      if (sweep_due()) sweep_deleted();
       job = jobs_.claim_next(settings_.owner, settings_.lease);
     } catch (const std::exception& error) {
       core::logger("vod")->warn("VOD job queue not read: {}", error.what());
@@ -235,6 +236,30 @@ void VodJobRunner::work() {
     std::unique_lock lock(mutex_);
     cv_.wait_for(lock, kIdleLook, [this] { return woken_ || stopping_; });
     woken_ = false;
+  }
+}
+
+bool VodJobRunner::sweep_due() {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  if (now < next_sweep_) return false;
+  next_sweep_ = now + settings_.vod.deleted_sweep;
+  return true;
+}
+
+void VodJobRunner::sweep_deleted() {
+  const fs::path vods = media::files::vods_dir(settings_.packager.media_root);
+  std::vector<std::string> folders;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(vods, error))
+    if (entry.is_directory(error)) folders.push_back(entry.path().filename().string());
+  if (folders.empty()) return;
+  // A job's folder appears only once its row exists; a DELETE taken by
+  // another server removed the row and that server's folder, not this one.
+  for (const std::string& id : jobs_.deleted_among(folders)) {
+    remove_quietly(media::files::vod_job_dir(settings_.packager.media_root, id));
+    core::logger("vod")->info(
+        "VOD job {} was deleted through another server: its folder is removed", id);
   }
 }
 

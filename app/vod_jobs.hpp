@@ -28,6 +28,8 @@ namespace looplive::app {
 // MP4 (a packager of its own, in vod-work/), then moves the whole folder to
 // vods/<job id>/ in one rename, so nothing half-written is ever served.
 // A job this process was running when it died runs again from the start.
+// A job deleted through another server sharing the database loses its
+// folder here at the next sweep (vod.deleted_sweep_ms).
 class VodJobRunner : public control_api::VodJobControl {
  public:
   struct Settings {
@@ -58,6 +60,10 @@ class VodJobRunner : public control_api::VodJobControl {
  private:
   void work();
   void run(const db::VodJobRecord& job);
+  // Whether this worker is the one to look for deleted jobs' folders now.
+  bool sweep_due();
+  // Removes the folders under vods/ of jobs deleted through another server.
+  void sweep_deleted();
   // The source as libavformat opens it: a URL, or the file's path under the import folder.
   std::string locate(const std::string& source) const;
   void finish_failed(const std::string& id, const std::string& reason);
@@ -73,6 +79,7 @@ class VodJobRunner : public control_api::VodJobControl {
   bool stopping_ = false;
   // Jobs running here, by id: their cancel flags.
   std::map<std::string, std::shared_ptr<std::atomic<bool>>> running_;
+  std::chrono::steady_clock::time_point next_sweep_{};
 };
 
 }  // namespace looplive::app

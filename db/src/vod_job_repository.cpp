@@ -172,6 +172,28 @@ bool VodJobRepository::remove(const std::string& id) {
   });
 }
 
+std::vector<std::string> VodJobRepository::deleted_among(const std::vector<std::string>& names) {
+  // A UUID needs no quoting in an array literal.
+  std::string ids = "{";
+  for (const std::string& name : names) {
+    if (!is_uuid(name)) continue;
+    if (ids.size() > 1) ids += ',';
+    ids += name;
+  }
+  ids += '}';
+  if (ids == "{}") return {};
+  return database_.pool().run([&](pqxx::connection& connection) {
+    pqxx::nontransaction txn(connection);
+    std::vector<std::string> deleted;
+    for (const auto& row :
+         txn.exec_params("SELECT wanted.id::text FROM unnest($1::uuid[]) AS wanted(id)"
+                         " WHERE NOT EXISTS (SELECT 1 FROM vod_jobs WHERE vod_jobs.id = wanted.id)",
+                         ids))
+      deleted.push_back(row[0].as<std::string>());
+    return deleted;
+  });
+}
+
 std::optional<VodJobRecord> VodJobRepository::claim_next(const std::string& owner,
                                                          std::chrono::milliseconds lease) {
   return database_.pool().run([&](pqxx::connection& connection) -> std::optional<VodJobRecord> {

@@ -4,7 +4,8 @@
 // MP4 and the poster from the origin (decoded with ffmpeg and ffprobe), the
 // job's state and figures, and the signed webhooks. Bad inputs each fail with
 // their reason and leave nothing under vods/; a job interrupted by a
-// shutdown runs again after the restart; hls.js and dash.js play a packaged
+// shutdown runs again after the restart; a job deleted through another server
+// loses its folder where it ran; hls.js and dash.js play a packaged
 // upload on a lower rung, without a stall, when the bandwidth is scarce.
 #include <catch2/catch.hpp>
 
@@ -375,6 +376,42 @@ TEST_CASE("a VOD job interrupted by a shutdown runs again after the restart",
   CHECK(job["state"] == "ready");
   CHECK(job["attempts"] == 2);
   CHECK(fs::exists(media.path() / "vods" / id / "index.m3u8"));
+}
+
+TEST_CASE("a job deleted through another server loses its folder where it ran",
+          "[integration][vod]") {
+  // Two servers sharing the database, each with a disk of its own.
+  ScratchDir media("media");
+  ScratchDir other_media("media");
+  ScratchDir import("import");
+  make_upload(import.path() / "short.mp4", 4);
+  app::Config config =
+      vod_config("vod_delete_elsewhere", media.path().string(), import.path(), nullptr);
+  config.vod.rungs = {{240, 300'000}};
+  config.vod.deleted_sweep = 1000ms;
+  ApiServer ran(config);
+  const std::string deleted = post_job(ran, {{"source", "short.mp4"}});
+  const std::string kept = post_job(ran, {{"source", "short.mp4"}});
+  for (const std::string& id : {deleted, kept}) {
+    const nlohmann::json job = wait_done(ran, id);
+    INFO(job.dump());
+    REQUIRE(job["state"] == "ready");
+    REQUIRE(fs::exists(media.path() / "vods" / id / "index.m3u8"));
+  }
+  fs::create_directories(media.path() / "vods" / "not-a-job");
+
+  config.packager.media_root = other_media.path().string();
+  ApiServer other(config);
+  CHECK(other.call(bhttp::verb::delete_, "/v1/vod/jobs/" + deleted).status == 204);
+  CHECK(other.call(bhttp::verb::get, "/v1/vod/jobs/" + deleted).status == 404);
+  // The server that ran it looks at least every idle worker wake-up (5 s).
+  const auto deadline = Clock::now() + 15s;
+  while (Clock::now() < deadline && fs::exists(media.path() / "vods" / deleted))
+    std::this_thread::sleep_for(100ms);
+  CHECK_FALSE(fs::exists(media.path() / "vods" / deleted));
+  CHECK(fs::exists(media.path() / "vods" / kept / "index.m3u8"));
+  CHECK(fs::exists(media.path() / "vods" / "not-a-job"));
+  CHECK(ran.call(bhttp::verb::get, "/v1/vod/jobs/" + kept).status == 200);
 }
 
 TEST_CASE("hls.js and dash.js play a packaged upload's lower rungs when throttled, without a stall",

@@ -152,6 +152,18 @@ TEST_CASE("a VOD job whose owner restarted or whose lease ran out is queued agai
   CHECK(f.jobs.find(theirs.job.id)->state == VodJobState::queued);
 }
 
+TEST_CASE("of the folders under vods/, those of deleted jobs are named", "[db][vod]") {
+  Fixture f;
+  const VodJobRecord kept = f.jobs.insert(job("a.mp4"));
+  const VodJobRecord gone = f.jobs.insert(job("b.mp4"));
+  REQUIRE(f.jobs.remove(gone.job.id));
+  const std::string never = "0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b";
+  CHECK(f.jobs.deleted_among({kept.job.id, gone.job.id, "not-a-job", never, "x'; --"}) ==
+        std::vector<std::string>{gone.job.id, never});
+  CHECK(f.jobs.deleted_among({kept.job.id, "tmp"}).empty());
+  CHECK(f.jobs.deleted_among({}).empty());
+}
+
 TEST_CASE("a capped queue refuses a job once it holds that many, and takes one once one runs",
           "[db][vod]") {
   Fixture f;

@@ -71,6 +71,9 @@ class VodJobRepository {
   std::vector<VodJobRecord> list(const std::optional<VodJobPosition>& after, size_t limit);
   // False when there was no such job.
   bool remove(const std::string& id);
+  // Of `names` (folders under vods/), the job ids no job has: jobs deleted.
+  // Names that cannot be job ids are left out.
+  std::vector<std::string> deleted_among(const std::vector<std::string>& names);
 
   // The oldest queued job, now running for `owner`; none when the queue is empty.
   std::optional<VodJobRecord> claim_next(const std::string& owner, std::chrono::milliseconds lease);
