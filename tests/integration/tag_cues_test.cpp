@@ -73,7 +73,11 @@ nlohmann::json cue_of(const nlohmann::json& report, const std::string& source,
 TEST_CASE("hls.js and dash.js raise each tag at its frame, live, late and in the replay",
           "[integration][player][tags]") {
   const std::string media = make_scratch_dir("media");
-  ApiServer api(api_test_config(fresh_database("tag_cues"), media, nullptr));
+  app::Config config = api_test_config(fresh_database("tag_cues"), media, nullptr);
+  // Ten 2 s segments: the window reaches past the 12 s skip boundary, so
+  // hls.js asks for delta updates that skip older date ranges and merges them.
+  config.packager.live_window = 10;
+  ApiServer api(config);
   const std::string origin = "http://127.0.0.1:" + std::to_string(api.server.origin_port());
   auto created = api.call(bhttp::verb::post, "/v1/streams", R"({"record": true})").json();
   const std::string id = created["streamId"];
@@ -102,6 +106,7 @@ TEST_CASE("hls.js and dash.js raise each tag at its frame, live, late and in the
     // falls on the video's timeline.
     const auto hls = play("hls", live + "index.m3u8", 22, [&] { place_some("shoe"); });
     REQUIRE(hls.contains("pdtOffset"));
+    CHECK(hls["dateRangeDeltas"].get<int>() > 0);
     const double offset = hls["pdtOffset"];
     double worst_emsg = 0, worst_daterange = 0;
     for (const Placed& tag : placed) {
@@ -143,9 +148,9 @@ TEST_CASE("hls.js and dash.js raise each tag at its frame, live, late and in the
   SECTION("a viewer joining after the card went up, and the replay") {
     std::this_thread::sleep_for(3s);
     const Placed card = show.tag("bag", "show", {{"payload", {{"title", "Tote bag"}}}});
-    // Longer than the live window (six 2 s segments): the segment the card
+    // Longer than the live window (ten 2 s segments): the segment the card
     // went up in is gone from every playlist and manifest.
-    std::this_thread::sleep_for(16s);
+    std::this_thread::sleep_for(22s);
     for (const std::string kind : {"hls", "dash"}) {
       const auto report = play(kind, live + (kind == "hls" ? "index.m3u8" : "manifest.mpd"), 10);
       bool seen = false;
@@ -157,7 +162,7 @@ TEST_CASE("hls.js and dash.js raise each tag at its frame, live, late and in the
         INFO(kind << " late joiner\n" << report.dump());
         CHECK(after_start <= 1.0);
         std::printf(
-            "%s, joined 16 s after the card: it showed %.0f ms after playback started (%s)\n",
+            "%s, joined 22 s after the card: it showed %.0f ms after playback started (%s)\n",
             kind.c_str(), after_start * 1000, tag["source"].get<std::string>().c_str());
       }
       INFO(kind << " late joiner\n" << report.dump());

@@ -40,6 +40,10 @@ const result = { ok: false, player: kind, errors: [], tags: [] };
 try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => result.errors.push(`page: ${e.message}`));
+  // LL-HLS delta updates that skip older date ranges too (_HLS_skip=v2):
+  // then the player must merge the tags it has with those the update lists.
+  result.dateRangeDeltas = 0;
+  page.on('request', (r) => { if (r.url().includes('_HLS_skip=v2')) result.dateRangeDeltas += 1; });
   await page.setContent('<video id="v" muted autoplay playsinline></video>');
   await page.addScriptTag({ path: script });
   await page.evaluate(({ kind, url, start }) => {
