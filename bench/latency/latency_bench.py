@@ -162,9 +162,13 @@ class Looplive:
         self.env = dict(os.environ, LOOPLIVE_DATABASE_URL=
                         f"host=127.0.0.1 port={self.pg_port} dbname=looplive user=postgres")
         self.config = work / "looplive.yaml"
-        self.config.write_text(self.render_config(part_ms))
-        subprocess.run([str(LOOPLIVE), "--check-config", str(self.config)], check=True,
-                       capture_output=True, text=True)
+        try:
+            self.config.write_text(self.render_config(part_ms))
+            subprocess.run([str(LOOPLIVE), "--check-config", str(self.config)], check=True,
+                           capture_output=True, text=True)
+        except BaseException:
+            self.close()  # no caller holds this object yet to stop its cluster
+            raise
 
     def render_config(self, part_ms):
         ports = {"rtmp": self.rtmp_port, "origin": self.origin_port, "api": self.api_port}
