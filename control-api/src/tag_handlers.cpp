@@ -28,14 +28,7 @@ void post_tag(Context& context, const http::Request& request, const Params& para
   require_stream_id(params.id);
   require_tags(context);
   TagRequest parsed = parse_tag(json_body(request));
-  if (!context.tag_rate.take(params.id, std::chrono::steady_clock::now())) {
-    auto response = error_response(bhttp::status::too_many_requests, "rate_limited",
-                                   "The stream takes at most " +
-                                       std::to_string(context.settings.api.tags_per_second) +
-                                       " tags a second; try again in a moment.");
-    response.headers.set(bhttp::field::retry_after, "1");
-    return respond(std::move(response));
-  }
+  if (auto limited = take_tag_rate(context, params.id)) return respond(std::move(*limited));
   boost::asio::post(context.deps.blocking, [&context, id = params.id, parsed = std::move(parsed),
                                             respond = std::move(respond)]() mutable {
     place_tag(context, id, std::move(parsed), std::move(respond));

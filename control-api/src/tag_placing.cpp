@@ -152,6 +152,7 @@ http::Response act_on(Context& context, const db::TagAsk& ask) {
   if (const auto removal = body.find("removeTag"); removal != body.end())
     return remove_here(context, ask.stream_id, std::stoull(removal->get<std::string>()), false,
                        never);
+  if (auto limited = take_tag_rate(context, ask.stream_id)) return std::move(*limited);
   TagRequest request = parse_tag(body);
   request.tag.stream_id = ask.stream_id;
   return place_here(context, request, false, never);
@@ -160,6 +161,8 @@ http::Response act_on(Context& context, const db::TagAsk& ask) {
 http::Response answered(const std::string& stream_id, const db::TagAnswer& answer) {
   http::Response response(static_cast<bhttp::status>(answer.status), answer.body_json,
                           "application/json");
+  if (response.status == bhttp::status::too_many_requests)
+    response.headers.set(bhttp::field::retry_after, "1");
   if (answer.status == 201) {
     const auto body = nlohmann::json::parse(answer.body_json, nullptr, false);
     if (body.is_object() && body.contains("id") && body["id"].is_string())
@@ -209,6 +212,16 @@ void await_answer(Context& context, const std::string& stream_id, uint64_t reque
 }
 
 }  // namespace
+
+std::optional<http::Response> take_tag_rate(Context& context, const std::string& stream_id) {
+  if (context.tag_rate.take(stream_id, std::chrono::steady_clock::now())) return std::nullopt;
+  auto response = error_response(bhttp::status::too_many_requests, "rate_limited",
+                                 "The stream takes at most " +
+                                     std::to_string(context.settings.api.tags_per_second) +
+                                     " tags a second; try again in a moment.");
+  response.headers.set(bhttp::field::retry_after, "1");
+  return response;
+}
 
 void require_not_ended(const db::StreamRecord& stream) {
   if (stream.status == db::StreamStatus::ended)

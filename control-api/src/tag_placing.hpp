@@ -23,6 +23,11 @@ struct TagRequest {
 };
 
 TagRequest parse_tag(const nlohmann::json& body);
+// Takes one of the stream's tags for this second (api.tags_per_second); the
+// 429 to answer when none is left. The process packaging the stream takes
+// one for every tag, those other processes were asked for included, so the
+// rate holds per stream however many servers take its tags.
+std::optional<http::Response> take_tag_rate(Context& context, const std::string& stream_id);
 // 409 stream_ended for an ended stream: its tags can be read, not changed.
 void require_not_ended(const db::StreamRecord& stream);
 

@@ -443,6 +443,54 @@ TEST_CASE("an end or a forced key rotation sent to another server reaches the pu
   fs::remove_all(other_config.packager.media_root);
 }
 
+TEST_CASE("a stream's tag rate holds however many servers take its tags",
+          "[integration][lifecycle][tags]") {
+  const std::string media = make_scratch_dir("media");
+  auto config = api_test_config(fresh_database("lifecycle_tag_rate"), media, nullptr);
+  config.api.tags_per_second = 1;  // a burst of two
+  auto other_config = config;
+  other_config.packager.media_root = make_scratch_dir("other-media");
+  ApiServer holder(config);
+  ApiServer other(other_config);
+  const auto stream = create(holder, false);
+  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, holder.publish_url(stream.key)),
+                    make_scratch_dir("ffmpeg") + "/publisher.log");
+  REQUIRE(holder.wait_live(stream.id, true, 20s));
+  // Tags go on from the first frame: wait for the first playlist.
+  const auto playable = [&] {
+    return http_request(holder.server.origin_port(), bhttp::verb::get,
+                        "/live/" + stream.id + "/index.m3u8", "", "")
+               .status == 200;
+  };
+  for (int i = 0; i < 200 && !playable(); ++i) std::this_thread::sleep_for(100ms);
+  REQUIRE(playable());
+  const std::string tags = "/v1/streams/" + stream.id + "/tags";
+  int posted = 0;
+  const auto post = [&](ApiServer& server) {
+    return server.call(
+        bhttp::verb::post, tags,
+        R"({"productId": "sku-)" + std::to_string(++posted) + R"(", "action": "show"})");
+  };
+  // The holder's burst spent on the holder: the other server, with a burst
+  // of its own left, hands its tag to the holder, which refuses it.
+  CHECK(post(holder).status == 201);
+  CHECK(post(holder).status == 201);
+  const auto refused = post(other);
+  INFO(refused.body);
+  CHECK(refused.status == 429);
+  CHECK(refused.json()["error"]["code"] == "rate_limited");
+  CHECK(refused.headers.count("Retry-After") == 1);
+  // And the other way: two tags through the other server spend the holder's burst.
+  std::this_thread::sleep_for(2100ms);  // both buckets full again
+  CHECK(post(other).status == 201);
+  CHECK(post(other).status == 201);
+  CHECK(post(holder).status == 429);
+  CHECK(holder.call(bhttp::verb::get, tags).json()["tags"].size() == 4);
+  publisher.terminate();
+  fs::remove_all(media);
+  fs::remove_all(other_config.packager.media_root);
+}
+
 TEST_CASE("an end waits at most 60 s for a holder that does not answer, then ends it once free",
           "[integration][lifecycle]") {
   const std::string media = make_scratch_dir("media");
