@@ -403,14 +403,14 @@ LiveWindow::DaterangeLines LiveWindow::daterange_lines(std::span<const TagRange>
     size += rendered.line.size();
     listed.push_back(&rendered);
   }
-  std::vector<uint64_t> removed;
+  std::vector<uint64_t> unlisted;
   std::erase_if(rendered_tags_, [&](const auto& entry) {
     if (entry.second.listed_in == renders_) return false;
-    removed.push_back(entry.first);
+    unlisted.push_back(entry.first);
     return true;
   });
-  std::sort(removed.begin(), removed.end());
-  for (const uint64_t tag_id : removed) removed_tags_.push_back({now_ms, tag_id});
+  std::sort(unlisted.begin(), unlisted.end());
+  for (const uint64_t tag_id : unlisted) removed_tags_.push_back({now_ms, tag_id});
   // A delta update that skips date ranges keeps those changed within the
   // skip boundary and names those removed within it (RFC 8216bis 6.2.5.1).
   while (!removed_tags_.empty() && removed_tags_.front().removed_ms < now_ms - skip_ms)
