@@ -38,9 +38,10 @@ from rtmp_bench import cpu_seconds, make_fixture  # noqa: E402
 RUNGS = [(854, 480, 1200), (640, 360, 600)]  # width, height, kbit/s
 
 
-def ladder_config(text):
-    """conf/looplive.yaml's ladder section switched on with the bench's rungs."""
-    rungs = ", ".join(f'"{h}p@{k}k"' for _, h, k in RUNGS)
+def ladder_config(text, rungs=RUNGS):
+    """conf/looplive.yaml's ladder section switched on with these rungs
+    (width, height, kbit/s)."""
+    rungs = ", ".join(f'"{h}p@{k}k"' for _, h, k in rungs)
     out, section = [], None
     for line in text.splitlines():
         top = re.match(r"^([a-z_]+):", line)

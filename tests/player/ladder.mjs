@@ -2,20 +2,22 @@
 // the page's bandwidth is throttled (DevTools network emulation), and records
 // which rung the player shows and whether playback ever stalls.
 //
-//   node ladder.mjs hls|dash|hls-ll|dash-ll URL FREE_SECONDS THROTTLED_SECONDS KBITS [START]
+//   node ladder.mjs hls|dash|hls-ll|dash-ll URL FREE_SECONDS THROTTLED_SECONDS KBITS
+//                   [RECOVERED_SECONDS] [START]
 //
 // FREE_SECONDS of playback at full speed, then THROTTLED_SECONDS at KBITS
-// kbit/s, then FREE_SECONDS at full speed again. FREE_SECONDS 0: throttled
-// from the player's first request (a replay player otherwise fills half a
-// minute of buffer at loopback speed before any throttle). START: where a
-// replay starts.
+// kbit/s, then RECOVERED_SECONDS (FREE_SECONDS unless given) at full speed
+// again. FREE_SECONDS 0: throttled from the player's first request (a replay
+// player otherwise fills half a minute of buffer at loopback speed before any
+// throttle). START: where a replay starts.
 // hls: hls.js with lowLatencyMode off (it keeps three segments of buffer at
 // the live edge); dash: dash.js 10 s behind the live edge. hls-ll and dash-ll:
 // their defaults, which follow LL-HLS and the MPD's low-latency target: about
 // a second of buffer, too little to ride out a sudden drop in bandwidth.
 //
 // Prints one JSON line: {ok, player, errors, heights: [{at, height, phase}],
-// stalls: [{at, ms, phase}], playedSeconds}. `heights` lists the picture
+// stalls: [{at, ms, phase}], phases: {throttled, recovered}, playedSeconds}.
+// `phases` says when each phase began; `heights` lists the picture
 // height each time it changed on screen (the video element's videoHeight),
 // `at` in seconds since playback started; a stall is a `waiting` event after
 // playback started, lasting `ms` until the next `playing`.
@@ -24,14 +26,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const [kind, url, freeArg, throttledArg, kbitsArg, startArg] = process.argv.slice(2);
+const [kind, url, freeArg, throttledArg, kbitsArg, recoveredArg, startArg] = process.argv.slice(2);
 if (!['hls', 'dash', 'hls-ll', 'dash-ll'].includes(kind) || !url || !kbitsArg) {
-  console.error('usage: node ladder.mjs hls|dash|hls-ll|dash-ll URL FREE_SECONDS THROTTLED_SECONDS KBITS [START]');
+  console.error('usage: node ladder.mjs hls|dash|hls-ll|dash-ll URL FREE_SECONDS THROTTLED_SECONDS KBITS [RECOVERED_SECONDS] [START]');
   process.exit(2);
 }
 const free = Number(freeArg);
 const throttled = Number(throttledArg);
 const kbits = Number(kbitsArg);
+const recovered = recoveredArg === undefined ? free : Number(recoveredArg);
 const start = startArg === undefined ? null : Number(startArg);
 const script = kind.startsWith('hls')
   ? path.join(here, 'node_modules/hls.js/dist/hls.min.js')
@@ -58,6 +61,8 @@ try {
     window.startedAt = null;
     const video = document.getElementById('v');
     const since = () => (performance.now() - window.startedAt) / 1000;
+    window.since = since;
+    window.phases = {};
     let waitingSince = null;
     video.addEventListener('playing', () => {
       if (window.startedAt === null) window.startedAt = performance.now();
@@ -110,17 +115,18 @@ try {
   }
   await wait(free);
   await throttle();
-  await page.evaluate(() => { window.phase = 'throttled'; });
+  await page.evaluate(() => { window.phase = 'throttled'; window.phases.throttled = window.since(); });
   await wait(throttled);
   await devtools.send('Network.emulateNetworkConditions', {
     offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-  await page.evaluate(() => { window.phase = 'recovered'; });
-  await wait(free);
+  await page.evaluate(() => { window.phase = 'recovered'; window.phases.recovered = window.since(); });
+  await wait(recovered);
   const state = await page.evaluate(() => ({
-    heights: window.heights, stalls: window.stalls,
+    heights: window.heights, stalls: window.stalls, phases: window.phases,
     played: document.getElementById('v').currentTime }));
   result.heights = state.heights;
   result.stalls = state.stalls;
+  result.phases = state.phases;
   result.playedSeconds = state.played;
   result.ok = true;
 } catch (e) {
