@@ -60,10 +60,14 @@ class PackagerLiveSource : public origin::LiveSource {
   }
 
  private:
-  // Playlists change with every segment: the view version is their identity.
+  // Playlists change with every part: the view is their identity. Its
+  // version starts again after a restart, so the epoch goes in too, or a
+  // cache revalidating its copy could be told 304 for other bytes.
   static origin::LiveFile text_file(const core::SharedBytes& text, const packager::LiveView& view,
                                     const char* etag_suffix) {
-    return origin::LiveFile{text, "\"v" + std::to_string(view.version) + etag_suffix + "\"",
+    return origin::LiveFile{text,
+                            "\"v" + std::to_string(view.epoch) + "." +
+                                std::to_string(view.version) + etag_suffix + "\"",
                             newest_segment_end(view)};
   }
 

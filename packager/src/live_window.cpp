@@ -463,6 +463,7 @@ void LiveWindow::store_view(bool ended) {
   auto view = std::make_shared<LiveView>();
   view->stream_id = settings_.stream_id;
   view->version = ++version_;
+  view->epoch = settings_.epoch;
   view->ended = ended;
   for (Track* t : active()) {
     const MediaPlaylistOptions listed = low_latency_options(*t);

@@ -75,6 +75,9 @@ using MediaFiles = std::vector<std::pair<std::string, core::SharedBytes>>;
 struct LiveView {
   std::string stream_id;
   uint64_t version = 0;  // grows with every replacement
+  // The packaging run's numbering epoch: with `version`, names a view no
+  // other run of the stream (after a restart) ever had.
+  uint64_t epoch = 0;
   bool ended = false;
   std::vector<LiveTrackView> tracks;  // video first, then by rendition
   core::SharedBytes multivariant;     // index.m3u8
