@@ -19,7 +19,10 @@
    tagged window minus the plain one), and their medians.
 
     tags_bench.py [--rate 50] [--seconds 30] [--streams 100] [--cpu-seconds 40]
-                  [--per-tag-rate 150] [--per-tag-windows 4] [--window 30]
+                  [--per-tag-rate 150] [--per-tag-windows 4] [--window 30] [--batch-ms 0]
+
+With --batch-ms, each poster sends the tags due every that many milliseconds
+in one POST /v1/tags (across its streams) instead of one POST each.
 
 It starts build/release's looplive with its own PostgreSQL cluster on free
 loopback ports (bench/latency's helpers) and stops everything it started.
@@ -65,25 +68,40 @@ def pct(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else None
 
 
-def post_tags(api_port, streams, per_second, seconds, sent, answered, stop):
+def tag_body(n):
+    return {"productId": f"sku-{n % 40}", "action": "show" if n % 3 else "update",
+            "payload": {"title": f"Product {n}", "price": "19.99", "currency": "EUR"}}
+
+
+def post_tags(api_port, streams, per_second, seconds, sent, answered, stop, batch_ms=0):
     """Posts tags to `streams` in turn at `per_second`, noting when each was
-    sent and what the API answered."""
+    sent and what the API answered. With `batch_ms`, every that many
+    milliseconds the tags due by then go in one POST /v1/tags."""
     api = Api(api_port)
     interval = 1 / per_second
     start = time.monotonic()
     n = 0
     while not stop.is_set() and time.monotonic() - start < seconds:
-        stream = streams[n % len(streams)]
-        body = {"productId": f"sku-{n % 40}", "action": "show" if n % 3 else "update",
-                "payload": {"title": f"Product {n}", "price": "19.99", "currency": "EUR"}}
         t = time.monotonic()
-        status, text = api.call("POST", f"/v1/streams/{stream}/tags", body)
-        tag = json.loads(text).get("id") if status == 201 else None
-        answered.append((status, tag))
-        if tag:
-            sent[tag] = t
-        n += 1
-        time.sleep(max(0, start + n * interval - time.monotonic()))
+        if batch_ms:
+            due = range(n, max(n + 1, int((t - start) / interval) + 1))
+            items = [tag_body(k) | {"streamId": streams[k % len(streams)]} for k in due]
+            status, text = api.call("POST", "/v1/tags", {"tags": items})
+            results = json.loads(text)["results"] if status == 200 else [{"status": status}] * len(items)
+            n = due.stop
+        else:
+            status, text = api.call("POST", f"/v1/streams/{streams[n % len(streams)]}/tags", tag_body(n))
+            results = [{"status": status, "tag": json.loads(text)} if status == 201 else {"status": status}]
+            n += 1
+        for result in results:
+            tag = result["tag"]["id"] if result["status"] == 201 else None
+            answered.append((result["status"], tag))
+            if tag:
+                sent[tag] = t
+        if batch_ms:
+            time.sleep(max(0, t + batch_ms / 1000 - time.monotonic()))
+        else:
+            time.sleep(max(0, start + n * interval - time.monotonic()))
 
 
 def watch(origin_port, stream, sent, in_playlist, in_part, largest, stop):
@@ -127,7 +145,8 @@ def delay(server, args, work):
                                                        in_playlist, in_part, largest, stop),
                                    daemon=True)
         watcher.start()
-        post_tags(server.api_port, [stream["id"]], args.rate, args.seconds, sent, answered, stop)
+        post_tags(server.api_port, [stream["id"]], args.rate, args.seconds, sent, answered, stop,
+                  args.batch_ms)
         time.sleep(3)  # the last tags reach the media
         stop.set()
         watcher.join(5)
@@ -186,12 +205,15 @@ def cost(server, args, work, fixture, with_tags):
     posters, answered = [], []
     if with_tags:
         # One tag a second on every stream, from a few threads, and --rate on the first.
-        groups = [ids[i::4] for i in range(4) if ids[i::4]]
+        # Batched, one poster covers every stream: its batches span them all.
+        groups = [ids] if args.batch_ms else [ids[i::4] for i in range(4) if ids[i::4]]
         for group in groups:
             posters.append(threading.Thread(target=post_tags, args=(
-                server.api_port, group, len(group), seconds, {}, answered, stop), daemon=True))
+                server.api_port, group, len(group), seconds, {}, answered, stop, args.batch_ms),
+                daemon=True))
         posters.append(threading.Thread(target=post_tags, args=(
-            server.api_port, ids[:1], args.rate, seconds, {}, answered, stop), daemon=True))
+            server.api_port, ids[:1], args.rate, seconds, {}, answered, stop, args.batch_ms),
+            daemon=True))
         for poster in posters:
             poster.start()
     time.sleep(5)
@@ -236,7 +258,7 @@ def per_tag(server, args, work, fixture):
             stop, answered = threading.Event(), []
             poster = threading.Thread(target=post_tags, args=(
                 server.api_port, [stream["id"]], args.per_tag_rate, args.window + 1, {}, answered,
-                stop), daemon=True)
+                stop, args.batch_ms), daemon=True)
             if tagged:
                 poster.start()
                 time.sleep(1)  # the posts run at their rate before the window opens
@@ -268,6 +290,8 @@ def main():
     parser.add_argument("--per-tag-rate", type=int, default=150, help="tags a second, per tag")
     parser.add_argument("--per-tag-windows", type=int, default=4, help="pairs of windows; 0 skips")
     parser.add_argument("--window", type=int, default=30, help="seconds per window, per tag")
+    parser.add_argument("--batch-ms", type=int, default=0,
+                        help="post the tags due every this many ms in one POST /v1/tags; 0: one POST each")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="looplive-tags-"))
     work.chmod(0o755)  # PostgreSQL runs as its own user below it

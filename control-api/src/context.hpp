@@ -69,6 +69,7 @@ void add_hook_routes(Router& router);
 void add_ops_routes(Router& router);
 void add_preview_routes(Router& router);
 void add_tag_routes(Router& router);
+void add_tag_batch_routes(Router& router);
 void add_vod_job_routes(Router& router);
 
 }  // namespace looplive::control_api

@@ -32,6 +32,7 @@ struct ControlApi::Impl {
     add_ops_routes(router);
     add_preview_routes(router);
     add_tag_routes(router);
+    add_tag_batch_routes(router);
     add_vod_job_routes(router);
   }
 

@@ -87,41 +87,8 @@ http::Response created(const db::TagRecord& record) {
 // holds the stream and has been asked to place it: the request's id then.
 http::Response place_here(Context& context, TagRequest& parsed, bool may_ask,
                           std::optional<uint64_t>& asked) {
-  db::NewTag& tag = parsed.tag;
-  core::TagCarrier& carrier = *context.deps.tag_carrier;
-  // A stream the packager holds has not ended: the database is asked only
-  // why one it does not hold cannot take tags (another process has it, no
-  // such stream, ended).
-  const auto stamp = carrier.stamp_tag(tag.stream_id, parsed.media_time_ms, parsed.wall_clock_ms);
-  if (!stamp) {
-    require_not_ended(context.deps.streams.get(tag.stream_id));
-    if (stamp.error().code == core::ErrorCode::not_found && may_ask &&
-        !context.settings.owner.empty()) {
-      // The holder stamps it with this moment, not the one it reads the request at.
-      nlohmann::json body = parsed.body;
-      if (!parsed.media_time_ms && !parsed.wall_clock_ms)
-        body["programDateTime"] =
-            media::utc_timestamp_us(std::chrono::duration_cast<std::chrono::microseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-      asked = ask_holder(context, tag.stream_id, body);
-      if (asked) return {};
-    }
-    not_on_air(stamp.error());
-  }
-  tag.media_time_ms = stamp->media_time_ms;
-  tag.wall_clock_ms = stamp->wall_clock_ms;
-  const db::TagRecord record = context.deps.tag_store->insert(tag);
-  if (const auto added = carrier.add_tag(tag.stream_id, placed_tag(record)); !added) {
-    context.deps.tag_store->remove(tag.stream_id, record.id);
-    if (added.error().code == core::ErrorCode::conflict)
-      throw ApiError(bhttp::status::conflict, "too_many_tags",
-                     "The stream cannot take more tags: " + added.error().message + ".");
-    not_on_air(added.error());
-  }
-  context.log->debug("{} tag {} ({} {}) at {} ms", core::log_context(tag.stream_id), record.id,
-                     tag.action, tag.product_id, tag.media_time_ms);
-  return created(record);
+  if (!stamp_or_ask(context, parsed, may_ask, asked)) return {};
+  return carry_tag(context, context.deps.tag_store->insert(parsed.tag));
 }
 
 // Takes the tag back from a stream packaged here. Nothing when another
@@ -229,6 +196,56 @@ void require_not_ended(const db::StreamRecord& stream) {
                    "The stream has ended; its tags can be read, not changed.");
 }
 
+bool stamp_or_ask(Context& context, TagRequest& parsed, bool may_ask,
+                  std::optional<uint64_t>& asked) {
+  db::NewTag& tag = parsed.tag;
+  // A stream the packager holds has not ended: the database is asked only
+  // why one it does not hold cannot take tags (another process has it, no
+  // such stream, ended).
+  const auto stamp = context.deps.tag_carrier->stamp_tag(tag.stream_id, parsed.media_time_ms,
+                                                         parsed.wall_clock_ms);
+  if (!stamp) {
+    require_not_ended(context.deps.streams.get(tag.stream_id));
+    if (stamp.error().code == core::ErrorCode::not_found && may_ask &&
+        !context.settings.owner.empty()) {
+      // The holder stamps it with this moment, not the one it reads the request at.
+      nlohmann::json body = parsed.body;
+      if (!parsed.media_time_ms && !parsed.wall_clock_ms)
+        body["programDateTime"] =
+            media::utc_timestamp_us(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+      asked = ask_holder(context, tag.stream_id, body);
+      if (asked) return false;
+    }
+    not_on_air(stamp.error());
+  }
+  tag.media_time_ms = stamp->media_time_ms;
+  tag.wall_clock_ms = stamp->wall_clock_ms;
+  return true;
+}
+
+http::Response carry_tag(Context& context, const db::TagRecord& record) {
+  const db::NewTag& tag = record.tag;
+  if (const auto added = context.deps.tag_carrier->add_tag(tag.stream_id, placed_tag(record));
+      !added) {
+    context.deps.tag_store->remove(tag.stream_id, record.id);
+    if (added.error().code == core::ErrorCode::conflict)
+      throw ApiError(bhttp::status::conflict, "too_many_tags",
+                     "The stream cannot take more tags: " + added.error().message + ".");
+    not_on_air(added.error());
+  }
+  context.log->debug("{} tag {} ({} {}) at {} ms", core::log_context(tag.stream_id), record.id,
+                     tag.action, tag.product_id, tag.media_time_ms);
+  return created(record);
+}
+
+void await_holder(Context& context, const std::string& stream_id, uint64_t request_id,
+                  http::Respond respond) {
+  await_answer(context, stream_id, request_id, std::chrono::steady_clock::now() + kAnswerWait,
+               std::move(respond));
+}
+
 TagRequest parse_tag(const nlohmann::json& body) {
   reject_unknown_fields(body, {"productId", "action", "payload", "x", "y", "durationMs",
                                "mediaTime", "programDateTime"});
@@ -288,8 +305,7 @@ void place_tag(Context& context, const std::string& stream_id, TagRequest reques
   http::Response response =
       guarded([&]() -> http::Response { return place_here(context, request, true, asked); });
   if (!asked) return respond(std::move(response));
-  await_answer(context, stream_id, *asked, std::chrono::steady_clock::now() + kAnswerWait,
-               std::move(respond));
+  await_holder(context, stream_id, *asked, std::move(respond));
 }
 
 void remove_tag(Context& context, const std::string& stream_id, uint64_t tag_id,
@@ -298,8 +314,7 @@ void remove_tag(Context& context, const std::string& stream_id, uint64_t tag_id,
   http::Response response = guarded(
       [&]() -> http::Response { return remove_here(context, stream_id, tag_id, true, asked); });
   if (!asked) return respond(std::move(response));
-  await_answer(context, stream_id, *asked, std::chrono::steady_clock::now() + kAnswerWait,
-               std::move(respond));
+  await_holder(context, stream_id, *asked, std::move(respond));
 }
 
 AskedTags::AskedTags(boost::asio::io_context& io, Context& context)

@@ -40,6 +40,19 @@ void require_not_ended(const db::StreamRecord& stream);
 void place_tag(Context& context, const std::string& stream_id, TagRequest request,
                http::Respond respond);
 
+// The steps of place_tag, for a batch (POST /v1/tags). Stamps the tag when
+// its stream is packaged here (true); false when another process holds the
+// stream and, `may_ask`, has been asked to place it: the request's id in
+// `asked`. Throws ApiError and what guarded() maps otherwise.
+bool stamp_or_ask(Context& context, TagRequest& parsed, bool may_ask,
+                  std::optional<uint64_t>& asked);
+// Puts a stored, stamped tag on its stream's timeline: 201 with the tag, or
+// throws (the row deleted again).
+http::Response carry_tag(Context& context, const db::TagRecord& record);
+// Answers, up to a few seconds later, with the holder's answer to `request_id`.
+void await_holder(Context& context, const std::string& stream_id, uint64_t request_id,
+                  http::Respond respond);
+
 // Takes a tag back before it is on air, as DELETE does (204, or the error);
 // through the holder, as place_tag, when another process packages the stream.
 void remove_tag(Context& context, const std::string& stream_id, uint64_t tag_id,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 
 #include "connection_pool.hpp"
 #include "looplive/core/error.hpp"
@@ -21,6 +22,38 @@ const std::string kInsertSql =
     " nullif($5, '')::double precision, nullif($6, '')::double precision,"
     " nullif($7, '')::bigint, $8, $9) RETURNING " +
     kColumns;
+
+// Many rows in one statement: each column an array, rows numbered so their
+// ids (a sequence, taken in that order) follow the order given.
+const std::string kInsertAllStatement = "looplive_insert_tags";
+const std::string kInsertAllSql =
+    "INSERT INTO stream_tags (stream_id, product_id, action, payload, x, y, duration_ms,"
+    " media_time_ms, wall_clock_ms) SELECT s, p, a, j::jsonb, x, y, d, m, w FROM"
+    " unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::double precision[],"
+    " $6::double precision[], $7::bigint[], $8::bigint[], $9::bigint[]) WITH ORDINALITY"
+    " AS row(s, p, a, j, x, y, d, m, w, n) ORDER BY n RETURNING " +
+    kColumns;
+
+// An array literal of these elements, each quoted (NULL for none).
+template <typename T, typename Text>
+std::string array_literal(const std::vector<T>& items, Text text_of) {
+  std::string out = "{";
+  for (const T& item : items) {
+    if (out.size() > 1) out += ',';
+    const std::optional<std::string> text = text_of(item);
+    if (!text) {
+      out += "NULL";
+      continue;
+    }
+    out += '"';
+    for (char c : *text) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + '}';
+}
 
 // Optional numbers travel as text, empty for NULL.
 std::string optional_text(const std::optional<double>& value) {
@@ -72,6 +105,49 @@ TagRecord TagRepository::insert(const NewTag& tag) {
     } catch (const pqxx::check_violation& error) {
       throw std::invalid_argument("the tag breaks a rule of the table: " +
                                   std::string(error.what()));
+    }
+  });
+}
+
+std::vector<TagRecord> TagRepository::insert_all(const std::vector<NewTag>& tags) {
+  if (tags.empty()) return {};
+  for (const NewTag& tag : tags) require_uuid(tag.stream_id);
+  using Text = std::optional<std::string>;
+  const auto column = [&](auto text_of) { return array_literal(tags, text_of); };
+  const auto number = [](const auto& value) -> Text {
+    const std::string text = optional_text(value);
+    return text.empty() ? Text() : Text(text);
+  };
+  const std::string streams = column([](const NewTag& t) -> Text { return t.stream_id; });
+  const std::string products = column([](const NewTag& t) -> Text { return t.product_id; });
+  const std::string actions = column([](const NewTag& t) -> Text { return t.action; });
+  const std::string payloads = column([](const NewTag& t) -> Text { return t.payload_json; });
+  const std::string xs = column([&](const NewTag& t) { return number(t.x); });
+  const std::string ys = column([&](const NewTag& t) { return number(t.y); });
+  const std::string durations = column([&](const NewTag& t) { return number(t.duration_ms); });
+  const std::string media_times =
+      column([](const NewTag& t) -> Text { return std::to_string(t.media_time_ms); });
+  const std::string wall_clocks =
+      column([](const NewTag& t) -> Text { return std::to_string(t.wall_clock_ms); });
+  return database_.pool().run([&](pqxx::connection& connection) {
+    connection.prepare(kInsertAllStatement, kInsertAllSql);
+    pqxx::nontransaction txn(connection);
+    try {
+      const auto rows = txn.exec_prepared(kInsertAllStatement, streams, products, actions, payloads,
+                                          xs, ys, durations, media_times, wall_clocks);
+      std::vector<TagRecord> records;
+      records.reserve(rows.size());
+      for (const auto& row : rows) records.push_back(read_tag(row));
+      std::sort(records.begin(), records.end(),
+                [](const TagRecord& a, const TagRecord& b) { return a.id < b.id; });
+      if (records.size() != tags.size())
+        throw std::runtime_error("the database stored " + std::to_string(records.size()) + " of " +
+                                 std::to_string(tags.size()) + " tags");
+      return records;
+    } catch (const pqxx::foreign_key_violation&) {
+      throw core::Failure(core::ErrorCode::not_found, "a tag's stream does not exist");
+    } catch (const pqxx::check_violation& error) {
+      throw std::invalid_argument("a tag breaks a rule of the table: " + std::string(error.what()));
     }
   });
 }

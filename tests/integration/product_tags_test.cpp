@@ -300,3 +300,116 @@ TEST_CASE("product tags reach playlists, manifests, fragments and the replay",
   CHECK(std::stod(mp4_chapters[2]["start_time"].get<std::string>()) ==
         Approx(hide_time).margin(0.002));
 }
+
+TEST_CASE("a batch of tags places each on its stream and refuses each bad one alone",
+          "[integration][tags]") {
+  const std::string media = make_scratch_dir("media");
+  app::Config config = api_test_config(fresh_database("tag_batch"), media, nullptr);
+  config.api.tags_per_second = 5;  // a burst of 10
+  ApiServer api(config);
+  HttpClient origin(api.server.origin_port());
+  auto created = api.call(bhttp::verb::post, "/v1/streams", R"({"record": false})").json();
+  const std::string id = created["streamId"];
+  const std::string waiting =
+      api.call(bhttp::verb::post, "/v1/streams", R"({"record": false})").json()["streamId"];
+  Process publisher({"ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re",
+                     "-stream_loop", "2", "-i", long_h264_aac_fixture().path, "-c", "copy", "-f",
+                     "flv", api.publish_url(created["streamKey"])},
+                    make_scratch_dir("ffmpeg") + "/out.log");
+  REQUIRE(api.wait_live(id, true, 20s));
+  const std::string live = "/live/" + id + "/";
+  const auto deadline = Clock::now() + 20s;
+  while (Clock::now() < deadline && origin.get(live + "index.m3u8").status != 200)
+    std::this_thread::sleep_for(100ms);
+  REQUIRE(origin.get(live + "index.m3u8").status == 200);
+
+  // The envelope is checked whole.
+  for (const std::string body :
+       {R"({})", R"({"tags": []})", R"({"tags": {}})", R"({"tags": [], "extra": 1})"}) {
+    const auto answer = api.call(bhttp::verb::post, "/v1/tags", body);
+    INFO(body << " -> " << answer.body);
+    CHECK(answer.status == 422);
+  }
+  nlohmann::json too_many = {{"tags", nlohmann::json::array()}};
+  for (int i = 0; i < 101; ++i)
+    too_many["tags"].push_back({{"streamId", id}, {"productId", "p"}, {"action", "show"}});
+  CHECK(api.call(bhttp::verb::post, "/v1/tags", too_many.dump()).status == 422);
+
+  // Each tag answers as the single POST would, in the order given.
+  const auto tag = [](const std::string& stream, const std::string& product,
+                      const std::string& action, nlohmann::json extra = nlohmann::json::object()) {
+    if (!stream.empty()) extra["streamId"] = stream;
+    extra["productId"] = product;
+    extra["action"] = action;
+    return extra;
+  };
+  const nlohmann::json payload = {{"name", "Blue \"denim\" jacket"}, {"price", "89.00"}};
+  nlohmann::json batch = {
+      {"tags",
+       {tag(id, "jacket-1", "show", {{"payload", payload}, {"x", 0.5}}),
+        tag(waiting, "jacket-1", "show"),
+        tag("00000000-0000-4000-8000-000000000000", "jacket-1", "show"),
+        tag(id, "jacket-1", "wave"), tag("", "jacket-1", "show"),
+        tag(id, "jacket-1", "show", {{"payload", {{"blob", std::string(17 * 1024, 'a')}}}}),
+        tag(id, "scarf-2", "show", {{"durationMs", 3000}})}}};
+  const auto answer = api.call(bhttp::verb::post, "/v1/tags", batch.dump());
+  INFO(answer.body);
+  REQUIRE(answer.status == 200);
+  const auto results = answer.json()["results"];
+  REQUIRE(results.size() == 7);
+  const auto status = [&](size_t i) { return results[i]["status"].get<int>(); };
+  const auto code = [&](size_t i) { return results[i]["error"]["code"].get<std::string>(); };
+  CHECK(status(0) == 201);
+  CHECK(status(1) == 409);
+  CHECK(code(1) == "not_on_air");
+  CHECK(status(2) == 404);
+  CHECK(status(3) == 422);
+  CHECK(code(3) == "invalid");
+  CHECK(status(4) == 422);
+  CHECK(status(5) == 413);
+  CHECK(code(5) == "payload_too_large");
+  CHECK(status(6) == 201);
+  const auto jacket = results[0]["tag"];
+  const auto scarf = results[6]["tag"];
+  CHECK(jacket["productId"] == "jacket-1");
+  CHECK(jacket["payload"] == payload);
+  CHECK(jacket["x"] == 0.5);
+  CHECK(scarf["durationMs"] == 3000);
+  // Stamped in the order given, each with the next frame to be packaged.
+  CHECK(jacket["mediaTime"].get<double>() <= scarf["mediaTime"].get<double>());
+  CHECK(std::stoull(jacket["id"].get<std::string>()) < std::stoull(scarf["id"].get<std::string>()));
+
+  // Both are on the timeline and on air, as tags posted one by one are.
+  const auto timeline = api.call(bhttp::verb::get, "/v1/streams/" + id + "/tags").json()["tags"];
+  REQUIRE(timeline.size() == 2);
+  CHECK(timeline[0]["id"] == jacket["id"]);
+  CHECK(timeline[1]["id"] == scarf["id"]);
+  std::this_thread::sleep_for(1500ms);
+  const auto playlist = origin.get(live + "video.m3u8").body;
+  INFO(playlist);
+  const auto jacket_range = daterange(playlist, "tag-" + jacket["id"].get<std::string>());
+  REQUIRE_FALSE(jacket_range.empty());
+  CHECK(jacket_range.at("X-PRODUCT-ID") == "jacket-1");
+  CHECK(core::parse_utc_ms(jacket_range.at("START-DATE")) ==
+        core::parse_utc_ms(jacket["programDateTime"].get<std::string>()));
+  CHECK_FALSE(daterange(playlist, "tag-" + scarf["id"].get<std::string>()).empty());
+
+  // The stream's rate counts every tag of a batch: of 12 with the burst
+  // full again, 10 are placed and the last two refused.
+  std::this_thread::sleep_for(2100ms);
+  nlohmann::json burst = {{"tags", nlohmann::json::array()}};
+  for (int i = 0; i < 12; ++i)
+    burst["tags"].push_back(tag(id, "sku-" + std::to_string(i), "update"));
+  const auto limited = api.call(bhttp::verb::post, "/v1/tags", burst.dump());
+  INFO(limited.body);
+  REQUIRE(limited.status == 200);
+  const auto limited_results = limited.json()["results"];
+  REQUIRE(limited_results.size() == 12);
+  for (size_t i = 0; i < 12; ++i) {
+    INFO(i);
+    CHECK(limited_results[i]["status"] == (i < 10 ? 201 : 429));
+  }
+  CHECK(limited_results[11]["error"]["code"] == "rate_limited");
+  CHECK(api.call(bhttp::verb::get, "/v1/streams/" + id + "/tags").json()["tags"].size() == 12);
+  publisher.terminate();
+}

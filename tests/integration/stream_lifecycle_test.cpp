@@ -443,7 +443,7 @@ TEST_CASE("an end or a forced key rotation sent to another server reaches the pu
   fs::remove_all(other_config.packager.media_root);
 }
 
-TEST_CASE("a stream's tag rate holds however many servers take its tags",
+TEST_CASE("a stream's tag rate holds however many servers take its tags, in batches too",
           "[integration][lifecycle][tags]") {
   const std::string media = make_scratch_dir("media");
   auto config = api_test_config(fresh_database("lifecycle_tag_rate"), media, nullptr);
@@ -486,6 +486,24 @@ TEST_CASE("a stream's tag rate holds however many servers take its tags",
   CHECK(post(other).status == 201);
   CHECK(post(holder).status == 429);
   CHECK(holder.call(bhttp::verb::get, tags).json()["tags"].size() == 4);
+  // A batch through the other server: each tag is handed to the holder,
+  // which places the first two and refuses the third at its rate.
+  std::this_thread::sleep_for(2100ms);
+  nlohmann::json batch = {{"tags", nlohmann::json::array()}};
+  for (int i = 0; i < 3; ++i)
+    batch["tags"].push_back(
+        {{"streamId", stream.id}, {"productId", "sku-b" + std::to_string(i)}, {"action", "show"}});
+  const auto answer = other.call(bhttp::verb::post, "/v1/tags", batch.dump());
+  INFO(answer.body);
+  REQUIRE(answer.status == 200);
+  const auto results = answer.json()["results"];
+  REQUIRE(results.size() == 3);
+  CHECK(results[0]["status"] == 201);
+  CHECK(results[0]["tag"]["productId"] == "sku-b0");
+  CHECK(results[1]["status"] == 201);
+  CHECK(results[2]["status"] == 429);
+  CHECK(results[2]["error"]["code"] == "rate_limited");
+  CHECK(holder.call(bhttp::verb::get, tags).json()["tags"].size() == 6);
   publisher.terminate();
   fs::remove_all(media);
   fs::remove_all(other_config.packager.media_root);

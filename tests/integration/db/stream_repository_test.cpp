@@ -355,6 +355,60 @@ TEST_CASE("a tag asked of the holder reaches only it, and its answer the asker o
   CHECK(tags.take_asked("holder:1").empty());
 }
 
+TEST_CASE("tags stored together keep their order and every byte, or none is stored") {
+  Fixture f;
+  looplive::db::TagRepository tags(f.database);
+  const std::string first = f.streams.create(std::nullopt, false).stream.id;
+  const std::string second = f.streams.create(std::nullopt, false).stream.id;
+  std::vector<looplive::db::NewTag> batch(3);
+  batch[0] = {first,
+              "sku-1",
+              "show",
+              R"({"name": "a \"quoted\" \\ name", "tag": "{x,y}"})",
+              0.25,
+              std::nullopt,
+              5000,
+              1200,
+              1'765'000'001'200};
+  batch[1] = {second,           "sku-2", "update",     R"({"name": "caf\u00e9 NULL"})",
+              std::nullopt,     1.0,     std::nullopt, 900,
+              1'765'000'000'900};
+  batch[2] = {first,        "sku-1", "hide",           "{}", std::nullopt, std::nullopt,
+              std::nullopt, 1200,    1'765'000'001'200};
+  const auto stored = tags.insert_all(batch);
+  REQUIRE(stored.size() == 3);
+  CHECK(stored[0].id < stored[1].id);
+  CHECK(stored[1].id < stored[2].id);
+  for (size_t i = 0; i < 3; ++i) {
+    INFO(i);
+    const auto found = tags.find(batch[i].stream_id, stored[i].id);
+    REQUIRE(found);
+    CHECK(found->tag.product_id == batch[i].product_id);
+    CHECK(found->tag.action == batch[i].action);
+    CHECK(found->tag.x == batch[i].x);
+    CHECK(found->tag.y == batch[i].y);
+    CHECK(found->tag.duration_ms == batch[i].duration_ms);
+    CHECK(found->tag.media_time_ms == batch[i].media_time_ms);
+    CHECK(found->tag.wall_clock_ms == batch[i].wall_clock_ms);
+  }
+  // jsonb gives its own spacing; the values come back as posted.
+  CHECK(tags.find(first, stored[0].id)->tag.payload_json ==
+        R"({"tag": "{x,y}", "name": "a \"quoted\" \\ name"})");
+  CHECK(tags.find(second, stored[1].id)->tag.payload_json == R"({"name": "café NULL"})");
+  CHECK(tags.count(first) == 2);
+
+  // A stream that does not exist fails the whole statement: nothing is stored.
+  batch[1].stream_id = "00000000-0000-4000-8000-000000000000";
+  try {
+    tags.insert_all(batch);
+    FAIL("a tag on no stream was stored");
+  } catch (const Failure& error) {
+    CHECK(error.code() == ErrorCode::not_found);
+  }
+  CHECK(tags.count(first) == 2);
+  CHECK(tags.insert_all({}).empty());
+}
+
 TEST_CASE("create accepts an explicit id and refuses a taken one") {
   Fixture f;
   const std::string id = "6f1c2f1e-8a1b-4c55-9d2e-3b7a0c9e5d41";

@@ -67,6 +67,9 @@ class TagRepository {
   explicit TagRepository(Database& database) : database_(database) {}
 
   TagRecord insert(const NewTag& tag);
+  // Several tags in one statement and one commit, returned in the order
+  // given: all of them or none (not_found when a stream does not exist).
+  std::vector<TagRecord> insert_all(const std::vector<NewTag>& tags);
   // By media time, then id; `limit` at most.
   std::vector<TagRecord> list(const std::string& stream_id, std::optional<TagPosition> after,
                               size_t limit);
