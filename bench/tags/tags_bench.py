@@ -8,17 +8,16 @@
    listing its EXT-X-DATERANGE and (b) a part carrying its emsg; and the size
    of the longest playlist seen (every tag of the window is listed in it).
 2. Cost: --streams publishers from tools/rtmp_loadgen (720p30, 2.5 Mbit/s,
-   B-frames), measured twice for --cpu-seconds: without tags, then with one
-   tag a second on every stream and --rate a second more on the first. CPU
-   seconds of looplive and of its PostgreSQL, and their difference. With 100
-   publishers the baseline moves between phases by more than the tags cost,
-   so this figure is coarse; the next one is the precise one.
+   B-frames) for the whole measure; --cost-pairs pairs of --cpu-seconds
+   windows, alternately without tags and with one tag a second on every
+   stream and --rate a second more on the first. CPU of looplive and of its
+   PostgreSQL in each window; per pair, what tags added, and the median.
 3. Per tag: one publisher, --per-tag-windows pairs of --window seconds,
    alternately without and with --per-tag-rate tags a second; CPU
    milliseconds per tag of looplive and of PostgreSQL in each pair (the
    tagged window minus the plain one), and their medians.
 
-    tags_bench.py [--rate 50] [--seconds 30] [--streams 100] [--cpu-seconds 40]
+    tags_bench.py [--rate 50] [--seconds 30] [--streams 100] [--cpu-seconds 40] [--cost-pairs 3]
                   [--per-tag-rate 150] [--per-tag-windows 4] [--window 30] [--batch-ms 0]
 
 With --batch-ms, each poster sends the tags due every that many milliseconds
@@ -183,12 +182,16 @@ def postgres_pid(server):
     return int((server.pg_dir / "postmaster.pid").read_text().split()[0])
 
 
-def cost(server, args, work, fixture, with_tags):
+def cost(server, args, work, fixture):
+    """--streams publishers for the whole measure; --cost-pairs pairs of
+    --cpu-seconds windows, alternately without and with tags (one a second on
+    every stream, --rate a second more on the first). Interleaved, so a drift
+    of the publishers' own cost moves both windows of a pair alike."""
     streams = [server.new_stream() for _ in range(args.streams)]
-    keys = work / f"keys-{with_tags}.txt"
+    keys = work / "keys-cost.txt"
     keys.write_text("\n".join(s["rtmp"].rsplit("/", 1)[1] for s in streams) + "\n")
-    seconds = args.cpu_seconds + 20
-    log = open(work / f"loadgen-{with_tags}.log", "w")
+    seconds = 2 * args.cost_pairs * (args.cpu_seconds + 3) + 40
+    log = open(work / "loadgen-cost.log", "w")
     loadgen = lb.subprocess.Popen(
         [str(LOADGEN), "--publishers", str(args.streams), "--seconds", str(seconds),
          "--url-template", f"rtmp://127.0.0.1:{server.rtmp_port}/live/{{key}}", "--keys", str(keys),
@@ -198,41 +201,48 @@ def cost(server, args, work, fixture, with_tags):
     ids = [s["id"] for s in streams]
     for stream_id in ids:
         if not wait_playable(server, stream_id):
-            print((work / f"loadgen-{with_tags}.log").read_text()[-3000:])
+            print((work / "loadgen-cost.log").read_text()[-3000:])
             print((work / "looplive.log").read_text()[-3000:])
             sys.exit(f"stream {stream_id} never became playable")
-    stop = threading.Event()
-    posters, answered = [], []
-    if with_tags:
-        # One tag a second on every stream, from a few threads, and --rate on the first.
-        # Batched, one poster covers every stream: its batches span them all.
-        groups = [ids] if args.batch_ms else [ids[i::4] for i in range(4) if ids[i::4]]
-        for group in groups:
-            posters.append(threading.Thread(target=post_tags, args=(
-                server.api_port, group, len(group), seconds, {}, answered, stop, args.batch_ms),
-                daemon=True))
-        posters.append(threading.Thread(target=post_tags, args=(
-            server.api_port, ids[:1], args.rate, seconds, {}, answered, stop, args.batch_ms),
-            daemon=True))
-        for poster in posters:
-            poster.start()
     time.sleep(5)
     pids = {"looplive": server.proc.pid, "postgres": postgres_pid(server)}
-    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-    t0 = time.monotonic()
-    time.sleep(args.cpu_seconds)
-    elapsed = time.monotonic() - t0
-    after = {name: cpu_seconds(pid) for name, pid in pids.items()}
-    stop.set()
-    for poster in posters:
-        poster.join(15)
-    loadgen.wait(timeout=seconds + 120)
+    pairs = []
+    for _ in range(args.cost_pairs):
+        used, placed = {}, 0
+        for tagged in (False, True):
+            stop = threading.Event()
+            posters, answered = [], []
+            if tagged:
+                # Batched, one poster covers every stream: its batches span them all.
+                groups = [ids] if args.batch_ms else [ids[i::4] for i in range(4) if ids[i::4]]
+                for group in groups:
+                    posters.append(threading.Thread(target=post_tags, args=(
+                        server.api_port, group, len(group), args.cpu_seconds + 2, {}, answered,
+                        stop, args.batch_ms), daemon=True))
+                posters.append(threading.Thread(target=post_tags, args=(
+                    server.api_port, ids[:1], args.rate, args.cpu_seconds + 2, {}, answered, stop,
+                    args.batch_ms), daemon=True))
+                for poster in posters:
+                    poster.start()
+                time.sleep(1)  # the posts run at their rate before the window opens
+            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            t0 = time.monotonic()
+            time.sleep(args.cpu_seconds)
+            elapsed = time.monotonic() - t0
+            used[tagged] = {name: (cpu_seconds(pid) - before[name]) / elapsed
+                            for name, pid in pids.items()}
+            stop.set()
+            for poster in posters:
+                poster.join(15)
+            placed += sum(1 for status, _ in answered if status == 201)
+            if tagged and len(answered) != placed:
+                print(f"warning: {len(answered) - placed} tags refused", file=sys.stderr)
+            time.sleep(2)
+        pairs.append({"plain": used[False], "tagged": used[True], "placed": placed})
+    loadgen.terminate()
+    loadgen.wait(timeout=60)
     log.close()
-    result = {name: (after[name] - before[name]) / elapsed for name in pids}
-    result["tags_created"] = sum(1 for s, _ in answered if s == 201)
-    result["tags_refused"] = sum(1 for s, _ in answered if s != 201)
-    time.sleep(15)  # the streams end (reconnect window) before the next phase
-    return result
+    return pairs
 
 
 def per_tag(server, args, work, fixture):
@@ -286,7 +296,8 @@ def main():
     parser.add_argument("--rate", type=int, default=50, help="tags a second on one stream")
     parser.add_argument("--seconds", type=int, default=30, help="of tags for the delay")
     parser.add_argument("--streams", type=int, default=100, help="publishers for the cost; 0 skips")
-    parser.add_argument("--cpu-seconds", type=int, default=40, help="measured per cost phase")
+    parser.add_argument("--cpu-seconds", type=int, default=40, help="seconds per cost window")
+    parser.add_argument("--cost-pairs", type=int, default=3, help="pairs of cost windows")
     parser.add_argument("--per-tag-rate", type=int, default=150, help="tags a second, per tag")
     parser.add_argument("--per-tag-windows", type=int, default=4, help="pairs of windows; 0 skips")
     parser.add_argument("--window", type=int, default=30, help="seconds per window, per tag")
@@ -322,19 +333,25 @@ def main():
         if args.streams or args.per_tag_windows:
             make_fixture(fixture, "1280x720", 30, "2500k", 60)
         if args.streams:
-            plain = cost(server, args, work, fixture, False)
-            tagged = cost(server, args, work, fixture, True)
-            print(f"\nCPU (cores busy) with {args.streams} publishers, {args.cpu_seconds} s each:")
-            print("| process | without tags | with tags | added |")
-            print("| --- | --- | --- | --- |")
-            for name in ("looplive", "postgres"):
-                added = (tagged[name] - plain[name]) / plain[name] * 100 if plain[name] else 0
-                print(f"| {name} | {plain[name]:.3f} | {tagged[name]:.3f} | {added:+.1f}% |")
-            both = plain["looplive"] + plain["postgres"]
-            added = (tagged["looplive"] + tagged["postgres"] - both) / both * 100
-            print(f"| both | {both:.3f} | {tagged['looplive'] + tagged['postgres']:.3f} | {added:+.1f}% |")
-            print(f"tags placed during the tagged phase: {tagged['tags_created']}, "
-                  f"refused: {tagged['tags_refused']}")
+            pairs = cost(server, args, work, fixture)
+            tags_per_second = args.streams + args.rate
+            print(f"\nCPU (cores busy), {args.streams} publishers, {args.cpu_seconds} s windows "
+                  f"without and with tags ({tags_per_second} tags/s: one a second on each stream, "
+                  f"{args.rate} more on the first"
+                  + (f", posted in batches every {args.batch_ms} ms" if args.batch_ms else "")
+                  + "):")
+            print("| pair | looplive without | looplive with | its PostgreSQL without | with "
+                  "| both, added |")
+            print("| --- | --- | --- | --- | --- | --- |")
+            added = []
+            for n, pair in enumerate(pairs, 1):
+                plain, tagged = pair["plain"], pair["tagged"]
+                base = plain["looplive"] + plain["postgres"]
+                more = (tagged["looplive"] + tagged["postgres"] - base) / base * 100
+                added.append(more)
+                print(f"| {n} | {plain['looplive']:.3f} | {tagged['looplive']:.3f} | "
+                      f"{plain['postgres']:.3f} | {tagged['postgres']:.3f} | {more:+.1f}% |")
+            print(f"| median | | | | | {pct(added, 50):+.1f}% |")
         if args.per_tag_windows:
             pairs = per_tag(server, args, work, fixture)
             print(f"\nCPU milliseconds per tag, one publisher, {args.per_tag_rate} tags/s, "
