@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 
+#include "answer_waits.hpp"
 #include "api_error.hpp"
 #include "auth.hpp"
 #include "looplive/control_api/control_api.hpp"
@@ -52,6 +53,7 @@ struct Context {
   std::shared_ptr<spdlog::logger> log;
   TagRate tag_rate;                  // per stream
   std::atomic<int> tags_waiting{0};  // tags asked of another process, not yet answered
+  AnswerWaits tag_answer_waits;      // their timers, woken by the answers' notifications
   std::function<http::ServerFigures()> http_figures;  // of the API's own listener
   // Table counts for /metrics, at most once every 10 s.
   DatabaseFigures database_figures{std::chrono::seconds(10)};

@@ -17,12 +17,19 @@ void PeriodicWork::stop() {
   boost::asio::post(timer_.get_executor(), [this] { timer_.cancel(); });
 }
 
+void PeriodicWork::wake() {
+  woken_ = true;
+  boost::asio::post(timer_.get_executor(), [this] { timer_.cancel(); });
+}
+
 void PeriodicWork::arm() {
-  timer_.expires_after(interval_);
-  timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec || stopping_) return;
+  timer_.expires_after(woken_.exchange(false) ? std::chrono::milliseconds(0) : interval_);
+  // Cancelled by stop() or by wake(): only stop() ends the runs.
+  timer_.async_wait([this](boost::system::error_code) {
+    if (stopping_) return;
     boost::asio::post(pool_, [this] {
       if (stopping_) return;
+      woken_ = false;  // this run serves every wake so far
       work_();
       boost::asio::post(timer_.get_executor(), [this] {
         if (!stopping_) arm();

@@ -18,6 +18,9 @@ class PeriodicWork {
                std::chrono::milliseconds interval, std::function<void()> work);
   void start();
   void stop();  // no run starts after it; one under way finishes
+  // Runs the work now rather than at the end of the interval; during a run,
+  // once more right after it. Any thread.
+  void wake();
 
  private:
   void arm();
@@ -27,6 +30,7 @@ class PeriodicWork {
   std::function<void()> work_;
   boost::asio::steady_timer timer_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> woken_{false};
 };
 
 }  // namespace looplive::control_api

@@ -3,7 +3,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cinttypes>
 #include <cmath>
+#include <cstdio>
 
 #include "looplive/control_api/tag_cue.hpp"
 #include "looplive/core/utc_text.hpp"
@@ -17,9 +19,10 @@ namespace {
 constexpr size_t kMaxPayloadBytes = 16 * 1024;
 constexpr size_t kMaxProductIdLength = 128;
 constexpr int64_t kMaxDurationMs = 24 * 3600 * 1000;
-// The holder looks for asked tags every kAskedPoll; the asker looks for its
-// answer every kAnswerPoll, for at most kAnswerWait.
-constexpr auto kAskedPoll = std::chrono::milliseconds(250);
+// The holder looks for asked tags when told (a notification) and every
+// kAskedPoll in case a notification was lost; the asker looks for its answer
+// when told and every kAnswerPoll, for at most kAnswerWait.
+constexpr auto kAskedPoll = std::chrono::seconds(1);
 constexpr auto kAnswerPoll = std::chrono::milliseconds(100);
 constexpr auto kLateAnswerPoll = std::chrono::milliseconds(250);  // after the first second
 constexpr auto kAnswerWait = std::chrono::seconds(5);
@@ -149,6 +152,8 @@ void await_answer(Context& context, const std::string& stream_id, uint64_t reque
       std::chrono::steady_clock::now() < withdraw_by - kAnswerWait + std::chrono::seconds(1);
   auto timer = std::make_shared<boost::asio::steady_timer>(
       *context.io, first_second ? kAnswerPoll : kLateAnswerPoll);
+  context.tag_answer_waits.waiting(request_id, timer);
+  // Fired early (cancelled) when the answer's notification comes.
   timer->async_wait([&context, timer, stream_id, request_id, withdraw_by,
                      respond = std::move(respond)](boost::system::error_code) mutable {
     boost::asio::post(context.deps.blocking, [&context, stream_id, request_id, withdraw_by,
@@ -172,6 +177,7 @@ void await_answer(Context& context, const std::string& stream_id, uint64_t reque
       });
       if (response->status == bhttp::status::continue_)
         return await_answer(context, stream_id, request_id, withdraw_by, std::move(respond));
+      context.tag_answer_waits.done(request_id);
       context.tags_waiting.fetch_sub(1);
       respond(std::move(*response));
     });
@@ -324,10 +330,19 @@ void AskedTags::start() {
   if (context_.settings.owner.empty() || context_.deps.tag_store == nullptr ||
       context_.deps.tag_carrier == nullptr)
     return;
+  const std::string asked_here = "asked " + context_.settings.owner;
+  listener_ = context_.deps.database.listen(
+      db::kTagChannel, [this, asked_here](const std::string& payload) {
+        if (payload == asked_here) return work_.wake();
+        uint64_t request_id = 0;
+        if (std::sscanf(payload.c_str(), "answered %" SCNu64, &request_id) == 1)
+          context_.tag_answer_waits.answered(request_id);
+      });
   work_.start();
 }
 
 void AskedTags::stop() {
+  listener_.reset();
   work_.stop();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -58,8 +59,10 @@ void await_holder(Context& context, const std::string& stream_id, uint64_t reque
 void remove_tag(Context& context, const std::string& stream_id, uint64_t tag_id,
                 http::Respond respond);
 
-// The holder's side: every 250 ms, on the blocking pool, places (or takes
-// back) the tags other processes were asked for on the streams this one holds.
+// The holder's side: on the blocking pool, places (or takes back) the tags
+// other processes were asked for on the streams this one holds, as soon as a
+// notification says one was asked (and every second besides). The same
+// notifications wake this process's requests waiting for another's answer.
 class AskedTags {
  public:
   AskedTags(boost::asio::io_context& io, Context& context);
@@ -71,6 +74,7 @@ class AskedTags {
 
   Context& context_;
   PeriodicWork work_;
+  std::unique_ptr<db::Listener> listener_;
 };
 
 }  // namespace looplive::control_api

@@ -45,6 +45,7 @@ class ConnectionPool {
   template <class Fn>
   std::invoke_result_t<Fn&, pqxx::connection&> run(Fn&& fn);
 
+  const std::string& conninfo() const { return conninfo_; }
   size_t idle_count() const;
   size_t open_count() const;  // idle and borrowed
 

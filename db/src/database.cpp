@@ -43,6 +43,11 @@ Database::Database(const db::DatabaseConfig& config) {
 
 Database::~Database() = default;
 
+std::unique_ptr<Listener> Database::listen(
+    const std::string& channel, std::function<void(const std::string& payload)> on_notice) {
+  return std::make_unique<Listener>(pool_->conninfo(), channel, std::move(on_notice));
+}
+
 void Database::migrate() {
   auto log = core::logger("db");
   pool_->run([&](pqxx::connection& connection) {

@@ -13,10 +13,13 @@ std::optional<uint64_t> TagRepository::ask_holder(const std::string& stream_id,
   require_uuid(stream_id);
   return database_.pool().run([&](pqxx::connection& connection) -> std::optional<uint64_t> {
     pqxx::nontransaction txn(connection);
+    // The holder hears of it at once, on kTagChannel; its poll is the fallback.
     const auto rows = txn.exec_params(
-        std::string("INSERT INTO tag_requests (stream_id, body) SELECT id, $3::jsonb"
-                    " FROM streams WHERE id = $1::uuid AND ") +
-            kHeldElsewhere + " RETURNING id",
+        std::string("WITH holder AS (SELECT id, owner FROM streams WHERE id = $1::uuid AND ") +
+            kHeldElsewhere +
+            "), asked AS (INSERT INTO tag_requests (stream_id, body) SELECT id, $3::jsonb FROM"
+            " holder RETURNING id) SELECT asked.id, pg_notify('" +
+            kTagChannel + "', 'asked ' || holder.owner) FROM asked, holder",
         stream_id, asker, body_json);
     if (rows.empty()) return std::nullopt;
     return rows[0][0].as<uint64_t>();
@@ -49,6 +52,9 @@ void TagRepository::answer(uint64_t request_id, const TagAnswer& answer) {
         "UPDATE tag_requests SET answer_status = $2, answer_body = $3, answered_at = now()"
         " WHERE id = $1",
         request_id, answer.status, answer.body_json);
+    // Delivered at the commit: the asker finds the answer stored when it looks.
+    txn.exec_params("SELECT pg_notify($1, 'answered ' || $2)", std::string(kTagChannel),
+                    std::to_string(request_id));
     // Requests whose asker never came back (it stopped): the table stays small.
     txn.exec("DELETE FROM tag_requests WHERE created_at < now() - interval '1 minute'");
     txn.commit();

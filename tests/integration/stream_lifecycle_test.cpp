@@ -509,6 +509,52 @@ TEST_CASE("a stream's tag rate holds however many servers take its tags, in batc
   fs::remove_all(other_config.packager.media_root);
 }
 
+TEST_CASE("a tag handed to another server is placed when asked, not at the holder's next look",
+          "[integration][lifecycle][tags]") {
+  const std::string media = make_scratch_dir("media");
+  auto config = api_test_config(fresh_database("lifecycle_tag_notify"), media, nullptr);
+  auto other_config = config;
+  other_config.packager.media_root = make_scratch_dir("other-media");
+  ApiServer holder(config);
+  ApiServer other(other_config);
+  const auto stream = create(holder, false);
+  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, holder.publish_url(stream.key)),
+                    make_scratch_dir("ffmpeg") + "/publisher.log");
+  REQUIRE(holder.wait_live(stream.id, true, 20s));
+  const auto playable = [&] {
+    return http_request(holder.server.origin_port(), bhttp::verb::get,
+                        "/live/" + stream.id + "/index.m3u8", "", "")
+               .status == 200;
+  };
+  for (int i = 0; i < 200 && !playable(); ++i) std::this_thread::sleep_for(100ms);
+  REQUIRE(playable());
+  const std::string tags = "/v1/streams/" + stream.id + "/tags";
+  // The holder looks for asked tags once a second besides; notified, each of
+  // these is placed and answered well within that. Without the notification
+  // each tag after the first, posted just after the holder looked, would wait
+  // nearly a second for its next look.
+  int posted = 0;
+  std::vector<long> took_ms;
+  for (int i = 0; i < 5; ++i) {
+    const auto start = Clock::now();
+    const auto answer =
+        other.call(bhttp::verb::post, tags,
+                   R"({"productId": "sku-)" + std::to_string(++posted) + R"(", "action": "show"})");
+    took_ms.push_back(static_cast<long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count()));
+    INFO(answer.body);
+    REQUIRE(answer.status == 201);
+  }
+  for (long ms : took_ms) {
+    INFO("answered after " << ms << " ms");
+    CHECK(ms < 600);
+  }
+  CHECK(holder.call(bhttp::verb::get, tags).json()["tags"].size() == 5);
+  publisher.terminate();
+  fs::remove_all(media);
+  fs::remove_all(other_config.packager.media_root);
+}
+
 TEST_CASE("an end waits at most 60 s for a holder that does not answer, then ends it once free",
           "[integration][lifecycle]") {
   const std::string media = make_scratch_dir("media");

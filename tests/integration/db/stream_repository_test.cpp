@@ -1,8 +1,11 @@
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <regex>
 #include <stdexcept>
 #include <string>
@@ -325,8 +328,27 @@ TEST_CASE("a tag asked of the holder reaches only it, and its answer the asker o
   f.streams.set_status(id, StreamStatus::live, "publisher connected");
   CHECK_FALSE(tags.ask_holder(id, "holder:1", body));
 
+  // Every process listens: the holder hears it was asked, the asker that it was answered.
+  std::mutex heard_mutex;
+  std::condition_variable heard_changed;
+  std::vector<std::string> heard;
+  const auto listener = f.database.listen(looplive::db::kTagChannel, [&](const std::string& text) {
+    std::lock_guard lock(heard_mutex);
+    heard.push_back(text);
+    heard_changed.notify_all();
+  });
+  const auto hears = [&](const std::string& text, std::chrono::milliseconds within) {
+    std::unique_lock lock(heard_mutex);
+    return heard_changed.wait_for(
+        lock, within, [&] { return std::find(heard.begin(), heard.end(), text) != heard.end(); });
+  };
+  // The listener's connection opens on its own thread: notify until it hears.
+  for (int i = 0; i < 50 && !hears("probe", std::chrono::milliseconds(200)); ++i)
+    f.query("SELECT pg_notify('looplive_tags', 'probe'), $1::text", id);
+  REQUIRE(hears("probe", std::chrono::milliseconds(0)));
   const auto asked = tags.ask_holder(id, "asker:1", body);
   REQUIRE(asked);
+  REQUIRE(hears("asked holder:1", std::chrono::seconds(10)));
   CHECK(tags.take_asked("asker:1").empty());
   const auto open = tags.take_asked("holder:1");
   REQUIRE(open.size() == 1);
@@ -338,6 +360,7 @@ TEST_CASE("a tag asked of the holder reaches only it, and its answer the asker o
   CHECK_FALSE(tags.withdraw(*asked));          // taken: the holder is acting on it
 
   tags.answer(*asked, {201, R"({"id": "7"})"});
+  CHECK(hears("answered " + std::to_string(*asked), std::chrono::seconds(10)));
   const auto answer = tags.take_answer(*asked);
   REQUIRE(answer);
   CHECK(answer->status == 201);

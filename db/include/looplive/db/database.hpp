@@ -1,12 +1,14 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
 
 #include "looplive/core/error.hpp"
 #include "looplive/db/config.hpp"
+#include "looplive/db/listener.hpp"
 
 namespace looplive::db {
 
@@ -31,6 +33,9 @@ class Database {
   bool ping();  // true when a trivial query succeeds
 
   ConnectionPool& pool() { return *pool_; }
+  // Notifications on `channel`, on a connection of their own (see Listener).
+  std::unique_ptr<Listener> listen(const std::string& channel,
+                                   std::function<void(const std::string& payload)> on_notice);
 
  private:
   std::unique_ptr<ConnectionPool> pool_;

@@ -59,6 +59,11 @@ struct TagAnswer {
   std::string body_json;
 };
 
+// The notification channel of tag requests between processes: "asked
+// <owner>" when a request for the holder `owner` is stored, "answered <id>"
+// when request `id` is answered.
+inline constexpr const char* kTagChannel = "looplive_tags";
+
 // A stream's product tags, in timeline order. Every method blocks and throws
 // core::Failure: unavailable when the database cannot be reached, not_found
 // from insert() for a stream that does not exist.
