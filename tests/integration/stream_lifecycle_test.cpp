@@ -119,6 +119,43 @@ void check_decodes(const fs::path& playlist) {
   CHECK(errors.empty());
 }
 
+// Two servers on one database, a show on air on the first (the holder): a
+// tag can go on from its first playlist.
+struct ShowOnTwoServers {
+  explicit ShowOnTwoServers(app::Config config)
+      : media(config.packager.media_root),
+        other_media(make_scratch_dir("other-media")),
+        holder(config),
+        other([&] {
+          config.packager.media_root = other_media;
+          return config;
+        }()),
+        stream(create(holder, false)),
+        publisher(ffmpeg_publish(long_h264_aac_fixture().path, holder.publish_url(stream.key)),
+                  make_scratch_dir("ffmpeg") + "/publisher.log"),
+        tags("/v1/streams/" + stream.id + "/tags") {
+    REQUIRE(holder.wait_live(stream.id, true, 20s));
+    const auto playable = [&] {
+      return http_request(holder.server.origin_port(), bhttp::verb::get,
+                          "/live/" + stream.id + "/index.m3u8", "", "")
+                 .status == 200;
+    };
+    for (int i = 0; i < 200 && !playable(); ++i) std::this_thread::sleep_for(100ms);
+    REQUIRE(playable());
+  }
+  ~ShowOnTwoServers() {
+    publisher.terminate();
+    fs::remove_all(media);
+    fs::remove_all(other_media);
+  }
+
+  std::string media, other_media;
+  ApiServer holder, other;
+  Created stream;
+  Process publisher;
+  std::string tags;  // the stream's tag API path
+};
+
 }  // namespace
 
 TEST_CASE("a publisher back within the window continues the stream; then the window ends it",
@@ -445,26 +482,14 @@ TEST_CASE("an end or a forced key rotation sent to another server reaches the pu
 
 TEST_CASE("a stream's tag rate holds however many servers take its tags, in batches too",
           "[integration][lifecycle][tags]") {
-  const std::string media = make_scratch_dir("media");
-  auto config = api_test_config(fresh_database("lifecycle_tag_rate"), media, nullptr);
+  auto config =
+      api_test_config(fresh_database("lifecycle_tag_rate"), make_scratch_dir("media"), nullptr);
   config.api.tags_per_second = 1;  // a burst of two
-  auto other_config = config;
-  other_config.packager.media_root = make_scratch_dir("other-media");
-  ApiServer holder(config);
-  ApiServer other(other_config);
-  const auto stream = create(holder, false);
-  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, holder.publish_url(stream.key)),
-                    make_scratch_dir("ffmpeg") + "/publisher.log");
-  REQUIRE(holder.wait_live(stream.id, true, 20s));
-  // Tags go on from the first frame: wait for the first playlist.
-  const auto playable = [&] {
-    return http_request(holder.server.origin_port(), bhttp::verb::get,
-                        "/live/" + stream.id + "/index.m3u8", "", "")
-               .status == 200;
-  };
-  for (int i = 0; i < 200 && !playable(); ++i) std::this_thread::sleep_for(100ms);
-  REQUIRE(playable());
-  const std::string tags = "/v1/streams/" + stream.id + "/tags";
+  ShowOnTwoServers show(config);
+  ApiServer& holder = show.holder;
+  ApiServer& other = show.other;
+  const Created& stream = show.stream;
+  const std::string& tags = show.tags;
   int posted = 0;
   const auto post = [&](ApiServer& server) {
     return server.call(
@@ -504,31 +529,15 @@ TEST_CASE("a stream's tag rate holds however many servers take its tags, in batc
   CHECK(results[2]["status"] == 429);
   CHECK(results[2]["error"]["code"] == "rate_limited");
   CHECK(holder.call(bhttp::verb::get, tags).json()["tags"].size() == 6);
-  publisher.terminate();
-  fs::remove_all(media);
-  fs::remove_all(other_config.packager.media_root);
 }
 
 TEST_CASE("a tag handed to another server is placed when asked, not at the holder's next look",
           "[integration][lifecycle][tags]") {
-  const std::string media = make_scratch_dir("media");
-  auto config = api_test_config(fresh_database("lifecycle_tag_notify"), media, nullptr);
-  auto other_config = config;
-  other_config.packager.media_root = make_scratch_dir("other-media");
-  ApiServer holder(config);
-  ApiServer other(other_config);
-  const auto stream = create(holder, false);
-  Process publisher(ffmpeg_publish(long_h264_aac_fixture().path, holder.publish_url(stream.key)),
-                    make_scratch_dir("ffmpeg") + "/publisher.log");
-  REQUIRE(holder.wait_live(stream.id, true, 20s));
-  const auto playable = [&] {
-    return http_request(holder.server.origin_port(), bhttp::verb::get,
-                        "/live/" + stream.id + "/index.m3u8", "", "")
-               .status == 200;
-  };
-  for (int i = 0; i < 200 && !playable(); ++i) std::this_thread::sleep_for(100ms);
-  REQUIRE(playable());
-  const std::string tags = "/v1/streams/" + stream.id + "/tags";
+  ShowOnTwoServers show(
+      api_test_config(fresh_database("lifecycle_tag_notify"), make_scratch_dir("media"), nullptr));
+  ApiServer& holder = show.holder;
+  ApiServer& other = show.other;
+  const std::string& tags = show.tags;
   // The holder looks for asked tags once a second besides; notified, each of
   // these is placed and answered well within that. Without the notification
   // each tag after the first, posted just after the holder looked, would wait
@@ -550,9 +559,6 @@ TEST_CASE("a tag handed to another server is placed when asked, not at the holde
     CHECK(ms < 600);
   }
   CHECK(holder.call(bhttp::verb::get, tags).json()["tags"].size() == 5);
-  publisher.terminate();
-  fs::remove_all(media);
-  fs::remove_all(other_config.packager.media_root);
 }
 
 TEST_CASE("an end waits at most 60 s for a holder that does not answer, then ends it once free",
