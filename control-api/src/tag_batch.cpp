@@ -1,13 +1,17 @@
 // POST /v1/tags: many tags, on one stream or several, in one request. A
 // backend placing tags on many shows spends one request, one bearer check
 // and one database statement on all of them instead of one each.
-#include <boost/asio/post.hpp>
+#include <atomic>
 #include <memory>
 #include <mutex>
 
+#include <boost/asio/post.hpp>
+
 #include "context.hpp"
+#include "looplive/core/error.hpp"
 #include "request_body.hpp"
 #include "router.hpp"
+#include "tag_json.hpp"
 #include "tag_placing.hpp"
 
 namespace looplive::control_api {
@@ -27,6 +31,7 @@ struct Batch {
   http::Respond respond;
   std::mutex mutex;
   size_t waiting = 0;  // items asked of another process, not yet answered
+  std::atomic<bool> responded{false};
 };
 
 // One item's answer: its status and, as the single-tag POST answers, the tag
@@ -40,30 +45,52 @@ nlohmann::json item_result(const http::Response& response) {
   return {{"status", status}, {"error", error}};
 }
 
+// Once: a batch whose server failed it as a whole may still hear answers
+// for the tags it asked of other processes.
+void respond_once(Batch& batch, http::Response response) {
+  if (!batch.responded.exchange(true)) batch.respond(std::move(response));
+}
+
 void respond_with_results(Batch& batch) {
   nlohmann::json results = nlohmann::json::array();
   for (BatchItem& item : batch.items) results.push_back(std::move(*item.result));
-  batch.respond(json_response(bhttp::status::ok, {{"results", std::move(results)}}));
+  respond_once(batch, json_response(bhttp::status::ok, {{"results", std::move(results)}}));
 }
 
-// The tags stamped here, stored in one statement. Should that fail (a stream
-// deleted meanwhile), each is stored alone so only its own fails.
+// The tags stamped here, stored in one statement. Should a stream have been
+// deleted meanwhile, that statement fails whole and each tag is stored alone,
+// so only that stream's fail; any other failure is every tag's answer.
 void store_and_carry(Context& context, Batch& batch, const std::vector<size_t>& stamped) {
   std::vector<db::NewTag> tags;
   tags.reserve(stamped.size());
   for (size_t index : stamped) tags.push_back(batch.items[index].request.tag);
   std::vector<db::TagRecord> records;
+  std::optional<http::Response> failed;
+  bool one_by_one = false;
   try {
     records = context.deps.tag_store->insert_all(tags);
-  } catch (const std::exception& error) {
-    context.log->debug("a batch of {} tags stored one by one: {}", tags.size(), error.what());
+  } catch (const core::Failure& error) {
+    one_by_one = error.code() == core::ErrorCode::not_found;
+    if (!one_by_one) failed = guarded([]() -> http::Response { throw; });
+  } catch (const std::exception&) {
+    failed = guarded([]() -> http::Response { throw; });
   }
   for (size_t i = 0; i < stamped.size(); ++i) {
     BatchItem& item = batch.items[stamped[i]];
-    item.result = item_result(guarded([&]() -> http::Response {
-      return carry_tag(context,
-                       records.empty() ? context.deps.tag_store->insert(tags[i]) : records[i]);
-    }));
+    if (failed) {
+      item.result = item_result(*failed);
+      continue;
+    }
+    std::optional<nlohmann::json> placed;
+    const http::Response refused = guarded([&]() -> http::Response {
+      const db::TagRecord record =
+          one_by_one ? context.deps.tag_store->insert(tags[i]) : records[i];
+      carry_tag(context, record);
+      placed = tag_json(record);
+      return http::Response(bhttp::status::created);
+    });
+    item.result = placed ? nlohmann::json{{"status", 201}, {"tag", std::move(*placed)}}
+                         : item_result(refused);
   }
 }
 
@@ -156,9 +183,10 @@ void post_tag_batch(Context& context, const http::Request& request, const Params
     } catch (const std::exception& error) {
       // Answered items stay placed; the caller reads the timeline to see which.
       context.log->error("a batch of tags failed: {}", error.what());
-      batch->respond(error_response(bhttp::status::internal_server_error, "internal",
-                                    "The batch failed on the server; it has been logged. Read "
-                                    "the streams' tag timelines to see which tags were placed."));
+      respond_once(*batch,
+                   error_response(bhttp::status::internal_server_error, "internal",
+                                  "The batch failed on the server; it has been logged. Read "
+                                  "the streams' tag timelines to see which tags were placed."));
     }
   });
 }

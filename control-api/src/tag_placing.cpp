@@ -91,7 +91,9 @@ http::Response created(const db::TagRecord& record) {
 http::Response place_here(Context& context, TagRequest& parsed, bool may_ask,
                           std::optional<uint64_t>& asked) {
   if (!stamp_or_ask(context, parsed, may_ask, asked)) return {};
-  return carry_tag(context, context.deps.tag_store->insert(parsed.tag));
+  const db::TagRecord record = context.deps.tag_store->insert(parsed.tag);
+  carry_tag(context, record);
+  return created(record);
 }
 
 // Takes the tag back from a stream packaged here. Nothing when another
@@ -231,7 +233,7 @@ bool stamp_or_ask(Context& context, TagRequest& parsed, bool may_ask,
   return true;
 }
 
-http::Response carry_tag(Context& context, const db::TagRecord& record) {
+void carry_tag(Context& context, const db::TagRecord& record) {
   const db::NewTag& tag = record.tag;
   if (const auto added = context.deps.tag_carrier->add_tag(tag.stream_id, placed_tag(record));
       !added) {
@@ -243,7 +245,6 @@ http::Response carry_tag(Context& context, const db::TagRecord& record) {
   }
   context.log->debug("{} tag {} ({} {}) at {} ms", core::log_context(tag.stream_id), record.id,
                      tag.action, tag.product_id, tag.media_time_ms);
-  return created(record);
 }
 
 void await_holder(Context& context, const std::string& stream_id, uint64_t request_id,

@@ -47,9 +47,9 @@ void place_tag(Context& context, const std::string& stream_id, TagRequest reques
 // `asked`. Throws ApiError and what guarded() maps otherwise.
 bool stamp_or_ask(Context& context, TagRequest& parsed, bool may_ask,
                   std::optional<uint64_t>& asked);
-// Puts a stored, stamped tag on its stream's timeline: 201 with the tag, or
-// throws (the row deleted again).
-http::Response carry_tag(Context& context, const db::TagRecord& record);
+// Puts a stored, stamped tag on its stream's timeline, or throws (the row
+// deleted again).
+void carry_tag(Context& context, const db::TagRecord& record);
 // Answers, up to a few seconds later, with the holder's answer to `request_id`.
 void await_holder(Context& context, const std::string& stream_id, uint64_t request_id,
                   http::Respond respond);

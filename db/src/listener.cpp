@@ -44,9 +44,7 @@ void Listener::run() {
   while (!stopping_) {
     try {
       pqxx::connection connection(conninfo_);
-      Receiver receiver(connection, channel_, on_notice_);
-      // LISTEN takes effect with the first wait.
-      connection.get_notifs();
+      Receiver receiver(connection, channel_, on_notice_);  // sends LISTEN
       reported = false;
       while (!stopping_) connection.await_notification(0, kWaitMicroseconds);
     } catch (const std::exception& error) {
