@@ -3,13 +3,16 @@
 // which rung the player shows and whether playback ever stalls.
 //
 //   node ladder.mjs hls|dash|hls-ll|dash-ll URL FREE_SECONDS THROTTLED_SECONDS KBITS
-//                   [RECOVERED_SECONDS] [START]
+//                   [RECOVERED_SECONDS] [START] [--until-up]
 //
 // FREE_SECONDS of playback at full speed, then THROTTLED_SECONDS at KBITS
 // kbit/s, then RECOVERED_SECONDS (FREE_SECONDS unless given) at full speed
 // again. FREE_SECONDS 0: throttled from the player's first request (a replay
 // player otherwise fills half a minute of buffer at loopback speed before any
-// throttle). START: where a replay starts.
+// throttle). START: where a replay starts. --until-up: RECOVERED_SECONDS at
+// most; the run ends two seconds after the player shows a taller picture than
+// the smallest it showed since the throttle began (players show a switch only
+// once their buffer plays out, so the smallest may come after the throttle).
 // hls: hls.js with lowLatencyMode off (it keeps three segments of buffer at
 // the live edge); dash: dash.js 10 s behind the live edge. hls-ll and dash-ll:
 // their defaults, which follow LL-HLS and the MPD's low-latency target: about
@@ -26,9 +29,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const [kind, url, freeArg, throttledArg, kbitsArg, recoveredArg, startArg] = process.argv.slice(2);
+const untilUp = process.argv.includes('--until-up');
+const [kind, url, freeArg, throttledArg, kbitsArg, recoveredArg, startArg] =
+  process.argv.slice(2).filter((a) => a !== '--until-up');
 if (!['hls', 'dash', 'hls-ll', 'dash-ll'].includes(kind) || !url || !kbitsArg) {
-  console.error('usage: node ladder.mjs hls|dash|hls-ll|dash-ll URL FREE_SECONDS THROTTLED_SECONDS KBITS [RECOVERED_SECONDS] [START]');
+  console.error('usage: node ladder.mjs hls|dash|hls-ll|dash-ll URL FREE_SECONDS THROTTLED_SECONDS KBITS [RECOVERED_SECONDS] [START] [--until-up]');
   process.exit(2);
 }
 const free = Number(freeArg);
@@ -75,10 +80,16 @@ try {
       if (window.startedAt !== null && waitingSince === null) waitingSince = performance.now();
     });
     let shown = 0;
+    let smallestSinceThrottle = null;
+    window.backUpAt = null;
     setInterval(() => {
       if (window.startedAt === null || video.videoHeight === shown) return;
       shown = video.videoHeight;
       window.heights.push({ at: since(), height: shown, phase: window.phase });
+      if (window.phase === 'free') return;
+      if (smallestSinceThrottle === null || shown < smallestSinceThrottle) smallestSinceThrottle = shown;
+      if (window.phase === 'recovered' && shown > smallestSinceThrottle && window.backUpAt === null)
+        window.backUpAt = since();
     }, 50);
     if (kind.startsWith('hls')) {
       const options = kind === 'hls' ? { lowLatencyMode: false } : {};
@@ -100,11 +111,13 @@ try {
     }
   }, { kind, url, start, free });
 
-  const wait = async (seconds) => {
+  // Waits the given seconds, or until `done` (checked in the page) says so.
+  const wait = async (seconds, done = () => false) => {
     const deadline = Date.now() + seconds * 1000;
     while (Date.now() < deadline) {
       const errors = await page.evaluate(() => window.playerErrors);
       if (errors.length) throw new Error(errors.join('; '));
+      if (await page.evaluate(done)) return;
       await new Promise((r) => setTimeout(r, 250));
     }
   };
@@ -120,7 +133,12 @@ try {
   await devtools.send('Network.emulateNetworkConditions', {
     offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
   await page.evaluate(() => { window.phase = 'recovered'; window.phases.recovered = window.since(); });
-  await wait(recovered);
+  if (untilUp) {
+    await wait(recovered, () => window.backUpAt !== null);
+    await wait(2);
+  } else {
+    await wait(recovered);
+  }
   const state = await page.evaluate(() => ({
     heights: window.heights, stalls: window.stalls, phases: window.phases,
     played: document.getElementById('v').currentTime }));
