@@ -1,7 +1,8 @@
 // ffmpeg publishes one 640x360 rendition; the server's ladder adds two lower
 // ones. Every rung is listed in the multivariant playlist and the MPD, live
 // and in the recording, cut on the same frames as the source, and decodes
-// at its own size.
+// at its own size. HEVC and AV1 shows, published over Enhanced RTMP, get an
+// H.264 rung that hls.js and dash.js play in Chromium.
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -303,4 +304,109 @@ TEST_CASE("hls.js and dash.js move down the ladder when the bandwidth drops, bac
     CHECK(w.stalled_ms < 500);
   }
   publisher.terminate();
+}
+
+namespace {
+
+// A 12 s 640x360 30 fps file with a keyframe every 2 s and AAC, its video
+// made by `encoder` (ffmpeg arguments), written as Enhanced RTMP FLV.
+std::string enhanced_flv_source(const std::string& dir, const std::string& name,
+                                const std::vector<std::string>& encoder) {
+  const std::string mp4 = dir + "/" + name + ".mp4";
+  const std::string flv = dir + "/" + name + ".flv";
+  std::vector<std::string> make{"ffmpeg",    "-hide_banner",
+                                "-loglevel", "error",
+                                "-nostdin",  "-y",
+                                "-f",        "lavfi",
+                                "-i",        "testsrc2=size=640x360:rate=30",
+                                "-f",        "lavfi",
+                                "-i",        "sine=frequency=440:sample_rate=48000",
+                                "-t",        "12",
+                                "-pix_fmt",  "yuv420p"};
+  make.insert(make.end(), encoder.begin(), encoder.end());
+  make.insert(make.end(), {"-c:a", "aac", "-b:a", "96k", "-f", "mp4", mp4});
+  std::string out;
+  INFO(out);
+  REQUIRE(run_command(make, &out, 120s) == 0);
+  REQUIRE(run_command({built_tool("enhanced_flv"), mp4, flv}, &out, 60s) == 0);
+  return flv;
+}
+
+// ffprobe's name for the codec of the first video stream at `url`.
+std::string video_codec_at(const std::string& url) {
+  std::string out;
+  run_command({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+               "stream=codec_name,width,height", "-of", "csv=p=0", url},
+              &out, 60s);
+  return out.substr(0, out.find_first_of("\r\n"));
+}
+
+}  // namespace
+
+TEST_CASE("an HEVC or AV1 show sent over Enhanced RTMP gets an H.264 rung that browsers play",
+          "[integration][ladder][player]") {
+  const std::string dir = make_scratch_dir("ladder-codecs");
+  app::Config config =
+      api_test_config(fresh_database("ladder_codecs"), make_scratch_dir("media"), nullptr);
+  ApiServer api(config);
+  const std::string origin = "http://127.0.0.1:" + std::to_string(api.server.origin_port());
+  struct Source {
+    std::string name;
+    std::vector<std::string> encoder;
+    std::string codecs;  // the source's CODECS in the multivariant playlist
+    std::string probed;  // ffprobe's codec name for it
+  };
+  const std::vector<Source> sources{
+      {"hevc",
+       {"-c:v", "libx265", "-preset", "ultrafast", "-x265-params",
+        "keyint=60:min-keyint=60:scenecut=0:log-level=error", "-tag:v", "hvc1"},
+       "hvc1.",
+       "hevc,640,360"},
+      {"av1", {"-c:v", "libsvtav1", "-preset", "12", "-g", "60"}, "av01.", "av1,640,360"}};
+  for (const Source& source : sources) {
+    INFO(source.name);
+    const std::string flv = enhanced_flv_source(dir, source.name, source.encoder);
+    // "auto" has no rung below a 360p source; one that browsers may not
+    // play still gets an H.264 rung at its own size.
+    auto created =
+        api.call(bhttp::verb::post, "/v1/streams", R"({"record": false, "ladder": "auto"})").json();
+    const std::string id = created["streamId"];
+    Process publisher({built_tool("rtmp_publish"), "--realtime", "--loop", "10",
+                       api.publish_url(created["streamKey"]), flv},
+                      dir + "/" + source.name + "-publish.log");
+    std::string multivariant;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto view = api.server.packager()->view(id);
+      multivariant = view ? view->multivariant.text() : "";
+      if (multivariant.find("avc1.") != std::string::npos) break;
+      std::this_thread::sleep_for(200ms);
+    }
+    INFO(multivariant);
+    CHECK(matches(multivariant, R"re(CODECS="((?:hvc1|av01|avc1)\.[^,"]*))re") ==
+          std::vector<std::string>{
+              matches(multivariant, "CODECS=\"(" + source.codecs + "[^,\"]*)").at(0),
+              matches(multivariant, R"re(CODECS="(avc1\.[^,"]*))re").at(0)});
+    CHECK(matches(multivariant, "RESOLUTION=([0-9x]+)") ==
+          std::vector<std::string>{"640x360", "640x360"});
+    // The frame rate comes from the encoder's onMetaData (the hvcC and av1C
+    // records carry none), and the rung's H.264 level from it: 3.0 at 360p30.
+    CHECK(matches(multivariant, "FRAME-RATE=([0-9.]+)") ==
+          std::vector<std::string>{"30.000", "30.000"});
+    CHECK(matches(multivariant, R"re(CODECS="avc1\.6400([0-9a-f]{2}))re") ==
+          std::vector<std::string>{"1e"});
+    const std::string live = origin + "/live/" + id + "/";
+    CHECK(video_codec_at(live + "video.m3u8") == source.probed);
+    CHECK(video_codec_at(live + "video_1.m3u8") == "h264,640,360");
+    int status = -1;
+    CHECK(decode_errors(live + "video_1.m3u8", &status, 4).empty());
+    CHECK(status == 0);
+    // Chromium has no HEVC decoder: hls.js and dash.js leave that rendition
+    // out and play the H.264 rung (AV1 they may play as sent).
+    for (const std::string player : {"hls", "dash"})
+      run_player("play.mjs",
+                 {player, live + (player == "hls" ? "index.m3u8" : "manifest.mpd"), "15"},
+                 "ladder-codecs-" + source.name + "-" + player, 90s);
+    publisher.terminate();
+  }
 }
