@@ -18,6 +18,7 @@ namespace {
 
 // Keyframes are forced by the caller; libx264 must not add its own.
 constexpr int kLongGop = 100'000;
+constexpr double kUnknownFrameRate = 30;
 
 }  // namespace
 
@@ -38,7 +39,13 @@ core::Result<std::unique_ptr<RungEncoder>> RungEncoder::open(const RungPlan& pla
   encoder->height = plan.height;
   encoder->pix_fmt = AV_PIX_FMT_YUV420P;
   encoder->time_base = AVRational{1, static_cast<int>(timescale)};
-  if (frame_rate > 0) encoder->framerate = av_d2q(frame_rate, 1'000'000);
+  // Zero latency makes libx264 share the bitrate out by the frame rate, not
+  // the timestamps. Without one (none in the encoder's onMetaData or decoder
+  // record) it would take the timescale's, 1000 pictures a second: QP 51 and
+  // a twentieth of the bitrate, and a level the phones low rungs are for may
+  // refuse (4.2 at 240p). The usual live rate is assumed instead; a 60 fps
+  // source that says nothing gets twice its rungs' bitrate.
+  encoder->framerate = av_d2q(frame_rate > 0 ? frame_rate : kUnknownFrameRate, 1'000'000);
   encoder->bit_rate = static_cast<int64_t>(plan.bitrate);
   // A rung must fit the bandwidth it is listed with: a VBV of two seconds
   // at the target rate caps its peaks.

@@ -128,6 +128,30 @@ TEST_CASE("a transcoder with an unknown encoder does not open", "[ladder]") {
   CHECK(opened.error().message.find("no_such_encoder") != std::string::npos);
 }
 
+TEST_CASE("a source of unknown frame rate gets rungs at the level their size needs", "[ladder]") {
+  Source source = read_video(test::h264_aac_fixture().path);
+  source.track.frame_rate = 0;  // no onMetaData, none in the decoder record
+  const std::vector<transcode::RungPlan> plan{{1, 426, 240, 400'000}};
+  auto opened = transcode::Transcoder::open(source.track, plan, transcode::LadderConfig{}, 100);
+  REQUIRE(opened);
+  const core::TrackInfo& rung = opened.value()->rung_tracks().front();
+  // Level 2.1 (240p at 30 fps), not 4.2: libx264 takes the millisecond
+  // timescale for the frame rate unless told one.
+  CHECK(rung.codec_string == "avc1.640015");
+  CHECK(rung.frame_rate == 0);  // unknown, so no FRAME-RATE is listed
+  std::vector<core::MediaPacket> made;
+  for (const auto& packet : source.packets) REQUIRE(opened.value()->push(packet, made));
+  REQUIRE(opened.value()->flush(made));
+  CHECK(made.size() == source.packets.size());
+  // And it spends its 400 kbit/s on the pictures there are (at 1000 a
+  // second libx264 gave each QP 51 and the rung 16 kbit/s).
+  size_t bytes = 0;
+  for (const auto& packet : made) bytes += packet.payload.size();
+  const double seconds = double(made.back().dts - made.front().dts) / rung.timescale;
+  CHECK(bytes * 8 / seconds > 300'000);
+  CHECK(bytes * 8 / seconds < 500'000);
+}
+
 namespace {
 
 // An HEVC show as an encoder sends it: libx265's MP4 (hvcC and
