@@ -60,11 +60,9 @@ struct Tagged {
   FlvTag tag;
 };
 
-void put_si24(std::vector<uint8_t>& out, int32_t value) {
-  const auto bits = static_cast<uint32_t>(value);
-  out.push_back(static_cast<uint8_t>(bits >> 16));
-  out.push_back(static_cast<uint8_t>(bits >> 8));
-  out.push_back(static_cast<uint8_t>(bits));
+// The low `bytes` bytes of `value`, big-endian (a negative SI24 as two's complement).
+void put_be(std::vector<uint8_t>& out, uint64_t value, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<uint8_t>(value >> (8 * i)));
 }
 
 void append(std::vector<uint8_t>& out, const uint8_t* data, size_t size) {
@@ -80,10 +78,6 @@ const char* fourcc_of(AVCodecID codec) {
     default:
       return nullptr;
   }
-}
-
-void put_be(std::vector<uint8_t>& out, uint64_t value, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<uint8_t>(value >> (8 * i)));
 }
 
 void put_amf_key(std::vector<uint8_t>& out, std::string_view key) {
@@ -139,10 +133,10 @@ FlvTag video_frame(const AVCodecParameters& video, const AVPacket& packet, int32
     const bool with_cts = video.codec_id == AV_CODEC_ID_HEVC && cts_ms != 0;
     tag.body.push_back(kExHeader | frame << 4 | (with_cts ? kCodedFrames : kCodedFramesX));
     append(tag.body, reinterpret_cast<const uint8_t*>(fourcc), 4);
-    if (with_cts) put_si24(tag.body, cts_ms);
+    if (with_cts) put_be(tag.body, static_cast<uint32_t>(cts_ms), 3);
   } else {
     tag.body = {static_cast<uint8_t>(frame << 4 | kAvc), 1};
-    put_si24(tag.body, cts_ms);
+    put_be(tag.body, static_cast<uint32_t>(cts_ms), 3);
   }
   append(tag.body, packet.data, static_cast<size_t>(packet.size));
   return tag;
