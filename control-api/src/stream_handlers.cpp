@@ -19,24 +19,23 @@ constexpr size_t kMaxPageSize = 100;
 constexpr size_t kMaxMetadataBytes = 16 * 1024;
 constexpr size_t kMaxChapters = 1000;  // the rest are in GET .../tags
 
-// "ladder": "auto", "off" or a list of rungs ("480p@1200k"); absent or null:
-// the server's default.
+// "ladder": "auto", "off", "compatible" or a list of rungs ("480p@1200k");
+// absent or null: the server's default.
 std::optional<core::LadderChoice> ladder_choice(const nlohmann::json& body) {
   const auto it = body.find("ladder");
   if (it == body.end() || it->is_null()) return std::nullopt;
   const auto fail = [](const std::string& why) {
     throw ApiError(bhttp::status::unprocessable_entity, "invalid",
-                   "\"ladder\" must be \"auto\", \"off\" or a list of 1 to 4 rungs such as "
-                   "[\"720p@2800k\", \"360p@600k\"]" +
+                   "\"ladder\" must be \"auto\", \"off\", \"compatible\" or a list of 1 to 4 "
+                   "rungs such as [\"720p@2800k\", \"360p@600k\"]" +
                        why);
   };
-  core::LadderChoice choice;
   if (it->is_string()) {
-    const std::string text = it->get<std::string>();
-    if (text != "auto" && text != "off") fail(".");
-    choice.enabled = text == "auto";
-    return choice;
+    auto mode = core::parse_ladder_mode(it->get<std::string>());
+    if (!mode) fail(".");
+    return mode;
   }
+  core::LadderChoice choice;
   if (!it->is_array() || it->empty() || it->size() > 4) fail(".");
   choice.enabled = true;
   for (const auto& item : *it) {

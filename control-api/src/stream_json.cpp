@@ -32,11 +32,10 @@ json vod_url(const db::StreamRecord& stream, const PublicUrls& urls) {
 }
 
 // The stream's own ladder as it was asked for: null (the server's default),
-// "off", "auto" or its rungs.
+// "off", "auto", "compatible" or its rungs.
 json ladder_json(const db::StreamRecord& stream) {
   if (!stream.ladder) return nullptr;
-  if (!stream.ladder->enabled) return "off";
-  if (stream.ladder->rungs.empty()) return "auto";
+  if (const auto mode = core::ladder_mode_text(*stream.ladder)) return std::string(*mode);
   json rungs = json::array();
   for (const core::Rung& rung : stream.ladder->rungs) rungs.push_back(core::rung_text(rung));
   return rungs;

@@ -37,4 +37,18 @@ std::string rung_text(const Rung& rung) {
   return std::to_string(rung.height) + "p@" + std::to_string(rung.bitrate / 1000) + "k";
 }
 
+std::optional<LadderChoice> parse_ladder_mode(std::string_view text) {
+  if (text == "off") return LadderChoice{};
+  if (text == "auto") return LadderChoice{.enabled = true};
+  if (text == "compatible") return LadderChoice{.enabled = true, .compatible_only = true};
+  return std::nullopt;
+}
+
+std::optional<std::string_view> ladder_mode_text(const LadderChoice& choice) {
+  if (!choice.enabled) return "off";
+  if (choice.compatible_only) return "compatible";
+  if (choice.rungs.empty()) return "auto";
+  return std::nullopt;
+}
+
 }  // namespace looplive::core

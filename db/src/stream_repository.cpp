@@ -19,11 +19,11 @@ StreamStatus status_from_column(const pqxx::field& field) {
   throw std::runtime_error("database holds an unknown stream status \"" + name + "\"");
 }
 
-// The ladder column: NULL, 'off', 'auto' or rungs such as '480p@1200k,360p@600k'.
+// The ladder column: NULL, 'off', 'auto', 'compatible' or rungs such as
+// '480p@1200k,360p@600k'.
 std::optional<std::string> ladder_column(const std::optional<core::LadderChoice>& ladder) {
   if (!ladder) return std::nullopt;
-  if (!ladder->enabled) return "off";
-  if (ladder->rungs.empty()) return "auto";
+  if (const auto mode = core::ladder_mode_text(*ladder)) return std::string(*mode);
   std::string text;
   for (const core::Rung& rung : ladder->rungs)
     text += (text.empty() ? "" : ",") + core::rung_text(rung);
@@ -33,9 +33,9 @@ std::optional<std::string> ladder_column(const std::optional<core::LadderChoice>
 std::optional<core::LadderChoice> read_ladder(const pqxx::field& field) {
   if (field.is_null()) return std::nullopt;
   const std::string text = field.as<std::string>();
+  if (auto mode = core::parse_ladder_mode(text)) return mode;
   core::LadderChoice choice;
-  choice.enabled = text != "off";
-  if (text == "off" || text == "auto") return choice;
+  choice.enabled = true;
   std::string_view rest = text;
   while (!rest.empty()) {
     const size_t comma = rest.find(',');

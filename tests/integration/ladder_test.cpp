@@ -77,7 +77,7 @@ TEST_CASE("a laddered show lists every rung, cut on the source's frames, live an
   const std::string media_root = make_scratch_dir("media");
   app::Config config = api_test_config(fresh_database("ladder_vod"), media_root, nullptr);
   config.packager.write_live_to_disk = true;
-  config.ladder.by_default = true;
+  config.ladder.by_default = {.enabled = true};  // "auto"
   config.ladder.rungs = {{240, 400'000}, {144, 200'000}};
   auto api = std::make_unique<ApiServer>(config);
   app::Server* server = &api->server;
@@ -169,7 +169,7 @@ TEST_CASE("a stream's own ladder; a rung too slow for real time is dropped, the 
   ApiServer api(config);
   HttpClient origin(api.server.origin_port());
 
-  // The server's default is off; this stream asks for its own rungs.
+  // The server's default ladder is for HEVC and AV1 only; this stream asks for its own rungs.
   auto bad = api.call(bhttp::verb::post, "/v1/streams", R"({"record": false, "ladder": ["240"]})");
   CHECK(bad.status == 422);
   auto created = api.call(bhttp::verb::post, "/v1/streams",
@@ -269,7 +269,7 @@ TEST_CASE("hls.js and dash.js move down the ladder when the bandwidth drops, bac
           "[integration][ladder][player]") {
   const std::string media = make_scratch_dir("media");
   app::Config config = api_test_config(fresh_database("ladder_play"), media, nullptr);
-  config.ladder.by_default = true;
+  config.ladder.by_default = {.enabled = true};  // "auto"
   config.ladder.rungs = {{240, 300'000}, {144, 150'000}};
   ApiServer api(config);
   auto created = api.call(bhttp::verb::post, "/v1/streams", R"({"record": false})").json();
@@ -353,39 +353,47 @@ TEST_CASE("an HEVC or AV1 show sent over Enhanced RTMP gets an H.264 rung that b
   struct Source {
     std::string name;
     std::vector<std::string> encoder;
+    std::string ladder;  // the stream's "ladder" in POST /v1/streams
     std::string codecs;  // the source's CODECS in the multivariant playlist
     std::string probed;  // ffprobe's codec name for it
   };
+  // "compatible" (asked for, or the server's default) gives a source that
+  // browsers may not play one H.264 rung at its own size.
   const std::vector<Source> sources{
       {"hevc",
        {"-c:v", "libx265", "-preset", "ultrafast", "-x265-params",
         "keyint=60:min-keyint=60:scenecut=0:log-level=error", "-tag:v", "hvc1"},
+       R"("compatible")",
        "hvc1.",
        "hevc,640,360"},
-      {"av1", {"-c:v", "libsvtav1", "-preset", "12", "-g", "60"}, "av01.", "av1,640,360"}};
-  for (const Source& source : sources) {
-    INFO(source.name);
-    const std::string flv = enhanced_flv_source(dir, source.name, source.encoder);
-    // "auto" has no rung below a 360p source; one that browsers may not
-    // play still gets an H.264 rung at its own size.
-    auto created =
-        api.call(bhttp::verb::post, "/v1/streams", R"({"record": true, "ladder": "auto"})").json();
-    const std::string id = created["streamId"];
-    Process publisher({built_tool("rtmp_publish"), "--realtime", "--loop", "10",
-                       api.publish_url(created["streamKey"]), flv},
-                      dir + "/" + source.name + "-publish.log");
-    std::string multivariant;
+      {"av1", {"-c:v", "libsvtav1", "-preset", "12", "-g", "60"}, "null", "av01.", "av1,640,360"}};
+  const auto video_codecs = [](const std::string& playlist) {
+    return matches(playlist, R"re(CODECS="((?:hvc1|av01|avc1)\.[^,"]*))re");
+  };
+  const auto multivariant_of = [&](const std::string& id, const std::string& wanted) {
+    std::string text;
     const auto deadline = std::chrono::steady_clock::now() + 30s;
     while (std::chrono::steady_clock::now() < deadline) {
       const auto view = api.server.packager()->view(id);
-      multivariant = view ? view->multivariant.text() : "";
-      if (multivariant.find("avc1.") != std::string::npos) break;
+      text = view ? view->multivariant.text() : "";
+      if (text.find(wanted) != std::string::npos) break;
       std::this_thread::sleep_for(200ms);
     }
+    return text;
+  };
+  for (const Source& source : sources) {
+    INFO(source.name);
+    const std::string flv = enhanced_flv_source(dir, source.name, source.encoder);
+    auto created = api.call(bhttp::verb::post, "/v1/streams",
+                            R"({"record": true, "ladder": )" + source.ladder + "}")
+                       .json();
+    const std::string id = created["streamId"];
+    CHECK(created["ladder"] == nlohmann::json::parse(source.ladder));
+    Process publisher({built_tool("rtmp_publish"), "--realtime", "--loop", "10",
+                       api.publish_url(created["streamKey"]), flv},
+                      dir + "/" + source.name + "-publish.log");
+    const std::string multivariant = multivariant_of(id, "avc1.");
     INFO(multivariant);
-    const auto video_codecs = [](const std::string& playlist) {
-      return matches(playlist, R"re(CODECS="((?:hvc1|av01|avc1)\.[^,"]*))re");
-    };
     const std::vector<std::string> live_codecs = video_codecs(multivariant);
     REQUIRE(live_codecs.size() == 2);
     CHECK(live_codecs[0].starts_with(source.codecs));
@@ -417,4 +425,12 @@ TEST_CASE("an HEVC or AV1 show sent over Enhanced RTMP gets an H.264 rung that b
     REQUIRE(fs::exists(replay));
     CHECK(video_codecs(read_file(replay)) == live_codecs);
   }
+  // The default gives an H.264 show nothing: browsers play it as sent.
+  auto plain = api.call(bhttp::verb::post, "/v1/streams", R"({"record": false})").json();
+  Process h264(ffmpeg_publish(long_h264_aac_fixture().path, api.publish_url(plain["streamKey"])),
+               dir + "/h264-publish.log");
+  const std::string multivariant = multivariant_of(plain["streamId"], "avc1.");
+  INFO(multivariant);
+  CHECK(video_codecs(multivariant).size() == 1);
+  h264.terminate();
 }

@@ -15,10 +15,11 @@ void read_rungs(core::ConfigSection& s, const std::string& key, std::vector<core
 }
 
 void read_config(core::ConfigSection s, LadderConfig& c) {
-  std::string mode = c.by_default ? "auto" : "off";
+  std::string mode(core::ladder_mode_text(c.by_default).value_or("auto"));
   s.read("default", mode);
-  if (mode != "off" && mode != "auto") s.fail(s.key_path("default"), "must be off or auto");
-  c.by_default = mode == "auto";
+  const auto choice = core::parse_ladder_mode(mode);
+  if (!choice) s.fail(s.key_path("default"), "must be off, auto or compatible");
+  c.by_default = *choice;
   read_rungs(s, "rungs", c.rungs);
   s.read("encoder", c.encoder);
   if (c.encoder.empty()) s.fail(s.key_path("encoder"), "must not be empty");

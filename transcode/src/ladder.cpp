@@ -27,11 +27,12 @@ LadderSinks::LadderSinks(LadderConfig config, core::SinkFactory& downstream)
 
 std::shared_ptr<core::PacketSink> LadderSinks::open(const core::PublishGrant& grant) {
   std::shared_ptr<core::PacketSink> sink = downstream_.open(grant);
-  const bool wanted = grant.ladder ? grant.ladder->enabled : config_.by_default;
-  if (!sink || !wanted) return sink;
+  const core::LadderChoice& choice = grant.ladder ? *grant.ladder : config_.by_default;
+  if (!sink || !choice.enabled) return sink;
   LadderConfig config = config_;
-  if (grant.ladder && !grant.ladder->rungs.empty()) config.rungs = grant.ladder->rungs;
-  return std::make_shared<LadderSink>(std::move(sink), config, grant.stream_id, status_);
+  if (!choice.rungs.empty()) config.rungs = choice.rungs;
+  return std::make_shared<LadderSink>(std::move(sink), config, choice.compatible_only,
+                                      grant.stream_id, status_);
 }
 
 }  // namespace looplive::transcode

@@ -21,6 +21,16 @@ uint16_t even(double value) {
   return static_cast<uint16_t>(std::max(2.0, 2.0 * std::round(value / 2)));
 }
 
+bool browsers_play(const core::TrackInfo& source) {
+  return source.codec == core::Codec::h264;
+}
+
+// An H.264 rendition of a source browsers cannot play: its own height, 1080p at most.
+core::Rung compatible_rung(const core::TrackInfo& source) {
+  const uint16_t height = std::min<uint16_t>(source.height, 1080);
+  return {height, usual_bitrate(height)};
+}
+
 }  // namespace
 
 uint64_t usual_bitrate(uint16_t height) {
@@ -41,11 +51,7 @@ std::vector<RungPlan> plan_ladder(const core::TrackInfo& source,
     for (const core::Rung& rung : wanted)
       if (rung.height <= source.height) rungs.push_back(rung);
   }
-  const bool browsers_play_source = source.codec == core::Codec::h264;
-  if (rungs.empty() && !browsers_play_source) {
-    const uint16_t height = std::min<uint16_t>(source.height, 1080);
-    rungs.push_back({height, usual_bitrate(height)});
-  }
+  if (rungs.empty() && !browsers_play(source)) rungs.push_back(compatible_rung(source));
   std::sort(rungs.begin(), rungs.end(),
             [](const core::Rung& a, const core::Rung& b) { return a.height > b.height; });
   rungs.erase(
@@ -63,6 +69,12 @@ std::vector<RungPlan> plan_ladder(const core::TrackInfo& source,
     plan.push_back(p);
   }
   return plan;
+}
+
+std::vector<RungPlan> plan_compatible_rung(const core::TrackInfo& source) {
+  if (source.kind != core::MediaKind::video || browsers_play(source)) return {};
+  const core::Rung rung = compatible_rung(source);
+  return plan_ladder(source, std::span(&rung, 1));
 }
 
 }  // namespace looplive::transcode

@@ -28,9 +28,11 @@ std::string rungs_text(const std::vector<core::TrackInfo>& tracks) {
 }  // namespace
 
 LadderSink::LadderSink(std::shared_ptr<core::PacketSink> downstream, const LadderConfig& config,
-                       std::string stream_id, std::shared_ptr<LadderStatus> status)
+                       bool compatible_only, std::string stream_id,
+                       std::shared_ptr<LadderStatus> status)
     : downstream_(std::move(downstream)),
       config_(config),
+      compatible_only_(compatible_only),
       stream_id_(std::move(stream_id)),
       status_(std::move(status)) {
   status_->set(stream_id_, std::nullopt);
@@ -65,12 +67,14 @@ void LadderSink::start(const core::TrackInfo& source) {
   if (source_ && same_source(*source_, source)) return;
   worker_.reset();
   source_ = source;
-  const auto plan = plan_ladder(source, config_.rungs);
+  const auto plan =
+      compatible_only_ ? plan_compatible_rung(source) : plan_ladder(source, config_.rungs);
   if (plan.empty()) {
     end_rungs_except({});
     core::logger("transcode")
-        ->info("stream {}: no ladder below the source's {}x{}", stream_id_, source.width,
-               source.height);
+        ->info("stream {}: no rung for its {}x{} {}{}", stream_id_, source.width, source.height,
+               core::codec_name(source.codec),
+               compatible_only_ ? " (browsers play it as sent)" : " (none below it)");
     return;
   }
   auto transcoder = Transcoder::open(source, plan, config_, kFirstRungTrack);

@@ -17,8 +17,9 @@ namespace looplive::transcode {
 // what the worker made since), so the packager's calls stay serialized.
 class LadderSink : public core::PacketSink {
  public:
+  // compatible_only: rungs only for a source browsers cannot play (HEVC, AV1).
   LadderSink(std::shared_ptr<core::PacketSink> downstream, const LadderConfig& config,
-             std::string stream_id, std::shared_ptr<LadderStatus> status);
+             bool compatible_only, std::string stream_id, std::shared_ptr<LadderStatus> status);
   ~LadderSink() override;
 
   void on_track(const core::TrackInfo& track) override;
@@ -33,6 +34,7 @@ class LadderSink : public core::PacketSink {
 
   std::shared_ptr<core::PacketSink> downstream_;
   const LadderConfig config_;
+  const bool compatible_only_;
   std::string stream_id_;
   std::shared_ptr<LadderStatus> status_;
   std::optional<core::TrackInfo> source_;

@@ -223,6 +223,7 @@ TEST_CASE("the sample configuration is valid and documents every default", "[app
   CHECK(sample.api.metrics_require_auth == defaults.api.metrics_require_auth);
   CHECK(sample.lifecycle.reconnect_window == defaults.lifecycle.reconnect_window);
   CHECK(sample.lifecycle.drain_delay == defaults.lifecycle.drain_delay);
+  CHECK(sample.ladder.by_default == defaults.ladder.by_default);
   CHECK(sample.webhooks.urls == defaults.webhooks.urls);
   CHECK(sample.webhooks.secret == defaults.webhooks.secret);
   CHECK(sample.webhooks.previous_secret == defaults.webhooks.previous_secret);
@@ -390,4 +391,16 @@ TEST_CASE("relative paths are taken from the configuration file's directory", "[
   const auto absolute = parse_config("packager: {media_root: /srv/media}", "t.yaml", "/etc");
   CHECK(absolute.packager.media_root == "/srv/media");
   CHECK(parse_config("packager: {media_root: m}", "t.yaml").packager.media_root == "m");
+}
+
+TEST_CASE("the ladder's default mode is read as off, auto or compatible", "[app][config]") {
+  const auto compatible = parse_config("", "t.yaml").ladder.by_default;
+  CHECK(compatible.enabled);
+  CHECK(compatible.compatible_only);
+  CHECK_FALSE(parse_config("ladder: {default: 'off'}", "t.yaml").ladder.by_default.enabled);
+  const auto every = parse_config("ladder: {default: auto}", "t.yaml").ladder.by_default;
+  CHECK(every.enabled);
+  CHECK_FALSE(every.compatible_only);
+  CHECK(error_of("ladder: {default: sometimes}") ==
+        "test.yaml: ladder.default: must be off, auto or compatible");
 }

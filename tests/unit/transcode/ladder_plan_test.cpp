@@ -70,3 +70,30 @@ TEST_CASE("rungs in the configuration read as HEIGHTp@KBITSk", "[ladder]") {
     CHECK_FALSE(core::parse_rung(wrong));
   }
 }
+
+TEST_CASE("the compatible ladder gives only a source browsers cannot play an H.264 rung",
+          "[ladder]") {
+  using transcode::plan_compatible_rung;
+  const std::vector<RungPlan> hevc{{1, 640, 360, 600'000}};
+  CHECK(plan_compatible_rung(video(640, 360, core::Codec::hevc)) == hevc);
+  const std::vector<RungPlan> av1_4k{{1, 1920, 1080, 5'000'000}};
+  CHECK(plan_compatible_rung(video(3840, 2160, core::Codec::av1)) == av1_4k);
+  CHECK(plan_compatible_rung(video(1920, 1080, core::Codec::h264)).empty());
+  CHECK(plan_compatible_rung(video(0, 0, core::Codec::hevc)).empty());
+}
+
+TEST_CASE("ladder modes read and write as off, auto and compatible", "[ladder]") {
+  for (const char* mode : {"off", "auto", "compatible"}) {
+    INFO(mode);
+    const auto choice = core::parse_ladder_mode(mode);
+    REQUIRE(choice);
+    CHECK(core::ladder_mode_text(*choice) == std::string_view(mode));
+  }
+  CHECK(core::parse_ladder_mode("compatible")->enabled);
+  CHECK(core::parse_ladder_mode("compatible")->compatible_only);
+  CHECK_FALSE(core::parse_ladder_mode("auto")->compatible_only);
+  CHECK_FALSE(core::parse_ladder_mode("off")->enabled);
+  CHECK_FALSE(core::parse_ladder_mode("on"));
+  CHECK_FALSE(core::parse_ladder_mode("Auto"));
+  CHECK_FALSE(core::ladder_mode_text({.enabled = true, .rungs = {{480, 1'200'000}}}));
+}

@@ -11,8 +11,10 @@ namespace looplive::transcode {
 
 // The ladder: section of the configuration file.
 struct LadderConfig {
-  // Streams get a ladder unless they say otherwise (POST /v1/streams "ladder").
-  bool by_default = false;
+  // The ladder of a stream that does not ask for its own (POST /v1/streams
+  // "ladder"): none, one (rungs below), or, by default, an H.264 rung for a
+  // source browsers cannot play (HEVC, AV1) and nothing for H.264.
+  core::LadderChoice by_default{.enabled = true, .compatible_only = true};
   // The rungs of every ladder; empty: derived from the source (a 1080p
   // source gets 720p, 480p and 360p).
   std::vector<core::Rung> rungs;

@@ -30,4 +30,8 @@ uint64_t usual_bitrate(uint16_t height);
 std::vector<RungPlan> plan_ladder(const core::TrackInfo& source,
                                   std::span<const core::Rung> wanted);
 
+// Only what browsers need: for a source they cannot play (HEVC, AV1), one
+// H.264 rung at its own height (1080p at most); for H.264, none.
+std::vector<RungPlan> plan_compatible_rung(const core::TrackInfo& source);
+
 }  // namespace looplive::transcode
