@@ -326,9 +326,12 @@ std::string enhanced_flv_source(const std::string& dir, const std::string& name,
   make.insert(make.end(), encoder.begin(), encoder.end());
   make.insert(make.end(), {"-c:a", "aac", "-b:a", "96k", "-f", "mp4", mp4});
   std::string out;
+  const int made = run_command(make, &out, 120s);
   INFO(out);
-  REQUIRE(run_command(make, &out, 120s) == 0);
-  REQUIRE(run_command({built_tool("enhanced_flv"), mp4, flv}, &out, 60s) == 0);
+  REQUIRE(made == 0);
+  const int written = run_command({built_tool("enhanced_flv"), mp4, flv}, &out, 60s);
+  INFO(out);
+  REQUIRE(written == 0);
   return flv;
 }
 
