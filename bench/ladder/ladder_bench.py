@@ -1,7 +1,7 @@
 """The live ladder's cost and quality, beside ffmpeg making the same rungs.
 
 A 720p30 H.264 show (3 Mbit/s, B-frames, 2 s GOP, AAC; what OBS sends) is
-published in real time (ffmpeg -re -c copy) three times:
+published in real time (ffmpeg -re -c copy) four times:
 
   source only   looplive packaging the show as published
   ladder        looplive with ladder.default auto and rungs 480p@1200k,
@@ -10,12 +10,16 @@ published in real time (ffmpeg -re -c copy) three times:
                 two rungs: split, scale (bicubic), libx264 veryfast,
                 zerolatency, the same bitrates and VBV, keyframes on the
                 source's (the command is printed)
+  ffmpeg, 1 thread  the same with one thread for the decoder, the filters and
+                each encoder, as the ladder runs by default (ladder.threads 1)
 
 CPU is the process's user + system time over a window in the middle of the
 show, in cores (1.0 = one core busy). The ladder's own cost is the ladder run
-minus the source-only run. Quality is PSNR (luma and average, ffmpeg's psnr
-filter) of each rung against the source scaled to the rung's size with the
-same scaler, over the whole show.
+minus the source-only run. ffmpeg's CPU moves by a third from one run to the
+next here, so the four runs are repeated --rounds times, in turn, and the
+table gives each round's ratio and the medians. Quality is PSNR (luma and
+average, ffmpeg's psnr filter) of each rung against the source scaled straight
+to the rung's size with ffmpeg's bicubic scaler, over the whole show.
 
 Run through bench/ladder/run, which installs what is missing and builds Release.
 """
@@ -23,6 +27,7 @@ Run through bench/ladder/run, which installs what is missing and builds Release.
 import argparse
 import json
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -99,13 +104,16 @@ def looplive_run(work, fixture, args, ladder):
         server.close()
 
 
-def ffmpeg_command(fixture, outputs, seconds):
+def ffmpeg_command(fixture, outputs, seconds, one_thread=False):
+    threads = ["-threads", "1"] if one_thread else []
     graph = f"[0:v]split={len(RUNGS)}" + "".join(f"[s{i}]" for i in range(len(RUNGS))) + ";"
     graph += ";".join(f"[s{i}]scale={w}:{h}:flags=bicubic[v{i}]" for i, (w, h, _) in enumerate(RUNGS))
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-y", "-re", "-t", str(seconds),
-           "-i", str(fixture), "-filter_complex", graph]
+           *threads, "-i", str(fixture)]
+    cmd += ["-filter_threads", "1"] if one_thread else []
+    cmd += ["-filter_complex", graph]
     for i, (_, _, kbits) in enumerate(RUNGS):
-        cmd += ["-map", f"[v{i}]", "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency",
+        cmd += ["-map", f"[v{i}]", "-c:v", "libx264", *threads, "-preset", "veryfast", "-tune", "zerolatency",
                 "-b:v", f"{kbits}k", "-maxrate", f"{kbits}k", "-bufsize", f"{2 * kbits}k",
                 "-g", "100000", "-x264-params", "scenecut=0:open-gop=0",
                 "-force_key_frames", "source", "-bf", "0",
@@ -115,10 +123,11 @@ def ffmpeg_command(fixture, outputs, seconds):
     return cmd
 
 
-def ffmpeg_run(work, fixture, args):
-    outputs = [work / f"ffmpeg_{h}p.mp4" for _, h, _ in RUNGS]
-    cmd = ffmpeg_command(fixture, outputs, args.seconds)
-    log = open(work / "ffmpeg-ladder.log", "w")
+def ffmpeg_run(work, fixture, args, one_thread=False):
+    name = "ffmpeg1" if one_thread else "ffmpeg"
+    outputs = [work / f"{name}_{h}p.mp4" for _, h, _ in RUNGS]
+    cmd = ffmpeg_command(fixture, outputs, args.seconds, one_thread)
+    log = open(work / f"{name}-ladder.log", "w")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     lb.children.append(proc)
     cores = measure(proc.pid, args.warmup, args.window)
@@ -148,38 +157,54 @@ def main():
     parser.add_argument("--warmup", type=int, default=10, help="seconds before the CPU window")
     parser.add_argument("--window", type=int, default=40, help="seconds of the CPU window")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--rounds", type=int, default=3, help="times the four runs are repeated")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="looplive-ladder-bench-"))
     work.chmod(0o755)  # PostgreSQL runs as its own user below it
     fixture = work / "show_720p30.flv"
     make_fixture(fixture, "1280x720", 30, "3000k", args.seconds + 5)
+    rounds = []
     try:
-        plain, _ = looplive_run(work / "plain", fixture, args, ladder=False)
-        laddered, rung_playlists = looplive_run(work / "ladder", fixture, args, ladder=True)
-        reference, outputs, cmd = ffmpeg_run(work, fixture, args)
+        for n in range(args.rounds):
+            round_work = work / f"round{n + 1}"
+            round_work.mkdir()
+            plain, _ = looplive_run(round_work / "plain", fixture, args, ladder=False)
+            laddered, rung_playlists = looplive_run(round_work / "ladder", fixture, args, ladder=True)
+            reference, outputs, cmd = ffmpeg_run(round_work, fixture, args)
+            single, single_outputs, single_cmd = ffmpeg_run(round_work, fixture, args, one_thread=True)
+            rounds.append((plain, laddered - plain, reference, single))
+            print(f"round {n + 1}: ladder {laddered - plain:.3f} cores, ffmpeg {reference:.3f}, "
+                  f"ffmpeg 1 thread {single:.3f}", file=sys.stderr)
         rows = []
         for i, (w, h, kbits) in enumerate(RUNGS):
             ours = psnr(rung_playlists[i], fixture, w, h)
             theirs = psnr(outputs[i], fixture, w, h)
-            rows.append((f"{h}p @ {kbits}k", ours, theirs))
+            single_theirs = psnr(single_outputs[i], fixture, w, h)
+            rows.append((f"{h}p @ {kbits}k", ours, theirs, single_theirs))
     finally:
         for proc in lb.children:
             lb.stop_process(proc)
         if not args.keep:
             subprocess.run(["rm", "-rf", str(work)])
-    ladder_cost = laddered - plain
+    median = lambda values: statistics.median(values)  # noqa: E731
+    plain, cost, reference, single = (median([r[i] for r in rounds]) for i in range(4))
     print(f"Source: 720p30 H.264 3 Mbit/s with B-frames, {args.seconds} s published in real time; "
-          f"CPU over {args.window} s.\n")
-    print("| measure | looplive | ffmpeg | looplive / ffmpeg |")
-    print("| --- | --- | --- | --- |")
-    print(f"| CPU, source only (packaging, recording) | {plain:.3f} cores | | |")
-    print(f"| CPU, with the ladder | {laddered:.3f} cores | | |")
-    print(f"| CPU of the ladder (480p + 360p) | {ladder_cost:.3f} cores | {reference:.3f} cores | "
-          f"{ladder_cost / reference:.2f} |")
-    for name, ours, theirs in rows:
+          f"CPU over {args.window} s; medians of {args.rounds} rounds.\n")
+    print("| measure | looplive | ffmpeg | looplive / ffmpeg | ffmpeg, 1 thread | looplive / that |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    print(f"| CPU, source only (packaging, recording) | {plain:.3f} cores | | | | |")
+    for n, (_, c, r, s1) in enumerate(rounds):
+        print(f"| CPU of the ladder (480p + 360p), round {n + 1} | {c:.3f} cores | {r:.3f} cores | "
+              f"{c / r:.2f} | {s1:.3f} cores | {c / s1:.2f} |")
+    print(f"| **CPU of the ladder, median** | {cost:.3f} cores | {reference:.3f} cores | "
+          f"**{cost / reference:.2f}** | {single:.3f} cores | **{cost / single:.2f}** |")
+    for name, ours, theirs, single_theirs in rows:
         print(f"| PSNR {name}, luma / average | {ours[0]:.2f} / {ours[1]:.2f} dB | "
-              f"{theirs[0]:.2f} / {theirs[1]:.2f} dB | {ours[1] - theirs[1]:+.2f} dB |")
+              f"{theirs[0]:.2f} / {theirs[1]:.2f} dB | {ours[1] - theirs[1]:+.2f} dB | "
+              f"{single_theirs[0]:.2f} / {single_theirs[1]:.2f} dB | "
+              f"{ours[1] - single_theirs[1]:+.2f} dB |")
     print("\nffmpeg: " + " ".join(cmd))
+    print("\nffmpeg, 1 thread: " + " ".join(single_cmd))
 
 
 if __name__ == "__main__":
