@@ -49,6 +49,8 @@ std::optional<double> unit_coordinate(const nlohmann::json& body, const std::str
   return it->get<double>();
 }
 
+}  // namespace
+
 [[noreturn]] void not_on_air(const core::Error& error) {
   if (error.code == core::ErrorCode::invalid) invalid("The tag's time: " + error.message + ".");
   throw ApiError(bhttp::status::conflict, "not_on_air",
@@ -79,6 +81,8 @@ std::optional<uint64_t> ask_holder(Context& context, const std::string& stream_i
   return asked;
 }
 
+namespace {
+
 http::Response created(const db::TagRecord& record) {
   auto response = json_response(bhttp::status::created, tag_json(record));
   response.headers.set(bhttp::field::location, "/v1/streams/" + record.tag.stream_id + "/tags/" +
@@ -86,11 +90,20 @@ http::Response created(const db::TagRecord& record) {
   return response;
 }
 
+// Asks the holder at once: the request's id in `asked`.
+AskHolder ask_now(Context& context, const TagRequest& parsed, std::optional<uint64_t>& asked) {
+  return [&context, &parsed, &asked](const nlohmann::json& body, const core::Error&) {
+    asked = ask_holder(context, parsed.tag.stream_id, body);
+    return asked.has_value();
+  };
+}
+
 // Places the tag on a stream packaged here. Nothing when another process
 // holds the stream and has been asked to place it: the request's id then.
 http::Response place_here(Context& context, TagRequest& parsed, bool may_ask,
                           std::optional<uint64_t>& asked) {
-  if (!stamp_or_ask(context, parsed, may_ask, asked)) return {};
+  if (!stamp_or_ask(context, parsed, may_ask ? ask_now(context, parsed, asked) : AskHolder()))
+    return {};
   const db::TagRecord record = context.deps.tag_store->insert(parsed.tag);
   carry_tag(context, record);
   return created(record);
@@ -124,6 +137,8 @@ http::Response act_on(Context& context, const db::TagAsk& ask) {
   if (const auto removal = body.find("removeTag"); removal != body.end())
     return remove_here(context, ask.stream_id, std::stoull(removal->get<std::string>()), false,
                        never);
+  if (const auto tags = body.find("tags"); tags != body.end())
+    return place_asked_tags(context, ask.stream_id, *tags);
   if (auto limited = take_tag_rate(context, ask.stream_id)) return std::move(*limited);
   TagRequest request = parse_tag(body);
   request.tag.stream_id = ask.stream_id;
@@ -204,8 +219,7 @@ void require_not_ended(const db::StreamRecord& stream) {
                    "The stream has ended; its tags can be read, not changed.");
 }
 
-bool stamp_or_ask(Context& context, TagRequest& parsed, bool may_ask,
-                  std::optional<uint64_t>& asked) {
+bool stamp_or_ask(Context& context, TagRequest& parsed, const AskHolder& ask) {
   db::NewTag& tag = parsed.tag;
   // A stream the packager holds has not ended: the database is asked only
   // why one it does not hold cannot take tags (another process has it, no
@@ -214,7 +228,7 @@ bool stamp_or_ask(Context& context, TagRequest& parsed, bool may_ask,
                                                          parsed.wall_clock_ms);
   if (!stamp) {
     require_not_ended(context.deps.streams.get(tag.stream_id));
-    if (stamp.error().code == core::ErrorCode::not_found && may_ask &&
+    if (stamp.error().code == core::ErrorCode::not_found && ask &&
         !context.settings.owner.empty()) {
       // The holder stamps it with this moment, not the one it reads the request at.
       nlohmann::json body = parsed.body;
@@ -223,8 +237,7 @@ bool stamp_or_ask(Context& context, TagRequest& parsed, bool may_ask,
             media::utc_timestamp_us(std::chrono::duration_cast<std::chrono::microseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count());
-      asked = ask_holder(context, tag.stream_id, body);
-      if (asked) return false;
+      if (ask(body, stamp.error())) return false;
     }
     not_on_air(stamp.error());
   }

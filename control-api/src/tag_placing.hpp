@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "context.hpp"
+#include "looplive/core/error.hpp"
 #include "looplive/db/tag_repository.hpp"
 #include "periodic_work.hpp"
 
@@ -42,11 +44,27 @@ void place_tag(Context& context, const std::string& stream_id, TagRequest reques
                http::Respond respond);
 
 // The steps of place_tag, for a batch (POST /v1/tags). Stamps the tag when
-// its stream is packaged here (true); false when another process holds the
-// stream and, `may_ask`, has been asked to place it: the request's id in
-// `asked`. Throws ApiError and what guarded() maps otherwise.
-bool stamp_or_ask(Context& context, TagRequest& parsed, bool may_ask,
-                  std::optional<uint64_t>& asked);
+// its stream is packaged here (true). When another process sharing the
+// database may hold it and `ask` is given, hands `ask` the body for the
+// holder (with this moment as its time unless it has one) and why it is not
+// here: false when `ask` took it. Throws ApiError and what guarded() maps
+// otherwise.
+using AskHolder = std::function<bool(const nlohmann::json& body, const core::Error& not_here)>;
+bool stamp_or_ask(Context& context, TagRequest& parsed, const AskHolder& ask);
+// Asks the process holding the stream to act on `body` (one tag, a removal,
+// or {"tags": [...]}, several on the stream); nothing when no other process
+// holds it. 503 (ApiError) when too many requests of this process wait for
+// answers already; one asked counts until await_holder() answers it.
+std::optional<uint64_t> ask_holder(Context& context, const std::string& stream_id,
+                                   const nlohmann::json& body);
+// 409 not_on_air (422 for a time the stream cannot take), from why the
+// packager refused the tag.
+[[noreturn]] void not_on_air(const core::Error& error);
+// The holder's side of a batch: the tags another process was given for
+// `stream_id` in one POST /v1/tags, placed here as that batch places them;
+// 200 with one result each, in order.
+http::Response place_asked_tags(Context& context, const std::string& stream_id,
+                                const nlohmann::json& tags);
 // Puts a stored, stamped tag on its stream's timeline, or throws (the row
 // deleted again).
 void carry_tag(Context& context, const db::TagRecord& record);

@@ -531,6 +531,43 @@ TEST_CASE("a stream's tag rate holds however many servers take its tags, in batc
   CHECK(holder.call(bhttp::verb::get, tags).json()["tags"].size() == 6);
 }
 
+TEST_CASE("a batch's tags for a stream another server packages go to it in one request",
+          "[integration][lifecycle][tags]") {
+  auto config = api_test_config(fresh_database("lifecycle_tag_batch_holder"),
+                                make_scratch_dir("media"), nullptr);
+  config.api.tags_per_second = 100;  // a burst of 200: the rate is not what this is about
+  ShowOnTwoServers show(config);
+  // 100 tags: more than the 64 requests a server lets wait on others, so
+  // handed over one by one the last 36 would be refused (503).
+  nlohmann::json batch = {{"tags", nlohmann::json::array()}};
+  for (int i = 0; i < 100; ++i)
+    batch["tags"].push_back({{"streamId", show.stream.id},
+                             {"productId", "sku-" + std::to_string(i)},
+                             {"action", "show"}});
+  batch["tags"][40]["x"] = 2;                                     // refused by the server asked
+  batch["tags"][70]["programDateTime"] = "2001-01-01T00:00:00Z";  // refused by the holder
+  const auto answer = show.other.call(bhttp::verb::post, "/v1/tags", batch.dump());
+  INFO(answer.body.substr(0, 2000));
+  REQUIRE(answer.status == 200);
+  const auto results = answer.json()["results"];
+  REQUIRE(results.size() == 100);
+  double last_media_time = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    INFO("tag " << i << ": " << results[i].dump());
+    if (i == 40 || i == 70) {
+      CHECK(results[i]["status"] == 422);
+      CHECK(results[i]["error"]["code"] == "invalid");
+      continue;
+    }
+    REQUIRE(results[i]["status"] == 201);
+    CHECK(results[i]["tag"]["productId"] == "sku-" + std::to_string(i));
+    const double media_time = results[i]["tag"]["mediaTime"].get<double>();
+    CHECK(media_time >= last_media_time);  // stamped in the order given
+    last_media_time = media_time;
+  }
+  CHECK(show.holder.call(bhttp::verb::get, show.tags + "?limit=200").json()["tags"].size() == 98);
+}
+
 TEST_CASE("a tag handed to another server is placed when asked, not at the holder's next look",
           "[integration][lifecycle][tags]") {
   ShowOnTwoServers show(
