@@ -5,6 +5,7 @@
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavutil/frame.h>
+#include <libavutil/hwcontext.h>
 #include <libavutil/opt.h>
 #include <libswscale/swscale.h>
 }
@@ -20,11 +21,44 @@ namespace {
 constexpr int kLongGop = 100'000;
 constexpr double kUnknownFrameRate = 30;
 
+// VAAPI encoders (Intel and AMD GPUs) take surfaces in GPU memory, not
+// pictures in ours.
+bool encodes_gpu_surfaces(const std::string& encoder) {
+  return encoder.ends_with("_vaapi");
+}
+
+// A pool of NV12 surfaces on the first VAAPI device the driver finds (a
+// /dev/dri render node).
+core::Result<AVBufferRef*> open_gpu_frames(const std::string& encoder, int width, int height) {
+  AVBufferRef* device = nullptr;
+  if (int rc = av_hwdevice_ctx_create(&device, AV_HWDEVICE_TYPE_VAAPI, nullptr, nullptr, 0); rc < 0)
+    return av::av_error(encoder +
+                            " needs a VAAPI device (a /dev/dri render node and its "
+                            "VA-API driver) and found none",
+                        rc);
+  AVBufferRef* frames = av_hwframe_ctx_alloc(device);
+  av_buffer_unref(&device);  // the pool holds its own reference
+  if (frames == nullptr) return core::Error{"out of memory"};
+  auto* pool = reinterpret_cast<AVHWFramesContext*>(frames->data);
+  pool->format = AV_PIX_FMT_VAAPI;
+  pool->sw_format = AV_PIX_FMT_NV12;
+  pool->width = width;
+  pool->height = height;
+  pool->initial_pool_size = 16;
+  if (int rc = av_hwframe_ctx_init(frames); rc < 0) {
+    av_buffer_unref(&frames);
+    return av::av_error(encoder + " surfaces", rc);
+  }
+  return frames;
+}
+
 }  // namespace
 
 RungEncoder::~RungEncoder() {
   sws_freeContext(scaler_);
   av_frame_free(&picture_);
+  av_frame_free(&uploaded_);
+  av_buffer_unref(&gpu_frames_);
 }
 
 core::Result<std::unique_ptr<RungEncoder>> RungEncoder::open(const RungPlan& plan,
@@ -35,9 +69,20 @@ core::Result<std::unique_ptr<RungEncoder>> RungEncoder::open(const RungPlan& pla
   if (codec == nullptr) return core::Error{"no encoder named " + settings.encoder};
   av::CodecContextPtr encoder(avcodec_alloc_context3(codec));
   if (!encoder) return core::Error{"out of memory"};
+  std::unique_ptr<RungEncoder> out(new RungEncoder());
   encoder->width = plan.width;
   encoder->height = plan.height;
   encoder->pix_fmt = AV_PIX_FMT_YUV420P;
+  if (encodes_gpu_surfaces(settings.encoder)) {
+    auto frames = open_gpu_frames(settings.encoder, plan.width, plan.height);
+    if (!frames) return frames.error();
+    out->gpu_frames_ = frames.value();
+    encoder->pix_fmt = AV_PIX_FMT_VAAPI;
+    encoder->hw_frames_ctx = av_buffer_ref(out->gpu_frames_);
+    out->uploaded_ = av_frame_alloc();
+    if (encoder->hw_frames_ctx == nullptr || out->uploaded_ == nullptr)
+      return core::Error{"out of memory"};
+  }
   encoder->time_base = AVRational{1, static_cast<int>(timescale)};
   // Zero latency makes libx264 share the bitrate out by the frame rate, not
   // the timestamps. Without one (none in the encoder's onMetaData or decoder
@@ -74,7 +119,6 @@ core::Result<std::unique_ptr<RungEncoder>> RungEncoder::open(const RungPlan& pla
   const auto parsed = media::parse_avcc(record->span());
   if (!parsed) return core::Error{settings.encoder + " header: " + parsed.error().message};
 
-  std::unique_ptr<RungEncoder> out(new RungEncoder());
   out->plan_ = plan;
   core::TrackInfo& track = out->track_;
   track.id = track_id;
@@ -91,7 +135,8 @@ core::Result<std::unique_ptr<RungEncoder>> RungEncoder::open(const RungPlan& pla
   out->packet_.reset(av_packet_alloc());
   out->picture_ = av_frame_alloc();
   if (!out->packet_ || out->picture_ == nullptr) return core::Error{"out of memory"};
-  out->picture_->format = AV_PIX_FMT_YUV420P;
+  // What the GPU surfaces hold, uploaded as it is.
+  out->picture_->format = out->gpu_frames_ != nullptr ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P;
   out->picture_->width = plan.width;
   out->picture_->height = plan.height;
   if (int rc = av_frame_get_buffer(out->picture_, 0); rc < 0)
@@ -101,19 +146,29 @@ core::Result<std::unique_ptr<RungEncoder>> RungEncoder::open(const RungPlan& pla
 
 core::Status RungEncoder::encode(const AVFrame& picture, bool keyframe, int64_t pts, int64_t dts,
                                  std::vector<core::MediaPacket>& out) {
-  scaler_ = sws_getCachedContext(
-      scaler_, picture.width, picture.height, static_cast<AVPixelFormat>(picture.format),
-      plan_.width, plan_.height, AV_PIX_FMT_YUV420P, SWS_BICUBIC, nullptr, nullptr, nullptr);
+  scaler_ = sws_getCachedContext(scaler_, picture.width, picture.height,
+                                 static_cast<AVPixelFormat>(picture.format), plan_.width,
+                                 plan_.height, static_cast<AVPixelFormat>(picture_->format),
+                                 SWS_BICUBIC, nullptr, nullptr, nullptr);
   if (scaler_ == nullptr) return core::Error{"no scaler for the source's pictures"};
   // The encoder may still hold the last picture's buffer.
   if (int rc = av_frame_make_writable(picture_); rc < 0) return av::av_error("picture buffer", rc);
   sws_scale(scaler_, picture.data, picture.linesize, 0, picture.height, picture_->data,
             picture_->linesize);
-  picture_->pts = pts;
-  picture_->pict_type = keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+  AVFrame* sent = picture_;
+  if (gpu_frames_ != nullptr) {
+    av_frame_unref(uploaded_);
+    if (int rc = av_hwframe_get_buffer(gpu_frames_, uploaded_, 0); rc < 0)
+      return av::av_error("GPU surface", rc);
+    if (int rc = av_hwframe_transfer_data(uploaded_, picture_, 0); rc < 0)
+      return av::av_error("upload to the GPU", rc);
+    sent = uploaded_;
+  }
+  sent->pts = pts;
+  // libx264 (forced-idr) and VAAPI encoders make an IDR picture of it.
+  sent->pict_type = keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
   decode_times_.push_back(dts);
-  if (int rc = avcodec_send_frame(encoder_.get(), picture_); rc < 0)
-    return av::av_error("encode", rc);
+  if (int rc = avcodec_send_frame(encoder_.get(), sent); rc < 0) return av::av_error("encode", rc);
   return receive(out);
 }
 

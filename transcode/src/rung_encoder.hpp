@@ -12,6 +12,7 @@
 #include "looplive/core/result.hpp"
 #include "looplive/transcode/ladder_plan.hpp"
 
+struct AVBufferRef;
 struct AVFrame;
 struct SwsContext;
 
@@ -60,6 +61,10 @@ class RungEncoder {
   av::AvPacketPtr packet_;
   SwsContext* scaler_ = nullptr;
   AVFrame* picture_ = nullptr;
+  // An encoder of pictures in GPU memory (VAAPI): its pool of surfaces,
+  // which each scaled picture is uploaded to, and the surface sent.
+  AVBufferRef* gpu_frames_ = nullptr;
+  AVFrame* uploaded_ = nullptr;
   // Decode times given to the pictures sent, in order: the encoder returns
   // them without reordering.
   std::deque<int64_t> decode_times_;
