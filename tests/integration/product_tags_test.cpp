@@ -413,3 +413,47 @@ TEST_CASE("a batch of tags places each on its stream and refuses each bad one al
   CHECK(api.call(bhttp::verb::get, "/v1/streams/" + id + "/tags").json()["tags"].size() == 12);
   publisher.terminate();
 }
+
+TEST_CASE("a stream deleted between a batch's stamping and storing fails alone",
+          "[integration][tags]") {
+  const std::string media = make_scratch_dir("media");
+  ApiServer api(api_test_config(fresh_database("tag_batch_deleted"), media, nullptr));
+  HttpClient origin(api.server.origin_port());
+  std::vector<std::string> ids;
+  std::vector<std::unique_ptr<Process>> publishers;
+  for (int i = 0; i < 2; ++i) {
+    auto created = api.call(bhttp::verb::post, "/v1/streams", R"({"record": false})").json();
+    ids.push_back(created["streamId"]);
+    publishers.push_back(std::make_unique<Process>(
+        std::vector<std::string>{"ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re",
+                                 "-i", long_h264_aac_fixture().path, "-c", "copy", "-f", "flv",
+                                 api.publish_url(created["streamKey"])},
+        make_scratch_dir("ffmpeg") + "/out.log"));
+  }
+  for (const std::string& id : ids) {
+    REQUIRE(api.wait_live(id, true, 20s));
+    const auto deadline = Clock::now() + 20s;
+    while (Clock::now() < deadline && origin.get("/live/" + id + "/index.m3u8").status != 200)
+      std::this_thread::sleep_for(100ms);
+  }
+  // The second stream's row goes while its show is still packaged, so its
+  // tag is stamped and the one statement storing the batch fails: each tag
+  // is then stored alone, and only that stream's is refused.
+  REQUIRE(api.server.streams().remove(ids[1]));
+  nlohmann::json batch = {{"tags", nlohmann::json::array()}};
+  for (const std::string& id : {ids[0], ids[1], ids[0]})
+    batch["tags"].push_back({{"streamId", id}, {"productId", "sku"}, {"action", "show"}});
+  const auto answer = api.call(bhttp::verb::post, "/v1/tags", batch.dump());
+  INFO(answer.body);
+  REQUIRE(answer.status == 200);
+  const auto results = answer.json()["results"];
+  REQUIRE(results.size() == 3);
+  CHECK(results[0]["status"] == 201);
+  CHECK(results[1]["status"] == 404);
+  CHECK(results[1]["error"]["code"] == "not_found");
+  CHECK(results[2]["status"] == 201);
+  const auto timeline = api.call(bhttp::verb::get, "/v1/streams/" + ids[0] + "/tags").json();
+  REQUIRE(timeline["tags"].size() == 2);
+  CHECK(timeline["tags"][0]["id"] == results[0]["tag"]["id"]);
+  CHECK(timeline["tags"][1]["id"] == results[2]["tag"]["id"]);
+}
