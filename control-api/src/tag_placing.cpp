@@ -68,7 +68,7 @@ std::optional<uint64_t> ask_holder(Context& context, const std::string& stream_i
     throw ApiError(bhttp::status::service_unavailable, "unavailable",
                    "Another looplive process packages this stream and " +
                        std::to_string(kMaxWaiting) +
-                       " tags already wait for it here; try again in a moment.");
+                       " requests for tags already wait for answers here; try again in a moment.");
   }
   std::optional<uint64_t> asked;
   try {
