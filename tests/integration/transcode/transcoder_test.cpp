@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <filesystem>
 #include <set>
 #include <vector>
 
@@ -129,28 +128,24 @@ TEST_CASE("a transcoder with an unknown encoder does not open", "[ladder]") {
   CHECK(opened.error().message.find("no_such_encoder") != std::string::npos);
 }
 
-TEST_CASE("a GPU encoder on a machine without the GPU does not open, and says what it needs",
+TEST_CASE("a GPU encoder encodes every picture on its GPU, or says what it needs without one",
           "[ladder]") {
   const Source source = read_video(test::h264_aac_fixture().path);
   const std::vector<transcode::RungPlan> plan{{1, 426, 240, 400'000}};
   transcode::LadderConfig config;
   config.encoder = "h264_vaapi";
-  if (std::filesystem::exists("/dev/dri")) {
-    // A machine with a GPU: the rung opens on it and makes H.264.
-    auto opened = transcode::Transcoder::open(source.track, plan, config, 100);
-    INFO((opened ? std::string("opened") : opened.error().message));
-    REQUIRE(opened);
+  auto opened = transcode::Transcoder::open(source.track, plan, config, 100);
+  if (opened) {
+    // A machine with a VAAPI GPU: the rung encodes every picture on it.
     std::vector<core::MediaPacket> made;
     for (const auto& packet : source.packets) REQUIRE(opened.value()->push(packet, made));
     REQUIRE(opened.value()->flush(made));
     CHECK(made.size() == source.packets.size());
     return;
   }
-  auto opened = transcode::Transcoder::open(source.track, plan, config, 100);
-  REQUIRE_FALSE(opened);
   INFO(opened.error().message);
+  // No render node (as here), or one without a VA-API driver: said so.
   CHECK(opened.error().message.find("h264_vaapi needs a VAAPI device") != std::string::npos);
-  CHECK(opened.error().message.find("/dev/dri") != std::string::npos);
 }
 
 TEST_CASE("a source of unknown frame rate gets rungs at the level their size needs", "[ladder]") {
