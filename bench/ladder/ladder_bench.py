@@ -186,8 +186,7 @@ def main():
             lb.stop_process(proc)
         if not args.keep:
             subprocess.run(["rm", "-rf", str(work)])
-    median = lambda values: statistics.median(values)  # noqa: E731
-    plain, cost, reference, single = (median([r[i] for r in rounds]) for i in range(4))
+    plain, cost, reference, single = (statistics.median(r[i] for r in rounds) for i in range(4))
     print(f"Source: 720p30 H.264 3 Mbit/s with B-frames, {args.seconds} s published in real time; "
           f"CPU over {args.window} s; medians of {args.rounds} rounds.\n")
     print("| measure | looplive | ffmpeg | looplive / ffmpeg | ffmpeg, 1 thread | looplive / that |")
