@@ -32,6 +32,7 @@ import http.client
 import json
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -207,7 +208,7 @@ def cost(server, args, work, fixture):
     time.sleep(5)
     pids = {"looplive": server.proc.pid, "postgres": postgres_pid(server)}
     pairs = []
-    for _ in range(args.cost_pairs):
+    for pair in range(1, args.cost_pairs + 1):
         used = {}
         for tagged in (False, True):
             stop = threading.Event()
@@ -227,7 +228,14 @@ def cost(server, args, work, fixture):
                 time.sleep(1)  # the posts run at their rate before the window opens
             before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             t0 = time.monotonic()
-            time.sleep(args.cpu_seconds)
+            if args.perf:
+                # A profile of looplive over the window, to see what the tags added.
+                out = Path(args.perf) / f"pair{pair}-{'tagged' if tagged else 'plain'}.data"
+                subprocess.run(["perf", "record", "-q", "-F", "499", "-p", str(pids["looplive"]),
+                                "-o", str(out), "--", "sleep", str(args.cpu_seconds)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            else:
+                time.sleep(args.cpu_seconds)
             elapsed = time.monotonic() - t0
             used[tagged] = {name: (cpu_seconds(pid) - before[name]) / elapsed
                             for name, pid in pids.items()}
@@ -301,6 +309,8 @@ def main():
     parser.add_argument("--per-tag-rate", type=int, default=150, help="tags a second, per tag")
     parser.add_argument("--per-tag-windows", type=int, default=4, help="pairs of windows; 0 skips")
     parser.add_argument("--window", type=int, default=30, help="seconds per window, per tag")
+    parser.add_argument("--perf", metavar="DIR",
+                        help="record a perf profile of looplive in each cost window into DIR")
     parser.add_argument("--batch-ms", type=int, default=0,
                         help="post the tags due every this many ms in one POST /v1/tags; 0: one POST each")
     args = parser.parse_args()
@@ -341,17 +351,19 @@ def main():
                   + (f", posted in batches every {args.batch_ms} ms" if args.batch_ms else "")
                   + "):")
             print("| pair | looplive without | looplive with | its PostgreSQL without | with "
-                  "| both, added |")
-            print("| --- | --- | --- | --- | --- | --- |")
-            added = []
+                  "| looplive, added | both, added |")
+            print("| --- | --- | --- | --- | --- | --- | --- |")
+            added, own_added = [], []
             for n, pair in enumerate(pairs, 1):
                 plain, tagged = pair["plain"], pair["tagged"]
                 base = plain["looplive"] + plain["postgres"]
                 more = (tagged["looplive"] + tagged["postgres"] - base) / base * 100
+                own = (tagged["looplive"] - plain["looplive"]) / plain["looplive"] * 100
                 added.append(more)
+                own_added.append(own)
                 print(f"| {n} | {plain['looplive']:.3f} | {tagged['looplive']:.3f} | "
-                      f"{plain['postgres']:.3f} | {tagged['postgres']:.3f} | {more:+.1f}% |")
-            print(f"| median | | | | | {pct(added, 50):+.1f}% |")
+                      f"{plain['postgres']:.3f} | {tagged['postgres']:.3f} | {own:+.1f}% | {more:+.1f}% |")
+            print(f"| median | | | | | {pct(own_added, 50):+.1f}% | {pct(added, 50):+.1f}% |")
         if args.per_tag_windows:
             pairs = per_tag(server, args, work, fixture)
             print(f"\nCPU milliseconds per tag, one publisher, {args.per_tag_rate} tags/s, "
