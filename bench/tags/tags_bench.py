@@ -19,9 +19,11 @@
 
     tags_bench.py [--rate 50] [--seconds 30] [--streams 100] [--cpu-seconds 40] [--cost-pairs 3]
                   [--per-tag-rate 150] [--per-tag-windows 4] [--window 30] [--batch-ms 0]
+                  [--perf DIR]
 
 With --batch-ms, each poster sends the tags due every that many milliseconds
-in one POST /v1/tags (across its streams) instead of one POST each.
+in one POST /v1/tags (across its streams) instead of one POST each. With
+--perf, each cost window is also a perf profile of looplive, in DIR.
 
 It starts build/release's looplive with its own PostgreSQL cluster on free
 loopback ports (bench/latency's helpers) and stops everything it started.
@@ -231,9 +233,10 @@ def cost(server, args, work, fixture):
             if args.perf:
                 # A profile of looplive over the window, to see what the tags added.
                 out = Path(args.perf) / f"pair{pair}-{'tagged' if tagged else 'plain'}.data"
+                out.parent.mkdir(parents=True, exist_ok=True)
                 subprocess.run(["perf", "record", "-q", "-F", "499", "-p", str(pids["looplive"]),
                                 "-o", str(out), "--", "sleep", str(args.cpu_seconds)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, check=True)
             else:
                 time.sleep(args.cpu_seconds)
             elapsed = time.monotonic() - t0
@@ -310,7 +313,8 @@ def main():
     parser.add_argument("--per-tag-windows", type=int, default=4, help="pairs of windows; 0 skips")
     parser.add_argument("--window", type=int, default=30, help="seconds per window, per tag")
     parser.add_argument("--perf", metavar="DIR",
-                        help="record a perf profile of looplive in each cost window into DIR")
+                        help="record a perf profile of looplive in each cost window into DIR "
+                             "(needs perf: apt-get install linux-perf)")
     parser.add_argument("--batch-ms", type=int, default=0,
                         help="post the tags due every this many ms in one POST /v1/tags; 0: one POST each")
     args = parser.parse_args()
