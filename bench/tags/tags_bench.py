@@ -234,7 +234,8 @@ def cost(server, args, work, fixture):
                 # A profile of looplive over the window, to see what the tags added.
                 out = Path(args.perf) / f"pair{pair}-{'tagged' if tagged else 'plain'}.data"
                 out.parent.mkdir(parents=True, exist_ok=True)
-                subprocess.run(["perf", "record", "-q", "-F", "499", "-p", str(pids["looplive"]),
+                subprocess.run(["perf", "record", "-q", "-F", "199", "--call-graph", "dwarf,16384",
+                                "-p", str(pids["looplive"]),
                                 "-o", str(out), "--", "sleep", str(args.cpu_seconds)],
                                stdout=subprocess.DEVNULL, check=True)
             else:
