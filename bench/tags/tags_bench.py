@@ -195,11 +195,11 @@ def cost(server, args, work, fixture):
     keys.write_text("\n".join(s["rtmp"].rsplit("/", 1)[1] for s in streams) + "\n")
     seconds = 2 * args.cost_pairs * (args.cpu_seconds + 3) + 40
     log = open(work / "loadgen-cost.log", "w")
-    loadgen = lb.subprocess.Popen(
+    loadgen = subprocess.Popen(
         [str(LOADGEN), "--publishers", str(args.streams), "--seconds", str(seconds),
          "--url-template", f"rtmp://127.0.0.1:{server.rtmp_port}/live/{{key}}", "--keys", str(keys),
          "--stagger-ms", "20", str(fixture)],
-        stdout=log, stderr=lb.subprocess.STDOUT, text=True)
+        stdout=log, stderr=subprocess.STDOUT, text=True)
     lb.children.append(loadgen)
     ids = [s["id"] for s in streams]
     for stream_id in ids:
@@ -264,10 +264,10 @@ def per_tag(server, args, work, fixture):
     keys.write_text(stream["rtmp"].rsplit("/", 1)[1] + "\n")
     seconds = 2 * args.per_tag_windows * (args.window + 2) + 30
     log = open(work / "loadgen-per-tag.log", "w")
-    loadgen = lb.subprocess.Popen(
+    loadgen = subprocess.Popen(
         [str(LOADGEN), "--publishers", "1", "--seconds", str(seconds), "--url-template",
          f"rtmp://127.0.0.1:{server.rtmp_port}/live/{{key}}", "--keys", str(keys), str(fixture)],
-        stdout=log, stderr=lb.subprocess.STDOUT, text=True)
+        stdout=log, stderr=subprocess.STDOUT, text=True)
     lb.children.append(loadgen)
     if not wait_playable(server, stream["id"]):
         sys.exit("the per-tag show never became playable")
