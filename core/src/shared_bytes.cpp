@@ -92,6 +92,13 @@ SharedBytes::SharedBytes(std::vector<uint8_t>&& bytes) {
   size_ = owner->size();
 }
 
+SharedBytes::SharedBytes(std::string&& text) {
+  if (text.empty()) return;
+  auto owner = std::make_shared<const std::string>(std::move(text));
+  buffer_ = std::shared_ptr<const uint8_t>(owner, reinterpret_cast<const uint8_t*>(owner->data()));
+  size_ = owner->size();
+}
+
 MemoryFileBuilder::~MemoryFileBuilder() {
   clear();
 }

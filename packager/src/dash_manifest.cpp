@@ -77,15 +77,16 @@ std::string timeline(std::span<const SegmentInfo> segments, const std::string& i
 // (`listed_end_ms`): players (dash.js) start an event with no duration only
 // when the playhead crosses its start, so a viewer who joins later would
 // never see it; the next MPD carries the card on, or its real end.
-std::string event_stream(std::span<const TagRange> events, int64_t from_ms, int64_t to_ms,
-                         int64_t period_start_ms, int64_t listed_end_ms,
+// Appended to `out`.
+void append_event_stream(std::string& out, std::span<const TagRange> events, int64_t from_ms,
+                         int64_t to_ms, int64_t period_start_ms, int64_t listed_end_ms,
                          const std::function<const std::string*(uint64_t)>& escaped_cue) {
-  std::string out;
+  bool opened = false;
   for (const TagRange& range : events) {
     const core::ProductTag& tag = *range.tag;
     if (tag.media_time_ms < from_ms || tag.media_time_ms >= to_ms) continue;
-    if (out.empty()) {
-      out.reserve(events.size() * (tag.cue_json.size() + 80));
+    if (!opened) {
+      opened = true;
       out += "    <EventStream schemeIdUri=\"" + std::string(kTagScheme) + "\" value=\"" +
              std::string(kTagSchemeValue) + "\" timescale=\"1000\" presentationTimeOffset=\"" +
              std::to_string(period_start_ms) + "\">\n";
@@ -104,8 +105,7 @@ std::string event_stream(std::span<const TagRange> events, int64_t from_ms, int6
     out += escaped != nullptr ? *escaped : xml_text(tag.cue_json);
     out += "</Event>\n";
   }
-  if (!out.empty()) out += "    </EventStream>\n";
-  return out;
+  if (opened) out += "    </EventStream>\n";
 }
 
 bool low_latency(const MpdOptions& options) {
@@ -236,7 +236,14 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
   int64_t total = 0;
   for (const auto& entry : periods) total += entry.second.end - entry.second.start;
 
-  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  // A show's tags can make this hundreds of kilobytes, rendered at every
+  // part: grown once, not doubled (and copied) along the way.
+  size_t expected = 2048;
+  for (const auto& segments : listed) expected += 1024 + 48 * segments.size();
+  for (const TagRange& range : options.events) expected += 96 + range.tag->cue_json.size();
+  std::string out;
+  out.reserve(expected);
+  out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out +=
       "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" "
       "profiles=\"urn:mpeg:dash:profile:isoff-live:2011\"";
@@ -274,8 +281,9 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
     out += "  <Period id=\"" + std::to_string(period) + "\" start=\"" + media::iso_duration(start) +
            "\">\n";
     const auto next = std::next(it);
-    out += event_stream(
-        options.events, it == periods.begin() ? std::numeric_limits<int64_t>::min() : span.start,
+    append_event_stream(
+        out, options.events,
+        it == periods.begin() ? std::numeric_limits<int64_t>::min() : span.start,
         next == periods.end() ? std::numeric_limits<int64_t>::max() : next->second.start,
         period_start, periods.rbegin()->second.end, options.escaped_cue);
     // Tracks come video first, then by rendition: one AdaptationSet per kind.

@@ -98,7 +98,12 @@ std::string render_media_playlist(std::span<const SegmentInfo> segments,
   const uint64_t discontinuity_sequence =
       first.discontinuity_index - (first.discontinuity && first.discontinuity_index > 0 ? 1 : 0);
 
-  std::string out = "#EXTM3U\n";
+  std::string out;
+  // A show's tags can make this hundreds of kilobytes, rendered at every
+  // part: grown once, not doubled (and copied) along the way.
+  out.reserve(1024 + options.dateranges.size() +
+              160 * (segments.size() + options.parts.size() + options.reports.size()));
+  out += "#EXTM3U\n";
   out += "#EXT-X-VERSION:" + std::to_string(media_playlist_version(options.delta)) + "\n";
   out += "#EXT-X-TARGETDURATION:" + std::to_string(target) + "\n";
   out += "#EXT-X-MEDIA-SEQUENCE:" + std::to_string(first.number) + "\n";

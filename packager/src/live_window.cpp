@@ -1,6 +1,7 @@
 #include "live_window.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <system_error>
 #include <utility>
 
@@ -277,16 +278,18 @@ void LiveWindow::render(bool ended, bool segments_added) {
   // That closing write is the disk's first sight of the multivariant playlist,
   // which seldom changes after the stream's first segments.
   const bool closing_only = to_disk && !settings_.write_live_files;
-  const auto write_live = [&](std::string_view name, const std::string& text) {
+  const auto write_live = [&](std::string_view name, const core::SharedBytes& text) {
     if (to_disk) disk_.write(live_dir_ / name, text, Sync::replace_only);
   };
   // Every playlist lists the tags from the oldest segment on, and those still on screen there.
   const uint64_t tags_version = tags_->version();
-  const std::vector<TagRange> tags =
-      tags_version > 0 ? tags_->listed(window_start()) : std::vector<TagRange>{};
+  const std::shared_ptr<const std::vector<TagRange>> listed_tags =
+      tags_version > 0 ? tags_->listed(window_start()) : nullptr;
+  const std::span<const TagRange> tags =
+      listed_tags ? std::span<const TagRange>(*listed_tags) : std::span<const TagRange>();
   const int64_t skip_ms =
       skip_until_ms(target, settings_.segment_ms * int64_t{settings_.live_window});
-  const DaterangeLines dateranges = daterange_lines(tags, settings_.clock(), skip_ms);
+  const DaterangeLines& dateranges = daterange_lines(listed_tags, settings_.clock(), skip_ms);
   for (Track* t : active()) {
     MediaPlaylistOptions options = low_latency_options(*t);
     options.dateranges = dateranges.all;
@@ -309,7 +312,7 @@ void LiveWindow::render(bool ended, bool segments_added) {
     options.dateranges = dateranges.recent;
     options.removed_dateranges = dateranges.recently_removed;
     t->delta_playlist_v2.set(render_media_playlist(t->listed, options));
-    if (!t->playlist.text().empty()) write_live(t->playlist_name, t->playlist.text());
+    if (!t->playlist.text().empty()) write_live(t->playlist_name, t->playlist.shared());
   }
   // The live MPD lists each segment being written (low-latency DASH) from its
   // first part on, so it changes when one starts as well as when one ends.
@@ -357,7 +360,7 @@ void LiveWindow::render(bool ended, bool segments_added) {
     return;
   }
   if (multivariant_.set(render_multivariant_playlist(variants)) || closing_only)
-    write_live(media::files::kMultivariantPlaylist, multivariant_.text());
+    write_live(media::files::kMultivariantPlaylist, multivariant_.shared());
 
   mpd.dynamic = !ended;
   if (ended) mpd.chunk_ms = 0;
@@ -373,19 +376,32 @@ void LiveWindow::render(bool ended, bool segments_added) {
       track.growing.reset();
     }
     mpd.chunk_ms = 0;
-    write_live(media::files::kManifest, render_mpd(dash, mpd));
+    write_live(media::files::kManifest, core::SharedBytes(render_mpd(dash, mpd)));
   } else {
-    write_live(media::files::kManifest, mpd_.text());
+    write_live(media::files::kManifest, mpd_.shared());
   }
 }
 
 // A tag's line changes only when its end becomes known, and a show lists
 // hundreds at 50 tags a second: each is rendered (and its cue escaped for
 // the MPD) once while it is listed, not every part.
-LiveWindow::DaterangeLines LiveWindow::daterange_lines(std::span<const TagRange> tags,
-                                                       int64_t now_ms, int64_t skip_ms) {
+// The same list of tags gives the same lines until one of them stops being
+// recent or a removed one is no longer named (`dateranges_.valid_until_ms`).
+const LiveWindow::DaterangeLines& LiveWindow::daterange_lines(
+    const std::shared_ptr<const std::vector<TagRange>>& listed_tags, int64_t now_ms,
+    int64_t skip_ms) {
+  DaterangeLines& out = dateranges_;
+  if (out.made && out.tags == listed_tags && out.skip_ms == skip_ms && now_ms >= out.made_ms &&
+      now_ms <= out.valid_until_ms)
+    return out;
+  out = DaterangeLines{};
+  out.made = true;
+  out.tags = listed_tags;
+  out.skip_ms = skip_ms;
+  out.made_ms = now_ms;
+  const std::span<const TagRange> tags =
+      listed_tags ? std::span<const TagRange>(*listed_tags) : std::span<const TagRange>();
   ++renders_;
-  DaterangeLines out;
   size_t size = 0;
   // Elements of an unordered_map keep their address when others come and go.
   std::vector<const RenderedRange*> listed;
@@ -416,14 +432,19 @@ LiveWindow::DaterangeLines LiveWindow::daterange_lines(std::span<const TagRange>
   while (!removed_tags_.empty() && removed_tags_.front().removed_ms < now_ms - skip_ms)
     removed_tags_.pop_front();
   out.all.reserve(size);
+  out.valid_until_ms = std::numeric_limits<int64_t>::max();
   for (const RenderedRange* rendered : listed) {
     out.all += rendered->line;
-    if (rendered->changed_ms >= now_ms - skip_ms) out.recent += rendered->line;
+    if (rendered->changed_ms < now_ms - skip_ms) continue;
+    out.recent += rendered->line;
+    out.valid_until_ms = std::min(out.valid_until_ms, rendered->changed_ms + skip_ms);
   }
   for (const RemovedRange& removed : removed_tags_) {
     if (!out.recently_removed.empty()) out.recently_removed += '\t';
     out.recently_removed += daterange_id(removed.tag_id);
   }
+  if (!removed_tags_.empty())
+    out.valid_until_ms = std::min(out.valid_until_ms, removed_tags_.front().removed_ms + skip_ms);
   return out;
 }
 

@@ -150,8 +150,16 @@ class LiveWindow {
     std::string all;
     std::string recent;
     std::string recently_removed;  // tab-separated
+    // What they were made of, and until when they hold.
+    bool made = false;
+    std::shared_ptr<const std::vector<TagRange>> tags;
+    int64_t skip_ms = 0;
+    int64_t made_ms = 0;
+    int64_t valid_until_ms = 0;
   };
-  DaterangeLines daterange_lines(std::span<const TagRange> tags, int64_t now_ms, int64_t skip_ms);
+  const DaterangeLines& daterange_lines(
+      const std::shared_ptr<const std::vector<TagRange>>& listed_tags, int64_t now_ms,
+      int64_t skip_ms);
   void store_view(bool ended);  // for the origin, in the stream's ViewSlot
 
   StreamSettings settings_;
@@ -173,6 +181,7 @@ class LiveWindow {
   };
   std::deque<RemovedRange> removed_tags_;  // oldest first
   uint64_t renders_ = 0;
+  DaterangeLines dateranges_;  // as last made
   std::filesystem::path live_dir_;
   std::map<core::TrackKey, Track> tracks_;
   PeriodSpans spans_;

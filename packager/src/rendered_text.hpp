@@ -1,35 +1,28 @@
 #pragma once
 
-#include <cstdint>
 #include <string>
-#include <vector>
+#include <string_view>
 
 #include "looplive/core/shared_bytes.hpp"
 
 namespace looplive::packager {
 
-// A playlist or MPD as last rendered, and the bytes that the views and every
-// response carrying it share: made once per change, where each view copied
-// every text, changed or not, and each response copied it again.
+// A playlist or MPD as last rendered, in the bytes that the views and every
+// response carrying it share: taken over as rendered, once per change, where
+// each view copied every text, changed or not, and each response copied it again.
 class RenderedText {
  public:
-  const std::string& text() const { return text_; }
+  std::string_view text() const { return bytes_.text(); }
   // False when `text` is what is there already.
   bool set(std::string text) {
-    if (text == text_) return false;
-    text_ = std::move(text);
-    shared_ = {};
+    if (text == bytes_.text()) return false;
+    bytes_ = core::SharedBytes(std::move(text));
     return true;
   }
-  const core::SharedBytes& shared() {
-    if (shared_.empty() && !text_.empty())
-      shared_ = core::SharedBytes(std::vector<uint8_t>(text_.begin(), text_.end()));
-    return shared_;
-  }
+  const core::SharedBytes& shared() const { return bytes_; }
 
  private:
-  std::string text_;
-  core::SharedBytes shared_;
+  core::SharedBytes bytes_;
 };
 
 }  // namespace looplive::packager

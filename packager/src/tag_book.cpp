@@ -126,13 +126,22 @@ const TagBook::Key* TagBook::on_screen(const std::set<Key>& product, int64_t at_
   return &*it;
 }
 
-std::vector<TagRange> TagBook::listed(int64_t from_ms) {
+bool TagBook::starts_between(int64_t a_ms, int64_t b_ms) const {
+  const auto [low, high] = std::minmax(a_ms, b_ms);
+  const auto next = entries_.upper_bound({low, std::numeric_limits<uint64_t>::max()});
+  return next != entries_.end() && next->first.first <= high;
+}
+
+std::shared_ptr<const std::vector<TagRange>> TagBook::listed(int64_t from_ms) {
   std::lock_guard lock(mutex_);
+  const int64_t until = next_frame_ms_;
+  if (listing_.ranges && listing_.version == version_ && listing_.from_ms == from_ms &&
+      !starts_between(listing_.until_ms, until))
+    return listing_.ranges;
   std::vector<Key> keys;
   for (const auto& [id, product] : by_product_)
     if (const Key* key = on_screen(product, from_ms, false)) keys.push_back(*key);
   std::sort(keys.begin(), keys.end());
-  const int64_t until = next_frame_ms_;
   for (auto it = entries_.lower_bound({from_ms, 0});
        it != entries_.end() && it->first.first <= until; ++it)
     keys.push_back(it->first);
@@ -143,7 +152,9 @@ std::vector<TagRange> TagBook::listed(int64_t from_ms) {
     put_on_air(entry);
     ranges.push_back(range(entry));
   }
-  return ranges;
+  listing_ = {version_, from_ms, until,
+              std::make_shared<const std::vector<TagRange>>(std::move(ranges))};
+  return listing_.ranges;
 }
 
 std::vector<TagRange> TagBook::all() {

@@ -69,8 +69,10 @@ class TagBook {
   // from there up to the next frame (a tag placed ahead waits for its time,
   // and can be taken back until then), and the earlier ones whose cards are
   // still on screen there (a viewer joining now sees them), by media time.
-  // They are on air.
-  std::vector<TagRange> listed(int64_t from_ms);
+  // They are on air. The same list, not a new one, while nothing in it can
+  // have changed: no tag added or removed, the same `from_ms`, no tag's time
+  // come (a packager lists its window at every part).
+  std::shared_ptr<const std::vector<TagRange>> listed(int64_t from_ms);
   // Every tag, for the replay.
   std::vector<TagRange> all();
   // The emsg boxes of one fragment [start_ms, end_ms) of the track that
@@ -94,6 +96,8 @@ class TagBook {
   // The product's tag on screen at `at_ms` (started before it, not ended by it).
   const Key* on_screen(const std::set<Key>& product, int64_t at_ms, bool started_at_too) const;
   TagRange range(Entry& entry) const { return {entry.tag, entry.end_ms}; }
+  // Whether a tag starts after the earlier of two times, up to the later.
+  bool starts_between(int64_t a_ms, int64_t b_ms) const;
 
   const TagLimits limits_;
   std::atomic<int64_t> wall_origin_ms_{0};
@@ -108,6 +112,13 @@ class TagBook {
   std::vector<core::ProductTag> aired_;  // since the last take_aired()
   size_t bytes_ = 0;
   uint64_t version_ = 0;
+  struct Listing {
+    uint64_t version = 0;
+    int64_t from_ms = 0;
+    int64_t until_ms = 0;  // the next frame's time when it was made
+    std::shared_ptr<const std::vector<TagRange>> ranges;
+  };
+  Listing listing_;  // the last list listed() made
 };
 
 }  // namespace looplive::packager

@@ -250,7 +250,7 @@ TEST_CASE("the checker passes product tags as rendered and catches a changed DAT
   std::vector<SegmentInfo> segments = window(1, 3);
   for (auto& s : segments) s.wall_clock_ms = 1714564800000 + s.start_ms;
   const auto render = [&] {
-    const auto ranges = book.listed(0);
+    const auto ranges = *book.listed(0);
     MediaPlaylistOptions options;
     options.target_seconds = 2;
     const std::string lines = render_dateranges(ranges);

@@ -105,11 +105,40 @@ TEST_CASE("a live window lists the cards still on screen from before it", "[pack
   book.note_next_frame(10000);
   // At 5000 only the shoe is still on screen; the belt comes later, and the
   // sock waits for its time.
-  CHECK(ids(book.listed(5000)) == std::vector<uint64_t>{1, 5});
-  CHECK(ids(book.listed(0)) == std::vector<uint64_t>{1, 2, 3, 4, 5});
+  CHECK(ids(*book.listed(5000)) == std::vector<uint64_t>{1, 5});
+  CHECK(ids(*book.listed(0)) == std::vector<uint64_t>{1, 2, 3, 4, 5});
   CHECK(book.remove(6));
   REQUIRE(book.add(tag(7, "sock", TagAction::show, 10000)));
-  CHECK(ids(book.listed(9500)) == std::vector<uint64_t>{1, 5, 7});
+  CHECK(ids(*book.listed(9500)) == std::vector<uint64_t>{1, 5, 7});
+}
+
+TEST_CASE("a live window's list of tags is made again only when it can have changed",
+          "[packager][tags]") {
+  TagBook book;
+  REQUIRE(book.add(tag(1, "shoe", TagAction::show, 1000)));
+  REQUIRE(book.add(tag(2, "hat", TagAction::show, 3000)));
+  book.note_next_frame(2000);
+  const auto first = book.listed(0);
+  CHECK(ids(*first) == std::vector<uint64_t>{1});
+  book.note_next_frame(2500);  // no tag's time came
+  CHECK(book.listed(0) == first);
+  book.note_next_frame(3000);  // the hat's did
+  const auto with_hat = book.listed(0);
+  CHECK(with_hat != first);
+  CHECK(ids(*with_hat) == std::vector<uint64_t>{1, 2});
+  CHECK(ids(*book.listed(2000)) == std::vector<uint64_t>{1, 2});  // another window
+  const auto again = book.listed(0);
+  CHECK(ids(*again) == std::vector<uint64_t>{1, 2});
+  REQUIRE(book.add(tag(3, "shoe", TagAction::hide, 2800)));  // placed back in time
+  const auto hidden = book.listed(0);
+  CHECK(hidden != again);
+  CHECK(ids(*hidden) == std::vector<uint64_t>{1, 3, 2});
+  CHECK(hidden->front().end_ms == 2800);
+  REQUIRE(book.add(tag(4, "bag", TagAction::show, 9000)));  // ahead: waits for its time
+  CHECK(ids(*book.listed(0)) == std::vector<uint64_t>{1, 3, 2});
+  CHECK(book.remove(4));
+  book.note_next_frame(1500);  // back before the hat (a republish)
+  CHECK(ids(*book.listed(0)) == std::vector<uint64_t>{1});
 }
 
 TEST_CASE("a range on air keeps its end", "[packager][tags]") {
@@ -117,7 +146,7 @@ TEST_CASE("a range on air keeps its end", "[packager][tags]") {
   REQUIRE(book.add(tag(1, "shoe", TagAction::show, 1000)));
   REQUIRE(book.add(tag(2, "shoe", TagAction::hide, 5000)));
   book.note_next_frame(6000);
-  REQUIRE(book.listed(0).front().end_ms == 5000);  // now on air with its end
+  REQUIRE(book.listed(0)->front().end_ms == 5000);  // now on air with its end
   // A tag placed back in time, between them: the aired range keeps its end.
   REQUIRE(book.add(tag(3, "shoe", TagAction::update, 3000)));
   const auto all = book.all();
@@ -296,7 +325,7 @@ TEST_CASE("an MPD lists tags in the period they start in", "[packager][tags]") {
   book.note_next_frame(22000);
   const auto ranges = book.listed(4000);
   MpdOptions options;
-  options.events = ranges;
+  options.events = *ranges;
   options.inband_events = true;
   const std::string mpd = render_mpd(tracks, options);
   const auto period1 = mpd.find("<Period id=\"1\"");

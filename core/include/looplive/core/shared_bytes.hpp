@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -21,6 +22,8 @@ class SharedBytes {
  public:
   SharedBytes() = default;
   explicit SharedBytes(std::vector<uint8_t>&& bytes);
+  // Takes a rendered text (a playlist, an MPD) as it is, without a copy.
+  explicit SharedBytes(std::string&& text);
 
   static SharedBytes copy_of(std::span<const uint8_t> bytes) {
     return SharedBytes(std::vector<uint8_t>(bytes.begin(), bytes.end()));
