@@ -267,6 +267,7 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
            "\" min=\"" + std::to_string(target / 2) + "\" max=\"" + std::to_string(target * 3) +
            "\"/>\n    <PlaybackRate min=\"0.96\" max=\"1.04\"/>\n  </ServiceDescription>\n";
   }
+  if (options.kept_tracks != nullptr && !options.reuse_tracks) options.kept_tracks->clear();
   int64_t played = 0;
   for (auto it = periods.begin(); it != periods.end(); ++it) {
     const auto& [period, span] = *it;
@@ -286,6 +287,13 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
         it == periods.begin() ? std::numeric_limits<int64_t>::min() : span.start,
         next == periods.end() ? std::numeric_limits<int64_t>::max() : next->second.start,
         period_start, periods.rbegin()->second.end, options.escaped_cue);
+    std::string* kept = options.kept_tracks ? &(*options.kept_tracks)[period] : nullptr;
+    if (kept != nullptr && options.reuse_tracks && !kept->empty()) {
+      out += *kept;
+      out += "  </Period>\n";
+      continue;
+    }
+    const size_t tracks_from = out.size();
     // Tracks come video first, then by rendition: one AdaptationSet per kind.
     for (size_t first = 0; first < tracks.size();) {
       const core::MediaKind kind = tracks[first].info->kind;
@@ -298,6 +306,7 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
       if (!renditions.empty()) out += adaptation_set(renditions, period_start, first, options);
       first = next;
     }
+    if (kept != nullptr) kept->assign(out, tracks_from);
     out += "  </Period>\n";
   }
   out += "  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-iso:2014\" value=\"" +

@@ -63,6 +63,12 @@ struct MpdOptions {
   // Period@start must not move as the window slides (players place the
   // timeline by it). A period missing here starts at its first listed segment.
   const std::map<uint64_t, int64_t>* period_starts = nullptr;
+  // A live MPD's AdaptationSets by period, kept by the caller between
+  // renderings: when only the tags and the publish time changed (a busy show
+  // has a tag at every part), they are taken as kept (`reuse_tracks`), not
+  // made again; otherwise made and kept.
+  std::map<uint64_t, std::string>* kept_tracks = nullptr;
+  bool reuse_tracks = false;
 };
 
 // Segment addressing in a SegmentTemplate. A live MPD addresses segments by

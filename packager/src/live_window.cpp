@@ -339,6 +339,7 @@ void LiveWindow::render(bool ended, bool segments_added) {
 
   std::vector<VariantTrack> variants;
   std::vector<DashTrack> dash;
+  MpdTracksKey tracks_key{ended, tags_version > 0, {}};
   for (Track* t : tracks) {
     const core::TrackInfo& info = *t->info;
     variants.push_back({&info, t->playlist_name, t->meter.peak(), t->meter.average()});
@@ -346,6 +347,9 @@ void LiveWindow::render(bool ended, bool segments_added) {
                     ended ? media::files::segment_template(t->prefix, false)
                           : media::files::segment_template(t->time_prefix, true),
                     t->announced});
+    MpdTrackState& state = tracks_key.tracks.emplace_back(t, dash.back().bandwidth);
+    if (t->announced)
+      state.growing = {t->announced->discontinuity_index, t->announced->independent};
   }
   MpdOptions mpd = live_mpd_options();
   mpd.events = tags;
@@ -353,7 +357,10 @@ void LiveWindow::render(bool ended, bool segments_added) {
     const auto found = rendered_tags_.find(tag_id);
     return found != rendered_tags_.end() ? &found->second.cue_xml : nullptr;
   };
-  mpd.inband_events = tags_version > 0;
+  mpd.inband_events = tracks_key.inband_events;
+  mpd.kept_tracks = &mpd_tracks_;
+  mpd.reuse_tracks = !segments_added && !growing_changed && tracks_key == mpd_tracks_key_;
+  mpd_tracks_key_ = std::move(tracks_key);
   if (!complete()) {
     // Only the live MPD so far, with the first segments as they grow.
     mpd_.set(render_mpd(dash, mpd));
@@ -376,6 +383,7 @@ void LiveWindow::render(bool ended, bool segments_added) {
       track.growing.reset();
     }
     mpd.chunk_ms = 0;
+    mpd.kept_tracks = nullptr;
     write_live(media::files::kManifest, core::SharedBytes(render_mpd(dash, mpd)));
   } else {
     write_live(media::files::kManifest, mpd_.shared());

@@ -166,6 +166,22 @@ class LiveWindow {
   std::shared_ptr<ViewSlot> slot_;
   std::shared_ptr<TagBook> tags_;
   uint64_t mpd_tags_version_ = 0;  // the tags the MPD lists
+  // What a live MPD's AdaptationSets are made of besides the finished
+  // segments and the growing ones' start (`segments_added`, `growing_changed`).
+  struct MpdTrackState {
+    const Track* track = nullptr;
+    uint64_t bandwidth = 0;
+    std::optional<std::pair<uint64_t, bool>> growing;  // its period, whether independent
+    bool operator==(const MpdTrackState&) const = default;
+  };
+  struct MpdTracksKey {
+    bool ended = false;
+    bool inband_events = false;
+    std::vector<MpdTrackState> tracks;
+    bool operator==(const MpdTracksKey&) const = default;
+  };
+  MpdTracksKey mpd_tracks_key_;                 // of the live MPD's last AdaptationSets
+  std::map<uint64_t, std::string> mpd_tracks_;  // those AdaptationSets, by period
   // What a listed tag renders to, by tag id, kept while it is listed.
   struct RenderedRange {
     std::optional<int64_t> end_ms;

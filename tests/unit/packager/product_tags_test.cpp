@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -343,4 +344,52 @@ TEST_CASE("an MPD lists tags in the period they start in", "[packager][tags]") {
         std::string::npos);
   CHECK(head.find("<InbandEventStream schemeIdUri=\"urn:looplive:tag:2026\" value=\"1\"/>") !=
         std::string::npos);
+}
+
+TEST_CASE("an MPD whose tags alone changed takes its AdaptationSets as kept", "[packager][tags]") {
+  looplive::core::TrackInfo video;
+  video.codec_string = "avc1.64001e";
+  std::vector<SegmentInfo> v(3);
+  for (size_t i = 0; i < v.size(); ++i) {
+    v[i].number = i + 1;
+    v[i].init_uri = "init_v.mp4";
+    v[i].start_ms = 4000 + 2000 * int64_t(i);
+    v[i].duration_ms = 2000;
+  }
+  v[2].discontinuity_index = 1;
+  v[2].start_ms = 20000;
+  const std::vector<DashTrack> tracks{{&video, v, 1'000'000, "v_$Time$.m4s"}};
+  TagBook book;
+  REQUIRE(book.add(tag(1, "shoe", TagAction::show, 5000)));
+  book.note_next_frame(22000);
+  std::map<uint64_t, std::string> kept;
+  MpdOptions options;
+  options.publish_ms = kNoon;
+  options.inband_events = true;
+  const auto before = book.listed(4000);
+  options.events = *before;
+  options.kept_tracks = &kept;
+  const std::string first = render_mpd(tracks, options);
+  REQUIRE(kept.size() == 2);
+  CHECK(first.find(kept.at(0)) != std::string::npos);
+  CHECK(kept.at(1).find("<AdaptationSet") != std::string::npos);
+
+  REQUIRE(book.add(tag(2, "hat", TagAction::show, 21000)));
+  const auto after = book.listed(4000);
+  options.events = *after;
+  options.publish_ms = kNoon + 333;
+  options.reuse_tracks = true;
+  const std::string reused = render_mpd(tracks, options);
+  MpdOptions fresh = options;
+  fresh.kept_tracks = nullptr;
+  CHECK(reused == render_mpd(tracks, fresh));
+  CHECK(reused != first);
+  CHECK(reused.find("<Event id=\"2\"") != std::string::npos);
+
+  // What is kept is what goes in, unmade: the caller says when it still holds.
+  kept.at(1) = "    <!-- kept -->\n";
+  CHECK(render_mpd(tracks, options).find("<!-- kept -->") != std::string::npos);
+  options.reuse_tracks = false;
+  CHECK(render_mpd(tracks, options) == render_mpd(tracks, fresh));
+  CHECK(kept.at(1).find("<AdaptationSet") != std::string::npos);
 }
