@@ -212,24 +212,33 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
     int64_t start = std::numeric_limits<int64_t>::max();
     int64_t end = std::numeric_limits<int64_t>::min();
   };
-  // Each track's segments as listed: the finished ones, then the one growing.
-  std::vector<std::vector<SegmentInfo>> listed;
-  for (const auto& t : tracks) {
-    listed.emplace_back(t.segments.begin(), t.segments.end());
-    if (t.growing && low_latency(options)) {
-      listed.back().push_back(*t.growing);
-      listed.back().back().duration_ms = std::max<int64_t>(1, options.growing_ms);
-    }
-  }
+  const int64_t growing_ms = std::max<int64_t>(1, options.growing_ms);
+  const auto lists_growing = [&](const DashTrack& t) { return t.growing && low_latency(options); };
   std::map<uint64_t, Span> periods;
-  for (const auto& segments : listed) {
-    for (const auto& s : segments) {
-      Span& span = periods[s.discontinuity_index];
-      span.start = std::min(span.start, s.start_ms);
-      span.end = std::max(span.end, s.start_ms + s.duration_ms);
-    }
+  const auto place = [&](const SegmentInfo& s, int64_t duration_ms) {
+    Span& span = periods[s.discontinuity_index];
+    span.start = std::min(span.start, s.start_ms);
+    span.end = std::max(span.end, s.start_ms + duration_ms);
+  };
+  for (const auto& t : tracks) {
+    for (const auto& s : t.segments) place(s, s.duration_ms);
+    if (lists_growing(t)) place(*t.growing, growing_ms);
   }
   if (periods.empty()) return {};
+  // Each track's segments as listed: the finished ones, then the one growing.
+  // Copied only when AdaptationSets are made, not when they are kept.
+  std::vector<std::vector<SegmentInfo>> listed;
+  const auto listed_segments = [&]() -> const std::vector<std::vector<SegmentInfo>>& {
+    if (!listed.empty()) return listed;
+    for (const auto& t : tracks) {
+      listed.emplace_back(t.segments.begin(), t.segments.end());
+      if (lists_growing(t)) {
+        listed.back().push_back(*t.growing);
+        listed.back().back().duration_ms = growing_ms;
+      }
+    }
+    return listed;
+  };
   // Dynamic periods are placed against availabilityStartTime (media time 0),
   // gaps from reconnects included, so the live edge follows the wall clock. A
   // static presentation plays its periods back to back from zero.
@@ -239,7 +248,7 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
   // A show's tags can make this hundreds of kilobytes, rendered at every
   // part: grown once, not doubled (and copied) along the way.
   size_t expected = 2048;
-  for (const auto& segments : listed) expected += 1024 + 48 * segments.size();
+  for (const auto& t : tracks) expected += 1024 + 48 * t.segments.size();
   for (const TagRange& range : options.events) expected += 96 + range.tag->cue_json.size();
   std::string out;
   out.reserve(expected);
@@ -300,7 +309,7 @@ std::string render_mpd(std::span<const DashTrack> tracks, const MpdOptions& opti
       std::vector<Listed> renditions;
       size_t next = first;
       for (; next < tracks.size() && tracks[next].info->kind == kind; ++next) {
-        const auto segments = in_period(listed[next], period);
+        const auto segments = in_period(listed_segments()[next], period);
         if (!segments.empty()) renditions.push_back({&tracks[next], segments});
       }
       if (!renditions.empty()) out += adaptation_set(renditions, period_start, first, options);

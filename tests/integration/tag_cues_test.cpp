@@ -148,9 +148,9 @@ TEST_CASE("hls.js and dash.js raise each tag at its frame, live, late and in the
   SECTION("a viewer joining after the card went up, and the replay") {
     std::this_thread::sleep_for(3s);
     const Placed card = show.tag("bag", "show", {{"payload", {{"title", "Tote bag"}}}});
-    // Longer than the live window (ten 2 s segments): the segment the card
-    // went up in is gone from every playlist and manifest.
-    std::this_thread::sleep_for(22s);
+    // 30 s, longer than the live window (ten 2 s segments): the segment the
+    // card went up in is gone from every playlist and manifest.
+    std::this_thread::sleep_for(30s);
     for (const std::string kind : {"hls", "dash"}) {
       const auto report = play(kind, live + (kind == "hls" ? "index.m3u8" : "manifest.mpd"), 10);
       bool seen = false;
@@ -162,7 +162,7 @@ TEST_CASE("hls.js and dash.js raise each tag at its frame, live, late and in the
         INFO(kind << " late joiner\n" << report.dump());
         CHECK(after_start <= 1.0);
         std::printf(
-            "%s, joined 22 s after the card: it showed %.0f ms after playback started (%s)\n",
+            "%s, joined 30 s after the card: it showed %.0f ms after playback started (%s)\n",
             kind.c_str(), after_start * 1000, tag["source"].get<std::string>().c_str());
       }
       INFO(kind << " late joiner\n" << report.dump());

@@ -77,6 +77,21 @@ std::vector<Emsg> parse_emsgs(const std::vector<uint8_t>& bytes) {
   return boxes;
 }
 
+// Three 2 s video segments from 4 s, the last after a reconnect, at 20 s.
+std::vector<SegmentInfo> segments_across_a_reconnect() {
+  std::vector<SegmentInfo> v(3);
+  for (size_t i = 0; i < v.size(); ++i) {
+    v[i].number = i + 1;
+    v[i].init_uri = "init_v.mp4";
+    v[i].start_ms = 4000 + 2000 * int64_t(i);
+    v[i].duration_ms = 2000;
+  }
+  v[2].discontinuity = true;
+  v[2].discontinuity_index = 1;
+  v[2].start_ms = 20000;
+  return v;
+}
+
 }  // namespace
 
 TEST_CASE("a tag's card stays until its duration, the product's next tag or a hide",
@@ -308,16 +323,7 @@ TEST_CASE("a tag is an EXT-X-DATERANGE with its program date time", "[packager][
 TEST_CASE("an MPD lists tags in the period they start in", "[packager][tags]") {
   looplive::core::TrackInfo video;
   video.codec_string = "avc1.64001e";
-  std::vector<SegmentInfo> v(3);
-  for (size_t i = 0; i < v.size(); ++i) {
-    v[i].number = i + 1;
-    v[i].init_uri = "init_v.mp4";
-    v[i].start_ms = 4000 + 2000 * int64_t(i);
-    v[i].duration_ms = 2000;
-  }
-  v[2].discontinuity = true;
-  v[2].discontinuity_index = 1;
-  v[2].start_ms = 20000;  // a reconnect
+  const std::vector<SegmentInfo> v = segments_across_a_reconnect();
   const std::vector<DashTrack> tracks{{&video, v, 1'000'000, "v_$Number$.m4s"}};
   TagBook book;
   REQUIRE(book.add(tag(1, "shoe", TagAction::show, 1000)));  // before the window, still on
@@ -349,15 +355,7 @@ TEST_CASE("an MPD lists tags in the period they start in", "[packager][tags]") {
 TEST_CASE("an MPD whose tags alone changed takes its AdaptationSets as kept", "[packager][tags]") {
   looplive::core::TrackInfo video;
   video.codec_string = "avc1.64001e";
-  std::vector<SegmentInfo> v(3);
-  for (size_t i = 0; i < v.size(); ++i) {
-    v[i].number = i + 1;
-    v[i].init_uri = "init_v.mp4";
-    v[i].start_ms = 4000 + 2000 * int64_t(i);
-    v[i].duration_ms = 2000;
-  }
-  v[2].discontinuity_index = 1;
-  v[2].start_ms = 20000;
+  const std::vector<SegmentInfo> v = segments_across_a_reconnect();
   const std::vector<DashTrack> tracks{{&video, v, 1'000'000, "v_$Time$.m4s"}};
   TagBook book;
   REQUIRE(book.add(tag(1, "shoe", TagAction::show, 5000)));
