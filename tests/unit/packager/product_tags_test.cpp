@@ -77,20 +77,28 @@ std::vector<Emsg> parse_emsgs(const std::vector<uint8_t>& bytes) {
   return boxes;
 }
 
-// Three 2 s video segments from 4 s, the last after a reconnect, at 20 s.
-std::vector<SegmentInfo> segments_across_a_reconnect() {
-  std::vector<SegmentInfo> v(3);
-  for (size_t i = 0; i < v.size(); ++i) {
-    v[i].number = i + 1;
-    v[i].init_uri = "init_v.mp4";
-    v[i].start_ms = 4000 + 2000 * int64_t(i);
-    v[i].duration_ms = 2000;
+// A video track of three 2 s segments from 4 s, the last after a reconnect,
+// at 20 s, as an MPD is given it.
+struct VideoAcrossReconnect {
+  looplive::core::TrackInfo info;
+  std::vector<SegmentInfo> segments{3};
+
+  VideoAcrossReconnect() {
+    info.codec_string = "avc1.64001e";
+    for (size_t i = 0; i < segments.size(); ++i) {
+      segments[i].number = i + 1;
+      segments[i].init_uri = "init_v.mp4";
+      segments[i].start_ms = 4000 + 2000 * int64_t(i);
+      segments[i].duration_ms = 2000;
+    }
+    segments[2].discontinuity = true;
+    segments[2].discontinuity_index = 1;
+    segments[2].start_ms = 20000;
   }
-  v[2].discontinuity = true;
-  v[2].discontinuity_index = 1;
-  v[2].start_ms = 20000;
-  return v;
-}
+  std::vector<DashTrack> tracks(const std::string& media_template) const {
+    return {{&info, segments, 1'000'000, media_template}};
+  }
+};
 
 }  // namespace
 
@@ -321,10 +329,8 @@ TEST_CASE("a tag is an EXT-X-DATERANGE with its program date time", "[packager][
 }
 
 TEST_CASE("an MPD lists tags in the period they start in", "[packager][tags]") {
-  looplive::core::TrackInfo video;
-  video.codec_string = "avc1.64001e";
-  const std::vector<SegmentInfo> v = segments_across_a_reconnect();
-  const std::vector<DashTrack> tracks{{&video, v, 1'000'000, "v_$Number$.m4s"}};
+  const VideoAcrossReconnect video;
+  const std::vector<DashTrack> tracks = video.tracks("v_$Number$.m4s");
   TagBook book;
   REQUIRE(book.add(tag(1, "shoe", TagAction::show, 1000)));  // before the window, still on
   REQUIRE(book.add(tag(2, "hat", TagAction::show, 5000, 500)));
@@ -353,10 +359,8 @@ TEST_CASE("an MPD lists tags in the period they start in", "[packager][tags]") {
 }
 
 TEST_CASE("an MPD whose tags alone changed takes its AdaptationSets as kept", "[packager][tags]") {
-  looplive::core::TrackInfo video;
-  video.codec_string = "avc1.64001e";
-  const std::vector<SegmentInfo> v = segments_across_a_reconnect();
-  const std::vector<DashTrack> tracks{{&video, v, 1'000'000, "v_$Time$.m4s"}};
+  const VideoAcrossReconnect video;
+  const std::vector<DashTrack> tracks = video.tracks("v_$Time$.m4s");
   TagBook book;
   REQUIRE(book.add(tag(1, "shoe", TagAction::show, 5000)));
   book.note_next_frame(22000);
