@@ -9,21 +9,24 @@
    of the longest playlist seen (every tag of the window is listed in it).
 2. Cost: --streams publishers from tools/rtmp_loadgen (720p30, 2.5 Mbit/s,
    B-frames) for the whole measure; --cost-pairs pairs of --cpu-seconds
-   windows, alternately without tags and with one tag a second on every
-   stream and --rate a second more on the first. CPU of looplive and of its
-   PostgreSQL in each window; per pair, what tags added, and the median.
+   windows, one without tags and one with one tag a second on every stream
+   and --rate a second more on the first, in turn plain first and tagged
+   first. CPU of looplive and of its PostgreSQL in each window; per pair,
+   what tags added, and the median.
 3. Per tag: one publisher, --per-tag-windows pairs of --window seconds,
-   alternately without and with --per-tag-rate tags a second; CPU
+   without and with --per-tag-rate tags a second (in the same turns); CPU
    milliseconds per tag of looplive and of PostgreSQL in each pair (the
    tagged window minus the plain one), and their medians.
 
     tags_bench.py [--rate 50] [--seconds 30] [--streams 100] [--cpu-seconds 40] [--cost-pairs 3]
                   [--per-tag-rate 150] [--per-tag-windows 4] [--window 30] [--batch-ms 0]
-                  [--perf DIR]
+                  [--perf DIR] [--control]
 
 With --batch-ms, each poster sends the tags due every that many milliseconds
 in one POST /v1/tags (across its streams) instead of one POST each. With
---perf, each cost window is also a perf profile of looplive, in DIR.
+--perf, each cost window is also a perf profile of looplive, in DIR. With
+--control, neither window of a pair has tags: what the method reads when
+tags cost nothing.
 
 It starts build/release's looplive with its own PostgreSQL cluster on free
 loopback ports (bench/latency's helpers) and stops everything it started.
@@ -68,6 +71,14 @@ class Api:
 def pct(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else None
+
+
+def window_order(pair):
+    """Which window of a pair comes first (True: with tags). The order turns
+    at every pair (plain, tagged; tagged, plain; ...): the publishers' own cost
+    drifts during a run (up by 16 % over six pairs here), and with the plain
+    window always first that drift counts as tags in every pair."""
+    return (False, True) if pair % 2 else (True, False)
 
 
 def tag_body(n):
@@ -187,9 +198,10 @@ def postgres_pid(server):
 
 def cost(server, args, work, fixture):
     """--streams publishers for the whole measure; --cost-pairs pairs of
-    --cpu-seconds windows, alternately without and with tags (one a second on
-    every stream, --rate a second more on the first). Interleaved, so a drift
-    of the publishers' own cost moves both windows of a pair alike."""
+    --cpu-seconds windows without and with tags (one a second on every
+    stream, --rate a second more on the first). Interleaved, so the windows
+    of a pair see the same publishers, and in turns (window_order), so a
+    steady drift of their cost adds to as many pairs as it takes from."""
     streams = [server.new_stream() for _ in range(args.streams)]
     keys = work / "keys-cost.txt"
     keys.write_text("\n".join(s["rtmp"].rsplit("/", 1)[1] for s in streams) + "\n")
@@ -212,10 +224,10 @@ def cost(server, args, work, fixture):
     pairs = []
     for pair in range(1, args.cost_pairs + 1):
         used = {}
-        for tagged in (False, True):
+        for tagged in window_order(pair):
             stop = threading.Event()
             posters, answered = [], []
-            if tagged:
+            if tagged and not args.control:
                 # Batched, one poster covers every stream: its batches span them all.
                 groups = [ids] if args.batch_ms else [ids[i::4] for i in range(4) if ids[i::4]]
                 for group in groups:
@@ -258,7 +270,7 @@ def cost(server, args, work, fixture):
 
 
 def per_tag(server, args, work, fixture):
-    """CPU per tag on one publisher: alternating windows without and with tags."""
+    """CPU per tag on one publisher: windows without and with tags, in turns."""
     stream = server.new_stream()
     keys = work / "keys-per-tag.txt"
     keys.write_text(stream["rtmp"].rsplit("/", 1)[1] + "\n")
@@ -274,29 +286,30 @@ def per_tag(server, args, work, fixture):
     time.sleep(3)
     pids = {"looplive": server.proc.pid, "postgres": postgres_pid(server)}
     pairs = []
-    for _ in range(args.per_tag_windows):
+    created, refused = 0, 0
+    for pair in range(1, args.per_tag_windows + 1):
         used = {}
-        for tagged in (False, True):
+        for tagged in window_order(pair):
             stop, answered = threading.Event(), []
             poster = threading.Thread(target=post_tags, args=(
                 server.api_port, [stream["id"]], args.per_tag_rate, args.window + 1, {}, answered,
                 stop, args.batch_ms), daemon=True)
-            if tagged:
+            if tagged and not args.control:
                 poster.start()
                 time.sleep(1)  # the posts run at their rate before the window opens
             before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             time.sleep(args.window)
             used[tagged] = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
             stop.set()
-            if tagged:
+            if poster.is_alive():
                 poster.join(15)
                 created = sum(1 for status, _ in answered if status == 201)
                 refused = len(answered) - created
+            time.sleep(2)  # what the posts started settles before the next window
         # Tags placed in the window: the rate times its length (posts run on past it).
         tags = args.per_tag_rate * args.window
         pairs.append({name: (used[True][name] - used[False][name]) * 1000 / tags for name in pids}
                      | {"refused": refused, "created": created})
-        time.sleep(2)
     loadgen.terminate()
     loadgen.wait(timeout=30)
     log.close()
@@ -316,6 +329,9 @@ def main():
     parser.add_argument("--perf", metavar="DIR",
                         help="record a perf profile of looplive in each cost window into DIR "
                              "(needs perf: apt-get install linux-perf)")
+    parser.add_argument("--control", action="store_true",
+                        help="post no tags in either window of a pair: what the method reads "
+                             "when tags cost nothing (its noise and drift)")
     parser.add_argument("--batch-ms", type=int, default=0,
                         help="post the tags due every this many ms in one POST /v1/tags; 0: one POST each")
     args = parser.parse_args()
@@ -354,7 +370,7 @@ def main():
                   f"without and with tags ({tags_per_second} tags/s: one a second on each stream, "
                   f"{args.rate} more on the first"
                   + (f", posted in batches every {args.batch_ms} ms" if args.batch_ms else "")
-                  + "):")
+                  + ("; control: no tags in either window" if args.control else "") + "):")
             print("| pair | looplive without | looplive with | its PostgreSQL without | with "
                   "| looplive, added | both, added |")
             print("| --- | --- | --- | --- | --- | --- | --- |")
@@ -369,6 +385,9 @@ def main():
                 print(f"| {n} | {plain['looplive']:.3f} | {tagged['looplive']:.3f} | "
                       f"{plain['postgres']:.3f} | {tagged['postgres']:.3f} | {own:+.1f}% | {more:+.1f}% |")
             print(f"| median | | | | | {pct(own_added, 50):+.1f}% | {pct(added, 50):+.1f}% |")
+            # Over pairs in both turns a steady drift cancels in the mean.
+            print(f"| mean | | | | | {sum(own_added) / len(own_added):+.1f}% | "
+                  f"{sum(added) / len(added):+.1f}% |")
         if args.per_tag_windows:
             pairs = per_tag(server, args, work, fixture)
             print(f"\nCPU milliseconds per tag, one publisher, {args.per_tag_rate} tags/s, "
@@ -379,6 +398,8 @@ def main():
                 print(f"| {n} | {pair['looplive']:.3f} | {pair['postgres']:.3f} | {pair['refused']} |")
             print(f"| median | {pct([p['looplive'] for p in pairs], 50):.3f} | "
                   f"{pct([p['postgres'] for p in pairs], 50):.3f} | |")
+            print(f"| mean | {sum(p['looplive'] for p in pairs) / len(pairs):.3f} | "
+                  f"{sum(p['postgres'] for p in pairs) / len(pairs):.3f} | |")
     finally:
         for child in lb.children:
             lb.stop_process(child)
