@@ -12,11 +12,11 @@
    windows, one without tags and one with one tag a second on every stream
    and --rate a second more on the first, in turn plain first and tagged
    first. CPU of looplive and of its PostgreSQL in each window; per pair,
-   what tags added, and the median.
+   what tags added, and their median and mean.
 3. Per tag: one publisher, --per-tag-windows pairs of --window seconds,
    without and with --per-tag-rate tags a second (in the same turns); CPU
    milliseconds per tag of looplive and of PostgreSQL in each pair (the
-   tagged window minus the plain one), and their medians.
+   tagged window minus the plain one), and their medians and means.
 
     tags_bench.py [--rate 50] [--seconds 30] [--streams 100] [--cpu-seconds 40] [--cost-pairs 3]
                   [--per-tag-rate 150] [--per-tag-windows 4] [--window 30] [--batch-ms 0]
@@ -37,6 +37,7 @@ import http.client
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -384,7 +385,8 @@ def main():
                 own_added.append(own)
                 print(f"| {n} | {plain['looplive']:.3f} | {tagged['looplive']:.3f} | "
                       f"{plain['postgres']:.3f} | {tagged['postgres']:.3f} | {own:+.1f}% | {more:+.1f}% |")
-            print(f"| median | | | | | {pct(own_added, 50):+.1f}% | {pct(added, 50):+.1f}% |")
+            print(f"| median | | | | | {statistics.median(own_added):+.1f}% | "
+                  f"{statistics.median(added):+.1f}% |")
             # Over pairs in both turns a steady drift cancels in the mean.
             print(f"| mean | | | | | {sum(own_added) / len(own_added):+.1f}% | "
                   f"{sum(added) / len(added):+.1f}% |")
@@ -396,8 +398,8 @@ def main():
             print("| --- | --- | --- | --- |")
             for n, pair in enumerate(pairs, 1):
                 print(f"| {n} | {pair['looplive']:.3f} | {pair['postgres']:.3f} | {pair['refused']} |")
-            print(f"| median | {pct([p['looplive'] for p in pairs], 50):.3f} | "
-                  f"{pct([p['postgres'] for p in pairs], 50):.3f} | |")
+            print(f"| median | {statistics.median(p['looplive'] for p in pairs):.3f} | "
+                  f"{statistics.median(p['postgres'] for p in pairs):.3f} | |")
             print(f"| mean | {sum(p['looplive'] for p in pairs) / len(pairs):.3f} | "
                   f"{sum(p['postgres'] for p in pairs) / len(pairs):.3f} | |")
     finally:
