@@ -393,7 +393,8 @@ def main():
         if args.per_tag_windows:
             pairs = per_tag(server, args, work, fixture)
             print(f"\nCPU milliseconds per tag, one publisher, {args.per_tag_rate} tags/s, "
-                  f"{args.window} s windows with tags minus without:")
+                  f"{args.window} s windows with tags minus without"
+                  + ("; control: no tags in either window" if args.control else "") + ":")
             print("| pair | looplive | postgres | tags refused |")
             print("| --- | --- | --- | --- |")
             for n, pair in enumerate(pairs, 1):
