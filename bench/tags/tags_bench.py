@@ -78,7 +78,8 @@ def window_order(pair):
     """Which window of a pair comes first (True: with tags). The order turns
     at every pair (plain, tagged; tagged, plain; ...): the publishers' own cost
     drifts during a run (up by 16 % over six pairs here), and with the plain
-    window always first that drift counts as tags in every pair."""
+    window always first a drift counts as tags, or against them, in the same
+    direction in every pair."""
     return (False, True) if pair % 2 else (True, False)
 
 

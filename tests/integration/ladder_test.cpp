@@ -301,10 +301,11 @@ TEST_CASE("hls.js and dash.js move down the ladder when the bandwidth drops, bac
     // by its download time, so fast downloads lift its estimate slowly (18
     // to 28 s in bench/abr/run); up to 90 s leaves room on a busy machine.
     CHECK(w.tallest_after_smallest > w.smallest_since_throttle);
-    // Without a rung that fits, the 0.9 Mbit/s source at 400 kbit/s would
-    // stall for about half of the 24 s throttle. A switch down at the drop
-    // may run a short buffer dry once while the fragment in flight cannot
-    // finish (hls.js stalled 643 ms so in one run, then played 144p through).
+    // Without a rung that fits, the 0.9 Mbit/s source at 400 kbit/s arrives
+    // at 0.44 s of media a second: by that count the player would stall for
+    // about half of the 24 s throttle. A switch down at the drop may run a
+    // short buffer dry once while the fragment in flight cannot finish
+    // (hls.js stalled 643 ms so in one run, then played 144p through).
     CHECK(w.stalled_ms < 2000);
   }
   publisher.terminate();
