@@ -17,6 +17,42 @@ namespace {
 constexpr uint64_t kPartSegmentsKept = 4;
 constexpr uint64_t kPartSegmentsListed = 2;
 
+// What a playlist's delta updates are rendered from, copied as the playlist
+// was made: the window moves on before one is asked for, if ever.
+struct DeltaSource {
+  std::vector<SegmentInfo> segments;
+  MediaPlaylistOptions options;  // its spans and pointers are set from the members below
+  std::vector<PartInfo> parts;
+  std::optional<SegmentInfo> open_segment;
+  std::vector<RenditionReport> reports;
+  std::shared_ptr<const DaterangeTexts> dateranges;
+
+  DeltaSource(std::span<const SegmentInfo> listed, const MediaPlaylistOptions& made_with,
+              std::shared_ptr<const DaterangeTexts> lines)
+      : segments(listed.begin(), listed.end()),
+        options(made_with),
+        parts(made_with.parts.begin(), made_with.parts.end()),
+        reports(made_with.reports.begin(), made_with.reports.end()),
+        dateranges(std::move(lines)) {
+    if (made_with.open_segment != nullptr) open_segment = *made_with.open_segment;
+  }
+
+  std::string render(bool skip_dateranges) const {
+    MediaPlaylistOptions update = options;
+    update.parts = parts;
+    update.open_segment = open_segment ? &*open_segment : nullptr;
+    update.reports = reports;
+    update.delta = skip_dateranges ? DeltaUpdate::skip_dateranges_too : DeltaUpdate::skip_segments;
+    update.dateranges = {};
+    update.removed_dateranges = {};
+    if (dateranges) {
+      update.dateranges = skip_dateranges ? dateranges->recent : dateranges->all;
+      if (skip_dateranges) update.removed_dateranges = dateranges->recently_removed;
+    }
+    return render_media_playlist(segments, update);
+  }
+};
+
 }  // namespace
 
 LiveWindow::LiveWindow(StreamSettings settings, std::shared_ptr<ViewSlot> slot,
@@ -292,7 +328,7 @@ void LiveWindow::render(bool ended, bool segments_added) {
   const DaterangeLines& dateranges = daterange_lines(listed_tags, settings_.clock(), skip_ms);
   for (Track* t : active()) {
     MediaPlaylistOptions options = low_latency_options(*t);
-    options.dateranges = dateranges.all;
+    options.dateranges = dateranges.texts->all;
     const std::vector<RenditionReport> reports = reports_for(*t);
     options.reports = reports;
     options.target_seconds = target;
@@ -305,13 +341,14 @@ void LiveWindow::render(bool ended, bool segments_added) {
     if (!t->playlist.set(render_media_playlist(t->listed, options))) continue;
     // Its delta updates change with it, and only then: a live LL-HLS
     // playlist changes at every part, so what a delta update counts as
-    // recent is at most a part older than a request for it.
-    options.delta = DeltaUpdate::skip_segments;
-    t->delta_playlist.set(render_media_playlist(t->listed, options));
-    options.delta = DeltaUpdate::skip_dateranges_too;
-    options.dateranges = dateranges.recent;
-    options.removed_dateranges = dateranges.recently_removed;
-    t->delta_playlist_v2.set(render_media_playlist(t->listed, options));
+    // recent is at most a part older than a request for it. Only live LL-HLS
+    // playlists offer them; each is rendered when first asked for.
+    t->deltas.reset();
+    if (options.part_target_ms > 0 && !ended && !t->listed.empty()) {
+      auto source = std::make_shared<const DeltaSource>(t->listed, options, dateranges.texts);
+      t->deltas = std::make_shared<const DeltaPlaylists>(
+          [source](bool skip_dateranges) { return source->render(skip_dateranges); });
+    }
     if (!t->playlist.text().empty()) write_live(t->playlist_name, t->playlist.shared());
   }
   // The live MPD lists each segment being written (low-latency DASH) from its
@@ -403,6 +440,7 @@ const LiveWindow::DaterangeLines& LiveWindow::daterange_lines(
       now_ms <= out.valid_until_ms)
     return out;
   out = DaterangeLines{};
+  auto texts = std::make_shared<DaterangeTexts>();
   out.made = true;
   out.tags = listed_tags;
   out.skip_ms = skip_ms;
@@ -439,20 +477,21 @@ const LiveWindow::DaterangeLines& LiveWindow::daterange_lines(
   // skip boundary and names those removed within it (RFC 8216bis 6.2.5.1).
   while (!removed_tags_.empty() && removed_tags_.front().removed_ms < now_ms - skip_ms)
     removed_tags_.pop_front();
-  out.all.reserve(size);
+  texts->all.reserve(size);
   out.valid_until_ms = std::numeric_limits<int64_t>::max();
   for (const RenderedRange* rendered : listed) {
-    out.all += rendered->line;
+    texts->all += rendered->line;
     if (rendered->changed_ms < now_ms - skip_ms) continue;
-    out.recent += rendered->line;
+    texts->recent += rendered->line;
     out.valid_until_ms = std::min(out.valid_until_ms, rendered->changed_ms + skip_ms);
   }
   for (const RemovedRange& removed : removed_tags_) {
-    if (!out.recently_removed.empty()) out.recently_removed += '\t';
-    out.recently_removed += daterange_id(removed.tag_id);
+    if (!texts->recently_removed.empty()) texts->recently_removed += '\t';
+    texts->recently_removed += daterange_id(removed.tag_id);
   }
   if (!removed_tags_.empty())
     out.valid_until_ms = std::min(out.valid_until_ms, removed_tags_.front().removed_ms + skip_ms);
+  out.texts = std::move(texts);
   return out;
 }
 
@@ -502,8 +541,7 @@ void LiveWindow::store_view(bool ended) {
                         {listed.parts.begin(), listed.parts.end()},
                         listed.preload_hint,
                         t->playlist.shared(),
-                        t->delta_playlist.shared(),
-                        t->delta_playlist_v2.shared()};
+                        t->deltas};
     if (!ended && t->announced) {
       track.growing_uri = media::files::timed_segment(t->time_prefix, t->announced->start_ms);
       track.growing_number = t->announced->number;

@@ -54,6 +54,14 @@ struct StreamSettings {
       on_tags_aired;
 };
 
+// A stream's EXT-X-DATERANGE lines: those of every listed tag, and what a
+// delta update that skips date ranges holds instead.
+struct DaterangeTexts {
+  std::string all;
+  std::string recent;            // added or changed within the skip boundary
+  std::string recently_removed;  // IDs of those removed within it, tab-separated
+};
+
 // A stream's live window, for its whole life across publishes (layout:
 // media/stream_files.hpp): turns finished segments into playlists, an MPD and
 // LiveViews for the origin, and hands them to the Recorder beside it when the
@@ -126,9 +134,8 @@ class LiveWindow {
     BitrateMeter meter;
     int64_t longest_ms = 0;
     RenderedText playlist;
-    RenderedText delta_playlist;     // for _HLS_skip=YES; empty when nothing can be skipped
-    RenderedText delta_playlist_v2;  // for _HLS_skip=v2, older date ranges skipped too
-    bool dropped = false;            // ended early in this publish: listed nowhere
+    std::shared_ptr<const DeltaPlaylists> deltas;  // of that playlist; null for none
+    bool dropped = false;                          // ended early in this publish: listed nowhere
   };
 
   Track& track(core::TrackKey key);  // made on first sight
@@ -147,9 +154,8 @@ class LiveWindow {
   // that skips date ranges holds instead: those added or changed within the
   // last `skip_ms`, and the IDs of those removed within it.
   struct DaterangeLines {
-    std::string all;
-    std::string recent;
-    std::string recently_removed;  // tab-separated
+    // Shared with the delta updates rendered from them, when asked for.
+    std::shared_ptr<const DaterangeTexts> texts;
     // What they were made of, and until when they hold.
     bool made = false;
     std::shared_ptr<const std::vector<TagRange>> tags;

@@ -33,6 +33,19 @@ bool lists(std::string_view playlist, uint64_t tag_id) {
          std::string_view::npos;
 }
 
+// From the last whole segment on: what a delta update shares with the
+// playlist it stands for (the newest segment, the parts, the preload hint).
+std::string_view newest_lines(std::string_view playlist) {
+  const size_t at = playlist.rfind("#EXTINF:");
+  return at == std::string_view::npos ? std::string_view() : playlist.substr(at);
+}
+
+std::string_view media_sequence(std::string_view playlist) {
+  const size_t at = playlist.find("#EXT-X-MEDIA-SEQUENCE:");
+  if (at == std::string_view::npos) return {};
+  return playlist.substr(at, playlist.find('\n', at) - at);
+}
+
 std::string removed_attribute(std::string_view delta) {
   const std::string_view key = "RECENTLY-REMOVED-DATERANGES=\"";
   const size_t at = delta.find(key);
@@ -82,9 +95,11 @@ TEST_CASE("a delta update that skips date ranges keeps recent tags and names rem
     REQUIRE(packager.add_tag("d", std::move(tag)));
   };
 
+  // The view at 24 s is kept and its delta updates read at the end of the
+  // show: they are rendered when first asked for, and must still be those
+  // of its playlist, not of the window 12 s later.
+  std::shared_ptr<const looplive::packager::LiveView> view_at_24;
   std::string full_at_24;
-  std::string delta_at_24;
-  std::string delta_v2_at_24;
   for (int play = 0; play < 6; ++play) {
     for (MediaPacket packet : clip.packets) {
       packet.dts += play * play_ms;
@@ -94,19 +109,21 @@ TEST_CASE("a delta update that skips date ranges keeps recent tags and names rem
         post(schedule.begin()->second);
         schedule.erase(schedule.begin());
       }
-      if (delta_v2_at_24.empty() && packet.dts >= 24000) {
-        const auto view = packager.view("d");
-        REQUIRE(view != nullptr);
-        full_at_24 = std::string(view->text("video.m3u8")->text());
-        REQUIRE(view->delta_text("video.m3u8", false) != nullptr);
-        delta_at_24 = std::string(view->delta_text("video.m3u8", false)->text());
-        REQUIRE(view->delta_text("video.m3u8", true) != nullptr);
-        delta_v2_at_24 = std::string(view->delta_text("video.m3u8", true)->text());
+      if (view_at_24 == nullptr && packet.dts >= 24000) {
+        view_at_24 = packager.view("d");
+        REQUIRE(view_at_24 != nullptr);
+        full_at_24 = std::string(view_at_24->text("video.m3u8")->text());
       }
       sink->on_packet(packet);
     }
   }
+  REQUIRE(view_at_24->delta_text("video.m3u8", false) != nullptr);
+  const std::string delta_at_24 = std::string(view_at_24->delta_text("video.m3u8", false)->text());
+  REQUIRE(view_at_24->delta_text("video.m3u8", true) != nullptr);
+  const std::string delta_v2_at_24 =
+      std::string(view_at_24->delta_text("video.m3u8", true)->text());
   INFO(full_at_24);
+  INFO(delta_at_24);
   INFO(delta_v2_at_24);
   CHECK(full_at_24.find("CAN-SKIP-UNTIL=12.000,CAN-SKIP-DATERANGES=YES") != std::string::npos);
   // The whole playlist and the segments-only delta list every tag still on screen.
@@ -123,6 +140,12 @@ TEST_CASE("a delta update that skips date ranges keeps recent tags and names rem
   CHECK(lists(delta_v2_at_24, 4));
   CHECK(removed_attribute(delta_v2_at_24) == "tag-2");
   CHECK(delta_at_24.find("RECENTLY-REMOVED-DATERANGES") == std::string::npos);
+  for (const std::string& delta : {delta_at_24, delta_v2_at_24}) {
+    CHECK(delta.find("#EXT-X-SKIP:SKIPPED-SEGMENTS=") != std::string::npos);
+    CHECK(media_sequence(delta) == media_sequence(full_at_24));
+    CHECK(!newest_lines(full_at_24).empty());
+    CHECK(newest_lines(delta) == newest_lines(full_at_24));
+  }
 
   // At 36 s: tags 3 and 4 left the playlist at about 31 s, tag 2 is too long gone to name.
   const auto view = packager.view("d");

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,15 +44,46 @@ struct PartInfo {
   bool independent = false;  // starts with a keyframe (every audio part does)
 };
 
+// A media playlist's two delta updates (RFC 8216bis section 6.2.5.1), each
+// rendered when first asked for, from what the playlist was made of: a live
+// LL-HLS playlist changes at every part, and most players never ask for one.
+// Shared by every view holding that playlist; safe to read from any thread.
+class DeltaPlaylists {
+ public:
+  // Renders the update that skips segments, or date ranges too; empty text
+  // when the playlist has nothing to skip. Called at most once for each.
+  using Render = std::function<std::string(bool skip_dateranges)>;
+  explicit DeltaPlaylists(Render render) : render_(std::move(render)) {}
+  DeltaPlaylists(const DeltaPlaylists&) = delete;
+  DeltaPlaylists& operator=(const DeltaPlaylists&) = delete;
+
+  const core::SharedBytes& text(bool skip_dateranges) const {
+    Rendered& update = skip_dateranges ? skipping_dateranges_ : skipping_segments_;
+    std::call_once(update.once,
+                   [&] { update.bytes = core::SharedBytes(render_(skip_dateranges)); });
+    return update.bytes;
+  }
+
+ private:
+  struct Rendered {
+    std::once_flag once;
+    core::SharedBytes bytes;
+  };
+  Render render_;
+  mutable Rendered skipping_segments_;
+  mutable Rendered skipping_dateranges_;
+};
+
 struct LiveTrackView {
-  core::TrackInfo track;                // its key() tells the tracks of a stream apart
-  std::string playlist_name;            // media::files::media_playlist(track.key()): video.m3u8...
-  std::vector<SegmentInfo> segments;    // the live window, oldest first
-  std::vector<PartInfo> parts;          // listed LL-HLS parts, oldest first
-  std::string preload_hint;             // the next part, announced before it exists
-  core::SharedBytes playlist;           // the text of video.m3u8, audio.m3u8, video_1.m3u8...
-  core::SharedBytes delta_playlist;     // its delta update (_HLS_skip=YES); empty when none
-  core::SharedBytes delta_playlist_v2;  // one skipping older date ranges too (_HLS_skip=v2)
+  core::TrackInfo track;              // its key() tells the tracks of a stream apart
+  std::string playlist_name;          // media::files::media_playlist(track.key()): video.m3u8...
+  std::vector<SegmentInfo> segments;  // the live window, oldest first
+  std::vector<PartInfo> parts;        // listed LL-HLS parts, oldest first
+  std::string preload_hint;           // the next part, announced before it exists
+  core::SharedBytes playlist;         // the text of video.m3u8, audio.m3u8, video_1.m3u8...
+  // Its delta updates (_HLS_skip=YES, and v2 skipping older date ranges
+  // too); null when none can be asked for.
+  std::shared_ptr<const DeltaPlaylists> deltas;
   // Low-latency DASH: the segment being written, which the live MPD already
   // lists, under its time-addressed name (v_<epoch>_t<ms>.m4s); its parts are
   // those of segment `growing_number`. Empty when none is.
@@ -103,9 +136,8 @@ struct LiveView {
   // playlist is the answer.
   const core::SharedBytes* delta_text(std::string_view name, bool skip_dateranges) const {
     const LiveTrackView* track = track_of(name);
-    if (track == nullptr) return nullptr;
-    const core::SharedBytes& delta =
-        skip_dateranges ? track->delta_playlist_v2 : track->delta_playlist;
+    if (track == nullptr || track->deltas == nullptr) return nullptr;
+    const core::SharedBytes& delta = track->deltas->text(skip_dateranges);
     return delta.empty() ? nullptr : &delta;
   }
   // The first segment of a playlist not yet complete, and how many of its
