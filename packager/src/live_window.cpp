@@ -341,10 +341,12 @@ void LiveWindow::render(bool ended, bool segments_added) {
     if (!t->playlist.set(render_media_playlist(t->listed, options))) continue;
     // Its delta updates change with it, and only then: a live LL-HLS
     // playlist changes at every part, so what a delta update counts as
-    // recent is at most a part older than a request for it. Only live LL-HLS
-    // playlists offer them; each is rendered when first asked for.
+    // recent is at most a part older than a request for it. Only a live
+    // LL-HLS playlist with segments past the skip boundary has them (the
+    // sample configuration's window of 6 segments has none); each is rendered
+    // when first asked for.
     t->deltas.reset();
-    if (options.part_target_ms > 0 && !ended && !t->listed.empty()) {
+    if (options.part_target_ms > 0 && !ended && skippable_segments(t->listed, skip_ms) > 0) {
       auto source = std::make_shared<const DeltaSource>(t->listed, options, dateranges.texts);
       t->deltas = std::make_shared<const DeltaPlaylists>(
           [source](bool skip_dateranges) { return source->render(skip_dateranges); });

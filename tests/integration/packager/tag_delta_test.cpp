@@ -100,6 +100,7 @@ TEST_CASE("a delta update that skips date ranges keeps recent tags and names rem
   // of its playlist, not of the window 12 s later.
   std::shared_ptr<const looplive::packager::LiveView> view_at_24;
   std::string full_at_24;
+  bool checked_at_8 = false;
   for (int play = 0; play < 6; ++play) {
     for (MediaPacket packet : clip.packets) {
       packet.dts += play * play_ms;
@@ -108,6 +109,18 @@ TEST_CASE("a delta update that skips date ranges keeps recent tags and names rem
       while (!schedule.empty() && schedule.begin()->first <= packet.dts) {
         post(schedule.begin()->second);
         schedule.erase(schedule.begin());
+      }
+      if (!checked_at_8 && packet.dts >= 8000) {
+        // The window holds 8 s so far, nothing past the 12 s skip boundary:
+        // no delta update, the whole playlist is the answer, and nothing is
+        // kept to render one from.
+        checked_at_8 = true;
+        const auto view = packager.view("d");
+        REQUIRE(view != nullptr);
+        REQUIRE(view->text("video.m3u8") != nullptr);
+        CHECK(view->video()->deltas == nullptr);
+        CHECK(view->delta_text("video.m3u8", false) == nullptr);
+        CHECK(view->delta_text("video.m3u8", true) == nullptr);
       }
       if (view_at_24 == nullptr && packet.dts >= 24000) {
         view_at_24 = packager.view("d");
