@@ -20,13 +20,14 @@
 
     tags_bench.py [--rate 50] [--seconds 30] [--streams 100] [--cpu-seconds 40] [--cost-pairs 3]
                   [--per-tag-rate 150] [--per-tag-windows 4] [--window 30] [--batch-ms 0]
-                  [--perf DIR] [--control]
+                  [--perf DIR] [--control] [--live-window 0]
 
 With --batch-ms, each poster sends the tags due every that many milliseconds
 in one POST /v1/tags (across its streams) instead of one POST each. With
 --perf, each cost window is also a perf profile of looplive, in DIR. With
 --control, neither window of a pair has tags: what the method reads when
-tags cost nothing.
+tags cost nothing. --live-window sets the live window in segments; past six
+(12 s of 2 s segments) the playlists offer LL-HLS delta updates.
 
 It starts build/release's looplive with its own PostgreSQL cluster on free
 loopback ports (bench/latency's helpers) and stops everything it started.
@@ -336,6 +337,9 @@ def main():
                              "when tags cost nothing (its noise and drift)")
     parser.add_argument("--batch-ms", type=int, default=0,
                         help="post the tags due every this many ms in one POST /v1/tags; 0: one POST each")
+    parser.add_argument("--live-window", type=int, default=0,
+                        help="packager.live_window in segments (0: the sample configuration's); "
+                             "past 6, the playlists offer delta updates")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="looplive-tags-"))
     work.chmod(0o755)  # PostgreSQL runs as its own user below it
@@ -345,7 +349,10 @@ def main():
     config = server.config.read_text()
     config = re.sub(r"(\n  max_connections_per_address:) \d+", r"\1 1000", config, 1)
     # The per-tag measure posts past the default limit of 100 a second.
-    server.config.write_text(re.sub(r"(\n  tags_per_second:) \d+", r"\1 1000", config, 1))
+    config = re.sub(r"(\n  tags_per_second:) \d+", r"\1 1000", config, 1)
+    if args.live_window:
+        config = re.sub(r"(\n  live_window:) \d+", rf"\1 {args.live_window}", config, 1)
+    server.config.write_text(config)
     try:
         server.start()
         d = delay(server, args, work)
