@@ -18,33 +18,37 @@ constexpr uint64_t kPartSegmentsKept = 4;
 constexpr uint64_t kPartSegmentsListed = 2;
 
 // What a playlist's delta updates are rendered from, copied as the playlist
-// was made: the window moves on before one is asked for, if ever.
+// was made: the window moves on before one is asked for, if ever. Its
+// options point at its own copies, never at the live window's state, so it
+// is neither copied nor moved.
 struct DeltaSource {
   std::vector<SegmentInfo> segments;
-  MediaPlaylistOptions options;  // its spans and pointers are set from the members below
   std::vector<PartInfo> parts;
   std::optional<SegmentInfo> open_segment;
   std::vector<RenditionReport> reports;
   std::shared_ptr<const DaterangeTexts> dateranges;
+  MediaPlaylistOptions options;
 
   DeltaSource(std::span<const SegmentInfo> listed, const MediaPlaylistOptions& made_with,
               std::shared_ptr<const DaterangeTexts> lines)
       : segments(listed.begin(), listed.end()),
-        options(made_with),
         parts(made_with.parts.begin(), made_with.parts.end()),
         reports(made_with.reports.begin(), made_with.reports.end()),
-        dateranges(std::move(lines)) {
+        dateranges(std::move(lines)),
+        options(made_with) {
     if (made_with.open_segment != nullptr) open_segment = *made_with.open_segment;
+    options.parts = parts;
+    options.open_segment = open_segment ? &*open_segment : nullptr;
+    options.reports = reports;
+    options.dateranges = {};
+    options.removed_dateranges = {};
   }
+  DeltaSource(const DeltaSource&) = delete;
+  DeltaSource& operator=(const DeltaSource&) = delete;
 
   std::string render(bool skip_dateranges) const {
     MediaPlaylistOptions update = options;
-    update.parts = parts;
-    update.open_segment = open_segment ? &*open_segment : nullptr;
-    update.reports = reports;
     update.delta = skip_dateranges ? DeltaUpdate::skip_dateranges_too : DeltaUpdate::skip_segments;
-    update.dateranges = {};
-    update.removed_dateranges = {};
     if (dateranges) {
       update.dateranges = skip_dateranges ? dateranges->recent : dateranges->all;
       if (skip_dateranges) update.removed_dateranges = dateranges->recently_removed;
