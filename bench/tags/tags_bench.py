@@ -75,6 +75,15 @@ def pct(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else None
 
 
+def set_setting(config, key, value):
+    """The configuration with a section's numeric `key` set to `value`; an
+    error when it holds no such line, rather than a run with the default."""
+    config, count = re.subn(rf"(\n  {key}:) \d+", rf"\g<1> {value}", config, count=1)
+    if count != 1:
+        raise SystemExit(f"no '{key}:' setting in the configuration to change")
+    return config
+
+
 def window_order(pair):
     """Which window of a pair comes first (True: with tags). The order turns
     at every pair (plain, tagged; tagged, plain; ...): the publishers' own cost
@@ -346,12 +355,11 @@ def main():
     server = lb.Looplive(work, None)
     server.env["LOOPLIVE_API_TOKENS"] = TOKEN
     # Every publisher comes from 127.0.0.1, which the per-address cap would stop at 32.
-    config = server.config.read_text()
-    config = re.sub(r"(\n  max_connections_per_address:) \d+", r"\1 1000", config, 1)
+    config = set_setting(server.config.read_text(), "max_connections_per_address", 1000)
     # The per-tag measure posts past the default limit of 100 a second.
-    config = re.sub(r"(\n  tags_per_second:) \d+", r"\1 1000", config, 1)
+    config = set_setting(config, "tags_per_second", 1000)
     if args.live_window:
-        config = re.sub(r"(\n  live_window:) \d+", rf"\1 {args.live_window}", config, 1)
+        config = set_setting(config, "live_window", args.live_window)
     server.config.write_text(config)
     try:
         server.start()
