@@ -147,8 +147,9 @@ class Looplive:
     """looplive with its own PostgreSQL cluster, on free loopback ports, with
     conf/looplive.yaml's settings apart from addresses, ports and media_root."""
 
-    def __init__(self, work, part_ms):
+    def __init__(self, work, part_ms, binary=LOOPLIVE):
         self.work = work
+        self.binary = binary
         self.pg_dir = work / "pg"
         self.pg_port, self.rtmp_port = free_port(), free_port()
         self.origin_port, self.api_port = free_port(), free_port()
@@ -164,7 +165,7 @@ class Looplive:
         self.config = work / "looplive.yaml"
         try:
             self.config.write_text(self.render_config(part_ms))
-            subprocess.run([str(LOOPLIVE), "--check-config", str(self.config)], check=True,
+            subprocess.run([str(self.binary), "--check-config", str(self.config)], check=True,
                            capture_output=True, text=True)
         except BaseException:
             self.close()  # no caller holds this object yet to stop its cluster
@@ -205,14 +206,14 @@ class Looplive:
 
     def start(self):
         self.log = open(self.work / "looplive.log", "w")
-        self.proc = subprocess.Popen([str(LOOPLIVE), "--config", str(self.config)], env=self.env,
+        self.proc = subprocess.Popen([str(self.binary), "--config", str(self.config)], env=self.env,
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         children.append(self.proc)
         wait_port(self.rtmp_port)
         wait_port(self.origin_port)
 
     def new_stream(self):
-        out = subprocess.run([str(LOOPLIVE), "--config", str(self.config), "--create-stream"], env=self.env,
+        out = subprocess.run([str(self.binary), "--config", str(self.config), "--create-stream"], env=self.env,
                              check=True, capture_output=True, text=True).stdout
         created = json.loads(out)
         return {"id": created["streamId"],
