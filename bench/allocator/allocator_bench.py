@@ -32,12 +32,7 @@ from rtmp_bench import LOADGEN, cpu_seconds, make_fixture, memory_bytes  # noqa:
 
 
 def start(name, binary, work):
-    server = lb.Looplive(work / name, None, binary)
-    server.env["LOOPLIVE_API_TOKENS"] = tb.TOKEN
-    # Every publisher comes from 127.0.0.1, which the per-address cap would stop at 32.
-    config = tb.set_setting(server.config.read_text(), "max_connections_per_address", 1000)
-    config = tb.set_setting(config, "tags_per_second", 1000)
-    server.config.write_text(config)
+    server = tb.tags_server(work / name, binary)
     server.start()
     return server
 

@@ -71,10 +71,7 @@ def main():
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="looplive-delta-"))
     work.chmod(0o755)  # PostgreSQL runs as its own user below it
-    server = lb.Looplive(work, None)
-    server.env["LOOPLIVE_API_TOKENS"] = tb.TOKEN
-    config = tb.set_setting(server.config.read_text(), "tags_per_second", 1000)
-    server.config.write_text(tb.set_setting(config, "live_window", args.live_window))
+    server = tb.tags_server(work, live_window=args.live_window)
     publisher = None
     stop = threading.Event()
     try:

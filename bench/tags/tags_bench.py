@@ -84,6 +84,22 @@ def set_setting(config, key, value):
     return config
 
 
+def tags_server(work, binary=lb.LOOPLIVE, **settings):
+    """A looplive (not started) with its own database that takes the bench's
+    token, publishers from one address and posts past the default rate, and
+    any further numeric settings (live_window=10)."""
+    server = lb.Looplive(work, None, binary)
+    server.env["LOOPLIVE_API_TOKENS"] = TOKEN
+    # Every publisher comes from 127.0.0.1, which the per-address cap would stop at 32.
+    config = set_setting(server.config.read_text(), "max_connections_per_address", 1000)
+    # The per-tag measure posts past the default limit of 100 a second.
+    config = set_setting(config, "tags_per_second", 1000)
+    for key, value in settings.items():
+        config = set_setting(config, key, value)
+    server.config.write_text(config)
+    return server
+
+
 def window_order(pair):
     """Which window of a pair comes first (True: with tags). The order turns
     at every pair (plain, tagged; tagged, plain; ...): the publishers' own cost
@@ -352,15 +368,7 @@ def main():
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="looplive-tags-"))
     work.chmod(0o755)  # PostgreSQL runs as its own user below it
-    server = lb.Looplive(work, None)
-    server.env["LOOPLIVE_API_TOKENS"] = TOKEN
-    # Every publisher comes from 127.0.0.1, which the per-address cap would stop at 32.
-    config = set_setting(server.config.read_text(), "max_connections_per_address", 1000)
-    # The per-tag measure posts past the default limit of 100 a second.
-    config = set_setting(config, "tags_per_second", 1000)
-    if args.live_window:
-        config = set_setting(config, "live_window", args.live_window)
-    server.config.write_text(config)
+    server = tags_server(work, **({"live_window": args.live_window} if args.live_window else {}))
     try:
         server.start()
         d = delay(server, args, work)
