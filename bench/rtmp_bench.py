@@ -79,11 +79,16 @@ MIN_STREAM_MINUTES = 2
 
 
 def cpu_seconds(pid):
+    """CPU time of pid and its descendants, those that have exited too:
+    PostgreSQL's autovacuum workers come and go, and a worker alive at one
+    reading and gone at the next would otherwise take its whole life's CPU
+    out of the difference."""
     total = 0
     for p in process_tree(pid):
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            # utime, stime, and cutime, cstime: the children it has reaped
+            total += sum(int(field) for field in fields[11:15])
         except OSError:
             pass
     return total / CLK_TCK

@@ -88,7 +88,8 @@ def main():
                 for name, server in servers.items():
                     for streams, rate in ((ids[name], len(ids[name])), (ids[name][:1], 50)):
                         posters.append(threading.Thread(target=tb.post_tags, args=(
-                            server.api_port, streams, rate, args.seconds + 2, {}, [], stop, 100),
+                            server.api_port, [(streams, rate)], args.seconds + 2, {}, [], stop,
+                            100),
                             daemon=True))
                 for poster in posters:
                     poster.start()

@@ -82,7 +82,8 @@ def main():
             sys.exit("the show never became playable")
         answered = []
         poster = threading.Thread(target=tb.post_tags, args=(
-            server.api_port, [stream["id"]], args.rate, 3600, {}, answered, stop, 100), daemon=True)
+            server.api_port, [([stream["id"]], args.rate)], 3600, {}, answered, stop, 100),
+            daemon=True)
         poster.start()
         time.sleep(args.fill)
         print(f"\nOne show, live window {args.live_window} segments, {args.rate} tags/s in batches; "

@@ -20,10 +20,13 @@
 
     tags_bench.py [--rate 50] [--seconds 30] [--streams 100] [--cpu-seconds 40] [--cost-pairs 3]
                   [--per-tag-rate 150] [--per-tag-windows 4] [--window 30] [--batch-ms 0]
-                  [--perf DIR] [--control] [--live-window 0]
+                  [--one-backend] [--perf DIR] [--control] [--live-window 0]
 
 With --batch-ms, each poster sends the tags due every that many milliseconds
-in one POST /v1/tags (across its streams) instead of one POST each. With
+in one POST /v1/tags (across its streams) instead of one POST each: one
+poster for the tags a second on every stream and one for the first stream's
+--rate, or with --one-backend a single poster for both, as one backend
+posting every show's tags would. With
 --perf, each cost window is also a perf profile of looplive, in DIR. With
 --control, neither window of a pair has tags: what the method reads when
 tags cost nothing. --live-window sets the live window in segments; past six
@@ -75,6 +78,14 @@ def pct(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else None
 
 
+def mean_and_error(values):
+    """The mean, and its standard error when there are two values or more."""
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return f"{mean:+.1f}%"
+    return f"{mean:+.1f}% (standard error {statistics.stdev(values) / len(values) ** 0.5:.1f})"
+
+
 def set_setting(config, key, value):
     """The configuration with a section's numeric `key` set to `value`; an
     error when it holds no such line, rather than a run with the default."""
@@ -114,26 +125,33 @@ def tag_body(n):
             "payload": {"title": f"Product {n}", "price": "19.99", "currency": "EUR"}}
 
 
-def post_tags(api_port, streams, per_second, seconds, sent, answered, stop, batch_ms=0):
-    """Posts tags to `streams` in turn at `per_second`, noting when each was
-    sent and what the API answered. With `batch_ms`, every that many
-    milliseconds the tags due by then go in one POST /v1/tags."""
+def post_tags(api_port, schedules, seconds, sent, answered, stop, batch_ms=0):
+    """Posts tags by `schedules`, each (streams, per_second): tags at that rate
+    to its streams in turn, noting when each was sent and what the API
+    answered. Without `batch_ms` one POST a tag, and one schedule only; with
+    it, every that many milliseconds the tags due by then on every schedule
+    go in one POST /v1/tags."""
     api = Api(api_port)
-    interval = 1 / per_second
+    if not batch_ms and len(schedules) != 1:
+        raise ValueError("one POST a tag posts one schedule")
     start = time.monotonic()
-    n = 0
+    counts = [0] * len(schedules)
     while not stop.is_set() and time.monotonic() - start < seconds:
         t = time.monotonic()
         if batch_ms:
-            due = range(n, max(n + 1, int((t - start) / interval) + 1))
-            items = [tag_body(k) | {"streamId": streams[k % len(streams)]} for k in due]
+            items = []
+            for i, (streams, per_second) in enumerate(schedules):
+                due = range(counts[i], max(counts[i] + 1, int((t - start) * per_second) + 1))
+                items += [tag_body(k) | {"streamId": streams[k % len(streams)]} for k in due]
+                counts[i] = due.stop
             status, text = api.call("POST", "/v1/tags", {"tags": items})
             results = json.loads(text)["results"] if status == 200 else [{"status": status}] * len(items)
-            n = due.stop
         else:
+            streams, per_second = schedules[0]
+            n = counts[0]
             status, text = api.call("POST", f"/v1/streams/{streams[n % len(streams)]}/tags", tag_body(n))
             results = [{"status": status, "tag": json.loads(text)} if status == 201 else {"status": status}]
-            n += 1
+            counts[0] += 1
         for result in results:
             tag = result["tag"]["id"] if result["status"] == 201 else None
             answered.append((result["status"], tag))
@@ -142,7 +160,7 @@ def post_tags(api_port, streams, per_second, seconds, sent, answered, stop, batc
         if batch_ms:
             time.sleep(max(0, t + batch_ms / 1000 - time.monotonic()))
         else:
-            time.sleep(max(0, start + n * interval - time.monotonic()))
+            time.sleep(max(0, start + counts[0] / schedules[0][1] - time.monotonic()))
 
 
 def watch(origin_port, stream, sent, in_playlist, in_part, largest, stop):
@@ -186,8 +204,8 @@ def delay(server, args, work):
                                                        in_playlist, in_part, largest, stop),
                                    daemon=True)
         watcher.start()
-        post_tags(server.api_port, [stream["id"]], args.rate, args.seconds, sent, answered, stop,
-                  args.batch_ms)
+        post_tags(server.api_port, [([stream["id"]], args.rate)], args.seconds, sent, answered,
+                  stop, args.batch_ms)
         time.sleep(3)  # the last tags reach the media
         stop.set()
         watcher.join(5)
@@ -256,15 +274,16 @@ def cost(server, args, work, fixture):
             stop = threading.Event()
             posters, answered = [], []
             if tagged and not args.control:
-                # Batched, one poster covers every stream: its batches span them all.
-                groups = [ids] if args.batch_ms else [ids[i::4] for i in range(4) if ids[i::4]]
-                for group in groups:
+                every = [(group, len(group)) for group in
+                         ([ids] if args.batch_ms else [ids[i::4] for i in range(4) if ids[i::4]])]
+                more = [(ids[:1], args.rate)]
+                # Batched, one poster covers every stream: its batches span them all;
+                # with --one-backend the first stream's extra tags ride in them too.
+                schedules = [every + more] if args.one_backend else [[s] for s in every + more]
+                for schedule in schedules:
                     posters.append(threading.Thread(target=post_tags, args=(
-                        server.api_port, group, len(group), args.cpu_seconds + 2, {}, answered,
-                        stop, args.batch_ms), daemon=True))
-                posters.append(threading.Thread(target=post_tags, args=(
-                    server.api_port, ids[:1], args.rate, args.cpu_seconds + 2, {}, answered, stop,
-                    args.batch_ms), daemon=True))
+                        server.api_port, schedule, args.cpu_seconds + 2, {}, answered, stop,
+                        args.batch_ms), daemon=True))
                 for poster in posters:
                     poster.start()
                 time.sleep(1)  # the posts run at their rate before the window opens
@@ -274,8 +293,8 @@ def cost(server, args, work, fixture):
                 # A profile of looplive over the window, to see what the tags added.
                 out = Path(args.perf) / f"pair{pair}-{'tagged' if tagged else 'plain'}.data"
                 out.parent.mkdir(parents=True, exist_ok=True)
-                subprocess.run(["perf", "record", "-q", "-F", "199", "--call-graph", "dwarf,16384",
-                                "-p", str(pids["looplive"]),
+                subprocess.run(["perf", "record", "-q", "-F", str(args.perf_hz),
+                                "--call-graph", "dwarf,16384", "-p", str(pids["looplive"]),
                                 "-o", str(out), "--", "sleep", str(args.cpu_seconds)],
                                stdout=subprocess.DEVNULL, check=True)
             else:
@@ -320,8 +339,8 @@ def per_tag(server, args, work, fixture):
         for tagged in window_order(pair):
             stop, answered = threading.Event(), []
             poster = threading.Thread(target=post_tags, args=(
-                server.api_port, [stream["id"]], args.per_tag_rate, args.window + 1, {}, answered,
-                stop, args.batch_ms), daemon=True)
+                server.api_port, [([stream["id"]], args.per_tag_rate)], args.window + 1, {},
+                answered, stop, args.batch_ms), daemon=True)
             if tagged and not args.control:
                 poster.start()
                 time.sleep(1)  # the posts run at their rate before the window opens
@@ -357,15 +376,23 @@ def main():
     parser.add_argument("--perf", metavar="DIR",
                         help="record a perf profile of looplive in each cost window into DIR "
                              "(needs perf: apt-get install linux-perf)")
+    parser.add_argument("--perf-hz", type=int, default=199,
+                        help="samples a second for --perf (999 resolves a few thousandths of a core)")
     parser.add_argument("--control", action="store_true",
                         help="post no tags in either window of a pair: what the method reads "
                              "when tags cost nothing (its noise and drift)")
     parser.add_argument("--batch-ms", type=int, default=0,
                         help="post the tags due every this many ms in one POST /v1/tags; 0: one POST each")
+    parser.add_argument("--one-backend", action="store_true",
+                        help="with --batch-ms, one poster sends every stream's tags due (the "
+                             "first stream's --rate too) in one request, as one backend would; "
+                             "otherwise that stream's extra tags have a poster of their own")
     parser.add_argument("--live-window", type=int, default=0,
                         help="packager.live_window in segments (0: the sample configuration's); "
                              "past 6, the playlists offer delta updates")
     args = parser.parse_args()
+    if args.one_backend and not args.batch_ms:
+        parser.error("--one-backend needs --batch-ms")
     work = Path(tempfile.mkdtemp(prefix="looplive-tags-"))
     work.chmod(0o755)  # PostgreSQL runs as its own user below it
     server = tags_server(work, **({"live_window": args.live_window} if args.live_window else {}))
@@ -395,6 +422,7 @@ def main():
                   f"without and with tags ({tags_per_second} tags/s: one a second on each stream, "
                   f"{args.rate} more on the first"
                   + (f", posted in batches every {args.batch_ms} ms" if args.batch_ms else "")
+                  + (" by one poster" if args.one_backend else "")
                   + ("; control: no tags in either window" if args.control else "") + "):")
             print("| pair | looplive without | looplive with | its PostgreSQL without | with "
                   "| looplive, added | both, added |")
@@ -412,8 +440,7 @@ def main():
             print(f"| median | | | | | {statistics.median(own_added):+.1f}% | "
                   f"{statistics.median(added):+.1f}% |")
             # Over pairs in both turns a steady drift cancels in the mean.
-            print(f"| mean | | | | | {sum(own_added) / len(own_added):+.1f}% | "
-                  f"{sum(added) / len(added):+.1f}% |")
+            print(f"| mean | | | | | {mean_and_error(own_added)} | {mean_and_error(added)} |")
         if args.per_tag_windows:
             pairs = per_tag(server, args, work, fixture)
             print(f"\nCPU milliseconds per tag, one publisher, {args.per_tag_rate} tags/s, "
